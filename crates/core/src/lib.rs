@@ -1,0 +1,18 @@
+//! Guidance's domain: everything that can be decided without IO.
+//!
+//! Input from outside becomes one of the parsed types here once, at the edge
+//! ([`intake::Intake::parse`], [`slot::SlotWindow::parse`]); storage and email code accept only
+//! those types, so nothing unchecked reaches SQL, a mail header or a calendar line.
+
+pub mod booking;
+pub mod i18n;
+pub mod ics;
+pub mod intake;
+pub mod slot;
+pub mod text;
+pub mod token;
+
+pub use booking::{BookingAction, BookingStatus, IllegalTransition};
+pub use intake::{FieldError, Intake, IntakeErrors, Priority};
+pub use slot::{SlotStatus, SlotWindow};
+pub use token::{ActionToken, TokenHash, TokenSecret};
