@@ -1,0 +1,313 @@
+//! What each message says, independent of its layout: every word comes from the locale files,
+//! every user text is kept raw here and escaped by the layout that shows it.
+
+use guidance_core::i18n::{self, t, tf};
+use guidance_core::intake::AnswerText;
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+
+use crate::headers::{one_line, shorten};
+use crate::{BookingFacts, MailContext, Message};
+
+/// Longest name inside a subject, in characters: the subject must stay scannable in an inbox.
+const SUBJECT_NAME_MAX: usize = 60;
+
+/// One labelled value, e.g. "Topic" → the topic. The value may span lines.
+#[derive(Debug, Clone)]
+pub struct Fact {
+    /// The label (from the locale files, or an answer's key).
+    pub label: String,
+    /// The value, raw.
+    pub value: String,
+}
+
+/// A link shown as a button in HTML and as a labelled line in plain text.
+#[derive(Debug, Clone)]
+pub struct Button {
+    /// What the button says.
+    pub label: String,
+    /// Where it leads.
+    pub url: String,
+    /// The main action gets the strong colour; the others an outline.
+    pub primary: bool,
+}
+
+/// A message's content in one language, before layout.
+#[derive(Debug, Clone)]
+pub struct Content {
+    /// The resolved language tag, for `<html lang>`.
+    pub lang: &'static str,
+    /// The subject, one line.
+    pub subject: String,
+    /// "Hello Ada,".
+    pub greeting: String,
+    /// Paragraphs before the facts.
+    pub intro: Vec<String>,
+    /// The booking at a glance.
+    pub facts: Vec<Fact>,
+    /// The heading of the intake answers, when there are any to show.
+    pub answers_heading: Option<String>,
+    /// The intake answers.
+    pub answers: Vec<Fact>,
+    /// A paragraph just before the buttons.
+    pub action_hint: Option<String>,
+    /// The links.
+    pub buttons: Vec<Button>,
+    /// Paragraphs after the buttons.
+    pub notes: Vec<String>,
+    /// "Kind regards, …" (may span lines).
+    pub signature: String,
+    /// The small print.
+    pub footer: String,
+}
+
+/// A short moment for subjects: "Thu 3 Dec 10:00".
+fn short_when(lang: &str, at: Timestamp, zone: &str) -> String {
+    let z = at.to_zoned(TimeZone::get(zone).unwrap_or(TimeZone::UTC));
+    tf(
+        lang,
+        "email.date.short",
+        &[
+            (
+                "weekday",
+                &t(
+                    lang,
+                    &format!(
+                        "common.weekday_short.{}",
+                        z.weekday().to_monday_one_offset()
+                    ),
+                ),
+            ),
+            ("day", &z.day().to_string()),
+            (
+                "month",
+                &t(lang, &format!("common.month_short.{}", z.month())),
+            ),
+            ("time", &i18n::format_time(&z)),
+        ],
+    )
+}
+
+/// An answer key as a label: `company_size` → "Company size". The owner chose these keys for
+/// their own questions, so a readable form of the key is the best label available here.
+fn answer_label(key: &str) -> String {
+    let spaced = key.replace(['_', '-', '.'], " ");
+    let mut chars = spaced.trim().chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => key.to_owned(),
+    }
+}
+
+/// Multi-line user text for display: line ends normalised to LF, other control characters and
+/// bidi overrides dropped. The intake parser already refuses those; this keeps the mail layer
+/// safe on its own.
+fn multiline(s: &str) -> String {
+    guidance_core::text::normalize_newlines(s)
+        .chars()
+        .filter(|&c| !guidance_core::text::is_forbidden_multiline(c))
+        .collect()
+}
+
+/// Builds the content of `msg`.
+pub fn build(msg: &Message, b: &BookingFacts, ctx: &MailContext) -> Content {
+    let to_owner = msg.to_owner();
+    let (lang, zone) = if to_owner {
+        (i18n::resolve(&ctx.owner_lang), ctx.owner_time_zone.as_str())
+    } else {
+        (i18n::resolve(&b.locale), b.time_zone.as_str())
+    };
+    let k = |purpose: &str| format!("email.{}.{purpose}", msg.kind());
+
+    // Names as they appear inside running text: one line, so a newline in a name cannot
+    // split a sentence or fake a new paragraph.
+    let name = one_line(&b.name);
+    let owner = one_line(&ctx.owner_name);
+    let subject_name = shorten(&name, SUBJECT_NAME_MAX);
+    let subject_owner = shorten(&owner, SUBJECT_NAME_MAX);
+    let when_short = short_when(lang, b.starts_at, zone);
+    let when = i18n::format_span(lang, b.starts_at, b.ends_at, zone);
+    let priority = t(lang, &format!("common.priority.{}", b.priority.as_str()));
+
+    let fact = |label_key: &str, value: String| Fact {
+        label: t(lang, &format!("email.label.{label_key}")),
+        value,
+    };
+
+    let mut c = Content {
+        lang,
+        subject: String::new(),
+        greeting: tf(
+            lang,
+            "email.common.greeting",
+            &[("name", if to_owner { &owner } else { &name })],
+        ),
+        intro: Vec::new(),
+        facts: Vec::new(),
+        answers_heading: None,
+        answers: Vec::new(),
+        action_hint: None,
+        buttons: Vec::new(),
+        notes: Vec::new(),
+        signature: tf(
+            lang,
+            "email.common.signature",
+            &[("sender", &one_line(&ctx.from_name))],
+        ),
+        footer: tf(lang, "email.common.footer", &[("url", &ctx.public_url)]),
+    };
+
+    let subject_args = [
+        ("priority", priority.as_str()),
+        ("name", subject_name.as_str()),
+        ("owner", subject_owner.as_str()),
+        ("when", when_short.as_str()),
+    ];
+    c.subject = one_line(&tf(lang, &k("subject"), &subject_args));
+    let text_args = [
+        ("name", name.as_str()),
+        ("owner", owner.as_str()),
+        ("when", when.as_str()),
+    ];
+
+    match msg {
+        Message::OwnerNewRequest {
+            accept_url,
+            decline_url,
+            reschedule_url,
+        } => {
+            // A SEQUENCE above 0 means the calendar has seen this booking before: the requester
+            // picked a new slot after being asked to.
+            let intro = if b.ics_sequence > 0 {
+                k("intro_moved")
+            } else {
+                k("intro")
+            };
+            c.intro.push(tf(lang, &intro, &text_args));
+            c.facts = vec![
+                fact("when", when.clone()),
+                fact("requester", format!("{name} <{}>", one_line(&b.email))),
+                fact("priority", priority.clone()),
+                fact("topic", multiline(&b.topic)),
+                fact("requester_time_zone", one_line(&b.time_zone)),
+            ];
+            c.answers = b
+                .answers
+                .display_pairs()
+                .into_iter()
+                .map(|(key, value)| Fact {
+                    label: answer_label(&key),
+                    value: match value {
+                        AnswerText::Text(s) => multiline(&s),
+                        AnswerText::Flag(true) => t(lang, "common.yes"),
+                        AnswerText::Flag(false) => t(lang, "common.no"),
+                    },
+                })
+                .collect();
+            if !c.answers.is_empty() {
+                c.answers_heading = Some(t(lang, &k("answers_heading")));
+            }
+            c.action_hint = Some(tf(lang, &k("action_hint"), &text_args));
+            c.buttons = vec![
+                Button {
+                    label: t(lang, &k("accept")),
+                    url: accept_url.clone(),
+                    primary: true,
+                },
+                Button {
+                    label: t(lang, &k("decline")),
+                    url: decline_url.clone(),
+                    primary: false,
+                },
+                Button {
+                    label: t(lang, &k("reschedule")),
+                    url: reschedule_url.clone(),
+                    primary: false,
+                },
+            ];
+            c.notes.push(t(lang, &k("calendar_note")));
+        }
+        Message::OwnerCalendarCancel => {
+            c.intro.push(tf(lang, &k("intro"), &text_args));
+            c.facts = vec![
+                fact("when", when.clone()),
+                fact("requester", format!("{name} <{}>", one_line(&b.email))),
+                fact("topic", multiline(&b.topic)),
+            ];
+            c.notes.push(t(lang, &k("calendar_note")));
+        }
+        Message::RequesterReceived => {
+            c.intro.push(tf(lang, &k("intro"), &text_args));
+            c.facts = requester_facts(lang, &owner, &when, &priority, b);
+            c.notes.push(tf(lang, &k("note"), &text_args));
+        }
+        Message::RequesterAccepted => {
+            c.intro.push(tf(lang, &k("intro"), &text_args));
+            c.facts = requester_facts(lang, &owner, &when, &priority, b);
+            c.notes.push(t(lang, &k("calendar_note")));
+        }
+        Message::RequesterDeclined => {
+            c.intro.push(tf(lang, &k("intro"), &text_args));
+            c.notes.push(t(lang, &k("note")));
+            c.buttons.push(Button {
+                label: t(lang, &k("book_again")),
+                url: format!("{}/", ctx.public_url),
+                primary: true,
+            });
+        }
+        Message::RequesterPickNewTime {
+            pick_url,
+            had_invite,
+        } => {
+            c.intro.push(tf(lang, &k("intro"), &text_args));
+            c.intro.push(t(lang, &k("note")));
+            c.buttons.push(Button {
+                label: t(lang, &k("pick")),
+                url: pick_url.clone(),
+                primary: true,
+            });
+            if *had_invite {
+                c.notes.push(t(lang, &k("calendar_note")));
+            }
+        }
+    }
+    c
+}
+
+/// What a requester sees of their own booking.
+fn requester_facts(
+    lang: &str,
+    owner: &str,
+    when: &str,
+    priority: &str,
+    b: &BookingFacts,
+) -> Vec<Fact> {
+    let fact = |label_key: &str, value: String| Fact {
+        label: t(lang, &format!("email.label.{label_key}")),
+        value,
+    };
+    vec![
+        fact("when", when.to_owned()),
+        fact("with", owner.to_owned()),
+        fact("topic", multiline(&b.topic)),
+        fact("priority", priority.to_owned()),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answer_keys_become_labels() {
+        assert_eq!(answer_label("company_size"), "Company size");
+        assert_eq!(answer_label("x"), "X");
+    }
+
+    #[test]
+    fn short_moments_use_the_readers_zone() {
+        let at: Timestamp = "2026-12-03T09:00:00Z".parse().unwrap();
+        assert_eq!(short_when("en", at, "Europe/Berlin"), "Thu 3 Dec 10:00");
+        assert_eq!(short_when("en", at, "America/New_York"), "Thu 3 Dec 04:00");
+    }
+}

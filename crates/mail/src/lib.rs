@@ -1,0 +1,187 @@
+//! Guidance's emails: every message of the booking flow as complete RFC 5322 bytes (DESIGN §4).
+//!
+//! [`render`] is a pure function of the booking, the service's settings and the time, except for
+//! the random `Message-ID`: the caller stores the returned bytes in the outbox and sends exactly
+//! those, so a retry never produces a second identity for the same message.
+//!
+//! The layers, each escaping for its own context:
+//! - [`content`] decides *what* a message says, with every word from `locales/<lang>/email.json`;
+//! - [`html`] and [`plain`] lay that content out (HTML through an auto-escaping askama template);
+//! - [`calendar`] builds the iTIP object with [`guidance_core::ics`], which escapes and folds;
+//! - [`mime`] assembles headers and parts with `lettre`, which RFC 2047-encodes header text.
+
+mod calendar;
+mod content;
+mod headers;
+mod html;
+mod mime;
+mod plain;
+
+use guidance_core::Priority;
+use guidance_core::intake::Answers;
+use jiff::Timestamp;
+
+/// The service's mailbox (`From:` and the calendar `ORGANIZER`) and the owner's settings.
+#[derive(Debug, Clone)]
+pub struct MailContext {
+    /// The service's own address; it sends every message and organizes every event.
+    pub from_email: String,
+    /// The display name of the service's address.
+    pub from_name: String,
+    /// Where owner notifications go.
+    pub owner_email: String,
+    /// The owner's name, as shown to requesters.
+    pub owner_name: String,
+    /// The owner's IANA time zone, e.g. `Europe/Berlin`.
+    pub owner_time_zone: String,
+    /// The owner's language, e.g. `en`.
+    pub owner_lang: String,
+    /// The service's public base URL without a trailing slash, e.g. `http://127.0.0.1:8080`.
+    pub public_url: String,
+}
+
+/// What an email needs to know of the booking.
+#[derive(Debug, Clone)]
+pub struct BookingFacts {
+    /// The booking's id.
+    pub booking_id: uuid::Uuid,
+    /// The calendar UID, stable for the booking's whole life.
+    pub ics_uid: String,
+    /// The calendar SEQUENCE, already bumped by the caller for this change.
+    pub ics_sequence: u32,
+    /// The requester's name.
+    pub name: String,
+    /// The requester's address.
+    pub email: String,
+    /// What the requester wants to talk about (may span lines).
+    pub topic: String,
+    /// How urgent the requester says it is.
+    pub priority: Priority,
+    /// The answers to the owner's supplemental questions.
+    pub answers: Answers,
+    /// The requester's language.
+    pub locale: String,
+    /// The requester's IANA time zone.
+    pub time_zone: String,
+    /// Session start.
+    pub starts_at: Timestamp,
+    /// Session end.
+    pub ends_at: Timestamp,
+}
+
+/// Which email to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// To the owner: a new request, or one moved after the requester picked a new slot.
+    /// ICS `METHOD:REQUEST`, `STATUS:TENTATIVE`, the owner an `ATTENDEE` with
+    /// `PARTSTAT=NEEDS-ACTION;RSVP=TRUE`, the service the `ORGANIZER`. The body shows who, when
+    /// (in the owner's zone), the topic, priority and every intake answer, and three links.
+    OwnerNewRequest {
+        /// Accepts the request.
+        accept_url: String,
+        /// Declines the request.
+        decline_url: String,
+        /// Asks the requester for another time.
+        reschedule_url: String,
+    },
+    /// To the owner: the calendar entry is off (declined, cancelled, or a new time was asked).
+    /// ICS `METHOD:CANCEL`, `STATUS:CANCELLED`.
+    OwnerCalendarCancel,
+    /// To the requester: the request arrived and the owner will answer; no calendar data.
+    RequesterReceived,
+    /// To the requester: confirmed. ICS `METHOD:REQUEST`, `STATUS:CONFIRMED`; attendees the owner
+    /// (`ACCEPTED`) and the requester (`NEEDS-ACTION`).
+    RequesterAccepted,
+    /// To the requester: declined; no calendar data.
+    RequesterDeclined,
+    /// To the requester: please pick a new time, with a link. When `had_invite` is true (the
+    /// booking had been accepted, so their calendar holds the event) it carries a
+    /// `METHOD:CANCEL` for that entry; otherwise no calendar data.
+    RequesterPickNewTime {
+        /// Where the requester chooses a new slot.
+        pick_url: String,
+        /// Whether the requester had received an invitation before.
+        had_invite: bool,
+    },
+}
+
+impl Message {
+    /// The stable name of this kind of message (for the outbox and logs).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Message::OwnerNewRequest { .. } => "owner_new_request",
+            Message::OwnerCalendarCancel => "owner_calendar_cancel",
+            Message::RequesterReceived => "requester_received",
+            Message::RequesterAccepted => "requester_accepted",
+            Message::RequesterDeclined => "requester_declined",
+            Message::RequesterPickNewTime { .. } => "requester_pick_new_time",
+        }
+    }
+
+    /// Whether the message goes to the owner (otherwise to the requester).
+    pub fn to_owner(&self) -> bool {
+        matches!(
+            self,
+            Message::OwnerNewRequest { .. } | Message::OwnerCalendarCancel
+        )
+    }
+}
+
+/// A message ready for the outbox.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The stable kind name, see [`Message::kind`].
+    pub kind: &'static str,
+    /// The bare recipient address (the SMTP envelope recipient).
+    pub recipient: String,
+    /// The subject as plain text (the header carries it RFC 2047-encoded where needed).
+    pub subject: String,
+    /// `<uuid@domain-of-from>`, also in the bytes; store it with them and never regenerate it.
+    pub message_id: String,
+    /// The whole message, CRLF line ends.
+    pub bytes: Vec<u8>,
+}
+
+/// Renders `msg` about `booking`, as sent by the service described by `ctx` at `now` (the
+/// `Date:` header and the calendar `DTSTAMP`).
+///
+/// Owner messages are in `ctx.owner_lang` and the owner's time zone; requester messages in
+/// `booking.locale` and `booking.time_zone`.
+pub fn render(
+    msg: &Message,
+    booking: &BookingFacts,
+    ctx: &MailContext,
+    now: Timestamp,
+) -> Rendered {
+    let content = content::build(msg, booking, ctx);
+    let invite = calendar::invite(msg, booking, ctx, now);
+    let (recipient_email, recipient_name) = if msg.to_owner() {
+        (&ctx.owner_email, &ctx.owner_name)
+    } else {
+        (&booking.email, &booking.name)
+    };
+    let message_id = format!(
+        "<{}@{}>",
+        uuid::Uuid::new_v4(),
+        headers::domain_of(&ctx.from_email)
+    );
+    let bytes = mime::assemble(&mime::Parts {
+        from: headers::mailbox(&ctx.from_email, &ctx.from_name),
+        to: headers::mailbox(recipient_email, recipient_name),
+        subject: &content.subject,
+        date: now,
+        message_id: &message_id,
+        plain: plain::render(&content),
+        html: html::render(&content),
+        invite: invite.as_ref(),
+    });
+    Rendered {
+        kind: msg.kind(),
+        recipient: headers::mailbox(recipient_email, recipient_name)
+            .email
+            .to_string(),
+        subject: content.subject,
+        message_id,
+        bytes,
+    }
+}
