@@ -8,6 +8,7 @@ use guidance_core::i18n::{self, t, tf};
 use guidance_core::ics::{Attendee, EventStatus, Invite, Method, PartStat, Person};
 use jiff::Timestamp;
 
+use crate::content::multiline;
 use crate::headers::{one_line, shorten};
 use crate::{BookingFacts, MailContext, Message};
 
@@ -85,7 +86,8 @@ pub fn invite(
         lang,
         "email.calendar.description",
         &[
-            ("topic", &b.topic),
+            // Bidi overrides pass the calendar writer's control-character filter; drop them here.
+            ("topic", &multiline(&b.topic)),
             (
                 "priority",
                 &t(lang, &format!("common.priority.{}", b.priority.as_str())),

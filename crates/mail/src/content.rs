@@ -6,7 +6,7 @@ use guidance_core::intake::AnswerText;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
-use crate::headers::{one_line, shorten};
+use crate::headers::{header_text, one_line, shorten};
 use crate::{BookingFacts, MailContext, Message};
 
 /// Longest name inside a subject, in characters: the subject must stay scannable in an inbox.
@@ -102,7 +102,7 @@ fn answer_label(key: &str) -> String {
 /// Multi-line user text for display: line ends normalised to LF, other control characters and
 /// bidi overrides dropped. The intake parser already refuses those; this keeps the mail layer
 /// safe on its own.
-fn multiline(s: &str) -> String {
+pub fn multiline(s: &str) -> String {
     guidance_core::text::normalize_newlines(s)
         .chars()
         .filter(|&c| !guidance_core::text::is_forbidden_multiline(c))
@@ -163,7 +163,7 @@ pub fn build(msg: &Message, b: &BookingFacts, ctx: &MailContext) -> Content {
         ("owner", subject_owner.as_str()),
         ("when", when_short.as_str()),
     ];
-    c.subject = one_line(&tf(lang, &k("subject"), &subject_args));
+    c.subject = header_text(&tf(lang, &k("subject"), &subject_args));
     let text_args = [
         ("name", name.as_str()),
         ("owner", owner.as_str()),

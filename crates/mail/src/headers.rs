@@ -21,6 +21,17 @@ pub fn one_line(s: &str) -> String {
     spaced.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// `s` for a header (a subject or a display name): on one line, and with every `=?` broken by
+/// an invisible WORD JOINER.
+///
+/// lettre writes a word of plain ASCII as is, so a name typed as `=?utf-8?b?…?=` would reach the
+/// reader as an RFC 2047 encoded word and display as whatever it encodes (line breaks included).
+/// With the joiner the word is no longer ASCII, lettre encodes it, and the reader shows the text
+/// as typed.
+pub fn header_text(s: &str) -> String {
+    one_line(s).replace("=?", "=\u{2060}?")
+}
+
 /// `s` cut to at most `max` characters, ending in `…` when it was cut.
 pub fn shorten(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -33,7 +44,7 @@ pub fn shorten(s: &str, max: usize) -> String {
 
 /// A single-line display name of bounded length.
 pub fn display_name(s: &str) -> String {
-    shorten(&one_line(s), DISPLAY_NAME_MAX)
+    shorten(&header_text(s), DISPLAY_NAME_MAX)
 }
 
 /// The mailbox for a header, `Name <address>`.
@@ -87,6 +98,10 @@ mod tests {
         );
         assert_eq!(shorten("abcdef", 4), "abc…");
         assert_eq!(shorten("abc", 4), "abc");
+        assert_eq!(
+            header_text("=?utf-8?b?QQ=?="),
+            "=\u{2060}?utf-8?b?QQ=\u{2060}?="
+        );
     }
 
     #[test]

@@ -1,0 +1,709 @@
+//! Every rendered message, read back with `mailparse` (an independent MIME parser): the MIME tree,
+//! the headers, the calendar object and the bodies, with friendly and with hostile input.
+//!
+//! Set `GUIDANCE_DUMP_EML=<dir>` to also write sample messages there, for `scripts/check_eml.py`.
+
+use std::collections::BTreeMap;
+
+use guidance_core::Priority;
+use guidance_core::intake::Answers;
+use guidance_mail::{BookingFacts, MailContext, Message, Rendered, render};
+use jiff::Timestamp;
+use mailparse::{MailAddr, MailHeaderMap, ParsedMail, addrparse_header, parse_mail};
+use proptest::prelude::*;
+
+const ACCEPT: &str = "http://127.0.0.1:8080/a/accept?t=AcC3pt_tok&x=1";
+const DECLINE: &str = "http://127.0.0.1:8080/a/decline?t=D3cl1ne_tok";
+const RESCHEDULE: &str = "http://127.0.0.1:8080/a/reschedule?t=R3sch_tok";
+const PICK: &str = "http://127.0.0.1:8080/pick?t=P1ck_tok";
+
+fn ctx() -> MailContext {
+    MailContext {
+        from_email: "bookings@example.org".into(),
+        from_name: "Guidance bookings".into(),
+        owner_email: "owner@example.org".into(),
+        owner_name: "Grace Hopper".into(),
+        owner_time_zone: "Europe/Berlin".into(),
+        owner_lang: "en".into(),
+        public_url: "http://127.0.0.1:8080".into(),
+    }
+}
+
+fn now() -> Timestamp {
+    "2026-11-30T08:15:42Z".parse().unwrap()
+}
+
+fn booking(name: &str, topic: &str, answers: serde_json::Value) -> BookingFacts {
+    BookingFacts {
+        booking_id: uuid::Uuid::from_u128(0x1234),
+        ics_uid: "5f0c2b1e-8d3a-4c52-9e77-0a1b2c3d4e5f@guidance".into(),
+        ics_sequence: 0,
+        name: name.into(),
+        email: "ada@example.net".into(),
+        topic: topic.into(),
+        priority: Priority::Urgent,
+        answers: Answers::parse(&answers).expect("test answers are valid"),
+        locale: "en-GB".into(),
+        time_zone: "America/New_York".into(),
+        // Thursday 3 December 2026, 10:00–10:45 in Berlin, 04:00–04:45 in New York.
+        starts_at: "2026-12-03T09:00:00Z".parse().unwrap(),
+        ends_at: "2026-12-03T09:45:00Z".parse().unwrap(),
+    }
+}
+
+fn friendly() -> BookingFacts {
+    booking(
+        "Ada Lovelace",
+        "Analytical engine: Bernoulli numbers\nSecond line of the topic",
+        serde_json::json!({
+            "company_size": "12",
+            "newsletter": true,
+            "interests": ["engines", "poetry"],
+        }),
+    )
+}
+
+fn all_messages() -> Vec<Message> {
+    vec![
+        Message::OwnerNewRequest {
+            accept_url: ACCEPT.into(),
+            decline_url: DECLINE.into(),
+            reschedule_url: RESCHEDULE.into(),
+        },
+        Message::OwnerCalendarCancel,
+        Message::RequesterReceived,
+        Message::RequesterAccepted,
+        Message::RequesterDeclined,
+        Message::RequesterPickNewTime {
+            pick_url: PICK.into(),
+            had_invite: false,
+        },
+        Message::RequesterPickNewTime {
+            pick_url: PICK.into(),
+            had_invite: true,
+        },
+    ]
+}
+
+/// What the calendar of a message should say.
+struct ExpectedCalendar {
+    method: &'static str,
+    status: &'static str,
+    /// Each ATTENDEE line's address and PARTSTAT, in order.
+    attendees: Vec<(&'static str, &'static str)>,
+}
+
+/// The calendar `msg` must carry; `None` for messages without calendar data.
+fn expected_calendar(msg: &Message) -> Option<ExpectedCalendar> {
+    let owner_only = vec![("owner@example.org", "NEEDS-ACTION")];
+    let both = vec![
+        ("owner@example.org", "ACCEPTED"),
+        ("ada@example.net", "NEEDS-ACTION"),
+    ];
+    let (method, status, attendees) = match msg {
+        Message::OwnerNewRequest { .. } => ("REQUEST", "TENTATIVE", owner_only),
+        Message::OwnerCalendarCancel => ("CANCEL", "CANCELLED", owner_only),
+        Message::RequesterAccepted => ("REQUEST", "CONFIRMED", both),
+        Message::RequesterPickNewTime {
+            had_invite: true, ..
+        } => ("CANCEL", "CANCELLED", both),
+        _ => return None,
+    };
+    Some(ExpectedCalendar {
+        method,
+        status,
+        attendees,
+    })
+}
+
+/// The links a message must show, in text and HTML, and never in the calendar.
+fn expected_links(msg: &Message) -> Vec<&'static str> {
+    match msg {
+        Message::OwnerNewRequest { .. } => vec![ACCEPT, DECLINE, RESCHEDULE],
+        Message::RequesterPickNewTime { .. } => vec![PICK],
+        Message::RequesterDeclined => vec!["http://127.0.0.1:8080/"],
+        _ => vec![],
+    }
+}
+
+/// The decoded pieces of a message whose MIME tree has been checked.
+struct Checked {
+    headers: Vec<(String, String)>,
+    plain: String,
+    html: String,
+    ics: Option<String>,
+}
+
+fn header(h: &[(String, String)], name: &str) -> String {
+    let found: Vec<&String> = h
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(found.len(), 1, "expected one {name} header, got {found:?}");
+    found[0].clone()
+}
+
+fn cte(p: &ParsedMail<'_>) -> String {
+    p.headers
+        .get_first_value("Content-Transfer-Encoding")
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
+fn text_part(p: &ParsedMail<'_>, mimetype: &str) -> String {
+    assert_eq!(p.ctype.mimetype, mimetype);
+    assert_eq!(p.ctype.charset.to_ascii_lowercase(), "utf-8");
+    p.get_body().expect("text part decodes")
+}
+
+/// Parses `r` and checks the MIME tree against DESIGN §4; `method` is the expected calendar
+/// method, `None` when the message must carry no calendar data.
+fn check_mime(r: &Rendered, method: Option<&str>) -> Checked {
+    let bytes = &r.bytes;
+    // CRLF everywhere, no bare CR or LF, no line over SMTP's 998 octets.
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\n' {
+            assert!(i > 0 && bytes[i - 1] == b'\r', "bare LF at {i}");
+        }
+        if b == b'\r' {
+            assert_eq!(bytes.get(i + 1), Some(&b'\n'), "bare CR at {i}");
+        }
+    }
+    for line in bytes.split(|&b| b == b'\n') {
+        assert!(line.len() <= 999, "line of {} octets", line.len());
+    }
+
+    let m = parse_mail(bytes).expect("mailparse reads the message");
+    let headers: Vec<(String, String)> = m
+        .headers
+        .iter()
+        .map(|h| (h.get_key(), h.get_value()))
+        .collect();
+    let mut names: Vec<String> = headers
+        .iter()
+        .map(|(k, _)| k.to_ascii_lowercase())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "content-type",
+            "date",
+            "from",
+            "message-id",
+            "mime-version",
+            "subject",
+            "to"
+        ],
+        "exactly the expected top-level headers"
+    );
+    assert_eq!(header(&headers, "MIME-Version"), "1.0");
+    assert_eq!(header(&headers, "Message-ID"), r.message_id);
+    assert_eq!(header(&headers, "Subject"), r.subject);
+    let date = mailparse::dateparse(&header(&headers, "Date")).expect("a valid Date");
+    assert_eq!(date, now().as_second());
+    let from = addrparse_header(m.headers.get_first_header("From").unwrap()).unwrap();
+    match &from[0] {
+        MailAddr::Single(s) => {
+            assert_eq!(s.addr, "bookings@example.org");
+            assert_eq!(s.display_name.as_deref(), Some("Guidance bookings"));
+        }
+        other => panic!("From is not a single mailbox: {other:?}"),
+    }
+    let to = addrparse_header(m.headers.get_first_header("To").unwrap()).unwrap();
+    assert_eq!(to.len(), 1, "one recipient");
+    match &to[0] {
+        MailAddr::Single(s) => assert_eq!(s.addr, r.recipient),
+        other => panic!("To is not a single mailbox: {other:?}"),
+    }
+
+    let alternative = match method {
+        None => &m,
+        Some(method) => {
+            assert_eq!(m.ctype.mimetype, "multipart/mixed");
+            assert_eq!(m.subparts.len(), 2, "alternative + attachment");
+            let alt = &m.subparts[0];
+            let att = &m.subparts[1];
+            assert_eq!(att.ctype.mimetype, "application/ics");
+            assert_eq!(
+                att.ctype.params.get("name").map(String::as_str),
+                Some("invite.ics")
+            );
+            let disp = att.get_content_disposition();
+            assert_eq!(disp.disposition, mailparse::DispositionType::Attachment);
+            assert_eq!(
+                disp.params.get("filename").map(String::as_str),
+                Some("invite.ics")
+            );
+            assert_eq!(cte(att), "base64");
+            assert_eq!(alt.subparts.len(), 3, "plain, html, calendar");
+            let cal = &alt.subparts[2];
+            assert_eq!(cal.ctype.mimetype, "text/calendar");
+            assert_eq!(cal.ctype.charset.to_ascii_lowercase(), "utf-8");
+            assert_eq!(
+                cal.ctype.params.get("method").map(String::as_str),
+                Some(method)
+            );
+            assert!(
+                matches!(cte(cal).as_str(), "7bit" | "8bit"),
+                "calendar part encoded as {:?}",
+                cte(cal)
+            );
+            let inline = cal.get_body_raw().unwrap();
+            let attached = att.get_body_raw().unwrap();
+            assert_eq!(inline, attached, "the attachment holds the very same bytes");
+            alt
+        }
+    };
+    assert_eq!(alternative.ctype.mimetype, "multipart/alternative");
+    if method.is_none() {
+        assert_eq!(alternative.subparts.len(), 2, "plain and html only");
+    }
+    let plain = text_part(&alternative.subparts[0], "text/plain");
+    let html = text_part(&alternative.subparts[1], "text/html");
+    let ics = method.map(|_| {
+        String::from_utf8(alternative.subparts[2].get_body_raw().unwrap()).expect("UTF-8 calendar")
+    });
+    Checked {
+        headers,
+        plain,
+        html,
+        ics,
+    }
+}
+
+/// Decodes the character references askama writes (`&#60;` and the like) and the usual named ones.
+fn unescape(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let end = rest.find(';').filter(|&e| e <= 8);
+        let decoded = end.and_then(|e| {
+            let entity = &rest[1..e];
+            let c = match entity {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                _ => entity
+                    .strip_prefix('#')
+                    .and_then(|n| n.parse::<u32>().ok())
+                    .and_then(char::from_u32),
+            };
+            c.map(|c| (c, e))
+        });
+        match decoded {
+            Some((c, e)) => {
+                out.push(c);
+                rest = &rest[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Every `href` value in the HTML, decoded.
+fn hrefs(html: &str) -> Vec<String> {
+    html.split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split_once('"').map(|(v, _)| unescape(v)))
+        .collect()
+}
+
+fn unfold(ics: &str) -> Vec<String> {
+    ics.replace("\r\n ", "")
+        .split("\r\n")
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Checks the calendar object's bytes and content; returns the unfolded lines.
+fn check_ics(ics: &str, method: &str, status: &str, attendees: &[(&str, &str)]) -> Vec<String> {
+    assert!(ics.ends_with("\r\n"));
+    for l in ics.split("\r\n") {
+        assert!(l.len() <= 75, "calendar line of {} octets: {l}", l.len());
+        assert!(!l.contains(['\r', '\n']));
+    }
+    let lines = unfold(ics);
+    let count = |prefix: &str| lines.iter().filter(|l| l.starts_with(prefix)).count();
+    assert_eq!(count("BEGIN:VCALENDAR"), 1);
+    assert_eq!(count("BEGIN:VEVENT"), 1);
+    assert_eq!(count("END:VEVENT"), 1);
+    assert_eq!(count("BEGIN:"), 2, "no other component: {lines:#?}");
+    assert_eq!(count("METHOD:"), 1);
+    assert!(lines.contains(&format!("METHOD:{method}")));
+    assert!(lines.contains(&format!("STATUS:{status}")));
+    assert!(lines.contains(&"UID:5f0c2b1e-8d3a-4c52-9e77-0a1b2c3d4e5f@guidance".to_owned()));
+    assert!(lines.contains(&"DTSTAMP:20261130T081542Z".to_owned()));
+    assert!(lines.contains(&"DTSTART:20261203T090000Z".to_owned()));
+    assert!(lines.contains(&"DTEND:20261203T094500Z".to_owned()));
+    assert_eq!(count("SEQUENCE:"), 1);
+    assert_eq!(count("ORGANIZER"), 1);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("ORGANIZER;") && l.ends_with(":mailto:bookings@example.org"))
+    );
+    let found: Vec<&String> = lines.iter().filter(|l| l.starts_with("ATTENDEE")).collect();
+    assert_eq!(found.len(), attendees.len(), "{found:#?}");
+    for (line, (addr, partstat)) in found.iter().zip(attendees) {
+        assert!(line.ends_with(&format!(":mailto:{addr}")), "{line}");
+        assert!(line.contains(&format!(";PARTSTAT={partstat};")), "{line}");
+        assert!(line.contains(";RSVP=TRUE"), "{line}");
+    }
+    lines
+}
+
+/// Renders every message for `b` and runs all structural checks; returns the pieces.
+fn render_all(b: &BookingFacts) -> Vec<(Message, Rendered, Checked)> {
+    all_messages()
+        .into_iter()
+        .map(|msg| {
+            let r = render(&msg, b, &ctx(), now());
+            let cal = expected_calendar(&msg);
+            let checked = check_mime(&r, cal.as_ref().map(|c| c.method));
+            if let (Some(cal), Some(ics)) = (&cal, &checked.ics) {
+                check_ics(ics, cal.method, cal.status, &cal.attendees);
+            }
+            for link in expected_links(&msg) {
+                assert!(
+                    checked.plain.lines().any(|l| l == link),
+                    "{}: link {link} not on a line of its own in\n{}",
+                    r.kind,
+                    checked.plain
+                );
+                assert!(
+                    hrefs(&checked.html).iter().any(|h| h == link),
+                    "{}: link {link} not in the HTML",
+                    r.kind
+                );
+            }
+            if let Some(ics) = &checked.ics {
+                let flat = ics.replace("\r\n ", "");
+                assert!(
+                    !flat.contains('\u{202E}'),
+                    "{}: a bidi override in the calendar",
+                    r.kind
+                );
+                assert!(!flat.contains("http"), "{}: a link in the calendar", r.kind);
+                assert!(
+                    !flat.contains("_tok"),
+                    "{}: a token in the calendar",
+                    r.kind
+                );
+            }
+            assert!(
+                checked
+                    .html
+                    .contains(r#"<meta name="color-scheme" content="light dark">"#)
+            );
+            (msg, r, checked)
+        })
+        .collect()
+}
+
+#[test]
+fn every_message_has_the_designed_mime_shape_and_calendar() {
+    let results = render_all(&friendly());
+    let kinds: Vec<&str> = results.iter().map(|(_, r, _)| r.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            "owner_new_request",
+            "owner_calendar_cancel",
+            "requester_received",
+            "requester_accepted",
+            "requester_declined",
+            "requester_pick_new_time",
+            "requester_pick_new_time"
+        ]
+    );
+    for (msg, r, c) in &results {
+        let (addr, name) = if msg.to_owner() {
+            ("owner@example.org", "Grace Hopper")
+        } else {
+            ("ada@example.net", "Ada Lovelace")
+        };
+        assert_eq!(r.recipient, addr);
+        assert!(header(&c.headers, "To").contains(name));
+        // Personal: greeted by name; the owner always learns who it is about.
+        let greeting = format!("Hello {name},");
+        assert!(c.plain.starts_with(&greeting), "{}", c.plain);
+        assert!(c.html.contains(&greeting));
+        if msg.to_owner() {
+            assert!(c.plain.contains("Ada Lovelace"));
+            assert!(c.plain.contains("ada@example.net"));
+        }
+        // No untranslated key anywhere.
+        assert!(!c.plain.contains('⟦') && !c.html.contains('⟦') && !r.subject.contains('⟦'));
+        assert!(!c.plain.contains("{") && !r.subject.contains("{"));
+        // Message-ID: <uuid@domain of From>.
+        let id = r
+            .message_id
+            .strip_prefix('<')
+            .unwrap()
+            .strip_suffix('>')
+            .unwrap();
+        let (u, domain) = id.split_once('@').unwrap();
+        assert!(uuid::Uuid::parse_str(u).is_ok());
+        assert_eq!(domain, "example.org");
+    }
+}
+
+#[test]
+fn owner_emails_use_the_owners_zone_requester_emails_theirs() {
+    let b = friendly();
+    let owner = render(&all_messages()[0], &b, &ctx(), now());
+    assert_eq!(
+        owner.subject,
+        "[Urgent] Session request: Ada Lovelace — Thu 3 Dec 10:00"
+    );
+    let c = check_mime(&owner, Some("REQUEST"));
+    assert!(
+        c.plain
+            .contains("Thursday, 3 December 2026, 10:00–10:45 (Europe/Berlin)")
+    );
+    assert!(
+        c.html
+            .contains("Thursday, 3 December 2026, 10:00–10:45 (Europe/Berlin)")
+    );
+
+    let requester = render(&Message::RequesterAccepted, &b, &ctx(), now());
+    assert_eq!(
+        requester.subject,
+        "Confirmed: your session with Grace Hopper — Thu 3 Dec 04:00"
+    );
+    let c = check_mime(&requester, Some("REQUEST"));
+    assert!(
+        c.plain
+            .contains("Thursday, 3 December 2026, 04:00–04:45 (America/New_York)")
+    );
+    assert!(!c.plain.contains("Europe/Berlin"));
+}
+
+#[test]
+fn the_owner_sees_every_intake_answer_and_the_priority() {
+    let b = friendly();
+    let r = render(&all_messages()[0], &b, &ctx(), now());
+    let c = check_mime(&r, Some("REQUEST"));
+    for needle in [
+        "Priority: Urgent",
+        "Company size: 12",
+        "Newsletter: Yes",
+        "Interests: engines, poetry",
+        "  Analytical engine: Bernoulli numbers",
+        "  Second line of the topic",
+        "Their time zone: America/New_York",
+    ] {
+        assert!(c.plain.contains(needle), "{needle} missing in\n{}", c.plain);
+    }
+    for needle in [
+        "Company size",
+        "engines, poetry",
+        "Second line of the topic",
+        "Urgent",
+    ] {
+        assert!(c.html.contains(needle), "{needle} missing in the HTML");
+    }
+    // The calendar carries topic and priority, nothing else of the intake.
+    let lines = unfold(c.ics.as_deref().unwrap());
+    let desc = lines
+        .iter()
+        .find(|l| l.starts_with("DESCRIPTION:"))
+        .unwrap();
+    assert!(
+        desc.contains("Bernoulli numbers") && desc.contains("Urgent"),
+        "{desc}"
+    );
+    assert!(!desc.contains("poetry"));
+    assert!(lines.contains(&"SUMMARY:Session with Ada Lovelace".to_owned()));
+}
+
+#[test]
+fn a_moved_request_says_so_and_keeps_the_sequence() {
+    let mut b = friendly();
+    b.ics_sequence = 3;
+    let r = render(&all_messages()[0], &b, &ctx(), now());
+    let c = check_mime(&r, Some("REQUEST"));
+    assert!(c.plain.contains("has picked a new time"));
+    assert!(unfold(c.ics.as_deref().unwrap()).contains(&"SEQUENCE:3".to_owned()));
+}
+
+#[test]
+fn non_ascii_calendars_go_8bit_and_ascii_ones_7bit() {
+    let r = render(&Message::RequesterAccepted, &friendly(), &ctx(), now());
+    let text = String::from_utf8_lossy(&r.bytes);
+    assert!(text.contains("Content-Transfer-Encoding: 7bit"));
+    let b = booking("Zoë 🙂 Łukasz", "Café", serde_json::Value::Null);
+    let r = render(&Message::RequesterAccepted, &b, &ctx(), now());
+    let text = String::from_utf8_lossy(&r.bytes);
+    assert!(text.contains("Content-Transfer-Encoding: 8bit"));
+    assert!(!text.to_ascii_lowercase().contains("text/calendar; charset=utf-8; method=request\r\ncontent-transfer-encoding: quoted-printable"));
+}
+
+/// Texts that try to break out of a header, an HTML element or a calendar property.
+fn hostile_texts() -> Vec<String> {
+    vec![
+        "Eve\r\nBcc: victim@example.com".into(),
+        "Eve\nTo: victim@example.com\n\nbody".into(),
+        "Eve\rCc: victim@example.com".into(),
+        "\"Eve\" <evil@example.com>, mallory@example.com".into(),
+        "a;b,c\\d:e".into(),
+        "x\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nATTENDEE:mailto:evil@example.com".into(),
+        "y\nBEGIN:VALARM\nTRIGGER:-PT5M\nEND:VALARM".into(),
+        "<script>alert(1)</script><img src=x onerror=alert(2)>".into(),
+        "Tom &amp; Jerry & co".into(),
+        "=?utf-8?b?QmNjOiB4QHkuego=?=".into(),
+        "🙂🚀 émoji ñ".into(),
+        "مرحبا بالعالم שלום".into(),
+        "abc\u{202E}gpj.exe".into(),
+        "w".repeat(10 * 1024),
+        "long words ".repeat(1000),
+    ]
+}
+
+#[test]
+fn hostile_names_topics_and_answers_change_nothing_structural() {
+    for evil in hostile_texts() {
+        let b = booking(
+            &evil,
+            &evil,
+            // The intake refuses bidi overrides and answers over 4000 characters.
+            serde_json::json!({ "why": answer(&evil), "list": [answer(&evil), "b"] }),
+        );
+        for (msg, r, c) in render_all(&b) {
+            // Subject and To decode back to what we meant to write.
+            assert_eq!(header(&c.headers, "Subject"), r.subject);
+            assert!(!r.subject.contains(['\r', '\n']));
+            if !msg.to_owner() {
+                let to = addrparse_header(
+                    parse_mail(&r.bytes)
+                        .unwrap()
+                        .headers
+                        .get_first_header("To")
+                        .unwrap(),
+                )
+                .unwrap();
+                match &to[0] {
+                    MailAddr::Single(s) => {
+                        assert_eq!(s.addr, "ada@example.net");
+                        assert_eq!(s.display_name.as_deref(), Some(clean_name(&evil).as_str()));
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+            assert!(!c.html.contains("<script"), "{}: raw script tag", r.kind);
+            assert!(!c.html.contains("<img"), "{}: raw img tag", r.kind);
+            // The text is shown, as text: escaped in the HTML, as is in the plain part.
+            if evil.contains('<') || evil.contains('&') {
+                assert!(unescape(&c.html).contains(&evil), "{}", r.kind);
+                assert!(!c.html.contains(&evil), "{}: unescaped", r.kind);
+                assert!(c.plain.contains(&evil), "{}", r.kind);
+            }
+        }
+    }
+}
+
+fn answer(s: &str) -> String {
+    s.replace('\u{202E}', "").chars().take(4000).collect()
+}
+
+/// What a display name should decode to: one line, white space collapsed, bidi overrides gone,
+/// no encoded-word lookalike, at most 120 characters.
+fn clean_name(s: &str) -> String {
+    let spaced: String = s
+        .chars()
+        .map(|c| {
+            if c.is_control()
+                || ('\u{202A}'..='\u{202E}').contains(&c)
+                || ('\u{2066}'..='\u{2069}').contains(&c)
+                || c == '\u{2028}'
+                || c == '\u{2029}'
+            {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    let one = spaced
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        // An encoded-word lookalike is broken up with a WORD JOINER so that it shows as typed.
+        .replace("=?", "=\u{2060}?");
+    if one.chars().count() <= 120 {
+        one
+    } else {
+        let mut s: String = one.chars().take(119).collect();
+        s.push('…');
+        s
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn any_name_and_topic_keep_the_structure(
+        name in "(\\PC|\r|\n|\t|\"|;|,|\\\\|<|>|&){1,150}",
+        topic in "(\\PC|\r|\n|\t|\"|;|,|\\\\|<|>|&){1,400}",
+    ) {
+        prop_assume!(!clean_name(&name).is_empty());
+        let b = booking(&name, &topic, serde_json::Value::Null);
+        for (msg, r, c) in render_all(&b) {
+            prop_assert_eq!(header(&c.headers, "Subject"), r.subject.clone());
+            if !msg.to_owner() {
+                let m = parse_mail(&r.bytes).unwrap();
+                let to = addrparse_header(m.headers.get_first_header("To").unwrap()).unwrap();
+                match &to[0] {
+                    MailAddr::Single(s) => {
+                        prop_assert_eq!(s.display_name.clone(), Some(clean_name(&name)));
+                    }
+                    other => prop_assert!(false, "{:?}", other),
+                }
+            }
+            prop_assert!(!c.html.contains("<script"));
+        }
+    }
+}
+
+/// Writes one sample of every message (friendly and hostile) into `$GUIDANCE_DUMP_EML`, for the
+/// Python checker. Does nothing without the variable.
+#[test]
+fn dump_samples_when_asked() {
+    let Some(dir) = std::env::var_os("GUIDANCE_DUMP_EML") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let hostile = booking(
+        &hostile_texts()
+            .concat()
+            .chars()
+            .take(110)
+            .collect::<String>(),
+        &hostile_texts().join("\n"),
+        serde_json::json!({ "why": "<script>x</script>\nEND:VEVENT" }),
+    );
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for (label, b) in [("friendly", friendly()), ("hostile", hostile)] {
+        for msg in all_messages() {
+            let r = render(&msg, &b, &ctx(), now());
+            let n = counts.entry(format!("{label}-{}", r.kind)).or_default();
+            *n += 1;
+            let path = dir.join(format!("{label}-{}-{n}.eml", r.kind));
+            std::fs::write(path, &r.bytes).unwrap();
+        }
+    }
+}
