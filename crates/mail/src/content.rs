@@ -248,7 +248,8 @@ pub fn build(msg: &Message, b: &BookingFacts, ctx: &MailContext) -> Content {
         }
         Message::RequesterDeclined => {
             c.intro.push(tf(lang, &k("intro"), &text_args));
-            c.notes.push(t(lang, &k("note")));
+            // The invitation to try again leads to the button, so it goes right above it.
+            c.action_hint = Some(t(lang, &k("note")));
             c.buttons.push(Button {
                 label: t(lang, &k("book_again")),
                 url: format!("{}/", ctx.public_url),
