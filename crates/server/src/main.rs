@@ -1,1 +1,101 @@
-fn main() {}
+//! `guidance`: the command line of the Guidance service.
+
+use clap::{Parser, Subcommand};
+use guidance_server::app::Application;
+use guidance_server::config::Config;
+
+#[derive(Parser)]
+#[command(
+    name = "guidance",
+    version,
+    about = "Self-hosted guidance-session booking"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server and the outbox worker.
+    Serve {
+        #[command(flatten)]
+        config: Config,
+        /// Seed two weeks of demo slots (skipping any that overlap existing ones).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply the database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        config: Config,
+    },
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_target(false)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve { config, demo } => serve(config, demo).await,
+        Command::Migrate { config } => guidance_server::app::open_store(&config)
+            .await
+            .map(|_| println!("Migrations applied to {}", config.database_url)),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("guidance: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config, demo: bool) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let app = Application::build(config).await?;
+    if demo {
+        let n = guidance_server::demo::seed(app.state()).await?;
+        println!("Seeded {n} demo slots.");
+    }
+    let url = app.state().settings.public_url.clone();
+    println!("Guidance is running. Open {url}/book to book a session.");
+    if app.state().settings.admin_token.is_some() {
+        println!(
+            "Owner API: {url}/api/admin/bookings (Authorization: Bearer $GUIDANCE_ADMIN_TOKEN)"
+        );
+    } else {
+        println!("Owner API is off: set GUIDANCE_ADMIN_TOKEN (16+ characters) to enable it.");
+    }
+    println!(
+        "Emails are written to {}",
+        app.state().settings.config.mail_dir.display()
+    );
+    app.run_until_stopped(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

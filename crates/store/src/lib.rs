@@ -1,1 +1,129 @@
-//! placeholder
+//! Guidance's storage: the [`Store`] trait and its implementations.
+//!
+//! The store owns every rule the database can enforce itself: one live booking per slot, no
+//! overlapping live slots, compare-and-swap transitions, and the outbox written in the same
+//! transaction as the change that causes an email. Handlers never see SQL.
+
+mod model;
+pub mod sqlite;
+
+pub use model::*;
+
+use async_trait::async_trait;
+use guidance_core::{SlotStatus, SlotWindow, TokenHash};
+use jiff::Timestamp;
+use uuid::Uuid;
+
+/// What can go wrong in the store, in the words of the domain.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The slot is held by another booking, or no longer open.
+    #[error("the slot is already taken")]
+    SlotTaken,
+    /// The slot would overlap another live slot.
+    #[error("the slot overlaps another slot")]
+    SlotOverlap,
+    /// The slot is held by a booking, so it cannot be changed or removed.
+    #[error("the slot is booked")]
+    SlotBooked,
+    /// No such row.
+    #[error("not found")]
+    NotFound,
+    /// The booking changed since it was read (compare-and-swap lost).
+    #[error("the booking changed in the meantime")]
+    Conflict,
+    /// The token was used already.
+    #[error("the link was used already")]
+    TokenUsed,
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A stored value could not be read back.
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
+}
+
+/// A `Result` with [`StoreError`].
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Everything the service keeps. One implementation per database; one contract test suite.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Creates an open slot. Fails with [`StoreError::SlotOverlap`] when it overlaps a live slot.
+    async fn create_slot(
+        &self,
+        window: SlotWindow,
+        meeting_details: Option<String>,
+        now: Timestamp,
+    ) -> StoreResult<Slot>;
+    /// One slot.
+    async fn get_slot(&self, id: Uuid) -> StoreResult<Slot>;
+    /// Slots starting in `[from, to)`, in start order, optionally only those of one status.
+    async fn list_slots(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        status: Option<SlotStatus>,
+    ) -> StoreResult<Vec<Slot>>;
+    /// Opens an unavailable slot again or withdraws an open one. A booked slot refuses.
+    async fn set_slot_available(
+        &self,
+        id: Uuid,
+        available: bool,
+        now: Timestamp,
+    ) -> StoreResult<Slot>;
+    /// Removes a slot that no live booking holds.
+    async fn delete_slot(&self, id: Uuid) -> StoreResult<()>;
+
+    /// Reserves the slot and records the booking, its first audit event, its action tokens and
+    /// its emails, all in one transaction. [`StoreError::SlotTaken`] when the slot is not open
+    /// (any more) with the expected times; [`StoreError::NotFound`] when there is no such slot.
+    async fn create_booking(&self, new: NewBooking) -> StoreResult<Booking>;
+    /// One booking.
+    async fn get_booking(&self, id: Uuid) -> StoreResult<Booking>;
+    /// Bookings in session-time order, optionally only those of one status.
+    async fn list_bookings(
+        &self,
+        status: Option<guidance_core::BookingStatus>,
+    ) -> StoreResult<Vec<Booking>>;
+    /// Bookings that time has overtaken: pending ones whose session started, and ones waiting
+    /// for a new time since before `reschedule_deadline`.
+    async fn list_overdue(
+        &self,
+        now: Timestamp,
+        reschedule_deadline: Timestamp,
+    ) -> StoreResult<Vec<Booking>>;
+    /// Moves a booking (compare-and-swap on its version and status), frees or claims slots,
+    /// consumes the token that caused it, and writes the audit event, new tokens and emails,
+    /// all in one transaction.
+    async fn transition(&self, t: Transition) -> StoreResult<Booking>;
+    /// The audit trail of a booking, oldest first.
+    async fn booking_events(&self, booking_id: Uuid) -> StoreResult<Vec<BookingEvent>>;
+
+    /// The token with this hash, if any.
+    async fn find_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>>;
+
+    /// Claims the next due email for sending until `lease_until`, counting the attempt.
+    async fn claim_email(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> StoreResult<Option<OutboxMessage>>;
+    /// Records a successful send.
+    async fn mark_email_sent(&self, id: Uuid, now: Timestamp) -> StoreResult<()>;
+    /// Records a failed attempt to be retried at `next_attempt_at`.
+    async fn mark_email_retry(
+        &self,
+        id: Uuid,
+        error: &str,
+        next_attempt_at: Timestamp,
+    ) -> StoreResult<()>;
+    /// Records the last failed attempt: the email stays failed until resent.
+    async fn mark_email_failed(&self, id: Uuid, error: &str) -> StoreResult<()>;
+    /// Gives back a claimed email untouched (clean shutdown), so that it is sent promptly.
+    async fn release_email(&self, id: Uuid) -> StoreResult<()>;
+    /// When the next queued email is due, if any.
+    async fn next_email_due(&self) -> StoreResult<Option<Timestamp>>;
+    /// The emails of a booking, oldest first.
+    async fn booking_emails(&self, booking_id: Uuid) -> StoreResult<Vec<OutboxMessage>>;
+}

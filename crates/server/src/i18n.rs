@@ -1,0 +1,51 @@
+//! Choosing the reader's language for pages: `?lang=`, then a cookie, then `Accept-Language`.
+
+use axum::http::HeaderMap;
+use guidance_core::i18n;
+
+/// A translator bound to one language, handed to templates.
+#[derive(Debug, Clone)]
+pub struct Tr {
+    /// The language in use.
+    pub lang: &'static str,
+}
+
+impl Tr {
+    /// A translator for `lang` (resolved to a supported language).
+    pub fn new(lang: &str) -> Self {
+        Self {
+            lang: i18n::resolve(lang),
+        }
+    }
+
+    /// The text for `key`.
+    pub fn get(&self, key: &str) -> String {
+        i18n::t(self.lang, key)
+    }
+
+    /// The text for `key` with placeholders filled.
+    pub fn fmt(&self, key: &str, args: &[(&str, &str)]) -> String {
+        i18n::tf(self.lang, key, args)
+    }
+}
+
+/// The language for a page request.
+pub fn page_language(query_lang: Option<&str>, headers: &HeaderMap) -> Tr {
+    if let Some(l) = query_lang.filter(|l| !l.is_empty()) {
+        return Tr::new(l);
+    }
+    let cookie_lang = headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix("guidance_lang="));
+    if let Some(l) = cookie_lang {
+        return Tr::new(l);
+    }
+    let accept = headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    Tr::new(i18n::negotiate(accept))
+}

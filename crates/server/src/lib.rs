@@ -1,0 +1,13 @@
+//! The Guidance service: configuration, HTTP routes, the booking service layer and the outbox
+//! worker. `main.rs` is a thin CLI over [`app::Application`].
+
+pub mod app;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod i18n;
+pub mod outbox;
+pub mod rate_limit;
+pub mod routes;
+pub mod service;
+pub mod state;

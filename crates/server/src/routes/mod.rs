@@ -1,0 +1,79 @@
+//! The HTTP surface (DESIGN §3): public JSON API, owner API, pages.
+
+pub mod admin;
+pub mod api;
+pub mod pages;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use serde::de::DeserializeOwned;
+
+use crate::error::ServiceError;
+use crate::state::AppState;
+
+/// Largest request body accepted anywhere.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// All routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(api::routes())
+        .merge(admin::routes(state.clone()))
+        .merge(pages::routes())
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(state)
+}
+
+async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {
+    // Answer 200 only when the database answers too.
+    match state.store.next_email_due().await {
+        Ok(_) => (axum::http::StatusCode::OK, "ok"),
+        Err(_) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "database unavailable",
+        ),
+    }
+}
+
+async fn security_headers(mut resp: axum::response::Response) -> axum::response::Response {
+    let h = resp.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    resp
+}
+
+/// Parses a JSON body, answering a JSON 400 (not axum's plain text) when it is not JSON.
+pub fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, ServiceError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ServiceError::BadRequest(format!("the body is not valid JSON: {e}")))
+}
+
+/// The client's address, for rate limiting.
+pub fn client_ip(addr: &SocketAddr) -> std::net::IpAddr {
+    addr.ip()
+}
+
+/// The language of a JSON API request (`Accept-Language`).
+pub fn api_language(headers: &HeaderMap) -> crate::i18n::Tr {
+    crate::i18n::page_language(None, headers)
+}

@@ -1,0 +1,538 @@
+//! Server-rendered pages that work without JavaScript: the booking page, the page behind every
+//! email link (`GET` shows, `POST` does), and the visitor's choice of a new time.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use guidance_core::i18n::{format_date, format_span, format_time};
+use guidance_core::intake::{RawIntake, TimeZoneName};
+use guidance_core::{BookingAction, Priority};
+use guidance_store::{Booking, Slot};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::error::ServiceError;
+use crate::i18n::{Tr, page_language};
+use crate::service::{self, CheckedToken};
+use crate::state::AppState;
+
+/// The page routes and their static files.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/book") }))
+        .route("/book", get(book_page).post(book_submit))
+        .route("/book/requested/{id}", get(requested_page))
+        .route("/a/{token}", get(action_page).post(action_submit))
+        .route(
+            "/static/guidance.css",
+            get(|| async {
+                static_file(
+                    "text/css; charset=utf-8",
+                    include_str!("../../static/guidance.css"),
+                )
+            }),
+        )
+        .route(
+            "/static/book.js",
+            get(|| async {
+                static_file(
+                    "text/javascript; charset=utf-8",
+                    include_str!("../../static/book.js"),
+                )
+            }),
+        )
+}
+
+/// Reads a form body whatever its declared type; what cannot be read counts as empty, so the
+/// visitor gets the form back with each missing field named instead of a bare error.
+fn read_form<T: serde::de::DeserializeOwned + Default>(body: &Bytes) -> T {
+    serde_urlencoded::from_bytes(body).unwrap_or_default()
+}
+
+fn static_file(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn render<T: Template>(status: StatusCode, t: &T) -> Response {
+    match t.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+/// One day of open slots, in the reader's zone.
+pub struct DayGroup {
+    /// The day, written out.
+    pub label: String,
+    /// Its slots.
+    pub slots: Vec<SlotChoice>,
+}
+
+/// One slot as a choice on a page.
+pub struct SlotChoice {
+    /// Slot id.
+    pub id: String,
+    /// Start time of day, e.g. "09:00".
+    pub time: String,
+    /// The full date and time, for screen readers and titles.
+    pub full: String,
+    /// Whether it is the one chosen.
+    pub checked: bool,
+}
+
+fn group_by_day(tr: &Tr, slots: &[Slot], zone: &TimeZoneName, chosen: &str) -> Vec<DayGroup> {
+    let tz = zone.zone();
+    let mut groups: Vec<DayGroup> = Vec::new();
+    for s in slots {
+        let start = s.starts_at.to_zoned(tz.clone());
+        let label = format_date(tr.lang, &start);
+        let choice = SlotChoice {
+            id: s.id.to_string(),
+            time: format!(
+                "{}–{}",
+                format_time(&start),
+                format_time(&s.ends_at.to_zoned(tz.clone()))
+            ),
+            full: format_span(tr.lang, s.starts_at, s.ends_at, zone.as_str()),
+            checked: chosen == s.id.to_string(),
+        };
+        match groups.last_mut() {
+            Some(g) if g.label == label => g.slots.push(choice),
+            _ => groups.push(DayGroup {
+                label,
+                slots: vec![choice],
+            }),
+        }
+    }
+    groups
+}
+
+/// What the visitor typed, kept when the form comes back with errors.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct BookForm {
+    slot_id: String,
+    name: String,
+    email: String,
+    topic: String,
+    priority: String,
+    time_zone: String,
+    locale: String,
+}
+
+#[derive(Template)]
+#[template(path = "book.html")]
+struct BookPage {
+    tr: Tr,
+    title: String,
+    zone: String,
+    days: Vec<DayGroup>,
+    form: BookForm,
+    priorities: Vec<(String, String, bool)>,
+    error: Option<String>,
+    field_errors: BTreeMap<String, String>,
+}
+
+impl BookPage {
+    fn field_error(&self, field: &str) -> String {
+        self.field_errors.get(field).cloned().unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct BookQuery {
+    tz: Option<String>,
+    lang: Option<String>,
+}
+
+fn visitor_zone(state: &AppState, raw: Option<&str>) -> TimeZoneName {
+    raw.and_then(|z| TimeZoneName::parse(z).ok())
+        .unwrap_or_else(|| state.settings.time_zone.clone())
+}
+
+async fn book_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<BookQuery>,
+) -> Response {
+    let tr = page_language(q.lang.as_deref(), &headers);
+    let zone = visitor_zone(&state, q.tz.as_deref());
+    let form = BookForm {
+        priority: "normal".into(),
+        ..BookForm::default()
+    };
+    book_form_response(
+        &state,
+        tr,
+        zone,
+        form,
+        None,
+        BTreeMap::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn book_form_response(
+    state: &AppState,
+    tr: Tr,
+    zone: TimeZoneName,
+    form: BookForm,
+    error: Option<String>,
+    field_errors: BTreeMap<String, String>,
+    status: StatusCode,
+) -> Response {
+    let slots = match service::open_slots(state, None, None).await {
+        Ok(s) => s,
+        Err(e) => return error_page(&tr, &e),
+    };
+    let days = group_by_day(&tr, &slots, &zone, &form.slot_id);
+    let priorities = Priority::ALL
+        .iter()
+        .map(|p| {
+            (
+                p.as_str().to_owned(),
+                tr.get(&format!("common.priority.{}", p.as_str())),
+                form.priority == p.as_str(),
+            )
+        })
+        .collect();
+    let page = BookPage {
+        title: tr.get("public.book.title"),
+        zone: zone.as_str().to_owned(),
+        days,
+        form,
+        priorities,
+        error,
+        field_errors,
+        tr,
+    };
+    render(status, &page)
+}
+
+async fn book_submit(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(q): Query<BookQuery>,
+    body: Bytes,
+) -> Response {
+    let form: BookForm = read_form(&body);
+    let tr = page_language(q.lang.as_deref().or(Some(form.locale.as_str())), &headers);
+    let zone = visitor_zone(&state, Some(form.time_zone.as_str()));
+    if let Err(wait) = state.limiter.check(super::client_ip(&addr)) {
+        let e = ServiceError::RateLimited(wait);
+        return book_form_response(
+            &state,
+            tr.clone(),
+            zone,
+            form,
+            Some(e.message(&tr)),
+            BTreeMap::new(),
+            e.status(),
+        )
+        .await;
+    }
+    let raw = RawIntake {
+        name: form.name.clone(),
+        email: form.email.clone(),
+        topic: form.topic.clone(),
+        priority: form.priority.clone(),
+        answers: serde_json::Value::Null,
+        locale: tr.lang.to_owned(),
+        time_zone: zone.as_str().to_owned(),
+    };
+    match service::create_booking(&state, &form.slot_id, &raw).await {
+        Ok(b) => Redirect::to(&format!(
+            "/book/requested/{}?tz={}&lang={}",
+            b.id,
+            zone.as_str(),
+            tr.lang
+        ))
+        .into_response(),
+        Err(ServiceError::Invalid(fields)) => {
+            let described = fields
+                .iter()
+                .map(|(f, r)| (f.clone(), tr.get(&format!("errors.field.{r}"))))
+                .collect();
+            let msg = tr.get("public.book.fix_fields");
+            book_form_response(
+                &state,
+                tr,
+                zone,
+                form,
+                Some(msg),
+                described,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e @ (ServiceError::SlotTaken | ServiceError::NotFound)) => {
+            let msg = tr.get("public.book.slot_taken");
+            let form = BookForm {
+                slot_id: String::new(),
+                ..form
+            };
+            let status = if matches!(e, ServiceError::NotFound) {
+                StatusCode::NOT_FOUND
+            } else {
+                StatusCode::CONFLICT
+            };
+            book_form_response(&state, tr, zone, form, Some(msg), BTreeMap::new(), status).await
+        }
+        Err(e) => error_page(&tr, &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    tr: Tr,
+    title: String,
+    heading: String,
+    body: String,
+    detail: String,
+    link: Option<(String, String)>,
+}
+
+async fn requested_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<BookQuery>,
+) -> Response {
+    let tr = page_language(q.lang.as_deref(), &headers);
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return error_page(&tr, &ServiceError::NotFound);
+    };
+    let booking = match state.store.get_booking(id).await {
+        Ok(b) => b,
+        Err(e) => return error_page(&tr, &e.into()),
+    };
+    let zone = visitor_zone(&state, q.tz.as_deref());
+    let page = MessagePage {
+        title: tr.get("public.requested.title"),
+        heading: tr.get("public.requested.heading"),
+        body: tr.fmt(
+            "public.requested.body",
+            &[("owner", state.settings.config.owner_name.trim())],
+        ),
+        detail: format_span(tr.lang, booking.starts_at, booking.ends_at, zone.as_str()),
+        link: None,
+        tr,
+    };
+    render(StatusCode::OK, &page)
+}
+
+fn error_page(tr: &Tr, e: &ServiceError) -> Response {
+    if let ServiceError::Internal(detail) = e {
+        tracing::error!(%detail, "internal error");
+    }
+    let page = MessagePage {
+        title: tr.get("public.error.title"),
+        heading: tr.get(&format!("public.error.heading.{}", heading_key(e))),
+        body: e.message(tr),
+        detail: String::new(),
+        link: Some(("/book".to_owned(), tr.get("public.error.back_to_booking"))),
+        tr: tr.clone(),
+    };
+    let mut resp = render(e.status(), &page);
+    if let ServiceError::RateLimited(secs) = e {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(*secs));
+    }
+    resp
+}
+
+fn heading_key(e: &ServiceError) -> &'static str {
+    match e {
+        ServiceError::TokenInvalid
+        | ServiceError::TokenExpired
+        | ServiceError::TokenUsed
+        | ServiceError::TokenOutdated => "link",
+        _ => "generic",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "action.html")]
+struct ActionPage {
+    tr: Tr,
+    title: String,
+    heading: String,
+    explain: String,
+    button: String,
+    booking: BookingSummary,
+    pick: Option<Vec<DayGroup>>,
+    error: Option<String>,
+}
+
+/// The facts about a booking that the owner sees behind a link.
+struct BookingSummary {
+    name: String,
+    email: String,
+    when: String,
+    topic: String,
+    priority: String,
+    status: String,
+}
+
+fn summary(state: &AppState, tr: &Tr, b: &Booking, zone: &str) -> BookingSummary {
+    let _ = state;
+    BookingSummary {
+        name: b.name.clone(),
+        email: b.email.clone(),
+        when: format_span(tr.lang, b.starts_at, b.ends_at, zone),
+        topic: b.topic.clone(),
+        priority: tr.get(&format!("common.priority.{}", b.priority.as_str())),
+        status: tr.get(&format!("common.status.{}", b.status.as_str())),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct LangQuery {
+    lang: Option<String>,
+}
+
+/// The reader of a link: the owner (their zone and language) or, for choosing a new time, the visitor.
+fn link_reader(
+    state: &AppState,
+    checked: &CheckedToken,
+    q: &LangQuery,
+    headers: &HeaderMap,
+) -> (Tr, String) {
+    if checked.record.action == BookingAction::PickSlot {
+        let lang = q
+            .lang
+            .clone()
+            .unwrap_or_else(|| checked.booking.locale.clone());
+        (
+            page_language(Some(&lang), headers),
+            checked.booking.time_zone.clone(),
+        )
+    } else {
+        let lang = q
+            .lang
+            .clone()
+            .unwrap_or_else(|| state.settings.config.owner_language.clone());
+        (
+            page_language(Some(&lang), headers),
+            state.settings.time_zone.as_str().to_owned(),
+        )
+    }
+}
+
+async fn action_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let checked = match service::check_token(&state, &token).await {
+        Ok(c) => c,
+        Err(e) => return error_page(&page_language(q.lang.as_deref(), &headers), &e),
+    };
+    let (tr, zone) = link_reader(&state, &checked, &q, &headers);
+    action_form(&state, tr, &zone, &checked, None, StatusCode::OK).await
+}
+
+async fn action_form(
+    state: &AppState,
+    tr: Tr,
+    zone: &str,
+    checked: &CheckedToken,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let action = checked.record.action.as_str();
+    let pick = if checked.record.action == BookingAction::PickSlot {
+        let slots = match service::open_slots(state, None, None).await {
+            Ok(s) => s,
+            Err(e) => return error_page(&tr, &e),
+        };
+        let zone = TimeZoneName::parse(zone).unwrap_or_else(|_| state.settings.time_zone.clone());
+        Some(group_by_day(&tr, &slots, &zone, ""))
+    } else {
+        None
+    };
+    let page = ActionPage {
+        title: tr.get(&format!("public.action.{action}.title")),
+        heading: tr.get(&format!("public.action.{action}.heading")),
+        explain: tr.get(&format!("public.action.{action}.explain")),
+        button: tr.get(&format!("public.action.{action}.button")),
+        booking: summary(state, &tr, &checked.booking, zone),
+        pick,
+        error,
+        tr,
+    };
+    render(status, &page)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ActionForm {
+    slot_id: String,
+}
+
+async fn action_submit(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Query(q): Query<LangQuery>,
+    body: Bytes,
+) -> Response {
+    let form: ActionForm = read_form(&body);
+    let fallback_tr = page_language(q.lang.as_deref(), &headers);
+    if let Err(wait) = state.limiter.check(super::client_ip(&addr)) {
+        return error_page(&fallback_tr, &ServiceError::RateLimited(wait));
+    }
+    let checked = match service::check_token(&state, &token).await {
+        Ok(c) => c,
+        Err(e) => return error_page(&fallback_tr, &e),
+    };
+    let (tr, zone) = link_reader(&state, &checked, &q, &headers);
+    let slot = Some(form.slot_id.as_str()).filter(|s| !s.is_empty());
+    match service::use_token(&state, &token, None, slot).await {
+        Ok(b) => {
+            let action = checked.record.action.as_str();
+            let page = MessagePage {
+                title: tr.get(&format!("public.action.{action}.done_title")),
+                heading: tr.get(&format!("public.action.{action}.done_title")),
+                body: tr.fmt(
+                    &format!("public.action.{action}.done_body"),
+                    &[("name", &b.name)],
+                ),
+                detail: format_span(tr.lang, b.starts_at, b.ends_at, &zone),
+                link: None,
+                tr,
+            };
+            render(StatusCode::OK, &page)
+        }
+        Err(e @ (ServiceError::Invalid(_) | ServiceError::SlotTaken)) => {
+            let msg = match e {
+                ServiceError::SlotTaken => tr.get("public.book.slot_taken"),
+                _ => tr.get("public.action.pick_slot.choose_one"),
+            };
+            action_form(&state, tr, &zone, &checked, Some(msg), e.status()).await
+        }
+        Err(e) => error_page(&tr, &e),
+    }
+}

@@ -1,0 +1,423 @@
+//! The booking service: every rule of the flow, in one place. The JSON API, the pages and the
+//! owner API all call these functions; none of them repeats a rule.
+
+use guidance_core::intake::RawIntake;
+use guidance_core::token::{self, ActionToken};
+use guidance_core::{BookingAction, BookingStatus, Intake, SlotStatus, SlotWindow, TokenHash};
+use guidance_mail::{BookingFacts, Message, render};
+use guidance_store::{
+    Actor, Booking, NewBooking, NewEmail, NewToken, Slot, SlotChange, TokenRecord, Transition,
+};
+use jiff::{SignedDuration, Timestamp};
+use uuid::Uuid;
+
+use crate::error::ServiceError;
+use crate::state::AppState;
+
+/// Result of the service functions.
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// How long a visitor may take to choose a new time before the request expires.
+pub const RESCHEDULE_WINDOW: SignedDuration = token::MAX_LIFETIME;
+
+/// The open, future slots visitors may book in `[from, to)` (bounded by the booking horizon).
+pub async fn open_slots(
+    state: &AppState,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+) -> ServiceResult<Vec<Slot>> {
+    let now = Timestamp::now();
+    let horizon = now
+        .checked_add(SignedDuration::from_hours(
+            24 * i64::from(state.settings.config.booking_horizon_days),
+        ))
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let from = from.map_or(now, |f| f.max(now));
+    let to = to.map_or(horizon, |t| t.min(horizon));
+    if to <= from {
+        return Ok(Vec::new());
+    }
+    let slots = state
+        .store
+        .list_slots(from, to, Some(SlotStatus::Open))
+        .await?;
+    Ok(slots.into_iter().filter(|s| s.starts_at > now).collect())
+}
+
+/// Parses a slot id from a request.
+pub fn parse_slot_id(raw: &str) -> ServiceResult<Uuid> {
+    if raw.trim().is_empty() {
+        return Err(ServiceError::field("slot_id", "empty"));
+    }
+    Uuid::parse_str(raw.trim()).map_err(|_| ServiceError::field("slot_id", "unknown_value"))
+}
+
+/// Parses a booking request: the slot id and every intake field, reporting all refused fields
+/// at once (field name → reason code).
+pub fn parse_booking_request(
+    slot_id: &str,
+    raw: &RawIntake,
+) -> Result<(Uuid, Intake), std::collections::BTreeMap<String, String>> {
+    let slot_result = parse_slot_id(slot_id);
+    let intake_result = Intake::parse(raw);
+    match (slot_result, intake_result) {
+        (Ok(s), Ok(i)) => Ok((s, i)),
+        (slot_result, intake_result) => {
+            let mut fields = std::collections::BTreeMap::new();
+            if let Err(ServiceError::Invalid(f)) = slot_result {
+                fields.extend(f);
+            }
+            if let Err(e) = intake_result {
+                fields.extend(
+                    e.0.into_iter()
+                        .map(|f| (f.field, f.reason.code().to_owned())),
+                );
+            }
+            Err(fields)
+        }
+    }
+}
+
+/// Validates the intake, then books (see [`book_parsed`]).
+pub async fn create_booking(
+    state: &AppState,
+    slot_id: &str,
+    raw: &RawIntake,
+) -> ServiceResult<Booking> {
+    let (slot_id, intake) = parse_booking_request(slot_id, raw).map_err(ServiceError::Invalid)?;
+    book_parsed(state, slot_id, intake).await
+}
+
+/// Reserves the slot atomically and queues the owner's request and the visitor's confirmation
+/// of receipt, all in one transaction.
+pub async fn book_parsed(
+    state: &AppState,
+    slot_id: Uuid,
+    intake: Intake,
+) -> ServiceResult<Booking> {
+    let now = Timestamp::now();
+    let slot = state.store.get_slot(slot_id).await?;
+    if slot.status != SlotStatus::Open || slot.starts_at <= now {
+        return Err(ServiceError::SlotTaken);
+    }
+    let window = SlotWindow::parse(slot.starts_at, slot.ends_at)
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let booking_id = Uuid::new_v4();
+    let ics_uid = format!("{}@guidance", Uuid::new_v4());
+
+    let expires = token::expiry(now, Some(slot.starts_at));
+    let (tokens, links) = owner_tokens(state, expires);
+    let facts = BookingFacts {
+        booking_id,
+        ics_uid: ics_uid.clone(),
+        ics_sequence: 0,
+        name: intake.name.as_str().to_owned(),
+        email: intake.email.as_str().to_owned(),
+        topic: intake.topic.as_str().to_owned(),
+        priority: intake.priority,
+        answers: intake.answers.clone(),
+        locale: intake.locale.as_str().to_owned(),
+        time_zone: intake.time_zone.as_str().to_owned(),
+        starts_at: slot.starts_at,
+        ends_at: slot.ends_at,
+    };
+    let ctx = state.mail_context();
+    let emails = vec![
+        email(render(&links.new_request_message(), &facts, &ctx, now)),
+        email(render(&Message::RequesterReceived, &facts, &ctx, now)),
+    ];
+    let booking = state
+        .store
+        .create_booking(NewBooking {
+            id: booking_id,
+            slot_id,
+            window,
+            intake,
+            ics_uid,
+            tokens,
+            emails,
+            now,
+        })
+        .await?;
+    state.outbox_wake.notify_one();
+    tracing::info!(booking = %booking.id, slot = %slot_id, "booking requested");
+    Ok(booking)
+}
+
+/// The owner's three links for a pending request.
+struct OwnerLinks {
+    accept: String,
+    decline: String,
+    reschedule: String,
+}
+
+impl OwnerLinks {
+    fn new_request_message(&self) -> Message {
+        Message::OwnerNewRequest {
+            accept_url: self.accept.clone(),
+            decline_url: self.decline.clone(),
+            reschedule_url: self.reschedule.clone(),
+        }
+    }
+}
+
+fn owner_tokens(state: &AppState, expires_at: Timestamp) -> (Vec<NewToken>, OwnerLinks) {
+    let mut tokens = Vec::new();
+    let mut link = |action| {
+        let (t, url) = new_token(state, action, expires_at);
+        tokens.push(t);
+        url
+    };
+    let links = OwnerLinks {
+        accept: link(BookingAction::Accept),
+        decline: link(BookingAction::Decline),
+        reschedule: link(BookingAction::Reschedule),
+    };
+    (tokens, links)
+}
+
+fn new_token(state: &AppState, action: BookingAction, expires_at: Timestamp) -> (NewToken, String) {
+    let t = ActionToken::generate(&state.secret);
+    let url = format!("{}/a/{}", state.settings.public_url, t.expose());
+    (
+        NewToken {
+            action,
+            hash: t.hash(),
+            expires_at,
+        },
+        url,
+    )
+}
+
+fn email(r: guidance_mail::Rendered) -> NewEmail {
+    NewEmail {
+        kind: r.kind.to_owned(),
+        recipient: r.recipient,
+        subject: r.subject,
+        message_id: r.message_id,
+        message: r.bytes,
+    }
+}
+
+/// A checked link: the token's record and the booking it acts on, valid right now.
+#[derive(Debug, Clone)]
+pub struct CheckedToken {
+    /// The stored record.
+    pub record: TokenRecord,
+    /// The booking as it stands.
+    pub booking: Booking,
+    /// The hash to consume when the action is carried out.
+    pub hash: TokenHash,
+}
+
+/// Checks a link without changing anything (a GET, which mail scanners also make).
+pub async fn check_token(state: &AppState, presented: &str) -> ServiceResult<CheckedToken> {
+    let token =
+        ActionToken::verify(&state.secret, presented).map_err(|_| ServiceError::TokenInvalid)?;
+    let hash = token.hash();
+    let record = state
+        .store
+        .find_token(&hash)
+        .await?
+        .ok_or(ServiceError::TokenInvalid)?;
+    if record.used_at.is_some() {
+        return Err(ServiceError::TokenUsed);
+    }
+    if record.expires_at <= Timestamp::now() {
+        return Err(ServiceError::TokenExpired);
+    }
+    let booking = state.store.get_booking(record.booking_id).await?;
+    if booking.version != record.booking_version || record.action.apply(booking.status).is_err() {
+        return Err(ServiceError::TokenOutdated);
+    }
+    Ok(CheckedToken {
+        record,
+        booking,
+        hash,
+    })
+}
+
+/// Carries out what a link says. `action`, when given, must be the link's own action;
+/// `slot_id` is required for choosing a new time.
+pub async fn use_token(
+    state: &AppState,
+    presented: &str,
+    action: Option<BookingAction>,
+    slot_id: Option<&str>,
+) -> ServiceResult<Booking> {
+    let checked = check_token(state, presented).await?;
+    if action.is_some_and(|a| a != checked.record.action) {
+        return Err(ServiceError::WrongAction);
+    }
+    let new_slot = match checked.record.action {
+        BookingAction::PickSlot => {
+            let id = parse_slot_id(slot_id.unwrap_or_default())?;
+            let slot = state.store.get_slot(id).await.map_err(|e| match e {
+                guidance_store::StoreError::NotFound => {
+                    ServiceError::field("slot_id", "unknown_value")
+                }
+                other => other.into(),
+            })?;
+            Some(slot)
+        }
+        _ => None,
+    };
+    let actor = match checked.record.action {
+        BookingAction::PickSlot => Actor::Requester,
+        _ => Actor::Owner,
+    };
+    apply(
+        state,
+        checked.booking,
+        checked.record.action,
+        actor,
+        Some(checked.hash),
+        new_slot,
+        None,
+    )
+    .await
+}
+
+/// The owner acts on a booking from the owner API (or, later, the admin UI).
+pub async fn owner_action(
+    state: &AppState,
+    booking_id: Uuid,
+    action: BookingAction,
+    note: Option<String>,
+) -> ServiceResult<Booking> {
+    if matches!(action, BookingAction::PickSlot | BookingAction::Expire) {
+        return Err(ServiceError::NotFound);
+    }
+    let booking = state.store.get_booking(booking_id).await?;
+    apply(state, booking, action, Actor::Owner, None, None, note).await
+}
+
+/// Moves a booking and queues the emails the move causes, atomically.
+async fn apply(
+    state: &AppState,
+    booking: Booking,
+    action: BookingAction,
+    actor: Actor,
+    consume_token: Option<TokenHash>,
+    new_slot: Option<Slot>,
+    note: Option<String>,
+) -> ServiceResult<Booking> {
+    let to = action
+        .apply(booking.status)
+        .map_err(|_| ServiceError::InvalidTransition)?;
+    let now = Timestamp::now();
+    let sequence = booking.ics_sequence + 1;
+    let (starts_at, ends_at) = match &new_slot {
+        Some(s) => {
+            if s.status != SlotStatus::Open || s.starts_at <= now {
+                return Err(ServiceError::SlotTaken);
+            }
+            (s.starts_at, s.ends_at)
+        }
+        None => (booking.starts_at, booking.ends_at),
+    };
+    let facts = BookingFacts {
+        booking_id: booking.id,
+        ics_uid: booking.ics_uid.clone(),
+        ics_sequence: u32::try_from(sequence).unwrap_or(u32::MAX),
+        name: booking.name.clone(),
+        email: booking.email.clone(),
+        topic: booking.topic.clone(),
+        priority: booking.priority,
+        answers: booking.parsed_answers(),
+        locale: booking.locale.clone(),
+        time_zone: booking.time_zone.clone(),
+        starts_at,
+        ends_at,
+    };
+    let ctx = state.mail_context();
+    let mut tokens = Vec::new();
+    let mut messages = Vec::new();
+    // The owner's calendar holds an entry while the booking holds its slot; take it out whenever
+    // the booking stops holding it.
+    let owner_had_entry = booking.status.holds_slot();
+    match (action, to) {
+        (BookingAction::Accept, _) => messages.push(Message::RequesterAccepted),
+        (BookingAction::Decline, _) => messages.push(Message::RequesterDeclined),
+        (BookingAction::Reschedule, _) => {
+            let (t, url) = new_token(state, BookingAction::PickSlot, token::expiry(now, None));
+            tokens.push(t);
+            messages.push(Message::RequesterPickNewTime {
+                pick_url: url,
+                had_invite: booking.status == BookingStatus::Accepted,
+            });
+        }
+        (BookingAction::PickSlot, _) => {
+            let (owner, links) = owner_tokens(state, token::expiry(now, Some(starts_at)));
+            tokens.extend(owner);
+            messages.push(links.new_request_message());
+            messages.push(Message::RequesterReceived);
+        }
+        (BookingAction::Cancel | BookingAction::Expire, _) => {}
+    }
+    if owner_had_entry && !to.holds_slot() {
+        messages.push(Message::OwnerCalendarCancel);
+    }
+    let emails = messages
+        .iter()
+        .map(|m| email(render(m, &facts, &ctx, now)))
+        .collect();
+    let new_slot = match new_slot {
+        Some(s) => Some(SlotChange {
+            slot_id: s.id,
+            window: SlotWindow::parse(s.starts_at, s.ends_at)
+                .map_err(|e| ServiceError::Internal(e.to_string()))?,
+        }),
+        None => None,
+    };
+    let moved = state
+        .store
+        .transition(Transition {
+            booking_id: booking.id,
+            expected_version: booking.version,
+            from: booking.status,
+            action,
+            to,
+            actor,
+            note,
+            consume_token,
+            new_slot,
+            ics_sequence: sequence,
+            tokens,
+            emails,
+            now,
+        })
+        .await?;
+    state.outbox_wake.notify_one();
+    tracing::info!(booking = %moved.id, from = %booking.status, to = %moved.status, "booking moved");
+    Ok(moved)
+}
+
+/// Expires pending requests whose session has started and reschedule requests nobody answered
+/// within [`RESCHEDULE_WINDOW`]. Returns how many expired.
+pub async fn expire_overdue(state: &AppState) -> ServiceResult<usize> {
+    let now = Timestamp::now();
+    let deadline = now
+        .checked_sub(RESCHEDULE_WINDOW)
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let mut n = 0;
+    for booking in state.store.list_overdue(now, deadline).await? {
+        match apply(
+            state,
+            booking,
+            BookingAction::Expire,
+            Actor::System,
+            None,
+            None,
+            None,
+        )
+        .await
+        {
+            Ok(_) => n += 1,
+            // Someone acted on it at the same moment: nothing to expire.
+            Err(ServiceError::Conflict | ServiceError::InvalidTransition) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}

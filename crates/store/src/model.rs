@@ -1,0 +1,288 @@
+//! The rows the store reads and writes.
+
+use guidance_core::intake::Answers;
+use guidance_core::{
+    BookingAction, BookingStatus, Intake, Priority, SlotStatus, SlotWindow, TokenHash,
+};
+use jiff::Timestamp;
+use serde::Serialize;
+use uuid::Uuid;
+
+/// An availability slot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Slot {
+    /// Identity.
+    pub id: Uuid,
+    /// Start (UTC).
+    pub starts_at: Timestamp,
+    /// End (UTC).
+    pub ends_at: Timestamp,
+    /// Open, booked or unavailable.
+    pub status: SlotStatus,
+    /// Private meeting details (never shown to visitors).
+    pub meeting_details: Option<String>,
+    /// When it was created.
+    pub created_at: Timestamp,
+}
+
+/// A booking as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Booking {
+    /// Identity.
+    pub id: Uuid,
+    /// The slot it holds or held (gone when the slot was deleted later).
+    pub slot_id: Option<Uuid>,
+    /// Session start (UTC).
+    pub starts_at: Timestamp,
+    /// Session end (UTC).
+    pub ends_at: Timestamp,
+    /// Requester's name.
+    pub name: String,
+    /// Requester's email address.
+    pub email: String,
+    /// Requester's language.
+    pub locale: String,
+    /// Requester's IANA time zone.
+    pub time_zone: String,
+    /// What it is about.
+    pub topic: String,
+    /// How urgent.
+    pub priority: Priority,
+    /// Supplemental answers (JSON object).
+    pub answers: serde_json::Value,
+    /// Where it stands.
+    pub status: BookingStatus,
+    /// Goes up on every transition; tokens are bound to it.
+    pub version: i64,
+    /// Calendar UID, stable for the booking's life.
+    pub ics_uid: String,
+    /// Calendar SEQUENCE of the last message sent.
+    pub ics_sequence: i64,
+    /// When requested.
+    pub created_at: Timestamp,
+    /// Last change.
+    pub updated_at: Timestamp,
+    /// When accepted, if it was.
+    pub accepted_at: Option<Timestamp>,
+    /// When declined, if it was.
+    pub declined_at: Option<Timestamp>,
+    /// When a new time was last asked for.
+    pub reschedule_requested_at: Option<Timestamp>,
+    /// When cancelled, if it was.
+    pub cancelled_at: Option<Timestamp>,
+    /// When it expired, if it did.
+    pub expired_at: Option<Timestamp>,
+}
+
+impl Booking {
+    /// The answers as the parsed type (they were parsed on the way in).
+    pub fn parsed_answers(&self) -> Answers {
+        Answers::parse(&self.answers).unwrap_or_default()
+    }
+}
+
+/// A new action token's record (the token itself is never stored).
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    /// What the link does.
+    pub action: BookingAction,
+    /// SHA-256 of the token.
+    pub hash: TokenHash,
+    /// Last moment it works.
+    pub expires_at: Timestamp,
+}
+
+/// A stored action token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// Identity.
+    pub id: Uuid,
+    /// The booking it acts on.
+    pub booking_id: Uuid,
+    /// What it does.
+    pub action: BookingAction,
+    /// The booking version it was issued for; any later transition makes it out of date.
+    pub booking_version: i64,
+    /// Last moment it works.
+    pub expires_at: Timestamp,
+    /// When it was used, if it was.
+    pub used_at: Option<Timestamp>,
+}
+
+/// An email to queue.
+#[derive(Debug, Clone)]
+pub struct NewEmail {
+    /// Stable kind name (`owner_new_request`, …).
+    pub kind: String,
+    /// Bare recipient address.
+    pub recipient: String,
+    /// Subject, for the owner's overview.
+    pub subject: String,
+    /// `<…@…>`, the same on every attempt.
+    pub message_id: String,
+    /// The complete message.
+    pub message: Vec<u8>,
+}
+
+/// Delivery state of an email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailStatus {
+    /// Waiting to be sent (or retried).
+    Queued,
+    /// Handed to the mail system.
+    Sent,
+    /// Gave up after the last attempt; resendable.
+    Failed,
+}
+
+impl EmailStatus {
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmailStatus::Queued => "queued",
+            EmailStatus::Sent => "sent",
+            EmailStatus::Failed => "failed",
+        }
+    }
+
+    /// Parses the stable name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [EmailStatus::Queued, EmailStatus::Sent, EmailStatus::Failed]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+}
+
+/// A queued, sent or failed email.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxMessage {
+    /// Identity.
+    pub id: Uuid,
+    /// The booking it is about.
+    pub booking_id: Option<Uuid>,
+    /// Stable kind name.
+    pub kind: String,
+    /// Bare recipient address.
+    pub recipient: String,
+    /// Subject.
+    pub subject: String,
+    /// `<…@…>`.
+    pub message_id: String,
+    /// The complete message.
+    #[serde(skip)]
+    pub message: Vec<u8>,
+    /// Delivery state.
+    pub status: EmailStatus,
+    /// Attempts made so far.
+    pub attempts: i64,
+    /// When the next attempt is due.
+    pub next_attempt_at: Timestamp,
+    /// The last error, if an attempt failed.
+    pub last_error: Option<String>,
+    /// When it was sent.
+    pub sent_at: Option<Timestamp>,
+    /// When it was queued.
+    pub created_at: Timestamp,
+}
+
+/// Who caused a transition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Actor {
+    /// The site owner (email link, admin UI or owner API).
+    Owner,
+    /// The visitor who booked.
+    Requester,
+    /// The service itself (expiry).
+    System,
+}
+
+impl Actor {
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Actor::Owner => "owner",
+            Actor::Requester => "requester",
+            Actor::System => "system",
+        }
+    }
+}
+
+/// One line of a booking's history.
+#[derive(Debug, Clone, Serialize)]
+pub struct BookingEvent {
+    /// Who.
+    pub actor: String,
+    /// What (`request`, `accept`, …).
+    pub action: String,
+    /// From which status (none for the request itself).
+    pub from_status: Option<String>,
+    /// To which status.
+    pub to_status: String,
+    /// An optional message.
+    pub note: Option<String>,
+    /// When.
+    pub created_at: Timestamp,
+}
+
+/// Everything needed to record a new booking atomically.
+#[derive(Debug, Clone)]
+pub struct NewBooking {
+    /// Chosen by the caller so that emails can name it before it is stored.
+    pub id: Uuid,
+    /// The slot to reserve.
+    pub slot_id: Uuid,
+    /// The slot's window as the caller saw it; the reservation fails if it changed.
+    pub window: SlotWindow,
+    /// The parsed intake.
+    pub intake: Intake,
+    /// Calendar UID.
+    pub ics_uid: String,
+    /// Tokens for the links in the emails (issued for version 0).
+    pub tokens: Vec<NewToken>,
+    /// The emails this request causes.
+    pub emails: Vec<NewEmail>,
+    /// Now.
+    pub now: Timestamp,
+}
+
+/// A slot to move a booking to.
+#[derive(Debug, Clone, Copy)]
+pub struct SlotChange {
+    /// The new slot.
+    pub slot_id: Uuid,
+    /// Its window as the caller saw it.
+    pub window: SlotWindow,
+}
+
+/// Everything needed to move a booking atomically.
+#[derive(Debug, Clone)]
+pub struct Transition {
+    /// Which booking.
+    pub booking_id: Uuid,
+    /// The version the caller read; the transition fails with Conflict if it moved on.
+    pub expected_version: i64,
+    /// The status the caller read.
+    pub from: BookingStatus,
+    /// The action.
+    pub action: BookingAction,
+    /// The resulting status (from the state machine).
+    pub to: BookingStatus,
+    /// Who.
+    pub actor: Actor,
+    /// Optional message.
+    pub note: Option<String>,
+    /// The token that caused it, consumed in the same transaction.
+    pub consume_token: Option<TokenHash>,
+    /// For `pick_slot`: the new slot to reserve.
+    pub new_slot: Option<SlotChange>,
+    /// The calendar SEQUENCE of the messages this transition sends.
+    pub ics_sequence: i64,
+    /// Tokens for links in the new emails (issued for `expected_version + 1`).
+    pub tokens: Vec<NewToken>,
+    /// Emails this transition causes.
+    pub emails: Vec<NewEmail>,
+    /// Now.
+    pub now: Timestamp,
+}

@@ -1,0 +1,764 @@
+//! The SQLite store: the embedded default.
+//!
+//! WAL mode with a busy timeout; all writes go through a pool of one connection, so concurrent
+//! requests queue in the pool instead of failing with "database is locked", while reads use
+//! their own pool and never wait for a writer.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use guidance_core::slot::format_utc;
+use guidance_core::{BookingAction, BookingStatus, Priority, SlotStatus, SlotWindow, TokenHash};
+use jiff::Timestamp;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{Row, SqlitePool};
+use uuid::Uuid;
+
+use crate::{
+    Booking, BookingEvent, EmailStatus, NewBooking, OutboxMessage, Slot, Store, StoreError,
+    StoreResult, TokenRecord, Transition,
+};
+
+/// The SQLite implementation of [`Store`].
+#[derive(Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+const SLOT_COLUMNS: &str = "id, starts_at, ends_at, status, meeting_details, created_at";
+const BOOKING_COLUMNS: &str = "id, slot_id, starts_at, ends_at, requester_name, requester_email, \
+    requester_locale, requester_time_zone, topic, priority, answers, status, version, ics_uid, ics_sequence, \
+    created_at, updated_at, accepted_at, declined_at, reschedule_requested_at, cancelled_at, expired_at";
+const OUTBOX_COLUMNS: &str = "id, booking_id, kind, recipient, subject, message_id, message, status, attempts, \
+    next_attempt_at, last_error, sent_at, created_at";
+
+impl SqliteStore {
+    /// Opens (creating when missing) the database file and applies the migrations.
+    pub async fn open(path: &Path) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&writer)
+            .await
+            .map_err(|e| StoreError::Database(e.into()))?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Self { writer, reader })
+    }
+
+    /// Opens the database named by a `sqlite://path` URL (a bare path works too).
+    pub async fn open_url(url: &str) -> StoreResult<Self> {
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        let path = path.split('?').next().unwrap_or(path);
+        if let Some(parent) = Path::new(path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+        }
+        Self::open(Path::new(path)).await
+    }
+}
+
+fn ts(t: Timestamp) -> String {
+    format_utc(t)
+}
+
+fn read_ts(row: &SqliteRow, col: &str) -> StoreResult<Timestamp> {
+    let s: String = row.try_get(col)?;
+    Timestamp::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+}
+
+fn read_opt_ts(row: &SqliteRow, col: &str) -> StoreResult<Option<Timestamp>> {
+    let s: Option<String> = row.try_get(col)?;
+    s.map(|s| Timestamp::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}"))))
+        .transpose()
+}
+
+fn read_uuid(row: &SqliteRow, col: &str) -> StoreResult<Uuid> {
+    let s: String = row.try_get(col)?;
+    Uuid::parse_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+}
+
+fn read_opt_uuid(row: &SqliteRow, col: &str) -> StoreResult<Option<Uuid>> {
+    let s: Option<String> = row.try_get(col)?;
+    s.map(|s| Uuid::parse_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}"))))
+        .transpose()
+}
+
+fn slot_from_row(row: &SqliteRow) -> StoreResult<Slot> {
+    let status: String = row.try_get("status")?;
+    Ok(Slot {
+        id: read_uuid(row, "id")?,
+        starts_at: read_ts(row, "starts_at")?,
+        ends_at: read_ts(row, "ends_at")?,
+        status: SlotStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("slot status {status}")))?,
+        meeting_details: row.try_get("meeting_details")?,
+        created_at: read_ts(row, "created_at")?,
+    })
+}
+
+fn booking_from_row(row: &SqliteRow) -> StoreResult<Booking> {
+    let status: String = row.try_get("status")?;
+    let priority: String = row.try_get("priority")?;
+    let answers: String = row.try_get("answers")?;
+    Ok(Booking {
+        id: read_uuid(row, "id")?,
+        slot_id: read_opt_uuid(row, "slot_id")?,
+        starts_at: read_ts(row, "starts_at")?,
+        ends_at: read_ts(row, "ends_at")?,
+        name: row.try_get("requester_name")?,
+        email: row.try_get("requester_email")?,
+        locale: row.try_get("requester_locale")?,
+        time_zone: row.try_get("requester_time_zone")?,
+        topic: row.try_get("topic")?,
+        priority: Priority::parse(&priority)
+            .map_err(|_| StoreError::Corrupt(format!("priority {priority}")))?,
+        answers: serde_json::from_str(&answers)
+            .map_err(|e| StoreError::Corrupt(format!("answers: {e}")))?,
+        status: BookingStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?,
+        version: row.try_get("version")?,
+        ics_uid: row.try_get("ics_uid")?,
+        ics_sequence: row.try_get("ics_sequence")?,
+        created_at: read_ts(row, "created_at")?,
+        updated_at: read_ts(row, "updated_at")?,
+        accepted_at: read_opt_ts(row, "accepted_at")?,
+        declined_at: read_opt_ts(row, "declined_at")?,
+        reschedule_requested_at: read_opt_ts(row, "reschedule_requested_at")?,
+        cancelled_at: read_opt_ts(row, "cancelled_at")?,
+        expired_at: read_opt_ts(row, "expired_at")?,
+    })
+}
+
+fn outbox_from_row(row: &SqliteRow) -> StoreResult<OutboxMessage> {
+    let status: String = row.try_get("status")?;
+    Ok(OutboxMessage {
+        id: read_uuid(row, "id")?,
+        booking_id: read_opt_uuid(row, "booking_id")?,
+        kind: row.try_get("kind")?,
+        recipient: row.try_get("recipient")?,
+        subject: row.try_get("subject")?,
+        message_id: row.try_get("message_id")?,
+        message: row.try_get("message")?,
+        status: EmailStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("email status {status}")))?,
+        attempts: row.try_get("attempts")?,
+        next_attempt_at: read_ts(row, "next_attempt_at")?,
+        last_error: row.try_get("last_error")?,
+        sent_at: read_opt_ts(row, "sent_at")?,
+        created_at: read_ts(row, "created_at")?,
+    })
+}
+
+/// Maps the database's own refusals to domain errors: the overlap trigger and the unique index
+/// on live bookings are the judges, not a racy check before the write.
+fn map_constraint(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e {
+        if db.message().contains("guidance_slot_overlap") {
+            return StoreError::SlotOverlap;
+        }
+        if db.is_unique_violation() && db.message().contains("guidance_bookings.slot_id") {
+            return StoreError::SlotTaken;
+        }
+    }
+    StoreError::Database(e)
+}
+
+type Tx<'a> = sqlx::Transaction<'a, sqlx::Sqlite>;
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one column each; a struct would only rename them"
+)]
+async fn insert_event(
+    tx: &mut Tx<'_>,
+    booking_id: Uuid,
+    actor: &str,
+    action: &str,
+    from: Option<BookingStatus>,
+    to: BookingStatus,
+    note: Option<&str>,
+    now: Timestamp,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO guidance_booking_events (booking_id, actor, action, from_status, to_status, note, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(booking_id.to_string())
+    .bind(actor)
+    .bind(action)
+    .bind(from.map(|s| s.as_str()))
+    .bind(to.as_str())
+    .bind(note)
+    .bind(ts(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn insert_tokens(
+    tx: &mut Tx<'_>,
+    booking_id: Uuid,
+    version: i64,
+    tokens: &[crate::NewToken],
+    now: Timestamp,
+) -> StoreResult<()> {
+    for t in tokens {
+        sqlx::query(
+            "INSERT INTO guidance_booking_actions (id, booking_id, action, token_hash, booking_version, expires_at, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(Uuid::new_v4().to_string())
+        .bind(booking_id.to_string())
+        .bind(t.action.as_str())
+        .bind(t.hash.as_str())
+        .bind(version)
+        .bind(ts(t.expires_at))
+        .bind(ts(now))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn insert_emails(
+    tx: &mut Tx<'_>,
+    booking_id: Uuid,
+    emails: &[crate::NewEmail],
+    now: Timestamp,
+) -> StoreResult<()> {
+    for m in emails {
+        sqlx::query(
+            "INSERT INTO guidance_email_outbox (id, booking_id, kind, recipient, subject, message_id, message, next_attempt_at, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(Uuid::new_v4().to_string())
+        .bind(booking_id.to_string())
+        .bind(&m.kind)
+        .bind(&m.recipient)
+        .bind(&m.subject)
+        .bind(&m.message_id)
+        .bind(&m.message)
+        .bind(ts(now))
+        .bind(ts(now))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Marks an open slot booked if it still has the expected window and has not started.
+/// Returns false when it is not (any more) free.
+async fn claim_slot(
+    tx: &mut Tx<'_>,
+    slot_id: Uuid,
+    window: SlotWindow,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE guidance_availability SET status = 'booked', updated_at = ? \
+         WHERE id = ? AND status = 'open' AND starts_at = ? AND ends_at = ? AND starts_at > ?",
+    )
+    .bind(ts(now))
+    .bind(slot_id.to_string())
+    .bind(ts(window.starts_at()))
+    .bind(ts(window.ends_at()))
+    .bind(ts(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+async fn slot_exists(tx: &mut Tx<'_>, slot_id: Uuid) -> StoreResult<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM guidance_availability WHERE id = ?")
+        .bind(slot_id.to_string())
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(n > 0)
+}
+
+fn status_timestamp_column(to: BookingStatus) -> Option<&'static str> {
+    match to {
+        BookingStatus::Accepted => Some("accepted_at"),
+        BookingStatus::Declined => Some("declined_at"),
+        BookingStatus::NeedsReschedule => Some("reschedule_requested_at"),
+        BookingStatus::Cancelled => Some("cancelled_at"),
+        BookingStatus::Expired => Some("expired_at"),
+        BookingStatus::Pending => None,
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_slot(
+        &self,
+        window: SlotWindow,
+        meeting_details: Option<String>,
+        now: Timestamp,
+    ) -> StoreResult<Slot> {
+        let id = Uuid::new_v4();
+        sqlx::query(
+            "INSERT INTO guidance_availability (id, starts_at, ends_at, status, meeting_details, created_at, updated_at) \
+             VALUES (?, ?, ?, 'open', ?, ?, ?)",
+        )
+        .bind(id.to_string())
+        .bind(ts(window.starts_at()))
+        .bind(ts(window.ends_at()))
+        .bind(&meeting_details)
+        .bind(ts(now))
+        .bind(ts(now))
+        .execute(&self.writer)
+        .await
+        .map_err(map_constraint)?;
+        Ok(Slot {
+            id,
+            starts_at: window.starts_at(),
+            ends_at: window.ends_at(),
+            status: SlotStatus::Open,
+            meeting_details,
+            created_at: Timestamp::from_second(now.as_second()).expect("in range"),
+        })
+    }
+
+    async fn get_slot(&self, id: Uuid) -> StoreResult<Slot> {
+        let row = sqlx::query(&format!(
+            "SELECT {SLOT_COLUMNS} FROM guidance_availability WHERE id = ?"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&self.reader)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        slot_from_row(&row)
+    }
+
+    async fn list_slots(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        status: Option<SlotStatus>,
+    ) -> StoreResult<Vec<Slot>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SLOT_COLUMNS} FROM guidance_availability \
+             WHERE starts_at >= ? AND starts_at < ? AND (? IS NULL OR status = ?) ORDER BY starts_at"
+        ))
+        .bind(ts(from))
+        .bind(ts(to))
+        .bind(status.map(|s| s.as_str()))
+        .bind(status.map(|s| s.as_str()))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(slot_from_row).collect()
+    }
+
+    async fn set_slot_available(
+        &self,
+        id: Uuid,
+        available: bool,
+        now: Timestamp,
+    ) -> StoreResult<Slot> {
+        let (to, from) = if available {
+            ("open", "unavailable")
+        } else {
+            ("unavailable", "open")
+        };
+        let mut tx = self.writer.begin().await?;
+        let current: Option<String> =
+            sqlx::query_scalar("SELECT status FROM guidance_availability WHERE id = ?")
+                .bind(id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+        match current.as_deref() {
+            None => return Err(StoreError::NotFound),
+            Some("booked") => return Err(StoreError::SlotBooked),
+            Some(s) if s == from => {
+                sqlx::query("UPDATE guidance_availability SET status = ?, updated_at = ? WHERE id = ? AND status = ?")
+                    .bind(to)
+                    .bind(ts(now))
+                    .bind(id.to_string())
+                    .bind(from)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_constraint)?;
+            }
+            Some(_) => {} // already as asked
+        }
+        tx.commit().await?;
+        self.get_slot(id).await
+    }
+
+    async fn delete_slot(&self, id: Uuid) -> StoreResult<()> {
+        let done =
+            sqlx::query("DELETE FROM guidance_availability WHERE id = ? AND status <> 'booked'")
+                .bind(id.to_string())
+                .execute(&self.writer)
+                .await?;
+        if done.rows_affected() == 1 {
+            return Ok(());
+        }
+        match self.get_slot(id).await {
+            Ok(_) => Err(StoreError::SlotBooked),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn create_booking(&self, new: NewBooking) -> StoreResult<Booking> {
+        let mut tx = self.writer.begin().await?;
+        if !claim_slot(&mut tx, new.slot_id, new.window, new.now).await? {
+            let exists = slot_exists(&mut tx, new.slot_id).await?;
+            return Err(if exists {
+                StoreError::SlotTaken
+            } else {
+                StoreError::NotFound
+            });
+        }
+        let i = &new.intake;
+        sqlx::query(
+            "INSERT INTO guidance_bookings (id, slot_id, starts_at, ends_at, requester_name, requester_email, \
+             requester_locale, requester_time_zone, topic, priority, answers, status, version, ics_uid, ics_sequence, \
+             created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, 0, ?, ?)",
+        )
+        .bind(new.id.to_string())
+        .bind(new.slot_id.to_string())
+        .bind(ts(new.window.starts_at()))
+        .bind(ts(new.window.ends_at()))
+        .bind(i.name.as_str())
+        .bind(i.email.as_str())
+        .bind(i.locale.as_str())
+        .bind(i.time_zone.as_str())
+        .bind(i.topic.as_str())
+        .bind(i.priority.as_str())
+        .bind(serde_json::Value::Object(i.answers.as_json().clone()).to_string())
+        .bind(&new.ics_uid)
+        .bind(ts(new.now))
+        .bind(ts(new.now))
+        .execute(&mut *tx)
+        .await
+        .map_err(map_constraint)?;
+        insert_event(
+            &mut tx,
+            new.id,
+            "requester",
+            "request",
+            None,
+            BookingStatus::Pending,
+            None,
+            new.now,
+        )
+        .await?;
+        insert_tokens(&mut tx, new.id, 0, &new.tokens, new.now).await?;
+        insert_emails(&mut tx, new.id, &new.emails, new.now).await?;
+        let row = sqlx::query(&format!(
+            "SELECT {BOOKING_COLUMNS} FROM guidance_bookings WHERE id = ?"
+        ))
+        .bind(new.id.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+        let booking = booking_from_row(&row)?;
+        tx.commit().await?;
+        Ok(booking)
+    }
+
+    async fn get_booking(&self, id: Uuid) -> StoreResult<Booking> {
+        let row = sqlx::query(&format!(
+            "SELECT {BOOKING_COLUMNS} FROM guidance_bookings WHERE id = ?"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&self.reader)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        booking_from_row(&row)
+    }
+
+    async fn list_bookings(&self, status: Option<BookingStatus>) -> StoreResult<Vec<Booking>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {BOOKING_COLUMNS} FROM guidance_bookings WHERE (? IS NULL OR status = ?) ORDER BY starts_at, created_at"
+        ))
+        .bind(status.map(|s| s.as_str()))
+        .bind(status.map(|s| s.as_str()))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(booking_from_row).collect()
+    }
+
+    async fn list_overdue(
+        &self,
+        now: Timestamp,
+        reschedule_deadline: Timestamp,
+    ) -> StoreResult<Vec<Booking>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {BOOKING_COLUMNS} FROM guidance_bookings \
+             WHERE (status = 'pending' AND starts_at <= ?) \
+                OR (status = 'needs_reschedule' AND reschedule_requested_at <= ?) \
+             ORDER BY starts_at"
+        ))
+        .bind(ts(now))
+        .bind(ts(reschedule_deadline))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(booking_from_row).collect()
+    }
+
+    async fn transition(&self, t: Transition) -> StoreResult<Booking> {
+        let mut tx = self.writer.begin().await?;
+        if let Some(hash) = &t.consume_token {
+            let used = sqlx::query("UPDATE guidance_booking_actions SET used_at = ? WHERE token_hash = ? AND used_at IS NULL")
+                .bind(ts(t.now))
+                .bind(hash.as_str())
+                .execute(&mut *tx)
+                .await?;
+            if used.rows_affected() != 1 {
+                return Err(StoreError::TokenUsed);
+            }
+        }
+        let old_slot: Option<Option<String>> =
+            sqlx::query_scalar("SELECT slot_id FROM guidance_bookings WHERE id = ?")
+                .bind(t.booking_id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let old_slot = old_slot.ok_or(StoreError::NotFound)?;
+
+        let stamp = status_timestamp_column(t.to)
+            .map(|c| format!(", {c} = ?"))
+            .unwrap_or_default();
+        let sql = format!(
+            "UPDATE guidance_bookings SET status = ?, version = version + 1, ics_sequence = ?, updated_at = ?{stamp} \
+             WHERE id = ? AND version = ? AND status = ?"
+        );
+        let mut q = sqlx::query(&sql)
+            .bind(t.to.as_str())
+            .bind(t.ics_sequence)
+            .bind(ts(t.now));
+        if stamp.is_empty() {
+            q = q.bind(t.booking_id.to_string());
+        } else {
+            q = q.bind(ts(t.now)).bind(t.booking_id.to_string());
+        }
+        let moved = q
+            .bind(t.expected_version)
+            .bind(t.from.as_str())
+            .execute(&mut *tx)
+            .await?;
+        if moved.rows_affected() != 1 {
+            return Err(StoreError::Conflict);
+        }
+
+        // The slot follows the booking: freed when the booking stops holding it.
+        if let Some(slot) = old_slot
+            .as_ref()
+            .filter(|_| t.from.holds_slot() && !t.to.holds_slot())
+        {
+            sqlx::query("UPDATE guidance_availability SET status = 'open', updated_at = ? WHERE id = ? AND status = 'booked'")
+                .bind(ts(t.now))
+                .bind(slot)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(change) = t.new_slot {
+            if !claim_slot(&mut tx, change.slot_id, change.window, t.now).await? {
+                let exists = slot_exists(&mut tx, change.slot_id).await?;
+                return Err(if exists {
+                    StoreError::SlotTaken
+                } else {
+                    StoreError::NotFound
+                });
+            }
+            sqlx::query(
+                "UPDATE guidance_bookings SET slot_id = ?, starts_at = ?, ends_at = ? WHERE id = ?",
+            )
+            .bind(change.slot_id.to_string())
+            .bind(ts(change.window.starts_at()))
+            .bind(ts(change.window.ends_at()))
+            .bind(t.booking_id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_constraint)?;
+        }
+
+        insert_event(
+            &mut tx,
+            t.booking_id,
+            t.actor.as_str(),
+            t.action.as_str(),
+            Some(t.from),
+            t.to,
+            t.note.as_deref(),
+            t.now,
+        )
+        .await?;
+        insert_tokens(
+            &mut tx,
+            t.booking_id,
+            t.expected_version + 1,
+            &t.tokens,
+            t.now,
+        )
+        .await?;
+        insert_emails(&mut tx, t.booking_id, &t.emails, t.now).await?;
+        let row = sqlx::query(&format!(
+            "SELECT {BOOKING_COLUMNS} FROM guidance_bookings WHERE id = ?"
+        ))
+        .bind(t.booking_id.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+        let booking = booking_from_row(&row)?;
+        tx.commit().await?;
+        Ok(booking)
+    }
+
+    async fn booking_events(&self, booking_id: Uuid) -> StoreResult<Vec<BookingEvent>> {
+        let rows = sqlx::query(
+            "SELECT actor, action, from_status, to_status, note, created_at FROM guidance_booking_events \
+             WHERE booking_id = ? ORDER BY id",
+        )
+        .bind(booking_id.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(BookingEvent {
+                    actor: r.try_get("actor")?,
+                    action: r.try_get("action")?,
+                    from_status: r.try_get("from_status")?,
+                    to_status: r.try_get("to_status")?,
+                    note: r.try_get("note")?,
+                    created_at: read_ts(r, "created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn find_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
+        let row = sqlx::query(
+            "SELECT id, booking_id, action, booking_version, expires_at, used_at FROM guidance_booking_actions WHERE token_hash = ?",
+        )
+        .bind(hash.as_str())
+        .fetch_optional(&self.reader)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let action: String = r.try_get("action")?;
+        Ok(Some(TokenRecord {
+            id: read_uuid(&r, "id")?,
+            booking_id: read_uuid(&r, "booking_id")?,
+            action: BookingAction::parse(&action)
+                .ok_or_else(|| StoreError::Corrupt(format!("action {action}")))?,
+            booking_version: r.try_get("booking_version")?,
+            expires_at: read_ts(&r, "expires_at")?,
+            used_at: read_opt_ts(&r, "used_at")?,
+        }))
+    }
+
+    async fn claim_email(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> StoreResult<Option<OutboxMessage>> {
+        let mut tx = self.writer.begin().await?;
+        let row = sqlx::query(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox \
+             WHERE status = 'queued' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?) \
+             ORDER BY next_attempt_at, created_at LIMIT 1"
+        ))
+        .bind(ts(now))
+        .bind(ts(now))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let mut msg = outbox_from_row(&row)?;
+        sqlx::query("UPDATE guidance_email_outbox SET lease_until = ?, attempts = attempts + 1 WHERE id = ?")
+            .bind(ts(lease_until))
+            .bind(msg.id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        msg.attempts += 1;
+        Ok(Some(msg))
+    }
+
+    async fn mark_email_sent(&self, id: Uuid, now: Timestamp) -> StoreResult<()> {
+        sqlx::query("UPDATE guidance_email_outbox SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = NULL WHERE id = ?")
+            .bind(ts(now))
+            .bind(id.to_string())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn mark_email_retry(
+        &self,
+        id: Uuid,
+        error: &str,
+        next_attempt_at: Timestamp,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE guidance_email_outbox SET next_attempt_at = ?, last_error = ?, lease_until = NULL WHERE id = ?")
+            .bind(ts(next_attempt_at))
+            .bind(error)
+            .bind(id.to_string())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn mark_email_failed(&self, id: Uuid, error: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE guidance_email_outbox SET status = 'failed', last_error = ?, lease_until = NULL WHERE id = ?")
+            .bind(error)
+            .bind(id.to_string())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn release_email(&self, id: Uuid) -> StoreResult<()> {
+        sqlx::query("UPDATE guidance_email_outbox SET lease_until = NULL, attempts = MAX(attempts - 1, 0) WHERE id = ? AND status = 'queued'")
+            .bind(id.to_string())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn next_email_due(&self) -> StoreResult<Option<Timestamp>> {
+        let s: Option<String> = sqlx::query_scalar(
+            "SELECT MIN(MAX(next_attempt_at, COALESCE(lease_until, next_attempt_at))) FROM guidance_email_outbox WHERE status = 'queued'",
+        )
+        .fetch_one(&self.reader)
+        .await?;
+        s.map(|s| {
+            Timestamp::from_str(&s)
+                .map_err(|e| StoreError::Corrupt(format!("next_attempt_at: {e}")))
+        })
+        .transpose()
+    }
+
+    async fn booking_emails(&self, booking_id: Uuid) -> StoreResult<Vec<OutboxMessage>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox WHERE booking_id = ? ORDER BY created_at, rowid"
+        ))
+        .bind(booking_id.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(outbox_from_row).collect()
+    }
+}
