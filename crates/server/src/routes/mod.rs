@@ -35,10 +35,13 @@ pub fn router(state: AppState) -> Router {
 async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {
     // Answer 200 only when the database answers too.
     match state.store.next_email_due().await {
-        Ok(_) => (axum::http::StatusCode::OK, "ok"),
+        Ok(_) => (
+            axum::http::StatusCode::OK,
+            axum::Json(serde_json::json!({"status": "ok"})),
+        ),
         Err(_) => (
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "database unavailable",
+            axum::Json(serde_json::json!({"status": "database_unavailable"})),
         ),
     }
 }
