@@ -680,7 +680,7 @@ impl Store for SqliteStore {
         let row = sqlx::query(&format!(
             "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox \
              WHERE status = 'queued' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?) \
-             ORDER BY next_attempt_at, created_at LIMIT 1"
+             ORDER BY next_attempt_at, created_at, rowid LIMIT 1"
         ))
         .bind(ts(now))
         .bind(ts(now))

@@ -1,0 +1,230 @@
+//! Creating bookings: taken slots, races, invalid input, rate limits.
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+fn with(mut body: Value, field: &str, value: Value) -> Value {
+    body[field] = value;
+    body
+}
+
+#[tokio::test]
+async fn a_taken_slot_answers_409_under_both_path_names() {
+    let app = spawn_app().await;
+    let slot = app.create_slot(24).await;
+    assert_eq!(app.book(&intake(&slot)).await.0, 201);
+    let other = with(intake(&slot), "email", json!("grace@example.net"));
+    let (status, body) = app.book(&other).await;
+    assert_eq!(status, 409);
+    assert_eq!(body["error"]["code"], "slot_taken");
+    assert!(!body["error"]["message"].as_str().unwrap().is_empty());
+    let (status, body) = app
+        .post_json("/functions/v1/create-guidance-booking", &other)
+        .await;
+    assert_eq!(status, 409);
+    assert_eq!(body["error"]["code"], "slot_taken");
+    let (_, list) = app
+        .admin(reqwest::Method::GET, "/api/admin/bookings", None)
+        .await;
+    assert_eq!(list["bookings"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn fifty_concurrent_requests_for_one_slot_give_one_booking() {
+    let app = spawn_app().await;
+    let slot = app.create_slot(24).await;
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let client = app.client.clone();
+        let url = app.url("/api/bookings");
+        let body = with(
+            intake(&slot),
+            "email",
+            json!(format!("visitor{i}@example.net")),
+        );
+        tasks.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    let created = statuses.iter().filter(|s| **s == 201).count();
+    let taken = statuses.iter().filter(|s| **s == 409).count();
+    assert_eq!((created, taken), (1, 49), "statuses: {statuses:?}");
+    let (_, list) = app
+        .admin(reqwest::Method::GET, "/api/admin/bookings", None)
+        .await;
+    let bookings = list["bookings"].as_array().unwrap();
+    assert_eq!(bookings.len(), 1);
+    assert_eq!(bookings[0]["slot_id"], slot.as_str());
+    // Exactly one owner email and one receipt.
+    app.wait_for_mail("owner_new_request", 1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(app.mail_of_kind("owner_new_request").len(), 1);
+    assert_eq!(app.mail_of_kind("requester_received").len(), 1);
+}
+
+#[tokio::test]
+async fn every_invalid_field_answers_422_naming_it_and_stores_nothing() {
+    let app = spawn_app().await;
+    let slot = app.create_slot(24).await;
+    let cases: Vec<(&str, Value, &str)> = vec![
+        ("slot_id", json!(""), "empty"),
+        ("slot_id", json!("not-a-uuid"), "unknown_value"),
+        ("name", json!(""), "empty"),
+        (
+            "name",
+            json!("Eve\r\nBcc: victim@example.com"),
+            "control_characters",
+        ),
+        ("name", json!("n".repeat(121)), "too_long"),
+        ("name", json!(42), "wrong_type"),
+        ("email", json!("nope"), "invalid_email"),
+        ("email", json!("a@b.c\nBcc: x@y.z"), "control_characters"),
+        ("email", json!(""), "empty"),
+        ("topic", json!("   "), "empty"),
+        ("topic", json!("x".repeat(2001)), "too_long"),
+        ("topic", json!("bell\u{7}"), "control_characters"),
+        ("priority", json!("critical"), "unknown_value"),
+        ("priority", json!(""), "empty"),
+        ("answers", json!([1, 2]), "wrong_type"),
+        ("answers", json!({"q": "a".repeat(4001)}), "too_long"),
+        ("locale", json!("e n"), "unknown_value"),
+        ("locale", json!(["en"]), "wrong_type"),
+        ("time_zone", json!("Mars/Olympus_Mons"), "unknown_time_zone"),
+        ("time_zone", json!(""), "empty"),
+    ];
+    for (field, value, reason) in cases {
+        let (status, body) = app.book(&with(intake(&slot), field, value.clone())).await;
+        assert_eq!(status, 422, "{field}={value}: {body}");
+        assert_eq!(body["error"]["code"], "invalid");
+        assert_eq!(
+            body["error"]["fields"][field]["code"], reason,
+            "{field}={value}: {body}"
+        );
+        assert!(
+            !body["error"]["fields"][field]["message"]
+                .as_str()
+                .unwrap()
+                .is_empty()
+        );
+    }
+    // Several wrong fields at once are all named.
+    let (status, body) = app
+        .book(&json!({"slot_id": slot, "name": "", "email": "x", "priority": "?"}))
+        .await;
+    assert_eq!(status, 422);
+    let fields = body["error"]["fields"].as_object().unwrap();
+    for f in ["name", "email", "topic", "priority", "time_zone"] {
+        assert!(fields.contains_key(f), "{f} missing in {body}");
+    }
+    // Not JSON at all: a JSON 400.
+    let resp = app
+        .client
+        .post(app.url("/api/bookings"))
+        .header("content-type", "application/json")
+        .body("{nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "bad_request");
+    // An unknown slot is 404.
+    let (status, body) = app
+        .book(&intake("5f0c4a36-0000-4000-8000-000000000000"))
+        .await;
+    assert_eq!(status, 404, "{body}");
+
+    // Nothing was stored, no email was queued, the slot is still open.
+    let (_, list) = app
+        .admin(reqwest::Method::GET, "/api/admin/bookings", None)
+        .await;
+    assert!(list["bookings"].as_array().unwrap().is_empty());
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        app.mail_paths().is_empty(),
+        "emails: {:?}",
+        app.mail_paths()
+    );
+    assert_eq!(app.open_slot_ids().await, vec![slot]);
+}
+
+#[tokio::test]
+async fn too_many_requests_from_one_client_answer_429_with_retry_after() {
+    let app = spawn_app_with(|c| c.booking_rate_limit = 3).await;
+    let slot = app.create_slot(24).await;
+    for _ in 0..3 {
+        let (status, _) = app.book(&with(intake(&slot), "email", json!("bad"))).await;
+        assert_eq!(status, 422);
+    }
+    let resp = app
+        .client
+        .post(app.url("/api/bookings"))
+        .json(&intake(&slot))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    let wait: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait));
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_many_requests");
+    assert_eq!(
+        app.open_slot_ids().await,
+        vec![slot],
+        "the refused request booked nothing"
+    );
+}
+
+#[tokio::test]
+async fn slots_in_the_past_or_outside_the_window_are_not_offered() {
+    let app = spawn_app().await;
+    let soon = app.create_slot(2).await;
+    let later = app.create_slot(24 * 10).await;
+    let from = iso(hours_ahead(24));
+    let body: Value = app
+        .client
+        .get(app.url(&format!("/api/slots?from={from}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<_> = body["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids, vec![later.clone()]);
+    let slot = &body["slots"][0];
+    assert_eq!(
+        slot.as_object().unwrap().len(),
+        3,
+        "only id, starts_at and ends_at are public: {slot}"
+    );
+    let resp = app
+        .client
+        .get(app.url("/api/slots?from=yesterday"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    assert_eq!(app.open_slot_ids().await, vec![soon, later]);
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests: each spawns the real application on port 0 with a fresh SQLite database
+//! and drives it over HTTP, reading the emails it writes as `.eml` files.
+
+mod helpers;
+
+mod admin;
+mod booking;
+mod flow;
+mod pages;
+mod tokens;
