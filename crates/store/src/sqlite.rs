@@ -541,6 +541,30 @@ impl Store for SqliteStore {
                 .await?;
         let old_slot = old_slot.ok_or(StoreError::NotFound)?;
 
+        // Move to the new slot before the booking becomes live again: its old slot may have been
+        // booked by someone else meanwhile, and the one-live-booking-per-slot index must never
+        // see this booking live on it. All of it rolls back if the compare-and-swap below fails.
+        if let Some(change) = t.new_slot {
+            if !claim_slot(&mut tx, change.slot_id, change.window, t.now).await? {
+                let exists = slot_exists(&mut tx, change.slot_id).await?;
+                return Err(if exists {
+                    StoreError::SlotTaken
+                } else {
+                    StoreError::NotFound
+                });
+            }
+            sqlx::query(
+                "UPDATE guidance_bookings SET slot_id = ?, starts_at = ?, ends_at = ? WHERE id = ?",
+            )
+            .bind(change.slot_id.to_string())
+            .bind(ts(change.window.starts_at()))
+            .bind(ts(change.window.ends_at()))
+            .bind(t.booking_id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_constraint)?;
+        }
+
         let stamp = status_timestamp_column(t.to)
             .map(|c| format!(", {c} = ?"))
             .unwrap_or_default();
@@ -576,26 +600,6 @@ impl Store for SqliteStore {
                 .bind(slot)
                 .execute(&mut *tx)
                 .await?;
-        }
-        if let Some(change) = t.new_slot {
-            if !claim_slot(&mut tx, change.slot_id, change.window, t.now).await? {
-                let exists = slot_exists(&mut tx, change.slot_id).await?;
-                return Err(if exists {
-                    StoreError::SlotTaken
-                } else {
-                    StoreError::NotFound
-                });
-            }
-            sqlx::query(
-                "UPDATE guidance_bookings SET slot_id = ?, starts_at = ?, ends_at = ? WHERE id = ?",
-            )
-            .bind(change.slot_id.to_string())
-            .bind(ts(change.window.starts_at()))
-            .bind(ts(change.window.ends_at()))
-            .bind(t.booking_id.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(map_constraint)?;
         }
 
         insert_event(
