@@ -159,7 +159,8 @@ pub fn utc(t: Timestamp) -> String {
     t.strftime("%Y%m%dT%H%M%SZ").to_string()
 }
 
-/// Escapes a TEXT value: line ends become `\n`, other control characters are dropped, and
+/// Escapes a TEXT value: line ends become `\n`, other control characters (and bidi overrides,
+/// which can make text display as something else) are dropped, and
 /// `\`, `;` and `,` are escaped.
 pub fn text(s: &str) -> String {
     let s = crate::text::normalize_newlines(s);
@@ -171,7 +172,7 @@ pub fn text(s: &str) -> String {
             ';' => out.push_str("\\;"),
             ',' => out.push_str("\\,"),
             '\t' => out.push(' '),
-            c if c.is_control() => {}
+            c if c.is_control() || crate::text::is_bidi_override(c) => {}
             c => out.push(c),
         }
     }
@@ -183,7 +184,7 @@ pub fn text(s: &str) -> String {
 pub fn param(s: &str) -> String {
     let cleaned: String = s
         .chars()
-        .filter(|c| !c.is_control())
+        .filter(|c| !c.is_control() && !crate::text::is_bidi_override(*c))
         .map(|c| if c == '"' { '\'' } else { c })
         .collect();
     format!("\"{cleaned}\"")
@@ -307,6 +308,12 @@ mod tests {
     }
 
     #[test]
+    fn bidi_overrides_are_dropped() {
+        assert_eq!(text("abc\u{202E}gpj.exe"), "abcgpj.exe");
+        assert_eq!(param("\u{2066}x\u{2069}"), "\"x\"");
+    }
+
+    #[test]
     fn long_lines_fold_at_75_octets_on_character_boundaries() {
         let summary = "é🙂م".repeat(60);
         let ics = invite(&summary, "Owner").to_ics();
@@ -336,7 +343,7 @@ mod tests {
             }
             let expected: String = crate::text::normalize_newlines(&s)
                 .chars()
-                .filter_map(|c| if c == '\t' { Some(' ') } else if c.is_control() && c != '\n' { None } else { Some(c) })
+                .filter_map(|c| if c == '\t' { Some(' ') } else if (c.is_control() && c != '\n') || crate::text::is_bidi_override(c) { None } else { Some(c) })
                 .collect();
             prop_assert_eq!(back, expected);
             prop_assert_eq!(lines.iter().filter(|l| l.starts_with("ATTENDEE")).count(), 1);

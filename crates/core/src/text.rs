@@ -13,7 +13,7 @@ pub fn is_forbidden_multiline(c: char) -> bool {
 
 /// Explicit bidi overrides and isolates can make a name or address display as something else
 /// (for example `gpj.exe` shown as `exe.jpg`), so they are refused in identifying fields and text.
-fn is_bidi_override(c: char) -> bool {
+pub(crate) fn is_bidi_override(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 

@@ -525,9 +525,13 @@ impl Store for SqliteStore {
     async fn transition(&self, t: Transition) -> StoreResult<Booking> {
         let mut tx = self.writer.begin().await?;
         if let Some(hash) = &t.consume_token {
-            let used = sqlx::query("UPDATE guidance_booking_actions SET used_at = ? WHERE token_hash = ? AND used_at IS NULL")
-                .bind(ts(t.now))
-                .bind(hash.as_str())
+            // Bound to its booking: a token can only ever be spent on the booking it was issued for.
+            let used = sqlx::query(
+                "UPDATE guidance_booking_actions SET used_at = ? WHERE token_hash = ? AND booking_id = ? AND used_at IS NULL",
+            )
+            .bind(ts(t.now))
+            .bind(hash.as_str())
+            .bind(t.booking_id.to_string())
                 .execute(&mut *tx)
                 .await?;
             if used.rows_affected() != 1 {

@@ -49,6 +49,7 @@ contract_tests! {
     // 4. Transitions
     accept_consumes_token_and_records,
     replayed_token_changes_nothing,
+    token_cannot_be_spent_on_another_booking,
     stale_version_conflicts_and_rolls_back,
     decline_frees_slot_for_others,
     cancel_of_accepted_frees_slot,

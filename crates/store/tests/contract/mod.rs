@@ -882,6 +882,32 @@ pub async fn replayed_token_changes_nothing(store: Arc<dyn Store>) {
     assert_eq!(slot_status(store, s.id).await, SlotStatus::Booked);
 }
 
+pub async fn token_cannot_be_spent_on_another_booking(store: Arc<dyn Store>) {
+    let store = &*store;
+    let t0 = now();
+    let first = slot_at(store, future(t0), 60).await;
+    let second = slot_at(store, future(t0) + hours(2), 60).await;
+    let a = book(store, &first, "ann", t0).await;
+    let b = book(store, &second, "bob", t0).await;
+    let before = snapshot(store, b.booking.id).await;
+    // Ann's accept token, presented for Bob's booking.
+    let wrong = transition(
+        &b.booking,
+        BookingAction::Accept,
+        Some(a.request.token(BookingAction::Accept)),
+        None,
+        t0 + mins(5),
+    );
+    assert_err!(store.transition(wrong).await, StoreError::TokenUsed);
+    assert_eq!(snapshot(store, b.booking.id).await, before);
+    let token = store
+        .find_token(&a.request.token(BookingAction::Accept))
+        .await
+        .expect("find")
+        .expect("token");
+    assert_eq!(token.used_at, None, "Ann's link still works for Ann");
+}
+
 pub async fn stale_version_conflicts_and_rolls_back(store: Arc<dyn Store>) {
     let store = &*store;
     let t0 = now();
