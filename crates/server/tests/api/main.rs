@@ -5,6 +5,7 @@ mod helpers;
 
 mod admin;
 mod booking;
+mod browser;
 mod flow;
 mod pages;
 mod tokens;

@@ -1,0 +1,160 @@
+//! Test-only helpers shared by the browser tests.
+//!
+//! [`Browser`] starts Debian's `chromedriver` on a free port and a headless Chromium behind it,
+//! with the flags this machine needs (no background networking: the sandbox has no internet).
+//! A missing Chromium or ChromeDriver is a loud failure, never a skipped test:
+//! `./scripts/test` installs both.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub use fantoccini::{Client, Locator};
+
+/// Where Debian installs the browser and its driver.
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// How a browser session is started.
+#[derive(Debug, Clone)]
+pub struct BrowserOptions {
+    /// Run page scripts (false: the page must work without JavaScript).
+    pub javascript: bool,
+    /// Window size in CSS pixels.
+    pub window: (u32, u32),
+    /// `Accept-Language` / UI language, e.g. "en-US".
+    pub language: String,
+    /// IANA zone the browser believes it is in (`TZ` of the browser process).
+    pub time_zone: Option<String>,
+}
+
+impl Default for BrowserOptions {
+    fn default() -> Self {
+        Self {
+            javascript: true,
+            window: (1024, 900),
+            language: "en-US".into(),
+            time_zone: None,
+        }
+    }
+}
+
+/// A running chromedriver with one headless Chromium session.
+pub struct Browser {
+    /// The WebDriver client.
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    /// Starts a browser with default options.
+    pub async fn start() -> Browser {
+        Self::start_with(BrowserOptions::default()).await
+    }
+
+    /// Starts a browser with `options`.
+    pub async fn start_with(options: BrowserOptions) -> Browser {
+        for tool in [CHROMIUM, CHROMEDRIVER] {
+            assert!(
+                std::path::Path::new(tool).exists(),
+                "{tool} is missing: browser tests need Debian's chromium and chromium-driver (./scripts/test installs them)"
+            );
+        }
+        let port = free_port();
+        let mut cmd = Command::new(CHROMEDRIVER);
+        cmd.arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some(tz) = &options.time_zone {
+            // The browser inherits the driver's environment, and Chromium takes its zone from TZ.
+            cmd.env("TZ", tz);
+        }
+        let driver = cmd.spawn().expect("chromedriver starts");
+        let profile = tempfile::tempdir().expect("profile dir");
+        let mut args = vec![
+            "--headless=new".to_owned(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--disable-dev-shm-usage".into(),
+            format!("--window-size={},{}", options.window.0, options.window.1),
+            format!("--lang={}", options.language),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        if !options.javascript {
+            args.push("--blink-settings=scriptEnabled=false".into());
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": CHROMIUM,
+                "args": args,
+                "prefs": {"intl.accept_languages": options.language},
+            }),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let client = loop {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match fantoccini::ClientBuilder::new(connector)
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(c) => break c,
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("could not start a Chromium session through chromedriver: {e}"),
+            }
+        };
+        Browser {
+            client,
+            driver,
+            _profile: profile,
+        }
+    }
+
+    /// Saves a screenshot of the current page as `test-artifacts/<name>.png` in the workspace.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let png = self.client.screenshot().await.expect("screenshot");
+        let dir = artifacts_dir();
+        std::fs::create_dir_all(&dir).expect("artifacts dir");
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("write screenshot");
+        path
+    }
+
+    /// Closes the session and stops the driver.
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// `test-artifacts/` at the workspace root (screenshots and other evidence of browser tests).
+pub fn artifacts_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test-artifacts")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
