@@ -154,7 +154,91 @@ pub fn placeholders(text: &str) -> Vec<String> {
     out
 }
 
-/// A day and time span for a reader, e.g. "Thursday, 3 December 2026, 10:00–10:45 (Europe/Berlin)".
+/// Whether a language is written right to left (pages and emails then carry `dir="rtl"`).
+pub fn is_rtl(lang: &str) -> bool {
+    matches!(
+        resolve(lang).split('-').next(),
+        Some("ar" | "he" | "fa" | "ur")
+    )
+}
+
+/// The `dir` attribute value for a language.
+pub fn direction(lang: &str) -> &'static str {
+    if is_rtl(lang) { "rtl" } else { "ltr" }
+}
+
+fn icu_locale(lang: &str) -> icu_locale_core::Locale {
+    resolve(lang)
+        .parse()
+        .unwrap_or(icu_locale_core::locale!("en"))
+}
+
+fn gregorian(z: &jiff::Zoned) -> Option<icu_calendar::Date<icu_calendar::Gregorian>> {
+    icu_calendar::Date::try_new_gregorian(
+        i32::from(z.year()),
+        z.month().unsigned_abs(),
+        z.day().unsigned_abs(),
+    )
+    .ok()
+}
+
+/// A day for a reader, from CLDR data (e.g. "Thursday, December 3, 2026" in English,
+/// "Donnerstag, 3. Dezember 2026" in German).
+pub fn format_date(lang: &str, z: &jiff::Zoned) -> String {
+    use icu_datetime::FixedCalendarDateTimeFormatter;
+    use icu_datetime::fieldsets::YMDE;
+    let Some(date) = gregorian(z) else {
+        return z.date().to_string();
+    };
+    match FixedCalendarDateTimeFormatter::<icu_calendar::Gregorian, YMDE>::try_new(
+        icu_locale(lang).into(),
+        YMDE::long(),
+    ) {
+        Ok(f) => f.format(&date).to_string(),
+        Err(_) => z.date().to_string(),
+    }
+}
+
+/// A short day for subjects and lists (e.g. "Thu, Dec 3" in English).
+pub fn format_short_date(lang: &str, z: &jiff::Zoned) -> String {
+    use icu_datetime::FixedCalendarDateTimeFormatter;
+    use icu_datetime::fieldsets::MDE;
+    let Some(date) = gregorian(z) else {
+        return z.date().to_string();
+    };
+    match FixedCalendarDateTimeFormatter::<icu_calendar::Gregorian, MDE>::try_new(
+        icu_locale(lang).into(),
+        MDE::medium(),
+    ) {
+        Ok(f) => f.format(&date).to_string(),
+        Err(_) => z.date().to_string(),
+    }
+}
+
+/// A time of day for a reader, in the language's own style ("2:30 PM", "14:30").
+pub fn format_time(lang: &str, z: &jiff::Zoned) -> String {
+    use icu_datetime::NoCalendarFormatter;
+    use icu_datetime::fieldsets::T;
+    use icu_datetime::options::TimePrecision;
+    let Ok(time) = icu_time_of(z) else {
+        return z.strftime("%H:%M").to_string();
+    };
+    match NoCalendarFormatter::try_new(
+        icu_locale(lang).into(),
+        T::short().with_time_precision(TimePrecision::Minute),
+    ) {
+        Ok(f) => f.format(&time).to_string(),
+        Err(_) => z.strftime("%H:%M").to_string(),
+    }
+}
+
+fn icu_time_of(z: &jiff::Zoned) -> Result<icu_datetime::input::Time, ()> {
+    icu_datetime::input::Time::try_new(z.hour().unsigned_abs(), z.minute().unsigned_abs(), 0, 0)
+        .map_err(|_| ())
+}
+
+/// A day and time span for a reader, e.g. "Thursday, December 3, 2026, 10:00 AM–10:45 AM
+/// (Europe/Berlin)".
 pub fn format_span(lang: &str, start: Timestamp, end: Timestamp, zone: &str) -> String {
     let tz = TimeZone::get(zone).unwrap_or(TimeZone::UTC);
     let s = start.to_zoned(tz.clone());
@@ -164,35 +248,54 @@ pub fn format_span(lang: &str, start: Timestamp, end: Timestamp, zone: &str) -> 
         "common.datetime.span",
         &[
             ("date", &format_date(lang, &s)),
-            ("start", &s.strftime("%H:%M").to_string()),
-            ("end", &e.strftime("%H:%M").to_string()),
+            ("start", &format_time(lang, &s)),
+            ("end", &format_time(lang, &e)),
             ("zone", zone),
         ],
     )
 }
 
-/// A day for a reader, e.g. "Thursday, 3 December 2026".
-pub fn format_date(lang: &str, z: &jiff::Zoned) -> String {
-    let weekday = t(
-        lang,
-        &format!("common.weekday.{}", z.weekday().to_monday_one_offset()),
-    );
-    let month = t(lang, &format!("common.month.{}", z.month()));
-    tf(
-        lang,
-        "common.datetime.date",
-        &[
-            ("weekday", &weekday),
-            ("day", &z.day().to_string()),
-            ("month", &month),
-            ("year", &z.year().to_string()),
-        ],
-    )
+/// The CLDR plural category of `n` in a language: `zero`, `one`, `two`, `few`, `many` or `other`.
+pub fn plural_category(lang: &str, n: u64) -> &'static str {
+    use icu_plurals::{PluralCategory, PluralRules};
+    let Ok(rules) = PluralRules::try_new_cardinal(icu_locale(lang).into()) else {
+        return "other";
+    };
+    match rules.category_for(n) {
+        PluralCategory::Zero => "zero",
+        PluralCategory::One => "one",
+        PluralCategory::Two => "two",
+        PluralCategory::Few => "few",
+        PluralCategory::Many => "many",
+        PluralCategory::Other => "other",
+    }
 }
 
-/// A time of day for a reader, e.g. "10:00".
-pub fn format_time(z: &jiff::Zoned) -> String {
-    z.strftime("%H:%M").to_string()
+/// The plural categories a language distinguishes for whole numbers, in CLDR order.
+pub fn plural_categories(lang: &str) -> Vec<&'static str> {
+    let mut seen = Vec::new();
+    for n in 0..=200u64 {
+        let c = plural_category(lang, n);
+        if !seen.contains(&c) {
+            seen.push(c);
+        }
+    }
+    let order = ["zero", "one", "two", "few", "many", "other"];
+    order.into_iter().filter(|c| seen.contains(c)).collect()
+}
+
+/// A counted text: looks up `key.<category>` for `n` (falling back to `key.other`) and fills
+/// `{count}` and `args`.
+pub fn tn(lang: &str, key: &str, n: u64, args: &[(&str, &str)]) -> String {
+    let count = n.to_string();
+    let mut all: Vec<(&str, &str)> = vec![("count", count.as_str())];
+    all.extend_from_slice(args);
+    let exact = format!("{key}.{}", plural_category(lang, n));
+    if lookup(lang, &exact).is_some() {
+        tf(lang, &exact, &all)
+    } else {
+        tf(lang, &format!("{key}.other"), &all)
+    }
 }
 
 #[cfg(test)]
@@ -228,6 +331,13 @@ mod tests {
     }
 
     #[test]
+    fn english_plurals_follow_cldr() {
+        assert_eq!(plural_category("en", 1), "one");
+        assert_eq!(plural_category("en", 0), "other");
+        assert_eq!(plural_categories("en"), vec!["one", "other"]);
+    }
+
+    #[test]
     fn placeholders_are_filled() {
         assert_eq!(
             placeholders("Hi {name}, {x}"),
@@ -240,6 +350,9 @@ mod tests {
             "Europe/Berlin",
         );
         // Berlin springs forward at 01:00 UTC that night: 01:30 CET to 03:30 CEST.
-        assert_eq!(s, "Sunday, 29 March 2026, 01:30–03:30 (Europe/Berlin)");
+        assert_eq!(
+            s,
+            "Sunday, March 29, 2026, 1:30\u{202f}AM–3:30\u{202f}AM (Europe/Berlin)"
+        );
     }
 }

@@ -61,29 +61,15 @@ pub struct Content {
     pub footer: String,
 }
 
-/// A short moment for subjects: "Thu 3 Dec 10:00".
+/// A short moment for subjects, in the reader's language: "Thu, Dec 3 10:00 AM".
 fn short_when(lang: &str, at: Timestamp, zone: &str) -> String {
     let z = at.to_zoned(TimeZone::get(zone).unwrap_or(TimeZone::UTC));
     tf(
         lang,
         "email.date.short",
         &[
-            (
-                "weekday",
-                &t(
-                    lang,
-                    &format!(
-                        "common.weekday_short.{}",
-                        z.weekday().to_monday_one_offset()
-                    ),
-                ),
-            ),
-            ("day", &z.day().to_string()),
-            (
-                "month",
-                &t(lang, &format!("common.month_short.{}", z.month())),
-            ),
-            ("time", &i18n::format_time(&z)),
+            ("date", &i18n::format_short_date(lang, &z)),
+            ("time", &i18n::format_time(lang, &z)),
         ],
     )
 }
@@ -308,7 +294,13 @@ mod tests {
     #[test]
     fn short_moments_use_the_readers_zone() {
         let at: Timestamp = "2026-12-03T09:00:00Z".parse().unwrap();
-        assert_eq!(short_when("en", at, "Europe/Berlin"), "Thu 3 Dec 10:00");
-        assert_eq!(short_when("en", at, "America/New_York"), "Thu 3 Dec 04:00");
+        assert_eq!(
+            short_when("en", at, "Europe/Berlin"),
+            "Thu, Dec 3 10:00\u{202f}AM"
+        );
+        assert_eq!(
+            short_when("en", at, "America/New_York"),
+            "Thu, Dec 3 4:00\u{202f}AM"
+        );
     }
 }

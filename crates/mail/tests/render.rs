@@ -466,27 +466,30 @@ fn owner_emails_use_the_owners_zone_requester_emails_theirs() {
     let owner = render(&all_messages()[0], &b, &ctx(), now());
     assert_eq!(
         owner.subject,
-        "[Urgent] Session request: Ada Lovelace — Thu 3 Dec 10:00"
+        "[Urgent] Session request: Ada Lovelace — Thu, Dec 3 10:00 AM"
     );
     let c = check_mime(&owner, Some("REQUEST"));
     assert!(
-        c.plain
-            .contains("Thursday, 3 December 2026, 10:00–10:45 (Europe/Berlin)")
+        c.plain.contains(
+            "Thursday, December 3, 2026, 10:00\u{202f}AM–10:45\u{202f}AM (Europe/Berlin)"
+        )
     );
     assert!(
-        c.html
-            .contains("Thursday, 3 December 2026, 10:00–10:45 (Europe/Berlin)")
+        c.html.contains(
+            "Thursday, December 3, 2026, 10:00\u{202f}AM–10:45\u{202f}AM (Europe/Berlin)"
+        )
     );
 
     let requester = render(&Message::RequesterAccepted, &b, &ctx(), now());
     assert_eq!(
         requester.subject,
-        "Confirmed: your session with Grace Hopper — Thu 3 Dec 04:00"
+        "Confirmed: your session with Grace Hopper — Thu, Dec 3 4:00 AM"
     );
     let c = check_mime(&requester, Some("REQUEST"));
     assert!(
-        c.plain
-            .contains("Thursday, 3 December 2026, 04:00–04:45 (America/New_York)")
+        c.plain.contains(
+            "Thursday, December 3, 2026, 4:00\u{202f}AM–4:45\u{202f}AM (America/New_York)"
+        )
     );
     assert!(!c.plain.contains("Europe/Berlin"));
 }

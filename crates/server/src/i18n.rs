@@ -23,6 +23,11 @@ impl Tr {
         i18n::t(self.lang, key)
     }
 
+    /// `ltr` or `rtl`, for the page's `dir` attribute.
+    pub fn dir(&self) -> &'static str {
+        i18n::direction(self.lang)
+    }
+
     /// The text for `key` with placeholders filled.
     pub fn fmt(&self, key: &str, args: &[(&str, &str)]) -> String {
         i18n::tf(self.lang, key, args)

@@ -132,6 +132,30 @@ impl Browser {
         path
     }
 
+    /// Waits until the page's path starts with `prefix` (after a click that navigates), so that
+    /// the next look at the page sees the new one. Panics with the URL it is stuck on after 30 s.
+    pub async fn wait_for_path(&self, prefix: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let url = self.client.current_url().await.expect("current url");
+            if url.path().starts_with(prefix) {
+                let ready = self
+                    .client
+                    .execute("return document.readyState", vec![])
+                    .await
+                    .ok();
+                if ready.as_ref().and_then(|v| v.as_str()) == Some("complete") {
+                    return;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the browser never reached {prefix}; it is at {url}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Closes the session and stops the driver.
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;

@@ -107,8 +107,8 @@ fn group_by_day(tr: &Tr, slots: &[Slot], zone: &TimeZoneName, chosen: &str) -> V
             id: s.id.to_string(),
             time: format!(
                 "{}–{}",
-                format_time(&start),
-                format_time(&s.ends_at.to_zoned(tz.clone()))
+                format_time(tr.lang, &start),
+                format_time(tr.lang, &s.ends_at.to_zoned(tz.clone()))
             ),
             full: format_span(tr.lang, s.starts_at, s.ends_at, zone.as_str()),
             checked: chosen == s.id.to_string(),

@@ -50,6 +50,8 @@ async fn a_visitor_books_in_chromium_without_javascript() {
         .click()
         .await
         .unwrap();
+    // Wait for the browser to land on the success page before reading it.
+    browser.wait_for_path("/book/requested/").await;
     let heading = c
         .find(Locator::Css("h1"))
         .await
