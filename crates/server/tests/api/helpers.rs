@@ -26,6 +26,8 @@ pub fn test_config(dir: &Path) -> Config {
         listen: "127.0.0.1:0".into(),
         public_url: None,
         smtp_url: None,
+        mail_retry_base_ms: 30_000,
+        mail_max_attempts: 8,
         mail_dir: dir.join("mail"),
         mail_from: "bookings@example.org".into(),
         owner_email: "owner@example.org".into(),
