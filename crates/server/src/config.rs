@@ -35,6 +35,14 @@ pub struct Config {
     /// Attempts before an email is marked failed (the owner can then resend it).
     #[arg(long, env = "GUIDANCE_MAIL_MAX_ATTEMPTS", default_value_t = 8)]
     pub mail_max_attempts: u32,
+    /// On shutdown, how long (milliseconds) the email being sent may still take before it is
+    /// given back to the queue unsent.
+    #[arg(
+        long,
+        env = "GUIDANCE_MAIL_SHUTDOWN_GRACE_MS",
+        default_value_t = 10_000
+    )]
+    pub mail_shutdown_grace_ms: u64,
     /// Directory that receives each outgoing email as an `.eml` file.
     #[arg(long, env = "GUIDANCE_MAIL_DIR", default_value = "data/mail")]
     pub mail_dir: PathBuf,
@@ -112,7 +120,7 @@ impl Config {
         let retry = crate::outbox::RetryPolicy {
             base: std::time::Duration::from_millis(self.mail_retry_base_ms),
             max_attempts: i64::from(self.mail_max_attempts),
-            ..crate::outbox::RetryPolicy::default()
+            shutdown_grace: std::time::Duration::from_millis(self.mail_shutdown_grace_ms),
         };
         EmailAddress::parse(&self.mail_from)
             .map(|_| ())
