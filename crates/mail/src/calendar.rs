@@ -43,7 +43,9 @@ pub fn invite(
             EventStatus::Cancelled,
             vec![attendee(owner, PartStat::NeedsAction)],
         ),
-        Message::RequesterAccepted => (
+        // The owner's entry and the requester's are the same event: same UID, SEQUENCE and
+        // attendees, so both calendars agree on who said yes.
+        Message::OwnerAccepted | Message::RequesterAccepted => (
             Method::Request,
             EventStatus::Confirmed,
             both(owner, requester),
@@ -51,6 +53,9 @@ pub fn invite(
         // The requester's entry came from a RequesterAccepted invitation: cancel that same event,
         // with the same attendees.
         Message::RequesterPickNewTime {
+            had_invite: true, ..
+        }
+        | Message::RequesterCancelled {
             had_invite: true, ..
         } => (
             Method::Cancel,
@@ -60,6 +65,9 @@ pub fn invite(
         Message::RequesterReceived
         | Message::RequesterDeclined
         | Message::RequesterPickNewTime {
+            had_invite: false, ..
+        }
+        | Message::RequesterCancelled {
             had_invite: false, ..
         } => return None,
     };

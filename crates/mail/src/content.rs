@@ -213,6 +213,17 @@ pub fn build(msg: &Message, b: &BookingFacts, ctx: &MailContext) -> Content {
             ];
             c.notes.push(t(lang, &k("calendar_note")));
         }
+        Message::OwnerAccepted => {
+            c.intro.push(tf(lang, &k("intro"), &text_args));
+            c.facts = vec![
+                fact("when", when.clone()),
+                fact("requester", format!("{name} <{}>", one_line(&b.email))),
+                fact("priority", priority.clone()),
+                fact("topic", multiline(&b.topic)),
+                fact("requester_time_zone", one_line(&b.time_zone)),
+            ];
+            c.notes.push(t(lang, &k("calendar_note")));
+        }
         Message::OwnerCalendarCancel => {
             c.intro.push(tf(lang, &k("intro"), &text_args));
             c.facts = vec![
@@ -256,6 +267,27 @@ pub fn build(msg: &Message, b: &BookingFacts, ctx: &MailContext) -> Content {
             if *had_invite {
                 c.notes.push(t(lang, &k("calendar_note")));
             }
+        }
+        Message::RequesterCancelled {
+            had_invite,
+            by_requester,
+        } => {
+            let intro = if *by_requester {
+                k("intro_by_requester")
+            } else {
+                k("intro")
+            };
+            c.intro.push(tf(lang, &intro, &text_args));
+            c.facts = requester_facts(lang, &owner, &when, &priority, b);
+            if *had_invite {
+                c.notes.push(t(lang, &k("calendar_note")));
+            }
+            c.action_hint = Some(t(lang, &k("note")));
+            c.buttons.push(Button {
+                label: t(lang, &k("book_again")),
+                url: format!("{}/", ctx.public_url),
+                primary: true,
+            });
         }
     }
     c

@@ -84,6 +84,10 @@ pub enum Message {
         /// Asks the requester for another time.
         reschedule_url: String,
     },
+    /// To the owner: they accepted, so the tentative entry becomes a confirmed one. ICS
+    /// `METHOD:REQUEST`, `STATUS:CONFIRMED`, the same UID with a higher `SEQUENCE`; attendees the
+    /// owner (`ACCEPTED`) and the requester (`NEEDS-ACTION`), as in [`Message::RequesterAccepted`].
+    OwnerAccepted,
     /// To the owner: the calendar entry is off (declined, cancelled, or a new time was asked).
     /// ICS `METHOD:CANCEL`, `STATUS:CANCELLED`.
     OwnerCalendarCancel,
@@ -103,6 +107,15 @@ pub enum Message {
         /// Whether the requester had received an invitation before.
         had_invite: bool,
     },
+    /// To the requester: the booking is cancelled (by the owner, or by themselves). When
+    /// `had_invite` is true (it had been accepted) it carries a `METHOD:CANCEL` for the entry in
+    /// their calendar; otherwise no calendar data.
+    RequesterCancelled {
+        /// Whether the requester had received an invitation before.
+        had_invite: bool,
+        /// Whether the requester cancelled it themselves (the wording differs).
+        by_requester: bool,
+    },
 }
 
 impl Message {
@@ -110,11 +123,13 @@ impl Message {
     pub fn kind(&self) -> &'static str {
         match self {
             Message::OwnerNewRequest { .. } => "owner_new_request",
+            Message::OwnerAccepted => "owner_accepted",
             Message::OwnerCalendarCancel => "owner_calendar_cancel",
             Message::RequesterReceived => "requester_received",
             Message::RequesterAccepted => "requester_accepted",
             Message::RequesterDeclined => "requester_declined",
             Message::RequesterPickNewTime { .. } => "requester_pick_new_time",
+            Message::RequesterCancelled { .. } => "requester_cancelled",
         }
     }
 
@@ -122,7 +137,7 @@ impl Message {
     pub fn to_owner(&self) -> bool {
         matches!(
             self,
-            Message::OwnerNewRequest { .. } | Message::OwnerCalendarCancel
+            Message::OwnerNewRequest { .. } | Message::OwnerAccepted | Message::OwnerCalendarCancel
         )
     }
 }

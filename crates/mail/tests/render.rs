@@ -70,6 +70,7 @@ fn all_messages() -> Vec<Message> {
             decline_url: DECLINE.into(),
             reschedule_url: RESCHEDULE.into(),
         },
+        Message::OwnerAccepted,
         Message::OwnerCalendarCancel,
         Message::RequesterReceived,
         Message::RequesterAccepted,
@@ -81,6 +82,18 @@ fn all_messages() -> Vec<Message> {
         Message::RequesterPickNewTime {
             pick_url: PICK.into(),
             had_invite: true,
+        },
+        Message::RequesterCancelled {
+            had_invite: false,
+            by_requester: false,
+        },
+        Message::RequesterCancelled {
+            had_invite: true,
+            by_requester: false,
+        },
+        Message::RequesterCancelled {
+            had_invite: true,
+            by_requester: true,
         },
     ]
 }
@@ -103,8 +116,11 @@ fn expected_calendar(msg: &Message) -> Option<ExpectedCalendar> {
     let (method, status, attendees) = match msg {
         Message::OwnerNewRequest { .. } => ("REQUEST", "TENTATIVE", owner_only),
         Message::OwnerCalendarCancel => ("CANCEL", "CANCELLED", owner_only),
-        Message::RequesterAccepted => ("REQUEST", "CONFIRMED", both),
+        Message::OwnerAccepted | Message::RequesterAccepted => ("REQUEST", "CONFIRMED", both),
         Message::RequesterPickNewTime {
+            had_invite: true, ..
+        }
+        | Message::RequesterCancelled {
             had_invite: true, ..
         } => ("CANCEL", "CANCELLED", both),
         _ => return None,
@@ -121,7 +137,9 @@ fn expected_links(msg: &Message) -> Vec<&'static str> {
     match msg {
         Message::OwnerNewRequest { .. } => vec![ACCEPT, DECLINE, RESCHEDULE],
         Message::RequesterPickNewTime { .. } => vec![PICK],
-        Message::RequesterDeclined => vec!["http://127.0.0.1:8080/"],
+        Message::RequesterDeclined | Message::RequesterCancelled { .. } => {
+            vec!["http://127.0.0.1:8080/"]
+        }
         _ => vec![],
     }
 }
@@ -420,12 +438,16 @@ fn every_message_has_the_designed_mime_shape_and_calendar() {
         kinds,
         [
             "owner_new_request",
+            "owner_accepted",
             "owner_calendar_cancel",
             "requester_received",
             "requester_accepted",
             "requester_declined",
             "requester_pick_new_time",
-            "requester_pick_new_time"
+            "requester_pick_new_time",
+            "requester_cancelled",
+            "requester_cancelled",
+            "requester_cancelled"
         ]
     );
     for (msg, r, c) in &results {
@@ -540,6 +562,42 @@ fn a_moved_request_says_so_and_keeps_the_sequence() {
     let c = check_mime(&r, Some("REQUEST"));
     assert!(c.plain.contains("has picked a new time"));
     assert!(unfold(c.ics.as_deref().unwrap()).contains(&"SEQUENCE:3".to_owned()));
+}
+
+#[test]
+fn the_owners_confirmation_and_the_requesters_cancellation_say_what_happened() {
+    let b = friendly();
+    let r = render(&Message::OwnerAccepted, &b, &ctx(), now());
+    assert_eq!(
+        r.subject,
+        "Confirmed: session with Ada Lovelace — Thu 3 Dec 10:00"
+    );
+    let c = check_mime(&r, Some("REQUEST"));
+    assert!(
+        c.plain
+            .contains("You accepted the session with Ada Lovelace")
+    );
+    assert!(c.plain.contains("Priority: Urgent"));
+
+    let by_owner = Message::RequesterCancelled {
+        had_invite: true,
+        by_requester: false,
+    };
+    let r = render(&by_owner, &b, &ctx(), now());
+    assert_eq!(
+        r.subject,
+        "Cancelled: your session with Grace Hopper — Thu 3 Dec 04:00"
+    );
+    let c = check_mime(&r, Some("CANCEL"));
+    assert!(c.plain.contains("Grace Hopper has cancelled your session"));
+    assert!(c.plain.contains("removes the session from your calendar"));
+    let by_self = Message::RequesterCancelled {
+        had_invite: false,
+        by_requester: true,
+    };
+    let c = check_mime(&render(&by_self, &b, &ctx(), now()), None);
+    assert!(c.plain.contains("is cancelled, as you asked"));
+    assert!(!c.plain.contains("calendar"), "{}", c.plain);
 }
 
 #[test]

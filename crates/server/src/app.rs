@@ -10,9 +10,11 @@ use guidance_store::sqlite::SqliteStore;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
+use crate::config::Settings;
 use crate::config::{Config, ConfigError};
-use crate::outbox::{self, MailDirMailer};
+use crate::outbox::{self, Delivery, MailDirMailer};
 use crate::rate_limit::RateLimiter;
+use crate::smtp::SmtpMailer;
 use crate::state::AppState;
 
 /// An error that stops start-up.
@@ -32,10 +34,30 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
     Ok(Arc::new(store))
 }
 
+/// The mailer the configuration asks for: SMTP when a server is set, else the mail directory.
+/// Must be called inside the Tokio runtime (the SMTP connection pool runs a task there).
+pub fn mailer(settings: &Settings) -> std::io::Result<Delivery> {
+    match &settings.smtp {
+        None => Ok(Delivery::Dir(MailDirMailer::new(
+            settings.config.mail_dir.clone(),
+        ))),
+        Some(url) => {
+            let hello = url::Url::parse(&settings.public_url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .unwrap_or_default();
+            SmtpMailer::new(url, &settings.config.mail_from, &hello)
+                .map(Delivery::Smtp)
+                .map_err(std::io::Error::other)
+        }
+    }
+}
+
 /// A built, bound application.
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    mailer: Delivery,
 }
 
 impl Application {
@@ -54,7 +76,12 @@ impl Application {
             secret,
             outbox_wake: Arc::new(Notify::new()),
         };
-        Ok(Self { listener, state })
+        let mailer = mailer(&state.settings)?;
+        Ok(Self {
+            listener,
+            state,
+            mailer,
+        })
     }
 
     /// The bound port.
@@ -78,12 +105,14 @@ impl Application {
     ) -> std::io::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let worker_state = self.state.clone();
-        let mailer = MailDirMailer::new(self.state.settings.config.mail_dir.clone());
+        let mailer = self.mailer;
+        let policy = self.state.settings.retry;
         let worker = tokio::spawn(async move {
             let tick_state = worker_state.clone();
             outbox::run(
                 worker_state.store.clone(),
                 mailer,
+                policy,
                 worker_state.outbox_wake.clone(),
                 stop_rx,
                 move || {

@@ -24,9 +24,25 @@ pub struct Config {
     /// Defaults to `http://<listen address>`.
     #[arg(long, env = "GUIDANCE_PUBLIC_URL")]
     pub public_url: Option<String>,
-    /// SMTP server URL. Not supported yet by this version: mail goes to the mail directory.
+    /// SMTP server URL: `smtp://user:pass@host:587` (STARTTLS, required),
+    /// `smtps://user:pass@host:465` (TLS) or `smtp://host:25?tls=none` (plain, for a relay on
+    /// the same machine). Unset: mail is written to the mail directory.
     #[arg(long, env = "GUIDANCE_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
+    /// The wait before retrying a failed email, in milliseconds; it doubles with each failure.
+    #[arg(long, env = "GUIDANCE_MAIL_RETRY_BASE_MS", default_value_t = 30_000)]
+    pub mail_retry_base_ms: u64,
+    /// Attempts before an email is marked failed (the owner can then resend it).
+    #[arg(long, env = "GUIDANCE_MAIL_MAX_ATTEMPTS", default_value_t = 8)]
+    pub mail_max_attempts: u32,
+    /// On shutdown, how long (milliseconds) the email being sent may still take before it is
+    /// given back to the queue unsent.
+    #[arg(
+        long,
+        env = "GUIDANCE_MAIL_SHUTDOWN_GRACE_MS",
+        default_value_t = 10_000
+    )]
+    pub mail_shutdown_grace_ms: u64,
     /// Directory that receives each outgoing email as an `.eml` file.
     #[arg(long, env = "GUIDANCE_MAIL_DIR", default_value = "data/mail")]
     pub mail_dir: PathBuf,
@@ -79,21 +95,33 @@ pub struct Settings {
     pub time_zone: TimeZoneName,
     /// Bearer token for the owner API, when enabled.
     pub admin_token: Option<String>,
+    /// The SMTP server, when mail goes out by SMTP rather than into the mail directory.
+    pub smtp: Option<crate::smtp::SmtpUrl>,
+    /// When the outbox worker retries and gives up.
+    pub retry: crate::outbox::RetryPolicy,
 }
 
 impl Config {
     /// Checks every setting; `bound` is the address actually bound (port 0 becomes real).
     pub fn check(&self, bound: Option<std::net::SocketAddr>) -> Result<Settings, ConfigError> {
-        if self
-            .smtp_url
-            .as_deref()
-            .is_some_and(|s| !s.trim().is_empty())
-        {
+        let smtp = match self.smtp_url.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(url) => Some(
+                crate::smtp::SmtpUrl::parse(url)
+                    .map_err(|e| ConfigError(format!("GUIDANCE_SMTP_URL: {e}")))?,
+            ),
+        };
+        if self.mail_max_attempts == 0 || self.mail_retry_base_ms == 0 {
             return Err(ConfigError(
-                "GUIDANCE_SMTP_URL is not supported by this version yet; unset it and mail is written to GUIDANCE_MAIL_DIR"
+                "GUIDANCE_MAIL_MAX_ATTEMPTS and GUIDANCE_MAIL_RETRY_BASE_MS must be at least 1"
                     .into(),
             ));
         }
+        let retry = crate::outbox::RetryPolicy {
+            base: std::time::Duration::from_millis(self.mail_retry_base_ms),
+            max_attempts: i64::from(self.mail_max_attempts),
+            shutdown_grace: std::time::Duration::from_millis(self.mail_shutdown_grace_ms),
+        };
         EmailAddress::parse(&self.mail_from)
             .map(|_| ())
             .or_else(|_| localhost_address(&self.mail_from))
@@ -159,6 +187,8 @@ impl Config {
             public_url,
             time_zone,
             admin_token,
+            smtp,
+            retry,
         })
     }
 

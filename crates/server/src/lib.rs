@@ -10,4 +10,5 @@ pub mod outbox;
 pub mod rate_limit;
 pub mod routes;
 pub mod service;
+pub mod smtp;
 pub mod state;

@@ -72,10 +72,13 @@ async fn serve(config: Config, demo: bool) -> Result<(), Box<dyn std::error::Err
     } else {
         println!("Owner API is off: set GUIDANCE_ADMIN_TOKEN (16+ characters) to enable it.");
     }
-    println!(
-        "Emails are written to {}",
-        app.state().settings.config.mail_dir.display()
-    );
+    match &app.state().settings.smtp {
+        Some(smtp) => println!("Emails are sent through {}:{}", smtp.host, smtp.port),
+        None => println!(
+            "Emails are written to {}",
+            app.state().settings.config.mail_dir.display()
+        ),
+    }
     app.run_until_stopped(shutdown_signal()).await?;
     Ok(())
 }

@@ -305,7 +305,8 @@ async fn apply(
     let to = action
         .apply(booking.status)
         .map_err(|_| ServiceError::InvalidTransition)?;
-    let now = Timestamp::now();
+    // The change's time is also its emails' DTSTAMP, which must move on from the last change's.
+    let now = calendar_stamp(Timestamp::now(), booking.updated_at);
     let sequence = booking.ics_sequence + 1;
     let (starts_at, ends_at) = match &new_slot {
         Some(s) => {
@@ -337,7 +338,11 @@ async fn apply(
     // the booking stops holding it.
     let owner_had_entry = booking.status.holds_slot();
     match (action, to) {
-        (BookingAction::Accept, _) => messages.push(Message::RequesterAccepted),
+        (BookingAction::Accept, _) => {
+            messages.push(Message::RequesterAccepted);
+            // The owner's tentative entry becomes a confirmed one (same UID, SEQUENCE up).
+            messages.push(Message::OwnerAccepted);
+        }
         (BookingAction::Decline, _) => messages.push(Message::RequesterDeclined),
         (BookingAction::Reschedule, _) => {
             let (t, url) = new_token(state, BookingAction::PickSlot, token::expiry(now, None));
@@ -353,7 +358,11 @@ async fn apply(
             messages.push(links.new_request_message());
             messages.push(Message::RequesterReceived);
         }
-        (BookingAction::Cancel | BookingAction::Expire, _) => {}
+        (BookingAction::Cancel, _) => messages.push(Message::RequesterCancelled {
+            had_invite: booking.status == BookingStatus::Accepted,
+            by_requester: actor == Actor::Requester,
+        }),
+        (BookingAction::Expire, _) => {}
     }
     if owner_had_entry && !to.holds_slot() {
         messages.push(Message::OwnerCalendarCancel);
@@ -393,6 +402,31 @@ async fn apply(
     Ok(moved)
 }
 
+/// The time of a change made at `now` to a booking last changed at `last_change`, which is also
+/// the `DTSTAMP` (and `Date:`) of its emails: at least the next whole second after the last
+/// change, because calendars (Proton among them) ignore an update whose whole-second DTSTAMP did
+/// not move, and two changes can fall into the same second.
+fn calendar_stamp(now: Timestamp, last_change: Timestamp) -> Timestamp {
+    let next_second = Timestamp::from_second(last_change.as_second().saturating_add(1));
+    next_second.map_or(now, |n| now.max(n))
+}
+
+/// Queues an email of a booking again — the owner's "resend" — with the same bytes and
+/// Message-ID, due now and with a fresh attempt budget.
+pub async fn resend_email(
+    state: &AppState,
+    booking_id: Uuid,
+    email_id: Uuid,
+) -> ServiceResult<guidance_store::OutboxMessage> {
+    let msg = state
+        .store
+        .requeue_email(booking_id, email_id, Timestamp::now())
+        .await?;
+    state.outbox_wake.notify_one();
+    tracing::info!(booking = %booking_id, email = %email_id, kind = %msg.kind, "email queued again");
+    Ok(msg)
+}
+
 /// Expires pending requests whose session has started and reschedule requests nobody answered
 /// within [`RESCHEDULE_WINDOW`]. Returns how many expired.
 pub async fn expire_overdue(state: &AppState) -> ServiceResult<usize> {
@@ -420,4 +454,24 @@ pub async fn expire_overdue(state: &AppState) -> ServiceResult<usize> {
         }
     }
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::calendar_stamp;
+    use jiff::Timestamp;
+
+    #[test]
+    fn a_change_is_stamped_after_the_last_one_even_within_the_same_second() {
+        let t = |s: &str| s.parse::<Timestamp>().unwrap();
+        let last = t("2030-01-01T10:00:00.200Z");
+        assert_eq!(
+            calendar_stamp(t("2030-01-01T10:00:00.500Z"), last),
+            t("2030-01-01T10:00:01Z")
+        );
+        assert_eq!(
+            calendar_stamp(t("2030-01-01T10:05:00.500Z"), last),
+            t("2030-01-01T10:05:00.500Z")
+        );
+    }
 }

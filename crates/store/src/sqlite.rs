@@ -747,6 +747,44 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn requeue_email(
+        &self,
+        booking_id: Uuid,
+        email_id: Uuid,
+        now: Timestamp,
+    ) -> StoreResult<OutboxMessage> {
+        let mut tx = self.writer.begin().await?;
+        // A live lease means a worker is sending it right now: leave it to that worker.
+        let updated = sqlx::query(
+            "UPDATE guidance_email_outbox SET status = 'queued', attempts = 0, next_attempt_at = ?, \
+             lease_until = NULL, sent_at = NULL \
+             WHERE id = ? AND booking_id = ? AND (lease_until IS NULL OR lease_until < ?)",
+        )
+        .bind(ts(now))
+        .bind(email_id.to_string())
+        .bind(booking_id.to_string())
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let row = sqlx::query(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox WHERE id = ? AND booking_id = ?"
+        ))
+        .bind(email_id.to_string())
+        .bind(booking_id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound);
+        };
+        if updated == 0 {
+            return Err(StoreError::Conflict);
+        }
+        let msg = outbox_from_row(&row)?;
+        tx.commit().await?;
+        Ok(msg)
+    }
+
     async fn next_email_due(&self) -> StoreResult<Option<Timestamp>> {
         let s: Option<String> = sqlx::query_scalar(
             "SELECT MIN(MAX(next_attempt_at, COALESCE(lease_until, next_attempt_at))) FROM guidance_email_outbox WHERE status = 'queued'",

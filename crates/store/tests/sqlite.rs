@@ -64,5 +64,6 @@ contract_tests! {
     outbox_failed_email_stays_out,
     outbox_sent_email_is_done,
     outbox_release_makes_email_claimable_at_once,
+    outbox_requeue_sends_the_same_email_again,
     outbox_next_email_due_reports_earliest,
 }

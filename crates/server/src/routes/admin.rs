@@ -10,7 +10,7 @@ use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use guidance_core::slot::format_utc;
 use guidance_core::{BookingAction, BookingStatus, SlotStatus, SlotWindow};
-use guidance_store::{Booking, Slot};
+use guidance_store::{Booking, OutboxMessage, Slot};
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
@@ -273,15 +273,38 @@ async fn booking_detail(
             "to_status": e.to_status, "note": e.note, "created_at": format_utc(e.created_at),
         }))
         .collect::<Vec<_>>());
-    body["emails"] = serde_json::json!(emails
-        .iter()
-        .map(|m| serde_json::json!({
-            "id": m.id, "kind": m.kind, "recipient": m.recipient, "subject": m.subject,
-            "message_id": m.message_id, "status": m.status, "attempts": m.attempts,
-            "last_error": m.last_error, "sent_at": m.sent_at.map(format_utc), "created_at": format_utc(m.created_at),
-        }))
-        .collect::<Vec<_>>());
+    body["emails"] = serde_json::json!(emails.iter().map(email_json).collect::<Vec<_>>());
     Ok(Json(body).into_response())
+}
+
+fn email_json(m: &OutboxMessage) -> serde_json::Value {
+    serde_json::json!({
+        "id": m.id, "kind": m.kind, "recipient": m.recipient, "subject": m.subject,
+        "message_id": m.message_id, "status": m.status, "attempts": m.attempts,
+        "next_attempt_at": format_utc(m.next_attempt_at),
+        "last_error": m.last_error, "sent_at": m.sent_at.map(format_utc), "created_at": format_utc(m.created_at),
+    })
+}
+
+/// `POST /api/admin/bookings/{id}/resend` with `{"email_id"}`: queues that email of the booking
+/// again, with the same bytes and Message-ID. `202` with the email; `404` when the booking has
+/// no such email; `409` while a worker is sending it.
+async fn resend(
+    state: &AppState,
+    booking_id: Uuid,
+    body: &Bytes,
+) -> Result<Response, ServiceError> {
+    let value: serde_json::Value = parse_json(body)?;
+    let obj = value
+        .as_object()
+        .ok_or_else(|| ServiceError::BadRequest("the body must be a JSON object".into()))?;
+    let email_id = match text(obj, "email_id")? {
+        None => return Err(ServiceError::field("email_id", "empty")),
+        Some(raw) => Uuid::parse_str(raw.trim())
+            .map_err(|_| ServiceError::field("email_id", "unknown_value"))?,
+    };
+    let msg = service::resend_email(state, booking_id, email_id).await?;
+    Ok((StatusCode::ACCEPTED, Json(email_json(&msg))).into_response())
 }
 
 async fn booking_action(
@@ -291,6 +314,7 @@ async fn booking_action(
 ) -> Result<Response, ServiceError> {
     let id = parse_id(&id)?;
     let action = match action.as_str() {
+        "resend" => return resend(&state, id, &body).await,
         "accept" => BookingAction::Accept,
         "decline" => BookingAction::Decline,
         "reschedule" => BookingAction::Reschedule,

@@ -26,6 +26,9 @@ pub fn test_config(dir: &Path) -> Config {
         listen: "127.0.0.1:0".into(),
         public_url: None,
         smtp_url: None,
+        mail_retry_base_ms: 30_000,
+        mail_max_attempts: 8,
+        mail_shutdown_grace_ms: 10_000,
         mail_dir: dir.join("mail"),
         mail_from: "bookings@example.org".into(),
         owner_email: "owner@example.org".into(),
@@ -45,7 +48,11 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
-    let dir = tempfile::tempdir().expect("tempdir");
+    spawn_app_in(tempfile::tempdir().expect("tempdir"), adjust).await
+}
+
+/// Starts the app on the database and folders in `dir` (for a restart after [`TestApp::stop`]).
+pub async fn spawn_app_in(dir: tempfile::TempDir, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = test_config(dir.path());
     adjust(&mut config);
     let app = Application::build(config).await.expect("the app builds");
@@ -103,6 +110,21 @@ pub fn intake(slot_id: &str) -> Value {
 }
 
 impl TestApp {
+    /// Stops the app cleanly (as on a shutdown signal) and waits until it has; returns its
+    /// folder, for a restart with [`spawn_app_in`].
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            h.await
+                .expect("the app task")
+                .expect("the app stops cleanly");
+        }
+        let placeholder = tempfile::tempdir().expect("tempdir");
+        std::mem::replace(&mut self.dir, placeholder)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

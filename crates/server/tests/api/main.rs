@@ -6,6 +6,7 @@ mod helpers;
 mod admin;
 mod booking;
 mod browser;
+mod delivery;
 mod flow;
 mod pages;
 mod tokens;

@@ -1589,6 +1589,73 @@ pub async fn outbox_release_makes_email_claimable_at_once(store: Arc<dyn Store>)
     );
 }
 
+pub async fn outbox_requeue_sends_the_same_email_again(store: Arc<dyn Store>) {
+    let store = &*store;
+    let t0 = now();
+    let b = book(store, &slot_at(store, future(t0), 60).await, "ann", t0).await;
+    let other = book(
+        store,
+        &slot_at(store, future(t0) + hours(3), 60).await,
+        "bob",
+        t0,
+    )
+    .await;
+    let claimed = claim_all(store, t0).await;
+    assert_eq!(claimed.len(), 4);
+    let emails = store.booking_emails(b.booking.id).await.expect("emails");
+    let (failed, leased) = (emails[0].clone(), emails[1].clone());
+
+    // Someone else's booking, an unknown id, and an email being sent right now are refused.
+    assert_err!(
+        store.requeue_email(other.booking.id, failed.id, t0).await,
+        StoreError::NotFound
+    );
+    assert_err!(
+        store.requeue_email(b.booking.id, Uuid::new_v4(), t0).await,
+        StoreError::NotFound
+    );
+    assert_err!(
+        store.requeue_email(b.booking.id, leased.id, t0).await,
+        StoreError::Conflict
+    );
+
+    store
+        .mark_email_failed(failed.id, "550 mailbox unavailable")
+        .await
+        .expect("failed");
+    for id in claimed.iter().filter(|id| **id != failed.id) {
+        store.mark_email_sent(*id, t0).await.expect("sent");
+    }
+    let t1 = t0 + hours(1);
+    let again = store
+        .requeue_email(b.booking.id, failed.id, t1)
+        .await
+        .expect("requeue");
+    assert_eq!(again.status, EmailStatus::Queued);
+    assert_eq!(again.attempts, 0);
+    assert_eq!(again.next_attempt_at, t1);
+    assert_eq!(again.last_error.as_deref(), Some("550 mailbox unavailable"));
+    assert_eq!(again.message_id, failed.message_id, "the same Message-ID");
+    assert_eq!(again.message, failed.message, "the same bytes");
+
+    let claimed = store
+        .claim_email(t1, t1 + mins(5))
+        .await
+        .expect("claim")
+        .expect("the resent email is due");
+    assert_eq!(claimed.id, failed.id);
+    assert_eq!(claimed.attempts, 1);
+    store.mark_email_sent(failed.id, t1).await.expect("sent");
+
+    // A sent email can be sent once more too (the owner lost it).
+    let resent = store
+        .requeue_email(b.booking.id, failed.id, t1 + mins(1))
+        .await
+        .expect("requeue a sent email");
+    assert_eq!(resent.status, EmailStatus::Queued);
+    assert_eq!(resent.sent_at, None);
+}
+
 pub async fn outbox_next_email_due_reports_earliest(store: Arc<dyn Store>) {
     let store = &*store;
     let t0 = now();

@@ -1,0 +1,276 @@
+//! Delivery through an SMTP server (`GUIDANCE_SMTP_URL`), with `lettre` over rustls.
+//!
+//! The URL says how to reach the server and how to protect the connection:
+//! - `smtp://user:pass@host:587` — STARTTLS, required (no fallback to plain text);
+//! - `smtps://user:pass@host:465` — TLS from the first byte;
+//! - `smtp://host:25?tls=none` — plain text, for a relay on the same machine (and the tests).
+//!
+//! Each email is sent as the bytes stored in the outbox (`send_raw`), so its `Message-ID` and
+//! content are the same on every attempt. Connections are pooled and reused between emails.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use guidance_store::OutboxMessage;
+use lettre::address::Envelope;
+use lettre::transport::smtp::PoolConfig;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
+use crate::outbox::Mailer;
+
+/// How long one SMTP command (connect, greeting, each reply) may take before the attempt fails
+/// and is retried later.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connections kept open for reuse; the worker sends one email at a time, so one is enough, and
+/// a second lets a new connection open while a broken one is being dropped.
+const POOL_MAX: u32 = 2;
+/// How long an unused connection stays open (well under the usual server idle limit of 5 min).
+const POOL_IDLE: Duration = Duration::from_secs(60);
+
+/// How the connection to the SMTP server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS; refusing to go on without it.
+    StartTls,
+    /// TLS from the start (`smtps://`).
+    ImplicitTls,
+    /// No encryption at all (`?tls=none`): only for a relay on the same machine.
+    None,
+}
+
+/// A checked `GUIDANCE_SMTP_URL`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpUrl {
+    /// Server host name or address.
+    pub host: String,
+    /// Server port.
+    pub port: u16,
+    /// Connection protection.
+    pub security: SmtpSecurity,
+    /// User name and password, when the server wants them.
+    pub credentials: Option<(String, String)>,
+}
+
+/// The password never appears in logs or error messages.
+impl fmt::Debug for SmtpUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpUrl")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("user", &self.credentials.as_ref().map(|(u, _)| u))
+            .finish()
+    }
+}
+
+impl SmtpUrl {
+    /// Parses a URL of one of the three forms in the module comment; anything else (another
+    /// scheme, an unknown `tls=` value, a user without a password) is refused with a reason.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let url = url::Url::parse(raw.trim()).map_err(|e| format!("not a URL: {e}"))?;
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or("the URL has no host")?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let mut tls = None;
+        for (key, value) in url.query_pairs() {
+            match key.as_ref() {
+                "tls" if tls.is_none() => tls = Some(value.into_owned()),
+                "tls" => return Err("tls= is given twice".into()),
+                other => return Err(format!("unknown parameter {other:?} (only tls=none)")),
+            }
+        }
+        let security = match (url.scheme(), tls.as_deref()) {
+            ("smtp", None | Some("required" | "starttls")) => SmtpSecurity::StartTls,
+            ("smtp", Some("none")) => SmtpSecurity::None,
+            ("smtps", None) => SmtpSecurity::ImplicitTls,
+            ("smtp" | "smtps", Some(other)) => {
+                return Err(format!(
+                    "tls={other:?} is not supported with {}:// (smtp:// takes tls=none; smtps:// takes nothing)",
+                    url.scheme()
+                ));
+            }
+            (other, _) => return Err(format!("the scheme must be smtp or smtps, not {other:?}")),
+        };
+        if url.path() != "" && url.path() != "/" {
+            return Err("the URL must not have a path".into());
+        }
+        let decode = |s: &str| {
+            percent_decode(s).ok_or_else(|| "the user or password is not valid UTF-8".to_owned())
+        };
+        let credentials = match (url.username(), url.password()) {
+            ("", None) => None,
+            (user, Some(pass)) if !user.is_empty() => Some((decode(user)?, decode(pass)?)),
+            _ => return Err("give both a user and a password, or neither".into()),
+        };
+        let port = url.port().unwrap_or(match security {
+            SmtpSecurity::StartTls => 587,
+            SmtpSecurity::ImplicitTls => 465,
+            SmtpSecurity::None => 25,
+        });
+        Ok(Self {
+            host,
+            port,
+            security,
+            credentials,
+        })
+    }
+}
+
+/// `%xx` sequences decoded; `None` when the result is not UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push(u8::try_from(hex(h)? * 16 + hex(l)?).ok()?);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Sends each email through one SMTP server, reusing connections.
+#[derive(Clone)]
+pub struct SmtpMailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    /// The envelope sender (`MAIL FROM`): the service's own mailbox.
+    from: Address,
+}
+
+impl fmt::Debug for SmtpMailer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpMailer")
+            .field("from", &self.from)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SmtpMailer {
+    /// A mailer for `url`, sending as `from`, greeting the server as `hello_name` (the host of
+    /// the public URL: a domain name or an address). Must be called inside a Tokio runtime
+    /// (the connection pool runs a task there).
+    pub fn new(url: &SmtpUrl, from: &str, hello_name: &str) -> Result<Self, String> {
+        let from: Address = from
+            .trim()
+            .parse()
+            .map_err(|e| format!("GUIDANCE_MAIL_FROM cannot be an SMTP sender: {e}"))?;
+        let tls = match url.security {
+            SmtpSecurity::None => Tls::None,
+            SmtpSecurity::StartTls => Tls::Required(tls_parameters(&url.host)?),
+            SmtpSecurity::ImplicitTls => Tls::Wrapper(tls_parameters(&url.host)?),
+        };
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&url.host)
+            .port(url.port)
+            .tls(tls)
+            .timeout(Some(COMMAND_TIMEOUT))
+            .hello_name(client_id(hello_name))
+            .pool_config(PoolConfig::new().max_size(POOL_MAX).idle_timeout(POOL_IDLE));
+        if let Some((user, pass)) = &url.credentials {
+            builder = builder.credentials(Credentials::new(user.clone(), pass.clone()));
+        }
+        Ok(Self {
+            transport: builder.build(),
+            from,
+        })
+    }
+}
+
+fn tls_parameters(host: &str) -> Result<TlsParameters, String> {
+    TlsParameters::new(host.to_owned()).map_err(|e| format!("TLS settings for {host}: {e}"))
+}
+
+/// The name the service gives in `EHLO`: its public host name, or an address literal.
+fn client_id(host: &str) -> ClientId {
+    match host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
+        Ok(IpAddr::V4(a)) => ClientId::Ipv4(a),
+        Ok(IpAddr::V6(a)) => ClientId::Ipv6(a),
+        Err(_) if !host.is_empty() => ClientId::Domain(host.to_owned()),
+        Err(_) => ClientId::default(),
+    }
+}
+
+impl Mailer for SmtpMailer {
+    async fn send(&self, msg: &OutboxMessage) -> Result<(), String> {
+        let to: Address = msg
+            .recipient
+            .parse()
+            .map_err(|e| format!("the recipient {:?} is not an address: {e}", msg.recipient))?;
+        let envelope = Envelope::new(Some(self.from.clone()), vec![to])
+            .map_err(|e| format!("no envelope: {e}"))?;
+        self.transport
+            .send_raw(&envelope, &msg.message)
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("SMTP: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> SmtpUrl {
+        SmtpUrl::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    #[test]
+    fn the_three_forms() {
+        let u = parse("smtp://me%40example.org:p%3Ass@mail.example.org:587");
+        assert_eq!(u.security, SmtpSecurity::StartTls);
+        assert_eq!((u.host.as_str(), u.port), ("mail.example.org", 587));
+        assert_eq!(
+            u.credentials,
+            Some(("me@example.org".to_owned(), "p:ss".to_owned()))
+        );
+        let u = parse("smtps://u:p@mail.example.org");
+        assert_eq!((u.security, u.port), (SmtpSecurity::ImplicitTls, 465));
+        let u = parse("smtp://127.0.0.1:2525?tls=none");
+        assert_eq!((u.security, u.port), (SmtpSecurity::None, 2525));
+        assert_eq!(u.credentials, None);
+        assert_eq!(parse("smtp://mail.example.org").port, 587);
+        assert_eq!(parse("smtp://[::1]:25?tls=none").host, "::1");
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_honour() {
+        for bad in [
+            "http://mail.example.org",
+            "smtp://",
+            "smtp://h?tls=opportunistic",
+            "smtps://h?tls=none",
+            "smtp://h?tls=none&tls=none",
+            "smtp://h?port=1",
+            "smtp://user@h",
+            "smtp://h/ehlo",
+            "not a url",
+        ] {
+            assert!(SmtpUrl::parse(bad).is_err(), "{bad} was accepted");
+        }
+    }
+
+    #[test]
+    fn debug_hides_the_password() {
+        let shown = format!("{:?}", parse("smtp://u:secret-pw@h:587"));
+        assert!(!shown.contains("secret-pw"), "{shown}");
+    }
+}
