@@ -570,7 +570,7 @@ fn the_owners_confirmation_and_the_requesters_cancellation_say_what_happened() {
     let r = render(&Message::OwnerAccepted, &b, &ctx(), now());
     assert_eq!(
         r.subject,
-        "Confirmed: session with Ada Lovelace — Thu 3 Dec 10:00"
+        "Confirmed: session with Ada Lovelace — Thu, Dec 3 10:00 AM"
     );
     let c = check_mime(&r, Some("REQUEST"));
     assert!(
@@ -586,7 +586,7 @@ fn the_owners_confirmation_and_the_requesters_cancellation_say_what_happened() {
     let r = render(&by_owner, &b, &ctx(), now());
     assert_eq!(
         r.subject,
-        "Cancelled: your session with Grace Hopper — Thu 3 Dec 04:00"
+        "Cancelled: your session with Grace Hopper — Thu, Dec 3 4:00 AM"
     );
     let c = check_mime(&r, Some("CANCEL"));
     assert!(c.plain.contains("Grace Hopper has cancelled your session"));
