@@ -6,11 +6,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use guidance_store::Store;
+use guidance_store::postgres::PostgresStore;
 use guidance_store::sqlite::SqliteStore;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
-use crate::config::{Config, ConfigError};
+use crate::config::Config;
 use crate::outbox::{self, MailDirMailer};
 use crate::rate_limit::RateLimiter;
 use crate::state::AppState;
@@ -18,18 +19,40 @@ use crate::state::AppState;
 /// An error that stops start-up.
 pub type StartError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Opens the database named in the configuration and applies its migrations.
+/// Whether a database URL names PostgreSQL (a plain server or Supabase).
+pub fn is_postgres_url(url: &str) -> bool {
+    let url = url.trim();
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Opens the database named in the configuration. SQLite applies its migrations here;
+/// PostgreSQL, shared by many processes, is migrated by `guidance migrate` alone.
 pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
     let url = config.database_url.trim();
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(Box::new(ConfigError(
-            "PostgreSQL is not supported by this version yet; use a sqlite:// database URL".into(),
-        )));
+    if is_postgres_url(url) {
+        let store = PostgresStore::connect(url)
+            .await
+            .map_err(|e| format!("cannot open the PostgreSQL database: {e}"))?;
+        return Ok(Arc::new(store));
     }
     let store = SqliteStore::open_url(url)
         .await
         .map_err(|e| format!("cannot open the database {url}: {e}"))?;
     Ok(Arc::new(store))
+}
+
+/// Applies the migrations of the configured database: `crates/store/migrations/sqlite/` or
+/// `supabase/migrations/`.
+pub async fn migrate(config: &Config) -> Result<(), StartError> {
+    let url = config.database_url.trim();
+    if is_postgres_url(url) {
+        let store = PostgresStore::migrate(url)
+            .await
+            .map_err(|e| format!("cannot migrate the PostgreSQL database: {e}"))?;
+        store.close().await;
+        return Ok(());
+    }
+    open_store(config).await.map(|_| ())
 }
 
 /// A built, bound application.

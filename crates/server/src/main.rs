@@ -44,9 +44,9 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve { config, demo } => serve(config, demo).await,
-        Command::Migrate { config } => guidance_server::app::open_store(&config)
+        Command::Migrate { config } => guidance_server::app::migrate(&config)
             .await
-            .map(|_| println!("Migrations applied to {}", config.database_url)),
+            .map(|()| println!("Migrations applied.")),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -5,6 +5,7 @@
 //! transaction as the change that causes an email. Handlers never see SQL.
 
 mod model;
+pub mod postgres;
 pub mod sqlite;
 
 pub use model::*;
