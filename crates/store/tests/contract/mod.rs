@@ -25,41 +25,42 @@ const OWNER: &str = "owner@guidance.test";
 macro_rules! all_contract_tests {
     ($runner:ident) => {
         $runner! {
-        // 1. Slots
-        slot_create_get_list,
-        slot_list_filters_by_range_and_status,
-        slot_overlap_refused_adjacent_allowed,
-        slot_unavailable_does_not_block_but_cannot_reopen_over_another,
-        slot_booked_cannot_be_changed_or_deleted,
-        slot_delete_unbooked,
-        // 2. Booking creation
-        booking_reserves_slot_and_records_everything,
-        booking_second_request_for_slot_writes_nothing,
-        booking_unknown_slot_is_not_found,
-        booking_refused_when_window_changed,
-        booking_refused_when_slot_started,
-        // 3. Concurrency
-        booking_race_has_one_winner,
-        // 4. Transitions
-        accept_consumes_token_and_records,
-        replayed_token_changes_nothing,
-        token_cannot_be_spent_on_another_booking,
-        stale_version_conflicts_and_rolls_back,
-        decline_frees_slot_for_others,
-        cancel_of_accepted_frees_slot,
-        reschedule_frees_slot_and_pick_slot_moves_booking,
-        pick_slot_of_taken_slot_changes_nothing,
-        failed_pick_slot_keeps_token,
-        // 5. Overdue bookings
-        list_overdue_finds_only_overtaken_bookings,
-        // 6. Outbox
-        outbox_claims_oldest_first_and_leases,
-        outbox_retry_waits_until_due,
-        outbox_failed_email_stays_out,
-        outbox_sent_email_is_done,
-        outbox_release_makes_email_claimable_at_once,
-        outbox_next_email_due_reports_earliest,
-            }
+            // 1. Slots
+            slot_create_get_list,
+            slot_list_filters_by_range_and_status,
+            slot_overlap_refused_adjacent_allowed,
+            slot_unavailable_does_not_block_but_cannot_reopen_over_another,
+            slot_booked_cannot_be_changed_or_deleted,
+            slot_delete_unbooked,
+            // 2. Booking creation
+            booking_reserves_slot_and_records_everything,
+            booking_second_request_for_slot_writes_nothing,
+            booking_unknown_slot_is_not_found,
+            booking_refused_when_window_changed,
+            booking_refused_when_slot_started,
+            // 3. Concurrency
+            booking_race_has_one_winner,
+            // 4. Transitions
+            accept_consumes_token_and_records,
+            replayed_token_changes_nothing,
+            token_cannot_be_spent_on_another_booking,
+            stale_version_conflicts_and_rolls_back,
+            decline_frees_slot_for_others,
+            cancel_of_accepted_frees_slot,
+            reschedule_frees_slot_and_pick_slot_moves_booking,
+            pick_slot_of_taken_slot_changes_nothing,
+            failed_pick_slot_keeps_token,
+            // 5. Overdue bookings
+            list_overdue_finds_only_overtaken_bookings,
+            // 6. Outbox
+            outbox_claims_oldest_first_and_leases,
+            outbox_concurrent_claims_hand_each_email_out_once,
+            outbox_retry_waits_until_due,
+            outbox_failed_email_stays_out,
+            outbox_sent_email_is_done,
+            outbox_release_makes_email_claimable_at_once,
+            outbox_next_email_due_reports_earliest,
+        }
     };
 }
 
@@ -1493,6 +1494,45 @@ pub async fn outbox_claims_oldest_first_and_leases(store: Arc<dyn Store>) {
         .expect("an expired lease is claimable");
     assert_eq!(again.booking_id, Some(older.booking.id));
     assert_eq!(again.attempts, 2);
+    // The retry is the very same message: the receiving end can recognise a duplicate.
+    assert_eq!(again.id, first.id);
+    assert_eq!(again.message_id, first.message_id);
+    assert_eq!(again.message, first.message);
+}
+
+/// Many workers claiming at once: each email is handed to exactly one of them.
+pub async fn outbox_concurrent_claims_hand_each_email_out_once(store: Arc<dyn Store>) {
+    let t0 = now();
+    for i in 0..10 {
+        book(
+            &*store,
+            &slot_at(&*store, future(t0) + hours(i), 60).await,
+            &format!("visitor{i}"),
+            t0 - mins(1),
+        )
+        .await;
+    }
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                while let Some(m) = store.claim_email(t0, t0 + mins(5)).await.expect("claim") {
+                    mine.push(m.id);
+                }
+                mine
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for w in workers {
+        all.extend(w.await.expect("worker"));
+    }
+    // A worker may stop early when the row it aimed at was taken; whatever is left is claimed here.
+    all.extend(claim_all(&*store, t0).await);
+    let unique: std::collections::BTreeSet<Uuid> = all.iter().copied().collect();
+    assert_eq!(unique.len(), all.len(), "an email was claimed twice");
+    assert_eq!(all.len(), 20, "every email claimed once");
 }
 
 pub async fn outbox_retry_waits_until_due(store: Arc<dyn Store>) {
