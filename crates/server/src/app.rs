@@ -55,6 +55,73 @@ pub async fn migrate(config: &Config) -> Result<(), StartError> {
     open_store(config).await.map(|_| ())
 }
 
+/// Checks the configuration and opens the store: what the server and the worker share.
+async fn build_state(config: Config, bound: Option<SocketAddr>) -> Result<AppState, StartError> {
+    let settings = config.check(bound)?;
+    let secret = config.load_secret()?;
+    let store = open_store(&config).await?;
+    Ok(AppState {
+        store,
+        limiter: Arc::new(RateLimiter::per_minute(config.booking_rate_limit)),
+        settings: Arc::new(settings),
+        secret,
+        outbox_wake: Arc::new(Notify::new()),
+    })
+}
+
+/// Runs the outbox worker, which also expires overdue bookings, until `stop_rx` turns true.
+fn spawn_worker(state: AppState, stop_rx: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    let worker_state = state;
+    let mailer = MailDirMailer::new(worker_state.settings.config.mail_dir.clone());
+    tokio::spawn(async move {
+        let tick_state = worker_state.clone();
+        outbox::run(
+            worker_state.store.clone(),
+            mailer,
+            worker_state.outbox_wake.clone(),
+            stop_rx,
+            move || {
+                let s = tick_state.clone();
+                async move {
+                    match crate::service::expire_overdue(&s).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(expired = n, "expired overdue bookings"),
+                        Err(e) => {
+                            tracing::error!(error = %e, "expiring overdue bookings failed")
+                        }
+                    }
+                }
+            },
+        )
+        .await;
+    })
+}
+
+/// The outbox worker and the expiry of overdue bookings without HTTP (`guidance worker`): run
+/// any number of them beside any number of servers on one PostgreSQL database; each email is
+/// claimed by one worker at a time.
+pub struct Worker {
+    state: AppState,
+}
+
+impl Worker {
+    /// Checks the configuration and opens the store.
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        Ok(Self {
+            state: build_state(config, None).await?,
+        })
+    }
+
+    /// Works until `shutdown` completes, then finishes the email in hand.
+    pub async fn run_until_stopped(self, shutdown: impl std::future::Future<Output = ()>) {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let worker = spawn_worker(self.state, stop_rx);
+        shutdown.await;
+        let _ = stop_tx.send(true);
+        let _ = worker.await;
+    }
+}
+
 /// A built, bound application.
 pub struct Application {
     listener: TcpListener,
@@ -67,16 +134,7 @@ impl Application {
         let listener = TcpListener::bind(&config.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
-        let settings = config.check(Some(listener.local_addr()?))?;
-        let secret = config.load_secret()?;
-        let store = open_store(&config).await?;
-        let state = AppState {
-            store,
-            limiter: Arc::new(RateLimiter::per_minute(config.booking_rate_limit)),
-            settings: Arc::new(settings),
-            secret,
-            outbox_wake: Arc::new(Notify::new()),
-        };
+        let state = build_state(config, Some(listener.local_addr()?)).await?;
         Ok(Self { listener, state })
     }
 
@@ -100,30 +158,7 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let worker_state = self.state.clone();
-        let mailer = MailDirMailer::new(self.state.settings.config.mail_dir.clone());
-        let worker = tokio::spawn(async move {
-            let tick_state = worker_state.clone();
-            outbox::run(
-                worker_state.store.clone(),
-                mailer,
-                worker_state.outbox_wake.clone(),
-                stop_rx,
-                move || {
-                    let s = tick_state.clone();
-                    async move {
-                        match crate::service::expire_overdue(&s).await {
-                            Ok(0) => {}
-                            Ok(n) => tracing::info!(expired = n, "expired overdue bookings"),
-                            Err(e) => {
-                                tracing::error!(error = %e, "expiring overdue bookings failed")
-                            }
-                        }
-                    }
-                },
-            )
-            .await;
-        });
+        let worker = spawn_worker(self.state.clone(), stop_rx);
         let router = crate::routes::router(self.state.clone());
         let served = axum::serve(
             self.listener,

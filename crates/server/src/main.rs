@@ -25,6 +25,11 @@ enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Run the outbox worker (and the expiry of overdue bookings) without HTTP, for scale-out.
+    Worker {
+        #[command(flatten)]
+        config: Config,
+    },
     /// Apply the database migrations and exit.
     Migrate {
         #[command(flatten)]
@@ -44,6 +49,7 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve { config, demo } => serve(config, demo).await,
+        Command::Worker { config } => worker(config).await,
         Command::Migrate { config } => guidance_server::app::migrate(&config)
             .await
             .map(|()| println!("Migrations applied.")),
@@ -77,6 +83,13 @@ async fn serve(config: Config, demo: bool) -> Result<(), Box<dyn std::error::Err
         app.state().settings.config.mail_dir.display()
     );
     app.run_until_stopped(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn worker(config: Config) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let worker = guidance_server::app::Worker::build(config).await?;
+    println!("Guidance worker is running: sending queued emails and expiring overdue bookings.");
+    worker.run_until_stopped(shutdown_signal()).await;
     Ok(())
 }
 
