@@ -146,6 +146,11 @@ impl Application {
             .unwrap_or_default()
     }
 
+    /// The bound address.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
     /// The shared state (for seeding and tests).
     pub fn state(&self) -> &AppState {
         &self.state

@@ -69,6 +69,9 @@ async fn serve(config: Config, demo: bool) -> Result<(), Box<dyn std::error::Err
         let n = guidance_server::demo::seed(app.state()).await?;
         println!("Seeded {n} demo slots.");
     }
+    if let Ok(addr) = app.local_addr() {
+        println!("Listening on {addr}");
+    }
     let url = app.state().settings.public_url.clone();
     println!("Guidance is running. Open {url}/book to book a session.");
     if app.state().settings.admin_token.is_some() {
