@@ -30,6 +30,16 @@ enum Command {
         #[command(flatten)]
         config: Config,
     },
+    /// Copy a site's data from its SQLite database into a new, empty PostgreSQL database
+    /// (migrated first), keeping ids, statuses, token hashes and queued emails.
+    CopyData {
+        /// The SQLite database, e.g. `sqlite://data/guidance.db`.
+        #[arg(long)]
+        from: String,
+        /// The PostgreSQL database, e.g. `postgres://user@host:5432/guidance`. Must be empty.
+        #[arg(long)]
+        to: String,
+    },
     /// Apply the database migrations and exit.
     Migrate {
         #[command(flatten)]
@@ -50,6 +60,7 @@ async fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve { config, demo } => serve(config, demo).await,
         Command::Worker { config } => worker(config).await,
+        Command::CopyData { from, to } => copy_data(&from, &to).await,
         Command::Migrate { config } => guidance_server::app::migrate(&config)
             .await
             .map(|()| println!("Migrations applied.")),
@@ -93,6 +104,27 @@ async fn worker(config: Config) -> Result<(), Box<dyn std::error::Error + Send +
     let worker = guidance_server::app::Worker::build(config).await?;
     println!("Guidance worker is running: sending queued emails and expiring overdue bookings.");
     worker.run_until_stopped(shutdown_signal()).await;
+    Ok(())
+}
+
+async fn copy_data(from: &str, to: &str) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    use guidance_server::app::is_postgres_url;
+    if is_postgres_url(from) || !is_postgres_url(to) {
+        return Err(
+            "copy-data copies from SQLite (--from sqlite://…) to PostgreSQL (--to postgres://…)"
+                .into(),
+        );
+    }
+    let path = from.strip_prefix("sqlite://").unwrap_or(from);
+    if !std::path::Path::new(path.split('?').next().unwrap_or(path)).is_file() {
+        return Err(format!("no SQLite database at {path}").into());
+    }
+    let source = guidance_store::sqlite::SqliteStore::open_url(from).await?;
+    let report = guidance_store::copy::sqlite_to_postgres(&source, to).await?;
+    for (table, rows) in report {
+        println!("{table}: {rows} rows copied");
+    }
+    println!("Done. Point GUIDANCE_DATABASE_URL at the PostgreSQL database.");
     Ok(())
 }
 

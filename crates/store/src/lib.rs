@@ -4,6 +4,7 @@
 //! overlapping live slots, compare-and-swap transitions, and the outbox written in the same
 //! transaction as the change that causes an email. Handlers never see SQL.
 
+pub mod copy;
 mod model;
 pub mod postgres;
 pub mod sqlite;

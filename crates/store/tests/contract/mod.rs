@@ -22,6 +22,10 @@ const OWNER: &str = "owner@guidance.test";
 
 /// Calls `$runner! { name, … }` with every contract test, so that each backend's runner runs
 /// them all and a new test is listed once, here.
+#[allow(
+    unused_macros,
+    reason = "tests/copy.rs uses only the fixture of this module"
+)]
 macro_rules! all_contract_tests {
     ($runner:ident) => {
         $runner! {
@@ -1722,4 +1726,128 @@ pub async fn outbox_next_email_due_reports_earliest(store: Arc<dyn Store>) {
             .len(),
         2
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// A populated site, for tests that move data between stores (tests/copy.rs)
+// ---------------------------------------------------------------------------------------------
+
+/// Fills an empty store the way a site in use looks: slots of every status, bookings in several
+/// states with used and unused tokens, their audit trails, and emails queued, leased, retried,
+/// sent and failed. Returns the hashes of every token issued.
+#[allow(
+    dead_code,
+    reason = "used by tests/copy.rs only; the contract runners share this module"
+)]
+pub async fn populate_a_site(store: &dyn Store) -> Vec<TokenHash> {
+    let t0 = now();
+    let mut hashes = Vec::new();
+    store
+        .create_slot(
+            window(future(t0), 60),
+            Some("Room 1, https://meet.example/abc".into()),
+            t0,
+        )
+        .await
+        .expect("slot");
+    let withdrawn = slot_at(store, future(t0) + hours(2), 45).await;
+    store
+        .set_slot_available(withdrawn.id, false, t0)
+        .await
+        .expect("withdraw");
+    let _past = slot_at(store, t0 - hours(30), 30).await;
+
+    // Pending, untouched.
+    let pending = book(
+        store,
+        &slot_at(store, future(t0) + hours(4), 60).await,
+        "pia",
+        t0,
+    )
+    .await;
+    hashes.extend(pending.request.tokens.iter().map(|(_, h)| h.clone()));
+    // Accepted through its token (used), with a follow-up token.
+    let accepted = book(
+        store,
+        &slot_at(store, future(t0) + hours(6), 60).await,
+        "abe",
+        t0,
+    )
+    .await;
+    hashes.extend(accepted.request.tokens.iter().map(|(_, h)| h.clone()));
+    let cancel = token_hash();
+    hashes.push(cancel.clone());
+    store
+        .transition(transition(
+            &accepted.booking,
+            BookingAction::Accept,
+            Some(accepted.request.token(BookingAction::Accept)),
+            Some((BookingAction::Cancel, cancel)),
+            t0 + mins(1),
+        ))
+        .await
+        .expect("accept");
+    // Declined: its slot is open again.
+    let declined = book(
+        store,
+        &slot_at(store, future(t0) + hours(8), 60).await,
+        "dee",
+        t0,
+    )
+    .await;
+    hashes.extend(declined.request.tokens.iter().map(|(_, h)| h.clone()));
+    store
+        .transition(transition(
+            &declined.booking,
+            BookingAction::Decline,
+            Some(declined.request.token(BookingAction::Decline)),
+            None,
+            t0 + mins(2),
+        ))
+        .await
+        .expect("decline");
+    // Waiting for a new time.
+    let moving = book(
+        store,
+        &slot_at(store, future(t0) + hours(10), 60).await,
+        "max",
+        t0,
+    )
+    .await;
+    hashes.extend(moving.request.tokens.iter().map(|(_, h)| h.clone()));
+    let pick = token_hash();
+    hashes.push(pick.clone());
+    store
+        .transition(transition(
+            &moving.booking,
+            BookingAction::Reschedule,
+            None,
+            Some((BookingAction::PickSlot, pick)),
+            t0 + mins(3),
+        ))
+        .await
+        .expect("reschedule");
+
+    // The outbox in every state: one sent, one failed, one waiting to retry, one leased by a
+    // worker that is still sending (or died), the rest queued.
+    let claimed = [
+        store.claim_email(t0 + mins(5), t0 + mins(10)).await,
+        store.claim_email(t0 + mins(5), t0 + mins(10)).await,
+        store.claim_email(t0 + mins(5), t0 + mins(10)).await,
+        store.claim_email(t0 + mins(5), t0 + mins(10)).await,
+    ]
+    .map(|c| c.expect("claim").expect("an email is due").id);
+    store
+        .mark_email_sent(claimed[0], t0 + mins(5))
+        .await
+        .expect("sent");
+    store
+        .mark_email_failed(claimed[1], "550 no such user")
+        .await
+        .expect("failed");
+    store
+        .mark_email_retry(claimed[2], "421 try later", t0 + hours(1))
+        .await
+        .expect("retry");
+    hashes
 }
