@@ -131,8 +131,16 @@ async fn two_servers_and_a_worker_share_one_database() {
         String::from_utf8_lossy(&migrated.stderr)
     );
 
-    let (a, port_a) = serve(&db.url, &mail_dir, dir.path(), "serve-a");
-    let (b, port_b) = serve(&db.url, &mail_dir, dir.path(), "serve-b");
+    // The worker alone first: an email queued before any server runs is sent by it.
+    let mut conn = db.connect().await;
+    sqlx::query(
+        "INSERT INTO guidance_email_outbox (kind, recipient, subject, message_id, message, next_attempt_at) \
+         VALUES ('owner_note', 'owner@example.org', 'Note', '<worker-alone@guidance.test>', $1, now())",
+    )
+    .bind(b"Message-ID: <worker-alone@guidance.test>\r\nSubject: Note\r\n\r\nHello\r\n".to_vec())
+    .execute(&mut conn)
+    .await
+    .expect("queue an email");
     let worker_log = dir.path().join("worker.log");
     let worker = Process {
         child: command(&["worker"], &db.url, &mail_dir, &dir.path().join("worker"))
@@ -142,6 +150,29 @@ async fn two_servers_and_a_worker_share_one_database() {
             .expect("start guidance worker"),
         log: worker_log,
     };
+    let mut sent_by_worker = false;
+    for _ in 0..600 {
+        sent_by_worker = sqlx::query_scalar(
+            "SELECT status = 'sent' FROM guidance_email_outbox WHERE message_id = '<worker-alone@guidance.test>'",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .expect("email status");
+        if sent_by_worker {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        sent_by_worker,
+        "guidance worker sent nothing:\n{}",
+        worker.log_text()
+    );
+
+    let (a, port_a) = serve(&db.url, &mail_dir, dir.path(), "serve-a");
+    // The second server as behind Supabase's transaction pooler: no prepared-statement cache.
+    let pooled_url = format!("{}?statement-cache-capacity=0", db.url);
+    let (b, port_b) = serve(&pooled_url, &mail_dir, dir.path(), "serve-b");
     let servers = [
         format!("http://127.0.0.1:{port_a}"),
         format!("http://127.0.0.1:{port_b}"),
@@ -215,7 +246,6 @@ async fn two_servers_and_a_worker_share_one_database() {
     );
 
     // The database agrees: one booking per slot, every slot booked.
-    let mut conn = db.connect().await;
     let (bookings, distinct_slots): (i64, i64) =
         sqlx::query_as("SELECT count(*), count(DISTINCT slot_id) FROM guidance_bookings")
             .fetch_one(&mut conn)

@@ -20,6 +20,7 @@ use guidance_core::{BookingAction, BookingStatus, Priority, SlotStatus, SlotWind
 use jiff::Timestamp;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
+use sqlx::postgres::types::Oid;
 use sqlx::postgres::{
     PgArgumentBuffer, PgConnectOptions, PgPool, PgPoolOptions, PgRow, PgTypeInfo, PgValueFormat,
     PgValueRef,
@@ -50,6 +51,11 @@ pub struct PostgresStore {
     pool: PgPool,
     /// Whether transactions switch to `service_role` (it exists and this login may use it).
     service_role: bool,
+    /// Whether statements are prepared once per connection and cached (the default), or, with
+    /// `?statement-cache-capacity=0` in the URL, sent as unnamed statements that leave nothing
+    /// behind on the server connection (a transaction pooler hands the next transaction to a
+    /// connection that knows nothing of them).
+    persistent: bool,
 }
 
 const SLOT_COLUMNS: &str = "id, starts_at, ends_at, status, meeting_details, created_at";
@@ -68,6 +74,7 @@ impl PostgresStore {
         let store = Self::connect_unchecked(url).await?;
         let present: bool =
             sqlx::query_scalar("SELECT to_regclass('public.guidance_bookings') IS NOT NULL")
+                .persistent(store.persistent)
                 .fetch_one(&store.pool)
                 .await?;
         if !present {
@@ -87,8 +94,13 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;
-        let service_role = detect_service_role(&pool).await?;
-        Ok(Self { pool, service_role })
+        let persistent = statement_cache_enabled(url);
+        let service_role = detect_service_role(&pool, persistent).await?;
+        Ok(Self {
+            pool,
+            service_role,
+            persistent,
+        })
     }
 
     /// Connects and applies the migrations of `supabase/migrations/` that are not applied yet.
@@ -118,6 +130,7 @@ impl PostgresStore {
         let mut tx = self.pool.begin().await?;
         if self.service_role {
             sqlx::query("SET LOCAL ROLE service_role")
+                .persistent(self.persistent)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -130,13 +143,25 @@ impl PostgresStore {
     }
 }
 
+/// Whether the URL leaves the prepared-statement cache on (sqlx reads the same parameter).
+/// sqlx 0.8 still prepares *named* statements with a capacity of 0 unless each query is marked
+/// non-persistent, so the store marks them itself.
+fn statement_cache_enabled(url: &str) -> bool {
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+    !query.split('&').any(|pair| {
+        pair.split_once('=')
+            .is_some_and(|(k, v)| k == "statement-cache-capacity" && v.trim() == "0")
+    })
+}
+
 /// Whether `service_role` exists and this login may switch to it. Detected once at connect: the
 /// roles of a database do not come and go while the service runs.
-async fn detect_service_role(pool: &PgPool) -> StoreResult<bool> {
+async fn detect_service_role(pool: &PgPool, p: bool) -> StoreResult<bool> {
     Ok(sqlx::query_scalar(
         "SELECT COALESCE((SELECT pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles \
          WHERE rolname = 'service_role'), false)",
     )
+    .persistent(p)
     .fetch_one(pool)
     .await?)
 }
@@ -146,12 +171,16 @@ async fn detect_service_role(pool: &PgPool) -> StoreResult<bool> {
 #[derive(Debug, Clone, Copy)]
 pub struct PgTime(pub Timestamp);
 
+/// `timestamptz` in `pg_type`.
+const TIMESTAMPTZ_OID: u32 = 1184;
+
 /// 2000-01-01T00:00:00Z, PostgreSQL's epoch, in Unix seconds.
 const PG_EPOCH_UNIX: i64 = 946_684_800;
 
 impl Type<Postgres> for PgTime {
     fn type_info() -> PgTypeInfo {
-        PgTypeInfo::with_name("timestamptz")
+        // By its fixed OID: a type named by its name is looked up with a query of sqlx's own.
+        PgTypeInfo::with_oid(Oid(TIMESTAMPTZ_OID))
     }
 }
 
@@ -274,6 +303,7 @@ fn map_constraint(e: sqlx::Error) -> StoreError {
 )]
 async fn insert_event(
     tx: &mut Tx,
+    p: bool,
     booking_id: Uuid,
     actor: &str,
     action: &str,
@@ -285,7 +315,7 @@ async fn insert_event(
     sqlx::query(
         "INSERT INTO guidance_booking_events (booking_id, actor, action, from_status, to_status, note, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
+    ).persistent(p)
     .bind(booking_id)
     .bind(actor)
     .bind(action)
@@ -300,6 +330,7 @@ async fn insert_event(
 
 async fn insert_tokens(
     tx: &mut Tx,
+    p: bool,
     booking_id: Uuid,
     version: i64,
     tokens: &[crate::NewToken],
@@ -309,7 +340,7 @@ async fn insert_tokens(
         sqlx::query(
             "INSERT INTO guidance_booking_actions (id, booking_id, action, token_hash, booking_version, expires_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
+        ).persistent(p)
         .bind(Uuid::new_v4())
         .bind(booking_id)
         .bind(t.action.as_str())
@@ -325,6 +356,7 @@ async fn insert_tokens(
 
 async fn insert_emails(
     tx: &mut Tx,
+    p: bool,
     booking_id: Uuid,
     emails: &[crate::NewEmail],
     now: Timestamp,
@@ -333,7 +365,7 @@ async fn insert_emails(
         sqlx::query(
             "INSERT INTO guidance_email_outbox (id, booking_id, kind, recipient, subject, message_id, message, next_attempt_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
-        )
+        ).persistent(p)
         .bind(Uuid::new_v4())
         .bind(booking_id)
         .bind(&m.kind)
@@ -352,6 +384,7 @@ async fn insert_emails(
 /// transaction waits for the row lock, re-checks the condition and finds nothing to update.
 async fn claim_slot(
     tx: &mut Tx,
+    p: bool,
     slot_id: Uuid,
     window: SlotWindow,
     now: Timestamp,
@@ -360,6 +393,7 @@ async fn claim_slot(
         "UPDATE guidance_availability SET status = 'booked', updated_at = $1 \
          WHERE id = $2 AND status = 'open' AND starts_at = $3 AND ends_at = $4 AND starts_at > $1",
     )
+    .persistent(p)
     .bind(pt(now))
     .bind(slot_id)
     .bind(pt(window.starts_at()))
@@ -369,10 +403,11 @@ async fn claim_slot(
     Ok(done.rows_affected() == 1)
 }
 
-async fn slot_taken_or_missing(tx: &mut Tx, slot_id: Uuid) -> StoreError {
+async fn slot_taken_or_missing(tx: &mut Tx, p: bool, slot_id: Uuid) -> StoreError {
     match sqlx::query_scalar::<_, bool>(
         "SELECT EXISTS (SELECT 1 FROM guidance_availability WHERE id = $1)",
     )
+    .persistent(p)
     .bind(slot_id)
     .fetch_one(&mut **tx)
     .await
@@ -383,10 +418,11 @@ async fn slot_taken_or_missing(tx: &mut Tx, slot_id: Uuid) -> StoreError {
     }
 }
 
-async fn fetch_booking(tx: &mut Tx, id: Uuid) -> StoreResult<Booking> {
+async fn fetch_booking(tx: &mut Tx, p: bool, id: Uuid) -> StoreResult<Booking> {
     let row = sqlx::query(&format!(
         "SELECT {BOOKING_COLUMNS} FROM guidance_bookings WHERE id = $1"
     ))
+    .persistent(p)
     .bind(id)
     .fetch_one(&mut **tx)
     .await?;
@@ -412,11 +448,12 @@ impl Store for PostgresStore {
         meeting_details: Option<String>,
         now: Timestamp,
     ) -> StoreResult<Slot> {
+        let p = self.persistent;
         let mut tx = self.begin().await?;
         let row = sqlx::query(&format!(
             "INSERT INTO guidance_availability (id, starts_at, ends_at, status, meeting_details, created_at, updated_at) \
              VALUES ($1, $2, $3, 'open', $4, $5, $5) RETURNING {SLOT_COLUMNS}"
-        ))
+        )).persistent(p)
         .bind(Uuid::new_v4())
         .bind(pt(window.starts_at()))
         .bind(pt(window.ends_at()))
@@ -431,10 +468,12 @@ impl Store for PostgresStore {
     }
 
     async fn get_slot(&self, id: Uuid) -> StoreResult<Slot> {
+        let p = self.persistent;
         let mut tx = self.begin().await?;
         let row = sqlx::query(&format!(
             "SELECT {SLOT_COLUMNS} FROM guidance_availability WHERE id = $1"
         ))
+        .persistent(p)
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?
@@ -449,11 +488,12 @@ impl Store for PostgresStore {
         to: Timestamp,
         status: Option<SlotStatus>,
     ) -> StoreResult<Vec<Slot>> {
+        let p = self.persistent;
         let mut tx = self.begin().await?;
         let rows = sqlx::query(&format!(
             "SELECT {SLOT_COLUMNS} FROM guidance_availability \
              WHERE starts_at >= $1 AND starts_at < $2 AND ($3::text IS NULL OR status = $3) ORDER BY starts_at"
-        ))
+        )).persistent(p)
         .bind(pt(from))
         .bind(pt(to))
         .bind(status.map(|s| s.as_str()))
@@ -469,6 +509,7 @@ impl Store for PostgresStore {
         available: bool,
         now: Timestamp,
     ) -> StoreResult<Slot> {
+        let p = self.persistent;
         let (to, from) = if available {
             ("open", "unavailable")
         } else {
@@ -477,6 +518,7 @@ impl Store for PostgresStore {
         let mut tx = self.begin().await?;
         let current: Option<String> =
             sqlx::query_scalar("SELECT status FROM guidance_availability WHERE id = $1 FOR UPDATE")
+                .persistent(p)
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -486,7 +528,7 @@ impl Store for PostgresStore {
             Some(s) if s == from => {
                 sqlx::query(
                     "UPDATE guidance_availability SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
-                )
+                ).persistent(p)
                 .bind(to)
                 .bind(pt(now))
                 .bind(id)
@@ -500,6 +542,7 @@ impl Store for PostgresStore {
         let row = sqlx::query(&format!(
             "SELECT {SLOT_COLUMNS} FROM guidance_availability WHERE id = $1"
         ))
+        .persistent(p)
         .bind(id)
         .fetch_one(&mut *tx)
         .await?;
@@ -508,9 +551,11 @@ impl Store for PostgresStore {
     }
 
     async fn delete_slot(&self, id: Uuid) -> StoreResult<()> {
+        let p = self.persistent;
         let mut tx = self.begin().await?;
         let done =
             sqlx::query("DELETE FROM guidance_availability WHERE id = $1 AND status <> 'booked'")
+                .persistent(p)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
@@ -520,6 +565,7 @@ impl Store for PostgresStore {
         }
         let exists: bool =
             sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM guidance_availability WHERE id = $1)")
+                .persistent(p)
                 .bind(id)
                 .fetch_one(&mut *tx)
                 .await?;
@@ -531,9 +577,10 @@ impl Store for PostgresStore {
     }
 
     async fn create_booking(&self, new: NewBooking) -> StoreResult<Booking> {
+        let p = self.persistent;
         let mut tx = self.begin().await?;
-        if !claim_slot(&mut tx, new.slot_id, new.window, new.now).await? {
-            return Err(slot_taken_or_missing(&mut tx, new.slot_id).await);
+        if !claim_slot(&mut tx, p, new.slot_id, new.window, new.now).await? {
+            return Err(slot_taken_or_missing(&mut tx, p, new.slot_id).await);
         }
         let i = &new.intake;
         sqlx::query(
@@ -541,7 +588,7 @@ impl Store for PostgresStore {
              requester_locale, requester_time_zone, topic, priority, answers, status, version, ics_uid, ics_sequence, \
              created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, 'pending', 0, $12, 0, $13, $13)",
-        )
+        ).persistent(p)
         .bind(new.id)
         .bind(new.slot_id)
         .bind(pt(new.window.starts_at()))
@@ -560,6 +607,7 @@ impl Store for PostgresStore {
         .map_err(map_constraint)?;
         insert_event(
             &mut tx,
+            p,
             new.id,
             "requester",
             "request",
@@ -569,18 +617,20 @@ impl Store for PostgresStore {
             new.now,
         )
         .await?;
-        insert_tokens(&mut tx, new.id, 0, &new.tokens, new.now).await?;
-        insert_emails(&mut tx, new.id, &new.emails, new.now).await?;
-        let booking = fetch_booking(&mut tx, new.id).await?;
+        insert_tokens(&mut tx, p, new.id, 0, &new.tokens, new.now).await?;
+        insert_emails(&mut tx, p, new.id, &new.emails, new.now).await?;
+        let booking = fetch_booking(&mut tx, p, new.id).await?;
         tx.commit().await?;
         Ok(booking)
     }
 
     async fn get_booking(&self, id: Uuid) -> StoreResult<Booking> {
+        let p = self.persistent;
         let mut tx = self.begin().await?;
         let row = sqlx::query(&format!(
             "SELECT {BOOKING_COLUMNS} FROM guidance_bookings WHERE id = $1"
         ))
+        .persistent(p)
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?
@@ -590,11 +640,12 @@ impl Store for PostgresStore {
     }
 
     async fn list_bookings(&self, status: Option<BookingStatus>) -> StoreResult<Vec<Booking>> {
+        let p = self.persistent;
         let mut tx = self.begin().await?;
         let rows = sqlx::query(&format!(
             "SELECT {BOOKING_COLUMNS} FROM guidance_bookings WHERE ($1::text IS NULL OR status = $1) \
              ORDER BY starts_at, created_at, id"
-        ))
+        )).persistent(p)
         .bind(status.map(|s| s.as_str()))
         .fetch_all(&mut *tx)
         .await?;
@@ -607,6 +658,7 @@ impl Store for PostgresStore {
         now: Timestamp,
         reschedule_deadline: Timestamp,
     ) -> StoreResult<Vec<Booking>> {
+        let p = self.persistent;
         let mut tx = self.begin().await?;
         let rows = sqlx::query(&format!(
             "SELECT {BOOKING_COLUMNS} FROM guidance_bookings \
@@ -614,6 +666,7 @@ impl Store for PostgresStore {
                 OR (status = 'needs_reschedule' AND reschedule_requested_at <= $2) \
              ORDER BY starts_at, id"
         ))
+        .persistent(p)
         .bind(pt(now))
         .bind(pt(reschedule_deadline))
         .fetch_all(&mut *tx)
@@ -623,6 +676,7 @@ impl Store for PostgresStore {
     }
 
     async fn transition(&self, t: Transition) -> StoreResult<Booking> {
+        let p = self.persistent;
         let mut tx = self.begin().await?;
         if let Some(hash) = &t.consume_token {
             // Bound to its booking: a token can only ever be spent on the booking it was issued for.
@@ -630,6 +684,7 @@ impl Store for PostgresStore {
                 "UPDATE guidance_booking_actions SET used_at = $1 \
                  WHERE token_hash = $2 AND booking_id = $3 AND used_at IS NULL",
             )
+            .persistent(p)
             .bind(pt(t.now))
             .bind(hash.as_str())
             .bind(t.booking_id)
@@ -641,6 +696,7 @@ impl Store for PostgresStore {
         }
         let old_slot: Option<Option<Uuid>> =
             sqlx::query_scalar("SELECT slot_id FROM guidance_bookings WHERE id = $1")
+                .persistent(p)
                 .bind(t.booking_id)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -650,12 +706,12 @@ impl Store for PostgresStore {
         // booked by someone else meanwhile, and the one-live-booking-per-slot index must never
         // see this booking live on it. All of it rolls back if the compare-and-swap below fails.
         if let Some(change) = t.new_slot {
-            if !claim_slot(&mut tx, change.slot_id, change.window, t.now).await? {
-                return Err(slot_taken_or_missing(&mut tx, change.slot_id).await);
+            if !claim_slot(&mut tx, p, change.slot_id, change.window, t.now).await? {
+                return Err(slot_taken_or_missing(&mut tx, p, change.slot_id).await);
             }
             sqlx::query(
                 "UPDATE guidance_bookings SET slot_id = $1, starts_at = $2, ends_at = $3 WHERE id = $4",
-            )
+            ).persistent(p)
             .bind(change.slot_id)
             .bind(pt(change.window.starts_at()))
             .bind(pt(change.window.ends_at()))
@@ -673,6 +729,7 @@ impl Store for PostgresStore {
              WHERE id = $4 AND version = $5 AND status = $6"
         );
         let moved = sqlx::query(&sql)
+            .persistent(p)
             .bind(t.to.as_str())
             .bind(t.ics_sequence)
             .bind(pt(t.now))
@@ -692,6 +749,7 @@ impl Store for PostgresStore {
                 "UPDATE guidance_availability SET status = 'open', updated_at = $1 \
                  WHERE id = $2 AND status = 'booked'",
             )
+            .persistent(p)
             .bind(pt(t.now))
             .bind(slot)
             .execute(&mut *tx)
@@ -701,6 +759,7 @@ impl Store for PostgresStore {
 
         insert_event(
             &mut tx,
+            p,
             t.booking_id,
             t.actor.as_str(),
             t.action.as_str(),
@@ -712,24 +771,26 @@ impl Store for PostgresStore {
         .await?;
         insert_tokens(
             &mut tx,
+            p,
             t.booking_id,
             t.expected_version + 1,
             &t.tokens,
             t.now,
         )
         .await?;
-        insert_emails(&mut tx, t.booking_id, &t.emails, t.now).await?;
-        let booking = fetch_booking(&mut tx, t.booking_id).await?;
+        insert_emails(&mut tx, p, t.booking_id, &t.emails, t.now).await?;
+        let booking = fetch_booking(&mut tx, p, t.booking_id).await?;
         tx.commit().await?;
         Ok(booking)
     }
 
     async fn booking_events(&self, booking_id: Uuid) -> StoreResult<Vec<BookingEvent>> {
+        let p = self.persistent;
         let mut tx = self.begin().await?;
         let rows = sqlx::query(
             "SELECT actor, action, from_status, to_status, note, created_at FROM guidance_booking_events \
              WHERE booking_id = $1 ORDER BY id",
-        )
+        ).persistent(p)
         .bind(booking_id)
         .fetch_all(&mut *tx)
         .await?;
@@ -749,11 +810,13 @@ impl Store for PostgresStore {
     }
 
     async fn find_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
+        let p = self.persistent;
         let mut tx = self.begin().await?;
         let row = sqlx::query(
             "SELECT id, booking_id, action, booking_version, expires_at, used_at \
              FROM guidance_booking_actions WHERE token_hash = $1",
         )
+        .persistent(p)
         .bind(hash.as_str())
         .fetch_optional(&mut *tx)
         .await?;
@@ -776,6 +839,7 @@ impl Store for PostgresStore {
         now: Timestamp,
         lease_until: Timestamp,
     ) -> StoreResult<Option<OutboxMessage>> {
+        let p = self.persistent;
         // SKIP LOCKED: a worker never waits for a row another worker is claiming; the lease
         // keeps the row out of reach while it is being sent, and gives it back if that worker
         // dies (the next claim after `lease_until` sends it again, with the same Message-ID).
@@ -790,6 +854,7 @@ impl Store for PostgresStore {
                  FOR UPDATE SKIP LOCKED) \
              RETURNING {OUTBOX_COLUMNS}"
         ))
+        .persistent(p)
         .bind(pt(now))
         .bind(pt(lease_until))
         .fetch_optional(&mut *tx)
@@ -799,11 +864,13 @@ impl Store for PostgresStore {
     }
 
     async fn mark_email_sent(&self, id: Uuid, now: Timestamp) -> StoreResult<()> {
+        let p = self.persistent;
         let mut tx = self.begin().await?;
         sqlx::query(
             "UPDATE guidance_email_outbox SET status = 'sent', sent_at = $1, lease_until = NULL, \
              last_error = NULL WHERE id = $2",
         )
+        .persistent(p)
         .bind(pt(now))
         .bind(id)
         .execute(&mut *tx)
@@ -818,11 +885,12 @@ impl Store for PostgresStore {
         error: &str,
         next_attempt_at: Timestamp,
     ) -> StoreResult<()> {
+        let p = self.persistent;
         let mut tx = self.begin().await?;
         sqlx::query(
             "UPDATE guidance_email_outbox SET next_attempt_at = $1, last_error = $2, lease_until = NULL \
              WHERE id = $3",
-        )
+        ).persistent(p)
         .bind(pt(next_attempt_at))
         .bind(error)
         .bind(id)
@@ -833,11 +901,12 @@ impl Store for PostgresStore {
     }
 
     async fn mark_email_failed(&self, id: Uuid, error: &str) -> StoreResult<()> {
+        let p = self.persistent;
         let mut tx = self.begin().await?;
         sqlx::query(
             "UPDATE guidance_email_outbox SET status = 'failed', last_error = $1, lease_until = NULL \
              WHERE id = $2",
-        )
+        ).persistent(p)
         .bind(error)
         .bind(id)
         .execute(&mut *tx)
@@ -847,11 +916,12 @@ impl Store for PostgresStore {
     }
 
     async fn release_email(&self, id: Uuid) -> StoreResult<()> {
+        let p = self.persistent;
         let mut tx = self.begin().await?;
         sqlx::query(
             "UPDATE guidance_email_outbox SET lease_until = NULL, attempts = GREATEST(attempts - 1, 0) \
              WHERE id = $1 AND status = 'queued'",
-        )
+        ).persistent(p)
         .bind(id)
         .execute(&mut *tx)
         .await?;
@@ -860,11 +930,13 @@ impl Store for PostgresStore {
     }
 
     async fn next_email_due(&self) -> StoreResult<Option<Timestamp>> {
+        let p = self.persistent;
         let mut tx = self.begin().await?;
         let due: Option<PgTime> = sqlx::query_scalar(
             "SELECT MIN(GREATEST(next_attempt_at, COALESCE(lease_until, next_attempt_at))) \
              FROM guidance_email_outbox WHERE status = 'queued'",
         )
+        .persistent(p)
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -872,11 +944,13 @@ impl Store for PostgresStore {
     }
 
     async fn booking_emails(&self, booking_id: Uuid) -> StoreResult<Vec<OutboxMessage>> {
+        let p = self.persistent;
         let mut tx = self.begin().await?;
         let rows = sqlx::query(&format!(
             "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox WHERE booking_id = $1 \
              ORDER BY created_at, seq"
         ))
+        .persistent(p)
         .bind(booking_id)
         .fetch_all(&mut *tx)
         .await?;

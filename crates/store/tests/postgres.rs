@@ -41,3 +41,26 @@ macro_rules! contract_tests {
 }
 
 all_contract_tests!(contract_tests);
+
+/// Behind Supabase's transaction pooler the prepared-statement cache is off
+/// (`?statement-cache-capacity=0`): the store works the same, races included, and leaves no
+/// prepared statement behind on the server connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_statement_cache() {
+    let db = TestDatabase::create().await;
+    PostgresStore::migrate(&db.url).await.expect("migrate");
+    let url = format!("{}?statement-cache-capacity=0", db.url);
+    let store = PostgresStore::connect(&url).await.expect("connect");
+    // Each contract body expects an empty store: one body, the one with the most contention.
+    contract::booking_race_has_one_winner(Arc::new(store.clone())).await;
+    let mut conn = store.pool().acquire().await.expect("connection");
+    let prepared: Vec<String> = sqlx::query_scalar("SELECT statement FROM pg_prepared_statements")
+        .persistent(false)
+        .fetch_all(&mut *conn)
+        .await
+        .expect("prepared statements");
+    assert!(
+        prepared.is_empty(),
+        "named prepared statements outlived their transactions: {prepared:?}"
+    );
+}
