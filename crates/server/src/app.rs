@@ -6,12 +6,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use guidance_store::Store;
+use guidance_store::postgres::PostgresStore;
 use guidance_store::sqlite::SqliteStore;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
-use crate::config::Settings;
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, Settings};
 use crate::outbox::{self, Delivery, MailDirMailer};
 use crate::rate_limit::RateLimiter;
 use crate::smtp::SmtpMailer;
@@ -20,18 +20,40 @@ use crate::state::AppState;
 /// An error that stops start-up.
 pub type StartError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Opens the database named in the configuration and applies its migrations.
+/// Whether a database URL names PostgreSQL (a plain server or Supabase).
+pub fn is_postgres_url(url: &str) -> bool {
+    let url = url.trim();
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Opens the database named in the configuration. SQLite applies its migrations here;
+/// PostgreSQL, shared by many processes, is migrated by `guidance migrate` alone.
 pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
     let url = config.database_url.trim();
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(Box::new(ConfigError(
-            "PostgreSQL is not supported by this version yet; use a sqlite:// database URL".into(),
-        )));
+    if is_postgres_url(url) {
+        let store = PostgresStore::connect(url)
+            .await
+            .map_err(|e| format!("cannot open the PostgreSQL database: {e}"))?;
+        return Ok(Arc::new(store));
     }
     let store = SqliteStore::open_url(url)
         .await
         .map_err(|e| format!("cannot open the database {url}: {e}"))?;
     Ok(Arc::new(store))
+}
+
+/// Applies the migrations of the configured database: `crates/store/migrations/sqlite/` or
+/// `supabase/migrations/`.
+pub async fn migrate(config: &Config) -> Result<(), StartError> {
+    let url = config.database_url.trim();
+    if is_postgres_url(url) {
+        let store = PostgresStore::migrate(url)
+            .await
+            .map_err(|e| format!("cannot migrate the PostgreSQL database: {e}"))?;
+        store.close().await;
+        return Ok(());
+    }
+    open_store(config).await.map(|_| ())
 }
 
 /// The mailer the configuration asks for: SMTP when a server is set, else the mail directory.
@@ -53,6 +75,78 @@ pub fn mailer(settings: &Settings) -> std::io::Result<Delivery> {
     }
 }
 
+/// Checks the configuration and opens the store: what the server and the worker share.
+async fn build_state(config: Config, bound: Option<SocketAddr>) -> Result<AppState, StartError> {
+    let settings = config.check(bound)?;
+    let secret = config.load_secret()?;
+    let store = open_store(&config).await?;
+    Ok(AppState {
+        store,
+        limiter: Arc::new(RateLimiter::per_minute(config.booking_rate_limit)),
+        settings: Arc::new(settings),
+        secret,
+        outbox_wake: Arc::new(Notify::new()),
+    })
+}
+
+/// Runs the outbox worker, which also expires overdue bookings, until `stop_rx` turns true.
+fn spawn_worker(
+    state: AppState,
+    mailer: Delivery,
+    stop_rx: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let policy = state.settings.retry;
+    tokio::spawn(async move {
+        let tick_state = state.clone();
+        outbox::run(
+            state.store.clone(),
+            mailer,
+            policy,
+            state.outbox_wake.clone(),
+            stop_rx,
+            move || {
+                let s = tick_state.clone();
+                async move {
+                    match crate::service::expire_overdue(&s).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(expired = n, "expired overdue bookings"),
+                        Err(e) => {
+                            tracing::error!(error = %e, "expiring overdue bookings failed")
+                        }
+                    }
+                }
+            },
+        )
+        .await;
+    })
+}
+
+/// The outbox worker and the expiry of overdue bookings without HTTP (`guidance worker`): run
+/// any number of them beside any number of servers on one PostgreSQL database; each email is
+/// claimed by one worker at a time.
+pub struct Worker {
+    state: AppState,
+    mailer: Delivery,
+}
+
+impl Worker {
+    /// Checks the configuration and opens the store.
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        let state = build_state(config, None).await?;
+        let mailer = mailer(&state.settings)?;
+        Ok(Self { state, mailer })
+    }
+
+    /// Works until `shutdown` completes, then finishes the email in hand.
+    pub async fn run_until_stopped(self, shutdown: impl std::future::Future<Output = ()>) {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let worker = spawn_worker(self.state, self.mailer, stop_rx);
+        shutdown.await;
+        let _ = stop_tx.send(true);
+        let _ = worker.await;
+    }
+}
+
 /// A built, bound application.
 pub struct Application {
     listener: TcpListener,
@@ -66,16 +160,7 @@ impl Application {
         let listener = TcpListener::bind(&config.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
-        let settings = config.check(Some(listener.local_addr()?))?;
-        let secret = config.load_secret()?;
-        let store = open_store(&config).await?;
-        let state = AppState {
-            store,
-            limiter: Arc::new(RateLimiter::per_minute(config.booking_rate_limit)),
-            settings: Arc::new(settings),
-            secret,
-            outbox_wake: Arc::new(Notify::new()),
-        };
+        let state = build_state(config, Some(listener.local_addr()?)).await?;
         let mailer = mailer(&state.settings)?;
         Ok(Self {
             listener,
@@ -92,6 +177,11 @@ impl Application {
             .unwrap_or_default()
     }
 
+    /// The bound address.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
     /// The shared state (for seeding and tests).
     pub fn state(&self) -> &AppState {
         &self.state
@@ -104,32 +194,7 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let worker_state = self.state.clone();
-        let mailer = self.mailer;
-        let policy = self.state.settings.retry;
-        let worker = tokio::spawn(async move {
-            let tick_state = worker_state.clone();
-            outbox::run(
-                worker_state.store.clone(),
-                mailer,
-                policy,
-                worker_state.outbox_wake.clone(),
-                stop_rx,
-                move || {
-                    let s = tick_state.clone();
-                    async move {
-                        match crate::service::expire_overdue(&s).await {
-                            Ok(0) => {}
-                            Ok(n) => tracing::info!(expired = n, "expired overdue bookings"),
-                            Err(e) => {
-                                tracing::error!(error = %e, "expiring overdue bookings failed")
-                            }
-                        }
-                    }
-                },
-            )
-            .await;
-        });
+        let worker = spawn_worker(self.state.clone(), self.mailer, stop_rx);
         let router = crate::routes::router(self.state.clone());
         let served = axum::serve(
             self.listener,

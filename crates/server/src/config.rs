@@ -10,7 +10,8 @@ use guidance_core::intake::{EmailAddress, TimeZoneName};
 /// Settings shared by `serve`, `worker` and `migrate`.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
-    /// Database URL: `sqlite://path` (default) or, in a later version, `postgres://…`.
+    /// Database URL: `sqlite://path` (default) or `postgres://…` (PostgreSQL or Supabase; add
+    /// `?statement-cache-capacity=0` behind a transaction pooler).
     #[arg(
         long,
         env = "GUIDANCE_DATABASE_URL",

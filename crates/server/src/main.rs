@@ -25,6 +25,21 @@ enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Run the outbox worker (and the expiry of overdue bookings) without HTTP, for scale-out.
+    Worker {
+        #[command(flatten)]
+        config: Config,
+    },
+    /// Copy a site's data from its SQLite database into a new, empty PostgreSQL database
+    /// (migrated first), keeping ids, statuses, token hashes and queued emails.
+    CopyData {
+        /// The SQLite database, e.g. `sqlite://data/guidance.db`.
+        #[arg(long)]
+        from: String,
+        /// The PostgreSQL database, e.g. `postgres://user@host:5432/guidance`. Must be empty.
+        #[arg(long)]
+        to: String,
+    },
     /// Apply the database migrations and exit.
     Migrate {
         #[command(flatten)]
@@ -44,9 +59,11 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve { config, demo } => serve(config, demo).await,
-        Command::Migrate { config } => guidance_server::app::open_store(&config)
+        Command::Worker { config } => worker(config).await,
+        Command::CopyData { from, to } => copy_data(&from, &to).await,
+        Command::Migrate { config } => guidance_server::app::migrate(&config)
             .await
-            .map(|_| println!("Migrations applied to {}", config.database_url)),
+            .map(|()| println!("Migrations applied.")),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -62,6 +79,9 @@ async fn serve(config: Config, demo: bool) -> Result<(), Box<dyn std::error::Err
     if demo {
         let n = guidance_server::demo::seed(app.state()).await?;
         println!("Seeded {n} demo slots.");
+    }
+    if let Ok(addr) = app.local_addr() {
+        println!("Listening on {addr}");
     }
     let url = app.state().settings.public_url.clone();
     println!("Guidance is running. Open {url}/book to book a session.");
@@ -80,6 +100,34 @@ async fn serve(config: Config, demo: bool) -> Result<(), Box<dyn std::error::Err
         ),
     }
     app.run_until_stopped(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn worker(config: Config) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let worker = guidance_server::app::Worker::build(config).await?;
+    println!("Guidance worker is running: sending queued emails and expiring overdue bookings.");
+    worker.run_until_stopped(shutdown_signal()).await;
+    Ok(())
+}
+
+async fn copy_data(from: &str, to: &str) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    use guidance_server::app::is_postgres_url;
+    if is_postgres_url(from) || !is_postgres_url(to) {
+        return Err(
+            "copy-data copies from SQLite (--from sqlite://…) to PostgreSQL (--to postgres://…)"
+                .into(),
+        );
+    }
+    let path = from.strip_prefix("sqlite://").unwrap_or(from);
+    if !std::path::Path::new(path.split('?').next().unwrap_or(path)).is_file() {
+        return Err(format!("no SQLite database at {path}").into());
+    }
+    let source = guidance_store::sqlite::SqliteStore::open_url(from).await?;
+    let report = guidance_store::copy::sqlite_to_postgres(&source, to).await?;
+    for (table, rows) in report {
+        println!("{table}: {rows} rows copied");
+    }
+    println!("Done. Point GUIDANCE_DATABASE_URL at the PostgreSQL database.");
     Ok(())
 }
 

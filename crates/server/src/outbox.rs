@@ -86,19 +86,33 @@ impl Mailer for MailDirMailer {
         tokio::fs::create_dir_all(&self.dir)
             .await
             .map_err(|e| format!("cannot create {}: {e}", self.dir.display()))?;
-        // Named by creation time and id: sorted by time, and a retry rewrites the same file
-        // instead of creating a second copy.
+        // Every delivery is a new file, never an overwrite: named by creation time, kind and id
+        // plus a random suffix, and linked into place only if that name is free. A second
+        // delivery of the same email (which the outbox lease should prevent) thus shows up as a
+        // second file with the same Message-ID instead of vanishing.
         let stamp = msg.created_at.strftime("%Y%m%dT%H%M%SZ");
-        let name = format!("{stamp}-{}-{}.eml", msg.kind, msg.id);
+        let suffix: u64 = rand::rng().random();
+        let name = format!("{stamp}-{}-{}-{suffix:016x}.eml", msg.kind, msg.id);
         let path = self.dir.join(&name);
         let tmp = self.dir.join(format!(".{name}.tmp"));
-        tokio::fs::write(&tmp, &msg.message)
-            .await
-            .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-        tokio::fs::rename(&tmp, &path)
-            .await
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        Ok(())
+        let bytes = msg.message.clone();
+        tokio::task::spawn_blocking(move || {
+            use std::io::Write;
+            let written = (|| {
+                let mut file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&tmp)?;
+                file.write_all(&bytes)?;
+                drop(file);
+                // A hard link fails when the name exists: the file appears whole, or not at all.
+                std::fs::hard_link(&tmp, &path)
+            })();
+            let _ = std::fs::remove_file(&tmp);
+            written.map_err(|e| format!("cannot write {}: {e}", path.display()))
+        })
+        .await
+        .map_err(|e| format!("writing the email stopped: {e}"))?
     }
 }
 
@@ -129,6 +143,9 @@ async fn stopped_for(shutdown: &mut watch::Receiver<bool>, grace: Duration) {
     }
     tokio::time::sleep(grace).await;
 }
+
+/// The longest the worker sleeps without looking at the outbox.
+const IDLE_POLL: Duration = Duration::from_secs(3);
 
 /// Sends one due email, if there is one. Returns whether one was handled.
 ///
@@ -214,14 +231,16 @@ pub async fn run<M, F, Fut>(
                 }
             }
         }
+        // Emails queued by other processes (several servers and workers on one PostgreSQL
+        // database) wake nobody here, so look again every few seconds at most.
         let sleep = match store.next_email_due().await {
             Ok(Some(due)) => {
                 let wait = due.duration_since(Timestamp::now());
                 Duration::try_from(wait)
                     .unwrap_or(Duration::ZERO)
-                    .clamp(Duration::from_millis(20), Duration::from_secs(60))
+                    .clamp(Duration::from_millis(20), IDLE_POLL)
             }
-            _ => Duration::from_secs(60),
+            _ => IDLE_POLL,
         };
         tokio::select! {
             () = wake.notified() => {}

@@ -4,7 +4,9 @@
 //! overlapping live slots, compare-and-swap transitions, and the outbox written in the same
 //! transaction as the change that causes an email. Handlers never see SQL.
 
+pub mod copy;
 mod model;
+pub mod postgres;
 pub mod sqlite;
 
 pub use model::*;

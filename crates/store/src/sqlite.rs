@@ -64,6 +64,11 @@ impl SqliteStore {
         Ok(Self { writer, reader })
     }
 
+    /// The read-only pool (for tools such as the copy to PostgreSQL, which read rows as they are).
+    pub fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+
     /// Opens the database named by a `sqlite://path` URL (a bare path works too).
     pub async fn open_url(url: &str) -> StoreResult<Self> {
         let path = url

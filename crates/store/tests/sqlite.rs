@@ -1,6 +1,7 @@
 //! Runs the [`Store`] contract suite (`tests/contract/`) on SQLite: each test gets a fresh
 //! database file in its own temporary directory.
 
+#[macro_use]
 mod contract;
 
 use std::sync::Arc;
@@ -30,40 +31,4 @@ macro_rules! contract_tests {
     };
 }
 
-contract_tests! {
-    // 1. Slots
-    slot_create_get_list,
-    slot_list_filters_by_range_and_status,
-    slot_overlap_refused_adjacent_allowed,
-    slot_unavailable_does_not_block_but_cannot_reopen_over_another,
-    slot_booked_cannot_be_changed_or_deleted,
-    slot_delete_unbooked,
-    // 2. Booking creation
-    booking_reserves_slot_and_records_everything,
-    booking_second_request_for_slot_writes_nothing,
-    booking_unknown_slot_is_not_found,
-    booking_refused_when_window_changed,
-    booking_refused_when_slot_started,
-    // 3. Concurrency
-    booking_race_has_one_winner,
-    // 4. Transitions
-    accept_consumes_token_and_records,
-    replayed_token_changes_nothing,
-    token_cannot_be_spent_on_another_booking,
-    stale_version_conflicts_and_rolls_back,
-    decline_frees_slot_for_others,
-    cancel_of_accepted_frees_slot,
-    reschedule_frees_slot_and_pick_slot_moves_booking,
-    pick_slot_of_taken_slot_changes_nothing,
-    failed_pick_slot_keeps_token,
-    // 5. Overdue bookings
-    list_overdue_finds_only_overtaken_bookings,
-    // 6. Outbox
-    outbox_claims_oldest_first_and_leases,
-    outbox_retry_waits_until_due,
-    outbox_failed_email_stays_out,
-    outbox_sent_email_is_done,
-    outbox_release_makes_email_claimable_at_once,
-    outbox_requeue_sends_the_same_email_again,
-    outbox_next_email_due_reports_earliest,
-}
+all_contract_tests!(contract_tests);

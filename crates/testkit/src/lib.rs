@@ -1,4 +1,4 @@
-//! Test-only helpers shared by the browser tests.
+//! Test-only helpers shared by the browser tests and the PostgreSQL tests ([`pg`]).
 //!
 //! [`Browser`] starts Debian's `chromedriver` on a free port and a headless Chromium behind it,
 //! with the flags this machine needs (no background networking: the sandbox has no internet).
@@ -8,6 +8,8 @@
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+pub mod pg;
 
 pub use fantoccini::{Client, Locator};
 

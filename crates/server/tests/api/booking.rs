@@ -11,7 +11,11 @@ fn with(mut body: Value, field: &str, value: Value) -> Value {
 
 #[tokio::test]
 async fn a_taken_slot_answers_409_under_both_path_names() {
-    let app = spawn_app().await;
+    a_taken_slot_answers_409_under_both_path_names_on(spawn_app().await).await;
+}
+
+/// The body of [`a_taken_slot_answers_409_under_both_path_names`], for any backend.
+pub async fn a_taken_slot_answers_409_under_both_path_names_on(app: TestApp) {
     let slot = app.create_slot(24).await;
     assert_eq!(app.book(&intake(&slot)).await.0, 201);
     let other = with(intake(&slot), "email", json!("grace@example.net"));
@@ -32,7 +36,11 @@ async fn a_taken_slot_answers_409_under_both_path_names() {
 
 #[tokio::test]
 async fn fifty_concurrent_requests_for_one_slot_give_one_booking() {
-    let app = spawn_app().await;
+    fifty_concurrent_requests_for_one_slot_give_one_booking_on(spawn_app().await).await;
+}
+
+/// The body of [`fifty_concurrent_requests_for_one_slot_give_one_booking`], for any backend.
+pub async fn fifty_concurrent_requests_for_one_slot_give_one_booking_on(app: TestApp) {
     let slot = app.create_slot(24).await;
     let mut tasks = Vec::new();
     for i in 0..50 {

@@ -4,7 +4,11 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn a_booking_goes_from_slot_to_accepted_through_the_owners_email() {
-    let app = spawn_app().await;
+    a_booking_goes_from_slot_to_accepted_through_the_owners_email_on(spawn_app().await).await;
+}
+
+/// The body of [`a_booking_goes_from_slot_to_accepted_through_the_owners_email`], for any backend.
+pub async fn a_booking_goes_from_slot_to_accepted_through_the_owners_email_on(app: TestApp) {
     let first = app.create_slot(48).await;
     let second = app.create_slot(50).await;
     assert_eq!(
@@ -97,7 +101,16 @@ async fn a_booking_goes_from_slot_to_accepted_through_the_owners_email() {
 
 #[tokio::test]
 async fn asking_for_another_time_frees_the_slot_and_the_visitors_pick_goes_back_to_the_owner() {
-    let app = spawn_app().await;
+    asking_for_another_time_frees_the_slot_and_the_visitors_pick_goes_back_to_the_owner_on(
+        spawn_app().await,
+    )
+    .await;
+}
+
+/// The body of [`asking_for_another_time_frees_the_slot_and_the_visitors_pick_goes_back_to_the_owner`], for any backend.
+pub async fn asking_for_another_time_frees_the_slot_and_the_visitors_pick_goes_back_to_the_owner_on(
+    app: TestApp,
+) {
     let old = app.create_slot(30).await;
     let new = app.create_slot(33).await;
     let (status, body) = app.book(&intake(&old)).await;

@@ -17,6 +17,8 @@ pub struct TestApp {
     pub dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    /// The PostgreSQL database of an app spawned on PostgreSQL (dropped after the app).
+    pub db: Option<guidance_testkit::pg::TestDatabase>,
 }
 
 /// The configuration tests start from: everything in a fresh temporary folder.
@@ -47,6 +49,16 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// The application on a fresh PostgreSQL database (Supabase's roles emulated, migrated by
+/// `guidance migrate`'s code), instead of SQLite.
+pub async fn spawn_app_on_postgres() -> TestApp {
+    let db = guidance_testkit::pg::TestDatabase::create().await;
+    let url = db.url.clone();
+    let mut app = spawn_app_with(|c| c.database_url = url).await;
+    app.db = Some(db);
+    app
+}
+
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     spawn_app_in(tempfile::tempdir().expect("tempdir"), adjust).await
 }
@@ -55,6 +67,11 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
 pub async fn spawn_app_in(dir: tempfile::TempDir, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = test_config(dir.path());
     adjust(&mut config);
+    if guidance_server::app::is_postgres_url(&config.database_url) {
+        guidance_server::app::migrate(&config)
+            .await
+            .expect("migrate PostgreSQL");
+    }
     let app = Application::build(config).await.expect("the app builds");
     let base = format!("http://127.0.0.1:{}", app.port());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -72,6 +89,7 @@ pub async fn spawn_app_in(dir: tempfile::TempDir, adjust: impl FnOnce(&mut Confi
         dir,
         stop: Some(stop),
         handle: Some(handle),
+        db: None,
     }
 }
 

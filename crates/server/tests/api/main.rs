@@ -1,5 +1,6 @@
 //! End-to-end tests: each spawns the real application on port 0 with a fresh SQLite database
-//! and drives it over HTTP, reading the emails it writes as `.eml` files.
+//! (or, in `postgres`, a fresh PostgreSQL database) and drives it over HTTP, reading the emails
+//! it writes as `.eml` files.
 
 mod helpers;
 
@@ -9,4 +10,5 @@ mod browser;
 mod delivery;
 mod flow;
 mod pages;
+mod postgres;
 mod tokens;

@@ -20,6 +20,55 @@ use uuid::Uuid;
 
 const OWNER: &str = "owner@guidance.test";
 
+/// Calls `$runner! { name, … }` with every contract test, so that each backend's runner runs
+/// them all and a new test is listed once, here.
+#[allow(
+    unused_macros,
+    reason = "tests/copy.rs uses only the fixture of this module"
+)]
+macro_rules! all_contract_tests {
+    ($runner:ident) => {
+        $runner! {
+            // 1. Slots
+            slot_create_get_list,
+            slot_list_filters_by_range_and_status,
+            slot_overlap_refused_adjacent_allowed,
+            slot_unavailable_does_not_block_but_cannot_reopen_over_another,
+            slot_booked_cannot_be_changed_or_deleted,
+            slot_delete_unbooked,
+            // 2. Booking creation
+            booking_reserves_slot_and_records_everything,
+            booking_second_request_for_slot_writes_nothing,
+            booking_unknown_slot_is_not_found,
+            booking_refused_when_window_changed,
+            booking_refused_when_slot_started,
+            // 3. Concurrency
+            booking_race_has_one_winner,
+            // 4. Transitions
+            accept_consumes_token_and_records,
+            replayed_token_changes_nothing,
+            token_cannot_be_spent_on_another_booking,
+            stale_version_conflicts_and_rolls_back,
+            decline_frees_slot_for_others,
+            cancel_of_accepted_frees_slot,
+            reschedule_frees_slot_and_pick_slot_moves_booking,
+            pick_slot_of_taken_slot_changes_nothing,
+            failed_pick_slot_keeps_token,
+            // 5. Overdue bookings
+            list_overdue_finds_only_overtaken_bookings,
+            // 6. Outbox
+            outbox_claims_oldest_first_and_leases,
+            outbox_concurrent_claims_hand_each_email_out_once,
+            outbox_retry_waits_until_due,
+            outbox_failed_email_stays_out,
+            outbox_sent_email_is_done,
+            outbox_release_makes_email_claimable_at_once,
+            outbox_requeue_sends_the_same_email_again,
+            outbox_next_email_due_reports_earliest,
+        }
+    };
+}
+
 /// Asserts that a store call failed with one particular [`StoreError`].
 macro_rules! assert_err {
     ($result:expr, $pattern:pat) => {
@@ -1450,6 +1499,45 @@ pub async fn outbox_claims_oldest_first_and_leases(store: Arc<dyn Store>) {
         .expect("an expired lease is claimable");
     assert_eq!(again.booking_id, Some(older.booking.id));
     assert_eq!(again.attempts, 2);
+    // The retry is the very same message: the receiving end can recognise a duplicate.
+    assert_eq!(again.id, first.id);
+    assert_eq!(again.message_id, first.message_id);
+    assert_eq!(again.message, first.message);
+}
+
+/// Many workers claiming at once: each email is handed to exactly one of them.
+pub async fn outbox_concurrent_claims_hand_each_email_out_once(store: Arc<dyn Store>) {
+    let t0 = now();
+    for i in 0..10 {
+        book(
+            &*store,
+            &slot_at(&*store, future(t0) + hours(i), 60).await,
+            &format!("visitor{i}"),
+            t0 - mins(1),
+        )
+        .await;
+    }
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                while let Some(m) = store.claim_email(t0, t0 + mins(5)).await.expect("claim") {
+                    mine.push(m.id);
+                }
+                mine
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for w in workers {
+        all.extend(w.await.expect("worker"));
+    }
+    // A worker may stop early when the row it aimed at was taken; whatever is left is claimed here.
+    all.extend(claim_all(&*store, t0).await);
+    let unique: std::collections::BTreeSet<Uuid> = all.iter().copied().collect();
+    assert_eq!(unique.len(), all.len(), "an email was claimed twice");
+    assert_eq!(all.len(), 20, "every email claimed once");
 }
 
 pub async fn outbox_retry_waits_until_due(store: Arc<dyn Store>) {
@@ -1706,4 +1794,128 @@ pub async fn outbox_next_email_due_reports_earliest(store: Arc<dyn Store>) {
             .len(),
         2
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// A populated site, for tests that move data between stores (tests/copy.rs)
+// ---------------------------------------------------------------------------------------------
+
+/// Fills an empty store the way a site in use looks: slots of every status, bookings in several
+/// states with used and unused tokens, their audit trails, and emails queued, leased, retried,
+/// sent and failed. Returns the hashes of every token issued.
+#[allow(
+    dead_code,
+    reason = "used by tests/copy.rs only; the contract runners share this module"
+)]
+pub async fn populate_a_site(store: &dyn Store) -> Vec<TokenHash> {
+    let t0 = now();
+    let mut hashes = Vec::new();
+    store
+        .create_slot(
+            window(future(t0), 60),
+            Some("Room 1, https://meet.example/abc".into()),
+            t0,
+        )
+        .await
+        .expect("slot");
+    let withdrawn = slot_at(store, future(t0) + hours(2), 45).await;
+    store
+        .set_slot_available(withdrawn.id, false, t0)
+        .await
+        .expect("withdraw");
+    let _past = slot_at(store, t0 - hours(30), 30).await;
+
+    // Pending, untouched.
+    let pending = book(
+        store,
+        &slot_at(store, future(t0) + hours(4), 60).await,
+        "pia",
+        t0,
+    )
+    .await;
+    hashes.extend(pending.request.tokens.iter().map(|(_, h)| h.clone()));
+    // Accepted through its token (used), with a follow-up token.
+    let accepted = book(
+        store,
+        &slot_at(store, future(t0) + hours(6), 60).await,
+        "abe",
+        t0,
+    )
+    .await;
+    hashes.extend(accepted.request.tokens.iter().map(|(_, h)| h.clone()));
+    let cancel = token_hash();
+    hashes.push(cancel.clone());
+    store
+        .transition(transition(
+            &accepted.booking,
+            BookingAction::Accept,
+            Some(accepted.request.token(BookingAction::Accept)),
+            Some((BookingAction::Cancel, cancel)),
+            t0 + mins(1),
+        ))
+        .await
+        .expect("accept");
+    // Declined: its slot is open again.
+    let declined = book(
+        store,
+        &slot_at(store, future(t0) + hours(8), 60).await,
+        "dee",
+        t0,
+    )
+    .await;
+    hashes.extend(declined.request.tokens.iter().map(|(_, h)| h.clone()));
+    store
+        .transition(transition(
+            &declined.booking,
+            BookingAction::Decline,
+            Some(declined.request.token(BookingAction::Decline)),
+            None,
+            t0 + mins(2),
+        ))
+        .await
+        .expect("decline");
+    // Waiting for a new time.
+    let moving = book(
+        store,
+        &slot_at(store, future(t0) + hours(10), 60).await,
+        "max",
+        t0,
+    )
+    .await;
+    hashes.extend(moving.request.tokens.iter().map(|(_, h)| h.clone()));
+    let pick = token_hash();
+    hashes.push(pick.clone());
+    store
+        .transition(transition(
+            &moving.booking,
+            BookingAction::Reschedule,
+            None,
+            Some((BookingAction::PickSlot, pick)),
+            t0 + mins(3),
+        ))
+        .await
+        .expect("reschedule");
+
+    // The outbox in every state: one sent, one failed, one waiting to retry, one leased by a
+    // worker that is still sending (or died), the rest queued.
+    let claimed = [
+        store.claim_email(t0 + mins(5), t0 + mins(10)).await,
+        store.claim_email(t0 + mins(5), t0 + mins(10)).await,
+        store.claim_email(t0 + mins(5), t0 + mins(10)).await,
+        store.claim_email(t0 + mins(5), t0 + mins(10)).await,
+    ]
+    .map(|c| c.expect("claim").expect("an email is due").id);
+    store
+        .mark_email_sent(claimed[0], t0 + mins(5))
+        .await
+        .expect("sent");
+    store
+        .mark_email_failed(claimed[1], "550 no such user")
+        .await
+        .expect("failed");
+    store
+        .mark_email_retry(claimed[2], "421 try later", t0 + hours(1))
+        .await
+        .expect("retry");
+    hashes
 }

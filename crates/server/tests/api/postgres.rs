@@ -1,0 +1,35 @@
+//! The end-to-end tests that matter most for a shared database, run on PostgreSQL (a fresh
+//! database each, Supabase's roles emulated so the server runs as `service_role`): the whole
+//! flow, the reschedule round trip, a taken slot, and the 50-way race.
+
+use crate::helpers::*;
+use crate::{booking, flow};
+
+#[tokio::test]
+async fn full_flow_on_postgres() {
+    flow::a_booking_goes_from_slot_to_accepted_through_the_owners_email_on(
+        spawn_app_on_postgres().await,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn reschedule_round_trip_on_postgres() {
+    flow::asking_for_another_time_frees_the_slot_and_the_visitors_pick_goes_back_to_the_owner_on(
+        spawn_app_on_postgres().await,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn taken_slot_answers_409_on_postgres() {
+    booking::a_taken_slot_answers_409_under_both_path_names_on(spawn_app_on_postgres().await).await;
+}
+
+#[tokio::test]
+async fn fifty_concurrent_requests_give_one_booking_on_postgres() {
+    booking::fifty_concurrent_requests_for_one_slot_give_one_booking_on(
+        spawn_app_on_postgres().await,
+    )
+    .await;
+}

@@ -1,0 +1,1000 @@
+//! The PostgreSQL store: a plain server or a Supabase project, shared by any number of
+//! `guidance serve` and `guidance worker` processes.
+//!
+//! The database is the judge: a partial unique index keeps one live booking per slot, an
+//! exclusion constraint keeps live slots apart, and a conditional `UPDATE … WHERE status = 'open'`
+//! claims a slot (a racing transaction waits, re-checks and finds nothing to update). Outbox rows
+//! are claimed with `FOR UPDATE SKIP LOCKED` and a lease, so each email is sent once however many
+//! workers run, and an email whose worker died is retried, with its Message-ID, when the lease ends.
+//!
+//! Pooler-safe: no session state. Every transaction starts with `SET LOCAL ROLE service_role`
+//! where that role exists (Supabase), nothing takes a session lock, and the prepared-statement
+//! cache can be switched off with `?statement-cache-capacity=0` in the URL (Supabase's
+//! transaction pooler). The schema is `supabase/migrations/`, applied by [`PostgresStore::migrate`].
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use guidance_core::{BookingAction, BookingStatus, Priority, SlotStatus, SlotWindow, TokenHash};
+use jiff::Timestamp;
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::postgres::types::Oid;
+use sqlx::postgres::{
+    PgArgumentBuffer, PgConnectOptions, PgPool, PgPoolOptions, PgRow, PgTypeInfo, PgValueFormat,
+    PgValueRef,
+};
+use sqlx::{Decode, Encode, Postgres, Row, Type};
+use uuid::Uuid;
+
+use crate::{
+    Booking, BookingEvent, EmailStatus, NewBooking, OutboxMessage, Slot, Store, StoreError,
+    StoreResult, TokenRecord, Transition,
+};
+
+/// The migrations of `supabase/migrations/`, compiled into the binary.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../supabase/migrations");
+
+/// The tables of the schema, in an order that respects their foreign keys.
+pub const TABLES: [&str; 5] = [
+    "guidance_availability",
+    "guidance_bookings",
+    "guidance_booking_actions",
+    "guidance_booking_events",
+    "guidance_email_outbox",
+];
+
+/// The PostgreSQL implementation of [`Store`].
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+    /// Whether transactions switch to `service_role` (it exists and this login may use it).
+    service_role: bool,
+    /// Whether statements are prepared once per connection and cached (the default), or, with
+    /// `?statement-cache-capacity=0` in the URL, sent as unnamed statements that leave nothing
+    /// behind on the server connection (a transaction pooler hands the next transaction to a
+    /// connection that knows nothing of them).
+    persistent: bool,
+}
+
+const SLOT_COLUMNS: &str = "id, starts_at, ends_at, status, meeting_details, created_at";
+const BOOKING_COLUMNS: &str = "id, slot_id, starts_at, ends_at, requester_name, requester_email, \
+    requester_locale, requester_time_zone, topic, priority, answers::text AS answers, status, version, ics_uid, \
+    ics_sequence, created_at, updated_at, accepted_at, declined_at, reschedule_requested_at, cancelled_at, expired_at";
+const OUTBOX_COLUMNS: &str = "id, booking_id, kind, recipient, subject, message_id, message, status, attempts, \
+    next_attempt_at, last_error, sent_at, created_at";
+
+type Tx = sqlx::Transaction<'static, Postgres>;
+
+impl PostgresStore {
+    /// Connects to the database named by a `postgres://` URL. Does not change the schema: see
+    /// [`PostgresStore::migrate`]; fails clearly when the schema is missing.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let store = Self::connect_unchecked(url).await?;
+        let present: bool =
+            sqlx::query_scalar("SELECT to_regclass('public.guidance_bookings') IS NOT NULL")
+                .persistent(store.persistent)
+                .fetch_one(&store.pool)
+                .await?;
+        if !present {
+            return Err(StoreError::Corrupt(
+                "the Guidance tables are missing: run `guidance migrate` (or `supabase db push`) first"
+                    .into(),
+            ));
+        }
+        Ok(store)
+    }
+
+    /// Connects without looking at the schema (for [`PostgresStore::migrate`]).
+    async fn connect_unchecked(url: &str) -> StoreResult<Self> {
+        let options = PgConnectOptions::from_str(url)?.application_name("guidance");
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await?;
+        let persistent = statement_cache_enabled(url);
+        let service_role = detect_service_role(&pool, persistent).await?;
+        Ok(Self {
+            pool,
+            service_role,
+            persistent,
+        })
+    }
+
+    /// Connects and applies the migrations of `supabase/migrations/` that are not applied yet.
+    /// Run it on a direct connection, not through a transaction pooler: it holds an advisory
+    /// lock for its duration so that two processes never migrate at once.
+    pub async fn migrate(url: &str) -> StoreResult<Self> {
+        let store = Self::connect_unchecked(url).await?;
+        MIGRATOR
+            .run(&store.pool)
+            .await
+            .map_err(|e| StoreError::Database(e.into()))?;
+        Ok(store)
+    }
+
+    /// Whether transactions run as `service_role`.
+    pub fn uses_service_role(&self) -> bool {
+        self.service_role
+    }
+
+    /// The connection pool (for tools such as the SQLite copy, which write rows as they are).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Begins a transaction in the service's role.
+    pub async fn begin(&self) -> StoreResult<Tx> {
+        let mut tx = self.pool.begin().await?;
+        if self.service_role {
+            sqlx::query("SET LOCAL ROLE service_role")
+                .persistent(self.persistent)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Whether the URL leaves the prepared-statement cache on (sqlx reads the same parameter).
+/// sqlx 0.8 still prepares *named* statements with a capacity of 0 unless each query is marked
+/// non-persistent, so the store marks them itself.
+fn statement_cache_enabled(url: &str) -> bool {
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+    !query.split('&').any(|pair| {
+        pair.split_once('=')
+            .is_some_and(|(k, v)| k == "statement-cache-capacity" && v.trim() == "0")
+    })
+}
+
+/// Whether `service_role` exists and this login may switch to it. Detected once at connect: the
+/// roles of a database do not come and go while the service runs.
+async fn detect_service_role(pool: &PgPool, p: bool) -> StoreResult<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT COALESCE((SELECT pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles \
+         WHERE rolname = 'service_role'), false)",
+    )
+    .persistent(p)
+    .fetch_one(pool)
+    .await?)
+}
+
+/// A [`Timestamp`] as PostgreSQL's `timestamptz`, kept to whole seconds like the SQLite store,
+/// so both stores hand back the very same values.
+#[derive(Debug, Clone, Copy)]
+pub struct PgTime(pub Timestamp);
+
+/// `timestamptz` in `pg_type`.
+const TIMESTAMPTZ_OID: u32 = 1184;
+
+/// 2000-01-01T00:00:00Z, PostgreSQL's epoch, in Unix seconds.
+const PG_EPOCH_UNIX: i64 = 946_684_800;
+
+impl Type<Postgres> for PgTime {
+    fn type_info() -> PgTypeInfo {
+        // By its fixed OID: a type named by its name is looked up with a query of sqlx's own.
+        PgTypeInfo::with_oid(Oid(TIMESTAMPTZ_OID))
+    }
+}
+
+impl Encode<'_, Postgres> for PgTime {
+    fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        let micros = (self.0.as_second() - PG_EPOCH_UNIX) * 1_000_000;
+        <i64 as Encode<Postgres>>::encode_by_ref(&micros, buf)
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for PgTime {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        match value.format() {
+            PgValueFormat::Binary => {
+                let micros = <i64 as Decode<Postgres>>::decode(value)?;
+                let secs = micros.div_euclid(1_000_000) + PG_EPOCH_UNIX;
+                Ok(PgTime(Timestamp::from_second(secs)?))
+            }
+            PgValueFormat::Text => Err("timestamptz in text format is not expected".into()),
+        }
+    }
+}
+
+fn pt(t: Timestamp) -> PgTime {
+    PgTime(t)
+}
+
+fn read_ts(row: &PgRow, col: &str) -> StoreResult<Timestamp> {
+    Ok(row.try_get::<PgTime, _>(col)?.0)
+}
+
+fn read_opt_ts(row: &PgRow, col: &str) -> StoreResult<Option<Timestamp>> {
+    Ok(row.try_get::<Option<PgTime>, _>(col)?.map(|t| t.0))
+}
+
+fn slot_from_row(row: &PgRow) -> StoreResult<Slot> {
+    let status: String = row.try_get("status")?;
+    Ok(Slot {
+        id: row.try_get("id")?,
+        starts_at: read_ts(row, "starts_at")?,
+        ends_at: read_ts(row, "ends_at")?,
+        status: SlotStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("slot status {status}")))?,
+        meeting_details: row.try_get("meeting_details")?,
+        created_at: read_ts(row, "created_at")?,
+    })
+}
+
+fn booking_from_row(row: &PgRow) -> StoreResult<Booking> {
+    let status: String = row.try_get("status")?;
+    let priority: String = row.try_get("priority")?;
+    let answers: String = row.try_get("answers")?;
+    Ok(Booking {
+        id: row.try_get("id")?,
+        slot_id: row.try_get("slot_id")?,
+        starts_at: read_ts(row, "starts_at")?,
+        ends_at: read_ts(row, "ends_at")?,
+        name: row.try_get("requester_name")?,
+        email: row.try_get("requester_email")?,
+        locale: row.try_get("requester_locale")?,
+        time_zone: row.try_get("requester_time_zone")?,
+        topic: row.try_get("topic")?,
+        priority: Priority::parse(&priority)
+            .map_err(|_| StoreError::Corrupt(format!("priority {priority}")))?,
+        answers: serde_json::from_str(&answers)
+            .map_err(|e| StoreError::Corrupt(format!("answers: {e}")))?,
+        status: BookingStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?,
+        version: row.try_get("version")?,
+        ics_uid: row.try_get("ics_uid")?,
+        ics_sequence: row.try_get("ics_sequence")?,
+        created_at: read_ts(row, "created_at")?,
+        updated_at: read_ts(row, "updated_at")?,
+        accepted_at: read_opt_ts(row, "accepted_at")?,
+        declined_at: read_opt_ts(row, "declined_at")?,
+        reschedule_requested_at: read_opt_ts(row, "reschedule_requested_at")?,
+        cancelled_at: read_opt_ts(row, "cancelled_at")?,
+        expired_at: read_opt_ts(row, "expired_at")?,
+    })
+}
+
+fn outbox_from_row(row: &PgRow) -> StoreResult<OutboxMessage> {
+    let status: String = row.try_get("status")?;
+    Ok(OutboxMessage {
+        id: row.try_get("id")?,
+        booking_id: row.try_get("booking_id")?,
+        kind: row.try_get("kind")?,
+        recipient: row.try_get("recipient")?,
+        subject: row.try_get("subject")?,
+        message_id: row.try_get("message_id")?,
+        message: row.try_get("message")?,
+        status: EmailStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("email status {status}")))?,
+        attempts: row.try_get("attempts")?,
+        next_attempt_at: read_ts(row, "next_attempt_at")?,
+        last_error: row.try_get("last_error")?,
+        sent_at: read_opt_ts(row, "sent_at")?,
+        created_at: read_ts(row, "created_at")?,
+    })
+}
+
+/// Maps the database's own refusals to domain errors: the unique index on live bookings
+/// (23505) and the exclusion constraint on live slots (23P01) are the judges.
+fn map_constraint(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e {
+        match (db.code().as_deref(), db.constraint()) {
+            (Some("23P01"), _) => return StoreError::SlotOverlap,
+            (Some("23505"), Some("guidance_bookings_one_live_per_slot")) => {
+                return StoreError::SlotTaken;
+            }
+            _ => {}
+        }
+    }
+    StoreError::Database(e)
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one column each; a struct would only rename them"
+)]
+async fn insert_event(
+    tx: &mut Tx,
+    p: bool,
+    booking_id: Uuid,
+    actor: &str,
+    action: &str,
+    from: Option<BookingStatus>,
+    to: BookingStatus,
+    note: Option<&str>,
+    now: Timestamp,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO guidance_booking_events (booking_id, actor, action, from_status, to_status, note, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    ).persistent(p)
+    .bind(booking_id)
+    .bind(actor)
+    .bind(action)
+    .bind(from.map(|s| s.as_str()))
+    .bind(to.as_str())
+    .bind(note)
+    .bind(pt(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn insert_tokens(
+    tx: &mut Tx,
+    p: bool,
+    booking_id: Uuid,
+    version: i64,
+    tokens: &[crate::NewToken],
+    now: Timestamp,
+) -> StoreResult<()> {
+    for t in tokens {
+        sqlx::query(
+            "INSERT INTO guidance_booking_actions (id, booking_id, action, token_hash, booking_version, expires_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        ).persistent(p)
+        .bind(Uuid::new_v4())
+        .bind(booking_id)
+        .bind(t.action.as_str())
+        .bind(t.hash.as_str())
+        .bind(version)
+        .bind(pt(t.expires_at))
+        .bind(pt(now))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn insert_emails(
+    tx: &mut Tx,
+    p: bool,
+    booking_id: Uuid,
+    emails: &[crate::NewEmail],
+    now: Timestamp,
+) -> StoreResult<()> {
+    for m in emails {
+        sqlx::query(
+            "INSERT INTO guidance_email_outbox (id, booking_id, kind, recipient, subject, message_id, message, next_attempt_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        ).persistent(p)
+        .bind(Uuid::new_v4())
+        .bind(booking_id)
+        .bind(&m.kind)
+        .bind(&m.recipient)
+        .bind(&m.subject)
+        .bind(&m.message_id)
+        .bind(&m.message)
+        .bind(pt(now))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Marks an open slot booked if it still has the expected window and has not started. A racing
+/// transaction waits for the row lock, re-checks the condition and finds nothing to update.
+async fn claim_slot(
+    tx: &mut Tx,
+    p: bool,
+    slot_id: Uuid,
+    window: SlotWindow,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE guidance_availability SET status = 'booked', updated_at = $1 \
+         WHERE id = $2 AND status = 'open' AND starts_at = $3 AND ends_at = $4 AND starts_at > $1",
+    )
+    .persistent(p)
+    .bind(pt(now))
+    .bind(slot_id)
+    .bind(pt(window.starts_at()))
+    .bind(pt(window.ends_at()))
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+async fn slot_taken_or_missing(tx: &mut Tx, p: bool, slot_id: Uuid) -> StoreError {
+    match sqlx::query_scalar::<_, bool>(
+        "SELECT EXISTS (SELECT 1 FROM guidance_availability WHERE id = $1)",
+    )
+    .persistent(p)
+    .bind(slot_id)
+    .fetch_one(&mut **tx)
+    .await
+    {
+        Ok(true) => StoreError::SlotTaken,
+        Ok(false) => StoreError::NotFound,
+        Err(e) => StoreError::Database(e),
+    }
+}
+
+async fn fetch_booking(tx: &mut Tx, p: bool, id: Uuid) -> StoreResult<Booking> {
+    let row = sqlx::query(&format!(
+        "SELECT {BOOKING_COLUMNS} FROM guidance_bookings WHERE id = $1"
+    ))
+    .persistent(p)
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?;
+    booking_from_row(&row)
+}
+
+fn status_timestamp_column(to: BookingStatus) -> Option<&'static str> {
+    match to {
+        BookingStatus::Accepted => Some("accepted_at"),
+        BookingStatus::Declined => Some("declined_at"),
+        BookingStatus::NeedsReschedule => Some("reschedule_requested_at"),
+        BookingStatus::Cancelled => Some("cancelled_at"),
+        BookingStatus::Expired => Some("expired_at"),
+        BookingStatus::Pending => None,
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn create_slot(
+        &self,
+        window: SlotWindow,
+        meeting_details: Option<String>,
+        now: Timestamp,
+    ) -> StoreResult<Slot> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(&format!(
+            "INSERT INTO guidance_availability (id, starts_at, ends_at, status, meeting_details, created_at, updated_at) \
+             VALUES ($1, $2, $3, 'open', $4, $5, $5) RETURNING {SLOT_COLUMNS}"
+        )).persistent(p)
+        .bind(Uuid::new_v4())
+        .bind(pt(window.starts_at()))
+        .bind(pt(window.ends_at()))
+        .bind(&meeting_details)
+        .bind(pt(now))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_constraint)?;
+        let slot = slot_from_row(&row)?;
+        tx.commit().await?;
+        Ok(slot)
+    }
+
+    async fn get_slot(&self, id: Uuid) -> StoreResult<Slot> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(&format!(
+            "SELECT {SLOT_COLUMNS} FROM guidance_availability WHERE id = $1"
+        ))
+        .persistent(p)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        tx.commit().await?;
+        slot_from_row(&row)
+    }
+
+    async fn list_slots(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        status: Option<SlotStatus>,
+    ) -> StoreResult<Vec<Slot>> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {SLOT_COLUMNS} FROM guidance_availability \
+             WHERE starts_at >= $1 AND starts_at < $2 AND ($3::text IS NULL OR status = $3) ORDER BY starts_at"
+        )).persistent(p)
+        .bind(pt(from))
+        .bind(pt(to))
+        .bind(status.map(|s| s.as_str()))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter().map(slot_from_row).collect()
+    }
+
+    async fn set_slot_available(
+        &self,
+        id: Uuid,
+        available: bool,
+        now: Timestamp,
+    ) -> StoreResult<Slot> {
+        let p = self.persistent;
+        let (to, from) = if available {
+            ("open", "unavailable")
+        } else {
+            ("unavailable", "open")
+        };
+        let mut tx = self.begin().await?;
+        let current: Option<String> =
+            sqlx::query_scalar("SELECT status FROM guidance_availability WHERE id = $1 FOR UPDATE")
+                .persistent(p)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        match current.as_deref() {
+            None => return Err(StoreError::NotFound),
+            Some("booked") => return Err(StoreError::SlotBooked),
+            Some(s) if s == from => {
+                sqlx::query(
+                    "UPDATE guidance_availability SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
+                ).persistent(p)
+                .bind(to)
+                .bind(pt(now))
+                .bind(id)
+                .bind(from)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_constraint)?;
+            }
+            Some(_) => {} // already as asked
+        }
+        let row = sqlx::query(&format!(
+            "SELECT {SLOT_COLUMNS} FROM guidance_availability WHERE id = $1"
+        ))
+        .persistent(p)
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        slot_from_row(&row)
+    }
+
+    async fn delete_slot(&self, id: Uuid) -> StoreResult<()> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        let done =
+            sqlx::query("DELETE FROM guidance_availability WHERE id = $1 AND status <> 'booked'")
+                .persistent(p)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        if done.rows_affected() == 1 {
+            tx.commit().await?;
+            return Ok(());
+        }
+        let exists: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM guidance_availability WHERE id = $1)")
+                .persistent(p)
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+        Err(if exists {
+            StoreError::SlotBooked
+        } else {
+            StoreError::NotFound
+        })
+    }
+
+    async fn create_booking(&self, new: NewBooking) -> StoreResult<Booking> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        if !claim_slot(&mut tx, p, new.slot_id, new.window, new.now).await? {
+            return Err(slot_taken_or_missing(&mut tx, p, new.slot_id).await);
+        }
+        let i = &new.intake;
+        sqlx::query(
+            "INSERT INTO guidance_bookings (id, slot_id, starts_at, ends_at, requester_name, requester_email, \
+             requester_locale, requester_time_zone, topic, priority, answers, status, version, ics_uid, ics_sequence, \
+             created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, 'pending', 0, $12, 0, $13, $13)",
+        ).persistent(p)
+        .bind(new.id)
+        .bind(new.slot_id)
+        .bind(pt(new.window.starts_at()))
+        .bind(pt(new.window.ends_at()))
+        .bind(i.name.as_str())
+        .bind(i.email.as_str())
+        .bind(i.locale.as_str())
+        .bind(i.time_zone.as_str())
+        .bind(i.topic.as_str())
+        .bind(i.priority.as_str())
+        .bind(serde_json::Value::Object(i.answers.as_json().clone()).to_string())
+        .bind(&new.ics_uid)
+        .bind(pt(new.now))
+        .execute(&mut *tx)
+        .await
+        .map_err(map_constraint)?;
+        insert_event(
+            &mut tx,
+            p,
+            new.id,
+            "requester",
+            "request",
+            None,
+            BookingStatus::Pending,
+            None,
+            new.now,
+        )
+        .await?;
+        insert_tokens(&mut tx, p, new.id, 0, &new.tokens, new.now).await?;
+        insert_emails(&mut tx, p, new.id, &new.emails, new.now).await?;
+        let booking = fetch_booking(&mut tx, p, new.id).await?;
+        tx.commit().await?;
+        Ok(booking)
+    }
+
+    async fn get_booking(&self, id: Uuid) -> StoreResult<Booking> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(&format!(
+            "SELECT {BOOKING_COLUMNS} FROM guidance_bookings WHERE id = $1"
+        ))
+        .persistent(p)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        tx.commit().await?;
+        booking_from_row(&row)
+    }
+
+    async fn list_bookings(&self, status: Option<BookingStatus>) -> StoreResult<Vec<Booking>> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {BOOKING_COLUMNS} FROM guidance_bookings WHERE ($1::text IS NULL OR status = $1) \
+             ORDER BY starts_at, created_at, id"
+        )).persistent(p)
+        .bind(status.map(|s| s.as_str()))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter().map(booking_from_row).collect()
+    }
+
+    async fn list_overdue(
+        &self,
+        now: Timestamp,
+        reschedule_deadline: Timestamp,
+    ) -> StoreResult<Vec<Booking>> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {BOOKING_COLUMNS} FROM guidance_bookings \
+             WHERE (status = 'pending' AND starts_at <= $1) \
+                OR (status = 'needs_reschedule' AND reschedule_requested_at <= $2) \
+             ORDER BY starts_at, id"
+        ))
+        .persistent(p)
+        .bind(pt(now))
+        .bind(pt(reschedule_deadline))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter().map(booking_from_row).collect()
+    }
+
+    async fn transition(&self, t: Transition) -> StoreResult<Booking> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        if let Some(hash) = &t.consume_token {
+            // Bound to its booking: a token can only ever be spent on the booking it was issued for.
+            let used = sqlx::query(
+                "UPDATE guidance_booking_actions SET used_at = $1 \
+                 WHERE token_hash = $2 AND booking_id = $3 AND used_at IS NULL",
+            )
+            .persistent(p)
+            .bind(pt(t.now))
+            .bind(hash.as_str())
+            .bind(t.booking_id)
+            .execute(&mut *tx)
+            .await?;
+            if used.rows_affected() != 1 {
+                return Err(StoreError::TokenUsed);
+            }
+        }
+        let old_slot: Option<Option<Uuid>> =
+            sqlx::query_scalar("SELECT slot_id FROM guidance_bookings WHERE id = $1")
+                .persistent(p)
+                .bind(t.booking_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let old_slot = old_slot.ok_or(StoreError::NotFound)?;
+
+        // Move to the new slot before the booking becomes live again: its old slot may have been
+        // booked by someone else meanwhile, and the one-live-booking-per-slot index must never
+        // see this booking live on it. All of it rolls back if the compare-and-swap below fails.
+        if let Some(change) = t.new_slot {
+            if !claim_slot(&mut tx, p, change.slot_id, change.window, t.now).await? {
+                return Err(slot_taken_or_missing(&mut tx, p, change.slot_id).await);
+            }
+            sqlx::query(
+                "UPDATE guidance_bookings SET slot_id = $1, starts_at = $2, ends_at = $3 WHERE id = $4",
+            ).persistent(p)
+            .bind(change.slot_id)
+            .bind(pt(change.window.starts_at()))
+            .bind(pt(change.window.ends_at()))
+            .bind(t.booking_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_constraint)?;
+        }
+
+        let stamp = status_timestamp_column(t.to)
+            .map(|c| format!(", {c} = $3"))
+            .unwrap_or_default();
+        let sql = format!(
+            "UPDATE guidance_bookings SET status = $1, version = version + 1, ics_sequence = $2, updated_at = $3{stamp} \
+             WHERE id = $4 AND version = $5 AND status = $6"
+        );
+        let moved = sqlx::query(&sql)
+            .persistent(p)
+            .bind(t.to.as_str())
+            .bind(t.ics_sequence)
+            .bind(pt(t.now))
+            .bind(t.booking_id)
+            .bind(t.expected_version)
+            .bind(t.from.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_constraint)?;
+        if moved.rows_affected() != 1 {
+            return Err(StoreError::Conflict);
+        }
+
+        // The slot follows the booking: freed when the booking stops holding it.
+        if let Some(slot) = old_slot.filter(|_| t.from.holds_slot() && !t.to.holds_slot()) {
+            sqlx::query(
+                "UPDATE guidance_availability SET status = 'open', updated_at = $1 \
+                 WHERE id = $2 AND status = 'booked'",
+            )
+            .persistent(p)
+            .bind(pt(t.now))
+            .bind(slot)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_constraint)?;
+        }
+
+        insert_event(
+            &mut tx,
+            p,
+            t.booking_id,
+            t.actor.as_str(),
+            t.action.as_str(),
+            Some(t.from),
+            t.to,
+            t.note.as_deref(),
+            t.now,
+        )
+        .await?;
+        insert_tokens(
+            &mut tx,
+            p,
+            t.booking_id,
+            t.expected_version + 1,
+            &t.tokens,
+            t.now,
+        )
+        .await?;
+        insert_emails(&mut tx, p, t.booking_id, &t.emails, t.now).await?;
+        let booking = fetch_booking(&mut tx, p, t.booking_id).await?;
+        tx.commit().await?;
+        Ok(booking)
+    }
+
+    async fn booking_events(&self, booking_id: Uuid) -> StoreResult<Vec<BookingEvent>> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        let rows = sqlx::query(
+            "SELECT actor, action, from_status, to_status, note, created_at FROM guidance_booking_events \
+             WHERE booking_id = $1 ORDER BY id",
+        ).persistent(p)
+        .bind(booking_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|r| {
+                Ok(BookingEvent {
+                    actor: r.try_get("actor")?,
+                    action: r.try_get("action")?,
+                    from_status: r.try_get("from_status")?,
+                    to_status: r.try_get("to_status")?,
+                    note: r.try_get("note")?,
+                    created_at: read_ts(r, "created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn find_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(
+            "SELECT id, booking_id, action, booking_version, expires_at, used_at \
+             FROM guidance_booking_actions WHERE token_hash = $1",
+        )
+        .persistent(p)
+        .bind(hash.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let Some(r) = row else { return Ok(None) };
+        let action: String = r.try_get("action")?;
+        Ok(Some(TokenRecord {
+            id: r.try_get("id")?,
+            booking_id: r.try_get("booking_id")?,
+            action: BookingAction::parse(&action)
+                .ok_or_else(|| StoreError::Corrupt(format!("action {action}")))?,
+            booking_version: r.try_get("booking_version")?,
+            expires_at: read_ts(&r, "expires_at")?,
+            used_at: read_opt_ts(&r, "used_at")?,
+        }))
+    }
+
+    async fn claim_email(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> StoreResult<Option<OutboxMessage>> {
+        let p = self.persistent;
+        // SKIP LOCKED: a worker never waits for a row another worker is claiming; the lease
+        // keeps the row out of reach while it is being sent, and gives it back if that worker
+        // dies (the next claim after `lease_until` sends it again, with the same Message-ID).
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(&format!(
+            "UPDATE guidance_email_outbox SET lease_until = $2, attempts = attempts + 1 \
+             WHERE id = ( \
+                 SELECT id FROM guidance_email_outbox \
+                 WHERE status = 'queued' AND next_attempt_at <= $1 \
+                   AND (lease_until IS NULL OR lease_until < $1) \
+                 ORDER BY next_attempt_at, created_at, seq LIMIT 1 \
+                 FOR UPDATE SKIP LOCKED) \
+             RETURNING {OUTBOX_COLUMNS}"
+        ))
+        .persistent(p)
+        .bind(pt(now))
+        .bind(pt(lease_until))
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        row.as_ref().map(outbox_from_row).transpose()
+    }
+
+    async fn mark_email_sent(&self, id: Uuid, now: Timestamp) -> StoreResult<()> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "UPDATE guidance_email_outbox SET status = 'sent', sent_at = $1, lease_until = NULL, \
+             last_error = NULL WHERE id = $2",
+        )
+        .persistent(p)
+        .bind(pt(now))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn mark_email_retry(
+        &self,
+        id: Uuid,
+        error: &str,
+        next_attempt_at: Timestamp,
+    ) -> StoreResult<()> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "UPDATE guidance_email_outbox SET next_attempt_at = $1, last_error = $2, lease_until = NULL \
+             WHERE id = $3",
+        ).persistent(p)
+        .bind(pt(next_attempt_at))
+        .bind(error)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn mark_email_failed(&self, id: Uuid, error: &str) -> StoreResult<()> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "UPDATE guidance_email_outbox SET status = 'failed', last_error = $1, lease_until = NULL \
+             WHERE id = $2",
+        ).persistent(p)
+        .bind(error)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn release_email(&self, id: Uuid) -> StoreResult<()> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "UPDATE guidance_email_outbox SET lease_until = NULL, attempts = GREATEST(attempts - 1, 0) \
+             WHERE id = $1 AND status = 'queued'",
+        ).persistent(p)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn next_email_due(&self) -> StoreResult<Option<Timestamp>> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        let due: Option<PgTime> = sqlx::query_scalar(
+            "SELECT MIN(GREATEST(next_attempt_at, COALESCE(lease_until, next_attempt_at))) \
+             FROM guidance_email_outbox WHERE status = 'queued'",
+        )
+        .persistent(p)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(due.map(|t| t.0))
+    }
+
+    async fn requeue_email(
+        &self,
+        booking_id: Uuid,
+        email_id: Uuid,
+        now: Timestamp,
+    ) -> StoreResult<OutboxMessage> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        // A live lease means a worker is sending it right now: leave it to that worker.
+        let updated = sqlx::query(
+            "UPDATE guidance_email_outbox SET status = 'queued', attempts = 0, next_attempt_at = $1, \
+             lease_until = NULL, sent_at = NULL \
+             WHERE id = $2 AND booking_id = $3 AND (lease_until IS NULL OR lease_until < $1)",
+        )
+        .persistent(p)
+        .bind(pt(now))
+        .bind(email_id)
+        .bind(booking_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let row = sqlx::query(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox WHERE id = $1 AND booking_id = $2"
+        ))
+        .persistent(p)
+        .bind(email_id)
+        .bind(booking_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound);
+        };
+        if updated == 0 {
+            return Err(StoreError::Conflict);
+        }
+        let msg = outbox_from_row(&row)?;
+        tx.commit().await?;
+        Ok(msg)
+    }
+
+    async fn booking_emails(&self, booking_id: Uuid) -> StoreResult<Vec<OutboxMessage>> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox WHERE booking_id = $1 \
+             ORDER BY created_at, seq"
+        ))
+        .persistent(p)
+        .bind(booking_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter().map(outbox_from_row).collect()
+    }
+}

@@ -1,0 +1,116 @@
+//! A fresh PostgreSQL database per test: `CREATE DATABASE guidance_test_<random>`, with
+//! Supabase's roles emulated (`crates/store/tests/sql/supabase_roles.sql`), dropped when the
+//! [`TestDatabase`] goes out of scope, even when the test panicked.
+//!
+//! The server is `GUIDANCE_TEST_PG_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`,
+//! which `./scripts/test` starts). An unreachable server fails the test loudly: it never skips.
+
+use sqlx::Connection;
+use sqlx::postgres::PgConnection;
+
+/// The emulation of Supabase's roles, applied to every test database.
+pub const SUPABASE_ROLES_SQL: &str = include_str!("../../store/tests/sql/supabase_roles.sql");
+
+/// The maintenance database URL tests create their databases through.
+pub fn admin_url() -> String {
+    std::env::var("GUIDANCE_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A database that exists for one test.
+#[derive(Debug)]
+pub struct TestDatabase {
+    /// `postgres://…/guidance_test_<random>`.
+    pub url: String,
+    /// The database name.
+    pub name: String,
+    admin: String,
+}
+
+impl TestDatabase {
+    /// Creates an empty database with Supabase's roles and default grants emulated.
+    pub async fn create() -> Self {
+        let admin = admin_url();
+        let mut conn = PgConnection::connect(&admin).await.unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL is needed for this test and does not answer at {admin}: {e} \
+                 (./scripts/test starts it; or set GUIDANCE_TEST_PG_URL)"
+            )
+        });
+        let name = format!("guidance_test_{}", random_suffix());
+        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create the test database");
+        conn.close().await.ok();
+        let url = database_url(&admin, &name);
+        let mut db = PgConnection::connect(&url)
+            .await
+            .expect("connect to the test database");
+        sqlx::raw_sql(SUPABASE_ROLES_SQL)
+            .execute(&mut db)
+            .await
+            .expect("emulate Supabase's roles");
+        db.close().await.ok();
+        Self { url, name, admin }
+    }
+
+    /// A connection to this database as its owner (the superuser the tests use).
+    pub async fn connect(&self) -> PgConnection {
+        PgConnection::connect(&self.url)
+            .await
+            .expect("connect to the test database")
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        // Drop may run inside a runtime: do the async work on a thread with its own.
+        let admin = self.admin.clone();
+        let name = self.name.clone();
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let mut conn = PgConnection::connect(&admin).await?;
+                sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await?;
+                conn.close().await
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("note: could not drop test database {}", self.name);
+        }
+    }
+}
+
+/// `admin` with its database replaced by `name`.
+pub fn database_url(admin: &str, name: &str) -> String {
+    let (base, query) = match admin.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (admin, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+fn random_suffix() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    // Two independently seeded hashers plus the process id: unique across parallel tests.
+    let mut a = std::collections::hash_map::RandomState::new().build_hasher();
+    a.write_u32(std::process::id());
+    let mut b = std::collections::hash_map::RandomState::new().build_hasher();
+    b.write_u64(a.finish());
+    format!("{:016x}{:08x}", b.finish(), std::process::id())
+}
