@@ -11,3 +11,4 @@ pub mod rate_limit;
 pub mod routes;
 pub mod service;
 pub mod state;
+pub mod visitor_link;

@@ -65,4 +65,6 @@ contract_tests! {
     outbox_sent_email_is_done,
     outbox_release_makes_email_claimable_at_once,
     outbox_next_email_due_reports_earliest,
+    // 7. Supplemental questions
+    questions_replace_and_list_in_order,
 }
