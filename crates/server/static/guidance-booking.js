@@ -161,7 +161,7 @@ export class Booker {
       const label = c.day(g.start);
       picker.append(h('button', {
         type: 'button', 'data-day': key, 'aria-pressed': String(key === this.day),
-        'aria-label': label, onclick: () => this.showDay(key),
+        title: label, onclick: () => this.showDay(key),
       }, c.short(g.start)));
       days.push(h('div', { class: 'day', 'data-day': key, hidden: key !== this.day },
         h(`h${this.level + 1}`, {}, label),

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub use fantoccini::elements::{Element, ShadowRoot};
 pub use fantoccini::{Client, Locator};
 
 /// Where Debian installs the browser and its driver.
