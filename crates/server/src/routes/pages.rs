@@ -331,13 +331,12 @@ fn intake_fields(
 
 /// The texts the page's script needs, as JSON safe to place inside a `<script>` element.
 pub fn script_texts(tr: &Tr, owner: &str) -> String {
-    const PREFIXES: [&str; 6] = [
+    const PREFIXES: [&str; 5] = [
         "public.book.",
         "public.intake.",
         "public.requested.",
         "errors.field.",
         "common.priority.",
-        "public.embed.",
     ];
     let mut texts: BTreeMap<&str, String> = guidance_core::i18n::keys(tr.lang)
         .into_iter()

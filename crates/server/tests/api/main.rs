@@ -4,8 +4,10 @@
 mod helpers;
 
 mod admin;
+mod bench;
 mod booking;
 mod browser;
 mod flow;
 mod pages;
+mod public;
 mod tokens;
