@@ -690,3 +690,21 @@ async fn the_element_loads_only_when_asked_and_books_from_another_origin() {
     assert_eq!(stored["time_zone"], "Asia/Tokyo", "{stored}");
     browser.close().await;
 }
+
+#[tokio::test]
+async fn with_no_open_time_the_page_says_booking_is_closed() {
+    let app = spawn_app().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    c.goto(&app.url("/book")).await.unwrap();
+    let page = Scope::Page(c.clone());
+    assert_eq!(
+        page.text(".slot-list .empty").await,
+        "Booking is closed for now: there are no open times. Please check again later."
+    );
+    let button = page.find("form.booking button[type=submit]").await;
+    assert!(!button.is_enabled().await.unwrap());
+    browser.screenshot("book-js-closed").await;
+    assert_accessible(c, "/book with no open time").await;
+    browser.close().await;
+}

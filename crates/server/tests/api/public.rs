@@ -38,7 +38,10 @@ async fn the_owner_configures_questions_and_answers_are_held_to_them() {
     for f in ["questions.0.key", "questions.0.label", "questions.0.kind"] {
         assert!(fields.contains_key(f), "{body}");
     }
-    assert_eq!(app.admin(Method::GET, "/api/admin/questions", None).await.1, listed);
+    assert_eq!(
+        app.admin(Method::GET, "/api/admin/questions", None).await.1,
+        listed
+    );
     // The public form learns the questions too.
     let intake: serde_json::Value = app
         .client
@@ -53,7 +56,10 @@ async fn the_owner_configures_questions_and_answers_are_held_to_them() {
     assert_eq!(intake["limits"]["name"], 120);
 
     let slot = app.create_slot(24).await;
-    let mut body = intake_with(&slot, json!({"size": "huge", "consent": false, "company": "x"}));
+    let mut body = intake_with(
+        &slot,
+        json!({"size": "huge", "consent": false, "company": "x"}),
+    );
     let (status, err) = app.book(&body).await;
     assert_eq!(status, 422, "{err}");
     let fields = err["error"]["fields"].as_object().unwrap();
@@ -61,7 +67,11 @@ async fn the_owner_configures_questions_and_answers_are_held_to_them() {
     assert_eq!(fields["answers.consent"]["code"], "empty");
     assert_eq!(fields["answers.company"]["code"], "unknown_value");
     assert_eq!(fields.len(), 3, "{err}");
-    assert_eq!(app.open_slot_ids().await, vec![slot.clone()], "nothing booked");
+    assert_eq!(
+        app.open_slot_ids().await,
+        vec![slot.clone()],
+        "nothing booked"
+    );
 
     body["answers"] = json!({"size": "2-10", "consent": true, "goal": "Ship\nit"});
     let (status, created) = app.book(&body).await;
@@ -89,8 +99,14 @@ async fn the_owner_configures_questions_and_answers_are_held_to_them() {
         .unwrap();
     assert_eq!(resp.status(), 422, "the required box is not ticked");
     let html = resp.text().await.unwrap();
-    assert!(html.contains("id=\"q-consent-error\">Please fill this in."), "{html}");
-    assert!(html.contains("<option value=\"1\" selected>"), "the choice is kept");
+    assert!(
+        html.contains("id=\"q-consent-error\">Please fill this in."),
+        "{html}"
+    );
+    assert!(
+        html.contains("<option value=\"1\" selected>"),
+        "the choice is kept"
+    );
 }
 
 fn intake_with(slot: &str, answers: serde_json::Value) -> serde_json::Value {
@@ -111,7 +127,10 @@ async fn the_visitors_link_is_signed_and_its_get_changes_nothing() {
     let page = app.client.get(&url).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
-    assert!(html.contains("(America/Los_Angeles)"), "the visitor's own zone");
+    assert!(
+        html.contains("(America/Los_Angeles)"),
+        "the visitor's own zone"
+    );
 
     // A changed signature, or the signature of another booking, is refused.
     let mut forged = path.clone();
@@ -126,14 +145,29 @@ async fn the_visitors_link_is_signed_and_its_get_changes_nothing() {
     assert_eq!(resp.status(), 404);
 
     // GET of the cancel page asks; only POST cancels.
-    let resp = app.client.get(format!("{url}/cancel")).send().await.unwrap();
+    let resp = app
+        .client
+        .get(format!("{url}/cancel"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     let id = created["id"].as_str().unwrap();
     assert_eq!(app.booking(id).await["status"], "pending");
-    let resp = app.client.post(format!("{url}/cancel")).send().await.unwrap();
+    let resp = app
+        .client
+        .post(format!("{url}/cancel"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(app.booking(id).await["status"], "cancelled");
-    let resp = app.client.post(format!("{url}/cancel")).send().await.unwrap();
+    let resp = app
+        .client
+        .post(format!("{url}/cancel"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 409, "a second cancel changes nothing");
     app.wait_for_mail("owner_calendar_cancel", 1).await;
 }
@@ -146,12 +180,27 @@ async fn a_visitor_asked_for_another_time_picks_it_on_their_page() {
     let (_, created) = app.book(&intake(&first)).await;
     let id = created["id"].as_str().unwrap();
     let (status, _) = app
-        .admin(Method::POST, &format!("/api/admin/bookings/{id}/reschedule"), None)
+        .admin(
+            Method::POST,
+            &format!("/api/admin/bookings/{id}/reschedule"),
+            None,
+        )
         .await;
     assert_eq!(status, 200);
     let url = created["status_url"].as_str().unwrap();
-    let html = app.client.get(url).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains(&format!("value=\"{second}\"")), "open times offered");
+    let html = app
+        .client
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(&format!("value=\"{second}\"")),
+        "open times offered"
+    );
     let resp = app
         .client
         .post(format!("{url}/pick"))
@@ -176,12 +225,21 @@ async fn cors_is_for_the_public_api_and_configured_origins_only() {
             .header("Access-Control-Request-Headers", "content-type")
             .send()
     };
-    let ok = preflight("/api/bookings", "https://www.example.org").await.unwrap();
+    let ok = preflight("/api/bookings", "https://www.example.org")
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 204);
-    assert_eq!(ok.headers()["access-control-allow-origin"], "https://www.example.org");
-    let other = preflight("/api/bookings", "https://evil.example").await.unwrap();
+    assert_eq!(
+        ok.headers()["access-control-allow-origin"],
+        "https://www.example.org"
+    );
+    let other = preflight("/api/bookings", "https://evil.example")
+        .await
+        .unwrap();
     assert!(other.headers().get("access-control-allow-origin").is_none());
-    let admin = preflight("/api/admin/slots", "https://www.example.org").await.unwrap();
+    let admin = preflight("/api/admin/slots", "https://www.example.org")
+        .await
+        .unwrap();
     assert!(admin.headers().get("access-control-allow-origin").is_none());
 
     let get = app
@@ -191,8 +249,16 @@ async fn cors_is_for_the_public_api_and_configured_origins_only() {
         .send()
         .await
         .unwrap();
-    assert_eq!(get.headers()["access-control-allow-origin"], "https://www.example.org");
-    assert!(get.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert_eq!(
+        get.headers()["access-control-allow-origin"],
+        "https://www.example.org"
+    );
+    assert!(
+        get.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
     let page = app
         .client
         .get(app.url("/book"))
@@ -200,7 +266,10 @@ async fn cors_is_for_the_public_api_and_configured_origins_only() {
         .send()
         .await
         .unwrap();
-    assert!(page.headers().get("access-control-allow-origin").is_none(), "pages never");
+    assert!(
+        page.headers().get("access-control-allow-origin").is_none(),
+        "pages never"
+    );
     let csp = page.headers()["content-security-policy"].to_str().unwrap();
     assert!(csp.contains("script-src 'self';"), "{csp}");
 }
