@@ -290,6 +290,16 @@ pub fn build(msg: &Message, b: &BookingFacts, ctx: &MailContext) -> Content {
             });
         }
     }
+    // The requester's own page, where they follow and can cancel the booking.
+    if let (Message::RequesterReceived | Message::RequesterAccepted, Some(url)) =
+        (msg, &b.status_url)
+    {
+        c.buttons.push(Button {
+            label: t(lang, "email.common.status_link"),
+            url: url.clone(),
+            primary: true,
+        });
+    }
     c
 }
 

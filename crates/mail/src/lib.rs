@@ -67,6 +67,9 @@ pub struct BookingFacts {
     pub starts_at: Timestamp,
     /// Session end.
     pub ends_at: Timestamp,
+    /// The requester's own page for this booking (status, cancel), shown in the requester's
+    /// "received" and "accepted" emails when given.
+    pub status_url: Option<String>,
 }
 
 /// Which email to write.

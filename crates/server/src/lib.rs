@@ -12,3 +12,4 @@ pub mod routes;
 pub mod service;
 pub mod smtp;
 pub mod state;
+pub mod visitor_link;

@@ -1,9 +1,12 @@
 //! The booking service: every rule of the flow, in one place. The JSON API, the pages and the
 //! owner API all call these functions; none of them repeats a rule.
 
-use guidance_core::intake::RawIntake;
+use guidance_core::intake::{Answers, RawIntake};
+use guidance_core::question::check_answers;
 use guidance_core::token::{self, ActionToken};
-use guidance_core::{BookingAction, BookingStatus, Intake, SlotStatus, SlotWindow, TokenHash};
+use guidance_core::{
+    BookingAction, BookingStatus, Intake, IntakeErrors, Question, SlotStatus, SlotWindow, TokenHash,
+};
 use guidance_mail::{BookingFacts, Message, render};
 use guidance_store::{
     Actor, Booking, NewBooking, NewEmail, NewToken, Slot, SlotChange, TokenRecord, Transition,
@@ -52,21 +55,32 @@ pub fn parse_slot_id(raw: &str) -> ServiceResult<Uuid> {
     Uuid::parse_str(raw.trim()).map_err(|_| ServiceError::field("slot_id", "unknown_value"))
 }
 
-/// Parses a booking request: the slot id and every intake field, reporting all refused fields
-/// at once (field name → reason code).
+/// Parses a booking request: the slot id, every intake field, and the answers against the
+/// owner's `questions`, reporting all refused fields at once (field name → reason code; a
+/// refused answer is named `answers.<key>`).
 pub fn parse_booking_request(
     slot_id: &str,
     raw: &RawIntake,
+    questions: &[Question],
 ) -> Result<(Uuid, Intake), std::collections::BTreeMap<String, String>> {
     let slot_result = parse_slot_id(slot_id);
     let intake_result = Intake::parse(raw);
+    let mut fields = std::collections::BTreeMap::new();
+    if let Err(ServiceError::Invalid(f)) = &slot_result {
+        fields.extend(f.clone());
+    }
+    // Answers of the right shape are held to the configured questions even when other fields
+    // fail, so that the visitor learns everything at once.
+    if let Ok(answers) = Answers::parse(&raw.answers) {
+        fields.extend(
+            check_answers(questions, &answers)
+                .into_iter()
+                .map(|f| (f.field, f.reason.code().to_owned())),
+        );
+    }
     match (slot_result, intake_result) {
-        (Ok(s), Ok(i)) => Ok((s, i)),
-        (slot_result, intake_result) => {
-            let mut fields = std::collections::BTreeMap::new();
-            if let Err(ServiceError::Invalid(f)) = slot_result {
-                fields.extend(f);
-            }
+        (Ok(s), Ok(i)) if fields.is_empty() => Ok((s, i)),
+        (_, intake_result) => {
             if let Err(e) = intake_result {
                 fields.extend(
                     e.0.into_iter()
@@ -78,13 +92,33 @@ pub fn parse_booking_request(
     }
 }
 
+/// The owner's supplemental questions, in the order shown.
+pub async fn questions(state: &AppState) -> ServiceResult<Vec<Question>> {
+    Ok(state.store.list_questions().await?)
+}
+
+/// Replaces the owner's supplemental questions with a checked list.
+pub async fn replace_questions(
+    state: &AppState,
+    raw: &serde_json::Value,
+) -> ServiceResult<Vec<Question>> {
+    let list = Question::parse_list(raw).map_err(|e| ServiceError::from(IntakeErrors(e)))?;
+    state
+        .store
+        .replace_questions(&list, Timestamp::now())
+        .await?;
+    Ok(list)
+}
+
 /// Validates the intake, then books (see [`book_parsed`]).
 pub async fn create_booking(
     state: &AppState,
     slot_id: &str,
     raw: &RawIntake,
 ) -> ServiceResult<Booking> {
-    let (slot_id, intake) = parse_booking_request(slot_id, raw).map_err(ServiceError::Invalid)?;
+    let questions = questions(state).await?;
+    let (slot_id, intake) =
+        parse_booking_request(slot_id, raw, &questions).map_err(ServiceError::Invalid)?;
     book_parsed(state, slot_id, intake).await
 }
 
@@ -120,6 +154,7 @@ pub async fn book_parsed(
         time_zone: intake.time_zone.as_str().to_owned(),
         starts_at: slot.starts_at,
         ends_at: slot.ends_at,
+        status_url: Some(status_url(state, booking_id)),
     };
     let ctx = state.mail_context();
     let emails = vec![
@@ -292,6 +327,54 @@ pub async fn owner_action(
     apply(state, booking, action, Actor::Owner, None, None, note).await
 }
 
+/// The visitor's own page for a booking (status, cancel, a new time when asked), as a full URL.
+pub fn status_url(state: &AppState, booking_id: Uuid) -> String {
+    format!(
+        "{}{}",
+        state.settings.public_url,
+        crate::visitor_link::path(&state.secret, booking_id)
+    )
+}
+
+/// The visitor calls their booking off from their own page.
+pub async fn requester_cancel(state: &AppState, booking_id: Uuid) -> ServiceResult<Booking> {
+    let booking = state.store.get_booking(booking_id).await?;
+    apply(
+        state,
+        booking,
+        BookingAction::Cancel,
+        Actor::Requester,
+        None,
+        None,
+        None,
+    )
+    .await
+}
+
+/// The visitor, asked for another time, picks a new slot from their own page.
+pub async fn requester_pick(
+    state: &AppState,
+    booking_id: Uuid,
+    slot_id: &str,
+) -> ServiceResult<Booking> {
+    let booking = state.store.get_booking(booking_id).await?;
+    let id = parse_slot_id(slot_id)?;
+    let slot = state.store.get_slot(id).await.map_err(|e| match e {
+        guidance_store::StoreError::NotFound => ServiceError::field("slot_id", "unknown_value"),
+        other => other.into(),
+    })?;
+    apply(
+        state,
+        booking,
+        BookingAction::PickSlot,
+        Actor::Requester,
+        None,
+        Some(slot),
+        None,
+    )
+    .await
+}
+
 /// Moves a booking and queues the emails the move causes, atomically.
 async fn apply(
     state: &AppState,
@@ -330,6 +413,7 @@ async fn apply(
         time_zone: booking.time_zone.clone(),
         starts_at,
         ends_at,
+        status_url: Some(status_url(state, booking.id)),
     };
     let ctx = state.mail_context();
     let mut tokens = Vec::new();

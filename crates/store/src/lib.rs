@@ -138,4 +138,14 @@ pub trait Store: Send + Sync + 'static {
     async fn next_email_due(&self) -> StoreResult<Option<Timestamp>>;
     /// The emails of a booking, oldest first.
     async fn booking_emails(&self, booking_id: Uuid) -> StoreResult<Vec<OutboxMessage>>;
+
+    /// The owner's supplemental questions, in the order shown.
+    async fn list_questions(&self) -> StoreResult<Vec<guidance_core::Question>>;
+    /// Replaces all supplemental questions with `questions` (already checked), in one
+    /// transaction; answers already given stay with their bookings.
+    async fn replace_questions(
+        &self,
+        questions: &[guidance_core::Question],
+        now: Timestamp,
+    ) -> StoreResult<()>;
 }

@@ -10,7 +10,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use guidance_core::slot::format_utc;
-use guidance_core::{BookingAction, BookingStatus, Priority, SlotStatus, SlotWindow, TokenHash};
+use guidance_core::{
+    BookingAction, BookingStatus, Priority, Question, QuestionKind, SlotStatus, SlotWindow,
+    TokenHash,
+};
 use jiff::Timestamp;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
@@ -811,5 +814,52 @@ impl Store for SqliteStore {
         .fetch_all(&self.reader)
         .await?;
         rows.iter().map(outbox_from_row).collect()
+    }
+
+    async fn list_questions(&self) -> StoreResult<Vec<Question>> {
+        let rows = sqlx::query(
+            "SELECT key, kind, label, required, options FROM guidance_questions ORDER BY position",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let kind: String = row.try_get("kind")?;
+                let options: String = row.try_get("options")?;
+                Ok(Question {
+                    key: row.try_get("key")?,
+                    label: row.try_get("label")?,
+                    kind: QuestionKind::parse(&kind)
+                        .ok_or_else(|| StoreError::Corrupt(format!("question kind {kind}")))?,
+                    required: row.try_get::<i64, _>("required")? != 0,
+                    options: serde_json::from_str(&options)
+                        .map_err(|e| StoreError::Corrupt(format!("question options: {e}")))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn replace_questions(&self, questions: &[Question], now: Timestamp) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query("DELETE FROM guidance_questions")
+            .execute(&mut *tx)
+            .await?;
+        for (position, q) in questions.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO guidance_questions (key, position, kind, label, required, options, updated_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&q.key)
+            .bind(i64::try_from(position).unwrap_or(i64::MAX))
+            .bind(q.kind.as_str())
+            .bind(&q.label)
+            .bind(i64::from(q.required))
+            .bind(serde_json::Value::from(q.options.clone()).to_string())
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }

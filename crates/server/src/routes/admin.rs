@@ -32,6 +32,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/api/admin/bookings", get(list_bookings))
         .route("/api/admin/bookings/{id}", get(booking_detail))
         .route("/api/admin/bookings/{id}/{action}", post(booking_action))
+        .route(
+            "/api/admin/questions",
+            get(list_questions).put(put_questions),
+        )
         .route_layer(middleware::from_fn_with_state(state, require_owner))
 }
 
@@ -338,4 +342,19 @@ async fn booking_action(
     };
     let booking = service::owner_action(&state, id, action, note).await?;
     Ok(Json(booking_json(&booking)).into_response())
+}
+
+async fn list_questions(State(state): State<AppState>) -> Result<Response, ServiceError> {
+    let questions = service::questions(&state).await?;
+    Ok(Json(serde_json::json!({ "questions": questions })).into_response())
+}
+
+/// Replaces the whole list: `{"questions":[{"key","label","kind","required","options"}]}`.
+async fn put_questions(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Response, ServiceError> {
+    let raw: serde_json::Value = parse_json(&body)?;
+    let questions = service::replace_questions(&state, &raw).await?;
+    Ok(Json(serde_json::json!({ "questions": questions })).into_response())
 }

@@ -2,7 +2,9 @@
 
 pub mod admin;
 pub mod api;
+pub mod embed;
 pub mod pages;
+pub mod visitor;
 
 use std::net::SocketAddr;
 
@@ -27,6 +29,12 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(admin::routes(state.clone()))
         .merge(pages::routes())
+        .merge(visitor::routes())
+        .merge(embed::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            embed::cors,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
@@ -56,12 +64,11 @@ async fn security_headers(mut resp: axum::response::Response) -> axum::response:
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
+    // A page with its own policy (the example host page) keeps it.
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
+        ));
     resp
 }
 

@@ -5,10 +5,12 @@
 mod helpers;
 
 mod admin;
+mod bench;
 mod booking;
 mod browser;
 mod delivery;
 mod flow;
 mod pages;
 mod postgres;
+mod public;
 mod tokens;

@@ -65,6 +65,7 @@ macro_rules! all_contract_tests {
             outbox_release_makes_email_claimable_at_once,
             outbox_requeue_sends_the_same_email_again,
             outbox_next_email_due_reports_earliest,
+            questions_replace_and_list_in_order,
         }
     };
 }
@@ -1918,4 +1919,26 @@ pub async fn populate_a_site(store: &dyn Store) -> Vec<TokenHash> {
         .await
         .expect("retry");
     hashes
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Supplemental questions
+// ---------------------------------------------------------------------------------------------
+
+/// Questions come back in the order saved; saving again replaces the whole list.
+pub async fn questions_replace_and_list_in_order(store: Arc<dyn Store>) {
+    assert!(store.list_questions().await.unwrap().is_empty());
+    let list = guidance_core::Question::parse_list(&serde_json::json!([
+        {"key": "size", "label": "Team size", "kind": "choice", "required": true, "options": ["1", "2-10"]},
+        {"key": "company", "label": "Company", "kind": "short_text"},
+        {"key": "consent", "label": "I agree", "kind": "checkbox", "required": true}
+    ]))
+    .unwrap();
+    store.replace_questions(&list, now()).await.unwrap();
+    assert_eq!(store.list_questions().await.unwrap(), list);
+    let shorter = vec![list[1].clone()];
+    store.replace_questions(&shorter, now()).await.unwrap();
+    assert_eq!(store.list_questions().await.unwrap(), shorter);
+    store.replace_questions(&[], now()).await.unwrap();
+    assert!(store.list_questions().await.unwrap().is_empty());
 }
