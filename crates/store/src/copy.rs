@@ -46,12 +46,14 @@ enum Kind {
     Int,
     Json,
     Bytes,
+    /// `0`/`1` in SQLite, `boolean` in PostgreSQL.
+    Bool,
 }
 
-use Kind::{Bytes, Int, Json, Text, Time, Uuid as Id};
+use Kind::{Bool, Bytes, Int, Json, Text, Time, Uuid as Id};
 
 /// Every column of every table, in foreign-key order; the same names on both databases.
-const COLUMNS: [(&str, &[(&str, Kind)]); 5] = [
+const COLUMNS: [(&str, &[(&str, Kind)]); 6] = [
     (
         "guidance_availability",
         &[
@@ -137,6 +139,18 @@ const COLUMNS: [(&str, &[(&str, Kind)]); 5] = [
             ("created_at", Time),
         ],
     ),
+    (
+        "guidance_questions",
+        &[
+            ("key", Text),
+            ("position", Int),
+            ("kind", Text),
+            ("label", Text),
+            ("required", Bool),
+            ("options", Json),
+            ("updated_at", Time),
+        ],
+    ),
 ];
 
 /// Rows copied per table, in [`TABLES`] order.
@@ -192,6 +206,7 @@ pub async fn sqlite_to_postgres(from: &SqliteStore, to: &str) -> Result<CopyRepo
                 q = match kind {
                     Text | Json => q.bind(row.try_get::<Option<String>, _>(*name)?),
                     Int => q.bind(row.try_get::<Option<i64>, _>(*name)?),
+                    Bool => q.bind(row.try_get::<Option<i64>, _>(*name)?.map(|n| n != 0)),
                     Bytes => q.bind(row.try_get::<Option<Vec<u8>>, _>(*name)?),
                     Id => q.bind(read_uuid(row, name)?),
                     Time => q.bind(read_time(row, name)?),

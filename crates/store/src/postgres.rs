@@ -16,7 +16,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use guidance_core::{BookingAction, BookingStatus, Priority, SlotStatus, SlotWindow, TokenHash};
+use guidance_core::{
+    BookingAction, BookingStatus, Priority, Question, QuestionKind, SlotStatus, SlotWindow,
+    TokenHash,
+};
 use jiff::Timestamp;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
@@ -37,12 +40,13 @@ use crate::{
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../supabase/migrations");
 
 /// The tables of the schema, in an order that respects their foreign keys.
-pub const TABLES: [&str; 5] = [
+pub const TABLES: [&str; 6] = [
     "guidance_availability",
     "guidance_bookings",
     "guidance_booking_actions",
     "guidance_booking_events",
     "guidance_email_outbox",
+    "guidance_questions",
 ];
 
 /// The PostgreSQL implementation of [`Store`].
@@ -996,5 +1000,60 @@ impl Store for PostgresStore {
         .await?;
         tx.commit().await?;
         rows.iter().map(outbox_from_row).collect()
+    }
+
+    async fn list_questions(&self) -> StoreResult<Vec<Question>> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        let rows = sqlx::query(
+            "SELECT key, kind, label, required, options::text AS options FROM guidance_questions \
+             ORDER BY position",
+        )
+        .persistent(p)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|row| {
+                let kind: String = row.try_get("kind")?;
+                let options: String = row.try_get("options")?;
+                Ok(Question {
+                    key: row.try_get("key")?,
+                    label: row.try_get("label")?,
+                    kind: QuestionKind::parse(&kind)
+                        .ok_or_else(|| StoreError::Corrupt(format!("question kind {kind}")))?,
+                    required: row.try_get("required")?,
+                    options: serde_json::from_str(&options)
+                        .map_err(|e| StoreError::Corrupt(format!("question options: {e}")))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn replace_questions(&self, questions: &[Question], now: Timestamp) -> StoreResult<()> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM guidance_questions")
+            .persistent(p)
+            .execute(&mut *tx)
+            .await?;
+        for (position, q) in questions.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO guidance_questions (key, position, kind, label, required, options, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)",
+            )
+            .persistent(p)
+            .bind(&q.key)
+            .bind(i32::try_from(position).unwrap_or(i32::MAX))
+            .bind(q.kind.as_str())
+            .bind(&q.label)
+            .bind(q.required)
+            .bind(serde_json::Value::from(q.options.clone()).to_string())
+            .bind(pt(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }

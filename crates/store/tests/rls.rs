@@ -23,15 +23,17 @@ use uuid::Uuid;
 /// `SET LOCAL ROLE NONE`: the test's own login, the database owner (a superuser).
 const OWNER: &str = "NONE";
 const CLIENT_ROLES: [&str; 2] = ["anon", "authenticated"];
-/// Every relation of the schema a client could aim at, the view included.
-const RELATIONS: [&str; 7] = [
-    "guidance_availability",
-    "guidance_open_slot_times",
-    "guidance_bookings",
-    "guidance_booking_actions",
-    "guidance_booking_events",
-    "guidance_email_outbox",
-    "guidance_open_slots",
+/// Every relation of the schema a client could aim at, the view included, each with a column
+/// an update can set to itself.
+const RELATIONS: [(&str, &str); 8] = [
+    ("guidance_availability", "id"),
+    ("guidance_open_slot_times", "id"),
+    ("guidance_bookings", "id"),
+    ("guidance_booking_actions", "id"),
+    ("guidance_booking_events", "id"),
+    ("guidance_email_outbox", "id"),
+    ("guidance_open_slots", "id"),
+    ("guidance_questions", "key"),
 ];
 
 fn now() -> Timestamp {
@@ -101,6 +103,14 @@ async fn seed(store: &dyn Store) -> Seeded {
         })
         .await
         .expect("booking");
+    let questions = guidance_core::Question::parse_list(&serde_json::json!([
+        {"key": "budget", "label": "Private budget question", "kind": "short_text", "required": true}
+    ]))
+    .expect("questions");
+    store
+        .replace_questions(&questions, t0)
+        .await
+        .expect("questions");
     Seeded {
         booking_id: id,
         open_future,
@@ -201,6 +211,12 @@ fn inserts(seeded: &Seeded) -> Vec<(&'static str, String)> {
                  VALUES ('{booking}', 'x', 'm@example.test', 'x', '<forged@guidance.test>', '\\x00', now())"
             ),
         ),
+        (
+            "guidance_questions",
+            "INSERT INTO guidance_questions (key, position, kind, label) \
+             VALUES ('forged', 9, 'short_text', 'Your password?')"
+                .to_string(),
+        ),
     ]
 }
 
@@ -285,9 +301,9 @@ async fn assert_clients_see_only_open_future_slots(
                 "as {role}, insert into {relation}: {refused:?}"
             );
         }
-        for relation in RELATIONS {
+        for (relation, column) in RELATIONS {
             for sql in [
-                format!("UPDATE {relation} SET id = id"),
+                format!("UPDATE {relation} SET {column} = {column}"),
                 format!("DELETE FROM {relation}"),
             ] {
                 let owner = write_as(conn, OWNER, &sql).await;
@@ -328,6 +344,7 @@ async fn assert_service_sees_everything(store: &PostgresStore, seeded: &Seeded) 
         ("guidance_booking_actions", 1),
         ("guidance_booking_events", 1),
         ("guidance_email_outbox", 1),
+        ("guidance_questions", 1),
     ] {
         let mut tx = sqlx::Connection::begin(&mut *conn).await.expect("begin");
         sqlx::query("SET LOCAL ROLE service_role")

@@ -1,9 +1,9 @@
 //! The end-to-end tests that matter most for a shared database, run on PostgreSQL (a fresh
 //! database each, Supabase's roles emulated so the server runs as `service_role`): the whole
-//! flow, the reschedule round trip, a taken slot, and the 50-way race.
+//! flow, the reschedule round trip, a taken slot, the 50-way race, and supplemental questions.
 
 use crate::helpers::*;
-use crate::{booking, flow};
+use crate::{booking, flow, public};
 
 #[tokio::test]
 async fn full_flow_on_postgres() {
@@ -29,6 +29,14 @@ async fn taken_slot_answers_409_on_postgres() {
 #[tokio::test]
 async fn fifty_concurrent_requests_give_one_booking_on_postgres() {
     booking::fifty_concurrent_requests_for_one_slot_give_one_booking_on(
+        spawn_app_on_postgres().await,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn questions_and_answers_on_postgres() {
+    public::the_owner_configures_questions_and_answers_are_held_to_them_on(
         spawn_app_on_postgres().await,
     )
     .await;

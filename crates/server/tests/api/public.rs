@@ -8,7 +8,11 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn the_owner_configures_questions_and_answers_are_held_to_them() {
-    let app = spawn_app().await;
+    the_owner_configures_questions_and_answers_are_held_to_them_on(spawn_app().await).await;
+}
+
+/// The body of the questions test, on any store (`tests/api/postgres.rs` runs it on PostgreSQL).
+pub async fn the_owner_configures_questions_and_answers_are_held_to_them_on(app: TestApp) {
     let (status, body) = app
         .admin(
             Method::PUT,

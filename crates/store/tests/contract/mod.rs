@@ -1918,6 +1918,19 @@ pub async fn populate_a_site(store: &dyn Store) -> Vec<TokenHash> {
         .mark_email_retry(claimed[2], "421 try later", t0 + hours(1))
         .await
         .expect("retry");
+
+    // The owner's supplemental questions, one of each kind.
+    let questions = guidance_core::Question::parse_list(&serde_json::json!([
+        {"key": "size", "label": "Team size", "kind": "choice", "required": true, "options": ["1", "2-10", "more"]},
+        {"key": "company", "label": "Company", "kind": "short_text"},
+        {"key": "context", "label": "Context", "kind": "long_text"},
+        {"key": "consent", "label": "I agree", "kind": "checkbox", "required": true}
+    ]))
+    .expect("questions");
+    store
+        .replace_questions(&questions, t0)
+        .await
+        .expect("questions");
     hashes
 }
 
