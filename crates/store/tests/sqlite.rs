@@ -65,4 +65,9 @@ contract_tests! {
     outbox_sent_email_is_done,
     outbox_release_makes_email_claimable_at_once,
     outbox_next_email_due_reports_earliest,
+    // 7. Owner (admin UI)
+    slot_update_changes_window_unless_booked_or_overlapping,
+    requeued_email_keeps_its_bytes_and_message_id,
+    admin_password_setup_link_and_sessions,
+    settings_are_stored_and_replaced,
 }
