@@ -35,6 +35,11 @@ const FILES: &[(&str, &str, &str)] = &[
         "errors",
         include_str!("../../../locales/en/errors.json"),
     ),
+    (
+        "en",
+        "admin",
+        include_str!("../../../locales/en/admin.json"),
+    ),
 ];
 
 type Texts = HashMap<String, String>;

@@ -277,17 +277,23 @@ impl WeeklyPattern {
     }
 
     fn window_at(&self, local: DateTime) -> Result<SlotWindow, SkipReason> {
-        let ambiguous = self.zone.to_ambiguous_timestamp(local);
-        let start: Timestamp = match ambiguous.offset() {
-            AmbiguousOffset::Gap { .. } => return Err(SkipReason::NonexistentTime),
-            AmbiguousOffset::Unambiguous { .. } | AmbiguousOffset::Fold { .. } => {
-                ambiguous.earlier().map_err(|_| SkipReason::OutOfRange)?
-            }
-        };
+        let start = local_instant(local, &self.zone)?;
         let end = start
             .checked_add(self.session)
             .map_err(|_| SkipReason::OutOfRange)?;
         SlotWindow::parse(start, end).map_err(|_| SkipReason::OutOfRange)
+    }
+}
+
+/// The instant a local wall-clock time names in `zone`: refused inside the hour skipped in
+/// spring, the first occurrence inside the hour repeated in autumn.
+pub fn local_instant(local: DateTime, zone: &TimeZone) -> Result<Timestamp, SkipReason> {
+    let ambiguous = zone.to_ambiguous_timestamp(local);
+    match ambiguous.offset() {
+        AmbiguousOffset::Gap { .. } => Err(SkipReason::NonexistentTime),
+        AmbiguousOffset::Unambiguous { .. } | AmbiguousOffset::Fold { .. } => {
+            ambiguous.earlier().map_err(|_| SkipReason::OutOfRange)
+        }
     }
 }
 

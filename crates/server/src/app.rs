@@ -50,6 +50,7 @@ impl Application {
         let state = AppState {
             store,
             limiter: Arc::new(RateLimiter::per_minute(config.booking_rate_limit)),
+            login_throttle: Arc::new(crate::auth::LoginThrottle::default()),
             settings: Arc::new(settings),
             secret,
             outbox_wake: Arc::new(Notify::new()),

@@ -1,8 +1,10 @@
 //! The HTTP surface (DESIGN §3): public JSON API, owner API, pages.
 
 pub mod admin;
+pub mod admin_ui;
 pub mod api;
 pub mod pages;
+pub mod recorder;
 
 use std::net::SocketAddr;
 
@@ -26,6 +28,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .merge(api::routes())
         .merge(admin::routes(state.clone()))
+        .merge(admin_ui::routes(state.clone()))
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::map_response(security_headers))

@@ -203,6 +203,11 @@ async fn book_form_response(
         Ok(s) => s,
         Err(e) => return error_page(&tr, &e),
     };
+    // While the owner keeps booking closed, the page says so instead of showing no times.
+    let closed = crate::owner_settings::load(state)
+        .await
+        .is_ok_and(|o| !o.booking_open);
+    let error = error.or_else(|| closed.then(|| tr.get("errors.booking_closed")));
     let days = group_by_day(&tr, &slots, &zone, &form.slot_id);
     let priorities = Priority::ALL
         .iter()
