@@ -4,6 +4,8 @@
 mod helpers;
 
 mod admin;
+mod admin_browser;
+mod admin_ui;
 mod booking;
 mod browser;
 mod flow;
