@@ -332,13 +332,14 @@ async fn requested_page(
         Err(e) => return error_page(&tr, &e.into()),
     };
     let zone = visitor_zone(&state, q.tz.as_deref());
+    let owner_name = crate::owner_settings::load(&state).await.map_or_else(
+        |_| state.settings.config.owner_name.trim().to_owned(),
+        |o| o.owner_name,
+    );
     let page = MessagePage {
         title: tr.get("public.requested.title"),
         heading: tr.get("public.requested.heading"),
-        body: tr.fmt(
-            "public.requested.body",
-            &[("owner", state.settings.config.owner_name.trim())],
-        ),
+        body: tr.fmt("public.requested.body", &[("owner", &owner_name)]),
         detail: format_span(tr.lang, booking.starts_at, booking.ends_at, zone.as_str()),
         link: None,
         tr,
@@ -417,7 +418,7 @@ struct LangQuery {
 }
 
 /// The reader of a link: the owner (their zone and language) or, for choosing a new time, the visitor.
-fn link_reader(
+async fn link_reader(
     state: &AppState,
     checked: &CheckedToken,
     q: &LangQuery,
@@ -433,14 +434,18 @@ fn link_reader(
             checked.booking.time_zone.clone(),
         )
     } else {
-        let lang = q
-            .lang
-            .clone()
-            .unwrap_or_else(|| state.settings.config.owner_language.clone());
-        (
-            page_language(Some(&lang), headers),
-            state.settings.time_zone.as_str().to_owned(),
-        )
+        let owner = crate::owner_settings::load(state).await.ok();
+        let lang = q.lang.clone().unwrap_or_else(|| {
+            owner.as_ref().map_or_else(
+                || state.settings.config.owner_language.clone(),
+                |o| o.language.to_owned(),
+            )
+        });
+        let zone = owner.map_or_else(
+            || state.settings.time_zone.as_str().to_owned(),
+            |o| o.time_zone.as_str().to_owned(),
+        );
+        (page_language(Some(&lang), headers), zone)
     }
 }
 
@@ -454,7 +459,7 @@ async fn action_page(
         Ok(c) => c,
         Err(e) => return error_page(&page_language(q.lang.as_deref(), &headers), &e),
     };
-    let (tr, zone) = link_reader(&state, &checked, &q, &headers);
+    let (tr, zone) = link_reader(&state, &checked, &q, &headers).await;
     action_form(&state, tr, &zone, &checked, None, StatusCode::OK).await
 }
 
@@ -513,7 +518,7 @@ async fn action_submit(
         Ok(c) => c,
         Err(e) => return error_page(&fallback_tr, &e),
     };
-    let (tr, zone) = link_reader(&state, &checked, &q, &headers);
+    let (tr, zone) = link_reader(&state, &checked, &q, &headers).await;
     let slot = Some(form.slot_id.as_str()).filter(|s| !s.is_empty());
     match service::use_token(&state, &token, None, slot).await {
         Ok(b) => {

@@ -924,3 +924,112 @@ async fn bookings_are_filtered_by_status_and_searched() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0]["name"], "Ada Lovelace");
 }
+
+#[tokio::test]
+async fn the_pattern_form_reports_what_it_skipped() {
+    let app = spawn_admin_app().await;
+    let owner = login(&app).await;
+    let form = [
+        ("weekdays", "1"),
+        ("weekdays", "2"),
+        ("window_start", "09:00"),
+        ("window_end", "11:00"),
+        ("session_minutes", "60"),
+        ("gap_minutes", "0"),
+        ("first_day", "2027-01-04"),
+        ("last_day", "2027-01-10"),
+    ];
+    let (status, html) = owner.post(&app, "/admin/slots/generate", &form).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("4 slots created."), "{html}");
+    assert!(html.contains("No session was skipped."));
+    let (status, html) = owner.post(&app, "/admin/slots/generate", &form).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("0 slots created."));
+    assert!(html.contains("4 sessions skipped:"));
+    assert_eq!(html.matches("Overlaps an existing slot").count(), 4);
+    assert!(html.contains("Mon 4 Jan 2027"));
+    // A bad pattern names its fields and creates nothing.
+    let (status, html) = owner
+        .post(
+            &app,
+            "/admin/slots/generate",
+            &[
+                ("window_start", "11:00"),
+                ("window_end", "10:00"),
+                ("session_minutes", "60"),
+                ("first_day", "2027-02-01"),
+                ("last_day", "2027-02-07"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(html.contains("Please fill this in."), "no weekday chosen");
+    assert!(html.contains("The end must be after the start."));
+    let (_, slots) = app
+        .admin(
+            Method::GET,
+            "/api/admin/slots?from=2027-01-01T00:00:00Z&to=2027-03-01T00:00:00Z",
+            None,
+        )
+        .await;
+    assert_eq!(slots["slots"].as_array().unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn a_declined_bookings_slot_can_be_withdrawn_from_the_booking_page() {
+    let app = spawn_admin_app().await;
+    let slot = app.create_slot(24).await;
+    let (_, b) = app.book(&intake(&slot)).await;
+    let id = b["id"].as_str().unwrap();
+    let owner = login(&app).await;
+    // While the booking holds it, the slot cannot be withdrawn.
+    let (status, _) = owner
+        .post(&app, &format!("/admin/bookings/{id}/slot-unavailable"), &[])
+        .await;
+    assert_eq!(status, 409);
+    let (status, _) = owner
+        .post(
+            &app,
+            &format!("/admin/bookings/{id}/act"),
+            &[("action", "decline")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert_eq!(
+        app.open_slot_ids().await,
+        vec![slot.clone()],
+        "declining frees the slot"
+    );
+    let (_, html) = owner.get(&app, &format!("/admin/bookings/{id}")).await;
+    assert!(html.contains("id=\"slot-unavailable\""));
+    assert!(
+        !html.contains("id=\"do-accept\""),
+        "no actions a declined booking cannot take"
+    );
+    let (status, location) = owner
+        .post(&app, &format!("/admin/bookings/{id}/slot-unavailable"), &[])
+        .await;
+    assert_eq!(
+        (status, location),
+        (303, format!("/admin/bookings/{id}?done=slot_unavailable"))
+    );
+    assert!(app.open_slot_ids().await.is_empty());
+    // An unknown action or booking changes nothing.
+    let (status, _) = owner
+        .post(
+            &app,
+            &format!("/admin/bookings/{id}/act"),
+            &[("action", "explode")],
+        )
+        .await;
+    assert_eq!(status, 422);
+    let (status, _) = owner
+        .post(
+            &app,
+            &format!("/admin/bookings/{}/act", uuid::Uuid::new_v4()),
+            &[("action", "accept")],
+        )
+        .await;
+    assert_eq!(status, 404);
+}
