@@ -1560,7 +1560,13 @@ async fn login_submit(
     let form: LoginForm = read_form(&body);
     let client = super::client_ip(&addr);
     let tr = owner_tr(&state).await;
-    if let Err(wait) = state.login_throttle.check(client) {
+    // Every attempt counts against the per-client request limit; failures also lock the client
+    // out for a growing while.
+    if let Err(wait) = state
+        .login_throttle
+        .check(client)
+        .and_then(|()| state.limiter.check(client))
+    {
         return throttled(&state, &tr, wait).await;
     }
     let stored = match state.store.admin_password_hash().await {
@@ -1692,13 +1698,24 @@ async fn setup_submit(
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
+    // Check the link before the (deliberately slow) hashing, so that made-up links cost little.
+    let token_hash = auth::secret_hash(&token);
+    if !state
+        .store
+        .admin_setup_token_valid(&token_hash, Timestamp::now())
+        .await
+        .unwrap_or(false)
+    {
+        state.login_throttle.failed(client);
+        return page(tr.get("admin.setup.invalid"), false, StatusCode::NOT_FOUND);
+    }
     let hash = match auth::hash_password(form.password).await {
         Ok(h) => h,
         Err(e) => return e.into_response(),
     };
     match state
         .store
-        .use_admin_setup_token(&auth::secret_hash(&token), &hash, Timestamp::now())
+        .use_admin_setup_token(&token_hash, &hash, Timestamp::now())
         .await
     {
         Ok(()) => {}

@@ -10,10 +10,13 @@ use reqwest::Method;
 use crate::admin_ui::{PASSWORD, spawn_admin_app, spawn_admin_app_with};
 use crate::helpers::*;
 
+/// The text of the element `css`, waiting (up to 30 s) for it to appear, as pages load on their
+/// own after a click.
 async fn text_of(browser: &Browser, css: &str) -> String {
     browser
         .client
-        .find(Locator::Css(css))
+        .wait()
+        .for_element(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("{css}: {e}"))
         .text()
@@ -24,12 +27,26 @@ async fn text_of(browser: &Browser, css: &str) -> String {
 async fn click(browser: &Browser, css: &str) {
     browser
         .client
-        .find(Locator::Css(css))
+        .wait()
+        .for_element(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("{css}: {e}"))
         .click()
         .await
         .unwrap();
+}
+
+/// Waits until the address bar's path and query contain `part` (a click's page has loaded).
+async fn wait_for_url(browser: &Browser, part: &str) {
+    for _ in 0..300 {
+        let url = browser.client.current_url().await.unwrap();
+        let here = format!("{}?{}", url.path(), url.query().unwrap_or_default());
+        if here.contains(part) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the browser never reached a page matching {part}");
 }
 
 async fn count(browser: &Browser, css: &str) -> usize {
@@ -60,6 +77,7 @@ async fn sign_in(browser: &Browser, app: &TestApp) {
         .unwrap();
     browser.screenshot("admin-login").await;
     click(browser, "button.primary").await;
+    wait_for_url(browser, "/admin?").await;
     assert_eq!(text_of(browser, "h1").await, "Dashboard");
 }
 
@@ -85,11 +103,14 @@ async fn the_owner_publishes_a_week_answers_a_request_and_finds_bookings_in_chro
     );
     browser.screenshot("admin-generate-report").await;
     click(&browser, "#generate-report a").await;
+    wait_for_url(&browser, "/admin/slots?week=").await;
+    text_of(&browser, ".week").await;
     assert_eq!(count(&browser, ".week li.slot").await, 15);
     browser.screenshot("admin-slots-week").await;
 
     // The public page offers exactly those.
     c.goto(&app.url("/book")).await.unwrap();
+    text_of(&browser, "form").await;
     assert_eq!(count(&browser, "input[name=slot_id]").await, 15);
     browser.screenshot("admin-public-page-after-generate").await;
 
@@ -108,6 +129,8 @@ async fn the_owner_publishes_a_week_answers_a_request_and_finds_bookings_in_chro
 
     // Accept it with a message; the requester's confirmation is queued.
     click(&browser, &format!("a[href='/admin/bookings/{booking}']")).await;
+    wait_for_url(&browser, &format!("/admin/bookings/{booking}")).await;
+    text_of(&browser, "#do-accept").await;
     browser.screenshot("admin-booking-pending").await;
     c.find(Locator::Id("message-accept"))
         .await
@@ -116,6 +139,7 @@ async fn the_owner_publishes_a_week_answers_a_request_and_finds_bookings_in_chro
         .await
         .unwrap();
     click(&browser, "#do-accept").await;
+    wait_for_url(&browser, "done=action_done").await;
     assert!(
         text_of(&browser, ".flash")
             .await
@@ -137,8 +161,10 @@ async fn the_owner_publishes_a_week_answers_a_request_and_finds_bookings_in_chro
     body["topic"] = "Compilers".into();
     assert_eq!(app.book(&body).await.0, 201);
     c.goto(&app.url("/admin/bookings")).await.unwrap();
+    text_of(&browser, "table.bookings").await;
     assert_eq!(count(&browser, "tr.booking").await, 2);
     click(&browser, "a[data-filter=accepted]").await;
+    wait_for_url(&browser, "status=accepted").await;
     assert_eq!(count(&browser, "tr.booking").await, 1);
     assert!(
         text_of(&browser, "tr.booking")
@@ -146,6 +172,7 @@ async fn the_owner_publishes_a_week_answers_a_request_and_finds_bookings_in_chro
             .contains("Ada Lovelace")
     );
     click(&browser, "a[data-filter='']").await;
+    wait_for_url(&browser, "status=&").await;
     c.find(Locator::Id("q"))
         .await
         .unwrap()
@@ -153,6 +180,7 @@ async fn the_owner_publishes_a_week_answers_a_request_and_finds_bookings_in_chro
         .await
         .unwrap();
     click(&browser, "form.search button").await;
+    wait_for_url(&browser, "q=compilers").await;
     assert_eq!(count(&browser, "tr.booking").await, 1);
     assert!(
         text_of(&browser, "tr.booking")
@@ -163,6 +191,7 @@ async fn the_owner_publishes_a_week_answers_a_request_and_finds_bookings_in_chro
 
     // The other main screens.
     c.goto(&app.url("/admin/slots?view=list")).await.unwrap();
+    text_of(&browser, "table.slots-list").await;
     assert_eq!(count(&browser, "tr.slot").await, 15);
     browser.screenshot("admin-slots-list").await;
     c.goto(&app.url("/admin/settings")).await.unwrap();
@@ -248,6 +277,7 @@ async fn the_owner_sends_a_failed_email_again_in_chromium() {
         "the same Message-ID"
     );
     c.refresh().await.unwrap();
+    text_of(&browser, "table.emails").await;
     assert!(
         text_of(&browser, &format!("tr[data-email-id='{received}']"))
             .await
