@@ -1428,6 +1428,7 @@ struct SettingsPage {
     form: SettingsForm,
     open: bool,
     languages: Vec<(String, bool)>,
+    zones: Vec<String>,
     errors: BTreeMap<String, String>,
 }
 
@@ -1475,6 +1476,16 @@ async fn settings_response(
                 .is_some_and(|v| v == "on" || v == "true"),
             form,
             languages,
+            // Suggestions for the time zone field, from the zone database this build uses.
+            zones: {
+                let mut z: Vec<String> = jiff::tz::db()
+                    .available()
+                    .map(|n| n.to_string())
+                    .filter(|n| n.contains('/') && !n.starts_with("Etc/"))
+                    .collect();
+                z.sort();
+                z
+            },
             errors: field_messages(&tr, &field_errors),
             chrome,
         })

@@ -610,6 +610,45 @@ async fn closed_booking_and_notice_and_horizon_come_from_the_settings() {
     let (_, s) = app.admin(Method::GET, "/api/admin/settings", None).await;
     assert_eq!(s["time_zone"], "Europe/Berlin");
     assert_eq!(s["horizon_days"], 10);
+
+    // The settings page: an unticked box closes booking; a bad zone is named and changes nothing.
+    let form = |zone: &'static str| {
+        [
+            ("owner_name", "Olga Owner"),
+            ("owner_email", "owner@example.org"),
+            ("time_zone", zone),
+            ("language", "en"),
+            ("min_notice_hours", "0"),
+            ("horizon_days", "30"),
+        ]
+    };
+    let (status, html) = owner
+        .post(&app, "/admin/settings", &form("Mars/Olympus"))
+        .await;
+    assert_eq!(status, 422);
+    assert!(html.contains("This is not a known time zone."));
+    let (_, s) = app.admin(Method::GET, "/api/admin/settings", None).await;
+    assert_eq!(
+        (s["booking_open"].as_bool(), s["horizon_days"].as_i64()),
+        (Some(true), Some(10))
+    );
+    let (status, location) = owner
+        .post(&app, "/admin/settings", &form("America/New_York"))
+        .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/admin/settings?done=settings_saved")
+    );
+    let (_, s) = app.admin(Method::GET, "/api/admin/settings", None).await;
+    assert_eq!(s["booking_open"], false);
+    assert_eq!(s["time_zone"], "America/New_York");
+    assert_eq!(s["horizon_days"], 30);
+    let (_, html) = owner.get(&app, "/admin/settings?done=settings_saved").await;
+    assert!(html.contains("The settings were saved."));
+    assert!(
+        html.contains("<option value=\"Europe/Berlin\">"),
+        "zone suggestions"
+    );
 }
 
 #[tokio::test]
@@ -1032,4 +1071,67 @@ async fn a_declined_bookings_slot_can_be_withdrawn_from_the_booking_page() {
         )
         .await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn the_first_serve_prints_a_setup_link_that_works() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let config = test_config(dir.path());
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_guidance"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("GUIDANCE_DATABASE_URL", &config.database_url)
+        .env("GUIDANCE_LISTEN", "127.0.0.1:0")
+        .env("GUIDANCE_MAIL_DIR", &config.mail_dir)
+        .env("GUIDANCE_DATA_DIR", &config.data_dir)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("guidance serve starts");
+    let stdout = child.stdout.take().unwrap();
+    // Keep reading the console to its end: a closed pipe would make the server's next line fail.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if line.contains("/admin/setup/") {
+                let _ = tx.send(line.trim().to_owned());
+            }
+        }
+    });
+    let link = tokio::task::spawn_blocking(move || {
+        rx.recv_timeout(std::time::Duration::from_secs(60)).ok()
+    })
+    .await
+    .unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let result = async {
+        let link = link.expect("a setup link on the console");
+        let page = client.get(&link).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        let resp = client
+            .post(&link)
+            .form(&[("password", PASSWORD), ("repeat", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 303);
+        assert!(
+            resp.headers()["set-cookie"]
+                .to_str()
+                .unwrap()
+                .starts_with("guidance_admin=")
+        );
+    }
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    result
 }
