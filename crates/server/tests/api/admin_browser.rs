@@ -143,7 +143,7 @@ async fn the_owner_publishes_a_week_answers_a_request_and_finds_bookings_in_chro
     assert!(
         text_of(&browser, ".flash")
             .await
-            .contains("The requester's email is queued")
+            .contains("The emails it sends are listed below")
     );
     assert_eq!(text_of(&browser, "#booking-status").await, "Accepted");
     let emails = text_of(&browser, "table.emails").await;
