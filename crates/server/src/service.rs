@@ -687,24 +687,20 @@ pub async fn find_bookings(
     Ok(bookings)
 }
 
-/// Queues one of a booking's emails again, unchanged: the same bytes and Message-ID, so a
-/// mail client that has it already sees a duplicate, not a second message.
+/// Queues an email of a booking again — the owner's "resend" — with the same bytes and
+/// Message-ID, due now and with a fresh attempt budget.
 pub async fn resend_email(
     state: &AppState,
     booking_id: Uuid,
     email_id: Uuid,
 ) -> ServiceResult<guidance_store::OutboxMessage> {
-    let email = state.store.get_email(email_id).await?;
-    if email.booking_id != Some(booking_id) {
-        return Err(ServiceError::NotFound);
-    }
-    let email = state
+    let msg = state
         .store
-        .requeue_email(email_id, Timestamp::now())
+        .requeue_email(booking_id, email_id, Timestamp::now())
         .await?;
     state.outbox_wake.notify_one();
-    tracing::info!(email = %email.id, kind = %email.kind, "email queued again");
-    Ok(email)
+    tracing::info!(booking = %booking_id, email = %email_id, kind = %msg.kind, "email queued again");
+    Ok(msg)
 }
 
 /// Withdraws the slot a booking holds or held, so that nobody can book that time again.

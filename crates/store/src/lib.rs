@@ -122,6 +122,16 @@ pub trait Store: Send + Sync + 'static {
     async fn mark_email_failed(&self, id: Uuid, error: &str) -> StoreResult<()>;
     /// Gives back a claimed email untouched (clean shutdown), so that it is sent promptly.
     async fn release_email(&self, id: Uuid) -> StoreResult<()>;
+    /// Queues an email of `booking_id` again (owner's "resend"): the same bytes and Message-ID,
+    /// due at `now`, with a fresh attempt budget; the last error stays until a send succeeds.
+    /// [`StoreError::NotFound`] when the booking has no such email; [`StoreError::Conflict`] when
+    /// a worker holds it right now.
+    async fn requeue_email(
+        &self,
+        booking_id: Uuid,
+        email_id: Uuid,
+        now: Timestamp,
+    ) -> StoreResult<OutboxMessage>;
     /// When the next queued email is due, if any.
     async fn next_email_due(&self) -> StoreResult<Option<Timestamp>>;
     /// The emails of a booking, oldest first.
@@ -139,11 +149,6 @@ pub trait Store: Send + Sync + 'static {
         meeting_details: Option<String>,
         now: Timestamp,
     ) -> StoreResult<Slot>;
-    /// One email.
-    async fn get_email(&self, id: Uuid) -> StoreResult<OutboxMessage>;
-    /// Queues an email again, unchanged (same bytes, same Message-ID), due at once with a fresh
-    /// count of attempts. [`StoreError::Conflict`] while a worker holds it.
-    async fn requeue_email(&self, id: Uuid, now: Timestamp) -> StoreResult<OutboxMessage>;
     /// Emails that failed for good, or whose last attempt failed and that wait for a retry,
     /// oldest first.
     async fn emails_with_errors(&self) -> StoreResult<Vec<OutboxMessage>>;

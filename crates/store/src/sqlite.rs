@@ -747,6 +747,44 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn requeue_email(
+        &self,
+        booking_id: Uuid,
+        email_id: Uuid,
+        now: Timestamp,
+    ) -> StoreResult<OutboxMessage> {
+        let mut tx = self.writer.begin().await?;
+        // A live lease means a worker is sending it right now: leave it to that worker.
+        let updated = sqlx::query(
+            "UPDATE guidance_email_outbox SET status = 'queued', attempts = 0, next_attempt_at = ?, \
+             lease_until = NULL, sent_at = NULL \
+             WHERE id = ? AND booking_id = ? AND (lease_until IS NULL OR lease_until < ?)",
+        )
+        .bind(ts(now))
+        .bind(email_id.to_string())
+        .bind(booking_id.to_string())
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let row = sqlx::query(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox WHERE id = ? AND booking_id = ?"
+        ))
+        .bind(email_id.to_string())
+        .bind(booking_id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound);
+        };
+        if updated == 0 {
+            return Err(StoreError::Conflict);
+        }
+        let msg = outbox_from_row(&row)?;
+        tx.commit().await?;
+        Ok(msg)
+    }
+
     async fn next_email_due(&self) -> StoreResult<Option<Timestamp>> {
         let s: Option<String> = sqlx::query_scalar(
             "SELECT MIN(MAX(next_attempt_at, COALESCE(lease_until, next_attempt_at))) FROM guidance_email_outbox WHERE status = 'queued'",
@@ -795,37 +833,6 @@ impl Store for SqliteStore {
         // Not changed: either there is no such slot or a booking holds it.
         self.get_slot(id).await?;
         Err(StoreError::SlotBooked)
-    }
-
-    async fn get_email(&self, id: Uuid) -> StoreResult<OutboxMessage> {
-        let row = sqlx::query(&format!(
-            "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox WHERE id = ?"
-        ))
-        .bind(id.to_string())
-        .fetch_optional(&self.reader)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        outbox_from_row(&row)
-    }
-
-    async fn requeue_email(&self, id: Uuid, now: Timestamp) -> StoreResult<OutboxMessage> {
-        // A worker holding a live lease is sending it right now: queueing it again then could
-        // send it twice.
-        let done = sqlx::query(
-            "UPDATE guidance_email_outbox SET status = 'queued', attempts = 0, next_attempt_at = ?, \
-             lease_until = NULL, sent_at = NULL \
-             WHERE id = ? AND NOT (status = 'queued' AND lease_until IS NOT NULL AND lease_until >= ?)",
-        )
-        .bind(ts(now))
-        .bind(id.to_string())
-        .bind(ts(now))
-        .execute(&self.writer)
-        .await?;
-        if done.rows_affected() == 1 {
-            return self.get_email(id).await;
-        }
-        self.get_email(id).await?;
-        Err(StoreError::Conflict)
     }
 
     async fn emails_with_errors(&self) -> StoreResult<Vec<OutboxMessage>> {

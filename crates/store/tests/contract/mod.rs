@@ -1696,13 +1696,25 @@ pub async fn requeued_email_keeps_its_bytes_and_message_id(store: Arc<dyn Store>
     let claimed = claim_all(store, t0).await;
     let (failed, sent) = (claimed[0], claimed[1]);
     // While a worker holds it, it cannot be queued again.
-    assert_err!(store.requeue_email(failed, t0).await, StoreError::Conflict);
+    assert_err!(
+        store.requeue_email(b.booking.id, failed, t0).await,
+        StoreError::Conflict
+    );
     store
         .mark_email_failed(failed, "disk full")
         .await
         .expect("failed");
     store.mark_email_sent(sent, t0).await.expect("sent");
-    let before = store.get_email(failed).await.expect("email");
+    let email = |id: Uuid| async move {
+        store
+            .booking_emails(b.booking.id)
+            .await
+            .expect("emails")
+            .into_iter()
+            .find(|m| m.id == id)
+            .expect("stored")
+    };
+    let before = email(failed).await;
     assert_eq!(
         store
             .emails_with_errors()
@@ -1715,7 +1727,10 @@ pub async fn requeued_email_keeps_its_bytes_and_message_id(store: Arc<dyn Store>
     );
 
     let t1 = t0 + mins(5);
-    let again = store.requeue_email(failed, t1).await.expect("requeued");
+    let again = store
+        .requeue_email(b.booking.id, failed, t1)
+        .await
+        .expect("requeued");
     assert_eq!(again.status, EmailStatus::Queued);
     assert_eq!(again.attempts, 0);
     assert_eq!(again.next_attempt_at, t1);
@@ -1726,7 +1741,10 @@ pub async fn requeued_email_keeps_its_bytes_and_message_id(store: Arc<dyn Store>
     assert!(store.emails_with_errors().await.expect("errors").is_empty());
 
     // A sent email can be sent again too: still one row, same Message-ID.
-    let resent = store.requeue_email(sent, t1).await.expect("requeued");
+    let resent = store
+        .requeue_email(b.booking.id, sent, t1)
+        .await
+        .expect("requeued");
     assert_eq!(resent.status, EmailStatus::Queued);
     assert_eq!(resent.sent_at, None);
     assert_eq!(
@@ -1738,10 +1756,21 @@ pub async fn requeued_email_keeps_its_bytes_and_message_id(store: Arc<dyn Store>
         2
     );
     assert_err!(
-        store.requeue_email(Uuid::new_v4(), t1).await,
+        store.requeue_email(b.booking.id, Uuid::new_v4(), t1).await,
         StoreError::NotFound
     );
-    assert_err!(store.get_email(Uuid::new_v4()).await, StoreError::NotFound);
+    // An email of another booking is not found through this one.
+    let other = book(
+        store,
+        &slot_at(store, future(t0) + hours(3), 60).await,
+        "bob",
+        t0,
+    )
+    .await;
+    assert_err!(
+        store.requeue_email(other.booking.id, failed, t1).await,
+        StoreError::NotFound
+    );
 }
 
 fn some_hash(n: u8) -> TokenHash {
