@@ -258,14 +258,14 @@ fn short_date(tr: &Tr, z: &Zoned) -> String {
             (
                 "weekday",
                 &tr.get(&format!(
-                    "common.weekday_short.{}",
+                    "admin.weekday_short.{}",
                     z.weekday().to_monday_one_offset()
                 )),
             ),
             ("day", &z.day().to_string()),
             (
                 "month",
-                &tr.get(&format!("common.month_short.{}", z.month())),
+                &tr.get(&format!("admin.month_short.{}", z.month())),
             ),
             ("year", &z.year().to_string()),
         ],
@@ -944,7 +944,7 @@ async fn generate_response(
             .map(|d: i32| {
                 let v = d.to_string();
                 let checked = form.weekdays.contains(&v);
-                (v, tr.get(&format!("common.weekday.{d}")), checked)
+                (v, tr.get(&format!("admin.weekday.{d}")), checked)
             })
             .collect();
         Ok::<_, ServiceError>(GeneratePage {
