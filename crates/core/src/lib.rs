@@ -8,6 +8,7 @@ pub mod booking;
 pub mod i18n;
 pub mod ics;
 pub mod intake;
+pub mod pattern;
 pub mod question;
 pub mod slot;
 pub mod text;

@@ -1,6 +1,7 @@
 //! Moving up: copies a site's data from its SQLite database into PostgreSQL as it is — ids,
 //! statuses, timestamps, token hashes, the audit trail and queued emails (with their attempts,
-//! leases and Message-IDs) — in one transaction, into a migrated target that must be empty.
+//! leases and Message-IDs), the supplemental questions, and the owner's password hash, sessions,
+//! setup link and settings — in one transaction, into a migrated target that must be empty.
 
 use std::str::FromStr;
 
@@ -53,7 +54,7 @@ enum Kind {
 use Kind::{Bool, Bytes, Int, Json, Text, Time, Uuid as Id};
 
 /// Every column of every table, in foreign-key order; the same names on both databases.
-const COLUMNS: [(&str, &[(&str, Kind)]); 6] = [
+const COLUMNS: [(&str, &[(&str, Kind)]); TABLES.len()] = [
     (
         "guidance_availability",
         &[
@@ -151,6 +152,33 @@ const COLUMNS: [(&str, &[(&str, Kind)]); 6] = [
             ("updated_at", Time),
         ],
     ),
+    (
+        "guidance_admin_credentials",
+        &[("id", Int), ("password_hash", Text), ("updated_at", Time)],
+    ),
+    (
+        "guidance_admin_setup_tokens",
+        &[
+            ("token_hash", Text),
+            ("expires_at", Time),
+            ("used_at", Time),
+            ("created_at", Time),
+        ],
+    ),
+    (
+        "guidance_admin_sessions",
+        &[
+            ("id_hash", Text),
+            ("created_at", Time),
+            ("last_seen_at", Time),
+            ("idle_expires_at", Time),
+            ("expires_at", Time),
+        ],
+    ),
+    (
+        "guidance_settings",
+        &[("key", Text), ("value", Text), ("updated_at", Time)],
+    ),
 ];
 
 /// Rows copied per table, in [`TABLES`] order.
@@ -244,4 +272,15 @@ fn read_time(row: &SqliteRow, col: &str) -> Result<Option<PgTime>, CopyError> {
     })
     .transpose()
     .map_err(CopyError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{COLUMNS, TABLES};
+
+    #[test]
+    fn every_table_is_copied_in_foreign_key_order() {
+        let copied: Vec<&str> = COLUMNS.iter().map(|(t, _)| *t).collect();
+        assert_eq!(copied, TABLES);
+    }
 }

@@ -81,9 +81,9 @@ async fn intake(
     let tr = page_language(q.lang.as_deref(), &headers);
     match service::questions(&state).await {
         Ok(questions) => {
+            let owner = crate::owner_settings::owner_name(&state).await;
             let texts: serde_json::Value =
-                serde_json::from_str(&script_texts(&tr, state.settings.config.owner_name.trim()))
-                    .unwrap_or_default();
+                serde_json::from_str(&script_texts(&tr, &owner)).unwrap_or_default();
             axum::Json(serde_json::json!({
                 "lang": tr.lang,
                 "texts": texts,

@@ -1,9 +1,11 @@
 //! The HTTP surface (DESIGN §3): public JSON API, owner API, pages.
 
 pub mod admin;
+pub mod admin_ui;
 pub mod api;
 pub mod embed;
 pub mod pages;
+pub mod recorder;
 pub mod visitor;
 
 use std::net::SocketAddr;
@@ -28,6 +30,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .merge(api::routes())
         .merge(admin::routes(state.clone()))
+        .merge(admin_ui::routes(state.clone()))
         .merge(pages::routes())
         .merge(visitor::routes())
         .merge(embed::routes())

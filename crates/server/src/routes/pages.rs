@@ -403,6 +403,14 @@ async fn book_form_response(
         Ok(found) => found,
         Err(e) => return error_page(&tr, &e),
     };
+    // While the owner keeps booking closed, the page says so instead of showing no times.
+    let owner = crate::owner_settings::load(state).await.ok();
+    let closed = owner.as_ref().is_some_and(|o| !o.booking_open);
+    let owner_name = owner.map_or_else(
+        || state.settings.config.owner_name.trim().to_owned(),
+        |o| o.owner_name,
+    );
+    let error = error.or_else(|| closed.then(|| tr.get("errors.booking_closed")));
     let days = group_by_day(&tr, &slots, &zone, &form.slot_id);
     let page = BookPage {
         title: tr.get("public.book.title"),
@@ -411,7 +419,7 @@ async fn book_form_response(
         fields: intake_fields(&tr, &form, &questions, &field_errors),
         error,
         field_errors,
-        texts_json: script_texts(&tr, state.settings.config.owner_name.trim()),
+        texts_json: script_texts(&tr, &owner_name),
         tr,
     };
     render(status, &page)
@@ -588,7 +596,7 @@ struct LangQuery {
 }
 
 /// The reader of a link: the owner (their zone and language) or, for choosing a new time, the visitor.
-fn link_reader(
+async fn link_reader(
     state: &AppState,
     checked: &CheckedToken,
     q: &LangQuery,
@@ -604,14 +612,18 @@ fn link_reader(
             checked.booking.time_zone.clone(),
         )
     } else {
-        let lang = q
-            .lang
-            .clone()
-            .unwrap_or_else(|| state.settings.config.owner_language.clone());
-        (
-            page_language(Some(&lang), headers),
-            state.settings.time_zone.as_str().to_owned(),
-        )
+        let owner = crate::owner_settings::load(state).await.ok();
+        let lang = q.lang.clone().unwrap_or_else(|| {
+            owner.as_ref().map_or_else(
+                || state.settings.config.owner_language.clone(),
+                |o| o.language.to_owned(),
+            )
+        });
+        let zone = owner.map_or_else(
+            || state.settings.time_zone.as_str().to_owned(),
+            |o| o.time_zone.as_str().to_owned(),
+        );
+        (page_language(Some(&lang), headers), zone)
     }
 }
 
@@ -625,7 +637,7 @@ async fn action_page(
         Ok(c) => c,
         Err(e) => return error_page(&page_language(q.lang.as_deref(), &headers), &e),
     };
-    let (tr, zone) = link_reader(&state, &checked, &q, &headers);
+    let (tr, zone) = link_reader(&state, &checked, &q, &headers).await;
     action_form(&state, tr, &zone, &checked, None, StatusCode::OK).await
 }
 
@@ -684,7 +696,7 @@ async fn action_submit(
         Ok(c) => c,
         Err(e) => return error_page(&fallback_tr, &e),
     };
-    let (tr, zone) = link_reader(&state, &checked, &q, &headers);
+    let (tr, zone) = link_reader(&state, &checked, &q, &headers).await;
     let slot = Some(form.slot_id.as_str()).filter(|s| !s.is_empty());
     match service::use_token(&state, &token, None, slot).await {
         Ok(b) => {

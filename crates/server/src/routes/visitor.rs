@@ -113,7 +113,7 @@ async fn status_response(
 ) -> Response {
     let b = &v.booking;
     let tr = v.tr;
-    let owner = state.settings.config.owner_name.trim().to_owned();
+    let owner = crate::owner_settings::owner_name(state).await;
     let picking = b.status == BookingStatus::NeedsReschedule;
     let days = if picking {
         match service::open_slots(state, None, None).await {
@@ -199,12 +199,10 @@ async fn cancel_page(
         return status_response(&state, v, false, None, StatusCode::OK).await;
     }
     let tr = v.tr;
+    let owner = crate::owner_settings::owner_name(&state).await;
     let page = CancelPage {
         title: tr.get("public.my.cancel.title"),
-        explain: tr.fmt(
-            "public.my.cancel.explain",
-            &[("owner", state.settings.config.owner_name.trim())],
-        ),
+        explain: tr.fmt("public.my.cancel.explain", &[("owner", &owner)]),
         when: format_span(tr.lang, b.starts_at, b.ends_at, v.zone.as_str()),
         topic: b.topic.clone(),
         base: v.base,
@@ -239,7 +237,7 @@ async fn cancel_submit(
     match service::requester_cancel(&state, v.booking.id).await {
         Ok(b) => {
             let tr = v.tr;
-            let owner = state.settings.config.owner_name.trim().to_owned();
+            let owner = crate::owner_settings::owner_name(&state).await;
             let page = MessagePage {
                 title: tr.get("common.status.cancelled"),
                 heading: tr.get("common.status.cancelled"),

@@ -5,6 +5,8 @@
 mod helpers;
 
 mod admin;
+mod admin_browser;
+mod admin_ui;
 mod bench;
 mod booking;
 mod browser;
