@@ -10,9 +10,13 @@ use crate::helpers::*;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
-/// Opens the test app's own database beside it (as `guidance admin set-password` would).
+/// Opens the test app's own database beside it (as `guidance admin set-password` would): its
+/// SQLite file, or its PostgreSQL database.
 pub async fn side_store(app: &TestApp) -> std::sync::Arc<dyn Store> {
-    let config = test_config(app.dir.path());
+    let mut config = test_config(app.dir.path());
+    if let Some(db) = &app.db {
+        config.database_url = db.url.clone();
+    }
     guidance_server::app::open_store(&config)
         .await
         .expect("the store opens")
@@ -26,7 +30,15 @@ pub async fn spawn_admin_app() -> TestApp {
 pub async fn spawn_admin_app_with(
     adjust: impl FnOnce(&mut guidance_server::config::Config),
 ) -> TestApp {
-    let app = spawn_app_with(adjust).await;
+    with_password(spawn_app_with(adjust).await).await
+}
+
+/// [`spawn_admin_app`] on a fresh PostgreSQL database.
+pub async fn spawn_admin_app_on_postgres() -> TestApp {
+    with_password(spawn_app_on_postgres().await).await
+}
+
+async fn with_password(app: TestApp) -> TestApp {
     guidance_server::auth::set_password(side_store(&app).await.as_ref(), PASSWORD)
         .await
         .expect("password set");
@@ -382,7 +394,11 @@ async fn wrong_passwords_are_rejected_and_repeated_ones_slowed_down() {
 
 #[tokio::test]
 async fn sessions_end_at_logout_and_when_the_password_changes() {
-    let app = spawn_admin_app().await;
+    sessions_end_at_logout_and_when_the_password_changes_on(spawn_admin_app().await).await;
+}
+
+/// The body, on any store (`tests/api/postgres.rs` runs it on PostgreSQL).
+pub async fn sessions_end_at_logout_and_when_the_password_changes_on(app: TestApp) {
     let owner = login(&app).await;
     assert_eq!(owner.get(&app, "/admin").await.0, 200);
     let (status, location) = owner.post(&app, "/admin/logout", &[]).await;
@@ -539,7 +555,11 @@ async fn guidance_admin_set_password_reads_stdin() {
 
 #[tokio::test]
 async fn closed_booking_and_notice_and_horizon_come_from_the_settings() {
-    let app = spawn_admin_app().await;
+    closed_booking_and_notice_and_horizon_come_from_the_settings_on(spawn_admin_app().await).await;
+}
+
+/// The body, on any store (`tests/api/postgres.rs` runs it on PostgreSQL).
+pub async fn closed_booking_and_notice_and_horizon_come_from_the_settings_on(app: TestApp) {
     let soon = app.create_slot(24).await;
     let later = app.create_slot(24 * 5).await;
     let (status, s) = app
@@ -796,7 +816,11 @@ async fn a_pattern_across_the_spring_clock_change_keeps_berlin_wall_clock_times(
 
 #[tokio::test]
 async fn slots_are_edited_and_changed_in_bulk_through_the_ui() {
-    let app = spawn_admin_app().await;
+    slots_are_edited_and_changed_in_bulk_through_the_ui_on(spawn_admin_app().await).await;
+}
+
+/// The body, on any store (`tests/api/postgres.rs` runs it on PostgreSQL).
+pub async fn slots_are_edited_and_changed_in_bulk_through_the_ui_on(app: TestApp) {
     let a = app.create_slot(24).await;
     let b = app.create_slot(26).await;
     let booked = app.create_slot(28).await;
