@@ -50,12 +50,15 @@ function knownZone(zone) {
   }
 }
 
-/** Date and time formatters for one language and zone (24-hour times, like the server). */
+/**
+ * Date and time formatters for one language and zone. Times follow the language's own clock
+ * (CLDR, as the server's pages do): "7:00 PM" in English, "19:00" in German.
+ */
 function clock(lang, zone) {
   const f = (o) => new Intl.DateTimeFormat(lang, { timeZone: zone, ...o });
   const day = f({ weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
   const short = f({ weekday: 'short', day: 'numeric', month: 'short' });
-  const time = f({ hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  const time = f({ hour: 'numeric', minute: '2-digit' });
   const key = new Intl.DateTimeFormat('en-CA', {
     timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit',
   });

@@ -36,13 +36,21 @@ async fn click(browser: &Browser, css: &str) {
         .unwrap();
 }
 
-/// Waits until the address bar's path and query contain `part` (a click's page has loaded).
+/// Waits until the address bar's path and query contain `part` and that page has finished
+/// loading (a click's page has loaded), like [`Browser::wait_for_path`] for a query.
 async fn wait_for_url(browser: &Browser, part: &str) {
     for _ in 0..300 {
         let url = browser.client.current_url().await.unwrap();
         let here = format!("{}?{}", url.path(), url.query().unwrap_or_default());
         if here.contains(part) {
-            return;
+            let ready = browser
+                .client
+                .execute("return document.readyState", vec![])
+                .await
+                .ok();
+            if ready.as_ref().and_then(|v| v.as_str()) == Some("complete") {
+                return;
+            }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
