@@ -35,6 +35,11 @@ const FILES: &[(&str, &str, &str)] = &[
         "errors",
         include_str!("../../../locales/en/errors.json"),
     ),
+    (
+        "en",
+        "admin",
+        include_str!("../../../locales/en/admin.json"),
+    ),
 ];
 
 type Texts = HashMap<String, String>;
@@ -215,6 +220,29 @@ pub fn format_short_date(lang: &str, z: &jiff::Zoned) -> String {
     }
 }
 
+/// The name of a day of the week for a reader, from CLDR data ("Monday", "lundi").
+pub fn format_weekday(lang: &str, weekday: jiff::civil::Weekday) -> String {
+    use icu_calendar::types::Weekday as W;
+    use icu_datetime::FixedCalendarDateTimeFormatter;
+    use icu_datetime::fieldsets::E;
+    let day = match weekday {
+        jiff::civil::Weekday::Monday => W::Monday,
+        jiff::civil::Weekday::Tuesday => W::Tuesday,
+        jiff::civil::Weekday::Wednesday => W::Wednesday,
+        jiff::civil::Weekday::Thursday => W::Thursday,
+        jiff::civil::Weekday::Friday => W::Friday,
+        jiff::civil::Weekday::Saturday => W::Saturday,
+        jiff::civil::Weekday::Sunday => W::Sunday,
+    };
+    match FixedCalendarDateTimeFormatter::<icu_calendar::Gregorian, E>::try_new(
+        icu_locale(lang).into(),
+        E::long(),
+    ) {
+        Ok(f) => f.format(&day).to_string(),
+        Err(_) => format!("{weekday:?}"),
+    }
+}
+
 /// A time of day for a reader, in the language's own style ("2:30 PM", "14:30").
 pub fn format_time(lang: &str, z: &jiff::Zoned) -> String {
     use icu_datetime::NoCalendarFormatter;
@@ -328,6 +356,12 @@ mod tests {
         assert_eq!(negotiate(""), "en");
         assert_eq!(resolve("en-GB"), "en");
         assert_eq!(resolve("xx"), "en");
+    }
+
+    #[test]
+    fn weekday_names_come_from_cldr() {
+        assert_eq!(format_weekday("en", jiff::civil::Weekday::Monday), "Monday");
+        assert_eq!(format_weekday("en", jiff::civil::Weekday::Sunday), "Sunday");
     }
 
     #[test]

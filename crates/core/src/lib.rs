@@ -8,11 +8,14 @@ pub mod booking;
 pub mod i18n;
 pub mod ics;
 pub mod intake;
+pub mod pattern;
+pub mod question;
 pub mod slot;
 pub mod text;
 pub mod token;
 
 pub use booking::{BookingAction, BookingStatus, IllegalTransition};
 pub use intake::{FieldError, Intake, IntakeErrors, Priority};
+pub use question::{Question, QuestionKind};
 pub use slot::{SlotStatus, SlotWindow};
 pub use token::{ActionToken, TokenHash, TokenSecret};

@@ -43,6 +43,8 @@ pub struct Content {
     pub greeting: String,
     /// Paragraphs before the facts.
     pub intro: Vec<String>,
+    /// The owner's own words to the requester, quoted after the introduction.
+    pub quote: Option<Fact>,
     /// The booking at a glance.
     pub facts: Vec<Fact>,
     /// The heading of the intake answers, when there are any to show.
@@ -129,6 +131,7 @@ pub fn build(msg: &Message, b: &BookingFacts, ctx: &MailContext) -> Content {
             &[("name", if to_owner { &owner } else { &name })],
         ),
         intro: Vec::new(),
+        quote: None,
         facts: Vec::new(),
         answers_heading: None,
         answers: Vec::new(),
@@ -290,7 +293,29 @@ pub fn build(msg: &Message, b: &BookingFacts, ctx: &MailContext) -> Content {
             });
         }
     }
+    // The requester's own page, where they follow and can cancel the booking.
+    if let (Message::RequesterReceived | Message::RequesterAccepted, Some(url)) =
+        (msg, &b.status_url)
+    {
+        c.buttons.push(Button {
+            label: t(lang, "email.common.status_link"),
+            url: url.clone(),
+            primary: true,
+        });
+    }
     c
+}
+
+/// The owner's message to the requester: "A message from Olga:" and the text.
+pub fn owner_quote(lang: &str, ctx: &MailContext, text: &str) -> Fact {
+    Fact {
+        label: tf(
+            lang,
+            "email.common.owner_message",
+            &[("owner", &one_line(&ctx.owner_name))],
+        ),
+        value: multiline(text.trim()),
+    }
 }
 
 /// What a requester sees of their own booking.

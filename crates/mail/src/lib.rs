@@ -67,6 +67,9 @@ pub struct BookingFacts {
     pub starts_at: Timestamp,
     /// Session end.
     pub ends_at: Timestamp,
+    /// The requester's own page for this booking (status, cancel), shown in the requester's
+    /// "received" and "accepted" emails when given.
+    pub status_url: Option<String>,
 }
 
 /// Which email to write.
@@ -168,7 +171,22 @@ pub fn render(
     ctx: &MailContext,
     now: Timestamp,
 ) -> Rendered {
-    let content = content::build(msg, booking, ctx);
+    render_with_owner_message(msg, booking, ctx, now, None)
+}
+
+/// Like [`render`], with the owner's own words to the requester (typed when acting in the admin
+/// UI) shown as a quoted paragraph below the introduction. Ignored in messages to the owner.
+pub fn render_with_owner_message(
+    msg: &Message,
+    booking: &BookingFacts,
+    ctx: &MailContext,
+    now: Timestamp,
+    owner_message: Option<&str>,
+) -> Rendered {
+    let mut content = content::build(msg, booking, ctx);
+    if let Some(text) = owner_message.filter(|t| !t.trim().is_empty() && !msg.to_owner()) {
+        content.quote = Some(content::owner_quote(content.lang, ctx, text));
+    }
     let invite = calendar::invite(msg, booking, ctx, now);
     let (recipient_email, recipient_name) = if msg.to_owner() {
         (&ctx.owner_email, &ctx.owner_name)

@@ -15,6 +15,13 @@ pub fn render(c: &Content) -> String {
     for p in &c.intro {
         paragraph(&mut out, p);
     }
+    if let Some(q) = &c.quote {
+        let _ = writeln!(out, "{}", q.label);
+        for line in guidance_core::text::normalize_newlines(&q.value).lines() {
+            let _ = writeln!(out, "> {line}");
+        }
+        out.push('\n');
+    }
     if !c.facts.is_empty() {
         facts(&mut out, &c.facts);
     }

@@ -29,6 +29,9 @@ fn ctx() -> MailContext {
     }
 }
 
+/// The requester's own page, shown in "received" and "accepted".
+const STATUS: &str = "http://127.0.0.1:8080/my/00000000-0000-0000-0000-000000001234/c2lnbmF0dXJl";
+
 fn now() -> Timestamp {
     "2026-11-30T08:15:42Z".parse().unwrap()
 }
@@ -48,6 +51,7 @@ fn booking(name: &str, topic: &str, answers: serde_json::Value) -> BookingFacts 
         // Thursday 3 December 2026, 10:00–10:45 in Berlin, 04:00–04:45 in New York.
         starts_at: "2026-12-03T09:00:00Z".parse().unwrap(),
         ends_at: "2026-12-03T09:45:00Z".parse().unwrap(),
+        status_url: Some(STATUS.into()),
     }
 }
 
@@ -140,6 +144,7 @@ fn expected_links(msg: &Message) -> Vec<&'static str> {
         Message::RequesterDeclined | Message::RequesterCancelled { .. } => {
             vec!["http://127.0.0.1:8080/"]
         }
+        Message::RequesterReceived | Message::RequesterAccepted => vec![STATUS],
         _ => vec![],
     }
 }

@@ -11,6 +11,7 @@ use guidance_store::sqlite::SqliteStore;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
+use crate::auth::LoginThrottle;
 use crate::config::{Config, Settings};
 use crate::outbox::{self, Delivery, MailDirMailer};
 use crate::rate_limit::RateLimiter;
@@ -83,6 +84,7 @@ async fn build_state(config: Config, bound: Option<SocketAddr>) -> Result<AppSta
     Ok(AppState {
         store,
         limiter: Arc::new(RateLimiter::per_minute(config.booking_rate_limit)),
+        login_throttle: Arc::new(LoginThrottle::default()),
         settings: Arc::new(settings),
         secret,
         outbox_wake: Arc::new(Notify::new()),

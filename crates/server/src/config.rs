@@ -78,6 +78,10 @@ pub struct Config {
     /// How many days ahead visitors may book.
     #[arg(long, env = "GUIDANCE_BOOKING_HORIZON_DAYS", default_value_t = 60)]
     pub booking_horizon_days: u32,
+    /// Origins (comma-separated, e.g. `https://www.example.org`) whose pages may embed
+    /// `<guidance-booking>`: they get CORS access to the public API. Unset: none.
+    #[arg(long, env = "GUIDANCE_EMBED_ORIGINS")]
+    pub embed_origins: Option<String>,
 }
 
 /// A setting that stops the service from starting.
@@ -100,6 +104,8 @@ pub struct Settings {
     pub smtp: Option<crate::smtp::SmtpUrl>,
     /// When the outbox worker retries and gives up.
     pub retry: crate::outbox::RetryPolicy,
+    /// Origins allowed to use the public API from the browser (`scheme://host[:port]`).
+    pub embed_origins: Vec<String>,
 }
 
 impl Config {
@@ -183,6 +189,7 @@ impl Config {
                 "GUIDANCE_BOOKING_RATE_LIMIT must be at least 1".into(),
             ));
         }
+        let embed_origins = parse_origins(self.embed_origins.as_deref().unwrap_or_default())?;
         Ok(Settings {
             config: self.clone(),
             public_url,
@@ -190,6 +197,7 @@ impl Config {
             admin_token,
             smtp,
             retry,
+            embed_origins,
         })
     }
 
@@ -213,6 +221,31 @@ impl Config {
         };
         TokenSecret::from_config(&text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))
     }
+}
+
+/// Parses `GUIDANCE_EMBED_ORIGINS`: each entry an origin as browsers send it in `Origin:`
+/// (`https://host` or `http://host:port`, no path), so that matching is an exact comparison.
+fn parse_origins(raw: &str) -> Result<Vec<String>, ConfigError> {
+    let mut out = Vec::new();
+    for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let origin = entry.trim_end_matches('/');
+        let rest = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"));
+        let ok = rest.is_some_and(|host| {
+            !host.is_empty()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        });
+        if !ok {
+            return Err(ConfigError(format!(
+                "GUIDANCE_EMBED_ORIGINS: {entry:?} is not an origin like https://www.example.org"
+            )));
+        }
+        out.push(origin.to_ascii_lowercase());
+    }
+    Ok(out)
 }
 
 /// Addresses like `owner@localhost` are fine for a first run on one machine.

@@ -10,7 +10,10 @@ use crate::state::AppState;
 /// each weekday of the next 14 days, skipping any that overlap an existing slot.
 /// Returns how many were created.
 pub async fn seed(state: &AppState) -> Result<usize, guidance_store::StoreError> {
-    let tz = state.settings.time_zone.zone();
+    let tz = match crate::owner_settings::load(state).await {
+        Ok(owner) => owner.time_zone.zone(),
+        Err(_) => state.settings.time_zone.zone(),
+    };
     let now = Timestamp::now();
     let today = now.to_zoned(tz.clone()).date();
     let mut created = 0;

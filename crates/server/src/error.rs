@@ -60,6 +60,12 @@ pub enum ServiceError {
     /// Missing or wrong credentials.
     #[error("unauthorized")]
     Unauthorized,
+    /// The owner has closed booking for now.
+    #[error("booking is closed")]
+    BookingClosed,
+    /// A signed-in form or request came without its CSRF token (or with a wrong one).
+    #[error("missing or wrong CSRF token")]
+    CsrfRefused,
     /// Something broke on our side.
     #[error("internal error: {0}")]
     Internal(String),
@@ -82,6 +88,7 @@ impl ServiceError {
             ServiceError::TokenExpired => StatusCode::GONE,
             ServiceError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             ServiceError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ServiceError::BookingClosed | ServiceError::CsrfRefused => StatusCode::FORBIDDEN,
             ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -104,6 +111,8 @@ impl ServiceError {
             ServiceError::Conflict => "conflict",
             ServiceError::RateLimited(_) => "too_many_requests",
             ServiceError::Unauthorized => "unauthorized",
+            ServiceError::BookingClosed => "booking_closed",
+            ServiceError::CsrfRefused => "csrf_refused",
             ServiceError::Internal(_) => "internal",
         }
     }

@@ -32,6 +32,11 @@ impl Tr {
     pub fn fmt(&self, key: &str, args: &[(&str, &str)]) -> String {
         i18n::tf(self.lang, key, args)
     }
+
+    /// The counted text `key.<CLDR plural category of n>` with `{count}` and `args` filled.
+    pub fn count(&self, key: &str, n: u64, args: &[(&str, &str)]) -> String {
+        i18n::tn(self.lang, key, n, args)
+    }
 }
 
 /// The language for a page request.

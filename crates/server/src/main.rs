@@ -45,6 +45,21 @@ enum Command {
         #[command(flatten)]
         config: Config,
     },
+    /// Owner administration.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Set the owner's admin password, read from the first line of standard input
+    /// (e.g. `guidance admin set-password < file`). Signs out every session.
+    SetPassword {
+        #[command(flatten)]
+        config: Config,
+    },
 }
 
 #[tokio::main]
@@ -64,6 +79,9 @@ async fn main() -> std::process::ExitCode {
         Command::Migrate { config } => guidance_server::app::migrate(&config)
             .await
             .map(|()| println!("Migrations applied.")),
+        Command::Admin {
+            command: AdminCommand::SetPassword { config },
+        } => set_password(config).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -85,6 +103,12 @@ async fn serve(config: Config, demo: bool) -> Result<(), Box<dyn std::error::Err
     }
     let url = app.state().settings.public_url.clone();
     println!("Guidance is running. Open {url}/book to book a session.");
+    match guidance_server::auth::create_setup_link(app.state().store.as_ref(), &url).await? {
+        Some(link) => println!(
+            "No owner password is set yet. Choose one here (works once, for 24 hours):\n  {link}\nor run `guidance admin set-password`."
+        ),
+        None => println!("Admin: {url}/admin"),
+    }
     if app.state().settings.admin_token.is_some() {
         println!(
             "Owner API: {url}/api/admin/bookings (Authorization: Bearer $GUIDANCE_ADMIN_TOKEN)"
@@ -128,6 +152,22 @@ async fn copy_data(from: &str, to: &str) -> Result<(), Box<dyn std::error::Error
         println!("{table}: {rows} rows copied");
     }
     println!("Done. Point GUIDANCE_DATABASE_URL at the PostgreSQL database.");
+    Ok(())
+}
+
+/// Reads the new password from stdin's first line (so that it never shows in `ps` or the
+/// shell history), then stores its argon2id hash.
+async fn set_password(config: Config) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    use std::io::{BufRead, IsTerminal};
+    if std::io::stdin().is_terminal() {
+        eprintln!("New owner password (at least 10 characters; it will be visible as you type):");
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    let store = guidance_server::app::open_store(&config).await?;
+    guidance_server::auth::set_password(store.as_ref(), password).await?;
+    println!("The owner password is set; every earlier session is signed out.");
     Ok(())
 }
 

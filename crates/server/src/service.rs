@@ -1,10 +1,13 @@
 //! The booking service: every rule of the flow, in one place. The JSON API, the pages and the
 //! owner API all call these functions; none of them repeats a rule.
 
-use guidance_core::intake::RawIntake;
+use guidance_core::intake::{Answers, RawIntake};
+use guidance_core::question::check_answers;
 use guidance_core::token::{self, ActionToken};
-use guidance_core::{BookingAction, BookingStatus, Intake, SlotStatus, SlotWindow, TokenHash};
-use guidance_mail::{BookingFacts, Message, render};
+use guidance_core::{
+    BookingAction, BookingStatus, Intake, IntakeErrors, Question, SlotStatus, SlotWindow, TokenHash,
+};
+use guidance_mail::{BookingFacts, Message, render, render_with_owner_message};
 use guidance_store::{
     Actor, Booking, NewBooking, NewEmail, NewToken, Slot, SlotChange, TokenRecord, Transition,
 };
@@ -12,6 +15,7 @@ use jiff::{SignedDuration, Timestamp};
 use uuid::Uuid;
 
 use crate::error::ServiceError;
+use crate::owner_settings;
 use crate::state::AppState;
 
 /// Result of the service functions.
@@ -27,12 +31,13 @@ pub async fn open_slots(
     to: Option<Timestamp>,
 ) -> ServiceResult<Vec<Slot>> {
     let now = Timestamp::now();
-    let horizon = now
-        .checked_add(SignedDuration::from_hours(
-            24 * i64::from(state.settings.config.booking_horizon_days),
-        ))
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
-    let from = from.map_or(now, |f| f.max(now));
+    let owner = owner_settings::load(state).await?;
+    if !owner.booking_open {
+        return Ok(Vec::new());
+    }
+    let horizon = owner.horizon(now);
+    let earliest = owner.earliest_start(now);
+    let from = from.map_or(earliest, |f| f.max(earliest));
     let to = to.map_or(horizon, |t| t.min(horizon));
     if to <= from {
         return Ok(Vec::new());
@@ -52,21 +57,32 @@ pub fn parse_slot_id(raw: &str) -> ServiceResult<Uuid> {
     Uuid::parse_str(raw.trim()).map_err(|_| ServiceError::field("slot_id", "unknown_value"))
 }
 
-/// Parses a booking request: the slot id and every intake field, reporting all refused fields
-/// at once (field name → reason code).
+/// Parses a booking request: the slot id, every intake field, and the answers against the
+/// owner's `questions`, reporting all refused fields at once (field name → reason code; a
+/// refused answer is named `answers.<key>`).
 pub fn parse_booking_request(
     slot_id: &str,
     raw: &RawIntake,
+    questions: &[Question],
 ) -> Result<(Uuid, Intake), std::collections::BTreeMap<String, String>> {
     let slot_result = parse_slot_id(slot_id);
     let intake_result = Intake::parse(raw);
+    let mut fields = std::collections::BTreeMap::new();
+    if let Err(ServiceError::Invalid(f)) = &slot_result {
+        fields.extend(f.clone());
+    }
+    // Answers of the right shape are held to the configured questions even when other fields
+    // fail, so that the visitor learns everything at once.
+    if let Ok(answers) = Answers::parse(&raw.answers) {
+        fields.extend(
+            check_answers(questions, &answers)
+                .into_iter()
+                .map(|f| (f.field, f.reason.code().to_owned())),
+        );
+    }
     match (slot_result, intake_result) {
-        (Ok(s), Ok(i)) => Ok((s, i)),
-        (slot_result, intake_result) => {
-            let mut fields = std::collections::BTreeMap::new();
-            if let Err(ServiceError::Invalid(f)) = slot_result {
-                fields.extend(f);
-            }
+        (Ok(s), Ok(i)) if fields.is_empty() => Ok((s, i)),
+        (_, intake_result) => {
             if let Err(e) = intake_result {
                 fields.extend(
                     e.0.into_iter()
@@ -78,13 +94,33 @@ pub fn parse_booking_request(
     }
 }
 
+/// The owner's supplemental questions, in the order shown.
+pub async fn questions(state: &AppState) -> ServiceResult<Vec<Question>> {
+    Ok(state.store.list_questions().await?)
+}
+
+/// Replaces the owner's supplemental questions with a checked list.
+pub async fn replace_questions(
+    state: &AppState,
+    raw: &serde_json::Value,
+) -> ServiceResult<Vec<Question>> {
+    let list = Question::parse_list(raw).map_err(|e| ServiceError::from(IntakeErrors(e)))?;
+    state
+        .store
+        .replace_questions(&list, Timestamp::now())
+        .await?;
+    Ok(list)
+}
+
 /// Validates the intake, then books (see [`book_parsed`]).
 pub async fn create_booking(
     state: &AppState,
     slot_id: &str,
     raw: &RawIntake,
 ) -> ServiceResult<Booking> {
-    let (slot_id, intake) = parse_booking_request(slot_id, raw).map_err(ServiceError::Invalid)?;
+    let questions = questions(state).await?;
+    let (slot_id, intake) =
+        parse_booking_request(slot_id, raw, &questions).map_err(ServiceError::Invalid)?;
     book_parsed(state, slot_id, intake).await
 }
 
@@ -96,8 +132,16 @@ pub async fn book_parsed(
     intake: Intake,
 ) -> ServiceResult<Booking> {
     let now = Timestamp::now();
+    let owner = owner_settings::load(state).await?;
+    if !owner.booking_open {
+        return Err(ServiceError::BookingClosed);
+    }
     let slot = state.store.get_slot(slot_id).await?;
-    if slot.status != SlotStatus::Open || slot.starts_at <= now {
+    if slot.status != SlotStatus::Open
+        || slot.starts_at <= now
+        || slot.starts_at < owner.earliest_start(now)
+        || slot.starts_at > owner.horizon(now)
+    {
         return Err(ServiceError::SlotTaken);
     }
     let window = SlotWindow::parse(slot.starts_at, slot.ends_at)
@@ -120,8 +164,9 @@ pub async fn book_parsed(
         time_zone: intake.time_zone.as_str().to_owned(),
         starts_at: slot.starts_at,
         ends_at: slot.ends_at,
+        status_url: Some(status_url(state, booking_id)),
     };
-    let ctx = state.mail_context();
+    let ctx = state.mail_context_for(&owner);
     let emails = vec![
         email(render(&links.new_request_message(), &facts, &ctx, now)),
         email(render(&Message::RequesterReceived, &facts, &ctx, now)),
@@ -278,7 +323,8 @@ pub async fn use_token(
     .await
 }
 
-/// The owner acts on a booking from the owner API (or, later, the admin UI).
+/// The owner acts on a booking from the owner API or the admin UI; `note` goes into the audit
+/// trail and, quoted, into the emails the requester gets.
 pub async fn owner_action(
     state: &AppState,
     booking_id: Uuid,
@@ -290,6 +336,54 @@ pub async fn owner_action(
     }
     let booking = state.store.get_booking(booking_id).await?;
     apply(state, booking, action, Actor::Owner, None, None, note).await
+}
+
+/// The visitor's own page for a booking (status, cancel, a new time when asked), as a full URL.
+pub fn status_url(state: &AppState, booking_id: Uuid) -> String {
+    format!(
+        "{}{}",
+        state.settings.public_url,
+        crate::visitor_link::path(&state.secret, booking_id)
+    )
+}
+
+/// The visitor calls their booking off from their own page.
+pub async fn requester_cancel(state: &AppState, booking_id: Uuid) -> ServiceResult<Booking> {
+    let booking = state.store.get_booking(booking_id).await?;
+    apply(
+        state,
+        booking,
+        BookingAction::Cancel,
+        Actor::Requester,
+        None,
+        None,
+        None,
+    )
+    .await
+}
+
+/// The visitor, asked for another time, picks a new slot from their own page.
+pub async fn requester_pick(
+    state: &AppState,
+    booking_id: Uuid,
+    slot_id: &str,
+) -> ServiceResult<Booking> {
+    let booking = state.store.get_booking(booking_id).await?;
+    let id = parse_slot_id(slot_id)?;
+    let slot = state.store.get_slot(id).await.map_err(|e| match e {
+        guidance_store::StoreError::NotFound => ServiceError::field("slot_id", "unknown_value"),
+        other => other.into(),
+    })?;
+    apply(
+        state,
+        booking,
+        BookingAction::PickSlot,
+        Actor::Requester,
+        None,
+        Some(slot),
+        None,
+    )
+    .await
 }
 
 /// Moves a booking and queues the emails the move causes, atomically.
@@ -330,8 +424,9 @@ async fn apply(
         time_zone: booking.time_zone.clone(),
         starts_at,
         ends_at,
+        status_url: Some(status_url(state, booking.id)),
     };
-    let ctx = state.mail_context();
+    let ctx = state.mail_context_for(&owner_settings::load(state).await?);
     let mut tokens = Vec::new();
     let mut messages = Vec::new();
     // The owner's calendar holds an entry while the booking holds its slot; take it out whenever
@@ -367,9 +462,18 @@ async fn apply(
     if owner_had_entry && !to.holds_slot() {
         messages.push(Message::OwnerCalendarCancel);
     }
+    // The owner's note reaches the requester in the emails this move sends them.
     let emails = messages
         .iter()
-        .map(|m| email(render(m, &facts, &ctx, now)))
+        .map(|m| {
+            email(render_with_owner_message(
+                m,
+                &facts,
+                &ctx,
+                now,
+                note.as_deref(),
+            ))
+        })
         .collect();
     let new_slot = match new_slot {
         Some(s) => Some(SlotChange {
@@ -454,6 +558,261 @@ pub async fn expire_overdue(state: &AppState) -> ServiceResult<usize> {
         }
     }
     Ok(n)
+}
+
+// --- The owner's slots, bookings and emails (owner API and admin UI) -------------------------
+
+/// Checks a slot window typed by the owner, naming the refused field.
+pub fn parse_slot_window(
+    starts_at: Option<Timestamp>,
+    ends_at: Option<Timestamp>,
+) -> ServiceResult<SlotWindow> {
+    let mut fields = std::collections::BTreeMap::new();
+    if starts_at.is_none() {
+        fields.insert("starts_at".to_owned(), "empty".to_owned());
+    }
+    if ends_at.is_none() {
+        fields.insert("ends_at".to_owned(), "empty".to_owned());
+    }
+    let (Some(starts_at), Some(ends_at)) = (starts_at, ends_at) else {
+        return Err(ServiceError::Invalid(fields));
+    };
+    SlotWindow::parse(starts_at, ends_at).map_err(|e| {
+        let reason = match e {
+            guidance_core::slot::SlotWindowError::EndsBeforeStart => "ends_before_start",
+            guidance_core::slot::SlotWindowError::BadLength => "bad_length",
+            guidance_core::slot::SlotWindowError::OutOfRange => "out_of_range",
+        };
+        ServiceError::field("ends_at", reason)
+    })
+}
+
+/// Longest private meeting details of a slot, in characters.
+pub const MEETING_DETAILS_MAX: usize = 2000;
+
+/// Trims meeting details; blank is none.
+pub fn parse_meeting_details(raw: Option<&str>) -> ServiceResult<Option<String>> {
+    let details = raw.map(str::trim).filter(|d| !d.is_empty());
+    if details.is_some_and(|d| d.chars().count() > MEETING_DETAILS_MAX) {
+        return Err(ServiceError::field("meeting_details", "too_long"));
+    }
+    Ok(details.map(str::to_owned))
+}
+
+/// Offers one new slot. It must start in the future and overlap no live slot.
+pub async fn create_slot(
+    state: &AppState,
+    window: SlotWindow,
+    meeting_details: Option<String>,
+) -> ServiceResult<Slot> {
+    let now = Timestamp::now();
+    if window.starts_at() <= now {
+        return Err(ServiceError::field("starts_at", "in_the_past"));
+    }
+    let slot = state
+        .store
+        .create_slot(window, meeting_details, now)
+        .await?;
+    tracing::info!(slot = %slot.id, "slot created");
+    Ok(slot)
+}
+
+/// Moves a slot or changes its meeting details; a booked slot refuses.
+pub async fn update_slot(
+    state: &AppState,
+    id: Uuid,
+    window: SlotWindow,
+    meeting_details: Option<String>,
+) -> ServiceResult<Slot> {
+    let now = Timestamp::now();
+    let current = state.store.get_slot(id).await?;
+    if window.starts_at() <= now && window.starts_at() != current.starts_at {
+        return Err(ServiceError::field("starts_at", "in_the_past"));
+    }
+    Ok(state
+        .store
+        .update_slot(id, window, meeting_details, now)
+        .await?)
+}
+
+/// Withdraws an open slot or offers an unavailable one again; a booked slot refuses.
+pub async fn set_slot_available(
+    state: &AppState,
+    id: Uuid,
+    available: bool,
+) -> ServiceResult<Slot> {
+    Ok(state
+        .store
+        .set_slot_available(id, available, Timestamp::now())
+        .await?)
+}
+
+/// Removes a slot no live booking holds.
+pub async fn delete_slot(state: &AppState, id: Uuid) -> ServiceResult<()> {
+    state.store.delete_slot(id).await?;
+    tracing::info!(slot = %id, "slot deleted");
+    Ok(())
+}
+
+/// What the owner can do to several slots at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotBulkAction {
+    /// Withdraw them.
+    MakeUnavailable,
+    /// Offer them again.
+    MakeAvailable,
+    /// Remove them.
+    Delete,
+}
+
+impl SlotBulkAction {
+    /// Parses the stable name used in forms.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "unavailable" => Some(Self::MakeUnavailable),
+            "available" => Some(Self::MakeAvailable),
+            "delete" => Some(Self::Delete),
+            _ => None,
+        }
+    }
+}
+
+/// What became of a bulk action: how many slots it changed and each refusal.
+#[derive(Debug, Default)]
+pub struct BulkReport {
+    /// Slots changed.
+    pub done: usize,
+    /// Slots left as they were, with the reason.
+    pub refused: Vec<(Uuid, ServiceError)>,
+}
+
+/// Applies one action to each slot in turn; one refusal does not stop the others.
+pub async fn slots_bulk(
+    state: &AppState,
+    ids: &[Uuid],
+    action: SlotBulkAction,
+) -> ServiceResult<BulkReport> {
+    let mut report = BulkReport::default();
+    for &id in ids {
+        let result = match action {
+            SlotBulkAction::MakeUnavailable => set_slot_available(state, id, false).await.map(drop),
+            SlotBulkAction::MakeAvailable => set_slot_available(state, id, true).await.map(drop),
+            SlotBulkAction::Delete => delete_slot(state, id).await,
+        };
+        match result {
+            Ok(()) => report.done += 1,
+            Err(ServiceError::Internal(e)) => return Err(ServiceError::Internal(e)),
+            Err(e) => report.refused.push((id, e)),
+        }
+    }
+    Ok(report)
+}
+
+/// Why a session of a pattern was not created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkippedBecause {
+    /// It overlaps a slot that exists already.
+    Overlap,
+    /// It starts in the past.
+    Past,
+    /// The local time does not exist that day, or lies outside the supported years.
+    Pattern(guidance_core::pattern::SkipReason),
+}
+
+impl SkippedBecause {
+    /// The stable code (a locale key suffix).
+    pub fn code(self) -> &'static str {
+        match self {
+            SkippedBecause::Overlap => "overlap",
+            SkippedBecause::Past => "past",
+            SkippedBecause::Pattern(r) => r.code(),
+        }
+    }
+}
+
+/// What a pattern produced.
+#[derive(Debug, Default)]
+pub struct GenerateReport {
+    /// The slots created, in time order.
+    pub created: Vec<Slot>,
+    /// The sessions not created: local day, local start time and why.
+    pub skipped: Vec<(jiff::civil::Date, jiff::civil::Time, SkippedBecause)>,
+}
+
+/// Creates the slots of a weekly pattern in the owner's time zone, skipping (and reporting)
+/// every session that overlaps an existing slot, lies in the past or does not exist locally.
+pub async fn generate_slots(
+    state: &AppState,
+    raw: &guidance_core::pattern::RawPattern,
+) -> ServiceResult<GenerateReport> {
+    let owner = owner_settings::load(state).await?;
+    let pattern = guidance_core::pattern::WeeklyPattern::parse(raw, owner.time_zone.zone())
+        .map_err(|e| ServiceError::Invalid(e.0))?;
+    let now = Timestamp::now();
+    let mut report = GenerateReport::default();
+    for session in pattern.plan() {
+        let skip = |why| (session.date, session.time, why);
+        let window = match session.outcome {
+            Ok(w) => w,
+            Err(reason) => {
+                report.skipped.push(skip(SkippedBecause::Pattern(reason)));
+                continue;
+            }
+        };
+        if window.starts_at() <= now {
+            report.skipped.push(skip(SkippedBecause::Past));
+            continue;
+        }
+        match state.store.create_slot(window, None, now).await {
+            Ok(slot) => report.created.push(slot),
+            Err(guidance_store::StoreError::SlotOverlap) => {
+                report.skipped.push(skip(SkippedBecause::Overlap));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    tracing::info!(
+        created = report.created.len(),
+        skipped = report.skipped.len(),
+        "slots generated from a pattern"
+    );
+    Ok(report)
+}
+
+/// Bookings of one status (or all, in the owner's order: pending first, then accepted, needs
+/// reschedule, declined, cancelled, expired; by session time within each), whose requester name,
+/// email or topic contains `query` (ignoring case).
+pub async fn find_bookings(
+    state: &AppState,
+    status: Option<BookingStatus>,
+    query: &str,
+) -> ServiceResult<Vec<Booking>> {
+    let needle = query.trim().to_lowercase();
+    let mut bookings: Vec<Booking> = state
+        .store
+        .list_bookings(status)
+        .await?
+        .into_iter()
+        .filter(|b| {
+            needle.is_empty()
+                || b.name.to_lowercase().contains(&needle)
+                || b.email.to_lowercase().contains(&needle)
+                || b.topic.to_lowercase().contains(&needle)
+        })
+        .collect();
+    let rank = |s: BookingStatus| BookingStatus::ALL.iter().position(|x| *x == s);
+    bookings.sort_by_key(|b| (rank(b.status), b.starts_at, b.created_at));
+    Ok(bookings)
+}
+
+/// Withdraws the slot a booking holds or held, so that nobody can book that time again.
+pub async fn make_booking_slot_unavailable(
+    state: &AppState,
+    booking_id: Uuid,
+) -> ServiceResult<Slot> {
+    let booking = state.store.get_booking(booking_id).await?;
+    let slot_id = booking.slot_id.ok_or(ServiceError::NotFound)?;
+    set_slot_available(state, slot_id, false).await
 }
 
 #[cfg(test)]

@@ -22,10 +22,29 @@ pub struct AppState {
     pub outbox_wake: Arc<Notify>,
     /// Limits booking and action requests per client address.
     pub limiter: Arc<RateLimiter>,
+    /// Slows down repeated failed owner logins per client address.
+    pub login_throttle: Arc<crate::auth::LoginThrottle>,
 }
 
 impl AppState {
-    /// The email settings derived from configuration.
+    /// The email settings for the owner settings in force (see [`crate::owner_settings`]).
+    pub fn mail_context_for(
+        &self,
+        owner: &crate::owner_settings::OwnerSettings,
+    ) -> guidance_mail::MailContext {
+        let c = &self.settings.config;
+        guidance_mail::MailContext {
+            from_email: c.mail_from.trim().to_owned(),
+            from_name: guidance_core::i18n::t(owner.language, "common.product"),
+            owner_email: owner.owner_email.clone(),
+            owner_name: owner.owner_name.clone(),
+            owner_time_zone: owner.time_zone.as_str().to_owned(),
+            owner_lang: owner.language.to_owned(),
+            public_url: self.settings.public_url.clone(),
+        }
+    }
+
+    /// The email settings derived from configuration alone (stored owner settings ignored).
     pub fn mail_context(&self) -> guidance_mail::MailContext {
         let c = &self.settings.config;
         guidance_mail::MailContext {

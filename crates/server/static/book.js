@@ -1,16 +1,10 @@
-// Progressive enhancement for /book: show times in the visitor's own zone on the first visit,
-// and move focus to a message so that screen readers announce it. The page works without this.
-(function () {
-  var params = new URLSearchParams(location.search);
-  var field = document.getElementById('tz');
-  if (!params.has('tz') && field && window.Intl) {
-    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    if (zone && zone !== field.value) {
-      params.set('tz', zone);
-      location.replace(location.pathname + '?' + params.toString());
-      return;
-    }
-  }
-  var message = document.querySelector('[role=alert]');
-  if (message) message.focus();
-})();
+// Enhances the server-rendered /book page with the same Booker as <guidance-booking>: times in
+// the visitor's own zone at once, a day picker, inline validation, and sending without leaving
+// the page. Without JavaScript the page works as a plain form.
+import { Booker } from '/embed/guidance-booking.js';
+
+const texts = JSON.parse(document.getElementById('guidance-texts').textContent);
+const zone = new URLSearchParams(location.search).get('tz') || undefined;
+new Booker(document, { texts, lang: document.documentElement.lang, zone, level: 1 });
+const notice = document.querySelector('.notice:not([hidden])');
+if (notice) notice.focus();

@@ -1,6 +1,7 @@
 //! Moving up: copies a site's data from its SQLite database into PostgreSQL as it is — ids,
 //! statuses, timestamps, token hashes, the audit trail and queued emails (with their attempts,
-//! leases and Message-IDs) — in one transaction, into a migrated target that must be empty.
+//! leases and Message-IDs), the supplemental questions, and the owner's password hash, sessions,
+//! setup link and settings — in one transaction, into a migrated target that must be empty.
 
 use std::str::FromStr;
 
@@ -46,12 +47,14 @@ enum Kind {
     Int,
     Json,
     Bytes,
+    /// `0`/`1` in SQLite, `boolean` in PostgreSQL.
+    Bool,
 }
 
-use Kind::{Bytes, Int, Json, Text, Time, Uuid as Id};
+use Kind::{Bool, Bytes, Int, Json, Text, Time, Uuid as Id};
 
 /// Every column of every table, in foreign-key order; the same names on both databases.
-const COLUMNS: [(&str, &[(&str, Kind)]); 5] = [
+const COLUMNS: [(&str, &[(&str, Kind)]); TABLES.len()] = [
     (
         "guidance_availability",
         &[
@@ -137,6 +140,45 @@ const COLUMNS: [(&str, &[(&str, Kind)]); 5] = [
             ("created_at", Time),
         ],
     ),
+    (
+        "guidance_questions",
+        &[
+            ("key", Text),
+            ("position", Int),
+            ("kind", Text),
+            ("label", Text),
+            ("required", Bool),
+            ("options", Json),
+            ("updated_at", Time),
+        ],
+    ),
+    (
+        "guidance_admin_credentials",
+        &[("id", Int), ("password_hash", Text), ("updated_at", Time)],
+    ),
+    (
+        "guidance_admin_setup_tokens",
+        &[
+            ("token_hash", Text),
+            ("expires_at", Time),
+            ("used_at", Time),
+            ("created_at", Time),
+        ],
+    ),
+    (
+        "guidance_admin_sessions",
+        &[
+            ("id_hash", Text),
+            ("created_at", Time),
+            ("last_seen_at", Time),
+            ("idle_expires_at", Time),
+            ("expires_at", Time),
+        ],
+    ),
+    (
+        "guidance_settings",
+        &[("key", Text), ("value", Text), ("updated_at", Time)],
+    ),
 ];
 
 /// Rows copied per table, in [`TABLES`] order.
@@ -192,6 +234,7 @@ pub async fn sqlite_to_postgres(from: &SqliteStore, to: &str) -> Result<CopyRepo
                 q = match kind {
                     Text | Json => q.bind(row.try_get::<Option<String>, _>(*name)?),
                     Int => q.bind(row.try_get::<Option<i64>, _>(*name)?),
+                    Bool => q.bind(row.try_get::<Option<i64>, _>(*name)?.map(|n| n != 0)),
                     Bytes => q.bind(row.try_get::<Option<Vec<u8>>, _>(*name)?),
                     Id => q.bind(read_uuid(row, name)?),
                     Time => q.bind(read_time(row, name)?),
@@ -229,4 +272,15 @@ fn read_time(row: &SqliteRow, col: &str) -> Result<Option<PgTime>, CopyError> {
     })
     .transpose()
     .map_err(CopyError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{COLUMNS, TABLES};
+
+    #[test]
+    fn every_table_is_copied_in_foreign_key_order() {
+        let copied: Vec<&str> = COLUMNS.iter().map(|(t, _)| *t).collect();
+        assert_eq!(copied, TABLES);
+    }
 }

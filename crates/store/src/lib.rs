@@ -138,4 +138,73 @@ pub trait Store: Send + Sync + 'static {
     async fn next_email_due(&self) -> StoreResult<Option<Timestamp>>;
     /// The emails of a booking, oldest first.
     async fn booking_emails(&self, booking_id: Uuid) -> StoreResult<Vec<OutboxMessage>>;
+
+    /// The owner's supplemental questions, in the order shown.
+    async fn list_questions(&self) -> StoreResult<Vec<guidance_core::Question>>;
+    /// Replaces all supplemental questions with `questions` (already checked), in one
+    /// transaction; answers already given stay with their bookings.
+    async fn replace_questions(
+        &self,
+        questions: &[guidance_core::Question],
+        now: Timestamp,
+    ) -> StoreResult<()>;
+
+    // --- Owner (admin UI) ---------------------------------------------------------------------
+
+    /// Changes a slot's window and meeting details. A booked slot refuses
+    /// ([`StoreError::SlotBooked`]); a window overlapping another live slot too
+    /// ([`StoreError::SlotOverlap`]).
+    async fn update_slot(
+        &self,
+        id: Uuid,
+        window: SlotWindow,
+        meeting_details: Option<String>,
+        now: Timestamp,
+    ) -> StoreResult<Slot>;
+    /// Emails that failed for good, or whose last attempt failed and that wait for a retry,
+    /// oldest first.
+    async fn emails_with_errors(&self) -> StoreResult<Vec<OutboxMessage>>;
+
+    /// The owner's argon2id password hash (PHC string), if a password was set.
+    async fn admin_password_hash(&self) -> StoreResult<Option<String>>;
+    /// Sets the owner's password hash. Every session ends and every setup link dies with it.
+    async fn set_admin_password_hash(&self, hash: &str, now: Timestamp) -> StoreResult<()>;
+    /// Records a setup link (its hash only) that works until `expires_at`, replacing any earlier.
+    async fn create_admin_setup_token(
+        &self,
+        hash: &TokenHash,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// Whether a setup link is known, unused and unexpired.
+    async fn admin_setup_token_valid(&self, hash: &TokenHash, now: Timestamp) -> StoreResult<bool>;
+    /// Spends a setup link and sets the password in one transaction.
+    /// [`StoreError::TokenUsed`] when it was used, [`StoreError::NotFound`] when unknown or expired.
+    async fn use_admin_setup_token(
+        &self,
+        hash: &TokenHash,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// Records a new signed-in session (the hash of its id only); forgets expired ones.
+    async fn create_admin_session(&self, session: NewAdminSession) -> StoreResult<()>;
+    /// Whether the session is alive at `now`; if so its idle expiry moves to `idle_expires_at`
+    /// (never past its absolute expiry).
+    async fn touch_admin_session(
+        &self,
+        id_hash: &TokenHash,
+        now: Timestamp,
+        idle_expires_at: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Ends a session.
+    async fn delete_admin_session(&self, id_hash: &TokenHash) -> StoreResult<()>;
+
+    /// The owner's stored settings (key → value).
+    async fn settings(&self) -> StoreResult<std::collections::BTreeMap<String, String>>;
+    /// Stores settings (each key replaced), all in one transaction.
+    async fn save_settings(
+        &self,
+        values: &std::collections::BTreeMap<String, String>,
+        now: Timestamp,
+    ) -> StoreResult<()>;
 }

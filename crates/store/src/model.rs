@@ -286,3 +286,16 @@ pub struct Transition {
     /// Now.
     pub now: Timestamp,
 }
+
+/// A new signed-in owner session.
+#[derive(Debug, Clone)]
+pub struct NewAdminSession {
+    /// SHA-256 of the session id (the id itself lives only in the owner's cookie).
+    pub id_hash: TokenHash,
+    /// Now.
+    pub now: Timestamp,
+    /// When it ends unless used again.
+    pub idle_expires_at: Timestamp,
+    /// When it ends however much it is used.
+    pub expires_at: Timestamp,
+}

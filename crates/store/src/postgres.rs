@@ -16,7 +16,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use guidance_core::{BookingAction, BookingStatus, Priority, SlotStatus, SlotWindow, TokenHash};
+use guidance_core::{
+    BookingAction, BookingStatus, Priority, Question, QuestionKind, SlotStatus, SlotWindow,
+    TokenHash,
+};
 use jiff::Timestamp;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
@@ -29,20 +32,25 @@ use sqlx::{Decode, Encode, Postgres, Row, Type};
 use uuid::Uuid;
 
 use crate::{
-    Booking, BookingEvent, EmailStatus, NewBooking, OutboxMessage, Slot, Store, StoreError,
-    StoreResult, TokenRecord, Transition,
+    Booking, BookingEvent, EmailStatus, NewAdminSession, NewBooking, OutboxMessage, Slot, Store,
+    StoreError, StoreResult, TokenRecord, Transition,
 };
 
 /// The migrations of `supabase/migrations/`, compiled into the binary.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../supabase/migrations");
 
 /// The tables of the schema, in an order that respects their foreign keys.
-pub const TABLES: [&str; 5] = [
+pub const TABLES: [&str; 10] = [
     "guidance_availability",
     "guidance_bookings",
     "guidance_booking_actions",
     "guidance_booking_events",
     "guidance_email_outbox",
+    "guidance_questions",
+    "guidance_admin_credentials",
+    "guidance_admin_setup_tokens",
+    "guidance_admin_sessions",
+    "guidance_settings",
 ];
 
 /// The PostgreSQL implementation of [`Store`].
@@ -438,6 +446,29 @@ fn status_timestamp_column(to: BookingStatus) -> Option<&'static str> {
         BookingStatus::Expired => Some("expired_at"),
         BookingStatus::Pending => None,
     }
+}
+
+/// Sets the password; a new password ends every session and every setup link.
+async fn set_password(tx: &mut Tx, p: bool, hash: &str, now: Timestamp) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO guidance_admin_credentials (id, password_hash, updated_at) VALUES (1, $1, $2) \
+         ON CONFLICT (id) DO UPDATE SET password_hash = EXCLUDED.password_hash, updated_at = EXCLUDED.updated_at",
+    )
+    .persistent(p)
+    .bind(hash)
+    .bind(pt(now))
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM guidance_admin_sessions")
+        .persistent(p)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("UPDATE guidance_admin_setup_tokens SET used_at = COALESCE(used_at, $1)")
+        .persistent(p)
+        .bind(pt(now))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 #[async_trait]
@@ -996,5 +1027,305 @@ impl Store for PostgresStore {
         .await?;
         tx.commit().await?;
         rows.iter().map(outbox_from_row).collect()
+    }
+
+    async fn list_questions(&self) -> StoreResult<Vec<Question>> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        let rows = sqlx::query(
+            "SELECT key, kind, label, required, options::text AS options FROM guidance_questions \
+             ORDER BY position",
+        )
+        .persistent(p)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|row| {
+                let kind: String = row.try_get("kind")?;
+                let options: String = row.try_get("options")?;
+                Ok(Question {
+                    key: row.try_get("key")?,
+                    label: row.try_get("label")?,
+                    kind: QuestionKind::parse(&kind)
+                        .ok_or_else(|| StoreError::Corrupt(format!("question kind {kind}")))?,
+                    required: row.try_get("required")?,
+                    options: serde_json::from_str(&options)
+                        .map_err(|e| StoreError::Corrupt(format!("question options: {e}")))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn replace_questions(&self, questions: &[Question], now: Timestamp) -> StoreResult<()> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM guidance_questions")
+            .persistent(p)
+            .execute(&mut *tx)
+            .await?;
+        for (position, q) in questions.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO guidance_questions (key, position, kind, label, required, options, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)",
+            )
+            .persistent(p)
+            .bind(&q.key)
+            .bind(i32::try_from(position).unwrap_or(i32::MAX))
+            .bind(q.kind.as_str())
+            .bind(&q.label)
+            .bind(q.required)
+            .bind(serde_json::Value::from(q.options.clone()).to_string())
+            .bind(pt(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn update_slot(
+        &self,
+        id: Uuid,
+        window: SlotWindow,
+        meeting_details: Option<String>,
+        now: Timestamp,
+    ) -> StoreResult<Slot> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        // The row lock keeps a booking from claiming the slot while it moves.
+        let current: Option<String> =
+            sqlx::query_scalar("SELECT status FROM guidance_availability WHERE id = $1 FOR UPDATE")
+                .persistent(p)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        match current.as_deref() {
+            None => return Err(StoreError::NotFound),
+            Some("booked") => return Err(StoreError::SlotBooked),
+            Some(_) => {}
+        }
+        let row = sqlx::query(&format!(
+            "UPDATE guidance_availability SET starts_at = $1, ends_at = $2, meeting_details = $3, \
+             updated_at = $4 WHERE id = $5 RETURNING {SLOT_COLUMNS}"
+        ))
+        .persistent(p)
+        .bind(pt(window.starts_at()))
+        .bind(pt(window.ends_at()))
+        .bind(&meeting_details)
+        .bind(pt(now))
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_constraint)?;
+        let slot = slot_from_row(&row)?;
+        tx.commit().await?;
+        Ok(slot)
+    }
+
+    async fn emails_with_errors(&self) -> StoreResult<Vec<OutboxMessage>> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox \
+             WHERE status = 'failed' OR (status = 'queued' AND last_error IS NOT NULL) \
+             ORDER BY created_at, seq"
+        ))
+        .persistent(p)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter().map(outbox_from_row).collect()
+    }
+
+    async fn admin_password_hash(&self) -> StoreResult<Option<String>> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        let hash =
+            sqlx::query_scalar("SELECT password_hash FROM guidance_admin_credentials WHERE id = 1")
+                .persistent(p)
+                .fetch_optional(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        Ok(hash)
+    }
+
+    async fn set_admin_password_hash(&self, hash: &str, now: Timestamp) -> StoreResult<()> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        set_password(&mut tx, p, hash, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn create_admin_setup_token(
+        &self,
+        hash: &TokenHash,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM guidance_admin_setup_tokens")
+            .persistent(p)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO guidance_admin_setup_tokens (token_hash, expires_at, created_at) VALUES ($1, $2, $3)",
+        )
+        .persistent(p)
+        .bind(hash.as_str())
+        .bind(pt(expires_at))
+        .bind(pt(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn admin_setup_token_valid(&self, hash: &TokenHash, now: Timestamp) -> StoreResult<bool> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        let valid: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM guidance_admin_setup_tokens \
+             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2)",
+        )
+        .persistent(p)
+        .bind(hash.as_str())
+        .bind(pt(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(valid)
+    }
+
+    async fn use_admin_setup_token(
+        &self,
+        hash: &TokenHash,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        // A racing use of the same link waits for this row and then finds it used.
+        let used = sqlx::query(
+            "UPDATE guidance_admin_setup_tokens SET used_at = $1 \
+             WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
+        )
+        .persistent(p)
+        .bind(pt(now))
+        .bind(hash.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if used.rows_affected() != 1 {
+            let used_at: Option<Option<PgTime>> = sqlx::query_scalar(
+                "SELECT used_at FROM guidance_admin_setup_tokens WHERE token_hash = $1",
+            )
+            .persistent(p)
+            .bind(hash.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            return Err(match used_at {
+                Some(Some(_)) => StoreError::TokenUsed,
+                _ => StoreError::NotFound,
+            });
+        }
+        set_password(&mut tx, p, password_hash, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn create_admin_session(&self, session: NewAdminSession) -> StoreResult<()> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "DELETE FROM guidance_admin_sessions WHERE expires_at <= $1 OR idle_expires_at <= $1",
+        )
+        .persistent(p)
+        .bind(pt(session.now))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO guidance_admin_sessions (id_hash, created_at, last_seen_at, idle_expires_at, expires_at) \
+             VALUES ($1, $2, $2, $3, $4)",
+        )
+        .persistent(p)
+        .bind(session.id_hash.as_str())
+        .bind(pt(session.now))
+        .bind(pt(session.idle_expires_at.min(session.expires_at)))
+        .bind(pt(session.expires_at))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn touch_admin_session(
+        &self,
+        id_hash: &TokenHash,
+        now: Timestamp,
+        idle_expires_at: Timestamp,
+    ) -> StoreResult<bool> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE guidance_admin_sessions SET last_seen_at = $1, idle_expires_at = LEAST($2, expires_at) \
+             WHERE id_hash = $3 AND idle_expires_at > $1 AND expires_at > $1",
+        )
+        .persistent(p)
+        .bind(pt(now))
+        .bind(pt(idle_expires_at))
+        .bind(id_hash.as_str())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_admin_session(&self, id_hash: &TokenHash) -> StoreResult<()> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM guidance_admin_sessions WHERE id_hash = $1")
+            .persistent(p)
+            .bind(id_hash.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn settings(&self) -> StoreResult<std::collections::BTreeMap<String, String>> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT key, value FROM guidance_settings ORDER BY key")
+                .persistent(p)
+                .fetch_all(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    async fn save_settings(
+        &self,
+        values: &std::collections::BTreeMap<String, String>,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let p = self.persistent;
+        let mut tx = self.begin().await?;
+        for (key, value) in values {
+            sqlx::query(
+                "INSERT INTO guidance_settings (key, value, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at",
+            )
+            .persistent(p)
+            .bind(key)
+            .bind(value)
+            .bind(pt(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }

@@ -10,7 +10,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use guidance_core::slot::format_utc;
-use guidance_core::{BookingAction, BookingStatus, Priority, SlotStatus, SlotWindow, TokenHash};
+use guidance_core::{
+    BookingAction, BookingStatus, Priority, Question, QuestionKind, SlotStatus, SlotWindow,
+    TokenHash,
+};
 use jiff::Timestamp;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
@@ -19,8 +22,8 @@ use sqlx::{Row, SqlitePool};
 use uuid::Uuid;
 
 use crate::{
-    Booking, BookingEvent, EmailStatus, NewBooking, OutboxMessage, Slot, Store, StoreError,
-    StoreResult, TokenRecord, Transition,
+    Booking, BookingEvent, EmailStatus, NewAdminSession, NewBooking, OutboxMessage, Slot, Store,
+    StoreError, StoreResult, TokenRecord, Transition,
 };
 
 /// The SQLite implementation of [`Store`].
@@ -812,4 +815,270 @@ impl Store for SqliteStore {
         .await?;
         rows.iter().map(outbox_from_row).collect()
     }
+
+    async fn list_questions(&self) -> StoreResult<Vec<Question>> {
+        let rows = sqlx::query(
+            "SELECT key, kind, label, required, options FROM guidance_questions ORDER BY position",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let kind: String = row.try_get("kind")?;
+                let options: String = row.try_get("options")?;
+                Ok(Question {
+                    key: row.try_get("key")?,
+                    label: row.try_get("label")?,
+                    kind: QuestionKind::parse(&kind)
+                        .ok_or_else(|| StoreError::Corrupt(format!("question kind {kind}")))?,
+                    required: row.try_get::<i64, _>("required")? != 0,
+                    options: serde_json::from_str(&options)
+                        .map_err(|e| StoreError::Corrupt(format!("question options: {e}")))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn replace_questions(&self, questions: &[Question], now: Timestamp) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query("DELETE FROM guidance_questions")
+            .execute(&mut *tx)
+            .await?;
+        for (position, q) in questions.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO guidance_questions (key, position, kind, label, required, options, updated_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&q.key)
+            .bind(i64::try_from(position).unwrap_or(i64::MAX))
+            .bind(q.kind.as_str())
+            .bind(&q.label)
+            .bind(i64::from(q.required))
+            .bind(serde_json::Value::from(q.options.clone()).to_string())
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn update_slot(
+        &self,
+        id: Uuid,
+        window: SlotWindow,
+        meeting_details: Option<String>,
+        now: Timestamp,
+    ) -> StoreResult<Slot> {
+        let done = sqlx::query(
+            "UPDATE guidance_availability SET starts_at = ?, ends_at = ?, meeting_details = ?, updated_at = ? \
+             WHERE id = ? AND status <> 'booked'",
+        )
+        .bind(ts(window.starts_at()))
+        .bind(ts(window.ends_at()))
+        .bind(&meeting_details)
+        .bind(ts(now))
+        .bind(id.to_string())
+        .execute(&self.writer)
+        .await
+        .map_err(map_constraint)?;
+        if done.rows_affected() == 1 {
+            return self.get_slot(id).await;
+        }
+        // Not changed: either there is no such slot or a booking holds it.
+        self.get_slot(id).await?;
+        Err(StoreError::SlotBooked)
+    }
+
+    async fn emails_with_errors(&self) -> StoreResult<Vec<OutboxMessage>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox \
+             WHERE status = 'failed' OR (status = 'queued' AND last_error IS NOT NULL) \
+             ORDER BY created_at, rowid"
+        ))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(outbox_from_row).collect()
+    }
+
+    async fn admin_password_hash(&self) -> StoreResult<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT password_hash FROM guidance_admin_credentials WHERE id = 1")
+                .fetch_optional(&self.reader)
+                .await?,
+        )
+    }
+
+    async fn set_admin_password_hash(&self, hash: &str, now: Timestamp) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        set_password(&mut tx, hash, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn create_admin_setup_token(
+        &self,
+        hash: &TokenHash,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query("DELETE FROM guidance_admin_setup_tokens")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO guidance_admin_setup_tokens (token_hash, expires_at, created_at) VALUES (?, ?, ?)",
+        )
+        .bind(hash.as_str())
+        .bind(ts(expires_at))
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn admin_setup_token_valid(&self, hash: &TokenHash, now: Timestamp) -> StoreResult<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM guidance_admin_setup_tokens WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
+        )
+        .bind(hash.as_str())
+        .bind(ts(now))
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(n > 0)
+    }
+
+    async fn use_admin_setup_token(
+        &self,
+        hash: &TokenHash,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        let used = sqlx::query(
+            "UPDATE guidance_admin_setup_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
+        )
+        .bind(ts(now))
+        .bind(hash.as_str())
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+        if used.rows_affected() != 1 {
+            let used_at: Option<Option<String>> = sqlx::query_scalar(
+                "SELECT used_at FROM guidance_admin_setup_tokens WHERE token_hash = ?",
+            )
+            .bind(hash.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            return Err(match used_at {
+                Some(Some(_)) => StoreError::TokenUsed,
+                _ => StoreError::NotFound,
+            });
+        }
+        set_password(&mut tx, password_hash, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn create_admin_session(&self, session: NewAdminSession) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "DELETE FROM guidance_admin_sessions WHERE expires_at <= ? OR idle_expires_at <= ?",
+        )
+        .bind(ts(session.now))
+        .bind(ts(session.now))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO guidance_admin_sessions (id_hash, created_at, last_seen_at, idle_expires_at, expires_at) \
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(session.id_hash.as_str())
+        .bind(ts(session.now))
+        .bind(ts(session.now))
+        .bind(ts(session.idle_expires_at.min(session.expires_at)))
+        .bind(ts(session.expires_at))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn touch_admin_session(
+        &self,
+        id_hash: &TokenHash,
+        now: Timestamp,
+        idle_expires_at: Timestamp,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE guidance_admin_sessions SET last_seen_at = ?, idle_expires_at = MIN(?, expires_at) \
+             WHERE id_hash = ? AND idle_expires_at > ? AND expires_at > ?",
+        )
+        .bind(ts(now))
+        .bind(ts(idle_expires_at))
+        .bind(id_hash.as_str())
+        .bind(ts(now))
+        .bind(ts(now))
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_admin_session(&self, id_hash: &TokenHash) -> StoreResult<()> {
+        sqlx::query("DELETE FROM guidance_admin_sessions WHERE id_hash = ?")
+            .bind(id_hash.as_str())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn settings(&self) -> StoreResult<std::collections::BTreeMap<String, String>> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT key, value FROM guidance_settings ORDER BY key")
+                .fetch_all(&self.reader)
+                .await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    async fn save_settings(
+        &self,
+        values: &std::collections::BTreeMap<String, String>,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        for (key, value) in values {
+            sqlx::query(
+                "INSERT INTO guidance_settings (key, value, updated_at) VALUES (?, ?, ?) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            )
+            .bind(key)
+            .bind(value)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Sets the password; a new password ends every session and every setup link.
+async fn set_password(tx: &mut Tx<'_>, hash: &str, now: Timestamp) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO guidance_admin_credentials (id, password_hash, updated_at) VALUES (1, ?, ?) \
+         ON CONFLICT (id) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at",
+    )
+    .bind(hash)
+    .bind(ts(now))
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM guidance_admin_sessions")
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("UPDATE guidance_admin_setup_tokens SET used_at = COALESCE(used_at, ?)")
+        .bind(ts(now))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

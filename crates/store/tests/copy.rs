@@ -7,6 +7,7 @@
 )]
 mod contract;
 
+use guidance_core::TokenHash;
 use guidance_store::Store;
 use guidance_store::copy::{CopyError, sqlite_to_postgres};
 use guidance_store::postgres::PostgresStore;
@@ -15,7 +16,7 @@ use guidance_testkit::pg::TestDatabase;
 use jiff::{SignedDuration, Timestamp};
 
 /// Everything the store can say about its data, as comparable text.
-async fn everything(store: &dyn Store, tokens: &[guidance_core::TokenHash]) -> Vec<String> {
+async fn everything(store: &dyn Store, tokens: &[TokenHash]) -> Vec<String> {
     let far = SignedDuration::from_hours(24 * 365);
     let now = Timestamp::now();
     let mut out = vec![format!(
@@ -41,7 +42,37 @@ async fn everything(store: &dyn Store, tokens: &[guidance_core::TokenHash]) -> V
         out.push(format!("{:?}", store.find_token(t).await.expect("token")));
     }
     out.push(format!("{:?}", store.next_email_due().await.expect("due")));
+    out.push(format!(
+        "{:?}",
+        store.list_questions().await.expect("questions")
+    ));
+    out.push(format!("{:?}", store.settings().await.expect("settings")));
+    out.push(format!(
+        "{:?}",
+        store.admin_password_hash().await.expect("password")
+    ));
+    out.push(format!(
+        "{:?}",
+        store
+            .admin_setup_token_valid(&TokenHash::from_stored("5f".repeat(32)), now)
+            .await
+            .expect("setup link")
+    ));
     out
+}
+
+/// Whether the owner's session written by `populate_a_site` is alive (touching it moves its
+/// idle expiry, so this is asked once per store, at the end).
+async fn session_alive(store: &dyn Store) -> bool {
+    let now = Timestamp::now();
+    store
+        .touch_admin_session(
+            &TokenHash::from_stored("5e".repeat(32)),
+            now,
+            now + SignedDuration::from_hours(1),
+        )
+        .await
+        .expect("session")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -55,7 +86,7 @@ async fn a_populated_site_round_trips_into_postgres() {
 
     let report = sqlite_to_postgres(&sqlite, &db.url).await.expect("copy");
     let counts: Vec<u64> = report.iter().map(|(_, n)| *n).collect();
-    assert_eq!(report.len(), 5);
+    assert_eq!(report.len(), guidance_store::postgres::TABLES.len());
     assert!(
         counts.iter().all(|n| *n > 0),
         "every table had rows: {report:?}"
@@ -72,6 +103,11 @@ async fn a_populated_site_round_trips_into_postgres() {
         before.iter().any(|l| l.contains("used_at: Some")),
         "the data includes a used token"
     );
+    assert!(
+        before.iter().any(|l| l.contains("$argon2id$")),
+        "the data includes the owner's password hash"
+    );
+    assert!(session_alive(&sqlite).await && session_alive(&pg).await);
 
     // The copy goes on working: the next claim picks the same email on both, with the same
     // attempt count, and new audit events continue after the copied ones.

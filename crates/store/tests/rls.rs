@@ -3,7 +3,8 @@
 //! roles, as older Supabase projects do: the migrations must take that back).
 //!
 //! As `anon` and `authenticated`: the times of open future slots are readable through the view
-//! `guidance_open_slots`, and nothing else is, nor can anything be written. Then the same after
+//! `guidance_open_slots`, and nothing else is (not the bookings, the questions, the owner's
+//! password hash, sessions, setup links or settings), nor can anything be written. Then the same after
 //! granting the client roles every privilege on every table again: the policies still hold.
 //! As `service_role`: everything the service does works (the whole contract suite runs so, in
 //! `tests/postgres.rs`). And a plain owner without `service_role` runs the service too.
@@ -11,9 +12,9 @@
 use std::collections::BTreeSet;
 
 use guidance_core::intake::RawIntake;
-use guidance_core::{ActionToken, BookingAction, Intake, SlotWindow, TokenSecret};
+use guidance_core::{ActionToken, BookingAction, Intake, SlotWindow, TokenHash, TokenSecret};
 use guidance_store::postgres::{PostgresStore, TABLES};
-use guidance_store::{NewBooking, NewEmail, NewToken, Slot, Store};
+use guidance_store::{NewAdminSession, NewBooking, NewEmail, NewToken, Slot, Store};
 use guidance_testkit::pg::TestDatabase;
 use jiff::{SignedDuration, Timestamp};
 use sqlx::postgres::{PgConnection, PgRow};
@@ -23,15 +24,21 @@ use uuid::Uuid;
 /// `SET LOCAL ROLE NONE`: the test's own login, the database owner (a superuser).
 const OWNER: &str = "NONE";
 const CLIENT_ROLES: [&str; 2] = ["anon", "authenticated"];
-/// Every relation of the schema a client could aim at, the view included.
-const RELATIONS: [&str; 7] = [
-    "guidance_availability",
-    "guidance_open_slot_times",
-    "guidance_bookings",
-    "guidance_booking_actions",
-    "guidance_booking_events",
-    "guidance_email_outbox",
-    "guidance_open_slots",
+/// Every relation of the schema a client could aim at, the view included, each with a column
+/// an update can set to itself.
+const RELATIONS: [(&str, &str); 12] = [
+    ("guidance_availability", "id"),
+    ("guidance_open_slot_times", "id"),
+    ("guidance_bookings", "id"),
+    ("guidance_booking_actions", "id"),
+    ("guidance_booking_events", "id"),
+    ("guidance_email_outbox", "id"),
+    ("guidance_open_slots", "id"),
+    ("guidance_questions", "key"),
+    ("guidance_admin_credentials", "id"),
+    ("guidance_admin_setup_tokens", "token_hash"),
+    ("guidance_admin_sessions", "id_hash"),
+    ("guidance_settings", "key"),
 ];
 
 fn now() -> Timestamp {
@@ -101,6 +108,46 @@ async fn seed(store: &dyn Store) -> Seeded {
         })
         .await
         .expect("booking");
+    let questions = guidance_core::Question::parse_list(&serde_json::json!([
+        {"key": "budget", "label": "Private budget question", "kind": "short_text", "required": true}
+    ]))
+    .expect("questions");
+    store
+        .replace_questions(&questions, t0)
+        .await
+        .expect("questions");
+    // The owner's sign-in and settings: a password hash, a session, a setup link.
+    store
+        .set_admin_password_hash("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$c2VjcmV0", t0)
+        .await
+        .expect("password");
+    store
+        .create_admin_session(NewAdminSession {
+            id_hash: TokenHash::from_stored("ab".repeat(32)),
+            now: t0,
+            idle_expires_at: t0 + SignedDuration::from_hours(8),
+            expires_at: t0 + SignedDuration::from_hours(24),
+        })
+        .await
+        .expect("session");
+    store
+        .create_admin_setup_token(
+            &TokenHash::from_stored("cd".repeat(32)),
+            t0 + SignedDuration::from_hours(24),
+            t0,
+        )
+        .await
+        .expect("setup link");
+    store
+        .save_settings(
+            &std::collections::BTreeMap::from([(
+                "owner_email".to_owned(),
+                "o@example.test".to_owned(),
+            )]),
+            t0,
+        )
+        .await
+        .expect("settings");
     Seeded {
         booking_id: id,
         open_future,
@@ -201,6 +248,38 @@ fn inserts(seeded: &Seeded) -> Vec<(&'static str, String)> {
                  VALUES ('{booking}', 'x', 'm@example.test', 'x', '<forged@guidance.test>', '\\x00', now())"
             ),
         ),
+        (
+            "guidance_questions",
+            "INSERT INTO guidance_questions (key, position, kind, label) \
+             VALUES ('forged', 9, 'short_text', 'Your password?')"
+                .to_string(),
+        ),
+        (
+            // The row may already exist: replace it, as an attacker would want to.
+            "guidance_admin_credentials",
+            "INSERT INTO guidance_admin_credentials (id, password_hash) VALUES (1, 'forged') \
+             ON CONFLICT (id) DO UPDATE SET password_hash = EXCLUDED.password_hash"
+                .to_string(),
+        ),
+        (
+            "guidance_admin_setup_tokens",
+            format!(
+                "INSERT INTO guidance_admin_setup_tokens (token_hash, expires_at) VALUES ('forged', {later})"
+            ),
+        ),
+        (
+            "guidance_admin_sessions",
+            format!(
+                "INSERT INTO guidance_admin_sessions (id_hash, last_seen_at, idle_expires_at, expires_at) \
+                 VALUES ('forged', now(), {later}, {later})"
+            ),
+        ),
+        (
+            "guidance_settings",
+            "INSERT INTO guidance_settings (key, value) VALUES ('owner_email', 'mallory@example.test') \
+             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
+                .to_string(),
+        ),
     ]
 }
 
@@ -285,9 +364,9 @@ async fn assert_clients_see_only_open_future_slots(
                 "as {role}, insert into {relation}: {refused:?}"
             );
         }
-        for relation in RELATIONS {
+        for (relation, column) in RELATIONS {
             for sql in [
-                format!("UPDATE {relation} SET id = id"),
+                format!("UPDATE {relation} SET {column} = {column}"),
                 format!("DELETE FROM {relation}"),
             ] {
                 let owner = write_as(conn, OWNER, &sql).await;
@@ -328,6 +407,11 @@ async fn assert_service_sees_everything(store: &PostgresStore, seeded: &Seeded) 
         ("guidance_booking_actions", 1),
         ("guidance_booking_events", 1),
         ("guidance_email_outbox", 1),
+        ("guidance_questions", 1),
+        ("guidance_admin_credentials", 1),
+        ("guidance_admin_setup_tokens", 1),
+        ("guidance_admin_sessions", 1),
+        ("guidance_settings", 1),
     ] {
         let mut tx = sqlx::Connection::begin(&mut *conn).await.expect("begin");
         sqlx::query("SET LOCAL ROLE service_role")

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 pub mod pg;
 
+pub use fantoccini::elements::{Element, ShadowRoot};
 pub use fantoccini::{Client, Locator};
 
 /// Where Debian installs the browser and its driver.

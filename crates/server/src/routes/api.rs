@@ -131,7 +131,8 @@ async fn create_booking(
             locale: text_field(obj, "locale", &mut wrong),
             time_zone: text_field(obj, "time_zone", &mut wrong),
         };
-        match service::parse_booking_request(&slot_id, &raw) {
+        let questions = service::questions(&state).await?;
+        match service::parse_booking_request(&slot_id, &raw, &questions) {
             Ok(_) if !wrong.is_empty() => Err(ServiceError::Invalid(wrong)),
             Ok((slot_id, intake)) => service::book_parsed(&state, slot_id, intake).await,
             Err(mut fields) => {
@@ -142,7 +143,12 @@ async fn create_booking(
     }
     .await;
     match result {
-        Ok(b) => (StatusCode::CREATED, Json(public_booking(&b))).into_response(),
+        Ok(b) => {
+            // The requester's own page: shown on the success screen, as in their email.
+            let mut body = public_booking(&b);
+            body["status_url"] = service::status_url(&state, b.id).into();
+            (StatusCode::CREATED, Json(body)).into_response()
+        }
         Err(e) => e.to_json_response(&tr),
     }
 }

@@ -1,8 +1,12 @@
 //! The HTTP surface (DESIGN §3): public JSON API, owner API, pages.
 
 pub mod admin;
+pub mod admin_ui;
 pub mod api;
+pub mod embed;
 pub mod pages;
+pub mod recorder;
+pub mod visitor;
 
 use std::net::SocketAddr;
 
@@ -26,7 +30,14 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .merge(api::routes())
         .merge(admin::routes(state.clone()))
+        .merge(admin_ui::routes(state.clone()))
         .merge(pages::routes())
+        .merge(visitor::routes())
+        .merge(embed::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            embed::cors,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
@@ -56,12 +67,11 @@ async fn security_headers(mut resp: axum::response::Response) -> axum::response:
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
+    // A page with its own policy (the example host page) keeps it.
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
+        ));
     resp
 }
 

@@ -11,12 +11,13 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use guidance_core::i18n::{format_date, format_span, format_time};
-use guidance_core::intake::{RawIntake, TimeZoneName};
-use guidance_core::{BookingAction, Priority};
+use guidance_core::i18n::{format_date, format_short_date, format_span, format_time};
+use guidance_core::intake::{ANSWER_MAX, EMAIL_MAX, NAME_MAX, RawIntake, TOPIC_MAX, TimeZoneName};
+use guidance_core::question::SHORT_TEXT_MAX;
+use guidance_core::slot::format_utc;
+use guidance_core::{BookingAction, Priority, Question, QuestionKind};
 use guidance_store::{Booking, Slot};
 use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::error::ServiceError;
 use crate::i18n::{Tr, page_language};
@@ -28,7 +29,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/book") }))
         .route("/book", get(book_page).post(book_submit))
-        .route("/book/requested/{id}", get(requested_page))
         .route("/a/{token}", get(action_page).post(action_submit))
         .route(
             "/static/guidance.css",
@@ -52,7 +52,7 @@ pub fn routes() -> Router<AppState> {
 
 /// Reads a form body whatever its declared type; what cannot be read counts as empty, so the
 /// visitor gets the form back with each missing field named instead of a bare error.
-fn read_form<T: serde::de::DeserializeOwned + Default>(body: &Bytes) -> T {
+pub fn read_form<T: serde::de::DeserializeOwned + Default>(body: &Bytes) -> T {
     serde_urlencoded::from_bytes(body).unwrap_or_default()
 }
 
@@ -67,7 +67,8 @@ fn static_file(content_type: &'static str, body: &'static str) -> Response {
         .into_response()
 }
 
-fn render<T: Template>(status: StatusCode, t: &T) -> Response {
+/// Renders a page template, or a plain 500 when the template fails.
+pub fn render<T: Template>(status: StatusCode, t: &T) -> Response {
     match t.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
@@ -79,8 +80,12 @@ fn render<T: Template>(status: StatusCode, t: &T) -> Response {
 
 /// One day of open slots, in the reader's zone.
 pub struct DayGroup {
+    /// The day as `YYYY-MM-DD` in the reader's zone (anchor of the day picker).
+    pub key: String,
     /// The day, written out.
     pub label: String,
+    /// The day, short, for the day picker.
+    pub short: String,
     /// Its slots.
     pub slots: Vec<SlotChoice>,
 }
@@ -89,20 +94,25 @@ pub struct DayGroup {
 pub struct SlotChoice {
     /// Slot id.
     pub id: String,
-    /// Start time of day, e.g. "09:00".
+    /// Start and end times of day, e.g. "09:00–09:45".
     pub time: String,
     /// The full date and time, for screen readers and titles.
     pub full: String,
+    /// Start, RFC 3339 UTC (for the script that relabels slots in another zone).
+    pub starts_at: String,
+    /// End, RFC 3339 UTC.
+    pub ends_at: String,
     /// Whether it is the one chosen.
     pub checked: bool,
 }
 
-fn group_by_day(tr: &Tr, slots: &[Slot], zone: &TimeZoneName, chosen: &str) -> Vec<DayGroup> {
+/// Groups slots by day in `zone`.
+pub fn group_by_day(tr: &Tr, slots: &[Slot], zone: &TimeZoneName, chosen: &str) -> Vec<DayGroup> {
     let tz = zone.zone();
     let mut groups: Vec<DayGroup> = Vec::new();
     for s in slots {
         let start = s.starts_at.to_zoned(tz.clone());
-        let label = format_date(tr.lang, &start);
+        let key = start.strftime("%Y-%m-%d").to_string();
         let choice = SlotChoice {
             id: s.id.to_string(),
             time: format!(
@@ -111,12 +121,16 @@ fn group_by_day(tr: &Tr, slots: &[Slot], zone: &TimeZoneName, chosen: &str) -> V
                 format_time(tr.lang, &s.ends_at.to_zoned(tz.clone()))
             ),
             full: format_span(tr.lang, s.starts_at, s.ends_at, zone.as_str()),
+            starts_at: format_utc(s.starts_at),
+            ends_at: format_utc(s.ends_at),
             checked: chosen == s.id.to_string(),
         };
         match groups.last_mut() {
-            Some(g) if g.label == label => g.slots.push(choice),
+            Some(g) if g.key == key => g.slots.push(choice),
             _ => groups.push(DayGroup {
-                label,
+                key,
+                label: format_date(tr.lang, &start),
+                short: format_short_date(tr.lang, &start),
                 slots: vec![choice],
             }),
         }
@@ -125,8 +139,7 @@ fn group_by_day(tr: &Tr, slots: &[Slot], zone: &TimeZoneName, chosen: &str) -> V
 }
 
 /// What the visitor typed, kept when the form comes back with errors.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Default)]
 pub struct BookForm {
     slot_id: String,
     name: String,
@@ -135,6 +148,190 @@ pub struct BookForm {
     priority: String,
     time_zone: String,
     locale: String,
+    /// `answers.<key>` fields, by key.
+    answers: BTreeMap<String, String>,
+}
+
+impl BookForm {
+    fn read(body: &Bytes) -> Self {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+        let mut f = BookForm::default();
+        for (k, v) in pairs {
+            match k.as_str() {
+                "slot_id" => f.slot_id = v,
+                "name" => f.name = v,
+                "email" => f.email = v,
+                "topic" => f.topic = v,
+                "priority" => f.priority = v,
+                "time_zone" => f.time_zone = v,
+                "locale" => f.locale = v,
+                other => {
+                    if let Some(key) = other.strip_prefix("answers.") {
+                        f.answers.insert(key.to_owned(), v);
+                    }
+                }
+            }
+        }
+        f
+    }
+
+    /// The answers as the JSON API takes them: a ticked box is `true`, an unticked one `false`,
+    /// empty text is left out; keys that name no question are passed on for the service to refuse.
+    fn answers_json(&self, questions: &[Question]) -> serde_json::Value {
+        let mut out = serde_json::Map::new();
+        for q in questions {
+            let given = self.answers.get(&q.key).map(|s| s.trim()).unwrap_or("");
+            match q.kind {
+                QuestionKind::Checkbox => {
+                    out.insert(q.key.clone(), (!given.is_empty()).into());
+                }
+                _ if given.is_empty() => {}
+                _ => {
+                    out.insert(q.key.clone(), given.into());
+                }
+            }
+        }
+        for (k, v) in &self.answers {
+            if !questions.iter().any(|q| &q.key == k) && !v.trim().is_empty() {
+                out.insert(k.clone(), v.trim().into());
+            }
+        }
+        serde_json::Value::Object(out)
+    }
+}
+
+/// One intake control as the template draws it.
+pub struct FormField {
+    id: String,
+    name: String,
+    kind: &'static str,
+    label: String,
+    marker: String,
+    required: bool,
+    max: usize,
+    input_type: &'static str,
+    autocomplete: &'static str,
+    value: String,
+    checked: bool,
+    options: Vec<(String, String, bool)>,
+    placeholder: bool,
+    error: String,
+}
+
+impl FormField {
+    fn text(tr: &Tr, name: &str, input_type: &'static str, max: usize, value: &str) -> Self {
+        FormField {
+            id: name.to_owned(),
+            name: name.to_owned(),
+            kind: if name == "topic" {
+                "long_text"
+            } else {
+                "short_text"
+            },
+            label: tr.get(&format!("public.intake.{name}.label")),
+            marker: tr.get("public.intake.required"),
+            required: true,
+            max,
+            input_type,
+            autocomplete: match name {
+                "name" => "name",
+                "email" => "email",
+                _ => "",
+            },
+            value: value.to_owned(),
+            checked: false,
+            options: Vec::new(),
+            placeholder: false,
+            error: String::new(),
+        }
+    }
+}
+
+/// The intake controls: name, email, topic, priority, then the owner's questions.
+fn intake_fields(
+    tr: &Tr,
+    form: &BookForm,
+    questions: &[Question],
+    errors: &BTreeMap<String, String>,
+) -> Vec<FormField> {
+    let mut fields = vec![
+        FormField::text(tr, "name", "text", NAME_MAX, &form.name),
+        FormField::text(tr, "email", "email", EMAIL_MAX, &form.email),
+        FormField::text(tr, "topic", "text", TOPIC_MAX, &form.topic),
+        FormField {
+            kind: "choice",
+            marker: String::new(),
+            required: false,
+            options: Priority::ALL
+                .iter()
+                .map(|p| {
+                    (
+                        p.as_str().to_owned(),
+                        tr.get(&format!("common.priority.{}", p.as_str())),
+                        form.priority == p.as_str(),
+                    )
+                })
+                .collect(),
+            ..FormField::text(tr, "priority", "text", 0, "")
+        },
+    ];
+    for q in questions {
+        let given = form.answers.get(&q.key).cloned().unwrap_or_default();
+        fields.push(FormField {
+            id: format!("q-{}", q.key),
+            name: format!("answers.{}", q.key),
+            kind: q.kind.as_str(),
+            label: q.label.clone(),
+            marker: tr.get(if q.required {
+                "public.intake.required"
+            } else {
+                "public.intake.optional"
+            }),
+            required: q.required,
+            max: match q.kind {
+                QuestionKind::LongText => ANSWER_MAX,
+                _ => SHORT_TEXT_MAX,
+            },
+            input_type: "text",
+            autocomplete: "",
+            checked: !given.is_empty(),
+            options: q
+                .options
+                .iter()
+                .map(|o| (o.clone(), o.clone(), &given == o))
+                .collect(),
+            placeholder: true,
+            value: given,
+            error: String::new(),
+        });
+    }
+    for f in &mut fields {
+        if let Some(e) = errors.get(&f.name) {
+            f.error = e.clone();
+        }
+    }
+    fields
+}
+
+/// The texts the page's script needs, as JSON safe to place inside a `<script>` element.
+pub fn script_texts(tr: &Tr, owner: &str) -> String {
+    const PREFIXES: [&str; 5] = [
+        "public.book.",
+        "public.intake.",
+        "public.requested.",
+        "errors.field.",
+        "common.priority.",
+    ];
+    let mut texts: BTreeMap<&str, String> = guidance_core::i18n::keys(tr.lang)
+        .into_iter()
+        .filter(|k| PREFIXES.iter().any(|p| k.starts_with(p)))
+        .map(|k| (k, tr.get(k)))
+        .collect();
+    texts.insert("owner", owner.to_owned());
+    // `<` never appears raw, so the text cannot close the script element.
+    serde_json::to_string(&texts)
+        .unwrap_or_else(|_| "{}".into())
+        .replace('<', "\\u003c")
 }
 
 #[derive(Template)]
@@ -144,10 +341,10 @@ struct BookPage {
     title: String,
     zone: String,
     days: Vec<DayGroup>,
-    form: BookForm,
-    priorities: Vec<(String, String, bool)>,
+    fields: Vec<FormField>,
     error: Option<String>,
     field_errors: BTreeMap<String, String>,
+    texts_json: String,
 }
 
 impl BookPage {
@@ -199,29 +396,30 @@ async fn book_form_response(
     field_errors: BTreeMap<String, String>,
     status: StatusCode,
 ) -> Response {
-    let slots = match service::open_slots(state, None, None).await {
-        Ok(s) => s,
+    let (slots, questions) = match tokio::try_join!(
+        service::open_slots(state, None, None),
+        service::questions(state)
+    ) {
+        Ok(found) => found,
         Err(e) => return error_page(&tr, &e),
     };
+    // While the owner keeps booking closed, the page says so instead of showing no times.
+    let owner = crate::owner_settings::load(state).await.ok();
+    let closed = owner.as_ref().is_some_and(|o| !o.booking_open);
+    let owner_name = owner.map_or_else(
+        || state.settings.config.owner_name.trim().to_owned(),
+        |o| o.owner_name,
+    );
+    let error = error.or_else(|| closed.then(|| tr.get("errors.booking_closed")));
     let days = group_by_day(&tr, &slots, &zone, &form.slot_id);
-    let priorities = Priority::ALL
-        .iter()
-        .map(|p| {
-            (
-                p.as_str().to_owned(),
-                tr.get(&format!("common.priority.{}", p.as_str())),
-                form.priority == p.as_str(),
-            )
-        })
-        .collect();
     let page = BookPage {
         title: tr.get("public.book.title"),
         zone: zone.as_str().to_owned(),
         days,
-        form,
-        priorities,
+        fields: intake_fields(&tr, &form, &questions, &field_errors),
         error,
         field_errors,
+        texts_json: script_texts(&tr, &owner_name),
         tr,
     };
     render(status, &page)
@@ -234,12 +432,12 @@ async fn book_submit(
     Query(q): Query<BookQuery>,
     body: Bytes,
 ) -> Response {
-    let form: BookForm = read_form(&body);
+    let form = BookForm::read(&body);
     let tr = page_language(q.lang.as_deref().or(Some(form.locale.as_str())), &headers);
     let zone = visitor_zone(&state, Some(form.time_zone.as_str()));
     if let Err(wait) = state.limiter.check(super::client_ip(&addr)) {
         let e = ServiceError::RateLimited(wait);
-        return book_form_response(
+        let mut resp = book_form_response(
             &state,
             tr.clone(),
             zone,
@@ -249,20 +447,27 @@ async fn book_submit(
             e.status(),
         )
         .await;
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        return resp;
     }
+    let questions = match service::questions(&state).await {
+        Ok(q) => q,
+        Err(e) => return error_page(&tr, &e),
+    };
     let raw = RawIntake {
         name: form.name.clone(),
         email: form.email.clone(),
         topic: form.topic.clone(),
         priority: form.priority.clone(),
-        answers: serde_json::Value::Null,
+        answers: form.answers_json(&questions),
         locale: tr.lang.to_owned(),
         time_zone: zone.as_str().to_owned(),
     };
     match service::create_booking(&state, &form.slot_id, &raw).await {
         Ok(b) => Redirect::to(&format!(
-            "/book/requested/{}?tz={}&lang={}",
-            b.id,
+            "{}?requested=1&tz={}&lang={}",
+            crate::visitor_link::path(&state.secret, b.id),
             zone.as_str(),
             tr.lang
         ))
@@ -301,47 +506,26 @@ async fn book_submit(
     }
 }
 
+/// A page with a heading, a message and an optional link.
 #[derive(Template)]
 #[template(path = "message.html")]
-struct MessagePage {
-    tr: Tr,
-    title: String,
-    heading: String,
-    body: String,
-    detail: String,
-    link: Option<(String, String)>,
+pub struct MessagePage {
+    /// The reader's language.
+    pub tr: Tr,
+    /// The document title.
+    pub title: String,
+    /// The heading.
+    pub heading: String,
+    /// The message.
+    pub body: String,
+    /// A detail line (e.g. the time), or empty.
+    pub detail: String,
+    /// A link: address and text.
+    pub link: Option<(String, String)>,
 }
 
-async fn requested_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Query(q): Query<BookQuery>,
-) -> Response {
-    let tr = page_language(q.lang.as_deref(), &headers);
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return error_page(&tr, &ServiceError::NotFound);
-    };
-    let booking = match state.store.get_booking(id).await {
-        Ok(b) => b,
-        Err(e) => return error_page(&tr, &e.into()),
-    };
-    let zone = visitor_zone(&state, q.tz.as_deref());
-    let page = MessagePage {
-        title: tr.get("public.requested.title"),
-        heading: tr.get("public.requested.heading"),
-        body: tr.fmt(
-            "public.requested.body",
-            &[("owner", state.settings.config.owner_name.trim())],
-        ),
-        detail: format_span(tr.lang, booking.starts_at, booking.ends_at, zone.as_str()),
-        link: None,
-        tr,
-    };
-    render(StatusCode::OK, &page)
-}
-
-fn error_page(tr: &Tr, e: &ServiceError) -> Response {
+/// A page that explains what went wrong, with a way back to booking.
+pub fn error_page(tr: &Tr, e: &ServiceError) -> Response {
     if let ServiceError::Internal(detail) = e {
         tracing::error!(%detail, "internal error");
     }
@@ -412,7 +596,7 @@ struct LangQuery {
 }
 
 /// The reader of a link: the owner (their zone and language) or, for choosing a new time, the visitor.
-fn link_reader(
+async fn link_reader(
     state: &AppState,
     checked: &CheckedToken,
     q: &LangQuery,
@@ -428,14 +612,18 @@ fn link_reader(
             checked.booking.time_zone.clone(),
         )
     } else {
-        let lang = q
-            .lang
-            .clone()
-            .unwrap_or_else(|| state.settings.config.owner_language.clone());
-        (
-            page_language(Some(&lang), headers),
-            state.settings.time_zone.as_str().to_owned(),
-        )
+        let owner = crate::owner_settings::load(state).await.ok();
+        let lang = q.lang.clone().unwrap_or_else(|| {
+            owner.as_ref().map_or_else(
+                || state.settings.config.owner_language.clone(),
+                |o| o.language.to_owned(),
+            )
+        });
+        let zone = owner.map_or_else(
+            || state.settings.time_zone.as_str().to_owned(),
+            |o| o.time_zone.as_str().to_owned(),
+        );
+        (page_language(Some(&lang), headers), zone)
     }
 }
 
@@ -449,7 +637,7 @@ async fn action_page(
         Ok(c) => c,
         Err(e) => return error_page(&page_language(q.lang.as_deref(), &headers), &e),
     };
-    let (tr, zone) = link_reader(&state, &checked, &q, &headers);
+    let (tr, zone) = link_reader(&state, &checked, &q, &headers).await;
     action_form(&state, tr, &zone, &checked, None, StatusCode::OK).await
 }
 
@@ -508,7 +696,7 @@ async fn action_submit(
         Ok(c) => c,
         Err(e) => return error_page(&fallback_tr, &e),
     };
-    let (tr, zone) = link_reader(&state, &checked, &q, &headers);
+    let (tr, zone) = link_reader(&state, &checked, &q, &headers).await;
     let slot = Some(form.slot_id.as_str()).filter(|s| !s.is_empty());
     match service::use_token(&state, &token, None, slot).await {
         Ok(b) => {

@@ -42,6 +42,7 @@ pub fn test_config(dir: &Path) -> Config {
         data_dir: dir.join("data"),
         booking_rate_limit: 10_000,
         booking_horizon_days: 60,
+        embed_origins: None,
     }
 }
 
@@ -73,6 +74,16 @@ pub async fn spawn_app_in(dir: tempfile::TempDir, adjust: impl FnOnce(&mut Confi
             .expect("migrate PostgreSQL");
     }
     let app = Application::build(config).await.expect("the app builds");
+    // Answers must match the owner's questions; the `intake()` below answers this one.
+    let company = guidance_core::Question::parse_list(&json!([
+        {"key": "company", "label": "Company", "kind": "short_text"}
+    ]))
+    .expect("a valid question");
+    app.state()
+        .store
+        .replace_questions(&company, Timestamp::now())
+        .await
+        .expect("questions saved");
     let base = format!("http://127.0.0.1:{}", app.port());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let handle = tokio::spawn(app.run_until_stopped(async move {

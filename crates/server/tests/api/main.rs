@@ -5,10 +5,14 @@
 mod helpers;
 
 mod admin;
+mod admin_browser;
+mod admin_ui;
+mod bench;
 mod booking;
 mod browser;
 mod delivery;
 mod flow;
 mod pages;
 mod postgres;
+mod public;
 mod tokens;

@@ -1,9 +1,11 @@
 //! The end-to-end tests that matter most for a shared database, run on PostgreSQL (a fresh
 //! database each, Supabase's roles emulated so the server runs as `service_role`): the whole
-//! flow, the reschedule round trip, a taken slot, and the 50-way race.
+//! flow, the reschedule round trip, a taken slot, the 50-way race, supplemental questions, and
+//! the owner's sign-in, sessions, settings and slot edits.
 
+use crate::admin_ui::{self, spawn_admin_app_on_postgres};
 use crate::helpers::*;
-use crate::{booking, flow};
+use crate::{booking, flow, public};
 
 #[tokio::test]
 async fn full_flow_on_postgres() {
@@ -30,6 +32,38 @@ async fn taken_slot_answers_409_on_postgres() {
 async fn fifty_concurrent_requests_give_one_booking_on_postgres() {
     booking::fifty_concurrent_requests_for_one_slot_give_one_booking_on(
         spawn_app_on_postgres().await,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn questions_and_answers_on_postgres() {
+    public::the_owner_configures_questions_and_answers_are_held_to_them_on(
+        spawn_app_on_postgres().await,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn owner_sessions_on_postgres() {
+    admin_ui::sessions_end_at_logout_and_when_the_password_changes_on(
+        spawn_admin_app_on_postgres().await,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn owner_settings_on_postgres() {
+    admin_ui::closed_booking_and_notice_and_horizon_come_from_the_settings_on(
+        spawn_admin_app_on_postgres().await,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn slot_edits_on_postgres() {
+    admin_ui::slots_are_edited_and_changed_in_bulk_through_the_ui_on(
+        spawn_admin_app_on_postgres().await,
     )
     .await;
 }

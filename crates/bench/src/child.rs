@@ -1,0 +1,226 @@
+//! Child processes the bench starts and always stops: the real `guidance` binary, the
+//! precomputed-bytes server, the SMTP sink. Each one's output goes to a log file in the run's
+//! temporary directory, shown when it fails.
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::BenchError;
+
+/// A free port on 127.0.0.1 (bound, then released for the child to take).
+pub fn free_port() -> Result<u16, BenchError> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// A running child process, stopped (SIGTERM, then SIGKILL) when dropped.
+pub struct Running {
+    child: Child,
+    /// What it is, for messages.
+    pub name: String,
+    /// Its log file (stdout and stderr).
+    pub log: PathBuf,
+}
+
+impl Running {
+    /// Starts `command` with its output going to `log`.
+    pub fn spawn(name: &str, mut command: Command, log: &Path) -> Result<Self, BenchError> {
+        let out = std::fs::File::create(log)?;
+        let err = out.try_clone()?;
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .map_err(|e| format!("cannot start {name}: {e}"))?;
+        Ok(Self {
+            child,
+            name: name.to_owned(),
+            log: log.to_owned(),
+        })
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Fails with the log's tail when the process has exited.
+    pub fn check_alive(&mut self) -> Result<(), BenchError> {
+        if let Some(status) = self.child.try_wait()? {
+            return Err(format!(
+                "{} exited ({status}); its log ends with:\n{}",
+                self.name,
+                log_tail(&self.log)
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// `VmHWM` (peak resident memory) and `VmRSS` from `/proc/<pid>/status`, in KiB.
+    pub fn memory_kib(&self) -> Result<(u64, u64), BenchError> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))?;
+        let field = |name: &str| -> Result<u64, BenchError> {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                .ok_or_else(|| format!("no {name} in /proc/{}/status", self.pid()).into())
+        };
+        Ok((field("VmHWM:")?, field("VmRSS:")?))
+    }
+
+    /// Asks the process to stop (SIGTERM: guidance finishes what is in flight), waits up to
+    /// `grace`, then kills it.
+    pub fn stop(mut self, grace: Duration) -> Result<(), BenchError> {
+        self.terminate(grace)
+    }
+
+    fn terminate(&mut self, grace: Duration) -> Result<(), BenchError> {
+        if self.child.try_wait()?.is_some() {
+            return Ok(());
+        }
+        // `kill` the command: the workspace forbids unsafe code, so no libc::kill here.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline {
+            if self.child.try_wait()?.is_some() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.terminate(Duration::from_secs(5));
+    }
+}
+
+/// The last lines of a log file.
+pub fn log_tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
+/// How to start the `guidance` binary for one phase.
+pub struct Guidance {
+    /// The release binary.
+    pub binary: PathBuf,
+    /// Directory for the data dir, mail dir and logs of this instance.
+    pub dir: PathBuf,
+    /// `GUIDANCE_DATABASE_URL`.
+    pub database_url: String,
+    /// Extra `GUIDANCE_*` settings (e.g. `GUIDANCE_SMTP_URL`).
+    pub extra: BTreeMap<String, String>,
+}
+
+/// The owner API token every bench instance accepts.
+pub const ADMIN_TOKEN: &str = "bench-owner-token-0123456789";
+
+impl Guidance {
+    /// A command running `guidance <args>` with this instance's settings and nothing inherited
+    /// from the caller's `GUIDANCE_*` environment.
+    fn command(&self, args: &[&str], port: u16) -> Command {
+        let mut c = Command::new(&self.binary);
+        c.args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("GUIDANCE_DATABASE_URL", &self.database_url)
+            .env("GUIDANCE_LISTEN", format!("127.0.0.1:{port}"))
+            .env("GUIDANCE_DATA_DIR", self.dir.join("data"))
+            .env("GUIDANCE_MAIL_DIR", self.dir.join("mail"))
+            .env(
+                "GUIDANCE_SECRET",
+                "bench-secret-0123456789abcdef0123456789abcdef",
+            )
+            .env("GUIDANCE_ADMIN_TOKEN", ADMIN_TOKEN)
+            .env("GUIDANCE_OWNER_EMAIL", "owner@example.org")
+            .env("GUIDANCE_MAIL_FROM", "guidance@example.org")
+            // The bench is one client address sending thousands of bookings: the per-IP limit
+            // (20 a minute by default) would answer 429 to nearly all of them.
+            .env("GUIDANCE_BOOKING_RATE_LIMIT", "1000000000")
+            // The booking slots lie months ahead.
+            .env("GUIDANCE_BOOKING_HORIZON_DAYS", "3650");
+        for (k, v) in &self.extra {
+            c.env(k, v);
+        }
+        c
+    }
+
+    /// Runs `guidance migrate` to completion.
+    pub fn migrate(&self) -> Result<(), BenchError> {
+        std::fs::create_dir_all(&self.dir)?;
+        let out = self.command(&["migrate"], 0).output()?;
+        if !out.status.success() {
+            return Err(format!(
+                "guidance migrate failed: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Starts `guidance serve` on a free port; returns it with the port once the process is
+    /// started (not yet answering: see [`wait_healthy`]).
+    pub fn serve(&self, log_name: &str) -> Result<(Running, u16), BenchError> {
+        std::fs::create_dir_all(&self.dir)?;
+        let port = free_port()?;
+        let running = Running::spawn(
+            "guidance serve",
+            self.command(&["serve"], port),
+            &self.dir.join(log_name),
+        )?;
+        Ok((running, port))
+    }
+
+    /// `guidance --version`.
+    pub fn version(&self) -> Result<String, BenchError> {
+        let out = Command::new(&self.binary).arg("--version").output()?;
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+}
+
+/// Polls `GET /healthz` until it answers 200; returns the time from `since`.
+pub async fn wait_healthy(
+    running: &mut Running,
+    port: u16,
+    since: Instant,
+    timeout: Duration,
+) -> Result<Duration, BenchError> {
+    // A fresh client without a pool: each poll is a new connection, as a first visitor's is.
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()?;
+    let url = format!("http://127.0.0.1:{port}/healthz");
+    loop {
+        let answered = client.get(&url).send().await;
+        if answered.is_ok_and(|r| r.status() == reqwest::StatusCode::OK) {
+            return Ok(since.elapsed());
+        }
+        running.check_alive()?;
+        if since.elapsed() > timeout {
+            return Err(format!(
+                "{} did not answer /healthz within {timeout:?}; its log ends with:\n{}",
+                running.name,
+                log_tail(&running.log)
+            )
+            .into());
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}

@@ -1,0 +1,809 @@
+//! `guidance-bench` (run by `scripts/bench`): starts the real release `guidance` binary as child
+//! processes on free ports against real databases on this machine (SQLite in a temporary
+//! directory; a fresh `guidance_bench_<random>` PostgreSQL database, dropped afterwards), drives
+//! them over HTTP with its own concurrent client, and writes the figures, each beside the
+//! reference it is compared with in the same run, into its section of `BENCHMARKS.md`.
+//!
+//! Phases, each bounded in time: booking creation on SQLite and PostgreSQL (and `pgbench`
+//! running the same transaction), `GET /api/slots` against the same bytes served precomputed,
+//! peak memory, start-up time, and the outbox into a local SMTP server. All traffic stays on
+//! 127.0.0.1. Speed is never asserted: this is not a test.
+
+mod child;
+mod load;
+mod pg;
+mod precomputed;
+mod report;
+mod seed;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Args, Parser, Subcommand};
+use jiff::Timestamp;
+use sqlx::Connection;
+use uuid::Uuid;
+
+use crate::child::{Guidance, Running, wait_healthy};
+use crate::load::{Outcome, Until};
+use crate::report::{Machine, ms, rate, verdict};
+
+/// Any failure: the bench stops and says why.
+pub type BenchError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The goal for both ratios: at least half the reference's rate.
+const GOAL: f64 = 0.5;
+
+#[derive(Parser)]
+#[command(
+    name = "guidance-bench",
+    about = "Measures the release guidance binary and writes BENCHMARKS.md"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Internal>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Subcommand)]
+enum Internal {
+    /// The reference server of the slots phase (started by the bench itself).
+    #[command(hide = true)]
+    ServeBytes {
+        #[arg(long)]
+        listen: SocketAddr,
+        #[arg(long)]
+        path: String,
+        #[arg(long)]
+        body: PathBuf,
+        #[arg(long)]
+        header: Vec<String>,
+    },
+}
+
+#[derive(Args, Clone)]
+struct RunArgs {
+    /// The guidance binary (default: `guidance` beside this one, i.e. the release build).
+    #[arg(long)]
+    guidance: Option<PathBuf>,
+    /// PostgreSQL maintenance URL; the bench creates and drops its own database there.
+    #[arg(
+        long,
+        env = "GUIDANCE_BENCH_PG_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    pg_url: String,
+    /// Concurrent clients (HTTP connections; pgbench clients).
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Bookings per database in the booking phase (memory is read after them).
+    #[arg(long, default_value_t = 10_000)]
+    bookings: usize,
+    /// Seconds of each `GET /api/slots` run and of the pgbench run.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Starts measured per database for the start-up time (the median is reported).
+    #[arg(long, default_value_t = 5)]
+    starts: usize,
+    /// Bookings (two emails each) for the outbox → SMTP phase.
+    #[arg(long, default_value_t = 300)]
+    mail_bookings: usize,
+    /// The Python with aiosmtpd (the test venv).
+    #[arg(long, env = "GUIDANCE_TEST_PYTHON", default_value = ".venv/bin/python")]
+    python: PathBuf,
+    /// The file to write the section into.
+    #[arg(long, default_value = "BENCHMARKS.md")]
+    output: PathBuf,
+    /// Print the section instead of writing it.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a Tokio runtime");
+    let result = match cli.command {
+        Some(Internal::ServeBytes {
+            listen,
+            path,
+            body,
+            header,
+        }) => runtime.block_on(precomputed::serve(listen, path, body, header)),
+        None => runtime.block_on(run(cli.run)),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("guidance-bench: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints a progress line.
+fn say(s: &str) {
+    eprintln!("bench: {s}");
+}
+
+/// The figures of one database.
+struct DbFigures {
+    bookings: Outcome,
+    peak_rss_kib: u64,
+    startup: Duration,
+    slots: Outcome,
+}
+
+/// Everything the section reports.
+struct Figures {
+    date: String,
+    machine: Machine,
+    versions: BTreeMap<&'static str, String>,
+    args: RunArgs,
+    sqlite: DbFigures,
+    postgres: DbFigures,
+    pgbench: pg::PgbenchResult,
+    service_role: bool,
+    message_bytes: i64,
+    precomputed: Outcome,
+    slots_body_bytes: usize,
+    mail: MailFigures,
+}
+
+struct MailFigures {
+    emails: usize,
+    received: usize,
+    elapsed: Duration,
+    queued_in: Duration,
+}
+
+async fn run(args: RunArgs) -> Result<(), BenchError> {
+    let started = Instant::now();
+    let guidance_bin = match &args.guidance {
+        Some(p) => p.clone(),
+        None => std::env::current_exe()?.with_file_name("guidance"),
+    };
+    if !guidance_bin.is_file() {
+        return Err(format!(
+            "no guidance binary at {}: build it with `cargo build --release -p guidance-server` \
+             (scripts/bench does)",
+            guidance_bin.display()
+        )
+        .into());
+    }
+    let pgbench = pg::find_pgbench().ok_or(
+        "pgbench not found (Debian: apt-get install postgresql-contrib or postgresql-client)",
+    )?;
+    if !args.python.is_file() || !Path::new("scripts/smtp_sink.py").is_file() {
+        return Err(format!(
+            "run from the repository root with the test venv ({} and scripts/smtp_sink.py); \
+             `GUIDANCE_TEST_ONLY=setup ./scripts/test` sets it up",
+            args.python.display()
+        )
+        .into());
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix("guidance-bench-")
+        .tempdir()?;
+    let now = Timestamp::now();
+
+    let mut versions = BTreeMap::new();
+    let probe = Guidance {
+        binary: guidance_bin.clone(),
+        dir: tmp.path().join("probe"),
+        database_url: String::new(),
+        extra: BTreeMap::new(),
+    };
+    versions.insert("guidance", probe.version()?);
+    versions.insert("rustc", report::command_version("rustc", "--version"));
+    versions.insert("sqlite", seed::sqlite_version().await?);
+
+    say("SQLite: seeding, start-up, bookings, GET /api/slots");
+    let sqlite_dir = tmp.path().join("sqlite");
+    let sqlite_db = sqlite_dir.join("guidance.db");
+    let sqlite = Guidance {
+        binary: guidance_bin.clone(),
+        dir: sqlite_dir.clone(),
+        database_url: format!("sqlite://{}", sqlite_db.display()),
+        extra: BTreeMap::new(),
+    };
+    sqlite.migrate()?;
+    seed::seed_sqlite(&sqlite_db, &seed::month_plan(now)).await?;
+    let ids = seed::shuffled(
+        seed::seed_sqlite(&sqlite_db, &seed::booking_plan(now, 0, args.bookings)).await?,
+    );
+    let (sqlite_figures, slots_capture) = measure_database(&sqlite, &args, ids, now).await?;
+    let (rows, doubles) = seed::sqlite_count_bookings(&sqlite_db).await?;
+    check_bookings("SQLite", &sqlite_figures.bookings, rows, doubles)?;
+
+    say("PostgreSQL: fresh database, seeding, start-up, bookings, GET /api/slots, pgbench");
+    let db = pg::BenchDatabase::create(&args.pg_url).await?;
+    let pg_result = postgres_phase(&db, &guidance_bin, tmp.path(), &args, &pgbench, now).await;
+    if let Err(e) = db.drop_now().await {
+        say(&format!("could not drop {}: {e}", db.name));
+    }
+    let (postgres_figures, pgbench_result, service_role, message_bytes, pg_version) = pg_result?;
+    versions.insert("postgresql", pg_version);
+
+    say("Reference: the same GET /api/slots bytes, precomputed");
+    let precomputed = measure_precomputed(tmp.path(), &args, &slots_capture).await?;
+
+    say("Outbox → SMTP");
+    let mail = measure_mail(&guidance_bin, tmp.path(), &args, now).await?;
+
+    let figures = Figures {
+        date: now.strftime("%Y-%m-%d").to_string(),
+        machine: Machine::read(),
+        versions,
+        args: args.clone(),
+        sqlite: sqlite_figures,
+        postgres: postgres_figures,
+        pgbench: pgbench_result,
+        service_role,
+        message_bytes,
+        precomputed,
+        slots_body_bytes: slots_capture.body.len(),
+        mail,
+    };
+    let section = render(&figures);
+    if args.dry_run {
+        println!("{section}");
+    } else {
+        report::write_section(&args.output, &section)?;
+        say(&format!("wrote {}", args.output.display()));
+    }
+    say(&format!("done in {:.0} s", started.elapsed().as_secs_f64()));
+    Ok(())
+}
+
+/// The PostgreSQL phase on `db`; returns its figures, pgbench's, whether the service role is
+/// used, the average email size and the server version.
+async fn postgres_phase(
+    db: &pg::BenchDatabase,
+    guidance_bin: &Path,
+    tmp: &Path,
+    args: &RunArgs,
+    pgbench: &Path,
+    now: Timestamp,
+) -> Result<(DbFigures, pg::PgbenchResult, bool, i64, String), BenchError> {
+    let guidance = Guidance {
+        binary: guidance_bin.to_owned(),
+        dir: tmp.join("postgres"),
+        database_url: db.url.clone(),
+        extra: BTreeMap::new(),
+    };
+    guidance.migrate()?;
+    let mut conn = db.connect().await?;
+    let version = pg::server_version(&mut conn).await?;
+    let service_role = pg::uses_service_role(&mut conn).await?;
+    pg::seed_slots(&mut conn, &seed::month_plan(now)).await?;
+    let ids = seed::shuffled(
+        pg::seed_slots(&mut conn, &seed::booking_plan(now, 0, args.bookings)).await?,
+    );
+    // pgbench's own slots, after guidance's: enough for a fast machine (it fails loudly when
+    // they run out rather than measuring failed transactions).
+    let pgbench_slots = 6_000 * args.seconds as usize;
+    let pgbench_ids = seed::shuffled(
+        pg::seed_slots(
+            &mut conn,
+            &seed::booking_plan(now, args.bookings, pgbench_slots),
+        )
+        .await?,
+    );
+    pg::number_for_pgbench(&mut conn, &pgbench_ids, service_role).await?;
+
+    let (figures, _) = measure_database(&guidance, args, ids, now).await?;
+    let (rows, doubles) = pg::count_bookings(&mut conn).await?;
+    check_bookings("PostgreSQL", &figures.bookings, rows, doubles)?;
+    let message_bytes = pg::average_message_bytes(&mut conn).await?;
+
+    say(&format!(
+        "pgbench: {} clients, {} s, emails of {message_bytes} bytes",
+        args.concurrency, args.seconds
+    ));
+    let script = tmp.join("book.sql");
+    std::fs::write(&script, pg::BOOK_SQL)?;
+    let (pgbench, url, clients, seconds) = (
+        pgbench.to_owned(),
+        db.url.clone(),
+        args.concurrency,
+        args.seconds,
+    );
+    let result = tokio::task::spawn_blocking(move || {
+        pg::run_pgbench(
+            &pgbench,
+            &url,
+            &script,
+            clients,
+            seconds,
+            service_role,
+            message_bytes,
+        )
+    })
+    .await??;
+    conn.close().await.ok();
+    Ok((figures, result, service_role, message_bytes, version))
+}
+
+/// Fails when the database disagrees with what the client saw.
+fn check_bookings(what: &str, o: &Outcome, rows: i64, doubles: i64) -> Result<(), BenchError> {
+    if !o.unexpected(201).is_empty() {
+        return Err(format!(
+            "{what}: booking requests not answered 201: {}",
+            o.unexpected(201)
+        )
+        .into());
+    }
+    if rows != o.count(201) as i64 || doubles != 0 {
+        return Err(format!(
+            "{what}: {} bookings answered 201 but {rows} in the database ({doubles} double-booked slots)",
+            o.count(201)
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// What `GET /api/slots` answered, replayed by the reference server.
+struct SlotsCapture {
+    path_and_query: String,
+    body: Vec<u8>,
+    headers: Vec<String>,
+}
+
+/// Start-up (median of several starts), then bookings, peak memory and `GET /api/slots` on one
+/// running server.
+async fn measure_database(
+    guidance: &Guidance,
+    args: &RunArgs,
+    slot_ids: Vec<Uuid>,
+    now: Timestamp,
+) -> Result<(DbFigures, SlotsCapture), BenchError> {
+    let mut starts = Vec::with_capacity(args.starts);
+    for i in 0..args.starts.max(1) {
+        let t = Instant::now();
+        let (mut server, port) = guidance.serve(&format!("start-{i}.log"))?;
+        starts.push(wait_healthy(&mut server, port, t, Duration::from_secs(30)).await?);
+        server.stop(Duration::from_secs(10))?;
+    }
+    starts.sort();
+    let startup = starts[starts.len() / 2];
+
+    let (mut server, port) = guidance.serve("serve.log")?;
+    wait_healthy(&mut server, port, Instant::now(), Duration::from_secs(30)).await?;
+    let client = load::client(args.concurrency)?;
+
+    say(&format!(
+        "  {} bookings, {} clients",
+        slot_ids.len(),
+        args.concurrency
+    ));
+    let bookings = book_all(&client, port, slot_ids, args.concurrency).await;
+    server.check_alive()?;
+    let (peak_rss_kib, _) = server.memory_kib()?;
+
+    let (from, to) = seed::month(now);
+    let path_and_query = format!("/api/slots?from={from}&to={to}");
+    let capture = capture_slots(&client, port, &path_and_query).await?;
+    say(&format!("  GET /api/slots, {} s", args.seconds));
+    let slots = get_for(&client, port, &path_and_query, args).await;
+    server.check_alive()?;
+    server.stop(Duration::from_secs(10))?;
+    Ok((
+        DbFigures {
+            bookings,
+            peak_rss_kib,
+            startup,
+            slots,
+        },
+        capture,
+    ))
+}
+
+/// Books each slot once, `concurrency` requests at a time.
+async fn book_all(
+    client: &reqwest::Client,
+    port: u16,
+    slot_ids: Vec<Uuid>,
+    concurrency: usize,
+) -> Outcome {
+    let url = format!("http://127.0.0.1:{port}/api/bookings");
+    let n = slot_ids.len();
+    let slot_ids = Arc::new(slot_ids);
+    let client = client.clone();
+    load::run(
+        concurrency,
+        Until::Count(n, Duration::from_secs(120)),
+        move |i| {
+            let body = serde_json::json!({
+                "slot_id": slot_ids[i],
+                "name": format!("Bench Visitor {i}"),
+                "email": format!("visitor{i}@example.net"),
+                "topic": "A benchmark session",
+                "priority": "normal",
+                "answers": {},
+                "locale": "en",
+                "time_zone": "Europe/Berlin",
+            })
+            .to_string();
+            let request = client
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(body);
+            async move {
+                let r = request.send().await?;
+                let status = r.status().as_u16();
+                r.bytes().await?;
+                Ok(status)
+            }
+        },
+    )
+    .await
+}
+
+/// One `GET`, checked: 200 and exactly the month's slots.
+async fn capture_slots(
+    client: &reqwest::Client,
+    port: u16,
+    path_and_query: &str,
+) -> Result<SlotsCapture, BenchError> {
+    let r = client
+        .get(format!("http://127.0.0.1:{port}{path_and_query}"))
+        .send()
+        .await?;
+    if r.status() != reqwest::StatusCode::OK {
+        return Err(format!("GET {path_and_query} answered {}", r.status()).into());
+    }
+    let skip = ["content-length", "date", "connection", "transfer-encoding"];
+    let headers = r
+        .headers()
+        .iter()
+        .filter(|(k, _)| !skip.contains(&k.as_str()))
+        .filter_map(|(k, v)| Some(format!("{}: {}", k, v.to_str().ok()?)))
+        .collect();
+    let body = r.bytes().await?.to_vec();
+    let json: serde_json::Value = serde_json::from_slice(&body)?;
+    let n = json["slots"].as_array().map_or(0, Vec::len);
+    if n != seed::MONTH_SLOTS {
+        return Err(format!(
+            "GET {path_and_query} listed {n} slots, not {}",
+            seed::MONTH_SLOTS
+        )
+        .into());
+    }
+    Ok(SlotsCapture {
+        path_and_query: path_and_query.to_owned(),
+        body,
+        headers,
+    })
+}
+
+/// `GET path_and_query` for `args.seconds` after a one-second warm-up.
+async fn get_for(
+    client: &reqwest::Client,
+    port: u16,
+    path_and_query: &str,
+    args: &RunArgs,
+) -> Outcome {
+    let url = format!("http://127.0.0.1:{port}{path_and_query}");
+    let get = |until| {
+        let (client, url) = (client.clone(), url.clone());
+        load::run(args.concurrency, until, move |_| {
+            let request = client.get(&url);
+            async move {
+                let r = request.send().await?;
+                let status = r.status().as_u16();
+                r.bytes().await?;
+                Ok(status)
+            }
+        })
+    };
+    get(Until::Elapsed(Duration::from_secs(1))).await;
+    get(Until::Elapsed(Duration::from_secs(args.seconds))).await
+}
+
+/// The reference: the captured bytes served by `guidance-bench serve-bytes`.
+async fn measure_precomputed(
+    tmp: &Path,
+    args: &RunArgs,
+    capture: &SlotsCapture,
+) -> Result<Outcome, BenchError> {
+    let body = tmp.join("slots.json");
+    std::fs::write(&body, &capture.body)?;
+    let port = child::free_port()?;
+    let path = capture
+        .path_and_query
+        .split('?')
+        .next()
+        .unwrap_or("/api/slots");
+    let mut cmd = Command::new(std::env::current_exe()?);
+    cmd.arg("serve-bytes")
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["--path", path])
+        .arg("--body")
+        .arg(&body);
+    for h in &capture.headers {
+        cmd.args(["--header", h]);
+    }
+    let mut server = Running::spawn("the precomputed server", cmd, &tmp.join("precomputed.log"))?;
+    let client = load::client(args.concurrency)?;
+    let url = format!("http://127.0.0.1:{port}{}", capture.path_and_query);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(r) = client.get(&url).send().await {
+            if r.bytes().await.ok().as_deref() == Some(&capture.body[..]) {
+                break;
+            }
+            return Err("the precomputed server answers other bytes".into());
+        }
+        server.check_alive()?;
+        if Instant::now() > deadline {
+            return Err("the precomputed server did not answer within 10 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    say(&format!("  GET /api/slots, {} s", args.seconds));
+    let outcome = get_for(&client, port, &capture.path_and_query, args).await;
+    server.check_alive()?;
+    server.stop(Duration::from_secs(5))?;
+    Ok(outcome)
+}
+
+/// Books `args.mail_bookings` sessions on a server whose outbox sends through the test SMTP
+/// server (`scripts/smtp_sink.py`), and times from the first booking request until the sink has
+/// received every email.
+async fn measure_mail(
+    guidance_bin: &Path,
+    tmp: &Path,
+    args: &RunArgs,
+    now: Timestamp,
+) -> Result<MailFigures, BenchError> {
+    let dir = tmp.join("mail");
+    let sink_dir = dir.join("sink");
+    std::fs::create_dir_all(&dir)?;
+    let sink_log = dir.join("sink.log");
+    let mut cmd = Command::new(&args.python);
+    cmd.arg("scripts/smtp_sink.py").arg("--dir").arg(&sink_dir);
+    let mut sink = Running::spawn("scripts/smtp_sink.py", cmd, &sink_log)?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let smtp_port = loop {
+        let text = std::fs::read_to_string(&sink_log).unwrap_or_default();
+        if let Some(port) = text.lines().find_map(|l| {
+            l.strip_prefix("listening ")?
+                .split_whitespace()
+                .nth(1)?
+                .parse::<u16>()
+                .ok()
+        }) {
+            break port;
+        }
+        sink.check_alive()?;
+        if Instant::now() > deadline {
+            return Err("scripts/smtp_sink.py did not say where it listens within 20 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+
+    let db = dir.join("guidance.db");
+    let mut extra = BTreeMap::new();
+    extra.insert(
+        "GUIDANCE_SMTP_URL".to_owned(),
+        format!("smtp://127.0.0.1:{smtp_port}?tls=none"),
+    );
+    let guidance = Guidance {
+        binary: guidance_bin.to_owned(),
+        dir: dir.clone(),
+        database_url: format!("sqlite://{}", db.display()),
+        extra,
+    };
+    guidance.migrate()?;
+    let ids = seed::shuffled(
+        seed::seed_sqlite(&db, &seed::booking_plan(now, 0, args.mail_bookings)).await?,
+    );
+    let (mut server, port) = guidance.serve("serve.log")?;
+    wait_healthy(&mut server, port, Instant::now(), Duration::from_secs(30)).await?;
+    let client = load::client(args.concurrency)?;
+    let emails = 2 * ids.len();
+    say(&format!("  {} bookings → {emails} emails", ids.len()));
+
+    let t0 = Instant::now();
+    let booked = book_all(&client, port, ids, args.concurrency).await;
+    let queued_in = t0.elapsed();
+    if !booked.unexpected(201).is_empty() {
+        return Err(format!(
+            "mail phase: bookings not answered 201: {}",
+            booked.unexpected(201)
+        )
+        .into());
+    }
+    let cap = Duration::from_secs(90);
+    let (mut received, mut last_change) = (0, t0.elapsed());
+    while received < emails && t0.elapsed() < cap {
+        let n = count_eml(&sink_dir);
+        if n != received {
+            received = n;
+            last_change = t0.elapsed();
+        }
+        server.check_alive()?;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.stop(Duration::from_secs(15))?;
+    sink.stop(Duration::from_secs(5))?;
+    Ok(MailFigures {
+        emails,
+        received,
+        elapsed: last_change,
+        queued_in,
+    })
+}
+
+fn count_eml(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".eml"))
+            .count()
+    })
+}
+
+fn latency(o: &Outcome) -> String {
+    format!(
+        "p50 {} · p99 {}",
+        ms(o.percentile(0.5)),
+        ms(o.percentile(0.99))
+    )
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+/// The section of `BENCHMARKS.md`.
+fn render(f: &Figures) -> String {
+    let a = &f.args;
+    let c = a.concurrency;
+    let m = &f.machine;
+    let v = |k: &str| f.versions.get(k).cloned().unwrap_or_default();
+    let pg_rate = f.postgres.bookings.rate(201);
+    let sqlite_rate = f.sqlite.bookings.rate(201);
+    let reference = f.precomputed.rate(200);
+    let slots_row = |name: &str, d: &DbFigures| {
+        format!(
+            "| `GET /api/slots`, a month with 200 open slots ({} bytes), {name} | {} requests/s · {} | the same bytes precomputed: {} requests/s · {} | {} |\n",
+            f.slots_body_bytes,
+            rate(d.slots.rate(200)),
+            latency(&d.slots),
+            rate(reference),
+            latency(&f.precomputed),
+            verdict(d.slots.rate(200) / reference, GOAL),
+        )
+    };
+    let mail_rate = f.mail.received as f64 / f.mail.elapsed.as_secs_f64().max(1e-9);
+    let mut s = String::new();
+    s.push_str(report::START);
+    s.push('\n');
+    s.push_str("## Load, memory and start-up (`scripts/bench`)\n\n");
+    s.push_str(&format!(
+        "Written by `scripts/bench` (`crates/bench`) on {}; rerun it to refresh this section (it \
+         replaces only the text between its markers). Each ratio compares two figures measured \
+         one after the other in the same run on the same machine.\n\n",
+        f.date
+    ));
+    s.push_str(&format!(
+        "- **Machine**: {} · {} cores · {:.1} GiB memory · Linux {}\n",
+        m.cpu, m.cores, m.memory_gib, m.kernel
+    ));
+    s.push_str(&format!(
+        "- **Versions**: {} (release build) · {} · PostgreSQL {} ({}) · SQLite {}\n",
+        v("guidance"),
+        v("rustc"),
+        v("postgresql"),
+        f.pgbench.version,
+        v("sqlite")
+    ));
+    s.push_str(&format!(
+        "- **Load**: {c} concurrent clients, each a kept-alive HTTP/1.1 connection (the bench's \
+         own Tokio + reqwest client, in its own process, sharing the {} cores with the server \
+         and the database); all traffic on 127.0.0.1\n\n",
+        m.cores
+    ));
+    s.push_str("| figure | guidance | reference, same run | ratio |\n|---|---|---|---|\n");
+    s.push_str(&format!(
+        "| Booking creation, PostgreSQL | {} bookings/s ({} × 201 in {:.1} s; {}) | pgbench, the same transaction, {c} clients: {} transactions/s ({} in {} s; average {:.1} ms) | {} |\n",
+        rate(pg_rate),
+        f.postgres.bookings.count(201),
+        f.postgres.bookings.elapsed.as_secs_f64(),
+        latency(&f.postgres.bookings),
+        rate(f.pgbench.tps),
+        f.pgbench.transactions,
+        a.seconds,
+        f.pgbench.latency_ms,
+        verdict(pg_rate / f.pgbench.tps, GOAL),
+    ));
+    s.push_str(&format!(
+        "| Booking creation, SQLite | {} bookings/s ({} × 201 in {:.1} s; {}) | — | — |\n",
+        rate(sqlite_rate),
+        f.sqlite.bookings.count(201),
+        f.sqlite.bookings.elapsed.as_secs_f64(),
+        latency(&f.sqlite.bookings),
+    ));
+    s.push_str(&slots_row("SQLite", &f.sqlite));
+    s.push_str(&slots_row("PostgreSQL", &f.postgres));
+    s.push_str(&format!(
+        "| Peak memory (`VmHWM`) after {} bookings | PostgreSQL: {} · SQLite: {} | — | — |\n",
+        f.postgres.bookings.count(201),
+        mib(f.postgres.peak_rss_kib),
+        mib(f.sqlite.peak_rss_kib),
+    ));
+    s.push_str(&format!(
+        "| Start-up, spawn → first `200` from `/healthz` (median of {}) | SQLite: {} · PostgreSQL: {} | — | — |\n",
+        a.starts.max(1),
+        ms(f.sqlite.startup),
+        ms(f.postgres.startup),
+    ));
+    s.push_str(&format!(
+        "| Outbox → local SMTP server, queued → received | {} emails/s ({} of {} emails in {:.1} s) | — | — |\n\n",
+        rate(mail_rate),
+        f.mail.received,
+        f.mail.emails,
+        f.mail.elapsed.as_secs_f64(),
+    ));
+    s.push_str("How each figure is measured:\n\n");
+    s.push_str(&format!(
+        "- **Booking creation**: `POST /api/bookings` from {c} clients, each request for a \
+         distinct open slot (slots seeded by SQL, 30 minutes each, booked in random order), \
+         until {} bookings; every answer must be `201`, and the database must then hold exactly \
+         that many bookings and no slot with two live ones. The server's outbox worker runs as in \
+         production (writing `.eml` files), so part of the time goes to sending the emails of \
+         earlier bookings. On PostgreSQL, `pgbench -n -M prepared -c {c} -j {} -T {} -f \
+         crates/bench/sql/book.sql` then runs the statements of `PostgresStore::create_booking` \
+         in the same database: {}claim an open slot with the conditional `UPDATE`, insert the \
+         booking, its event, three action tokens and two outbox rows of {} bytes (the average \
+         size of the emails guidance rendered in this run), read the booking back, commit. \
+         guidance does more per booking: it also reads the slot in a transaction of its own, \
+         renders the two emails, and answers over HTTP.\n",
+        a.bookings,
+        c.min(2),
+        a.seconds,
+        if f.service_role {
+            "`SET LOCAL ROLE service_role` (as guidance does here, the role being present), "
+        } else {
+            ""
+        },
+        f.message_bytes,
+    ));
+    s.push_str(&format!(
+        "- **`GET /api/slots`**: `?from=…&to=…` over the month starting tomorrow, holding 200 \
+         open slots (and nothing else), on the server that has just taken the bookings; {c} \
+         clients for {} s after a 1 s warm-up. The reference is a tiny axum server of the same \
+         make (`guidance-bench serve-bytes`: its own process, Tokio's multi-threaded runtime, \
+         HTTP/1.1) answering the bytes and headers guidance answered, from memory; the same \
+         client, concurrency and duration.\n",
+        a.seconds
+    ));
+    s.push_str(
+        "- **Memory**: `VmHWM` in `/proc/<pid>/status` of the server process, read right after \
+         the booking phase. **Start-up**: from spawning `guidance serve` on the already-migrated \
+         database to the first `200` from `/healthz` (which itself asks the database), polled \
+         every millisecond on a new connection.\n",
+    );
+    s.push_str(&format!(
+        "- **Outbox → SMTP**: a fresh SQLite server with `GUIDANCE_SMTP_URL=smtp://127.0.0.1:PORT?tls=none` \
+         pointing at the tests' SMTP server (`scripts/smtp_sink.py`, aiosmtpd, which writes each \
+         message to disk before answering `250`); {} bookings (queued in {:.1} s, far faster \
+         than they are sent), timed from the first booking request until the sink holds every \
+         email. `scripts/bench-mail` measures the same path from the inside (the worker's \
+         `outbox::send_one` loop in-process, queueing not timed): the two figures should agree.\n",
+        f.mail.emails / 2,
+        f.mail.queued_in.as_secs_f64(),
+    ));
+    s.push_str(report::END);
+    s
+}

@@ -1,0 +1,297 @@
+//! The visitor's own pages, reached through the signed link in their emails
+//! ([`crate::visitor_link`]): the booking's status with the time in their zone, cancelling (a
+//! `GET` asks, only a `POST` cancels, so mail scanners change nothing), and choosing a new time
+//! when the owner asked for one.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use guidance_core::BookingStatus;
+use guidance_core::i18n::format_span;
+use guidance_core::intake::TimeZoneName;
+use guidance_store::Booking;
+use serde::Deserialize;
+
+use super::pages::{DayGroup, MessagePage, error_page, group_by_day, read_form, render};
+use crate::error::ServiceError;
+use crate::i18n::{Tr, page_language};
+use crate::service;
+use crate::state::AppState;
+
+/// The visitor's page routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/my/{id}/{sig}", get(status_page))
+        .route(
+            "/my/{id}/{sig}/cancel",
+            get(cancel_page).post(cancel_submit),
+        )
+        .route("/my/{id}/{sig}/pick", post(pick_submit))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct VisitorQuery {
+    lang: Option<String>,
+    tz: Option<String>,
+    requested: Option<String>,
+}
+
+/// The booking behind a link, with the reader's language and zone (the booking's own unless the
+/// page was asked for another).
+struct Visit {
+    booking: Booking,
+    tr: Tr,
+    zone: TimeZoneName,
+    base: String,
+}
+
+async fn open(
+    state: &AppState,
+    id: &str,
+    sig: &str,
+    q: &VisitorQuery,
+    headers: &HeaderMap,
+) -> Result<Visit, Response> {
+    let fallback = page_language(q.lang.as_deref(), headers);
+    let Some(id) = crate::visitor_link::verify(&state.secret, id, sig) else {
+        return Err(error_page(&fallback, &ServiceError::TokenInvalid));
+    };
+    let booking = state
+        .store
+        .get_booking(id)
+        .await
+        .map_err(|e| error_page(&fallback, &e.into()))?;
+    let lang = q.lang.clone().unwrap_or_else(|| booking.locale.clone());
+    let zone =
+        q.tz.as_deref()
+            .and_then(|z| TimeZoneName::parse(z).ok())
+            .or_else(|| TimeZoneName::parse(&booking.time_zone).ok())
+            .unwrap_or_else(|| state.settings.time_zone.clone());
+    Ok(Visit {
+        base: crate::visitor_link::path(&state.secret, booking.id),
+        tr: page_language(Some(&lang), headers),
+        zone,
+        booking,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "my.html")]
+struct StatusPage {
+    tr: Tr,
+    title: String,
+    heading: String,
+    lead: String,
+    error: Option<String>,
+    status: &'static str,
+    status_label: String,
+    state: String,
+    when: String,
+    owner: String,
+    topic: String,
+    base: String,
+    zone: String,
+    picking: bool,
+    days: Vec<DayGroup>,
+    cancellable: bool,
+    finished: bool,
+}
+
+async fn status_response(
+    state: &AppState,
+    v: Visit,
+    requested: bool,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let b = &v.booking;
+    let tr = v.tr;
+    let owner = crate::owner_settings::owner_name(state).await;
+    let picking = b.status == BookingStatus::NeedsReschedule;
+    let days = if picking {
+        match service::open_slots(state, None, None).await {
+            Ok(slots) => group_by_day(&tr, &slots, &v.zone, ""),
+            Err(e) => return error_page(&tr, &e),
+        }
+    } else {
+        Vec::new()
+    };
+    let page = StatusPage {
+        title: tr.get("public.my.title"),
+        heading: tr.get(if requested {
+            "public.requested.heading"
+        } else {
+            "public.my.heading"
+        }),
+        lead: if requested {
+            tr.fmt("public.requested.next", &[("owner", &owner)])
+        } else {
+            String::new()
+        },
+        error,
+        status: b.status.as_str(),
+        status_label: tr.get(&format!("common.status.{}", b.status.as_str())),
+        state: tr.fmt(
+            &format!("public.my.state.{}", b.status.as_str()),
+            &[("owner", &owner)],
+        ),
+        when: format_span(tr.lang, b.starts_at, b.ends_at, v.zone.as_str()),
+        owner,
+        topic: b.topic.clone(),
+        base: v.base,
+        zone: v.zone.as_str().to_owned(),
+        picking,
+        days,
+        cancellable: b.status.holds_slot() || picking,
+        finished: b.status.is_final(),
+        tr,
+    };
+    render(status, &page)
+}
+
+async fn status_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, sig)): Path<(String, String)>,
+    Query(q): Query<VisitorQuery>,
+) -> Response {
+    match open(&state, &id, &sig, &q, &headers).await {
+        Ok(v) => {
+            let requested = q.requested.is_some() && v.booking.status == BookingStatus::Pending;
+            status_response(&state, v, requested, None, StatusCode::OK).await
+        }
+        Err(resp) => resp,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "my_cancel.html")]
+struct CancelPage {
+    tr: Tr,
+    title: String,
+    explain: String,
+    when: String,
+    topic: String,
+    base: String,
+    zone: String,
+}
+
+async fn cancel_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, sig)): Path<(String, String)>,
+    Query(q): Query<VisitorQuery>,
+) -> Response {
+    let v = match open(&state, &id, &sig, &q, &headers).await {
+        Ok(v) => v,
+        Err(resp) => return resp,
+    };
+    let b = &v.booking;
+    if !(b.status.holds_slot() || b.status == BookingStatus::NeedsReschedule) {
+        // Nothing left to cancel: show where the booking stands instead.
+        return status_response(&state, v, false, None, StatusCode::OK).await;
+    }
+    let tr = v.tr;
+    let owner = crate::owner_settings::owner_name(&state).await;
+    let page = CancelPage {
+        title: tr.get("public.my.cancel.title"),
+        explain: tr.fmt("public.my.cancel.explain", &[("owner", &owner)]),
+        when: format_span(tr.lang, b.starts_at, b.ends_at, v.zone.as_str()),
+        topic: b.topic.clone(),
+        base: v.base,
+        zone: v.zone.as_str().to_owned(),
+        tr,
+    };
+    render(StatusCode::OK, &page)
+}
+
+fn rate_limited(state: &AppState, addr: &SocketAddr, tr: &Tr) -> Option<Response> {
+    state
+        .limiter
+        .check(super::client_ip(addr))
+        .err()
+        .map(|wait| error_page(tr, &ServiceError::RateLimited(wait)))
+}
+
+async fn cancel_submit(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path((id, sig)): Path<(String, String)>,
+    Query(q): Query<VisitorQuery>,
+) -> Response {
+    let v = match open(&state, &id, &sig, &q, &headers).await {
+        Ok(v) => v,
+        Err(resp) => return resp,
+    };
+    if let Some(resp) = rate_limited(&state, &addr, &v.tr) {
+        return resp;
+    }
+    match service::requester_cancel(&state, v.booking.id).await {
+        Ok(b) => {
+            let tr = v.tr;
+            let owner = crate::owner_settings::owner_name(&state).await;
+            let page = MessagePage {
+                title: tr.get("common.status.cancelled"),
+                heading: tr.get("common.status.cancelled"),
+                body: tr.fmt("public.my.cancel.done", &[("owner", &owner)]),
+                detail: format_span(tr.lang, b.starts_at, b.ends_at, v.zone.as_str()),
+                link: Some((
+                    format!("/book?lang={}", tr.lang),
+                    tr.get("public.my.book_again"),
+                )),
+                tr,
+            };
+            render(StatusCode::OK, &page)
+        }
+        Err(e) => error_page(&v.tr, &e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct PickForm {
+    slot_id: String,
+}
+
+async fn pick_submit(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path((id, sig)): Path<(String, String)>,
+    Query(q): Query<VisitorQuery>,
+    body: Bytes,
+) -> Response {
+    let form: PickForm = read_form(&body);
+    let v = match open(&state, &id, &sig, &q, &headers).await {
+        Ok(v) => v,
+        Err(resp) => return resp,
+    };
+    if let Some(resp) = rate_limited(&state, &addr, &v.tr) {
+        return resp;
+    }
+    match service::requester_pick(&state, v.booking.id, &form.slot_id).await {
+        Ok(_) => Redirect::to(&format!(
+            "{}?requested=1&lang={}&tz={}",
+            v.base,
+            v.tr.lang,
+            v.zone.as_str()
+        ))
+        .into_response(),
+        Err(e @ (ServiceError::Invalid(_) | ServiceError::SlotTaken)) => {
+            let msg = match e {
+                ServiceError::SlotTaken => v.tr.get("public.book.slot_taken"),
+                _ => v.tr.get("public.my.pick.choose_one"),
+            };
+            status_response(&state, v, false, Some(msg), e.status()).await
+        }
+        Err(e) => error_page(&v.tr, &e),
+    }
+}
