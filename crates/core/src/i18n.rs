@@ -13,34 +13,25 @@ use jiff::tz::TimeZone;
 /// The default language.
 pub const DEFAULT_LANG: &str = "en";
 
-/// The locale files compiled in, per language and area.
-const FILES: &[(&str, &str, &str)] = &[
-    (
-        "en",
-        "common",
-        include_str!("../../../locales/en/common.json"),
-    ),
-    (
-        "en",
-        "public",
-        include_str!("../../../locales/en/public.json"),
-    ),
-    (
-        "en",
-        "email",
-        include_str!("../../../locales/en/email.json"),
-    ),
-    (
-        "en",
-        "errors",
-        include_str!("../../../locales/en/errors.json"),
-    ),
-    (
-        "en",
-        "admin",
-        include_str!("../../../locales/en/admin.json"),
-    ),
-];
+/// The locale files compiled in, per language and area: English first, then every translation.
+macro_rules! locale_files {
+    ($($lang:literal),*) => {
+        &[$(
+            ($lang, "common", include_str!(concat!("../../../locales/", $lang, "/common.json"))),
+            ($lang, "public", include_str!(concat!("../../../locales/", $lang, "/public.json"))),
+            ($lang, "email", include_str!(concat!("../../../locales/", $lang, "/email.json"))),
+            ($lang, "errors", include_str!(concat!("../../../locales/", $lang, "/errors.json"))),
+            ($lang, "admin", include_str!(concat!("../../../locales/", $lang, "/admin.json"))),
+        )*]
+    };
+}
+
+const FILES: &[(&str, &str, &str)] = locale_files!(
+    "en", "de", "fr", "es", "it", "nl", "pt-BR", "pl", "ja", "ar"
+);
+
+/// The CLDR plural categories a locale key may end in.
+pub const PLURAL_SUFFIXES: [&str; 6] = ["zero", "one", "two", "few", "many", "other"];
 
 type Texts = HashMap<String, String>;
 
@@ -334,25 +325,119 @@ mod tests {
     fn every_language_has_exactly_englishs_keys_and_placeholders() {
         let en = keys(DEFAULT_LANG);
         assert!(en.len() > 50, "English looks incomplete");
+        let (en_plain, en_plural) = split_plurals(&en);
+        assert_eq!(languages().len(), 10, "English and nine translations");
         for lang in languages() {
             let theirs = keys(lang);
-            let missing: Vec<_> = en.iter().filter(|k| !theirs.contains(k)).collect();
-            let extra: Vec<_> = theirs.iter().filter(|k| !en.contains(k)).collect();
+            let (plain, plural) = split_plurals(&theirs);
+            let missing: Vec<_> = en_plain.iter().filter(|k| !plain.contains(k)).collect();
+            let extra: Vec<_> = plain.iter().filter(|k| !en_plain.contains(k)).collect();
             assert!(missing.is_empty(), "{lang} lacks {missing:?}");
             assert!(extra.is_empty(), "{lang} has keys English lacks: {extra:?}");
-            for k in &en {
+            for k in &en_plain {
                 assert_eq!(
                     placeholders(&t(lang, k)),
                     placeholders(&t(DEFAULT_LANG, k)),
                     "{lang}:{k} uses other placeholders than English"
                 );
             }
+            // Counted texts: exactly the forms the language's CLDR rules use (and `other`).
+            let mut wanted = plural_categories(lang);
+            if !wanted.contains(&"other") {
+                wanted.push("other");
+            }
+            wanted.sort_unstable();
+            let bases: Vec<_> = plural.keys().collect();
+            let en_bases: Vec<_> = en_plural.keys().collect();
+            assert_eq!(bases, en_bases, "{lang} counts other texts than English");
+            for (base, forms) in &plural {
+                let mut forms = forms.clone();
+                forms.sort_unstable();
+                assert_eq!(forms, wanted, "{lang}:{base} has the wrong plural forms");
+                let english = placeholders(&t(DEFAULT_LANG, &format!("{base}.other")));
+                for form in forms {
+                    assert_eq!(
+                        placeholders(&t(lang, &format!("{base}.{form}"))),
+                        english,
+                        "{lang}:{base}.{form} uses other placeholders than English"
+                    );
+                }
+            }
         }
+    }
+
+    /// Keys split into plain ones and counted ones (base → the plural forms present).
+    fn split_plurals(
+        keys: &[&'static str],
+    ) -> (
+        Vec<&'static str>,
+        std::collections::BTreeMap<String, Vec<&'static str>>,
+    ) {
+        let mut plain = Vec::new();
+        let mut plural: std::collections::BTreeMap<String, Vec<&'static str>> = Default::default();
+        for k in keys {
+            match k.rsplit_once('.') {
+                Some((base, form)) if PLURAL_SUFFIXES.contains(&form) => {
+                    plural.entry(base.to_owned()).or_default().push(form);
+                }
+                _ => plain.push(*k),
+            }
+        }
+        (plain, plural)
+    }
+
+    #[test]
+    fn plural_rules_come_from_cldr() {
+        assert_eq!(plural_categories("pl"), vec!["one", "few", "many"]);
+        assert_eq!(plural_category("pl", 22), "few");
+        assert_eq!(plural_category("pl", 25), "many");
+        assert_eq!(
+            plural_categories("ar"),
+            vec!["zero", "one", "two", "few", "many", "other"]
+        );
+        assert_eq!(plural_categories("ja"), vec!["other"]);
+        assert_eq!(
+            tn("pl", "admin.generate.report.created", 3, &[]),
+            t("pl", "admin.generate.report.created.few").replace("{count}", "3")
+        );
+    }
+
+    #[test]
+    fn dates_are_written_in_each_language() {
+        let at: Timestamp = "2026-12-03T09:00:00Z".parse().unwrap();
+        let z = at.to_zoned(TimeZone::get("Europe/Berlin").unwrap());
+        assert_eq!(format_date("de", &z), "Donnerstag, 3. Dezember 2026");
+        assert_eq!(format_time("de", &z), "10:00");
+        assert!(
+            format_date("ja", &z).contains("2026年12月3日"),
+            "{}",
+            format_date("ja", &z)
+        );
+        assert!(
+            format_date("ar", &z).contains("ديسمبر"),
+            "{}",
+            format_date("ar", &z)
+        );
+        assert!(
+            format_date("pl", &z).contains("grudnia"),
+            "{}",
+            format_date("pl", &z)
+        );
+        assert!(
+            format_date("pt-BR", &z).contains("dezembro"),
+            "{}",
+            format_date("pt-BR", &z)
+        );
+        assert!(is_rtl("ar") && !is_rtl("ja"));
     }
 
     #[test]
     fn language_negotiation_honours_quality_and_falls_back() {
         assert_eq!(negotiate("fr-CH;q=0.2, en;q=0.8"), "en");
+        assert_eq!(negotiate("fr-CH, en;q=0.8"), "fr");
+        assert_eq!(resolve("pt-PT"), "pt-BR");
+        assert_eq!(resolve("de-AT"), "de");
+        assert_eq!(resolve("pt_br"), "pt-BR");
         assert_eq!(negotiate(""), "en");
         assert_eq!(resolve("en-GB"), "en");
         assert_eq!(resolve("xx"), "en");

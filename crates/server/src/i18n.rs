@@ -28,6 +28,14 @@ impl Tr {
         i18n::direction(self.lang)
     }
 
+    /// Every language, for a language switcher: (code, its own name, whether it is this one).
+    pub fn languages(&self) -> Vec<(&'static str, String, bool)> {
+        i18n::languages()
+            .into_iter()
+            .map(|l| (l, i18n::t(l, "common.language.self"), l == self.lang))
+            .collect()
+    }
+
     /// The text for `key` with placeholders filled.
     pub fn fmt(&self, key: &str, args: &[(&str, &str)]) -> String {
         i18n::tf(self.lang, key, args)

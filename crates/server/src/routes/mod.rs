@@ -39,8 +39,35 @@ pub fn router(state: AppState) -> Router {
             embed::cors,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(remember_language))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
+}
+
+/// A page asked for with `?lang=` keeps that language for the visitor's next pages: the choice
+/// goes into a cookie, which comes after `?lang=` and before `Accept-Language`.
+async fn remember_language(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let chosen = req.uri().query().and_then(|q| {
+        q.split('&')
+            .find_map(|pair| pair.strip_prefix("lang="))
+            .map(guidance_core::i18n::resolve)
+    });
+    let mut resp = next.run(req).await;
+    let is_page = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if let (Some(lang), true) = (chosen, is_page) {
+        let cookie = format!("guidance_lang={lang}; Path=/; Max-Age=31536000; SameSite=Lax");
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    resp
 }
 
 async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {

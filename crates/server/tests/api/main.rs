@@ -3,6 +3,7 @@
 //! it writes as `.eml` files.
 
 mod helpers;
+mod l10n;
 
 mod admin;
 mod admin_browser;
