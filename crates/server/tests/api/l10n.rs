@@ -25,7 +25,7 @@ fn english_giveaways(lang: &str, areas: &[&str]) -> Vec<String> {
             if i18n::t(lang, &key) == text {
                 continue;
             }
-            for run in text.split(|c| c == '{' || c == '}').step_by(2) {
+            for run in text.split(['{', '}']).step_by(2) {
                 let run = run.trim();
                 if run.split_whitespace().count() >= 3 && run.len() >= 16 {
                     out.push(run.to_owned());
