@@ -1,4 +1,5 @@
-//! Every word a reader sees comes from the locale files: no template may hold literal text.
+//! Every word a reader sees comes from the locale files: no template and no page script (the
+//! booking page's and the embeddable element's) may hold literal text.
 //!
 //! The check strips template expressions and tags from every HTML template (pages, admin area,
 //! emails) and fails on any leftover letter, and on literal text in the attributes that are read
@@ -109,8 +110,70 @@ fn templates_hold_no_literal_text() {
     );
 }
 
+/// Sentence-like string literals in a script: words a reader would see, written in the code
+/// instead of looked up (class lists and selectors are lower-case identifiers, not sentences).
+fn literal_sentences(script: &str) -> Vec<String> {
+    let code = strip(&strip(script, "/*", "*/"), "//", "\n");
+    let mut found = Vec::new();
+    for quote in ['\'', '"', '`'] {
+        for (i, piece) in code.split(quote).enumerate() {
+            let in_literal = i % 2 == 1;
+            let words = piece
+                .split_whitespace()
+                .filter(|w| w.chars().any(char::is_alphabetic))
+                .count();
+            let sentence_like = piece
+                .chars()
+                .any(|c| c.is_uppercase() || (c.is_alphabetic() && !c.is_ascii()))
+                || piece.trim_end().ends_with(['.', '!', '?']);
+            let code_like = piece.contains(['{', '}', ';', '(', ')', '=', '<', '>', '\n'])
+                || piece.starts_with(['.', '#']);
+            if in_literal && words >= 2 && sentence_like && !code_like {
+                found.push(piece.to_owned());
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn scripts_hold_no_literal_sentences() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("static");
+    let mut problems = Vec::new();
+    let mut scripts = 0;
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|x| x == "js") {
+            scripts += 1;
+            let found = literal_sentences(&std::fs::read_to_string(&path).unwrap());
+            if !found.is_empty() {
+                problems.push(format!("{}: {:?}", path.display(), found));
+            }
+        }
+    }
+    assert!(
+        scripts >= 2,
+        "the page script and the element should be here"
+    );
+    assert!(
+        problems.is_empty(),
+        "user-visible text outside the locale files:\n{}",
+        problems.join("\n")
+    );
+}
+
 #[test]
 fn the_check_finds_literal_text() {
+    assert_eq!(
+        literal_sentences("el.textContent = 'Book a session';"),
+        vec!["Book a session"]
+    );
+    assert!(
+        literal_sentences(
+            "q('.days button'); el.className = 'field field-checkbox'; t('public.book.heading');"
+        )
+        .is_empty()
+    );
     assert_eq!(
         literal_text("<p>{{ tr.get(\"x\") }} Hello</p>"),
         vec!["Hello"]
