@@ -106,17 +106,26 @@ impl Scope {
         e.send_keys(text).await.unwrap();
     }
 
+    // The page's script may replace an element between finding and reading it (a re-render):
+    // then it is found and read again, rather than failing on a stale reference.
     async fn value(&self, css: &str) -> String {
-        self.find(css)
-            .await
-            .prop("value")
-            .await
-            .unwrap()
-            .unwrap_or_default()
+        for _ in 0..100 {
+            if let Ok(v) = self.find(css).await.prop("value").await {
+                return v.unwrap_or_default();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("could not read the value of {css}");
     }
 
     async fn text(&self, css: &str) -> String {
-        self.find(css).await.text().await.unwrap()
+        for _ in 0..100 {
+            if let Ok(t) = self.find(css).await.text().await {
+                return t;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("could not read the text of {css}");
     }
 
     /// Clicks the label of the slot with this id (showing its day first).
