@@ -2,14 +2,18 @@
 """A real SMTP server (aiosmtpd) that keeps every message it accepts, for the delivery tests.
 
 Usage: smtp_sink.py --dir DIR [--host 127.0.0.1] [--port 0] [--auth USER:PASS] [--stall]
+                    [--tls starttls|implicit --cert CERT.pem --key KEY.pem]
 
 - Listens on HOST:PORT (port 0: any free port) and prints one line `listening HOST PORT` on
   stdout once it accepts connections, so that the caller knows when and where to connect.
 - Writes each accepted message, byte for byte as received, to DIR/<n>.eml, and its envelope
-  (mail_from, rcpt_tos, the login used) to DIR/<n>.json; <n> counts on from the files already
+  (mail_from, rcpt_tos, the login used, the TLS version or null) to DIR/<n>.json; <n> counts on from the files already
   in DIR, so a restarted sink keeps the arrival order. Files appear atomically (rename), and
   before the server answers 250, so a message the client saw accepted is always on disk.
-- --auth USER:PASS requires that login (AUTH PLAIN/LOGIN, allowed without TLS: tests only).
+- --auth USER:PASS requires that login (AUTH PLAIN/LOGIN). Without --tls it is allowed in plain
+  text (tests only); with --tls starttls it is only offered after STARTTLS.
+- --tls starttls offers STARTTLS and refuses every mail command before it (a relay on port 587);
+  --tls implicit speaks TLS from the first byte (port 465). Both serve --cert/--key (PEM).
 - --stall accepts the DATA but never answers it (a server that hangs mid-send).
 - SIGTERM or SIGINT stops it cleanly: no new connections, open ones closed, exit 0. Between two
   event-loop steps no message is half-handled, so nothing is acknowledged without being kept.
@@ -21,6 +25,7 @@ import warnings
 import json
 import os
 import signal
+import ssl
 import sys
 
 from aiosmtpd.smtp import SMTP, AuthResult
@@ -43,10 +48,14 @@ class Sink:
         base = os.path.join(self.directory, f"{self.count:06d}")
         auth = getattr(session, "auth_data", None)
         login = auth.login.decode() if getattr(auth, "login", None) else None
+        # After STARTTLS the session's transport is the TLS one, as it is from the start with
+        # implicit TLS: either way it knows the TLS version that carried this message.
+        tls_object = server.transport.get_extra_info("ssl_object") if server.transport else None
         meta = {
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,
             "login": login,
+            "tls": tls_object.version() if tls_object is not None else None,
         }
         # No await from here to the return: the 250 goes out in this same event-loop step.
         for suffix, data in ((".json", json.dumps(meta).encode()), (".eml", envelope.original_content)):
@@ -74,12 +83,20 @@ async def main(args):
     warnings.simplefilter("ignore")
     handler = Sink(args.dir, args.stall)
     options = {"enable_SMTPUTF8": True, "hostname": "sink.test"}
+    context = None
+    if args.tls:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.cert, args.key)
+    if args.tls == "starttls":
+        options.update(tls_context=context, require_starttls=True)
     if args.auth:
         user, _, password = args.auth.partition(":")
         options.update(
             authenticator=authenticator_for(user, password),
             auth_required=True,
-            auth_require_tls=False,
+            # aiosmtpd only knows about STARTTLS; with implicit TLS every byte is encrypted
+            # already, and without --tls plain-text AUTH is what the tests ask for.
+            auth_require_tls=args.tls == "starttls",
         )
     loop = asyncio.get_running_loop()
     sessions = []
@@ -89,7 +106,12 @@ async def main(args):
         sessions.append(protocol)
         return protocol
 
-    server = await loop.create_server(factory, host=args.host, port=args.port)
+    server = await loop.create_server(
+        factory,
+        host=args.host,
+        port=args.port,
+        ssl=context if args.tls == "implicit" else None,
+    )
     port = server.sockets[0].getsockname()[1]
     print(f"listening {args.host} {port}", flush=True)
 
@@ -112,4 +134,10 @@ if __name__ == "__main__":
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--auth")
     parser.add_argument("--stall", action="store_true")
-    sys.exit(asyncio.run(main(parser.parse_args())))
+    parser.add_argument("--tls", choices=["starttls", "implicit"])
+    parser.add_argument("--cert")
+    parser.add_argument("--key")
+    parsed = parser.parse_args()
+    if bool(parsed.tls) != bool(parsed.cert and parsed.key):
+        parser.error("--tls needs --cert and --key, and they need --tls")
+    sys.exit(asyncio.run(main(parsed)))

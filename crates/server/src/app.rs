@@ -69,9 +69,14 @@ pub fn mailer(settings: &Settings) -> std::io::Result<Delivery> {
                 .ok()
                 .and_then(|u| u.host_str().map(str::to_owned))
                 .unwrap_or_default();
-            SmtpMailer::new(url, &settings.config.mail_from, &hello)
-                .map(Delivery::Smtp)
-                .map_err(std::io::Error::other)
+            SmtpMailer::new(
+                url,
+                settings.smtp_ca.as_ref(),
+                &settings.config.mail_from,
+                &hello,
+            )
+            .map(Delivery::Smtp)
+            .map_err(std::io::Error::other)
         }
     }
 }

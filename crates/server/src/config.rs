@@ -30,6 +30,10 @@ pub struct Config {
     /// the same machine). Unset: mail is written to the mail directory.
     #[arg(long, env = "GUIDANCE_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
+    /// PEM file of certificate authorities trusted for the SMTP server's certificate besides
+    /// the public ones (a relay with a certificate from a private CA). Only with TLS.
+    #[arg(long, env = "GUIDANCE_SMTP_CA_FILE")]
+    pub smtp_ca_file: Option<PathBuf>,
     /// The wait before retrying a failed email, in milliseconds; it doubles with each failure.
     #[arg(long, env = "GUIDANCE_MAIL_RETRY_BASE_MS", default_value_t = 30_000)]
     pub mail_retry_base_ms: u64,
@@ -102,6 +106,8 @@ pub struct Settings {
     pub admin_token: Option<String>,
     /// The SMTP server, when mail goes out by SMTP rather than into the mail directory.
     pub smtp: Option<crate::smtp::SmtpUrl>,
+    /// Extra authorities trusted for the SMTP server's certificate.
+    pub smtp_ca: Option<crate::smtp::SmtpCa>,
     /// When the outbox worker retries and gives up.
     pub retry: crate::outbox::RetryPolicy,
     /// Origins allowed to use the public API from the browser (`scheme://host[:port]`).
@@ -117,6 +123,21 @@ impl Config {
                 crate::smtp::SmtpUrl::parse(url)
                     .map_err(|e| ConfigError(format!("GUIDANCE_SMTP_URL: {e}")))?,
             ),
+        };
+        let smtp_ca = match (&self.smtp_ca_file, &smtp) {
+            (None, _) => None,
+            (Some(path), Some(url)) if url.security != crate::smtp::SmtpSecurity::None => Some(
+                crate::smtp::SmtpCa::load(path)
+                    .map_err(|e| ConfigError(format!("GUIDANCE_SMTP_CA_FILE: {e}")))?,
+            ),
+            // A CA that would never be used is a mistake worth stopping for.
+            (Some(_), _) => {
+                return Err(ConfigError(
+                    "GUIDANCE_SMTP_CA_FILE is set, but GUIDANCE_SMTP_URL uses no TLS \
+                     (unset, or tls=none)"
+                        .into(),
+                ));
+            }
         };
         if self.mail_max_attempts == 0 || self.mail_retry_base_ms == 0 {
             return Err(ConfigError(
@@ -196,6 +217,7 @@ impl Config {
             time_zone,
             admin_token,
             smtp,
+            smtp_ca,
             retry,
             embed_origins,
         })

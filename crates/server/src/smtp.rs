@@ -7,16 +7,21 @@
 //!
 //! Each email is sent as the bytes stored in the outbox (`send_raw`), so its `Message-ID` and
 //! content are the same on every attempt. Connections are pooled and reused between emails.
+//!
+//! The server's certificate is always verified, against the public (webpki) roots plus, for a
+//! relay with a certificate from a private authority, the ones in `GUIDANCE_SMTP_CA_FILE`.
+//! There is deliberately no switch to accept any certificate.
 
 use std::fmt;
 use std::net::IpAddr;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use guidance_store::OutboxMessage;
 use lettre::address::Envelope;
 use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
@@ -145,6 +150,48 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// Certificate authorities trusted for the SMTP server's certificate in addition to the public
+/// ones (`GUIDANCE_SMTP_CA_FILE`): a PEM file with one or more `CERTIFICATE` blocks.
+#[derive(Clone)]
+pub struct SmtpCa {
+    path: PathBuf,
+    pem: Vec<u8>,
+}
+
+impl fmt::Debug for SmtpCa {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpCa").field("path", &self.path).finish()
+    }
+}
+
+impl SmtpCa {
+    /// Reads and checks the file now, so that a wrong file stops the start with its reason
+    /// rather than failing every email later.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let pem =
+            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let ca = Self {
+            path: path.to_owned(),
+            pem,
+        };
+        // A file without any certificate would silently trust nothing extra: refuse it.
+        if !String::from_utf8_lossy(&ca.pem).contains("-----BEGIN CERTIFICATE-----") {
+            return Err(format!(
+                "{} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+                path.display()
+            ));
+        }
+        // Building the TLS settings parses every certificate as a trust anchor.
+        tls_parameters("localhost", Some(&ca))?;
+        Ok(ca)
+    }
+
+    /// The file the authorities came from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
 /// Sends each email through one SMTP server, reusing connections.
 #[derive(Clone)]
 pub struct SmtpMailer {
@@ -163,17 +210,22 @@ impl fmt::Debug for SmtpMailer {
 
 impl SmtpMailer {
     /// A mailer for `url`, sending as `from`, greeting the server as `hello_name` (the host of
-    /// the public URL: a domain name or an address). Must be called inside a Tokio runtime
-    /// (the connection pool runs a task there).
-    pub fn new(url: &SmtpUrl, from: &str, hello_name: &str) -> Result<Self, String> {
+    /// the public URL: a domain name or an address), trusting `ca` besides the public roots.
+    /// Must be called inside a Tokio runtime (the connection pool runs a task there).
+    pub fn new(
+        url: &SmtpUrl,
+        ca: Option<&SmtpCa>,
+        from: &str,
+        hello_name: &str,
+    ) -> Result<Self, String> {
         let from: Address = from
             .trim()
             .parse()
             .map_err(|e| format!("GUIDANCE_MAIL_FROM cannot be an SMTP sender: {e}"))?;
         let tls = match url.security {
             SmtpSecurity::None => Tls::None,
-            SmtpSecurity::StartTls => Tls::Required(tls_parameters(&url.host)?),
-            SmtpSecurity::ImplicitTls => Tls::Wrapper(tls_parameters(&url.host)?),
+            SmtpSecurity::StartTls => Tls::Required(tls_parameters(&url.host, ca)?),
+            SmtpSecurity::ImplicitTls => Tls::Wrapper(tls_parameters(&url.host, ca)?),
         };
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&url.host)
             .port(url.port)
@@ -191,8 +243,18 @@ impl SmtpMailer {
     }
 }
 
-fn tls_parameters(host: &str) -> Result<TlsParameters, String> {
-    TlsParameters::new(host.to_owned()).map_err(|e| format!("TLS settings for {host}: {e}"))
+/// Certificate checks for `host`: the public roots, plus `ca` when given; never relaxed.
+fn tls_parameters(host: &str, ca: Option<&SmtpCa>) -> Result<TlsParameters, String> {
+    let mut builder = TlsParameters::builder(host.to_owned());
+    if let Some(ca) = ca {
+        let certs = Certificate::from_pem(&ca.pem)
+            .map_err(|e| format!("{}: not PEM certificates: {e}", ca.path.display()))?;
+        builder = builder.add_root_certificate(certs);
+    }
+    builder.build_rustls().map_err(|e| match ca {
+        Some(ca) => format!("TLS settings for {host} with {}: {e}", ca.path.display()),
+        None => format!("TLS settings for {host}: {e}"),
+    })
 }
 
 /// The name the service gives in `EHLO`: its public host name, or an address literal.

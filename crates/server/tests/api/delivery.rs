@@ -62,6 +62,8 @@ pub struct Received {
     pub mail_from: String,
     pub rcpt_tos: Vec<String>,
     pub login: Option<String>,
+    /// The TLS version the message came over (`TLSv1.3`), `None` in plain text.
+    pub tls: Option<String>,
     pub message_id: String,
 }
 
@@ -133,6 +135,11 @@ impl Sink {
         }
     }
 
+    /// `<scheme>://<credentials>@localhost:<port>`: a TLS form, named as in the certificate.
+    pub fn tls_url(&self, scheme: &str, credentials: &str) -> String {
+        format!("{scheme}://{credentials}@localhost:{}", self.port)
+    }
+
     /// Stops the server with SIGTERM (it closes every connection) and waits for it.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -181,6 +188,7 @@ impl Sink {
                         .map(|v| v.as_str().unwrap().to_owned())
                         .collect(),
                     login: meta["login"].as_str().map(str::to_owned),
+                    tls: meta["tls"].as_str().map(str::to_owned),
                     path,
                     raw,
                     message_id,
@@ -847,4 +855,224 @@ async fn a_clean_shutdown_gives_back_the_email_in_hand_and_the_next_start_sends_
     assert!(sent.iter().all(|e| e["attempts"] == 1), "{sent:#?}");
     let got = sink.wait_for(2).await;
     assert_eq!(got.len(), 2);
+}
+
+/// A throwaway certificate authority and a server certificate it signed for `localhost` and
+/// 127.0.0.1, as PEM files: `cert` and `key` for the SMTP server, `ca` for the service.
+struct TestPki {
+    dir: tempfile::TempDir,
+}
+
+impl TestPki {
+    fn new(name: &str) -> TestPki {
+        use rcgen::{
+            BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose,
+            IsCa, KeyPair, KeyUsagePurpose,
+        };
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, format!("{name} test CA"));
+        ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+        let mut params =
+            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let key = KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &ca).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ca.pem"), ca.pem()).unwrap();
+        std::fs::write(dir.path().join("cert.pem"), cert.pem()).unwrap();
+        std::fs::write(dir.path().join("key.pem"), key.serialize_pem()).unwrap();
+        TestPki { dir }
+    }
+
+    fn path(&self, file: &str) -> String {
+        self.dir.path().join(file).to_str().unwrap().to_owned()
+    }
+
+    fn ca(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    /// The sink flags for `mode` (`starttls`, `implicit`) with this server certificate.
+    fn sink_args(&self, mode: &str) -> Vec<String> {
+        [
+            "--tls",
+            mode,
+            "--cert",
+            &self.path("cert.pem"),
+            "--key",
+            &self.path("key.pem"),
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    }
+}
+
+fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
+fn smtp_with_ca(url: String, ca: PathBuf, max_attempts: u32) -> impl FnOnce(&mut Config) {
+    move |c: &mut Config| {
+        c.smtp_url = Some(url);
+        c.smtp_ca_file = Some(ca);
+        c.mail_retry_base_ms = 20;
+        c.mail_max_attempts = max_attempts;
+    }
+}
+
+/// A booking and its acceptance through a TLS sink in `mode`, reached with `scheme`.
+async fn booking_over_tls(mode: &str, scheme: &str) {
+    let pki = TestPki::new("private");
+    let mut args = pki.sink_args(mode);
+    args.extend([
+        "--auth".to_owned(),
+        "mailer@example.org:s3cret:pw".to_owned(),
+    ]);
+    let sink = Sink::start(&strs(&args));
+    let url = sink.tls_url(scheme, "mailer%40example.org:s3cret%3Apw");
+    let app = spawn_app_with(smtp_with_ca(url, pki.ca(), 8)).await;
+    let slot = app.create_slot(40).await;
+    let (status, body) = app.book(&intake(&slot)).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_str().unwrap().to_owned();
+    admin_action(&app, &id, "accept").await;
+
+    let sent = wait_all_sent(&app, std::slice::from_ref(&id)).await;
+    let got = sink.wait_for(4).await;
+    assert_eq!(sent.len(), 4);
+    assert_eq!(got.len(), 4, "{mode}: nothing twice");
+    for e in &sent {
+        let m = got
+            .iter()
+            .find(|m| m.message_id == e["message_id"].as_str().unwrap())
+            .unwrap_or_else(|| panic!("{mode}: {} never arrived", e["message_id"]));
+        assert!(
+            m.tls.as_deref().is_some_and(|v| v.starts_with("TLSv1.")),
+            "{mode}: the message came over {:?}",
+            m.tls
+        );
+        assert_eq!(m.login.as_deref(), Some("mailer@example.org"), "{mode}");
+        assert_eq!(m.rcpt_tos, vec![e["recipient"].as_str().unwrap()]);
+        assert_eq!(e["attempts"], 1, "{mode}: {e}");
+    }
+}
+
+#[tokio::test]
+async fn smtp_url_delivers_over_required_starttls_with_login_trusting_a_private_ca() {
+    booking_over_tls("starttls", "smtp").await;
+}
+
+#[tokio::test]
+async fn smtps_url_delivers_over_implicit_tls_with_login_trusting_a_private_ca() {
+    booking_over_tls("implicit", "smtps").await;
+}
+
+/// Waits until every email of the booking failed its last attempt, and returns them.
+async fn wait_all_failed(app: &TestApp, id: &str) -> Vec<Value> {
+    for _ in 0..600 {
+        let all = emails(app, id).await;
+        assert!(all.iter().all(|e| e["status"] != "sent"), "{all:#?}");
+        if all.iter().all(|e| e["status"] == "failed") {
+            return all;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the emails never failed");
+}
+
+#[tokio::test]
+async fn smtp_url_never_falls_back_to_plain_text_when_the_server_offers_no_starttls() {
+    let pki = TestPki::new("private");
+    // A plain server that would take the login and the message in clear text.
+    let sink = Sink::start(&["--auth", "mailer:pw"]);
+    let url = sink.tls_url("smtp", "mailer:pw");
+    let app = spawn_app_with(smtp_with_ca(url, pki.ca(), 2)).await;
+    let slot = app.create_slot(50).await;
+    let (status, body) = app.book(&intake(&slot)).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_str().unwrap().to_owned();
+    let failed = wait_all_failed(&app, &id).await;
+    assert_eq!(failed.len(), 2);
+    for e in &failed {
+        let error = e["last_error"].as_str().unwrap();
+        assert!(error.contains("STARTTLS"), "{error}");
+        assert_eq!(e["attempts"], 2);
+    }
+    assert!(sink.messages().is_empty(), "nothing went out in plain text");
+    assert_eq!(app.booking(&id).await["status"], "pending");
+}
+
+#[tokio::test]
+async fn a_certificate_from_an_untrusted_authority_is_refused_in_both_tls_forms() {
+    let server_pki = TestPki::new("unknown");
+    let trusted = TestPki::new("trusted");
+    for (mode, scheme) in [("starttls", "smtp"), ("implicit", "smtps")] {
+        let sink = Sink::start(&strs(&server_pki.sink_args(mode)));
+        // Trusting another private CA (plus the public roots) is not trusting this one.
+        let url = sink.tls_url(scheme, "mailer:pw");
+        let app = spawn_app_with(smtp_with_ca(url, trusted.ca(), 2)).await;
+        let slot = app.create_slot(60).await;
+        let (status, body) = app.book(&intake(&slot)).await;
+        assert_eq!(status, 201, "{body}");
+        let id = body["id"].as_str().unwrap().to_owned();
+        for e in wait_all_failed(&app, &id).await {
+            let error = e["last_error"].as_str().unwrap();
+            assert!(
+                error.contains("invalid peer certificate: UnknownIssuer"),
+                "{mode}: {error}"
+            );
+        }
+        assert!(sink.messages().is_empty(), "{mode}: nothing was sent");
+    }
+}
+
+#[test]
+fn a_wrong_smtp_ca_file_stops_the_start_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_pem = dir.path().join("not.pem");
+    std::fs::write(&not_pem, "hello").unwrap();
+    let broken = dir.path().join("broken.pem");
+    std::fs::write(
+        &broken,
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let pki = TestPki::new("private");
+    let tls_url = Some("smtp://u:p@localhost:587".to_owned());
+    for (url, ca, want) in [
+        (
+            tls_url.clone(),
+            dir.path().join("missing.pem"),
+            "cannot read",
+        ),
+        (tls_url.clone(), not_pem, "no PEM certificate"),
+        (tls_url.clone(), broken, "broken.pem"),
+        (
+            Some("smtp://localhost:25?tls=none".to_owned()),
+            pki.ca(),
+            "uses no TLS",
+        ),
+        (None, pki.ca(), "uses no TLS"),
+    ] {
+        let mut config = test_config(dir.path());
+        config.smtp_url = url;
+        config.smtp_ca_file = Some(ca);
+        let error = config.check(None).unwrap_err().to_string();
+        assert!(
+            error.contains("GUIDANCE_SMTP_CA_FILE") && error.contains(want),
+            "{want}: {error}"
+        );
+    }
+    let mut config = test_config(dir.path());
+    config.smtp_url = tls_url;
+    config.smtp_ca_file = Some(pki.ca());
+    let settings = config.check(None).unwrap();
+    assert_eq!(settings.smtp_ca.unwrap().path(), pki.ca());
 }

@@ -28,6 +28,7 @@ pub fn test_config(dir: &Path) -> Config {
         listen: "127.0.0.1:0".into(),
         public_url: None,
         smtp_url: None,
+        smtp_ca_file: None,
         mail_retry_base_ms: 30_000,
         mail_max_attempts: 8,
         mail_shutdown_grace_ms: 10_000,
