@@ -34,6 +34,8 @@ use crate::owner_settings::{self, OwnerSettings, SettingsForm};
 use crate::service::{self, SlotBulkAction};
 use crate::state::AppState;
 
+mod questions;
+
 /// Registers every signed-in page and form.
 fn register(r: Recorder) -> Recorder {
     r.get("/admin", dashboard)
@@ -57,6 +59,24 @@ fn register(r: Recorder) -> Recorder {
         )
         .get("/admin/settings", settings_page)
         .post("/admin/settings", settings_submit)
+        .get("/admin/settings/questions", questions::questions_page)
+        .post("/admin/settings/questions", questions::question_add)
+        .get(
+            "/admin/settings/questions/{key}",
+            questions::question_edit_page,
+        )
+        .post(
+            "/admin/settings/questions/{key}",
+            questions::question_edit_submit,
+        )
+        .post(
+            "/admin/settings/questions/{key}/delete",
+            questions::question_delete,
+        )
+        .post(
+            "/admin/settings/questions/{key}/move",
+            questions::question_move,
+        )
         .post("/admin/logout", logout)
 }
 
@@ -162,6 +182,10 @@ const FLASHES: &[&str] = &[
     "email_queued",
     "slot_unavailable",
     "password_set",
+    "question_added",
+    "question_saved",
+    "question_deleted",
+    "questions_reordered",
 ];
 
 #[derive(Debug, Default, Deserialize)]

@@ -12,7 +12,7 @@ use crate::helpers::*;
 
 /// The text of the element `css`, waiting (up to 30 s) for it to appear, as pages load on their
 /// own after a click.
-async fn text_of(browser: &Browser, css: &str) -> String {
+pub(crate) async fn text_of(browser: &Browser, css: &str) -> String {
     browser
         .client
         .wait()
@@ -24,7 +24,7 @@ async fn text_of(browser: &Browser, css: &str) -> String {
         .unwrap()
 }
 
-async fn click(browser: &Browser, css: &str) {
+pub(crate) async fn click(browser: &Browser, css: &str) {
     browser
         .client
         .wait()
@@ -38,7 +38,7 @@ async fn click(browser: &Browser, css: &str) {
 
 /// Waits until the address bar's path and query contain `part` and that page has finished
 /// loading (a click's page has loaded), like [`Browser::wait_for_path`] for a query.
-async fn wait_for_url(browser: &Browser, part: &str) {
+pub(crate) async fn wait_for_url(browser: &Browser, part: &str) {
     for _ in 0..300 {
         let url = browser.client.current_url().await.unwrap();
         let here = format!("{}?{}", url.path(), url.query().unwrap_or_default());
@@ -66,7 +66,7 @@ async fn count(browser: &Browser, css: &str) -> usize {
         .len()
 }
 
-async fn sign_in(browser: &Browser, app: &TestApp) {
+pub(crate) async fn sign_in(browser: &Browser, app: &TestApp) {
     let c = &browser.client;
     c.goto(&app.url("/admin")).await.unwrap();
     assert!(

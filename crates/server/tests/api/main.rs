@@ -7,6 +7,7 @@ mod l10n;
 
 mod admin;
 mod admin_browser;
+mod admin_questions;
 mod admin_ui;
 mod bench;
 mod booking;
