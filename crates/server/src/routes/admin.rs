@@ -17,8 +17,8 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
-use super::parse_json;
 use super::recorder::{RecordedRoute, Recorder};
+use super::{parse_json, parse_json_object};
 use crate::auth;
 use crate::error::ServiceError;
 use crate::owner_settings::{self, SettingsForm};
@@ -192,10 +192,7 @@ fn text(
 }
 
 async fn create_slot(State(state): State<AppState>, body: Bytes) -> Result<Response, ServiceError> {
-    let value: serde_json::Value = parse_json(&body)?;
-    let obj = value
-        .as_object()
-        .ok_or_else(|| ServiceError::BadRequest("the body must be a JSON object".into()))?;
+    let obj = &parse_json_object(&body)?;
     let (window, details) = slot_fields(obj)?;
     let slot = service::create_slot(&state, window, details).await?;
     Ok((StatusCode::CREATED, Json(slot_json(&slot))).into_response())
@@ -285,10 +282,7 @@ async fn update_slot(
     body: Bytes,
 ) -> Result<Response, ServiceError> {
     let id = parse_id(&id)?;
-    let value: serde_json::Value = parse_json(&body)?;
-    let obj = value
-        .as_object()
-        .ok_or_else(|| ServiceError::BadRequest("the body must be a JSON object".into()))?;
+    let obj = &parse_json_object(&body)?;
     let mut slot = None;
     if obj.contains_key("starts_at")
         || obj.contains_key("ends_at")
@@ -391,10 +385,7 @@ async fn resend(
     body: Bytes,
 ) -> Result<Response, ServiceError> {
     let booking_id = parse_id(&id)?;
-    let value: serde_json::Value = parse_json(&body)?;
-    let obj = value
-        .as_object()
-        .ok_or_else(|| ServiceError::BadRequest("the body must be a JSON object".into()))?;
+    let obj = &parse_json_object(&body)?;
     let email_id = match text(obj, "email_id")? {
         None => return Err(ServiceError::field("email_id", "empty")),
         Some(raw) => Uuid::parse_str(raw.trim())
@@ -420,10 +411,7 @@ async fn booking_action(
     let note = if body.is_empty() {
         None
     } else {
-        let value: serde_json::Value = parse_json(&body)?;
-        let obj = value
-            .as_object()
-            .ok_or_else(|| ServiceError::BadRequest("the body must be a JSON object".into()))?;
+        let obj = &parse_json_object(&body)?;
         let note = text(obj, "message")?
             .map(|m| m.trim().to_owned())
             .filter(|m| !m.is_empty());
@@ -472,10 +460,7 @@ async fn put_settings(
     State(state): State<AppState>,
     body: Bytes,
 ) -> Result<Response, ServiceError> {
-    let value: serde_json::Value = parse_json(&body)?;
-    let obj = value
-        .as_object()
-        .ok_or_else(|| ServiceError::BadRequest("the body must be a JSON object".into()))?;
+    let obj = &parse_json_object(&body)?;
     let mut form: SettingsForm = owner_settings::load(&state).await?.to_form();
     for (key, v) in obj {
         let text = match v {

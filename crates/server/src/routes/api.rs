@@ -15,7 +15,7 @@ use guidance_store::Booking;
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use super::{api_language, parse_json};
+use super::{api_language, parse_json_object};
 use crate::error::ServiceError;
 use crate::service;
 use crate::state::AppState;
@@ -113,10 +113,7 @@ async fn create_booking(
             .limiter
             .check(super::client_ip(&addr))
             .map_err(ServiceError::RateLimited)?;
-        let value: serde_json::Value = parse_json(&body)?;
-        let obj = value
-            .as_object()
-            .ok_or_else(|| ServiceError::BadRequest("the body must be a JSON object".into()))?;
+        let obj = &parse_json_object(&body)?;
         let mut wrong = std::collections::BTreeMap::new();
         let slot_id = text_field(obj, "slot_id", &mut wrong);
         let raw = RawIntake {
@@ -165,10 +162,7 @@ async fn act(
             .limiter
             .check(super::client_ip(&addr))
             .map_err(ServiceError::RateLimited)?;
-        let value: serde_json::Value = parse_json(&body)?;
-        let obj = value
-            .as_object()
-            .ok_or_else(|| ServiceError::BadRequest("the body must be a JSON object".into()))?;
+        let obj = &parse_json_object(&body)?;
         let mut wrong = std::collections::BTreeMap::new();
         let token = text_field(obj, "token", &mut wrong);
         let action = text_field(obj, "action", &mut wrong);

@@ -108,6 +108,18 @@ pub fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, ServiceError> 
         .map_err(|e| ServiceError::BadRequest(format!("the body is not valid JSON: {e}")))
 }
 
+/// Parses a body that must be a JSON object (every JSON endpoint here takes one).
+pub fn parse_json_object(
+    body: &Bytes,
+) -> Result<serde_json::Map<String, serde_json::Value>, ServiceError> {
+    match parse_json(body)? {
+        serde_json::Value::Object(obj) => Ok(obj),
+        _ => Err(ServiceError::BadRequest(
+            "the body must be a JSON object".into(),
+        )),
+    }
+}
+
 /// The client's address, for rate limiting.
 pub fn client_ip(addr: &SocketAddr) -> std::net::IpAddr {
     addr.ip()
