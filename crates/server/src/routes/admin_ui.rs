@@ -724,15 +724,17 @@ async fn slots_response(
     }
     .await;
     match result {
-        Ok(page) => render(
-            if page.errors.is_empty() {
-                StatusCode::OK
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            },
-            &page,
-        ),
+        Ok(page) => render(form_status(&page.errors), &page),
         Err(e) => error_response(state, session, &e).await,
+    }
+}
+
+/// A form page answers 200, or 422 when it comes back with messages at its fields.
+fn form_status(errors: &BTreeMap<String, String>) -> StatusCode {
+    if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
     }
 }
 
@@ -996,14 +998,7 @@ async fn generate_response(
     }
     .await;
     match result {
-        Ok(page) => render(
-            if page.errors.is_empty() {
-                StatusCode::OK
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            },
-            &page,
-        ),
+        Ok(page) => render(form_status(&page.errors), &page),
         Err(e) => error_response(state, session, &e).await,
     }
 }
@@ -1135,14 +1130,7 @@ async fn slot_response(
     }
     .await;
     match result {
-        Ok(page) => render(
-            if page.errors.is_empty() {
-                StatusCode::OK
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            },
-            &page,
-        ),
+        Ok(page) => render(form_status(&page.errors), &page),
         Err(e) => error_response(state, session, &e).await,
     }
 }
@@ -1538,14 +1526,7 @@ async fn settings_response(
     }
     .await;
     match result {
-        Ok(page) => render(
-            if page.errors.is_empty() {
-                StatusCode::OK
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            },
-            &page,
-        ),
+        Ok(page) => render(form_status(&page.errors), &page),
         Err(e) => error_response(state, session, &e).await,
     }
 }

@@ -101,6 +101,20 @@ fn text_field(
     }
 }
 
+/// The body of a request that creates or changes a booking: counted against the client's rate
+/// limit first, then read as a JSON object.
+fn limited_json_object(
+    state: &AppState,
+    addr: &SocketAddr,
+    body: &Bytes,
+) -> Result<serde_json::Map<String, serde_json::Value>, ServiceError> {
+    state
+        .limiter
+        .check(super::client_ip(addr))
+        .map_err(ServiceError::RateLimited)?;
+    parse_json_object(body)
+}
+
 async fn create_booking(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
@@ -109,11 +123,7 @@ async fn create_booking(
 ) -> Response {
     let tr = api_language(&headers);
     let result = async {
-        state
-            .limiter
-            .check(super::client_ip(&addr))
-            .map_err(ServiceError::RateLimited)?;
-        let obj = &parse_json_object(&body)?;
+        let obj = &limited_json_object(&state, &addr, &body)?;
         let mut wrong = std::collections::BTreeMap::new();
         let slot_id = text_field(obj, "slot_id", &mut wrong);
         let raw = RawIntake {
@@ -158,11 +168,7 @@ async fn act(
 ) -> Response {
     let tr = api_language(&headers);
     let result = async {
-        state
-            .limiter
-            .check(super::client_ip(&addr))
-            .map_err(ServiceError::RateLimited)?;
-        let obj = &parse_json_object(&body)?;
+        let obj = &limited_json_object(&state, &addr, &body)?;
         let mut wrong = std::collections::BTreeMap::new();
         let token = text_field(obj, "token", &mut wrong);
         let action = text_field(obj, "action", &mut wrong);
