@@ -66,6 +66,15 @@ pub enum ServiceError {
     /// A signed-in form or request came without its CSRF token (or with a wrong one).
     #[error("missing or wrong CSRF token")]
     CsrfRefused,
+    /// The request body is larger than the service reads.
+    #[error("request too large")]
+    TooLarge,
+    /// The body is not of a type the endpoint reads (JSON for the APIs, a form for pages).
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// The path exists, but not for this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
     /// Something broke on our side.
     #[error("internal error: {0}")]
     Internal(String),
@@ -89,6 +98,9 @@ impl ServiceError {
             ServiceError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             ServiceError::Unauthorized => StatusCode::UNAUTHORIZED,
             ServiceError::BookingClosed | ServiceError::CsrfRefused => StatusCode::FORBIDDEN,
+            ServiceError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ServiceError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ServiceError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -113,6 +125,9 @@ impl ServiceError {
             ServiceError::Unauthorized => "unauthorized",
             ServiceError::BookingClosed => "booking_closed",
             ServiceError::CsrfRefused => "csrf_refused",
+            ServiceError::TooLarge => "too_large",
+            ServiceError::UnsupportedMediaType => "unsupported_media_type",
+            ServiceError::MethodNotAllowed => "method_not_allowed",
             ServiceError::Internal(_) => "internal",
         }
     }

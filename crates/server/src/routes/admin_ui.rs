@@ -15,7 +15,6 @@ use axum::extract::{ConnectInfo, Extension, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
 use guidance_core::i18n::{self, format_span, t};
 use guidance_core::intake::AnswerText;
 use guidance_core::pattern::{RawPattern, local_instant};
@@ -80,33 +79,37 @@ fn register(r: Recorder) -> Recorder {
         .post("/admin/logout", logout)
 }
 
+/// Registers the sign-in pages and static files, open to all.
+fn register_open(r: Recorder) -> Recorder {
+    r.get("/admin/login", login_page)
+        .post("/admin/login", login_submit)
+        .get("/admin/setup/{token}", setup_page)
+        .post("/admin/setup/{token}", setup_submit)
+        .get("/static/admin.css", || async {
+            static_file(
+                "text/css; charset=utf-8",
+                include_str!("../../static/admin.css"),
+            )
+        })
+        .get("/static/admin.js", || async {
+            static_file(
+                "text/javascript; charset=utf-8",
+                include_str!("../../static/admin.js"),
+            )
+        })
+}
+
 /// The admin UI: sign-in pages and static files open to all, everything else behind a session.
 pub fn routes(state: AppState) -> Router<AppState> {
     let guarded = register(Recorder::new())
         .into_router()
         .route_layer(middleware::from_fn_with_state(state, auth::require_session));
-    Router::new()
-        .route("/admin/login", get(login_page).post(login_submit))
-        .route("/admin/setup/{token}", get(setup_page).post(setup_submit))
-        .route(
-            "/static/admin.css",
-            get(|| async {
-                static_file(
-                    "text/css; charset=utf-8",
-                    include_str!("../../static/admin.css"),
-                )
-            }),
-        )
-        .route(
-            "/static/admin.js",
-            get(|| async {
-                static_file(
-                    "text/javascript; charset=utf-8",
-                    include_str!("../../static/admin.js"),
-                )
-            }),
-        )
-        .merge(guarded)
+    register_open(Recorder::new()).into_router().merge(guarded)
+}
+
+/// The admin UI's routes open without a session (sign-in, setup link, static files).
+pub fn open_route_table() -> Vec<RecordedRoute> {
+    register_open(Recorder::new()).table()
 }
 
 /// Every signed-in admin route as registered (method and path pattern).

@@ -6,7 +6,6 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use guidance_core::BookingAction;
 use guidance_core::intake::RawIntake;
@@ -15,23 +14,29 @@ use guidance_store::Booking;
 use jiff::Timestamp;
 use serde::Deserialize;
 
+use super::recorder::{RecordedRoute, Recorder};
 use super::{api_language, parse_json_object};
 use crate::error::ServiceError;
 use crate::service;
 use crate::state::AppState;
 
+fn register(r: Recorder) -> Recorder {
+    r.get("/api/slots", list_slots)
+        .post("/api/bookings", create_booking)
+        .post("/functions/v1/create-guidance-booking", create_booking)
+        .post("/api/actions", act)
+        .post("/functions/v1/update-guidance-booking", act)
+        .get("/api/openapi.json", openapi)
+}
+
 /// The public API routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/slots", get(list_slots))
-        .route("/api/bookings", post(create_booking))
-        .route(
-            "/functions/v1/create-guidance-booking",
-            post(create_booking),
-        )
-        .route("/api/actions", post(act))
-        .route("/functions/v1/update-guidance-booking", post(act))
-        .route("/api/openapi.json", get(openapi))
+    register(Recorder::new()).into_router()
+}
+
+/// Every public API route as registered.
+pub fn route_table() -> Vec<RecordedRoute> {
+    register(Recorder::new()).table()
 }
 
 #[derive(Debug, Deserialize)]

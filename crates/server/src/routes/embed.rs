@@ -7,13 +7,13 @@ use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use guidance_core::Priority;
 use guidance_core::intake::{ANSWER_MAX, EMAIL_MAX, NAME_MAX, TOPIC_MAX};
 use guidance_core::question::SHORT_TEXT_MAX;
 use serde::Deserialize;
 
 use super::pages::script_texts;
+use super::recorder::{RecordedRoute, Recorder};
 use crate::i18n::page_language;
 use crate::service;
 use crate::state::AppState;
@@ -27,31 +27,35 @@ const EXAMPLE_COMPONENT: &str = include_str!(
     "../../../../examples/support-page/support/components/guidance-booking/guidance-booking.js"
 );
 
+fn register(r: Recorder) -> Recorder {
+    r.get("/embed/guidance-booking.js", || async {
+        asset(JS, ELEMENT)
+    })
+    .get("/api/intake", intake)
+    .get("/examples/support", || async {
+        axum::response::Redirect::to("/examples/support/")
+    })
+    .get("/examples/support/", example_index)
+    .get("/examples/support/support/support.css", || async {
+        asset("text/css; charset=utf-8", EXAMPLE_CSS)
+    })
+    .get("/examples/support/support/support-form.js", || async {
+        asset(JS, EXAMPLE_FORM)
+    })
+    .get(
+        "/examples/support/support/components/guidance-booking/guidance-booking.js",
+        || async { asset(JS, EXAMPLE_COMPONENT) },
+    )
+}
+
 /// The embedding routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/embed/guidance-booking.js",
-            get(|| async { asset(JS, ELEMENT) }),
-        )
-        .route("/api/intake", get(intake))
-        .route(
-            "/examples/support",
-            get(|| async { axum::response::Redirect::to("/examples/support/") }),
-        )
-        .route("/examples/support/", get(example_index))
-        .route(
-            "/examples/support/support/support.css",
-            get(|| async { asset("text/css; charset=utf-8", EXAMPLE_CSS) }),
-        )
-        .route(
-            "/examples/support/support/support-form.js",
-            get(|| async { asset(JS, EXAMPLE_FORM) }),
-        )
-        .route(
-            "/examples/support/support/components/guidance-booking/guidance-booking.js",
-            get(|| async { asset(JS, EXAMPLE_COMPONENT) }),
-        )
+    register(Recorder::new()).into_router()
+}
+
+/// Every embedding route as registered.
+pub fn route_table() -> Vec<RecordedRoute> {
+    register(Recorder::new()).table()
 }
 
 const JS: &str = "text/javascript; charset=utf-8";

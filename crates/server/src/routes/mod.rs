@@ -5,6 +5,7 @@ pub mod admin_ui;
 pub mod api;
 pub mod embed;
 pub mod pages;
+pub mod readable;
 pub mod recorder;
 pub mod visitor;
 
@@ -24,6 +25,22 @@ use crate::state::AppState;
 /// Largest request body accepted anywhere.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+/// Every route of [`router`] as registered, for tests that must cover each one.
+pub fn route_table() -> Vec<recorder::RecordedRoute> {
+    let mut all = vec![recorder::RecordedRoute {
+        method: axum::http::Method::GET,
+        path: "/healthz",
+    }];
+    all.extend(api::route_table());
+    all.extend(admin::route_table());
+    all.extend(admin_ui::open_route_table());
+    all.extend(admin_ui::route_table());
+    all.extend(pages::route_table());
+    all.extend(visitor::route_table());
+    all.extend(embed::route_table());
+    all
+}
+
 /// All routes.
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -34,13 +51,17 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(visitor::routes())
         .merge(embed::routes())
+        .layer(axum::middleware::from_fn(readable::refuse_unreadable))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             embed::cors,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(remember_language))
-        .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
         .with_state(state)
 }
 
@@ -84,21 +105,72 @@ async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) ->
     }
 }
 
-async fn security_headers(mut resp: axum::response::Response) -> axum::response::Response {
+/// The policy of every response: scripts and styles from this origin only, and no framing.
+const POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The policy of the public booking page, which the owner's own site may frame as a fallback
+/// for the embedded element: the same, but framing allowed to this origin and the
+/// `GUIDANCE_EMBED_ORIGINS`.
+fn frameable_policy(embed_origins: &[String]) -> String {
+    let mut ancestors = String::from("'self'");
+    for origin in embed_origins {
+        ancestors.push(' ');
+        ancestors.push_str(origin);
+    }
+    POLICY.replace(
+        "frame-ancestors 'none'",
+        &format!("frame-ancestors {ancestors}"),
+    )
+}
+
+/// Whether a path shows a secret link's page or private data: the email links, the visitor's
+/// own pages, the admin UI.
+fn is_private(path: &str) -> bool {
+    path.starts_with("/a/")
+        || path.starts_with("/my/")
+        || path == "/admin"
+        || path.starts_with("/admin/")
+}
+
+async fn security_headers(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = req.uri().path().to_owned();
+    let mut resp = next.run(req).await;
     let h = resp.headers_mut();
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    // Links carry secrets in their path: no page passes its address on to another site.
     h.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    // A page with its own policy (the example host page) keeps it.
-    h.entry(header::CONTENT_SECURITY_POLICY)
-        .or_insert(HeaderValue::from_static(
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ));
+    if is_private(&path) {
+        // Never kept in a shared or back-button cache.
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        // A page with its own policy (the example host page) keeps it.
+        let policy = if path == "/book" {
+            HeaderValue::from_str(&frameable_policy(&state.settings.embed_origins))
+                .unwrap_or(HeaderValue::from_static(POLICY))
+        } else {
+            HeaderValue::from_static(POLICY)
+        };
+        h.insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    // Older browsers read framing rules from this header only.
+    let unframeable = h
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("frame-ancestors 'none'"));
+    if unframeable {
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
     resp
 }
 

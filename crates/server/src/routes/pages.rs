@@ -10,7 +10,6 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
 use guidance_core::i18n::{format_date, format_short_date, format_span, format_time};
 use guidance_core::intake::{ANSWER_MAX, EMAIL_MAX, NAME_MAX, RawIntake, TOPIC_MAX, TimeZoneName};
 use guidance_core::question::SHORT_TEXT_MAX;
@@ -19,35 +18,40 @@ use guidance_core::{BookingAction, Priority, Question, QuestionKind};
 use guidance_store::{Booking, Slot};
 use serde::Deserialize;
 
+use super::recorder::{RecordedRoute, Recorder};
 use crate::error::ServiceError;
 use crate::i18n::{Tr, page_language};
 use crate::service::{self, CheckedToken};
 use crate::state::AppState;
 
+fn register(r: Recorder) -> Recorder {
+    r.get("/", || async { Redirect::to("/book") })
+        .get("/book", book_page)
+        .post("/book", book_submit)
+        .get("/a/{token}", action_page)
+        .post("/a/{token}", action_submit)
+        .get("/static/guidance.css", || async {
+            static_file(
+                "text/css; charset=utf-8",
+                include_str!("../../static/guidance.css"),
+            )
+        })
+        .get("/static/book.js", || async {
+            static_file(
+                "text/javascript; charset=utf-8",
+                include_str!("../../static/book.js"),
+            )
+        })
+}
+
 /// The page routes and their static files.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(|| async { Redirect::to("/book") }))
-        .route("/book", get(book_page).post(book_submit))
-        .route("/a/{token}", get(action_page).post(action_submit))
-        .route(
-            "/static/guidance.css",
-            get(|| async {
-                static_file(
-                    "text/css; charset=utf-8",
-                    include_str!("../../static/guidance.css"),
-                )
-            }),
-        )
-        .route(
-            "/static/book.js",
-            get(|| async {
-                static_file(
-                    "text/javascript; charset=utf-8",
-                    include_str!("../../static/book.js"),
-                )
-            }),
-        )
+    register(Recorder::new()).into_router()
+}
+
+/// Every page route as registered.
+pub fn route_table() -> Vec<RecordedRoute> {
+    register(Recorder::new()).table()
 }
 
 /// Reads a form body whatever its declared type; what cannot be read counts as empty, so the

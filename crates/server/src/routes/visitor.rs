@@ -11,7 +11,6 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use guidance_core::BookingStatus;
 use guidance_core::i18n::format_span;
 use guidance_core::intake::TimeZoneName;
@@ -19,20 +18,27 @@ use guidance_store::Booking;
 use serde::Deserialize;
 
 use super::pages::{DayGroup, MessagePage, error_page, group_by_day, read_form, render};
+use super::recorder::{RecordedRoute, Recorder};
 use crate::error::ServiceError;
 use crate::i18n::{Tr, page_language};
 use crate::service;
 use crate::state::AppState;
 
+fn register(r: Recorder) -> Recorder {
+    r.get("/my/{id}/{sig}", status_page)
+        .get("/my/{id}/{sig}/cancel", cancel_page)
+        .post("/my/{id}/{sig}/cancel", cancel_submit)
+        .post("/my/{id}/{sig}/pick", pick_submit)
+}
+
 /// The visitor's page routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/my/{id}/{sig}", get(status_page))
-        .route(
-            "/my/{id}/{sig}/cancel",
-            get(cancel_page).post(cancel_submit),
-        )
-        .route("/my/{id}/{sig}/pick", post(pick_submit))
+    register(Recorder::new()).into_router()
+}
+
+/// Every visitor page route as registered.
+pub fn route_table() -> Vec<RecordedRoute> {
+    register(Recorder::new()).table()
 }
 
 #[derive(Debug, Default, Deserialize)]
