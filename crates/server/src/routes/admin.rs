@@ -283,6 +283,13 @@ async fn update_slot(
 ) -> Result<Response, ServiceError> {
     let id = parse_id(&id)?;
     let obj = &parse_json_object(&body)?;
+    // Every field is read before anything changes, so a refused status leaves the times alone.
+    let available = match text(obj, "status")?.as_deref() {
+        Some("open") => Some(true),
+        Some("unavailable") => Some(false),
+        Some(_) => return Err(ServiceError::field("status", "unknown_value")),
+        None => None,
+    };
     let mut slot = None;
     if obj.contains_key("starts_at")
         || obj.contains_key("ends_at")
@@ -299,12 +306,6 @@ async fn update_slot(
         let (window, details) = slot_fields(&merged)?;
         slot = Some(service::update_slot(&state, id, window, details).await?);
     }
-    let available = match text(obj, "status")?.as_deref() {
-        Some("open") => Some(true),
-        Some("unavailable") => Some(false),
-        Some(_) => return Err(ServiceError::field("status", "unknown_value")),
-        None => None,
-    };
     if let Some(available) = available {
         slot = Some(service::set_slot_available(&state, id, available).await?);
     }

@@ -838,11 +838,19 @@ async fn slots_bulk(
         )
         .await;
     };
-    let ids: Vec<Uuid> = pairs
+    let Ok(ids) = pairs
         .iter()
         .filter(|(k, _)| k == "ids")
-        .filter_map(|(_, v)| Uuid::parse_str(v).ok())
-        .collect();
+        .map(|(_, v)| Uuid::parse_str(v))
+        .collect::<Result<Vec<Uuid>, _>>()
+    else {
+        return error_response(
+            &state,
+            &session,
+            &ServiceError::field("ids", "unknown_value"),
+        )
+        .await;
+    };
     let back = match form_value(&pairs, "back") {
         b if b.starts_with("/admin/slots") && !b.starts_with("//") => b.to_owned(),
         _ => "/admin/slots".to_owned(),

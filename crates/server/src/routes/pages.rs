@@ -466,7 +466,13 @@ async fn book_submit(
         priority: form.priority.clone(),
         answers: form.answers_json(&questions),
         locale: tr.lang.to_owned(),
-        time_zone: zone.as_str().to_owned(),
+        // The page fills the zone in; one that was sent but names no zone is refused, not
+        // silently replaced (an empty one, from a page without its field, means the default).
+        time_zone: if form.time_zone.trim().is_empty() {
+            zone.as_str().to_owned()
+        } else {
+            form.time_zone.clone()
+        },
     };
     match service::create_booking(&state, &form.slot_id, &raw).await {
         Ok(b) => Redirect::to(&format!(
