@@ -234,13 +234,29 @@ async fn every_admin_page_and_owner_api_route_refuses_without_a_session_or_token
     let app = spawn_admin_app().await;
     let f = fixture(&app).await;
     let stale = "guidance_admin=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    // A real session, run out: as if its last use were long ago.
+    let expired = login(&app).await;
+    let url = format!("sqlite://{}", app.dir.path().join("guidance.db").display());
+    let mut db = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE guidance_admin_sessions SET idle_expires_at = '2000-01-01T00:00:00Z', \
+         expires_at = '2000-01-01T00:00:00Z'",
+    )
+    .execute(&mut db)
+    .await
+    .unwrap();
     let mut checked = 0;
     for route in admin_ui::route_table() {
         let path = fill(route.path, &f, route.path.starts_with("/admin/bookings"));
-        for cookie in [None, Some(stale)] {
+        for cookie in [None, Some(stale), Some(expired.cookie.as_str())] {
             let mut req = app
                 .client
                 .request(route.method.clone(), app.url(&path))
+                // The owner API's bearer token does not open the admin UI.
+                .bearer_auth(ADMIN_TOKEN)
+                .header("x-csrf-token", &expired.csrf)
                 .form(&[("action", "delete"), ("ids", &f.slot), ("message", "x")]);
             if let Some(c) = cookie {
                 req = req.header("cookie", c);
@@ -264,7 +280,12 @@ async fn every_admin_page_and_owner_api_route_refuses_without_a_session_or_token
             &f,
             route.path.starts_with("/api/admin/bookings"),
         );
-        for auth in [None, Some("Bearer wrong-token-wrong-token")] {
+        for auth in [
+            None,
+            Some("Bearer wrong-token-wrong-token"),
+            Some("Bearer "),
+            Some(&*format!("Bearer {}", &ADMIN_TOKEN[1..])),
+        ] {
             let mut req = app
                 .client
                 .request(route.method.clone(), app.url(&path))

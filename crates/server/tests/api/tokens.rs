@@ -153,3 +153,249 @@ async fn a_link_expires_when_the_session_starts() {
     assert!(page.text().await.unwrap().contains("expired"));
     assert_ne!(app.booking(&id).await["status"], "accepted");
 }
+
+/// `token` with the character at `i` replaced by another one of the token alphabet.
+fn flip(token: &str, i: usize) -> String {
+    let mut chars: Vec<char> = token.chars().collect();
+    chars[i] = if chars[i] == 'A' { 'B' } else { 'A' };
+    chars.into_iter().collect()
+}
+
+#[tokio::test]
+async fn every_kind_of_bad_token_is_refused_at_both_doors_and_changes_nothing() {
+    let app = spawn_app().await;
+    let (id, links) = booked_with_links(&app, 24).await;
+    let accept = token_of(&links[0]);
+    let decline = token_of(&links[1]);
+    assert_eq!(accept.len(), 48);
+    let mut bad: Vec<(String, String)> = Vec::new();
+    // A changed character in the random part (start, middle, end) and in the tag.
+    for i in [0, 1, 15, 31, 32, 40, 47] {
+        bad.push((format!("tampered at {i}"), flip(&accept, i)));
+    }
+    bad.push(("truncated by one".into(), accept[..47].to_owned()));
+    bad.push(("random part only".into(), accept[..32].to_owned()));
+    bad.push(("extended by one".into(), format!("{accept}A")));
+    bad.push(("doubled".into(), format!("{accept}{accept}")));
+    bad.push(("padded".into(), format!("{accept}==")));
+    bad.push(("upper-cased".into(), accept.to_ascii_uppercase()));
+    bad.push((
+        "the tag of another link".into(),
+        format!("{}{}", &accept[..32], &decline[32..]),
+    ));
+    bad.push(("escaped".into(), format!("%41{}", &accept[1..])));
+    for (what, token) in &bad {
+        if token == &accept {
+            continue;
+        }
+        for path in ["/api/actions", "/functions/v1/update-guidance-booking"] {
+            let (status, body) = app
+                .post_json(path, &json!({"token": token, "action": "accept"}))
+                .await;
+            assert_eq!(status, 404, "{what} at {path}: {body}");
+            assert_eq!(body["error"]["code"], "token_invalid", "{what}");
+        }
+        for method in [reqwest::Method::GET, reqwest::Method::POST] {
+            let resp = app
+                .client
+                .request(method.clone(), app.url(&format!("/a/{token}")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 404, "{what}: {method} /a/");
+            assert!(
+                resp.text()
+                    .await
+                    .unwrap()
+                    .contains("This link is not valid")
+            );
+        }
+    }
+    assert_eq!(
+        app.booking(&id).await["status"],
+        "pending",
+        "nothing happened"
+    );
+    assert_eq!(
+        app.booking(&id).await["events"].as_array().unwrap().len(),
+        1
+    );
+
+    // The right link for another action, under the alias too.
+    let (status, body) = app
+        .post_json(
+            "/functions/v1/update-guidance-booking",
+            &json!({"token": accept, "action": "reschedule"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (400, json!("wrong_action"))
+    );
+
+    // Used once through the page; then refused everywhere as used, and its siblings as out of date.
+    let resp = app.client.post(&links[0]).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    for path in ["/api/actions", "/functions/v1/update-guidance-booking"] {
+        let (status, body) = app.post_json(path, &json!({"token": accept})).await;
+        assert_eq!(
+            (status, body["error"]["code"].clone()),
+            (409, json!("token_used")),
+            "{path}"
+        );
+        let (status, body) = app.post_json(path, &json!({"token": decline})).await;
+        assert_eq!(
+            (status, body["error"]["code"].clone()),
+            (409, json!("token_outdated")),
+            "{path}"
+        );
+    }
+    for link in &links {
+        for method in [reqwest::Method::GET, reqwest::Method::POST] {
+            let resp = app
+                .client
+                .request(method.clone(), link)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 409, "{method} {link}");
+        }
+    }
+    let booking = app.booking(&id).await;
+    assert_eq!(booking["status"], "accepted");
+    assert_eq!(
+        booking["events"].as_array().unwrap().len(),
+        2,
+        "one change only"
+    );
+}
+
+/// Every secret a request may carry is kept out of the logs, even at debug level: the real
+/// binary runs a flow with `RUST_LOG=debug`, and its whole output is searched.
+#[tokio::test]
+async fn no_token_or_secret_appears_in_the_logs_at_debug_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = test_config(dir.path());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let out = std::fs::File::create(dir.path().join("out.log")).unwrap();
+    let err = out.try_clone().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_guidance"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("GUIDANCE_DATABASE_URL", &config.database_url)
+        .env("GUIDANCE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("GUIDANCE_MAIL_DIR", &config.mail_dir)
+        .env("GUIDANCE_DATA_DIR", &config.data_dir)
+        .env("GUIDANCE_ADMIN_TOKEN", ADMIN_TOKEN)
+        .env("RUST_LOG", "debug")
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .expect("guidance serve starts");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let result = async {
+        let mut up = false;
+        for _ in 0..300 {
+            if client.get(format!("{base}/healthz")).send().await.is_ok() {
+                up = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(up, "the server answers");
+        let start = hours_ahead(24);
+        let end = start
+            .checked_add(jiff::SignedDuration::from_mins(45))
+            .unwrap();
+        let slot: Value = client
+            .post(format!("{base}/api/admin/slots"))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&json!({"starts_at": iso(start), "ends_at": iso(end)}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let booked: Value = client
+            .post(format!("{base}/api/bookings"))
+            .json(&{
+                // This server has no supplemental questions.
+                let mut body = intake(slot["id"].as_str().unwrap());
+                body["answers"] = json!({});
+                body
+            })
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let visitor = booked["status_url"].as_str().expect("booked").to_owned();
+        let mut links = Vec::new();
+        for _ in 0..150 {
+            let owner_mail = std::fs::read_dir(&config.mail_dir)
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .find(|p| p.to_string_lossy().contains("-owner_new_request-"));
+            if let Some(p) = owner_mail {
+                links = action_links(&std::fs::read(p).unwrap(), &base);
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(links.len(), 3, "the owner's email arrived");
+        let mut secrets: Vec<String> = links.iter().map(|l| token_of(l)).collect();
+        secrets.push(visitor.rsplit('/').next().unwrap().to_owned());
+        secrets.push(ADMIN_TOKEN.to_owned());
+        client.get(&links[0]).send().await.unwrap();
+        client.get(&visitor).send().await.unwrap();
+        let (status, _) = (client.post(&links[0]).send().await.unwrap().status(), ());
+        assert_eq!(status, 200);
+        let resp = client
+            .post(format!("{base}/api/actions"))
+            .json(&json!({"token": token_of(&links[1])}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 409);
+        client
+            .post(format!("{base}/a/{}x", token_of(&links[2])))
+            .send()
+            .await
+            .unwrap();
+        client
+            .get(format!("{base}/api/admin/bookings"))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        secrets
+    }
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = std::fs::read_to_string(dir.path().join("out.log")).unwrap();
+    assert!(
+        log.contains("booking requested"),
+        "the log was captured: {log:.2000}"
+    );
+    assert!(log.contains("DEBUG"), "debug level was on");
+    for secret in result {
+        assert!(
+            !log.contains(&secret),
+            "a secret ({}…) is in the log",
+            &secret[..6]
+        );
+    }
+}
