@@ -90,6 +90,7 @@ async fn build_state(config: Config, bound: Option<SocketAddr>) -> Result<AppSta
         store,
         limiter: Arc::new(RateLimiter::per_minute(config.booking_rate_limit)),
         login_throttle: Arc::new(LoginThrottle::default()),
+        slots_cache: Arc::default(),
         settings: Arc::new(settings),
         secret,
         outbox_wake: Arc::new(Notify::new()),
@@ -116,7 +117,11 @@ fn spawn_worker(
                 async move {
                     match crate::service::expire_overdue(&s).await {
                         Ok(0) => {}
-                        Ok(n) => tracing::info!(expired = n, "expired overdue bookings"),
+                        Ok(n) => {
+                            // An expired hold may free a slot.
+                            s.slots_cache.invalidate();
+                            tracing::info!(expired = n, "expired overdue bookings")
+                        }
                         Err(e) => {
                             tracing::error!(error = %e, "expiring overdue bookings failed")
                         }

@@ -12,6 +12,7 @@ pub mod owner_settings;
 pub mod rate_limit;
 pub mod routes;
 pub mod service;
+pub mod slots_cache;
 pub mod smtp;
 pub mod state;
 pub mod visitor_link;

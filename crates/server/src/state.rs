@@ -24,6 +24,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// Slows down repeated failed owner logins per client address.
     pub login_throttle: Arc<crate::auth::LoginThrottle>,
+    /// The public slot list, kept for a moment (see [`crate::slots_cache`]).
+    pub slots_cache: Arc<crate::slots_cache::SlotsCache>,
 }
 
 impl AppState {

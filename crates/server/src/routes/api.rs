@@ -61,23 +61,62 @@ async fn list_slots(
     Query(q): Query<SlotQuery>,
 ) -> Response {
     let tr = api_language(&headers);
-    let result = async {
-        let q = Some(q);
-        let from = parse_time("from", q.as_ref().and_then(|q| q.from.as_deref()))?;
-        let to = parse_time("to", q.as_ref().and_then(|q| q.to.as_deref()))?;
-        service::open_slots(&state, from, to).await
+    let window = match (
+        parse_time("from", q.from.as_deref()),
+        parse_time("to", q.to.as_deref()),
+    ) {
+        (Ok(from), Ok(to)) => (from, to),
+        (Err(e), _) | (_, Err(e)) => return e.to_json_response(&tr),
+    };
+    if let Some(body) = state.slots_cache.get(&window) {
+        return json_bytes(body);
     }
-    .await;
-    match result {
+    let generation = state.slots_cache.generation();
+    match service::open_slots(&state, window.0, window.1).await {
         Ok(slots) => {
-            let slots: Vec<_> = slots
-                .iter()
-                .map(|s| serde_json::json!({"id": s.id, "starts_at": format_utc(s.starts_at), "ends_at": format_utc(s.ends_at)}))
-                .collect();
-            Json(serde_json::json!({ "slots": slots })).into_response()
+            let body = slot_list_json(&slots);
+            state.slots_cache.put(window, generation, body.clone());
+            json_bytes(body)
         }
         Err(e) => e.to_json_response(&tr),
     }
+}
+
+/// `{"slots":[{"id","starts_at","ends_at"}]}`, serialized straight from the slots.
+fn slot_list_json(slots: &[guidance_store::Slot]) -> Bytes {
+    #[derive(serde::Serialize)]
+    struct PublicSlot {
+        id: uuid::Uuid,
+        starts_at: String,
+        ends_at: String,
+    }
+    #[derive(serde::Serialize)]
+    struct SlotList {
+        slots: Vec<PublicSlot>,
+    }
+    let list = SlotList {
+        slots: slots
+            .iter()
+            .map(|s| PublicSlot {
+                id: s.id,
+                starts_at: format_utc(s.starts_at),
+                ends_at: format_utc(s.ends_at),
+            })
+            .collect(),
+    };
+    // Serializing plain strings and UUIDs cannot fail.
+    Bytes::from(serde_json::to_vec(&list).unwrap_or_default())
+}
+
+fn json_bytes(body: Bytes) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 /// What the public learns of a booking: never more than its requester typed and its state.

@@ -57,12 +57,33 @@ pub fn router(state: AppState) -> Router {
             embed::cors,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            forget_slots_after_changes,
+        ))
         .layer(axum::middleware::from_fn(remember_language))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security_headers,
         ))
         .with_state(state)
+}
+
+/// Any request that may change something (every method but GET, HEAD and OPTIONS, which never
+/// change state here) drops the kept slot lists once it is done, so this process's next
+/// `GET /api/slots` reads the database again.
+async fn forget_slots_after_changes(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::Method;
+    let changes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let resp = next.run(req).await;
+    if changes {
+        state.slots_cache.invalidate();
+    }
+    resp
 }
 
 /// A page asked for with `?lang=` keeps that language for the visitor's next pages: the choice

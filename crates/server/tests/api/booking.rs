@@ -236,3 +236,51 @@ async fn slots_in_the_past_or_outside_the_window_are_not_offered() {
     assert_eq!(resp.status(), 422);
     assert_eq!(app.open_slot_ids().await, vec![soon, later]);
 }
+
+/// The slot list is kept in memory for a moment; every change made through this server must
+/// still show in the very next list.
+#[tokio::test]
+async fn every_change_shows_in_the_next_slot_list() {
+    let app = spawn_app().await;
+    let first = app.create_slot(30).await;
+    let second = app.create_slot(32).await;
+    assert_eq!(
+        app.open_slot_ids().await,
+        vec![first.clone(), second.clone()]
+    );
+
+    let (status, _) = app.book(&intake(&first)).await;
+    assert_eq!(status, 201);
+    assert_eq!(app.open_slot_ids().await, vec![second.clone()], "booked");
+
+    let third = app.create_slot(34).await;
+    assert_eq!(
+        app.open_slot_ids().await,
+        vec![second.clone(), third.clone()],
+        "added"
+    );
+
+    let (status, _) = app
+        .admin(
+            reqwest::Method::PATCH,
+            &format!("/api/admin/slots/{second}"),
+            Some(json!({"status": "unavailable"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        app.open_slot_ids().await,
+        vec![third.clone()],
+        "made unavailable"
+    );
+
+    let (status, _) = app
+        .admin(
+            reqwest::Method::DELETE,
+            &format!("/api/admin/slots/{third}"),
+            None,
+        )
+        .await;
+    assert!(status == 200 || status == 204, "delete answered {status}");
+    assert!(app.open_slot_ids().await.is_empty(), "deleted");
+}

@@ -1,0 +1,129 @@
+//! The answer of `GET /api/slots`, kept in memory for a moment.
+//!
+//! Every visitor opening the booking page asks for the same list, and building it costs a
+//! database round trip and a serialization of every slot. The serialized answer is kept per
+//! query window and reused while it is both young (at most [`MAX_AGE`]) and current: any
+//! request of this process that may change something (every method but GET, HEAD and OPTIONS)
+//! and every expiry run drops all answers at once by bumping a generation counter.
+//!
+//! What this promises: within one process, a change is visible to the next request. Processes
+//! sharing one PostgreSQL database see each other's changes within [`MAX_AGE`]; a visitor who
+//! picks a slot taken in that moment gets the usual `409 slot_taken` with fresh slots, because
+//! booking itself never trusts this list.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use jiff::Timestamp;
+
+/// How long a kept answer may be served: also the longest a slot booked by another process
+/// (or one whose start passed) may still be listed.
+pub const MAX_AGE: Duration = Duration::from_secs(1);
+
+/// At most this many query windows are kept, so that odd `from`/`to` values cannot grow memory.
+const MAX_ENTRIES: usize = 64;
+
+/// A query window: the `from` and `to` the client asked for (absent: the defaults).
+pub type Window = (Option<Timestamp>, Option<Timestamp>);
+
+struct Entry {
+    body: Bytes,
+    generation: u64,
+    made: Instant,
+}
+
+/// Serialized slot lists by query window (see the module documentation).
+#[derive(Default)]
+pub struct SlotsCache {
+    generation: AtomicU64,
+    entries: Mutex<HashMap<Window, Entry>>,
+}
+
+impl SlotsCache {
+    /// The current generation: read it *before* reading the database, and hand it to
+    /// [`SlotsCache::put`], so that an answer read before a change can never outlive it.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// A kept answer for `window`, when it is current and young enough.
+    pub fn get(&self, window: &Window) -> Option<Bytes> {
+        let generation = self.generation();
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(window)
+            .filter(|e| e.generation == generation && e.made.elapsed() < MAX_AGE)
+            .map(|e| e.body.clone())
+    }
+
+    /// Keeps `body` for `window`, unless something changed since `generation` was read.
+    pub fn put(&self, window: Window, generation: u64, body: Bytes) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if generation != self.generation() {
+            return;
+        }
+        if entries.len() >= MAX_ENTRIES && !entries.contains_key(&window) {
+            entries.retain(|_, e| e.generation == generation && e.made.elapsed() < MAX_AGE);
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
+        }
+        entries.insert(
+            window,
+            Entry {
+                body,
+                generation,
+                made: Instant::now(),
+            },
+        );
+    }
+
+    /// Drops every kept answer: called after anything that may have changed slots or bookings.
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window() -> Window {
+        (Some("2030-01-01T00:00:00Z".parse().unwrap()), None)
+    }
+
+    #[test]
+    fn an_answer_is_kept_until_something_changes() {
+        let cache = SlotsCache::default();
+        assert!(cache.get(&window()).is_none());
+        let g = cache.generation();
+        cache.put(window(), g, Bytes::from_static(b"a"));
+        assert_eq!(cache.get(&window()).as_deref(), Some(&b"a"[..]));
+        assert!(cache.get(&(None, None)).is_none(), "another window");
+        cache.invalidate();
+        assert!(cache.get(&window()).is_none());
+    }
+
+    #[test]
+    fn an_answer_read_before_a_change_is_not_kept() {
+        let cache = SlotsCache::default();
+        let g = cache.generation();
+        cache.invalidate();
+        cache.put(window(), g, Bytes::from_static(b"stale"));
+        assert!(cache.get(&window()).is_none());
+    }
+
+    #[test]
+    fn many_windows_do_not_grow_without_bound() {
+        let cache = SlotsCache::default();
+        let g = cache.generation();
+        for i in 0..1000 {
+            let from = Timestamp::from_second(i).unwrap();
+            cache.put((Some(from), None), g, Bytes::from_static(b"x"));
+        }
+        assert!(cache.entries.lock().unwrap().len() <= MAX_ENTRIES);
+    }
+}
