@@ -13,7 +13,6 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Stdio;
 use std::time::Duration;
 
 use common::{Answer, Process};
@@ -60,8 +59,7 @@ async fn two_servers_and_a_worker_share_one_database() {
     .execute(&pool)
     .await
     .expect("queue an email");
-    let mut cmd = common::command(&["worker"], &db.url, &mail_dir, &dir.path().join("worker"));
-    cmd.stdout(Stdio::null());
+    let cmd = common::command(&["worker"], &db.url, &mail_dir, &dir.path().join("worker"));
     let worker = Process::spawn(cmd, dir.path().join("worker.log"));
     let sent_by_worker = common::poll(Duration::from_secs(60), || {
         let pool = pool.clone();
@@ -180,9 +178,10 @@ async fn one_server_on_sqlite_books_each_slot_once() {
     assert_one_winner_per_slot(&answers, || server.process.log_text());
 
     // Read the file directly, while the server still runs (WAL: readers do not block it).
-    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", db_path.display()))
-        .await
-        .expect("open the database file");
+    let mut conn =
+        sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", db_path.display()))
+            .await
+            .expect("open the database file");
     let counts: (i64, i64, i64, i64) = sqlx::query_as(common::LIVE_COUNTS)
         .fetch_one(&mut conn)
         .await

@@ -4,7 +4,10 @@
 //!
 //! Every wait is bounded, so a stuck process fails the test instead of hanging it.
 
-#![allow(dead_code, reason = "each test binary uses its own part of these helpers")]
+#![allow(
+    dead_code,
+    reason = "each test binary uses its own part of these helpers"
+)]
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -33,12 +36,12 @@ impl Drop for Process {
 }
 
 impl Process {
-    /// Starts `cmd` with its standard error (the log) written to `log`, standard output
-    /// discarded.
+    /// Starts `cmd` with its output (the log) written to `log`.
     pub fn spawn(mut cmd: Command, log: PathBuf) -> Process {
+        let file = std::fs::File::create(&log).expect("log file");
         let child = cmd
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("log file"))
+            .stdout(file.try_clone().expect("log file"))
+            .stderr(file)
             .spawn()
             .expect("start guidance");
         Process {
@@ -113,9 +116,14 @@ pub fn migrate(db_url: &str, dir: &Path) {
 /// Starts `cmd` (a `guidance serve` command) and returns it once it listens, with the port it
 /// got (read from its banner), logging to `log`.
 pub fn serve_with(mut cmd: Command, log: PathBuf) -> Server {
+    let stderr = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .expect("log file");
     let mut child = cmd
         .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).expect("log file"))
+        .stderr(stderr)
         .spawn()
         .expect("start guidance serve");
     let stdout = child.stdout.take().expect("stdout");
@@ -137,8 +145,18 @@ pub fn serve_with(mut cmd: Command, log: PathBuf) -> Server {
     let Some(port) = port else {
         panic!("guidance serve did not start:\n{}", process.log_text());
     };
-    // Keep draining stdout so the process never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
+    // The log goes to stdout: keep copying it into the log file, so that the process never
+    // blocks on a full pipe and a failing test can show what it logged.
+    let mut copy = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&process.log)
+        .expect("log file");
+    std::thread::spawn(move || {
+        use std::io::Write;
+        for line in lines.map_while(Result::ok) {
+            let _ = writeln!(copy, "{line}");
+        }
+    });
     Server {
         process,
         url: format!("http://127.0.0.1:{port}"),
@@ -175,8 +193,8 @@ pub async fn create_slots(
     offset_hours: i64,
 ) -> Vec<String> {
     let now = Timestamp::now().as_second();
-    let first_hour = Timestamp::from_second(now - now % 3600 + (48 + offset_hours) * 3600)
-        .expect("in range");
+    let first_hour =
+        Timestamp::from_second(now - now % 3600 + (48 + offset_hours) * 3600).expect("in range");
     let mut slots = Vec::new();
     for i in 0..n {
         let start = first_hour + SignedDuration::from_hours(i as i64);
@@ -246,6 +264,8 @@ pub struct Answer {
     pub status: u16,
     /// The booking id of a 201.
     pub id: Option<String>,
+    /// The body, for the message of a failed assertion.
+    pub body: Value,
 }
 
 /// Sends one booking request for `slot` to `server`.
@@ -257,13 +277,20 @@ pub async fn book(client: &reqwest::Client, server: &str, slot: &str, i: usize) 
         .await
     {
         Ok(r) => r,
-        Err(_) => return Answer { status: 0, id: None },
+        Err(e) => {
+            return Answer {
+                status: 0,
+                id: None,
+                body: Value::String(e.to_string()),
+            };
+        }
     };
     let status = resp.status().as_u16();
     let body: Value = resp.json().await.unwrap_or(Value::Null);
     Answer {
         status,
         id: body["id"].as_str().map(str::to_owned),
+        body,
     }
 }
 
