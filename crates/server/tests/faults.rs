@@ -1,4 +1,5 @@
-//! Faults with the real binary: a `guidance serve` killed mid-stream.
+//! Faults with the real binary: a `guidance serve` killed mid-stream, and the database out of
+//! reach for a while.
 //!
 //! **Crash.** Several clients book many slots through one `serve` (on SQLite, and on
 //! PostgreSQL), and the process is killed with SIGKILL in the middle of the stream; a new
@@ -8,6 +9,12 @@
 //! one email a worker may have had in hand at the kill (delivered, not yet recorded as sent) is
 //! delivered again, with the same Message-ID, once its lease ends. Delivery is at-least-once
 //! with a stable Message-ID, and the test proves that the only duplicate possible is that one.
+//!
+//! **Outage.** `serve` reaches PostgreSQL through a relay the test cuts (open connections
+//! closed, new ones left unanswered) and restores. While cut, every endpoint that needs the
+//! database answers 503 with `Retry-After` (JSON code `unavailable`, a localized page for
+//! pages) within the pool's acquire timeout, and the health check says so; once restored, the
+//! same process books and delivers again, and the database holds no partial booking.
 
 mod common;
 
@@ -19,6 +26,8 @@ use std::time::Duration;
 
 use common::{Answer, Server};
 use guidance_testkit::pg::TestDatabase;
+use guidance_testkit::relay::Relay;
+use serde_json::Value;
 use sqlx::{PgPool, SqlitePool};
 
 /// Emails claimed by a process that died are sent again after this lease (seconds), so that the
@@ -338,4 +347,192 @@ async fn a_killed_server_on_postgres_loses_no_booking_and_no_email() {
     };
     let after = db.wait_drained(Duration::from_secs(60), logs).await;
     check_after_restart(&after, &booked, unanswered, &held, &dir.path().join("mail"));
+}
+
+/// `url` pointed at `127.0.0.1:port`.
+fn via(url: &str, port: u16) -> String {
+    let mut u = url::Url::parse(url).expect("a database URL");
+    u.set_host(Some("127.0.0.1")).expect("host");
+    u.set_port(Some(port)).expect("port");
+    u.to_string()
+}
+
+/// `host:port` of a database URL.
+fn upstream_of(url: &str) -> String {
+    let u = url::Url::parse(url).expect("a database URL");
+    format!(
+        "{}:{}",
+        u.host_str().expect("host"),
+        u.port().unwrap_or(5432)
+    )
+}
+
+/// Asserts a 503 answer that says why and when to come back; returns its body.
+async fn assert_unavailable(resp: reqwest::Response, what: &str) -> String {
+    assert_eq!(resp.status().as_u16(), 503, "{what}");
+    let retry_after = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    assert!(retry_after.is_some_and(|s| s > 0), "{what}: Retry-After");
+    resp.text().await.expect("body")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_database_out_of_reach_requests_get_503_and_the_same_process_recovers() {
+    let pg = TestDatabase::create().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mail_dir = dir.path().join("mail");
+    common::migrate(&pg.url, dir.path());
+    let relay = Relay::start(&upstream_of(&pg.url)).await;
+    let mut server = serve_with_short_lease(&via(&pg.url, relay.port()), dir.path(), "serve.log");
+    let db = Db::Pg(PgPool::connect(&pg.url).await.expect("connect"));
+    // Longer than the pool's acquire timeout (5 s): an answer must come before this.
+    let client = common::client(Duration::from_secs(20));
+    let slots = common::create_slots(&client, &server.url, 12, 0).await;
+
+    let mut booked = Vec::new();
+    for (i, slot) in slots[..3].iter().enumerate() {
+        let a = common::book(&client, &server.url, slot, i).await;
+        assert_eq!(a.status, 201);
+        booked.push(a.id.expect("id"));
+    }
+    db.wait_drained(Duration::from_secs(30), || server.process.log_text())
+        .await;
+
+    // Cut the line while a burst of bookings is under way: each is booked whole or refused.
+    let burst: Vec<_> = (3..9)
+        .map(|i| {
+            let (client, url, slot) = (client.clone(), server.url.clone(), slots[i].clone());
+            tokio::spawn(async move { common::book(&client, &url, &slot, i).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    relay.cut();
+    let mut refused_slots = BTreeSet::new();
+    for (t, i) in burst.into_iter().zip(3..) {
+        let a = t.await.expect("burst task");
+        match a.status {
+            201 => booked.push(a.id.expect("id")),
+            503 => {
+                refused_slots.insert(slots[i].clone());
+            }
+            other => panic!(
+                "a booking during the cut was answered {other} {}:\n{}",
+                a.body,
+                server.process.log_text()
+            ),
+        }
+    }
+
+    // While cut: every endpoint that needs the database says so, in time.
+    let booking = client
+        .post(format!("{}/api/bookings", server.url))
+        .json(&common::booking_body(&slots[9], 9))
+        .send();
+    let open_slots = client.get(format!("{}/api/slots", server.url)).send();
+    let page = client.get(format!("{}/book?lang=de", server.url)).send();
+    let admin = client
+        .get(format!("{}/api/admin/bookings", server.url))
+        .bearer_auth(common::ADMIN_TOKEN)
+        .send();
+    let health = client.get(format!("{}/healthz", server.url)).send();
+    let (booking, open_slots, page, admin, health) =
+        tokio::join!(booking, open_slots, page, admin, health);
+    for (resp, what) in [
+        (booking, "POST /api/bookings"),
+        (open_slots, "GET /api/slots"),
+        (admin, "GET /api/admin/bookings"),
+    ] {
+        let resp = resp.unwrap_or_else(|e| panic!("{what} got no answer in time: {e}"));
+        let body: Value = serde_json::from_str(&assert_unavailable(resp, what).await)
+            .unwrap_or_else(|e| panic!("{what}: a JSON error: {e}"));
+        assert_eq!(body["error"]["code"], "unavailable", "{what}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+    }
+    let page = page.expect("GET /book answers in time");
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .is_ok_and(|t| t.starts_with("text/html"))
+    );
+    let html = assert_unavailable(page, "GET /book").await;
+    assert!(
+        html.contains("Der Dienst ist kurz nicht erreichbar."),
+        "a German page: {html}"
+    );
+    assert_eq!(health.expect("healthz answers").status().as_u16(), 503);
+    assert!(
+        server.process.is_running(),
+        "the server survived the outage"
+    );
+
+    // Restored: the same process books again, without a restart.
+    relay.restore();
+    let (c, url, slot) = (&client, &server.url, &slots[9]);
+    let back = common::poll(Duration::from_secs(30), move || async move {
+        let a = common::book(c, url, slot, 9).await;
+        match a.status {
+            201 => a.id,
+            503 => None,
+            other => panic!("a booking after the outage was answered {other}"),
+        }
+    })
+    .await;
+    booked.push(back.unwrap_or_else(|| {
+        panic!(
+            "no booking within 30 s of the restore:\n{}",
+            server.process.log_text()
+        )
+    }));
+    for (i, slot) in slots.iter().enumerate().skip(10) {
+        let a = common::book(&client, &server.url, slot, i).await;
+        assert_eq!(a.status, 201);
+        booked.push(a.id.expect("id"));
+    }
+    let after = db
+        .wait_drained(Duration::from_secs(30), || server.process.log_text())
+        .await;
+    assert!(server.process.is_running(), "the same process all along");
+
+    // Nothing half-written: the bookings answered 201 (and at most a refused one whose commit
+    // went through as the line was cut), each whole; every email delivered.
+    let winners: BTreeSet<&str> = booked.iter().map(String::as_str).collect();
+    for id in &winners {
+        let (_, status, slot_status) = &after.bookings[*id];
+        assert_eq!(
+            (status.as_str(), slot_status.as_str()),
+            ("pending", "booked")
+        );
+    }
+    for (id, (slot, _, _)) in &after.bookings {
+        assert!(
+            winners.contains(id.as_str()) || refused_slots.contains(slot),
+            "booking {id} was never answered 201"
+        );
+    }
+    assert_eq!(after.partial, 0, "a booking is written only in part");
+    assert_eq!(after.live.1, 0, "a slot holds two live bookings");
+    let delivered = common::delivered(&mail_dir, None);
+    let queued: BTreeSet<&str> = after.outbox.iter().map(|e| e.message_id.as_str()).collect();
+    let arrived: BTreeSet<&str> = delivered.keys().map(String::as_str).collect();
+    assert_eq!(arrived, queued, "every email delivered, nothing else");
+    // One worker holds one email at a time: at most that one was delivered but not recorded
+    // when the line was cut, and is sent again with its Message-ID.
+    let twice: Vec<_> = delivered.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        twice.len() <= 1 && twice.iter().all(|(_, n)| **n == 2),
+        "{twice:?}"
+    );
+    eprintln!(
+        "outage: {} bookings, {} refused during the cut, {} emails, delivered twice: {twice:?}",
+        after.bookings.len(),
+        refused_slots.len(),
+        after.outbox.len()
+    );
 }
