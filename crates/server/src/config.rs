@@ -48,6 +48,11 @@ pub struct Config {
         default_value_t = 10_000
     )]
     pub mail_shutdown_grace_ms: u64,
+    /// How long (seconds) a claimed email is reserved for one sending attempt. An email whose
+    /// process died while sending it is sent again, with its Message-ID, once this has passed;
+    /// with several processes, keep it longer than an SMTP attempt can take.
+    #[arg(long, env = "GUIDANCE_MAIL_LEASE_SECS", default_value_t = 300)]
+    pub mail_lease_secs: u32,
     /// Directory that receives each outgoing email as an `.eml` file.
     #[arg(long, env = "GUIDANCE_MAIL_DIR", default_value = "data/mail")]
     pub mail_dir: PathBuf,
@@ -139,9 +144,10 @@ impl Config {
                 ));
             }
         };
-        if self.mail_max_attempts == 0 || self.mail_retry_base_ms == 0 {
+        if self.mail_max_attempts == 0 || self.mail_retry_base_ms == 0 || self.mail_lease_secs == 0
+        {
             return Err(ConfigError(
-                "GUIDANCE_MAIL_MAX_ATTEMPTS and GUIDANCE_MAIL_RETRY_BASE_MS must be at least 1"
+                "GUIDANCE_MAIL_MAX_ATTEMPTS, GUIDANCE_MAIL_RETRY_BASE_MS and GUIDANCE_MAIL_LEASE_SECS must be at least 1"
                     .into(),
             ));
         }
@@ -149,6 +155,7 @@ impl Config {
             base: std::time::Duration::from_millis(self.mail_retry_base_ms),
             max_attempts: i64::from(self.mail_max_attempts),
             shutdown_grace: std::time::Duration::from_millis(self.mail_shutdown_grace_ms),
+            lease: jiff::SignedDuration::from_secs(i64::from(self.mail_lease_secs)),
         };
         EmailAddress::parse(&self.mail_from)
             .map(|_| ())

@@ -12,6 +12,10 @@ use guidance_store::StoreError;
 
 use crate::i18n::Tr;
 
+/// How long a client is asked to wait when the database is unreachable: about one attempt to
+/// reach it again.
+const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+
 /// Why a request could not be served.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -75,6 +79,11 @@ pub enum ServiceError {
     /// The path exists, but not for this method.
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// The database cannot be reached for now; the same request may succeed in a moment. Its
+    /// transaction did not commit, unless the connection broke while the commit's answer was on
+    /// its way (which no client of a remote database can rule out).
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
     /// Something broke on our side.
     #[error("internal error: {0}")]
     Internal(String),
@@ -101,6 +110,7 @@ impl ServiceError {
             ServiceError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ServiceError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ServiceError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -128,7 +138,37 @@ impl ServiceError {
             ServiceError::TooLarge => "too_large",
             ServiceError::UnsupportedMediaType => "unsupported_media_type",
             ServiceError::MethodNotAllowed => "method_not_allowed",
+            ServiceError::Unavailable(_) => "unavailable",
             ServiceError::Internal(_) => "internal",
+        }
+    }
+
+    /// Seconds after which the client may try again (the `Retry-After` header), when waiting
+    /// helps.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            ServiceError::RateLimited(secs) => Some(*secs),
+            ServiceError::Unavailable(_) => Some(UNAVAILABLE_RETRY_AFTER_SECS),
+            _ => None,
+        }
+    }
+
+    /// Logs what the client is not told: the cause of an internal error or an outage.
+    pub fn log(&self) {
+        match self {
+            ServiceError::Internal(detail) => tracing::error!(%detail, "internal error"),
+            ServiceError::Unavailable(detail) => {
+                tracing::warn!(%detail, "database unavailable; answered 503");
+            }
+            _ => {}
+        }
+    }
+
+    /// Sets `Retry-After` on `resp` when [`ServiceError::retry_after`] says so.
+    pub fn add_retry_after(&self, resp: &mut Response) {
+        if let Some(secs) = self.retry_after() {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
     }
 
@@ -144,9 +184,7 @@ impl ServiceError {
 
     /// A JSON error response in `tr`'s language.
     pub fn to_json_response(&self, tr: &Tr) -> Response {
-        if let ServiceError::Internal(detail) = self {
-            tracing::error!(%detail, "internal error");
-        }
+        self.log();
         let mut body =
             serde_json::json!({"error": {"code": self.code(), "message": self.message(tr)}});
         if let ServiceError::Invalid(fields) = self {
@@ -159,10 +197,7 @@ impl ServiceError {
             body["error"]["fields"] = serde_json::Value::Object(described);
         }
         let mut resp = (self.status(), Json(body)).into_response();
-        if let ServiceError::RateLimited(secs) = self {
-            resp.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(*secs));
-        }
+        self.add_retry_after(&mut resp);
         resp
     }
 }
@@ -192,6 +227,7 @@ impl From<StoreError> for ServiceError {
             StoreError::NotFound => ServiceError::NotFound,
             StoreError::Conflict => ServiceError::Conflict,
             StoreError::TokenUsed => ServiceError::TokenUsed,
+            StoreError::Unavailable(e) => ServiceError::Unavailable(e.to_string()),
             other => ServiceError::Internal(other.to_string()),
         }
     }

@@ -14,8 +14,8 @@ use jiff::{SignedDuration, Timestamp};
 use rand::Rng;
 use tokio::sync::{Notify, watch};
 
-/// How long a claimed email is reserved for one sending attempt (far longer than an SMTP
-/// attempt can take, see [`crate::smtp::COMMAND_TIMEOUT`]).
+/// How long a claimed email is reserved for one sending attempt by default (far longer than an
+/// SMTP attempt can take, see [`crate::smtp::COMMAND_TIMEOUT`]).
 pub const LEASE: SignedDuration = SignedDuration::from_mins(5);
 /// The longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(6 * 3600);
@@ -31,6 +31,9 @@ pub struct RetryPolicy {
     /// After a shutdown signal, how long the email in hand may still take before it is given
     /// back to the queue unsent.
     pub shutdown_grace: Duration,
+    /// How long a claimed email is reserved for its attempt: when the process sending it dies,
+    /// the email is claimed and sent again (same Message-ID) once the lease has run out.
+    pub lease: SignedDuration,
 }
 
 impl Default for RetryPolicy {
@@ -40,6 +43,7 @@ impl Default for RetryPolicy {
             base: Duration::from_secs(30),
             max_attempts: 8,
             shutdown_grace: Duration::from_secs(10),
+            lease: LEASE,
         }
     }
 }
@@ -160,7 +164,7 @@ pub async fn send_one<M: Mailer>(
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<bool, guidance_store::StoreError> {
     let now = Timestamp::now();
-    let lease_until = now.checked_add(LEASE).expect("in range");
+    let lease_until = now.checked_add(policy.lease).expect("in range");
     let Some(msg) = store.claim_email(now, lease_until).await? else {
         return Ok(false);
     };

@@ -701,7 +701,7 @@ pub async fn slots_bulk(
         };
         match result {
             Ok(()) => report.done += 1,
-            Err(ServiceError::Internal(e)) => return Err(ServiceError::Internal(e)),
+            Err(e @ (ServiceError::Internal(_) | ServiceError::Unavailable(_))) => return Err(e),
             Err(e) => report.refused.push((id, e)),
         }
     }

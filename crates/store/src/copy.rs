@@ -34,7 +34,7 @@ pub enum CopyError {
 
 impl From<sqlx::Error> for CopyError {
     fn from(e: sqlx::Error) -> Self {
-        CopyError::Store(StoreError::Database(e))
+        CopyError::Store(StoreError::from(e))
     }
 }
 

@@ -37,12 +37,49 @@ pub enum StoreError {
     /// The token was used already.
     #[error("the link was used already")]
     TokenUsed,
+    /// The database cannot be reached right now (connection refused or lost, no connection
+    /// free in time, the server shutting down); the same call may succeed once it is back.
+    #[error("database unavailable: {0}")]
+    Unavailable(sqlx::Error),
     /// The database failed.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     /// A stored value could not be read back.
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    /// Tells an unreachable database from a failing one, so that callers can answer "try again
+    /// later" rather than "broken".
+    fn from(e: sqlx::Error) -> Self {
+        if is_unavailable(&e) {
+            StoreError::Unavailable(e)
+        } else {
+            StoreError::Database(e)
+        }
+    }
+}
+
+/// Whether `e` means the database could not be reached or the connection was lost, as opposed
+/// to a refused or failed statement.
+fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        // A connection closed in the middle of a message, e.g. before the server answered the
+        // TLS request of a new connection, shows as a protocol error rather than an IO error.
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        // SQLSTATE class 08 (connection exception) and the server shutting down or starting
+        // up (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now).
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| {
+            c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
+    }
 }
 
 /// A `Result` with [`StoreError`].

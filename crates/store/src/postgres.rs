@@ -75,6 +75,10 @@ const OUTBOX_COLUMNS: &str = "id, booking_id, kind, recipient, subject, message_
 
 type Tx = sqlx::Transaction<'static, Postgres>;
 
+/// How long a request waits for a database connection (a new one included) before it is
+/// answered [`StoreError::Unavailable`].
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 impl PostgresStore {
     /// Connects to the database named by a `postgres://` URL. Does not change the schema: see
     /// [`PostgresStore::migrate`]; fails clearly when the schema is missing.
@@ -99,7 +103,9 @@ impl PostgresStore {
         let options = PgConnectOptions::from_str(url)?.application_name("guidance");
         let pool = PgPoolOptions::new()
             .max_connections(10)
-            .acquire_timeout(Duration::from_secs(30))
+            // Short, so that a request answers "unavailable" soon when the database cannot be
+            // reached, instead of hanging; long enough for a busy pool to free a connection.
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;
         let persistent = statement_cache_enabled(url);
@@ -302,7 +308,7 @@ fn map_constraint(e: sqlx::Error) -> StoreError {
             _ => {}
         }
     }
-    StoreError::Database(e)
+    StoreError::from(e)
 }
 
 #[expect(
@@ -422,7 +428,7 @@ async fn slot_taken_or_missing(tx: &mut Tx, p: bool, slot_id: Uuid) -> StoreErro
     {
         Ok(true) => StoreError::SlotTaken,
         Ok(false) => StoreError::NotFound,
-        Err(e) => StoreError::Database(e),
+        Err(e) => StoreError::from(e),
     }
 }
 

@@ -193,7 +193,7 @@ fn map_constraint(e: sqlx::Error) -> StoreError {
             return StoreError::SlotTaken;
         }
     }
-    StoreError::Database(e)
+    StoreError::from(e)
 }
 
 type Tx<'a> = sqlx::Transaction<'a, sqlx::Sqlite>;

@@ -1,4 +1,5 @@
-//! Test-only helpers shared by the browser tests and the PostgreSQL tests ([`pg`]).
+//! Test-only helpers shared by the browser tests, the PostgreSQL tests ([`pg`]) and the outage
+//! tests ([`relay`]).
 //!
 //! [`Browser`] starts Debian's `chromedriver` on a free port and a headless Chromium behind it,
 //! with the flags this machine needs (no background networking: the sandbox has no internet).
@@ -10,6 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub mod pg;
+pub mod relay;
 
 pub use fantoccini::elements::{Element, ShadowRoot};
 pub use fantoccini::{Client, Locator};

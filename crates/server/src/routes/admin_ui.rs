@@ -248,9 +248,7 @@ struct ErrorPage {
 
 /// An error as a full admin page (in the owner's language when the settings can be read).
 async fn error_response(state: &AppState, session: &AdminSession, e: &ServiceError) -> Response {
-    if let ServiceError::Internal(detail) = e {
-        tracing::error!(%detail, "internal error");
-    }
+    e.log();
     let (chrome, _) = match chrome(state, session, "", &FlashQuery::default()).await {
         Ok(c) => c,
         Err(_) => return e.to_json_response(&Tr::new("en")),
@@ -260,7 +258,9 @@ async fn error_response(state: &AppState, session: &AdminSession, e: &ServiceErr
         message: e.message(&chrome.tr),
         chrome,
     };
-    render(e.status(), &page)
+    let mut resp = render(e.status(), &page);
+    e.add_retry_after(&mut resp);
+    resp
 }
 
 fn see_other(location: &str) -> Response {

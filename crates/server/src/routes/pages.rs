@@ -536,9 +536,7 @@ pub struct MessagePage {
 
 /// A page that explains what went wrong, with a way back to booking.
 pub fn error_page(tr: &Tr, e: &ServiceError) -> Response {
-    if let ServiceError::Internal(detail) = e {
-        tracing::error!(%detail, "internal error");
-    }
+    e.log();
     let page = MessagePage {
         title: tr.get("public.error.title"),
         heading: tr.get(&format!("public.error.heading.{}", heading_key(e))),
@@ -548,10 +546,7 @@ pub fn error_page(tr: &Tr, e: &ServiceError) -> Response {
         tr: tr.clone(),
     };
     let mut resp = render(e.status(), &page);
-    if let ServiceError::RateLimited(secs) = e {
-        resp.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(*secs));
-    }
+    e.add_retry_after(&mut resp);
     resp
 }
 

@@ -32,6 +32,7 @@ pub fn test_config(dir: &Path) -> Config {
         mail_retry_base_ms: 30_000,
         mail_max_attempts: 8,
         mail_shutdown_grace_ms: 10_000,
+        mail_lease_secs: 300,
         mail_dir: dir.join("mail"),
         mail_from: "bookings@example.org".into(),
         owner_email: "owner@example.org".into(),
