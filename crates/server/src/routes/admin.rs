@@ -134,7 +134,8 @@ pub struct SlotListQuery {
 }
 
 /// Lists slots in a time range.
-#[utoipa::path(get, path = "/api/admin/slots", tag = "owner", params(SlotListQuery),
+#[utoipa::path(get, path = "/api/admin/slots", tag = "owner", operation_id = "list_owner_slots",
+    params(SlotListQuery),
     responses(
         (status = 200, description = "Slots, earliest first", body = OwnerSlotList),
         (status = 400, description = "Unreadable query", body = ErrorBody),
@@ -461,27 +462,28 @@ pub struct BookingActionPath {
     #[param(format = Uuid)]
     id: String,
     /// What to do (anything else is a 404).
-    #[param(schema_with = owner_action_schema)]
+    #[param(value_type = OwnerAction, inline)]
     action: String,
 }
 
-fn owner_action_schema() -> utoipa::openapi::schema::Object {
-    let all = [
-        BookingAction::Accept,
-        BookingAction::Decline,
-        BookingAction::Reschedule,
-        BookingAction::Cancel,
-    ];
-    utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .enum_values(Some(all.map(BookingAction::as_str)))
-        .build()
+/// The actions of `POST /api/admin/bookings/{id}/{action}`, as [`booking_action`] reads them.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[expect(
+    dead_code,
+    reason = "only describes the path segment in the OpenAPI document"
+)]
+enum OwnerAction {
+    Accept,
+    Decline,
+    Reschedule,
+    Cancel,
 }
 
 /// Accepts, declines, asks to reschedule or cancels a booking; the requester is told by email.
 #[utoipa::path(post, path = "/api/admin/bookings/{id}/{action}", tag = "owner",
     params(BookingActionPath),
-    request_body(content = OwnerActionRequest, description = "Optional: a message for the requester"),
+    request_body(content = Option<OwnerActionRequest>, description = "Optional: a message for the requester"),
     responses(
         (status = 200, description = "The booking as it is now", body = OwnerBooking),
         (status = 400, description = "The body is not a JSON object", body = ErrorBody),

@@ -14,6 +14,7 @@ mod booking;
 mod browser;
 mod delivery;
 mod flow;
+mod openapi;
 mod pages;
 mod postgres;
 mod public;
