@@ -4,6 +4,7 @@
 //! access is off.
 
 use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
@@ -15,8 +16,15 @@ use guidance_store::{Booking, OutboxMessage, Slot};
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
+use super::api::read_query;
+use super::bodies::{
+    BookingDetail, BookingList, EmailBody, ErrorBody, EventBody, GeneratedSlots, NewSlot,
+    OwnerActionRequest, OwnerBooking, OwnerSlot, OwnerSlotList, QuestionList, ResendRequest,
+    SettingsBody, SettingsChange, SkippedSession, SlotChange, SlotPattern,
+};
 use super::recorder::{RecordedRoute, Recorder};
 use super::{parse_json, parse_json_object};
 use crate::auth;
@@ -99,53 +107,45 @@ async fn require_owner(State(state): State<AppState>, req: Request, next: Next) 
     resp
 }
 
-fn slot_json(s: &Slot) -> serde_json::Value {
-    serde_json::json!({
-        "id": s.id,
-        "starts_at": format_utc(s.starts_at),
-        "ends_at": format_utc(s.ends_at),
-        "status": s.status,
-        "meeting_details": s.meeting_details,
-    })
+fn slot_json(s: &Slot) -> OwnerSlot {
+    OwnerSlot::from(s)
 }
 
-fn booking_json(b: &Booking) -> serde_json::Value {
-    serde_json::json!({
-        "id": b.id,
-        "slot_id": b.slot_id,
-        "status": b.status,
-        "starts_at": format_utc(b.starts_at),
-        "ends_at": format_utc(b.ends_at),
-        "name": b.name,
-        "email": b.email,
-        "topic": b.topic,
-        "priority": b.priority,
-        "answers": b.answers,
-        "locale": b.locale,
-        "time_zone": b.time_zone,
-        "ics_uid": b.ics_uid,
-        "ics_sequence": b.ics_sequence,
-        "created_at": format_utc(b.created_at),
-        "updated_at": format_utc(b.updated_at),
-    })
+fn booking_json(b: &Booking) -> OwnerBooking {
+    OwnerBooking::from(b)
 }
 
 fn parse_id(raw: &str) -> Result<Uuid, ServiceError> {
     Uuid::parse_str(raw).map_err(|_| ServiceError::NotFound)
 }
 
-#[derive(Debug, Deserialize)]
-struct SlotListQuery {
+/// The query of `GET /api/admin/slots`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SlotListQuery {
+    /// Earliest start, RFC 3339 (default: a day ago).
+    #[param(format = DateTime)]
     from: Option<String>,
+    /// Latest start, RFC 3339 (default: a year ahead).
+    #[param(format = DateTime)]
     to: Option<String>,
+    /// Only slots in this state: `open`, `booked` or `unavailable`.
     status: Option<String>,
 }
 
+/// Lists slots in a time range.
+#[utoipa::path(get, path = "/api/admin/slots", tag = "owner", operation_id = "list_owner_slots",
+    params(SlotListQuery),
+    responses(
+        (status = 200, description = "Slots, earliest first", body = OwnerSlotList),
+        (status = 400, description = "Unreadable query", body = ErrorBody),
+        (status = 422, description = "`from`, `to` or `status` refused", body = ErrorBody),
+    ))]
 async fn list_slots(
     State(state): State<AppState>,
-    Query(q): Query<SlotListQuery>,
+    q: Result<Query<SlotListQuery>, QueryRejection>,
 ) -> Result<Response, ServiceError> {
-    let q = Some(q);
+    let q = Some(read_query(q)?);
     let parse = |field: &str, v: Option<&String>| -> Result<Option<Timestamp>, ServiceError> {
         v.filter(|s| !s.is_empty())
             .map(|s| {
@@ -174,10 +174,10 @@ async fn list_slots(
         ),
     };
     let slots = state.store.list_slots(from, to, status).await?;
-    Ok(
-        Json(serde_json::json!({"slots": slots.iter().map(slot_json).collect::<Vec<_>>()}))
-            .into_response(),
-    )
+    Ok(Json(OwnerSlotList {
+        slots: slots.iter().map(slot_json).collect(),
+    })
+    .into_response())
 }
 
 fn text(
@@ -191,6 +191,14 @@ fn text(
     }
 }
 
+/// Publishes a slot.
+#[utoipa::path(post, path = "/api/admin/slots", tag = "owner", request_body = NewSlot,
+    responses(
+        (status = 201, description = "Created", body = OwnerSlot),
+        (status = 400, description = "The body is not a JSON object", body = ErrorBody),
+        (status = 409, description = "It overlaps another slot (`slot_overlap`)", body = ErrorBody),
+        (status = 422, description = "Refused fields", body = ErrorBody),
+    ))]
 async fn create_slot(State(state): State<AppState>, body: Bytes) -> Result<Response, ServiceError> {
     let obj = &parse_json_object(&body)?;
     let (window, details) = slot_fields(obj)?;
@@ -235,23 +243,19 @@ fn slot_fields(
     Ok((service::parse_slot_window(starts_at, ends_at)?, details))
 }
 
-/// `POST /api/admin/slots/generate`: a weekly pattern in the owner's time zone.
+/// Creates the slots of a weekly pattern in the owner's time zone; sessions that overlap a slot,
+/// lie in the past or fall on a nonexistent local time are skipped and reported.
+#[utoipa::path(post, path = "/api/admin/slots/generate", tag = "owner", request_body = SlotPattern,
+    responses(
+        (status = 201, description = "The slots created and the sessions skipped", body = GeneratedSlots),
+        (status = 400, description = "The body is not a pattern (not JSON, or fields of the wrong type)", body = ErrorBody),
+        (status = 422, description = "Refused fields", body = ErrorBody),
+    ))]
 async fn generate_slots(
     State(state): State<AppState>,
     body: Bytes,
 ) -> Result<Response, ServiceError> {
-    #[derive(Deserialize)]
-    struct Body {
-        weekdays: Vec<u8>,
-        window_start: String,
-        window_end: String,
-        session_minutes: u32,
-        #[serde(default)]
-        gap_minutes: u32,
-        first_day: String,
-        last_day: String,
-    }
-    let b: Body = parse_json(&body)?;
+    let b: SlotPattern = parse_json(&body)?;
     let raw = guidance_core::pattern::RawPattern {
         weekdays: b.weekdays.iter().map(u8::to_string).collect(),
         window_start: b.window_start,
@@ -264,21 +268,35 @@ async fn generate_slots(
     let report = service::generate_slots(&state, &raw).await?;
     Ok((
         StatusCode::CREATED,
-        Json(serde_json::json!({
-            "created": report.created.iter().map(slot_json).collect::<Vec<_>>(),
-            "skipped": report.skipped.iter().map(|(date, time, why)| serde_json::json!({
-                "date": date.to_string(),
-                "time": time.strftime("%H:%M").to_string(),
-                "reason": why.code(),
-            })).collect::<Vec<_>>(),
-        })),
+        Json(GeneratedSlots {
+            created: report.created.iter().map(slot_json).collect(),
+            skipped: report
+                .skipped
+                .iter()
+                .map(|(date, time, why)| SkippedSession {
+                    date: date.to_string(),
+                    time: time.strftime("%H:%M").to_string(),
+                    reason: why.code(),
+                })
+                .collect(),
+        }),
     )
         .into_response())
 }
 
+/// Opens or withdraws a slot, or moves it.
+#[utoipa::path(patch, path = "/api/admin/slots/{id}", tag = "owner", params(SlotId),
+    request_body = SlotChange,
+    responses(
+        (status = 200, description = "The slot as it is now", body = OwnerSlot),
+        (status = 400, description = "The body is not a JSON object", body = ErrorBody),
+        (status = 404, description = "No such slot", body = ErrorBody),
+        (status = 409, description = "It is booked (`slot_booked`) or would overlap another (`slot_overlap`)", body = ErrorBody),
+        (status = 422, description = "Refused fields, or nothing to change", body = ErrorBody),
+    ))]
 async fn update_slot(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(SlotId { id }): Path<SlotId>,
     body: Bytes,
 ) -> Result<Response, ServiceError> {
     let id = parse_id(&id)?;
@@ -313,24 +331,62 @@ async fn update_slot(
     Ok(Json(slot_json(&slot)).into_response())
 }
 
+/// Deletes a slot that no booking holds.
+#[utoipa::path(delete, path = "/api/admin/slots/{id}", tag = "owner", params(SlotId),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such slot", body = ErrorBody),
+        (status = 409, description = "A booking holds it (`slot_booked`)", body = ErrorBody),
+    ))]
 async fn delete_slot(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(SlotId { id }): Path<SlotId>,
 ) -> Result<Response, ServiceError> {
     service::delete_slot(&state, parse_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Debug, Deserialize)]
-struct BookingListQuery {
+/// The path of a slot.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct SlotId {
+    /// The slot's id (anything else is a 404).
+    #[param(format = Uuid)]
+    id: String,
+}
+
+/// The path of a booking.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct BookingId {
+    /// The booking's id (anything else is a 404).
+    #[param(format = Uuid)]
+    id: String,
+}
+
+/// The query of `GET /api/admin/bookings`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BookingListQuery {
+    /// Only bookings in this state.
+    #[param(schema_with = super::bodies::booking_status_schema)]
     status: Option<String>,
+    /// Part of the requester's name, email or topic (any case).
     q: Option<String>,
 }
 
+/// Lists bookings, optionally by state and matching a search.
+#[utoipa::path(get, path = "/api/admin/bookings", tag = "owner", params(BookingListQuery),
+    responses(
+        (status = 200, description = "Bookings", body = BookingList),
+        (status = 400, description = "Unreadable query", body = ErrorBody),
+        (status = 422, description = "Unknown `status`", body = ErrorBody),
+    ))]
 async fn list_bookings(
     State(state): State<AppState>,
-    Query(q): Query<BookingListQuery>,
+    q: Result<Query<BookingListQuery>, QueryRejection>,
 ) -> Result<Response, ServiceError> {
+    let q = read_query(q)?;
     let status = match q.status.filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(
@@ -339,50 +395,53 @@ async fn list_bookings(
         ),
     };
     let bookings = service::find_bookings(&state, status, q.q.as_deref().unwrap_or("")).await?;
-    Ok(
-        Json(
-            serde_json::json!({"bookings": bookings.iter().map(booking_json).collect::<Vec<_>>()}),
-        )
-        .into_response(),
-    )
+    Ok(Json(BookingList {
+        bookings: bookings.iter().map(booking_json).collect(),
+    })
+    .into_response())
 }
 
+/// A booking with its history and its emails.
+#[utoipa::path(get, path = "/api/admin/bookings/{id}", tag = "owner", params(BookingId),
+    responses(
+        (status = 200, description = "The booking", body = BookingDetail),
+        (status = 404, description = "No such booking", body = ErrorBody),
+    ))]
 async fn booking_detail(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(BookingId { id }): Path<BookingId>,
 ) -> Result<Response, ServiceError> {
     let id = parse_id(&id)?;
     let booking = state.store.get_booking(id).await?;
     let events = state.store.booking_events(id).await?;
     let emails = state.store.booking_emails(id).await?;
-    let mut body = booking_json(&booking);
-    body["events"] =
-        serde_json::json!(events
-        .iter()
-        .map(|e| serde_json::json!({
-            "actor": e.actor, "action": e.action, "from_status": e.from_status,
-            "to_status": e.to_status, "note": e.note, "created_at": format_utc(e.created_at),
-        }))
-        .collect::<Vec<_>>());
-    body["emails"] = serde_json::json!(emails.iter().map(email_json).collect::<Vec<_>>());
-    Ok(Json(body).into_response())
+    Ok(Json(BookingDetail {
+        booking: booking_json(&booking),
+        events: events.iter().map(EventBody::from).collect(),
+        emails: emails.iter().map(email_json).collect(),
+    })
+    .into_response())
 }
 
-fn email_json(m: &OutboxMessage) -> serde_json::Value {
-    serde_json::json!({
-        "id": m.id, "kind": m.kind, "recipient": m.recipient, "subject": m.subject,
-        "message_id": m.message_id, "status": m.status, "attempts": m.attempts,
-        "next_attempt_at": format_utc(m.next_attempt_at),
-        "last_error": m.last_error, "sent_at": m.sent_at.map(format_utc), "created_at": format_utc(m.created_at),
-    })
+fn email_json(m: &OutboxMessage) -> EmailBody {
+    EmailBody::from(m)
 }
 
 /// `POST /api/admin/bookings/{id}/resend` with `{"email_id"}`: queues that email of the booking
 /// again, with the same bytes and Message-ID. `202` with the email; `404` when the booking has
 /// no such email; `409` while a worker is sending it.
+#[utoipa::path(post, path = "/api/admin/bookings/{id}/resend", tag = "owner", params(BookingId),
+    request_body = ResendRequest,
+    responses(
+        (status = 202, description = "Queued again", body = EmailBody),
+        (status = 400, description = "The body is not a JSON object", body = ErrorBody),
+        (status = 404, description = "No such booking, or it has no such email", body = ErrorBody),
+        (status = 409, description = "The email is being sent right now", body = ErrorBody),
+        (status = 422, description = "`email_id` missing or not an id", body = ErrorBody),
+    ))]
 async fn resend(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(BookingId { id }): Path<BookingId>,
     body: Bytes,
 ) -> Result<Response, ServiceError> {
     let booking_id = parse_id(&id)?;
@@ -396,9 +455,46 @@ async fn resend(
     Ok((StatusCode::ACCEPTED, Json(email_json(&msg))).into_response())
 }
 
+/// The path of an owner action on a booking.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct BookingActionPath {
+    /// The booking's id (anything else is a 404).
+    #[param(format = Uuid)]
+    id: String,
+    /// What to do (anything else is a 404).
+    #[param(value_type = OwnerAction, inline)]
+    action: String,
+}
+
+/// The actions of `POST /api/admin/bookings/{id}/{action}`, as [`booking_action`] reads them.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[expect(
+    dead_code,
+    reason = "only describes the path segment in the OpenAPI document"
+)]
+enum OwnerAction {
+    Accept,
+    Decline,
+    Reschedule,
+    Cancel,
+}
+
+/// Accepts, declines, asks to reschedule or cancels a booking; the requester is told by email.
+#[utoipa::path(post, path = "/api/admin/bookings/{id}/{action}", tag = "owner",
+    params(BookingActionPath),
+    request_body(content = Option<OwnerActionRequest>, description = "Optional: a message for the requester"),
+    responses(
+        (status = 200, description = "The booking as it is now", body = OwnerBooking),
+        (status = 400, description = "The body is not a JSON object", body = ErrorBody),
+        (status = 404, description = "No such booking or action", body = ErrorBody),
+        (status = 409, description = "Not allowed in the booking's state (`invalid_transition`), or changed meanwhile (`conflict`)", body = ErrorBody),
+        (status = 422, description = "The message is too long or not text", body = ErrorBody),
+    ))]
 async fn booking_action(
     State(state): State<AppState>,
-    Path((id, action)): Path<(String, String)>,
+    Path(BookingActionPath { id, action }): Path<BookingActionPath>,
     body: Bytes,
 ) -> Result<Response, ServiceError> {
     let id = parse_id(&id)?;
@@ -425,38 +521,56 @@ async fn booking_action(
     Ok(Json(booking_json(&booking)).into_response())
 }
 
+/// The owner's supplemental questions.
+#[utoipa::path(get, path = "/api/admin/questions", tag = "owner",
+    responses((status = 200, description = "The questions", body = QuestionList)))]
 async fn list_questions(State(state): State<AppState>) -> Result<Response, ServiceError> {
     let questions = service::questions(&state).await?;
-    Ok(Json(serde_json::json!({ "questions": questions })).into_response())
+    Ok(Json(QuestionList { questions }).into_response())
 }
 
-/// Replaces the whole list: `{"questions":[{"key","label","kind","required","options"}]}`.
+/// Replaces the whole list of supplemental questions.
+#[utoipa::path(put, path = "/api/admin/questions", tag = "owner", request_body = QuestionList,
+    responses(
+        (status = 200, description = "The questions now in force", body = QuestionList),
+        (status = 400, description = "The body is not JSON", body = ErrorBody),
+        (status = 422, description = "Refused, fields named `questions.<index>.<field>`", body = ErrorBody),
+    ))]
 async fn put_questions(
     State(state): State<AppState>,
     body: Bytes,
 ) -> Result<Response, ServiceError> {
     let raw: serde_json::Value = parse_json(&body)?;
     let questions = service::replace_questions(&state, &raw).await?;
-    Ok(Json(serde_json::json!({ "questions": questions })).into_response())
+    Ok(Json(QuestionList { questions }).into_response())
 }
 
-fn settings_json(s: &owner_settings::OwnerSettings) -> serde_json::Value {
-    serde_json::json!({
-        "booking_open": s.booking_open,
-        "owner_name": s.owner_name,
-        "owner_email": s.owner_email,
-        "time_zone": s.time_zone.as_str(),
-        "language": s.language,
-        "min_notice_hours": s.min_notice_hours,
-        "horizon_days": s.horizon_days,
-    })
+fn settings_json(s: &owner_settings::OwnerSettings) -> SettingsBody {
+    SettingsBody {
+        booking_open: s.booking_open,
+        owner_name: s.owner_name.clone(),
+        owner_email: s.owner_email.clone(),
+        time_zone: s.time_zone.as_str().to_owned(),
+        language: s.language,
+        min_notice_hours: s.min_notice_hours,
+        horizon_days: s.horizon_days,
+    }
 }
 
+/// The owner settings in force.
+#[utoipa::path(get, path = "/api/admin/settings", tag = "owner",
+    responses((status = 200, description = "The settings", body = SettingsBody)))]
 async fn get_settings(State(state): State<AppState>) -> Result<Response, ServiceError> {
     Ok(Json(settings_json(&owner_settings::load(&state).await?)).into_response())
 }
 
-/// `PUT /api/admin/settings`: any subset of the fields; the others keep their value.
+/// Changes any subset of the owner settings; the others keep their value.
+#[utoipa::path(put, path = "/api/admin/settings", tag = "owner", request_body = SettingsChange,
+    responses(
+        (status = 200, description = "The settings now in force", body = SettingsBody),
+        (status = 400, description = "The body is not a JSON object", body = ErrorBody),
+        (status = 422, description = "Refused fields", body = ErrorBody),
+    ))]
 async fn put_settings(
     State(state): State<AppState>,
     body: Bytes,

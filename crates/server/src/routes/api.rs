@@ -1,32 +1,44 @@
-//! The public JSON API: slots, bookings, actions (DESIGN §3), under both path names.
+//! The public JSON API: slots, bookings, actions (DESIGN §3), under both path names, and the
+//! OpenAPI document that describes it and the owner API.
 
 use std::net::SocketAddr;
 
 use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use guidance_core::BookingAction;
 use guidance_core::intake::RawIntake;
-use guidance_core::slot::format_utc;
 use guidance_store::Booking;
 use jiff::Timestamp;
 use serde::Deserialize;
+use utoipa::IntoParams;
 
+use super::bodies::{
+    ActionRequest, BookingRequest, ErrorBody, PublicBooking, PublicSlot, SlotList,
+};
 use super::recorder::{RecordedRoute, Recorder};
 use super::{api_language, parse_json_object};
 use crate::error::ServiceError;
 use crate::service;
 use crate::state::AppState;
 
+/// The alias of `POST /api/bookings` (the name the original plan gave the function).
+pub const CREATE_BOOKING_ALIAS: &str = "/functions/v1/create-guidance-booking";
+/// The alias of `POST /api/actions`.
+pub const ACT_ALIAS: &str = "/functions/v1/update-guidance-booking";
+
+/// Registers every public API route; [`routes`] serves them, [`route_table`] lists them.
 fn register(r: Recorder) -> Recorder {
     r.get("/api/slots", list_slots)
         .post("/api/bookings", create_booking)
-        .post("/functions/v1/create-guidance-booking", create_booking)
+        .post(CREATE_BOOKING_ALIAS, create_booking)
         .post("/api/actions", act)
-        .post("/functions/v1/update-guidance-booking", act)
-        .get("/api/openapi.json", openapi)
+        .post(ACT_ALIAS, act)
+        .get("/api/intake", super::embed::intake)
+        .get("/api/openapi.json", super::openapi::serve)
 }
 
 /// The public API routes.
@@ -34,15 +46,27 @@ pub fn routes() -> Router<AppState> {
     register(Recorder::new()).into_router()
 }
 
-/// Every public API route as registered.
+/// Every public API route as registered (method and path).
 pub fn route_table() -> Vec<RecordedRoute> {
     register(Recorder::new()).table()
 }
 
-#[derive(Debug, Deserialize)]
-struct SlotQuery {
+/// The query of `GET /api/slots`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SlotQuery {
+    /// Earliest start, RFC 3339 (default: now).
+    #[param(format = DateTime)]
     from: Option<String>,
+    /// Latest start, RFC 3339 (default: the end of the booking horizon).
+    #[param(format = DateTime)]
     to: Option<String>,
+}
+
+/// A query the handler cannot read is a JSON 400 like any other bad request.
+pub fn read_query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ServiceError> {
+    q.map(|Query(q)| q)
+        .map_err(|e| ServiceError::BadRequest(e.body_text()))
 }
 
 fn parse_time(field: &str, raw: Option<&str>) -> Result<Option<Timestamp>, ServiceError> {
@@ -55,18 +79,27 @@ fn parse_time(field: &str, raw: Option<&str>) -> Result<Option<Timestamp>, Servi
     }
 }
 
+/// The open future slots.
+#[utoipa::path(get, path = "/api/slots", tag = "public", params(SlotQuery),
+    responses(
+        (status = 200, description = "Open future slots, earliest first", body = SlotList),
+        (status = 400, description = "Unreadable query", body = ErrorBody),
+        (status = 422, description = "`from` or `to` is not an RFC 3339 time", body = ErrorBody),
+    ))]
 async fn list_slots(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<SlotQuery>,
+    q: Result<Query<SlotQuery>, QueryRejection>,
 ) -> Response {
     let tr = api_language(&headers);
-    let window = match (
-        parse_time("from", q.from.as_deref()),
-        parse_time("to", q.to.as_deref()),
-    ) {
-        (Ok(from), Ok(to)) => (from, to),
-        (Err(e), _) | (_, Err(e)) => return e.to_json_response(&tr),
+    let window = match read_query(q).and_then(|q| {
+        Ok((
+            parse_time("from", q.from.as_deref())?,
+            parse_time("to", q.to.as_deref())?,
+        ))
+    }) {
+        Ok(window) => window,
+        Err(e) => return e.to_json_response(&tr),
     };
     if let Some(body) = state.slots_cache.get(&window) {
         return json_bytes(body);
@@ -74,7 +107,11 @@ async fn list_slots(
     let generation = state.slots_cache.generation();
     match service::open_slots(&state, window.0, window.1).await {
         Ok(slots) => {
-            let body = slot_list_json(&slots);
+            let list = SlotList {
+                slots: slots.iter().map(PublicSlot::from).collect(),
+            };
+            // Serializing strings and UUIDs cannot fail.
+            let body = Bytes::from(serde_json::to_vec(&list).unwrap_or_default());
             state.slots_cache.put(window, generation, body.clone());
             json_bytes(body)
         }
@@ -82,32 +119,7 @@ async fn list_slots(
     }
 }
 
-/// `{"slots":[{"id","starts_at","ends_at"}]}`, serialized straight from the slots.
-fn slot_list_json(slots: &[guidance_store::Slot]) -> Bytes {
-    #[derive(serde::Serialize)]
-    struct PublicSlot {
-        id: uuid::Uuid,
-        starts_at: String,
-        ends_at: String,
-    }
-    #[derive(serde::Serialize)]
-    struct SlotList {
-        slots: Vec<PublicSlot>,
-    }
-    let list = SlotList {
-        slots: slots
-            .iter()
-            .map(|s| PublicSlot {
-                id: s.id,
-                starts_at: format_utc(s.starts_at),
-                ends_at: format_utc(s.ends_at),
-            })
-            .collect(),
-    };
-    // Serializing plain strings and UUIDs cannot fail.
-    Bytes::from(serde_json::to_vec(&list).unwrap_or_default())
-}
-
+/// A JSON answer of bytes made earlier.
 fn json_bytes(body: Bytes) -> Response {
     (
         [(
@@ -120,13 +132,8 @@ fn json_bytes(body: Bytes) -> Response {
 }
 
 /// What the public learns of a booking: never more than its requester typed and its state.
-pub fn public_booking(b: &Booking) -> serde_json::Value {
-    serde_json::json!({
-        "id": b.id,
-        "status": b.status,
-        "starts_at": format_utc(b.starts_at),
-        "ends_at": format_utc(b.ends_at),
-    })
+pub fn public_booking(b: &Booking) -> PublicBooking {
+    PublicBooking::from(b)
 }
 
 /// Reads a text field of a JSON object: missing or null is empty; another type is refused.
@@ -159,6 +166,17 @@ fn limited_json_object(
     parse_json_object(body)
 }
 
+/// Requests a session: reserves the slot and tells the owner. Also served at
+/// `POST /functions/v1/create-guidance-booking`.
+#[utoipa::path(post, path = "/api/bookings", tag = "public", request_body = BookingRequest,
+    responses(
+        (status = 201, description = "Requested; the owner is told", body = PublicBooking),
+        (status = 400, description = "The body is not a JSON object", body = ErrorBody),
+        (status = 403, description = "The owner has closed booking (`booking_closed`)", body = ErrorBody),
+        (status = 404, description = "No such slot", body = ErrorBody),
+        (status = 409, description = "The slot is taken or no longer bookable (`slot_taken`)", body = ErrorBody),
+        (status = 422, description = "Refused fields (`invalid`, with `fields`)", body = ErrorBody),
+    ))]
 async fn create_booking(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
@@ -197,13 +215,24 @@ async fn create_booking(
         Ok(b) => {
             // The requester's own page: shown on the success screen, as in their email.
             let mut body = public_booking(&b);
-            body["status_url"] = service::status_url(&state, b.id).into();
+            body.status_url = Some(service::status_url(&state, b.id));
             (StatusCode::CREATED, Json(body)).into_response()
         }
         Err(e) => e.to_json_response(&tr),
     }
 }
 
+/// Carries out an emailed link (accept, decline, ask to reschedule, cancel, pick a new slot).
+/// Also served at `POST /functions/v1/update-guidance-booking`.
+#[utoipa::path(post, path = "/api/actions", tag = "public", request_body = ActionRequest,
+    responses(
+        (status = 200, description = "Done; the booking as it is now", body = PublicBooking),
+        (status = 400, description = "The body is not a JSON object, or the link does something else (`wrong_action`)", body = ErrorBody),
+        (status = 404, description = "Not one of our links (`token_invalid`), or no such slot", body = ErrorBody),
+        (status = 409, description = "The link was used (`token_used`), the booking moved on (`token_outdated`, `invalid_transition`), or the new slot is taken", body = ErrorBody),
+        (status = 410, description = "The link is too old (`token_expired`)", body = ErrorBody),
+        (status = 422, description = "Refused fields (`invalid`, with `fields`)", body = ErrorBody),
+    ))]
 async fn act(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
@@ -243,12 +272,4 @@ async fn act(
         Ok(b) => Json(public_booking(&b)).into_response(),
         Err(e) => e.to_json_response(&tr),
     }
-}
-
-async fn openapi() -> Response {
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        include_str!("../../static/openapi.json"),
-    )
-        .into_response()
 }

@@ -3,6 +3,7 @@
 //! `GUIDANCE_EMBED_ORIGINS`, and the example support page at `/examples/support/`.
 
 use axum::Router;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -11,7 +12,9 @@ use guidance_core::Priority;
 use guidance_core::intake::{ANSWER_MAX, EMAIL_MAX, NAME_MAX, TOPIC_MAX};
 use guidance_core::question::SHORT_TEXT_MAX;
 use serde::Deserialize;
+use utoipa::IntoParams;
 
+use super::bodies::{ErrorBody, IntakeForm, IntakeLimits};
 use super::pages::script_texts;
 use super::recorder::{RecordedRoute, Recorder};
 use crate::i18n::page_language;
@@ -31,7 +34,6 @@ fn register(r: Recorder) -> Recorder {
     r.get("/embed/guidance-booking.js", || async {
         asset(JS, ELEMENT)
     })
-    .get("/api/intake", intake)
     .get("/examples/support", || async {
         axum::response::Redirect::to("/examples/support/")
     })
@@ -71,33 +73,49 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
         .into_response()
 }
 
-#[derive(Debug, Deserialize)]
-struct IntakeQuery {
+/// The query of `GET /api/intake`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IntakeQuery {
+    /// The language of the texts (e.g. `de`); otherwise from `Accept-Language`.
     lang: Option<String>,
 }
 
-/// The texts, limits and questions the element draws its form from.
-async fn intake(
+/// What the booking form shows: its texts in a language, the owner's questions, the priorities
+/// and the field limits (the `<guidance-booking>` element draws its form from this).
+#[utoipa::path(get, path = "/api/intake", tag = "public", params(IntakeQuery),
+    responses(
+        (status = 200, description = "The form", body = IntakeForm),
+        (status = 400, description = "Unreadable query", body = ErrorBody),
+    ))]
+pub(super) async fn intake(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<IntakeQuery>,
+    q: Result<Query<IntakeQuery>, QueryRejection>,
 ) -> Response {
+    let q = match super::api::read_query(q) {
+        Ok(q) => q,
+        Err(e) => return e.to_json_response(&page_language(None, &headers)),
+    };
     let tr = page_language(q.lang.as_deref(), &headers);
     match service::questions(&state).await {
         Ok(questions) => {
             let owner = crate::owner_settings::owner_name(&state).await;
             let texts: serde_json::Value =
                 serde_json::from_str(&script_texts(&tr, &owner)).unwrap_or_default();
-            axum::Json(serde_json::json!({
-                "lang": tr.lang,
-                "texts": texts,
-                "questions": questions,
-                "priorities": Priority::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
-                "limits": {
-                    "name": NAME_MAX, "email": EMAIL_MAX, "topic": TOPIC_MAX,
-                    "short_text": SHORT_TEXT_MAX, "long_text": ANSWER_MAX,
+            axum::Json(IntakeForm {
+                lang: tr.lang,
+                texts,
+                questions,
+                priorities: Priority::ALL.iter().map(|p| p.as_str()).collect(),
+                limits: IntakeLimits {
+                    name: NAME_MAX,
+                    email: EMAIL_MAX,
+                    topic: TOPIC_MAX,
+                    short_text: SHORT_TEXT_MAX,
+                    long_text: ANSWER_MAX,
                 },
-            }))
+            })
             .into_response()
         }
         Err(e) => e.to_json_response(&tr),

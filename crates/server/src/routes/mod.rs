@@ -3,7 +3,9 @@
 pub mod admin;
 pub mod admin_ui;
 pub mod api;
+pub mod bodies;
 pub mod embed;
+pub mod openapi;
 pub mod pages;
 pub mod readable;
 pub mod recorder;

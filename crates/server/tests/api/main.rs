@@ -15,6 +15,7 @@ mod browser;
 mod delivery;
 mod flow;
 mod hostile;
+mod openapi;
 mod pages;
 mod postgres;
 mod public;

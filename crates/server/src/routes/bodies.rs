@@ -1,0 +1,625 @@
+//! The JSON bodies of the public and owner APIs as types. The handlers serialize the response
+//! types, and the OpenAPI document (`GET /api/openapi.json`) is generated from the same types, so
+//! what is documented is what is sent. The handlers read request bodies field by field (to report
+//! every refused field at once, with its own reason); the request types here describe what they
+//! read.
+
+use std::collections::BTreeMap;
+
+use guidance_core::slot::format_utc;
+use guidance_core::{BookingAction, BookingStatus, Priority, SlotStatus};
+use guidance_store::{Booking, BookingEvent, EmailStatus, OutboxMessage, Slot};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
+use uuid::Uuid;
+
+/// A string schema that takes one of `values`.
+fn one_of(values: impl IntoIterator<Item = &'static str>, description: &str) -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values))
+        .description(Some(description))
+        .build()
+}
+
+/// The schema of a booking's status, from the state machine's own list.
+pub fn booking_status_schema() -> Object {
+    one_of(
+        BookingStatus::ALL.map(BookingStatus::as_str),
+        "The booking's state.",
+    )
+}
+
+fn slot_status_schema() -> Object {
+    let all = [
+        SlotStatus::Open,
+        SlotStatus::Booked,
+        SlotStatus::Unavailable,
+    ];
+    one_of(
+        all.map(SlotStatus::as_str),
+        "open: offered to visitors; booked: held by a pending or accepted booking; unavailable: withdrawn by the owner.",
+    )
+}
+
+fn priority_schema() -> Object {
+    one_of(
+        Priority::ALL.map(Priority::as_str),
+        "How urgent the request is.",
+    )
+}
+
+fn action_schema() -> Object {
+    one_of(
+        BookingAction::ALL.map(BookingAction::as_str),
+        "What the link should do; it must be the link's own action. Empty: the link's action.",
+    )
+}
+
+fn email_status_schema() -> Object {
+    let all = [EmailStatus::Queued, EmailStatus::Sent, EmailStatus::Failed];
+    one_of(all.map(EmailStatus::as_str), "The email's delivery state.")
+}
+
+// --- errors ------------------------------------------------------------------------------------
+
+/// Every error answer: a stable code, a message in the reader's language (`Accept-Language`),
+/// and for `invalid` the refused fields.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"error": {"code": "invalid", "message": "Some fields need another look.",
+    "fields": {"email": {"code": "invalid_email", "message": "This is not an email address."}}}}))]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// The inside of an [`ErrorBody`].
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable code: `invalid`, `bad_request`, `slot_taken`, `slot_overlap`, `slot_booked`,
+    /// `not_found`, `token_invalid`, `token_expired`, `token_used`, `token_outdated`,
+    /// `wrong_action`, `invalid_transition`, `conflict`, `too_many_requests`, `unauthorized`,
+    /// `booking_closed`, `csrf_refused`, `unavailable`, `internal`.
+    #[schema(example = "slot_taken")]
+    pub code: String,
+    /// For people, in the reader's language.
+    pub message: String,
+    /// With `invalid`: each refused field (for nested input, `questions.<index>.<field>`) and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<BTreeMap<String, FieldError>>,
+}
+
+/// Why one field was refused.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FieldError {
+    /// Stable reason, e.g. `empty`, `too_long`, `unknown_value`, `wrong_type`, `invalid_email`.
+    pub code: String,
+    /// For people, in the reader's language.
+    pub message: String,
+}
+
+// --- public API --------------------------------------------------------------------------------
+
+/// An open slot as visitors see it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0b9f4a84-3c55-4d0e-9a43-9a1a5e0f5d21",
+    "starts_at": "2030-01-07T09:00:00Z", "ends_at": "2030-01-07T09:45:00Z"}))]
+pub struct PublicSlot {
+    /// The slot to name in a booking request.
+    pub id: Uuid,
+    /// Start, RFC 3339 in UTC.
+    #[schema(format = DateTime)]
+    pub starts_at: String,
+    /// End, RFC 3339 in UTC.
+    #[schema(format = DateTime)]
+    pub ends_at: String,
+}
+
+impl From<&Slot> for PublicSlot {
+    fn from(s: &Slot) -> Self {
+        PublicSlot {
+            id: s.id,
+            starts_at: format_utc(s.starts_at),
+            ends_at: format_utc(s.ends_at),
+        }
+    }
+}
+
+/// The open future slots, earliest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlotList {
+    /// The slots.
+    pub slots: Vec<PublicSlot>,
+}
+
+/// What the public learns of a booking: its state and time, never more.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "5d3c2f38-0c0a-4d0b-8d4e-4b7f0f1a2b3c", "status": "pending",
+    "starts_at": "2030-01-07T09:00:00Z", "ends_at": "2030-01-07T09:45:00Z",
+    "status_url": "https://guidance.example.org/r/..."}))]
+pub struct PublicBooking {
+    /// The booking.
+    pub id: Uuid,
+    /// Its state.
+    #[schema(schema_with = booking_status_schema)]
+    pub status: BookingStatus,
+    /// Start of its slot, RFC 3339 in UTC.
+    #[schema(format = DateTime)]
+    pub starts_at: String,
+    /// End of its slot, RFC 3339 in UTC.
+    #[schema(format = DateTime)]
+    pub ends_at: String,
+    /// The requester's own page (status, cancel); only in the answer to a new booking.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_url: Option<String>,
+}
+
+impl From<&Booking> for PublicBooking {
+    fn from(b: &Booking) -> Self {
+        PublicBooking {
+            id: b.id,
+            status: b.status,
+            starts_at: format_utc(b.starts_at),
+            ends_at: format_utc(b.ends_at),
+            status_url: None,
+        }
+    }
+}
+
+/// A visitor's request for a session. Missing text fields count as empty.
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"slot_id": "0b9f4a84-3c55-4d0e-9a43-9a1a5e0f5d21", "name": "Sam Doe",
+    "email": "sam@example.net", "topic": "Moving our service to PostgreSQL", "priority": "normal",
+    "answers": {}, "locale": "en", "time_zone": "Europe/Berlin"}))]
+pub struct BookingRequest {
+    /// The open slot asked for.
+    #[schema(format = Uuid)]
+    pub slot_id: String,
+    /// The requester's name.
+    #[schema(max_length = 120)]
+    pub name: String,
+    /// Where the answer goes.
+    #[schema(max_length = 254, format = Email)]
+    pub email: String,
+    /// What the session is about.
+    #[schema(max_length = 2000)]
+    pub topic: String,
+    /// How urgent it is.
+    #[schema(schema_with = priority_schema)]
+    pub priority: String,
+    /// Answers to the owner's questions (`GET /api/intake`), by question key.
+    #[schema(value_type = Object)]
+    pub answers: Option<serde_json::Value>,
+    /// The requester's language (e.g. `en`, `pt-BR`); emails to them use it.
+    pub locale: Option<String>,
+    /// The requester's IANA time zone, e.g. `Europe/Berlin`.
+    pub time_zone: String,
+}
+
+/// Carries out an emailed link.
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"token": "the token from the link", "action": "accept"}))]
+pub struct ActionRequest {
+    /// The token from the link.
+    pub token: String,
+    /// The action, when the caller wants it checked against the link.
+    #[schema(schema_with = action_schema)]
+    pub action: Option<String>,
+    /// With a `pick_slot` link: the new slot.
+    #[schema(format = Uuid)]
+    pub slot_id: Option<String>,
+}
+
+/// The greatest lengths the booking form accepts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntakeLimits {
+    /// Name.
+    pub name: usize,
+    /// Email address.
+    pub email: usize,
+    /// Topic.
+    pub topic: usize,
+    /// A short-text answer.
+    pub short_text: usize,
+    /// A long-text answer.
+    pub long_text: usize,
+}
+
+/// What the booking form shows, in one language.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntakeForm {
+    /// The language the texts are in.
+    pub lang: &'static str,
+    /// The form's texts by key.
+    #[schema(value_type = Object)]
+    pub texts: serde_json::Value,
+    /// The owner's questions.
+    #[schema(value_type = Vec<QuestionBody>)]
+    pub questions: Vec<guidance_core::question::Question>,
+    /// The priorities, lowest first.
+    #[schema(value_type = Vec<String>)]
+    pub priorities: Vec<&'static str>,
+    /// Field limits.
+    pub limits: IntakeLimits,
+}
+
+// --- owner API ---------------------------------------------------------------------------------
+
+/// A slot as the owner sees it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0b9f4a84-3c55-4d0e-9a43-9a1a5e0f5d21",
+    "starts_at": "2030-01-07T09:00:00Z", "ends_at": "2030-01-07T09:45:00Z", "status": "open",
+    "meeting_details": "https://meet.example.org/owner"}))]
+pub struct OwnerSlot {
+    /// The slot.
+    pub id: Uuid,
+    /// Start, RFC 3339 in UTC.
+    #[schema(format = DateTime)]
+    pub starts_at: String,
+    /// End, RFC 3339 in UTC.
+    #[schema(format = DateTime)]
+    pub ends_at: String,
+    /// Its state.
+    #[schema(schema_with = slot_status_schema)]
+    pub status: SlotStatus,
+    /// Private meeting details (sent to the requester once accepted).
+    #[schema(required = true)]
+    pub meeting_details: Option<String>,
+}
+
+impl From<&Slot> for OwnerSlot {
+    fn from(s: &Slot) -> Self {
+        OwnerSlot {
+            id: s.id,
+            starts_at: format_utc(s.starts_at),
+            ends_at: format_utc(s.ends_at),
+            status: s.status,
+            meeting_details: s.meeting_details.clone(),
+        }
+    }
+}
+
+/// Slots, earliest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OwnerSlotList {
+    /// The slots.
+    pub slots: Vec<OwnerSlot>,
+}
+
+/// A new slot.
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"starts_at": "2030-01-07T09:00:00Z", "ends_at": "2030-01-07T09:45:00Z"}))]
+pub struct NewSlot {
+    /// Start, RFC 3339.
+    #[schema(format = DateTime)]
+    pub starts_at: String,
+    /// End, RFC 3339; after the start.
+    #[schema(format = DateTime)]
+    pub ends_at: String,
+    /// Private meeting details.
+    pub meeting_details: Option<String>,
+}
+
+/// A change to a slot: open or withdraw it, or move it (the fields not given keep their value).
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"status": "unavailable"}))]
+pub struct SlotChange {
+    /// Open it again or withdraw it.
+    #[schema(schema_with = slot_availability_schema)]
+    pub status: Option<String>,
+    /// New start, RFC 3339.
+    #[schema(format = DateTime)]
+    pub starts_at: Option<String>,
+    /// New end, RFC 3339.
+    #[schema(format = DateTime)]
+    pub ends_at: Option<String>,
+    /// New meeting details.
+    pub meeting_details: Option<String>,
+}
+
+fn slot_availability_schema() -> Object {
+    one_of(
+        [SlotStatus::Open.as_str(), SlotStatus::Unavailable.as_str()],
+        "open or unavailable",
+    )
+}
+
+/// A weekly pattern in the owner's time zone.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"weekdays": [1, 3], "window_start": "09:00", "window_end": "12:00",
+    "session_minutes": 45, "gap_minutes": 15, "first_day": "2030-01-07", "last_day": "2030-01-31"}))]
+pub struct SlotPattern {
+    /// ISO weekdays, 1 = Monday … 7 = Sunday.
+    pub weekdays: Vec<u8>,
+    /// Local start of the daily window, `HH:MM`.
+    pub window_start: String,
+    /// Local end of the daily window, `HH:MM`.
+    pub window_end: String,
+    /// Length of each session.
+    pub session_minutes: u32,
+    /// Pause between sessions.
+    #[serde(default)]
+    pub gap_minutes: u32,
+    /// First day, `YYYY-MM-DD`.
+    #[schema(format = Date)]
+    pub first_day: String,
+    /// Last day, `YYYY-MM-DD`.
+    #[schema(format = Date)]
+    pub last_day: String,
+}
+
+/// What a pattern created, and the sessions it skipped.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GeneratedSlots {
+    /// The new slots.
+    pub created: Vec<OwnerSlot>,
+    /// The sessions not created.
+    pub skipped: Vec<SkippedSession>,
+}
+
+/// A session of a pattern that was not created.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SkippedSession {
+    /// Local day.
+    #[schema(format = Date)]
+    pub date: String,
+    /// Local start, `HH:MM`.
+    pub time: String,
+    /// `overlap`, `past`, `nonexistent_time` or `out_of_range`.
+    pub reason: &'static str,
+}
+
+/// A booking as the owner sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OwnerBooking {
+    /// The booking.
+    pub id: Uuid,
+    /// Its slot (none once the slot is deleted).
+    #[schema(required = true)]
+    pub slot_id: Option<Uuid>,
+    /// Its state.
+    #[schema(schema_with = booking_status_schema)]
+    pub status: BookingStatus,
+    /// Start, RFC 3339 in UTC.
+    #[schema(format = DateTime)]
+    pub starts_at: String,
+    /// End, RFC 3339 in UTC.
+    #[schema(format = DateTime)]
+    pub ends_at: String,
+    /// The requester's name.
+    pub name: String,
+    /// The requester's email address.
+    pub email: String,
+    /// What the session is about.
+    pub topic: String,
+    /// How urgent.
+    #[schema(schema_with = priority_schema)]
+    pub priority: Priority,
+    /// Answers to the owner's questions, by key.
+    #[schema(value_type = Object)]
+    pub answers: serde_json::Value,
+    /// The requester's language.
+    pub locale: String,
+    /// The requester's time zone.
+    pub time_zone: String,
+    /// The calendar event's UID.
+    pub ics_uid: String,
+    /// The calendar event's SEQUENCE.
+    pub ics_sequence: i64,
+    /// When it was requested.
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// When it last changed.
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+}
+
+impl From<&Booking> for OwnerBooking {
+    fn from(b: &Booking) -> Self {
+        OwnerBooking {
+            id: b.id,
+            slot_id: b.slot_id,
+            status: b.status,
+            starts_at: format_utc(b.starts_at),
+            ends_at: format_utc(b.ends_at),
+            name: b.name.clone(),
+            email: b.email.clone(),
+            topic: b.topic.clone(),
+            priority: b.priority,
+            answers: b.answers.clone(),
+            locale: b.locale.clone(),
+            time_zone: b.time_zone.clone(),
+            ics_uid: b.ics_uid.clone(),
+            ics_sequence: b.ics_sequence,
+            created_at: format_utc(b.created_at),
+            updated_at: format_utc(b.updated_at),
+        }
+    }
+}
+
+/// Bookings: pending first, then accepted, needs_reschedule, declined, cancelled, expired.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookingList {
+    /// The bookings.
+    pub bookings: Vec<OwnerBooking>,
+}
+
+/// A booking with its history and its emails.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookingDetail {
+    /// The booking.
+    #[serde(flatten)]
+    pub booking: OwnerBooking,
+    /// Every change, oldest first.
+    pub events: Vec<EventBody>,
+    /// Every email about it.
+    pub emails: Vec<EmailBody>,
+}
+
+/// One change of a booking.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventBody {
+    /// `owner`, `requester` or `system`.
+    pub actor: String,
+    /// What was done.
+    pub action: String,
+    /// The state before (none for the request itself).
+    #[schema(required = true)]
+    pub from_status: Option<String>,
+    /// The state after.
+    pub to_status: String,
+    /// The owner's message, if any.
+    #[schema(required = true)]
+    pub note: Option<String>,
+    /// When.
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+impl From<&BookingEvent> for EventBody {
+    fn from(e: &BookingEvent) -> Self {
+        EventBody {
+            actor: e.actor.clone(),
+            action: e.action.clone(),
+            from_status: e.from_status.clone(),
+            to_status: e.to_status.clone(),
+            note: e.note.clone(),
+            created_at: format_utc(e.created_at),
+        }
+    }
+}
+
+/// One email and its delivery.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EmailBody {
+    /// The email.
+    pub id: Uuid,
+    /// What it is, e.g. `owner_invite`.
+    pub kind: String,
+    /// Its recipient.
+    pub recipient: String,
+    /// Its subject.
+    pub subject: String,
+    /// Its Message-ID (the same on every retry and resend).
+    pub message_id: String,
+    /// Its delivery state.
+    #[schema(schema_with = email_status_schema)]
+    pub status: EmailStatus,
+    /// Delivery attempts so far.
+    pub attempts: i64,
+    /// When the next attempt is due.
+    #[schema(format = DateTime)]
+    pub next_attempt_at: String,
+    /// Why the last attempt failed.
+    #[schema(required = true)]
+    pub last_error: Option<String>,
+    /// When it was delivered.
+    #[schema(required = true, format = DateTime)]
+    pub sent_at: Option<String>,
+    /// When it was queued.
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+impl From<&OutboxMessage> for EmailBody {
+    fn from(m: &OutboxMessage) -> Self {
+        EmailBody {
+            id: m.id,
+            kind: m.kind.clone(),
+            recipient: m.recipient.clone(),
+            subject: m.subject.clone(),
+            message_id: m.message_id.clone(),
+            status: m.status,
+            attempts: m.attempts,
+            next_attempt_at: format_utc(m.next_attempt_at),
+            last_error: m.last_error.clone(),
+            sent_at: m.sent_at.map(format_utc),
+            created_at: format_utc(m.created_at),
+        }
+    }
+}
+
+/// Which email of the booking to send again.
+#[derive(Debug, ToSchema)]
+pub struct ResendRequest {
+    /// The email's id (from the booking's `emails`).
+    #[schema(format = Uuid)]
+    pub email_id: String,
+}
+
+/// The owner's optional message to the requester with an action.
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"message": "Thursday works better for me."}))]
+pub struct OwnerActionRequest {
+    /// Shown to the requester in the email about the change (at most 2000 characters).
+    #[schema(max_length = 2000)]
+    pub message: Option<String>,
+}
+
+/// One of the owner's supplemental questions.
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"key": "company", "label": "Your company", "kind": "short_text",
+    "required": false, "options": []}))]
+pub struct QuestionBody {
+    /// The answer's key in `answers` (letters, digits, `_`, `-`).
+    #[schema(max_length = 64)]
+    pub key: String,
+    /// What the visitor reads.
+    #[schema(max_length = 200)]
+    pub label: String,
+    /// `short_text`, `long_text`, `choice` or `checkbox`.
+    pub kind: String,
+    /// Whether an answer is needed.
+    pub required: bool,
+    /// The options of a choice question (each at most 100 characters).
+    #[schema(max_items = 20)]
+    pub options: Vec<String>,
+}
+
+/// The owner's supplemental questions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuestionList {
+    /// In the order the form shows them.
+    #[schema(value_type = Vec<QuestionBody>, max_items = 20)]
+    pub questions: Vec<guidance_core::question::Question>,
+}
+
+/// The owner settings in force.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SettingsBody {
+    /// Whether visitors may book.
+    pub booking_open: bool,
+    /// The owner's name.
+    pub owner_name: String,
+    /// Where requests are sent.
+    pub owner_email: String,
+    /// The owner's IANA time zone.
+    pub time_zone: String,
+    /// The owner's language.
+    pub language: &'static str,
+    /// A slot can be booked only this many hours before it starts.
+    pub min_notice_hours: i64,
+    /// How many days ahead slots can be booked.
+    pub horizon_days: i64,
+}
+
+/// Any subset of the settings; the others keep their value.
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"booking_open": true, "min_notice_hours": 24}))]
+pub struct SettingsChange {
+    /// Whether visitors may book.
+    pub booking_open: Option<bool>,
+    /// The owner's name.
+    pub owner_name: Option<String>,
+    /// Where requests are sent.
+    pub owner_email: Option<String>,
+    /// The owner's IANA time zone.
+    pub time_zone: Option<String>,
+    /// The owner's language.
+    pub language: Option<String>,
+    /// Minimum notice in hours.
+    pub min_notice_hours: Option<i64>,
+    /// Booking horizon in days.
+    pub horizon_days: Option<i64>,
+}
