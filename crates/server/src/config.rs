@@ -79,6 +79,11 @@ pub struct Config {
     /// Booking requests allowed per minute from one IP address.
     #[arg(long, env = "GUIDANCE_BOOKING_RATE_LIMIT", default_value_t = 20)]
     pub booking_rate_limit: u32,
+    /// Requests of one email address that may await the owner at once (pending, or waiting for
+    /// the visitor's confirmation); one more is refused until the owner answers one. `0`: no
+    /// limit.
+    #[arg(long, env = "GUIDANCE_MAX_PENDING_PER_EMAIL", default_value_t = 3)]
+    pub max_pending_per_email: u32,
     /// How many days ahead visitors may book.
     #[arg(long, env = "GUIDANCE_BOOKING_HORIZON_DAYS", default_value_t = 60)]
     pub booking_horizon_days: u32,

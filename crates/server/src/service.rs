@@ -112,12 +112,25 @@ pub async fn replace_questions(
     Ok(list)
 }
 
-/// Validates the intake, then books (see [`book_parsed`]).
+/// Refuses a request whose honeypot field — `website`, present in every booking form but hidden
+/// from people — was filled in: robots that fill every field give themselves away. Checked
+/// before anything else, so that nothing is stored or sent for them.
+pub fn refuse_honeypot(website: &str) -> ServiceResult<()> {
+    if website.trim().is_empty() {
+        return Ok(());
+    }
+    tracing::info!("booking request refused: the honeypot field was filled in");
+    Err(ServiceError::SpamSuspected)
+}
+
+/// Checks the honeypot and the intake, then books (see [`book_parsed`]).
 pub async fn create_booking(
     state: &AppState,
     slot_id: &str,
     raw: &RawIntake,
+    website: &str,
 ) -> ServiceResult<Booking> {
+    refuse_honeypot(website)?;
     let questions = questions(state).await?;
     let (slot_id, intake) =
         parse_booking_request(slot_id, raw, &questions).map_err(ServiceError::Invalid)?;
@@ -125,7 +138,8 @@ pub async fn create_booking(
 }
 
 /// Reserves the slot atomically and queues the owner's request and the visitor's confirmation
-/// of receipt, all in one transaction.
+/// of receipt, all in one transaction. Refused when the visitor's address already has
+/// `GUIDANCE_MAX_PENDING_PER_EMAIL` requests awaiting the owner.
 pub async fn book_parsed(
     state: &AppState,
     slot_id: Uuid,
@@ -181,12 +195,18 @@ pub async fn book_parsed(
             ics_uid,
             tokens,
             emails,
+            pending_limit: pending_limit(state),
             now,
         })
         .await?;
     state.outbox_wake.notify_one();
     tracing::info!(booking = %booking.id, slot = %slot_id, "booking requested");
     Ok(booking)
+}
+
+/// How many requests of one address may await the owner at once (`None`: no limit).
+fn pending_limit(state: &AppState) -> Option<u32> {
+    Some(state.settings.config.max_pending_per_email).filter(|n| *n > 0)
 }
 
 /// The owner's three links for a pending request.

@@ -37,6 +37,9 @@ pub enum StoreError {
     /// The token was used already.
     #[error("the link was used already")]
     TokenUsed,
+    /// The requester's address already has as many requests awaiting the owner as allowed.
+    #[error("too many requests of this address await an answer")]
+    TooManyPending,
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -79,7 +82,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Reserves the slot and records the booking, its first audit event, its action tokens and
     /// its emails, all in one transaction. [`StoreError::SlotTaken`] when the slot is not open
-    /// (any more) with the expected times; [`StoreError::NotFound`] when there is no such slot.
+    /// (any more) with the expected times; [`StoreError::NotFound`] when there is no such slot;
+    /// [`StoreError::TooManyPending`] when the requester's address is at its
+    /// [`NewBooking::pending_limit`] (compared trimmed and ignoring case).
     async fn create_booking(&self, new: NewBooking) -> StoreResult<Booking>;
     /// One booking.
     async fn get_booking(&self, id: Uuid) -> StoreResult<Booking>;

@@ -243,6 +243,11 @@ pub struct NewBooking {
     pub tokens: Vec<NewToken>,
     /// The emails this request causes.
     pub emails: Vec<NewEmail>,
+    /// At most this many bookings of the requester's address may await the owner (pending, or
+    /// unconfirmed) at once: with that many already, the request is refused with
+    /// [`crate::StoreError::TooManyPending`]. Checked in the transaction that inserts, so that
+    /// concurrent requests cannot get past it. `None`: no limit.
+    pub pending_limit: Option<u32>,
     /// Now.
     pub now: Timestamp,
 }

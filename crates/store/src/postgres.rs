@@ -411,6 +411,28 @@ async fn claim_slot(
     Ok(done.rows_affected() == 1)
 }
 
+/// How many bookings of an address (trimmed, ignoring case) await the owner: pending, or not yet
+/// confirmed by the requester. First takes a transaction-level advisory lock on the address, so
+/// that concurrent requests of one address count one after the other: each count (a fresh
+/// snapshot under READ COMMITTED) sees the bookings the earlier lock holders committed. The lock
+/// ends with the transaction, which keeps it safe behind a transaction pooler.
+async fn awaiting_owner(tx: &mut Tx, p: bool, email: &str) -> StoreResult<i64> {
+    let email = email.trim();
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended(lower($1), 0))")
+        .persistent(p)
+        .bind(email)
+        .execute(&mut **tx)
+        .await?;
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM guidance_bookings \
+         WHERE lower(requester_email) = lower($1) AND status IN ('pending', 'unconfirmed')",
+    )
+    .persistent(p)
+    .bind(email)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
 async fn slot_taken_or_missing(tx: &mut Tx, p: bool, slot_id: Uuid) -> StoreError {
     match sqlx::query_scalar::<_, bool>(
         "SELECT EXISTS (SELECT 1 FROM guidance_availability WHERE id = $1)",
@@ -610,6 +632,11 @@ impl Store for PostgresStore {
     async fn create_booking(&self, new: NewBooking) -> StoreResult<Booking> {
         let p = self.persistent;
         let mut tx = self.begin().await?;
+        if let Some(limit) = new.pending_limit
+            && awaiting_owner(&mut tx, p, new.intake.email.as_str()).await? >= i64::from(limit)
+        {
+            return Err(StoreError::TooManyPending);
+        }
         if !claim_slot(&mut tx, p, new.slot_id, new.window, new.now).await? {
             return Err(slot_taken_or_missing(&mut tx, p, new.slot_id).await);
         }

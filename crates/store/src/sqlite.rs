@@ -301,6 +301,18 @@ async fn claim_slot(
     Ok(done.rows_affected() == 1)
 }
 
+/// How many bookings of an address (trimmed, ignoring case) await the owner: pending, or not yet
+/// confirmed by the requester.
+async fn awaiting_owner(tx: &mut Tx<'_>, email: &str) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM guidance_bookings \
+         WHERE lower(requester_email) = lower(?) AND status IN ('pending', 'unconfirmed')",
+    )
+    .bind(email.trim())
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
 async fn slot_exists(tx: &mut Tx<'_>, slot_id: Uuid) -> StoreResult<bool> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM guidance_availability WHERE id = ?")
         .bind(slot_id.to_string())
@@ -435,6 +447,13 @@ impl Store for SqliteStore {
 
     async fn create_booking(&self, new: NewBooking) -> StoreResult<Booking> {
         let mut tx = self.writer.begin().await?;
+        // Counted inside the writing transaction: all writes go through one connection, so no
+        // other request of the same address can insert between this count and the insert below.
+        if let Some(limit) = new.pending_limit
+            && awaiting_owner(&mut tx, new.intake.email.as_str()).await? >= i64::from(limit)
+        {
+            return Err(StoreError::TooManyPending);
+        }
         if !claim_slot(&mut tx, new.slot_id, new.window, new.now).await? {
             let exists = slot_exists(&mut tx, new.slot_id).await?;
             return Err(if exists {

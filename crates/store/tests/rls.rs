@@ -104,6 +104,7 @@ async fn seed(store: &dyn Store) -> Seeded {
                 message_id: format!("<{id}@guidance.test>"),
                 message: b"Subject: New request\r\n\r\nHello\r\n".to_vec(),
             }],
+            pending_limit: None,
             now: t0,
         })
         .await

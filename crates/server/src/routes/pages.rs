@@ -150,6 +150,8 @@ pub struct BookForm {
     locale: String,
     /// `answers.<key>` fields, by key.
     answers: BTreeMap<String, String>,
+    /// The honeypot (hidden from people; never shown back).
+    website: String,
 }
 
 impl BookForm {
@@ -165,6 +167,7 @@ impl BookForm {
                 "priority" => f.priority = v,
                 "time_zone" => f.time_zone = v,
                 "locale" => f.locale = v,
+                "website" => f.website = v,
                 other => {
                     if let Some(key) = other.strip_prefix("answers.") {
                         f.answers.insert(key.to_owned(), v);
@@ -464,7 +467,7 @@ async fn book_submit(
         locale: tr.lang.to_owned(),
         time_zone: zone.as_str().to_owned(),
     };
-    match service::create_booking(&state, &form.slot_id, &raw).await {
+    match service::create_booking(&state, &form.slot_id, &raw, &form.website).await {
         Ok(b) => Redirect::to(&format!(
             "{}?requested=1&tz={}&lang={}",
             crate::visitor_link::path(&state.secret, b.id),
@@ -501,6 +504,25 @@ async fn book_submit(
                 StatusCode::CONFLICT
             };
             book_form_response(&state, tr, zone, form, Some(msg), BTreeMap::new(), status).await
+        }
+        // The form comes back with what was typed, so nothing is lost when the visitor can
+        // send it later.
+        Err(e @ (ServiceError::TooManyPending | ServiceError::SpamSuspected)) => {
+            let msg = e.message(&tr);
+            let form = BookForm {
+                website: String::new(),
+                ..form
+            };
+            book_form_response(
+                &state,
+                tr,
+                zone,
+                form,
+                Some(msg),
+                BTreeMap::new(),
+                e.status(),
+            )
+            .await
         }
         Err(e) => error_page(&tr, &e),
     }

@@ -43,6 +43,7 @@ pub fn test_config(dir: &Path) -> Config {
         data_dir: dir.join("data"),
         booking_rate_limit: 10_000,
         booking_horizon_days: 60,
+        max_pending_per_email: 3,
         embed_origins: None,
     }
 }

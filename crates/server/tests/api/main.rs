@@ -5,6 +5,7 @@
 mod helpers;
 mod l10n;
 
+mod abuse;
 mod admin;
 mod admin_browser;
 mod admin_questions;

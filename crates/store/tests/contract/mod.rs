@@ -44,6 +44,9 @@ macro_rules! all_contract_tests {
             booking_refused_when_slot_started,
             // 3. Concurrency
             booking_race_has_one_winner,
+            // 3a. Pending requests per address
+            pending_limit_counts_requests_awaiting_the_owner,
+            pending_limit_holds_for_a_concurrent_burst,
             // 4. Transitions
             accept_consumes_token_and_records,
             replayed_token_changes_nothing,
@@ -210,6 +213,7 @@ fn request_for(slot_id: Uuid, window: SlotWindow, who: &str, now: Timestamp) -> 
                 })
                 .collect(),
             emails,
+            pending_limit: None,
             now,
         },
         tokens,
@@ -809,6 +813,146 @@ pub async fn booking_race_has_one_winner(store: Arc<dyn Store>) {
     assert_eq!(store.list_bookings(None).await.expect("list"), won);
     assert_eq!(slot_status(&*store, s.id).await, SlotStatus::Booked);
     assert_eq!(claim_all(&*store, t0 + hours(1)).await.len(), 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3a. Pending requests per address
+// ---------------------------------------------------------------------------------------------
+
+/// A request from `who`, typed as `email`, limited to `limit` requests awaiting the owner.
+fn limited_request(slot: &Slot, who: &str, email: &str, limit: u32, now: Timestamp) -> Request {
+    let mut r = request(slot, who, now);
+    r.new.intake = Intake::parse(&RawIntake {
+        name: format!("Visitor {who}"),
+        email: email.to_owned(),
+        topic: format!("Help {who} with the migration"),
+        priority: "normal".to_owned(),
+        answers: serde_json::json!({}),
+        locale: "en".to_owned(),
+        time_zone: "Europe/Berlin".to_owned(),
+    })
+    .expect("a valid intake");
+    r.new.pending_limit = Some(limit);
+    r
+}
+
+pub async fn pending_limit_counts_requests_awaiting_the_owner(store: Arc<dyn Store>) {
+    let store = &*store;
+    let t0 = now();
+    let mut slots = Vec::new();
+    for i in 0..6 {
+        slots.push(slot_at(store, future(t0) + hours(i), 60).await);
+    }
+    let first = store
+        .create_booking(limited_request(&slots[0], "ann", "ann@example.test", 2, t0).new)
+        .await
+        .expect("first request");
+    let second = store
+        .create_booking(limited_request(&slots[1], "ann", "Ann@Example.test", 2, t0).new)
+        .await
+        .expect("second request");
+
+    // A third from the same address, written differently, is refused and leaves no trace.
+    let third = limited_request(&slots[2], "ann", "ANN@example.TEST", 2, t0);
+    assert_err!(
+        store.create_booking(third.new.clone()).await,
+        StoreError::TooManyPending
+    );
+    assert_err!(store.get_booking(third.new.id).await, StoreError::NotFound);
+    assert!(
+        store
+            .booking_emails(third.new.id)
+            .await
+            .expect("emails")
+            .is_empty()
+    );
+    assert_eq!(slot_status(store, slots[2].id).await, SlotStatus::Open);
+    assert_eq!(store.list_bookings(None).await.expect("list").len(), 2);
+
+    // Another address is not held back; without a limit, neither is this one.
+    store
+        .create_booking(limited_request(&slots[2], "bob", "bob@example.test", 2, t0).new)
+        .await
+        .expect("another address");
+    let mut unlimited = limited_request(&slots[3], "ann", "ann@example.test", 2, t0);
+    unlimited.new.pending_limit = None;
+    let unlimited = store.create_booking(unlimited.new).await.expect("no limit");
+    store
+        .transition(transition(
+            &unlimited,
+            BookingAction::Cancel,
+            None,
+            None,
+            t0,
+        ))
+        .await
+        .expect("cancel");
+
+    // Once the owner has answered one (declined here, accepted there), the address may ask again.
+    store
+        .transition(transition(&first, BookingAction::Decline, None, None, t0))
+        .await
+        .expect("decline");
+    let again = store
+        .create_booking(limited_request(&slots[4], "ann", "ann@example.test", 2, t0).new)
+        .await
+        .expect("a request after a decline");
+    assert_err!(
+        store
+            .create_booking(limited_request(&slots[5], "ann", "ann@example.test", 2, t0).new)
+            .await,
+        StoreError::TooManyPending
+    );
+    store
+        .transition(transition(&second, BookingAction::Accept, None, None, t0))
+        .await
+        .expect("accept");
+    store
+        .create_booking(limited_request(&slots[5], "ann", "ann@example.test", 2, t0).new)
+        .await
+        .expect("a request after an acceptance");
+    assert_eq!(again.status, BookingStatus::Pending);
+}
+
+pub async fn pending_limit_holds_for_a_concurrent_burst(store: Arc<dyn Store>) {
+    let t0 = now();
+    let mut slots = Vec::new();
+    for i in 0..20 {
+        slots.push(slot_at(&*store, future(t0) + hours(i), 60).await);
+    }
+    let tasks: Vec<_> = slots
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let store = Arc::clone(&store);
+            // The same address, written in two ways.
+            let email = if i % 2 == 0 {
+                "burst@example.test"
+            } else {
+                "Burst@Example.test"
+            };
+            let new = limited_request(s, &format!("burst{i}"), email, 3, t0).new;
+            tokio::spawn(async move { store.create_booking(new).await })
+        })
+        .collect();
+    let (mut won, mut refused) = (0, 0);
+    for task in tasks {
+        match task.await.expect("task") {
+            Ok(_) => won += 1,
+            Err(StoreError::TooManyPending) => refused += 1,
+            Err(e) => panic!("a request must be booked or refused as too many, got {e:?}"),
+        }
+    }
+    assert_eq!((won, refused), (3, 17));
+    assert_eq!(store.list_bookings(None).await.expect("list").len(), 3);
+    let mut open = 0;
+    for s in &slots {
+        if slot_status(&*store, s.id).await == SlotStatus::Open {
+            open += 1;
+        }
+    }
+    assert_eq!(open, 17, "refused requests hold no slot");
+    assert_eq!(claim_all(&*store, t0 + hours(1)).await.len(), 6);
 }
 
 // ---------------------------------------------------------------------------------------------
