@@ -340,10 +340,12 @@ export class Booker {
 
   success(b) {
     const c = clock(this.lang, this.zone);
+    // With email confirmation on, the request waits for the link in the visitor's inbox.
+    const confirming = b.status === 'unconfirmed';
     const done = h('div', { class: 'done', tabindex: '-1' },
-      h(`h${this.level + 1}`, {}, this.t('public.requested.heading')),
+      h(`h${this.level + 1}`, {}, this.t(confirming ? 'public.requested.confirm_heading' : 'public.requested.heading')),
       h('p', { class: 'detail' }, c.span(new Date(b.starts_at), new Date(b.ends_at))),
-      h('p', {}, this.t('public.requested.next', { owner: this.owner })),
+      h('p', {}, this.t(confirming ? 'public.requested.confirm_next' : 'public.requested.next', { owner: this.owner })),
       b.status_url
         ? h('p', {}, h('a', { href: b.status_url }, this.t('public.requested.status_link')))
         : null);

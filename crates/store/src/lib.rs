@@ -93,8 +93,9 @@ pub trait Store: Send + Sync + 'static {
         &self,
         status: Option<guidance_core::BookingStatus>,
     ) -> StoreResult<Vec<Booking>>;
-    /// Bookings that time has overtaken: pending ones whose session started, and ones waiting
-    /// for a new time since before `reschedule_deadline`.
+    /// Bookings that time has overtaken: pending ones whose session started, ones waiting
+    /// for a new time since before `reschedule_deadline`, and unconfirmed ones whose hold (the
+    /// expiry of their `confirm` link) ended or whose session started.
     async fn list_overdue(
         &self,
         now: Timestamp,

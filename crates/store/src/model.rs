@@ -237,6 +237,9 @@ pub struct NewBooking {
     pub window: SlotWindow,
     /// The parsed intake.
     pub intake: Intake,
+    /// The status it starts in: `pending` (the owner is told at once), or `unconfirmed` (the
+    /// visitor first confirms their email address). Both hold the slot.
+    pub status: BookingStatus,
     /// Calendar UID.
     pub ics_uid: String,
     /// Tokens for the links in the emails (issued for version 0).

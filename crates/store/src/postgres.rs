@@ -466,7 +466,7 @@ fn status_timestamp_column(to: BookingStatus) -> Option<&'static str> {
         BookingStatus::NeedsReschedule => Some("reschedule_requested_at"),
         BookingStatus::Cancelled => Some("cancelled_at"),
         BookingStatus::Expired => Some("expired_at"),
-        BookingStatus::Pending => None,
+        BookingStatus::Pending | BookingStatus::Unconfirmed => None,
     }
 }
 
@@ -645,7 +645,7 @@ impl Store for PostgresStore {
             "INSERT INTO guidance_bookings (id, slot_id, starts_at, ends_at, requester_name, requester_email, \
              requester_locale, requester_time_zone, topic, priority, answers, status, version, ics_uid, ics_sequence, \
              created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, 'pending', 0, $12, 0, $13, $13)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $14, 0, $12, 0, $13, $13)",
         ).persistent(p)
         .bind(new.id)
         .bind(new.slot_id)
@@ -660,6 +660,7 @@ impl Store for PostgresStore {
         .bind(serde_json::Value::Object(i.answers.as_json().clone()).to_string())
         .bind(&new.ics_uid)
         .bind(pt(new.now))
+        .bind(new.status.as_str())
         .execute(&mut *tx)
         .await
         .map_err(map_constraint)?;
@@ -670,7 +671,7 @@ impl Store for PostgresStore {
             "requester",
             "request",
             None,
-            BookingStatus::Pending,
+            new.status,
             None,
             new.now,
         )
@@ -722,6 +723,9 @@ impl Store for PostgresStore {
             "SELECT {BOOKING_COLUMNS} FROM guidance_bookings \
              WHERE (status = 'pending' AND starts_at <= $1) \
                 OR (status = 'needs_reschedule' AND reschedule_requested_at <= $2) \
+                OR (status = 'unconfirmed' AND (starts_at <= $1 OR EXISTS ( \
+                    SELECT 1 FROM guidance_booking_actions a \
+                    WHERE a.booking_id = guidance_bookings.id AND a.action = 'confirm' AND a.expires_at <= $1))) \
              ORDER BY starts_at, id"
         ))
         .persistent(p)

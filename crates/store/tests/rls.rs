@@ -91,6 +91,7 @@ async fn seed(store: &dyn Store) -> Seeded {
             slot_id: booked.id,
             window: window(booked.starts_at),
             intake,
+            status: guidance_core::BookingStatus::Pending,
             ics_uid: format!("{id}@guidance.test"),
             tokens: vec![NewToken {
                 action: BookingAction::Accept,

@@ -448,6 +448,7 @@ fn settings_json(s: &owner_settings::OwnerSettings) -> serde_json::Value {
         "language": s.language,
         "min_notice_hours": s.min_notice_hours,
         "horizon_days": s.horizon_days,
+        "confirm_email": s.confirm_email,
     })
 }
 
@@ -477,6 +478,7 @@ async fn put_settings(
             "language" => form.language = text,
             "min_notice_hours" => form.min_notice_hours = text,
             "horizon_days" => form.horizon_days = text,
+            "confirm_email" => form.confirm_email = (text == "true").then_some(text),
             _ => return Err(ServiceError::field(key, "unknown_value")),
         }
     }

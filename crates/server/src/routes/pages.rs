@@ -617,14 +617,18 @@ struct LangQuery {
     lang: Option<String>,
 }
 
-/// The reader of a link: the owner (their zone and language) or, for choosing a new time, the visitor.
+/// The reader of a link: the owner (their zone and language) or, for choosing a new time and
+/// for confirming a request, the visitor.
 async fn link_reader(
     state: &AppState,
     checked: &CheckedToken,
     q: &LangQuery,
     headers: &HeaderMap,
 ) -> (Tr, String) {
-    if checked.record.action == BookingAction::PickSlot {
+    if matches!(
+        checked.record.action,
+        BookingAction::PickSlot | BookingAction::Confirm
+    ) {
         let lang = q
             .lang
             .clone()

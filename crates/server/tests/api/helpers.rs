@@ -44,6 +44,7 @@ pub fn test_config(dir: &Path) -> Config {
         booking_rate_limit: 10_000,
         booking_horizon_days: 60,
         max_pending_per_email: 3,
+        confirm_hold_minutes: 30,
         embed_origins: None,
     }
 }

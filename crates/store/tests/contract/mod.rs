@@ -47,6 +47,9 @@ macro_rules! all_contract_tests {
             // 3a. Pending requests per address
             pending_limit_counts_requests_awaiting_the_owner,
             pending_limit_holds_for_a_concurrent_burst,
+            // 3b. Requests waiting for the visitor's email confirmation
+            unconfirmed_request_holds_its_slot_until_confirmed,
+            unconfirmed_request_expires_with_its_link_and_frees_the_slot,
             // 4. Transitions
             accept_consumes_token_and_records,
             replayed_token_changes_nothing,
@@ -203,6 +206,7 @@ fn request_for(slot_id: Uuid, window: SlotWindow, who: &str, now: Timestamp) -> 
             slot_id,
             window,
             intake,
+            status: BookingStatus::Pending,
             ics_uid: format!("{id}@guidance.test"),
             tokens: tokens
                 .iter()
@@ -953,6 +957,160 @@ pub async fn pending_limit_holds_for_a_concurrent_burst(store: Arc<dyn Store>) {
     }
     assert_eq!(open, 17, "refused requests hold no slot");
     assert_eq!(claim_all(&*store, t0 + hours(1)).await.len(), 6);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3b. Requests waiting for the visitor's email confirmation
+// ---------------------------------------------------------------------------------------------
+
+/// A request that waits for the visitor's confirmation: one `confirm` link, valid for `hold`,
+/// and one email (to the visitor).
+fn unconfirmed_request(slot: &Slot, who: &str, now: Timestamp, hold: SignedDuration) -> Request {
+    let mut r = request(slot, who, now);
+    let hash = token_hash();
+    r.new.status = BookingStatus::Unconfirmed;
+    r.new.tokens = vec![NewToken {
+        action: BookingAction::Confirm,
+        hash: hash.clone(),
+        expires_at: now + hold,
+    }];
+    r.new.emails = vec![email("requester_confirm", r.new.intake.email.as_str())];
+    r.tokens = vec![(BookingAction::Confirm, hash)];
+    r
+}
+
+pub async fn unconfirmed_request_holds_its_slot_until_confirmed(store: Arc<dyn Store>) {
+    let store = &*store;
+    let t0 = now();
+    let s = slot_at(store, future(t0), 60).await;
+    let other = slot_at(store, future(t0) + hours(2), 60).await;
+    let req = unconfirmed_request(&s, "ann", t0, mins(30));
+    let b = store
+        .create_booking(req.new.clone())
+        .await
+        .expect("an unconfirmed request");
+    assert_eq!(b.status, BookingStatus::Unconfirmed);
+    assert_eq!(
+        store
+            .list_bookings(Some(BookingStatus::Unconfirmed))
+            .await
+            .expect("list"),
+        vec![b.clone()]
+    );
+    let events = store.booking_events(b.id).await.expect("events");
+    assert_eq!(events[0].to_status, "unconfirmed");
+
+    // It holds the slot: nobody else can take it, and it is not offered.
+    assert_eq!(slot_status(store, s.id).await, SlotStatus::Booked);
+    let open = store
+        .list_slots(t0, future(t0) + hours(24), Some(SlotStatus::Open))
+        .await
+        .expect("open slots");
+    assert_eq!(open.iter().map(|x| x.id).collect::<Vec<_>>(), [other.id]);
+    assert_err!(
+        store
+            .create_booking(request(&s, "bob", t0 + mins(1)).new)
+            .await,
+        StoreError::SlotTaken
+    );
+    // It counts as awaiting the owner for its address.
+    assert_err!(
+        store
+            .create_booking(limited_request(&other, "ann", "ann@example.test", 1, t0).new)
+            .await,
+        StoreError::TooManyPending
+    );
+    // Not overdue while its link is valid.
+    assert!(
+        store
+            .list_overdue(t0 + mins(29), t0 - hours(24))
+            .await
+            .expect("overdue")
+            .is_empty()
+    );
+
+    // The visitor confirms: pending, in one step with its audit event, the link spent.
+    let mut confirm = transition(
+        &b,
+        BookingAction::Confirm,
+        Some(req.token(BookingAction::Confirm)),
+        Some((BookingAction::Accept, token_hash())),
+        t0 + mins(5),
+    );
+    confirm.actor = Actor::Requester;
+    let confirmed = store.transition(confirm.clone()).await.expect("confirm");
+    assert_eq!(confirmed.status, BookingStatus::Pending);
+    assert_eq!(slot_status(store, s.id).await, SlotStatus::Booked);
+    let events = store.booking_events(b.id).await.expect("events");
+    let last = events.last().expect("an event");
+    assert_eq!(
+        (
+            last.actor.as_str(),
+            last.action.as_str(),
+            last.from_status.as_deref(),
+            last.to_status.as_str()
+        ),
+        ("requester", "confirm", Some("unconfirmed"), "pending")
+    );
+    let used = store
+        .find_token(&req.token(BookingAction::Confirm))
+        .await
+        .expect("find")
+        .expect("token");
+    assert!(used.used_at.is_some());
+    // The same link again changes nothing.
+    let mut again = confirm;
+    again.expected_version = confirmed.version;
+    again.from = BookingStatus::Pending;
+    assert_err!(store.transition(again).await, StoreError::TokenUsed);
+    assert_eq!(store.get_booking(b.id).await.expect("get"), confirmed);
+    // Once confirmed, the end of the link's validity means nothing any more.
+    assert!(
+        store
+            .list_overdue(t0 + mins(31), t0 - hours(24))
+            .await
+            .expect("overdue")
+            .is_empty()
+    );
+}
+
+pub async fn unconfirmed_request_expires_with_its_link_and_frees_the_slot(store: Arc<dyn Store>) {
+    let store = &*store;
+    let t0 = now();
+    let s = slot_at(store, future(t0), 60).await;
+    let b = store
+        .create_booking(unconfirmed_request(&s, "ann", t0, mins(30)).new)
+        .await
+        .expect("an unconfirmed request");
+    let overdue = store
+        .list_overdue(t0 + mins(30), t0 - hours(24))
+        .await
+        .expect("overdue");
+    assert_eq!(overdue, vec![b.clone()]);
+
+    let mut expire = transition(&b, BookingAction::Expire, None, None, t0 + mins(30));
+    expire.actor = Actor::System;
+    expire.emails.clear();
+    let expired = store.transition(expire).await.expect("expire");
+    assert_eq!(expired.status, BookingStatus::Expired);
+    assert_eq!(slot_status(store, s.id).await, SlotStatus::Open);
+    // The time can be booked again.
+    book(store, &s, "bob", t0 + mins(31)).await;
+
+    // A hold also ends when its session starts, whatever its link says.
+    let soon = slot_at(store, t0 + hours(1), 30).await;
+    let held = store
+        .create_booking(unconfirmed_request(&soon, "cy", t0, hours(24)).new)
+        .await
+        .expect("an unconfirmed request");
+    let overdue = store
+        .list_overdue(t0 + hours(1), t0 - hours(24))
+        .await
+        .expect("overdue");
+    assert_eq!(
+        overdue.iter().map(|x| x.id).collect::<Vec<_>>(),
+        [held.id]
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
