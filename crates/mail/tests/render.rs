@@ -636,7 +636,10 @@ fn the_confirm_request_goes_to_the_requester_with_the_end_of_the_hold_in_their_z
     assert!(c.plain.contains("Confirm my request"));
     // Not the owner's links, nor the visitor's status page: only confirming leads on.
     assert!(!c.plain.contains(STATUS));
-    assert_eq!(hrefs(&c.html).iter().filter(|h| h.contains("/a/")).count(), 1);
+    assert_eq!(
+        hrefs(&c.html).iter().filter(|h| h.contains("/a/")).count(),
+        1
+    );
 }
 
 #[test]

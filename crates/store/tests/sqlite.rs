@@ -206,10 +206,13 @@ async fn the_rebuild_for_unconfirmed_requests_keeps_every_row_and_reference() {
         .await
         .expect_err("one live booking per slot");
     assert!(e.to_string().contains("UNIQUE"), "{e}");
-    sqlx::raw_sql(&unconfirmed.replace("'00000000-0000-0000-0000-0000000000a1'", "'00000000-0000-0000-0000-0000000000a2'"))
-        .execute(&mut db)
-        .await
-        .expect("an unconfirmed request on a free slot");
+    sqlx::raw_sql(&unconfirmed.replace(
+        "'00000000-0000-0000-0000-0000000000a1'",
+        "'00000000-0000-0000-0000-0000000000a2'",
+    ))
+    .execute(&mut db)
+    .await
+    .expect("an unconfirmed request on a free slot");
     sqlx::raw_sql(&format!(
         "INSERT INTO guidance_booking_actions (id, booking_id, action, token_hash, booking_version, expires_at, created_at) \
          VALUES ('a3', 'b3', 'confirm', 'h3', 0, '2030-01-01T10:00:00Z', {t})"
@@ -226,10 +229,12 @@ async fn the_rebuild_for_unconfirmed_requests_keeps_every_row_and_reference() {
         sqlx::raw_sql(bad).execute(&mut db).await.expect_err(bad);
     }
     // Deleting a booking still takes its links and history with it, and keeps its emails.
-    sqlx::raw_sql("DELETE FROM guidance_bookings WHERE id = '00000000-0000-0000-0000-0000000000b1'")
-        .execute(&mut db)
-        .await
-        .expect("delete");
+    sqlx::raw_sql(
+        "DELETE FROM guidance_bookings WHERE id = '00000000-0000-0000-0000-0000000000b1'",
+    )
+    .execute(&mut db)
+    .await
+    .expect("delete");
     assert_eq!(counts("guidance_booking_actions").await, 2);
     assert_eq!(counts("guidance_booking_events").await, 1);
     assert_eq!(counts("guidance_email_outbox").await, 1);

@@ -13,6 +13,7 @@ mod admin_ui;
 mod bench;
 mod booking;
 mod browser;
+mod confirm;
 mod delivery;
 mod flow;
 mod pages;

@@ -1107,10 +1107,7 @@ pub async fn unconfirmed_request_expires_with_its_link_and_frees_the_slot(store:
         .list_overdue(t0 + hours(1), t0 - hours(24))
         .await
         .expect("overdue");
-    assert_eq!(
-        overdue.iter().map(|x| x.id).collect::<Vec<_>>(),
-        [held.id]
-    );
+    assert_eq!(overdue.iter().map(|x| x.id).collect::<Vec<_>>(), [held.id]);
 }
 
 // ---------------------------------------------------------------------------------------------
