@@ -45,7 +45,13 @@ async fn confirm_link(app: &TestApp) -> String {
 
 #[tokio::test]
 async fn a_request_reaches_the_owner_only_once_the_visitor_confirmed_it() {
-    let app = app_confirming().await;
+    a_request_reaches_the_owner_only_once_the_visitor_confirmed_it_on(spawn_app().await).await;
+}
+
+/// The body of the confirmation test, on any store (`tests/api/postgres.rs` runs it on
+/// PostgreSQL).
+pub async fn a_request_reaches_the_owner_only_once_the_visitor_confirmed_it_on(app: TestApp) {
+    confirm_email(&app, true).await;
     let slot = app.create_slot(24).await;
     let (status, body) = app.book(&intake(&slot)).await;
     assert_eq!(status, 201, "{body}");
