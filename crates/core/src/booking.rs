@@ -7,7 +7,17 @@
 //!    │                     └── cancel / expire ──▶ cancelled / expired
 //!    └──expire──▶ expired            accepted ──reschedule──▶ needs_reschedule
 //! ```
-//! A pending request may also be cancelled (the visitor withdraws it). Every other pair is refused.
+//! A pending request may also be cancelled (the visitor withdraws it).
+//!
+//! When the owner asks for email confirmation, a new request starts as `unconfirmed`: it holds
+//! its slot for a short time, and only the visitor's confirmation makes it `pending` and tells
+//! the owner.
+//!
+//! ```text
+//! unconfirmed ──confirm──▶ pending
+//!      └── cancel / expire ──▶ cancelled / expired
+//! ```
+//! Every other pair is refused.
 
 use std::fmt;
 
@@ -19,6 +29,9 @@ use serde::{Deserialize, Serialize};
 pub enum BookingStatus {
     /// Requested, waiting for the owner; holds its slot.
     Pending,
+    /// Requested, but the visitor has not yet confirmed their email address: holds its slot for
+    /// a short time; the owner has not been told.
+    Unconfirmed,
     /// Confirmed by the owner; holds its slot.
     Accepted,
     /// Refused by the owner.
@@ -33,10 +46,11 @@ pub enum BookingStatus {
 
 impl BookingStatus {
     /// Every status, in the order the owner wants to see them.
-    pub const ALL: [BookingStatus; 6] = [
+    pub const ALL: [BookingStatus; 7] = [
         BookingStatus::Pending,
         BookingStatus::Accepted,
         BookingStatus::NeedsReschedule,
+        BookingStatus::Unconfirmed,
         BookingStatus::Declined,
         BookingStatus::Cancelled,
         BookingStatus::Expired,
@@ -46,6 +60,7 @@ impl BookingStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             BookingStatus::Pending => "pending",
+            BookingStatus::Unconfirmed => "unconfirmed",
             BookingStatus::Accepted => "accepted",
             BookingStatus::Declined => "declined",
             BookingStatus::NeedsReschedule => "needs_reschedule",
@@ -61,6 +76,16 @@ impl BookingStatus {
 
     /// Whether a booking in this status holds its slot.
     pub fn holds_slot(self) -> bool {
+        matches!(
+            self,
+            BookingStatus::Pending | BookingStatus::Accepted | BookingStatus::Unconfirmed
+        )
+    }
+
+    /// Whether the owner's calendar holds an entry for the booking (tentative while pending,
+    /// confirmed once accepted). An unconfirmed request holds its slot, but the owner has not
+    /// heard of it yet.
+    pub fn in_owner_calendar(self) -> bool {
         matches!(self, BookingStatus::Pending | BookingStatus::Accepted)
     }
 
@@ -93,19 +118,23 @@ pub enum BookingAction {
     Cancel,
     /// The visitor chose a new slot after being asked to.
     PickSlot,
-    /// Time ran out (the slot started unanswered, or no new slot was chosen in time).
+    /// Time ran out (the slot started unanswered, no new slot was chosen in time, or the
+    /// visitor did not confirm their email address in time).
     Expire,
+    /// The visitor confirmed their email address with the link sent to it.
+    Confirm,
 }
 
 impl BookingAction {
     /// Every action.
-    pub const ALL: [BookingAction; 6] = [
+    pub const ALL: [BookingAction; 7] = [
         BookingAction::Accept,
         BookingAction::Decline,
         BookingAction::Reschedule,
         BookingAction::Cancel,
         BookingAction::PickSlot,
         BookingAction::Expire,
+        BookingAction::Confirm,
     ];
 
     /// The stable name, as in SQL, JSON and URLs.
@@ -117,6 +146,7 @@ impl BookingAction {
             BookingAction::Cancel => "cancel",
             BookingAction::PickSlot => "pick_slot",
             BookingAction::Expire => "expire",
+            BookingAction::Confirm => "confirm",
         }
     }
 
@@ -133,9 +163,12 @@ impl BookingAction {
             (S::Pending, A::Accept) => S::Accepted,
             (S::Pending, A::Decline) => S::Declined,
             (S::Pending | S::Accepted, A::Reschedule) => S::NeedsReschedule,
-            (S::Pending | S::Accepted | S::NeedsReschedule, A::Cancel) => S::Cancelled,
+            (S::Pending | S::Accepted | S::NeedsReschedule | S::Unconfirmed, A::Cancel) => {
+                S::Cancelled
+            }
             (S::NeedsReschedule, A::PickSlot) => S::Pending,
-            (S::Pending | S::NeedsReschedule, A::Expire) => S::Expired,
+            (S::Pending | S::NeedsReschedule | S::Unconfirmed, A::Expire) => S::Expired,
+            (S::Unconfirmed, A::Confirm) => S::Pending,
             _ => return Err(IllegalTransition { from, action: self }),
         };
         Ok(to)
@@ -164,7 +197,7 @@ mod tests {
     use BookingAction as A;
     use BookingStatus as S;
 
-    const LEGAL: [(S, A, S); 10] = [
+    const LEGAL: [(S, A, S); 13] = [
         (S::Pending, A::Accept, S::Accepted),
         (S::Pending, A::Decline, S::Declined),
         (S::Pending, A::Reschedule, S::NeedsReschedule),
@@ -175,6 +208,9 @@ mod tests {
         (S::NeedsReschedule, A::PickSlot, S::Pending),
         (S::NeedsReschedule, A::Cancel, S::Cancelled),
         (S::NeedsReschedule, A::Expire, S::Expired),
+        (S::Unconfirmed, A::Confirm, S::Pending),
+        (S::Unconfirmed, A::Cancel, S::Cancelled),
+        (S::Unconfirmed, A::Expire, S::Expired),
     ];
 
     #[test]
@@ -208,6 +244,22 @@ mod tests {
         }
         assert!(S::Pending.holds_slot() && S::Accepted.holds_slot());
         assert!(!S::NeedsReschedule.holds_slot());
+    }
+
+    #[test]
+    fn an_unconfirmed_request_holds_its_slot_but_is_not_in_the_owners_calendar() {
+        assert!(S::Unconfirmed.holds_slot());
+        assert!(!S::Unconfirmed.in_owner_calendar());
+        assert!(!S::Unconfirmed.is_final());
+        assert!(S::Pending.in_owner_calendar() && S::Accepted.in_owner_calendar());
+        // Only the visitor's confirmation leads out of it to the owner; the owner cannot accept,
+        // decline or reschedule what they have not been told about.
+        for action in [A::Accept, A::Decline, A::Reschedule, A::PickSlot] {
+            assert!(action.apply(S::Unconfirmed).is_err(), "{action}");
+        }
+        for from in S::ALL.into_iter().filter(|s| *s != S::Unconfirmed) {
+            assert!(A::Confirm.apply(from).is_err(), "{from}");
+        }
     }
 
     #[test]

@@ -62,7 +62,8 @@ pub fn invite(
             EventStatus::Cancelled,
             both(owner, requester),
         ),
-        Message::RequesterReceived
+        Message::RequesterConfirm { .. }
+        | Message::RequesterReceived
         | Message::RequesterDeclined
         | Message::RequesterPickNewTime {
             had_invite: false, ..

@@ -236,6 +236,24 @@ pub fn build(msg: &Message, b: &BookingFacts, ctx: &MailContext) -> Content {
             ];
             c.notes.push(t(lang, &k("calendar_note")));
         }
+        Message::RequesterConfirm {
+            confirm_url,
+            hold_until,
+        } => {
+            c.intro.push(tf(lang, &k("intro"), &text_args));
+            c.facts = requester_facts(lang, &owner, &when, &priority, b);
+            c.action_hint = Some(tf(
+                lang,
+                &k("action_hint"),
+                &[("until", &short_when(lang, *hold_until, zone))],
+            ));
+            c.buttons.push(Button {
+                label: t(lang, &k("confirm")),
+                url: confirm_url.clone(),
+                primary: true,
+            });
+            c.notes.push(tf(lang, &k("note"), &text_args));
+        }
         Message::RequesterReceived => {
             c.intro.push(tf(lang, &k("intro"), &text_args));
             c.facts = requester_facts(lang, &owner, &when, &priority, b);

@@ -94,6 +94,15 @@ pub enum Message {
     /// To the owner: the calendar entry is off (declined, cancelled, or a new time was asked).
     /// ICS `METHOD:CANCEL`, `STATUS:CANCELLED`.
     OwnerCalendarCancel,
+    /// To the requester, when the owner asks visitors to confirm their address: please confirm
+    /// the request with the link, before `hold_until`, when the held time is offered again.
+    /// Nothing has reached the owner yet; no calendar data.
+    RequesterConfirm {
+        /// Confirms the request (a page with a button: opening the link changes nothing).
+        confirm_url: String,
+        /// When the hold ends and the request expires unconfirmed.
+        hold_until: jiff::Timestamp,
+    },
     /// To the requester: the request arrived and the owner will answer; no calendar data.
     RequesterReceived,
     /// To the requester: confirmed. ICS `METHOD:REQUEST`, `STATUS:CONFIRMED`; attendees the owner
@@ -128,6 +137,7 @@ impl Message {
             Message::OwnerNewRequest { .. } => "owner_new_request",
             Message::OwnerAccepted => "owner_accepted",
             Message::OwnerCalendarCancel => "owner_calendar_cancel",
+            Message::RequesterConfirm { .. } => "requester_confirm",
             Message::RequesterReceived => "requester_received",
             Message::RequesterAccepted => "requester_accepted",
             Message::RequesterDeclined => "requester_declined",

@@ -16,6 +16,7 @@ const ACCEPT: &str = "http://127.0.0.1:8080/a/accept?t=AcC3pt_tok&x=1";
 const DECLINE: &str = "http://127.0.0.1:8080/a/decline?t=D3cl1ne_tok";
 const RESCHEDULE: &str = "http://127.0.0.1:8080/a/reschedule?t=R3sch_tok";
 const PICK: &str = "http://127.0.0.1:8080/pick?t=P1ck_tok";
+const CONFIRM: &str = "http://127.0.0.1:8080/a/confirm?t=C0nf1rm_tok";
 
 fn ctx() -> MailContext {
     MailContext {
@@ -76,6 +77,11 @@ fn all_messages() -> Vec<Message> {
         },
         Message::OwnerAccepted,
         Message::OwnerCalendarCancel,
+        Message::RequesterConfirm {
+            confirm_url: CONFIRM.into(),
+            // 08:45 in New York, the requester's zone.
+            hold_until: "2026-11-30T13:45:00Z".parse().unwrap(),
+        },
         Message::RequesterReceived,
         Message::RequesterAccepted,
         Message::RequesterDeclined,
@@ -141,6 +147,7 @@ fn expected_links(msg: &Message) -> Vec<&'static str> {
     match msg {
         Message::OwnerNewRequest { .. } => vec![ACCEPT, DECLINE, RESCHEDULE],
         Message::RequesterPickNewTime { .. } => vec![PICK],
+        Message::RequesterConfirm { .. } => vec![CONFIRM],
         Message::RequesterDeclined | Message::RequesterCancelled { .. } => {
             vec!["http://127.0.0.1:8080/"]
         }
@@ -445,6 +452,7 @@ fn every_message_has_the_designed_mime_shape_and_calendar() {
             "owner_new_request",
             "owner_accepted",
             "owner_calendar_cancel",
+            "requester_confirm",
             "requester_received",
             "requester_accepted",
             "requester_declined",
@@ -603,6 +611,35 @@ fn the_owners_confirmation_and_the_requesters_cancellation_say_what_happened() {
     let c = check_mime(&render(&by_self, &b, &ctx(), now()), None);
     assert!(c.plain.contains("is cancelled, as you asked"));
     assert!(!c.plain.contains("calendar"), "{}", c.plain);
+}
+
+#[test]
+fn the_confirm_request_goes_to_the_requester_with_the_end_of_the_hold_in_their_zone() {
+    let b = friendly();
+    let msg = Message::RequesterConfirm {
+        confirm_url: CONFIRM.into(),
+        hold_until: "2026-11-30T13:45:00Z".parse().unwrap(),
+    };
+    let r = render(&msg, &b, &ctx(), now());
+    assert_eq!(r.kind, "requester_confirm");
+    assert_eq!(r.recipient, "ada@example.net");
+    assert_eq!(
+        r.subject,
+        "Please confirm your request: session with Grace Hopper — Thu, Dec 3 4:00 AM"
+    );
+    let c = check_mime(&r, None);
+    assert!(
+        c.plain.contains("held for you until Mon, Nov 30 8:45"),
+        "{}",
+        c.plain
+    );
+    assert!(c.plain.contains("Confirm my request"));
+    // Not the owner's links, nor the visitor's status page: only confirming leads on.
+    assert!(!c.plain.contains(STATUS));
+    assert_eq!(
+        hrefs(&c.html).iter().filter(|h| h.contains("/a/")).count(),
+        1
+    );
 }
 
 #[test]

@@ -50,7 +50,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             locale: "en".into(),
             time_zone: "Europe/Berlin".into(),
         };
-        service::create_booking(&state, &slot.id.to_string(), &raw).await?;
+        service::create_booking(&state, &slot.id.to_string(), &raw, "").await?;
     }
     let mailer = app::mailer(&state.settings)?;
     let (_stop, stop_rx) = tokio::sync::watch::channel(false);

@@ -84,6 +84,15 @@ pub struct Config {
     /// Booking requests allowed per minute from one IP address.
     #[arg(long, env = "GUIDANCE_BOOKING_RATE_LIMIT", default_value_t = 20)]
     pub booking_rate_limit: u32,
+    /// Requests of one email address that may await the owner at once (pending, or waiting for
+    /// the visitor's confirmation); one more is refused until the owner answers one. `0`: no
+    /// limit.
+    #[arg(long, env = "GUIDANCE_MAX_PENDING_PER_EMAIL", default_value_t = 3)]
+    pub max_pending_per_email: u32,
+    /// When the owner asks visitors to confirm their email address: how many minutes an
+    /// unconfirmed request holds its slot before it expires and frees it.
+    #[arg(long, env = "GUIDANCE_CONFIRM_HOLD_MINUTES", default_value_t = 30)]
+    pub confirm_hold_minutes: u32,
     /// How many days ahead visitors may book.
     #[arg(long, env = "GUIDANCE_BOOKING_HORIZON_DAYS", default_value_t = 60)]
     pub booking_horizon_days: u32,
@@ -92,6 +101,10 @@ pub struct Config {
     #[arg(long, env = "GUIDANCE_EMBED_ORIGINS")]
     pub embed_origins: Option<String>,
 }
+
+/// The longest hold of an unconfirmed request, in minutes (one day): longer, and a robot could
+/// keep slots from real visitors with addresses nobody reads.
+pub const MAX_CONFIRM_HOLD_MINUTES: u32 = 24 * 60;
 
 /// A setting that stops the service from starting.
 #[derive(Debug, thiserror::Error)]
@@ -216,6 +229,11 @@ impl Config {
             return Err(ConfigError(
                 "GUIDANCE_BOOKING_RATE_LIMIT must be at least 1".into(),
             ));
+        }
+        if !(1..=MAX_CONFIRM_HOLD_MINUTES).contains(&self.confirm_hold_minutes) {
+            return Err(ConfigError(format!(
+                "GUIDANCE_CONFIRM_HOLD_MINUTES must be between 1 and {MAX_CONFIRM_HOLD_MINUTES}"
+            )));
         }
         let embed_origins = parse_origins(self.embed_origins.as_deref().unwrap_or_default())?;
         Ok(Settings {

@@ -58,6 +58,12 @@ pub enum ServiceError {
     /// Someone else changed the booking at the same moment.
     #[error("conflict")]
     Conflict,
+    /// The honeypot field, invisible to people, was filled in: a form-filling robot.
+    #[error("spam suspected")]
+    SpamSuspected,
+    /// The requester's address already has as many requests awaiting the owner as allowed.
+    #[error("too many pending requests")]
+    TooManyPending,
     /// Too many requests; retry after so many seconds.
     #[error("too many requests")]
     RateLimited(u64),
@@ -93,7 +99,13 @@ impl ServiceError {
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
-            ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ServiceError::Invalid(_) | ServiceError::SpamSuspected => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            // 429, not 409: nothing about the slot conflicts — the same address is asking too
+            // much at once, and may ask again once the owner has answered. Without a
+            // `Retry-After`, because nobody knows when the owner will answer.
+            ServiceError::TooManyPending => StatusCode::TOO_MANY_REQUESTS,
             ServiceError::BadRequest(_) | ServiceError::WrongAction => StatusCode::BAD_REQUEST,
             ServiceError::SlotTaken
             | ServiceError::SlotOverlap
@@ -131,6 +143,8 @@ impl ServiceError {
             ServiceError::WrongAction => "wrong_action",
             ServiceError::InvalidTransition => "invalid_transition",
             ServiceError::Conflict => "conflict",
+            ServiceError::SpamSuspected => "spam_suspected",
+            ServiceError::TooManyPending => "too_many_pending",
             ServiceError::RateLimited(_) => "too_many_requests",
             ServiceError::Unauthorized => "unauthorized",
             ServiceError::BookingClosed => "booking_closed",
@@ -228,6 +242,7 @@ impl From<StoreError> for ServiceError {
             StoreError::Conflict => ServiceError::Conflict,
             StoreError::TokenUsed => ServiceError::TokenUsed,
             StoreError::Unavailable(e) => ServiceError::Unavailable(e.to_string()),
+            StoreError::TooManyPending => ServiceError::TooManyPending,
             other => ServiceError::Internal(other.to_string()),
         }
     }

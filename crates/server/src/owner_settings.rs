@@ -37,6 +37,9 @@ pub struct OwnerSettings {
     pub min_notice_hours: i64,
     /// How many days ahead slots can be booked.
     pub horizon_days: i64,
+    /// Whether a visitor first confirms their email address (by a link sent to it) before the
+    /// owner hears of the request; until then the request holds its slot for a short time.
+    pub confirm_email: bool,
 }
 
 /// The settings form as typed: raw text per field (checkbox: present or not).
@@ -57,6 +60,8 @@ pub struct SettingsForm {
     pub min_notice_hours: String,
     /// Days.
     pub horizon_days: String,
+    /// "on" (a checked box) or "true" when visitors confirm their email address first.
+    pub confirm_email: Option<String>,
 }
 
 impl OwnerSettings {
@@ -71,6 +76,7 @@ impl OwnerSettings {
             language: guidance_core::i18n::resolve(&c.owner_language),
             min_notice_hours: 0,
             horizon_days: i64::from(c.booking_horizon_days),
+            confirm_email: false,
         }
     }
 
@@ -114,6 +120,7 @@ impl OwnerSettings {
                 self.min_notice_hours.to_string(),
             ),
             ("horizon_days".to_owned(), self.horizon_days.to_string()),
+            ("confirm_email".to_owned(), self.confirm_email.to_string()),
         ])
     }
 
@@ -139,6 +146,7 @@ fn form_from(stored: &BTreeMap<String, String>, base: &OwnerSettings) -> Setting
         language: base.language.to_owned(),
         min_notice_hours: base.min_notice_hours.to_string(),
         horizon_days: base.horizon_days.to_string(),
+        confirm_email: base.confirm_email.then(|| "true".to_owned()),
     };
     for (k, v) in stored {
         apply_raw(&mut f, k, v);
@@ -155,6 +163,7 @@ fn apply_raw(f: &mut SettingsForm, key: &str, value: &str) {
         "language" => f.language = value.to_owned(),
         "min_notice_hours" => f.min_notice_hours = value.to_owned(),
         "horizon_days" => f.horizon_days = value.to_owned(),
+        "confirm_email" => f.confirm_email = (value == "true").then(|| "true".to_owned()),
         _ => {}
     }
 }
@@ -237,6 +246,10 @@ pub fn parse(f: &SettingsForm) -> Result<OwnerSettings, BTreeMap<String, String>
             language,
             min_notice_hours,
             horizon_days,
+            confirm_email: f
+                .confirm_email
+                .as_deref()
+                .is_some_and(|v| v == "on" || v == "true"),
         }),
         _ => Err(fields),
     }
@@ -289,6 +302,7 @@ mod tests {
             language: "en",
             min_notice_hours: 0,
             horizon_days: 60,
+            confirm_email: false,
         }
     }
 
@@ -317,6 +331,7 @@ mod tests {
             language: "xx".into(),
             min_notice_hours: "-1".into(),
             horizon_days: "".into(),
+            confirm_email: None,
         };
         let e = parse(&f).unwrap_err();
         assert_eq!(

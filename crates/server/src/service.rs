@@ -112,12 +112,25 @@ pub async fn replace_questions(
     Ok(list)
 }
 
-/// Validates the intake, then books (see [`book_parsed`]).
+/// Refuses a request whose honeypot field — `website`, present in every booking form but hidden
+/// from people — was filled in: robots that fill every field give themselves away. Checked
+/// before anything else, so that nothing is stored or sent for them.
+pub fn refuse_honeypot(website: &str) -> ServiceResult<()> {
+    if website.trim().is_empty() {
+        return Ok(());
+    }
+    tracing::info!("booking request refused: the honeypot field was filled in");
+    Err(ServiceError::SpamSuspected)
+}
+
+/// Checks the honeypot and the intake, then books (see [`book_parsed`]).
 pub async fn create_booking(
     state: &AppState,
     slot_id: &str,
     raw: &RawIntake,
+    website: &str,
 ) -> ServiceResult<Booking> {
+    refuse_honeypot(website)?;
     let questions = questions(state).await?;
     let (slot_id, intake) =
         parse_booking_request(slot_id, raw, &questions).map_err(ServiceError::Invalid)?;
@@ -125,7 +138,8 @@ pub async fn create_booking(
 }
 
 /// Reserves the slot atomically and queues the owner's request and the visitor's confirmation
-/// of receipt, all in one transaction.
+/// of receipt, all in one transaction. Refused when the visitor's address already has
+/// `GUIDANCE_MAX_PENDING_PER_EMAIL` requests awaiting the owner.
 pub async fn book_parsed(
     state: &AppState,
     slot_id: Uuid,
@@ -148,9 +162,6 @@ pub async fn book_parsed(
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
     let booking_id = Uuid::new_v4();
     let ics_uid = format!("{}@guidance", Uuid::new_v4());
-
-    let expires = token::expiry(now, Some(slot.starts_at));
-    let (tokens, links) = owner_tokens(state, expires);
     let facts = BookingFacts {
         booking_id,
         ics_uid: ics_uid.clone(),
@@ -167,10 +178,28 @@ pub async fn book_parsed(
         status_url: Some(status_url(state, booking_id)),
     };
     let ctx = state.mail_context_for(&owner);
-    let emails = vec![
-        email(render(&links.new_request_message(), &facts, &ctx, now)),
-        email(render(&Message::RequesterReceived, &facts, &ctx, now)),
-    ];
+    let (status, tokens, emails) = if owner.confirm_email {
+        // The owner hears of the request only once the visitor has confirmed their address
+        // with the link sent to it; until then the request holds its slot, but not for long.
+        let hold_until = confirm_hold_end(state, now, slot.starts_at);
+        let (confirm, confirm_url) = new_token(state, BookingAction::Confirm, hold_until);
+        let message = Message::RequesterConfirm {
+            confirm_url,
+            hold_until,
+        };
+        (
+            BookingStatus::Unconfirmed,
+            vec![confirm],
+            vec![email(render(&message, &facts, &ctx, now))],
+        )
+    } else {
+        let (tokens, links) = owner_tokens(state, token::expiry(now, Some(slot.starts_at)));
+        let emails = vec![
+            email(render(&links.new_request_message(), &facts, &ctx, now)),
+            email(render(&Message::RequesterReceived, &facts, &ctx, now)),
+        ];
+        (BookingStatus::Pending, tokens, emails)
+    };
     let booking = state
         .store
         .create_booking(NewBooking {
@@ -178,15 +207,31 @@ pub async fn book_parsed(
             slot_id,
             window,
             intake,
+            status,
             ics_uid,
             tokens,
             emails,
+            pending_limit: pending_limit(state),
             now,
         })
         .await?;
     state.outbox_wake.notify_one();
-    tracing::info!(booking = %booking.id, slot = %slot_id, "booking requested");
+    tracing::info!(booking = %booking.id, slot = %slot_id, status = %booking.status, "booking requested");
     Ok(booking)
+}
+
+/// When an unconfirmed request made at `now` stops holding its slot: after
+/// `GUIDANCE_CONFIRM_HOLD_MINUTES`, or when the session starts if that is sooner. Its confirm
+/// link expires then too.
+fn confirm_hold_end(state: &AppState, now: Timestamp, session_start: Timestamp) -> Timestamp {
+    let hold = SignedDuration::from_mins(i64::from(state.settings.config.confirm_hold_minutes));
+    now.checked_add(hold)
+        .map_or(session_start, |end| end.min(session_start))
+}
+
+/// How many requests of one address may await the owner at once (`None`: no limit).
+fn pending_limit(state: &AppState) -> Option<u32> {
+    Some(state.settings.config.max_pending_per_email).filter(|n| *n > 0)
 }
 
 /// The owner's three links for a pending request.
@@ -308,7 +353,7 @@ pub async fn use_token(
         _ => None,
     };
     let actor = match checked.record.action {
-        BookingAction::PickSlot => Actor::Requester,
+        BookingAction::PickSlot | BookingAction::Confirm => Actor::Requester,
         _ => Actor::Owner,
     };
     apply(
@@ -331,7 +376,11 @@ pub async fn owner_action(
     action: BookingAction,
     note: Option<String>,
 ) -> ServiceResult<Booking> {
-    if matches!(action, BookingAction::PickSlot | BookingAction::Expire) {
+    // Only the visitor picks a new time or confirms their address; only time expires.
+    if matches!(
+        action,
+        BookingAction::PickSlot | BookingAction::Expire | BookingAction::Confirm
+    ) {
         return Err(ServiceError::NotFound);
     }
     let booking = state.store.get_booking(booking_id).await?;
@@ -401,7 +450,14 @@ async fn apply(
         .map_err(|_| ServiceError::InvalidTransition)?;
     // The change's time is also its emails' DTSTAMP, which must move on from the last change's.
     let now = calendar_stamp(Timestamp::now(), booking.updated_at);
-    let sequence = booking.ics_sequence + 1;
+    // Confirming sends the very first calendar message of the booking (nothing reached any
+    // calendar while it was unconfirmed), so it keeps SEQUENCE 0, as a request made without
+    // confirmation does.
+    let sequence = if action == BookingAction::Confirm {
+        booking.ics_sequence
+    } else {
+        booking.ics_sequence + 1
+    };
     let (starts_at, ends_at) = match &new_slot {
         Some(s) => {
             if s.status != SlotStatus::Open || s.starts_at <= now {
@@ -431,7 +487,7 @@ async fn apply(
     let mut messages = Vec::new();
     // The owner's calendar holds an entry while the booking holds its slot; take it out whenever
     // the booking stops holding it.
-    let owner_had_entry = booking.status.holds_slot();
+    let owner_had_entry = booking.status.in_owner_calendar();
     match (action, to) {
         (BookingAction::Accept, _) => {
             messages.push(Message::RequesterAccepted);
@@ -447,7 +503,8 @@ async fn apply(
                 had_invite: booking.status == BookingStatus::Accepted,
             });
         }
-        (BookingAction::PickSlot, _) => {
+        // A new time, or a confirmed request: the owner hears of it now.
+        (BookingAction::PickSlot | BookingAction::Confirm, _) => {
             let (owner, links) = owner_tokens(state, token::expiry(now, Some(starts_at)));
             tokens.extend(owner);
             messages.push(links.new_request_message());
@@ -459,7 +516,7 @@ async fn apply(
         }),
         (BookingAction::Expire, _) => {}
     }
-    if owner_had_entry && !to.holds_slot() {
+    if owner_had_entry && !to.in_owner_calendar() {
         messages.push(Message::OwnerCalendarCancel);
     }
     // The owner's note reaches the requester in the emails this move sends them.
@@ -531,8 +588,9 @@ pub async fn resend_email(
     Ok(msg)
 }
 
-/// Expires pending requests whose session has started and reschedule requests nobody answered
-/// within [`RESCHEDULE_WINDOW`]. Returns how many expired.
+/// Expires pending requests whose session has started, reschedule requests nobody answered
+/// within [`RESCHEDULE_WINDOW`], and unconfirmed requests whose hold ended (which frees their
+/// slots). Returns how many expired.
 pub async fn expire_overdue(state: &AppState) -> ServiceResult<usize> {
     let now = Timestamp::now();
     let deadline = now
@@ -780,7 +838,7 @@ pub async fn generate_slots(
 }
 
 /// Bookings of one status (or all, in the owner's order: pending first, then accepted, needs
-/// reschedule, declined, cancelled, expired; by session time within each), whose requester name,
+/// reschedule, unconfirmed, declined, cancelled, expired; by session time within each), whose requester name,
 /// email or topic contains `query` (ignoring case).
 pub async fn find_bookings(
     state: &AppState,

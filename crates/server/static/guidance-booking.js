@@ -192,7 +192,7 @@ export class Booker {
 
   fields() {
     return [...this.form.querySelectorAll(
-      'input:not([type=hidden]):not([type=radio]), textarea, select')];
+      'input:not([type=hidden]):not([type=radio]):not([name=website]), textarea, select')];
   }
 
   /** The reason code the server would give for this control's value, or null. */
@@ -259,6 +259,7 @@ export class Booker {
     return {
       slot_id: this.chosen, name: v('name'), email: v('email'), topic: v('topic'),
       priority: v('priority') || 'normal', answers, locale: this.lang, time_zone: this.zone,
+      website: v('website'),
     };
   }
 
@@ -294,12 +295,18 @@ export class Booker {
     }
     const retry = { label: this.t('public.book.retry'), run: () => this.submit() };
     if (!resp) return this.notify(this.t('public.book.network_error'), retry);
+    const code = data?.error?.code;
     if (resp.status === 201) return this.success(data);
     if (resp.status === 409 || resp.status === 404) return this.slotTaken();
-    if (resp.status === 422) return this.invalid(data?.error?.fields || {});
-    if (resp.status === 429) {
+    if (resp.status === 422 && code === 'invalid') return this.invalid(data.error.fields || {});
+    if (resp.status === 429 && code === 'too_many_requests') {
       const seconds = resp.headers.get('retry-after') || '60';
       return this.notify(this.t('public.book.too_many', { seconds }), retry);
+    }
+    // Refusals that trying again at once cannot change (too many requests of this address
+    // awaiting an answer, a filled-in honeypot): the server's own words, no retry button.
+    if (code === 'too_many_pending' || code === 'spam_suspected') {
+      return this.notify(data.error.message);
     }
     return this.notify(data?.error?.message || this.t('public.book.network_error'), retry);
   }
@@ -333,10 +340,12 @@ export class Booker {
 
   success(b) {
     const c = clock(this.lang, this.zone);
+    // With email confirmation on, the request waits for the link in the visitor's inbox.
+    const confirming = b.status === 'unconfirmed';
     const done = h('div', { class: 'done', tabindex: '-1' },
-      h(`h${this.level + 1}`, {}, this.t('public.requested.heading')),
+      h(`h${this.level + 1}`, {}, this.t(confirming ? 'public.requested.confirm_heading' : 'public.requested.heading')),
       h('p', { class: 'detail' }, c.span(new Date(b.starts_at), new Date(b.ends_at))),
-      h('p', {}, this.t('public.requested.next', { owner: this.owner })),
+      h('p', {}, this.t(confirming ? 'public.requested.confirm_next' : 'public.requested.next', { owner: this.owner })),
       b.status_url
         ? h('p', {}, h('a', { href: b.status_url }, this.t('public.requested.status_link')))
         : null);
@@ -383,6 +392,14 @@ function controls(t, intake) {
   });
 }
 
+/** The honeypot field: off-screen, out of the tab order and hidden from screen readers, so
+ * that only form-filling robots fill it in; the server refuses a request that has it. */
+function honeypot(t) {
+  return h('div', { class: 'hp', 'aria-hidden': 'true' },
+    h('label', { for: 'website' }, t('public.book.honeypot')),
+    h('input', { id: 'website', name: 'website', type: 'text', value: '', tabindex: '-1', autocomplete: 'off' }));
+}
+
 const CSS_TEXT = `
 :host { display: block; line-height: 1.5; --_accent: var(--guidance-accent, #1a5fb4);
   --_error: var(--guidance-error, #b3261e); --_border: var(--guidance-border, #767676);
@@ -414,6 +431,7 @@ button:disabled { opacity: .6; cursor: not-allowed; }
 .field-error { color: var(--_error); margin: .25rem 0 0; }
 .hint, .detail, .empty { color: var(--_muted); }
 .done { border: 1px solid var(--_accent); border-radius: var(--_radius); padding: .5rem 1rem; }
+.hp { position: absolute; left: -10000px; top: auto; width: 1px; height: 1px; overflow: hidden; }
 .vh { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 @media (prefers-reduced-motion: reduce) { * { transition: none !important; animation: none !important; } }
 `;
@@ -472,7 +490,8 @@ export class GuidanceBooking extends HTMLElement {
             h('div', { class: 'slot-list' })),
           h('fieldset', { class: 'intake' },
             h('legend', {}, t('public.book.intake.legend')),
-            controls(t, intake)),
+            controls(t, intake),
+            honeypot(t)),
           h('button', { type: 'submit', class: 'primary' }, t('public.book.submit')),
           h('p', { class: 'hint' }, t('public.book.what_next'))))));
     this.booker = new Booker(root, { base, lang: intake.lang, texts: intake.texts, zone, slots, level: 2 });

@@ -41,6 +41,9 @@ pub enum StoreError {
     /// free in time, the server shutting down); the same call may succeed once it is back.
     #[error("database unavailable: {0}")]
     Unavailable(sqlx::Error),
+    /// The requester's address already has as many requests awaiting the owner as allowed.
+    #[error("too many requests of this address await an answer")]
+    TooManyPending,
     /// The database failed.
     #[error("database error: {0}")]
     Database(sqlx::Error),
@@ -116,7 +119,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Reserves the slot and records the booking, its first audit event, its action tokens and
     /// its emails, all in one transaction. [`StoreError::SlotTaken`] when the slot is not open
-    /// (any more) with the expected times; [`StoreError::NotFound`] when there is no such slot.
+    /// (any more) with the expected times; [`StoreError::NotFound`] when there is no such slot;
+    /// [`StoreError::TooManyPending`] when the requester's address is at its
+    /// [`NewBooking::pending_limit`] (compared trimmed and ignoring case).
     async fn create_booking(&self, new: NewBooking) -> StoreResult<Booking>;
     /// One booking.
     async fn get_booking(&self, id: Uuid) -> StoreResult<Booking>;
@@ -125,8 +130,9 @@ pub trait Store: Send + Sync + 'static {
         &self,
         status: Option<guidance_core::BookingStatus>,
     ) -> StoreResult<Vec<Booking>>;
-    /// Bookings that time has overtaken: pending ones whose session started, and ones waiting
-    /// for a new time since before `reschedule_deadline`.
+    /// Bookings that time has overtaken: pending ones whose session started, ones waiting
+    /// for a new time since before `reschedule_deadline`, and unconfirmed ones whose hold (the
+    /// expiry of their `confirm` link) ended or whose session started.
     async fn list_overdue(
         &self,
         now: Timestamp,

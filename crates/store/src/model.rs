@@ -237,12 +237,20 @@ pub struct NewBooking {
     pub window: SlotWindow,
     /// The parsed intake.
     pub intake: Intake,
+    /// The status it starts in: `pending` (the owner is told at once), or `unconfirmed` (the
+    /// visitor first confirms their email address). Both hold the slot.
+    pub status: BookingStatus,
     /// Calendar UID.
     pub ics_uid: String,
     /// Tokens for the links in the emails (issued for version 0).
     pub tokens: Vec<NewToken>,
     /// The emails this request causes.
     pub emails: Vec<NewEmail>,
+    /// At most this many bookings of the requester's address may await the owner (pending, or
+    /// unconfirmed) at once: with that many already, the request is refused with
+    /// [`crate::StoreError::TooManyPending`]. Checked in the transaction that inserts, so that
+    /// concurrent requests cannot get past it. `None`: no limit.
+    pub pending_limit: Option<u32>,
     /// Now.
     pub now: Timestamp,
 }

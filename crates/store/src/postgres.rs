@@ -417,6 +417,28 @@ async fn claim_slot(
     Ok(done.rows_affected() == 1)
 }
 
+/// How many bookings of an address (trimmed, ignoring case) await the owner: pending, or not yet
+/// confirmed by the requester. First takes a transaction-level advisory lock on the address, so
+/// that concurrent requests of one address count one after the other: each count (a fresh
+/// snapshot under READ COMMITTED) sees the bookings the earlier lock holders committed. The lock
+/// ends with the transaction, which keeps it safe behind a transaction pooler.
+async fn awaiting_owner(tx: &mut Tx, p: bool, email: &str) -> StoreResult<i64> {
+    let email = email.trim();
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended(lower($1), 0))")
+        .persistent(p)
+        .bind(email)
+        .execute(&mut **tx)
+        .await?;
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM guidance_bookings \
+         WHERE lower(requester_email) = lower($1) AND status IN ('pending', 'unconfirmed')",
+    )
+    .persistent(p)
+    .bind(email)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
 async fn slot_taken_or_missing(tx: &mut Tx, p: bool, slot_id: Uuid) -> StoreError {
     match sqlx::query_scalar::<_, bool>(
         "SELECT EXISTS (SELECT 1 FROM guidance_availability WHERE id = $1)",
@@ -450,7 +472,7 @@ fn status_timestamp_column(to: BookingStatus) -> Option<&'static str> {
         BookingStatus::NeedsReschedule => Some("reschedule_requested_at"),
         BookingStatus::Cancelled => Some("cancelled_at"),
         BookingStatus::Expired => Some("expired_at"),
-        BookingStatus::Pending => None,
+        BookingStatus::Pending | BookingStatus::Unconfirmed => None,
     }
 }
 
@@ -616,6 +638,11 @@ impl Store for PostgresStore {
     async fn create_booking(&self, new: NewBooking) -> StoreResult<Booking> {
         let p = self.persistent;
         let mut tx = self.begin().await?;
+        if let Some(limit) = new.pending_limit
+            && awaiting_owner(&mut tx, p, new.intake.email.as_str()).await? >= i64::from(limit)
+        {
+            return Err(StoreError::TooManyPending);
+        }
         if !claim_slot(&mut tx, p, new.slot_id, new.window, new.now).await? {
             return Err(slot_taken_or_missing(&mut tx, p, new.slot_id).await);
         }
@@ -624,7 +651,7 @@ impl Store for PostgresStore {
             "INSERT INTO guidance_bookings (id, slot_id, starts_at, ends_at, requester_name, requester_email, \
              requester_locale, requester_time_zone, topic, priority, answers, status, version, ics_uid, ics_sequence, \
              created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, 'pending', 0, $12, 0, $13, $13)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $14, 0, $12, 0, $13, $13)",
         ).persistent(p)
         .bind(new.id)
         .bind(new.slot_id)
@@ -639,6 +666,7 @@ impl Store for PostgresStore {
         .bind(serde_json::Value::Object(i.answers.as_json().clone()).to_string())
         .bind(&new.ics_uid)
         .bind(pt(new.now))
+        .bind(new.status.as_str())
         .execute(&mut *tx)
         .await
         .map_err(map_constraint)?;
@@ -649,7 +677,7 @@ impl Store for PostgresStore {
             "requester",
             "request",
             None,
-            BookingStatus::Pending,
+            new.status,
             None,
             new.now,
         )
@@ -701,6 +729,9 @@ impl Store for PostgresStore {
             "SELECT {BOOKING_COLUMNS} FROM guidance_bookings \
              WHERE (status = 'pending' AND starts_at <= $1) \
                 OR (status = 'needs_reschedule' AND reschedule_requested_at <= $2) \
+                OR (status = 'unconfirmed' AND (starts_at <= $1 OR EXISTS ( \
+                    SELECT 1 FROM guidance_booking_actions a \
+                    WHERE a.booking_id = guidance_bookings.id AND a.action = 'confirm' AND a.expires_at <= $1))) \
              ORDER BY starts_at, id"
         ))
         .persistent(p)

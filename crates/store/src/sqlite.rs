@@ -18,7 +18,7 @@ use jiff::Timestamp;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Row, SqlitePool};
+use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
 use uuid::Uuid;
 
 use crate::{
@@ -50,15 +50,22 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        // Migrations run on a connection of their own with foreign keys off: SQLite changes a
+        // CHECK constraint only by rebuilding the table, and dropping a table that others
+        // refer to would otherwise delete (or null) their rows. Each migration that rebuilds
+        // checks the references itself before it commits.
+        let mut migrating =
+            SqliteConnection::connect_with(&options.clone().foreign_keys(false)).await?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&mut migrating)
+            .await
+            .map_err(|e| StoreError::Database(e.into()))?;
+        migrating.close().await?;
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.clone())
             .await?;
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&writer)
-            .await
-            .map_err(|e| StoreError::Database(e.into()))?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(30))
@@ -301,6 +308,18 @@ async fn claim_slot(
     Ok(done.rows_affected() == 1)
 }
 
+/// How many bookings of an address (trimmed, ignoring case) await the owner: pending, or not yet
+/// confirmed by the requester.
+async fn awaiting_owner(tx: &mut Tx<'_>, email: &str) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM guidance_bookings \
+         WHERE lower(requester_email) = lower(?) AND status IN ('pending', 'unconfirmed')",
+    )
+    .bind(email.trim())
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
 async fn slot_exists(tx: &mut Tx<'_>, slot_id: Uuid) -> StoreResult<bool> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM guidance_availability WHERE id = ?")
         .bind(slot_id.to_string())
@@ -316,7 +335,7 @@ fn status_timestamp_column(to: BookingStatus) -> Option<&'static str> {
         BookingStatus::NeedsReschedule => Some("reschedule_requested_at"),
         BookingStatus::Cancelled => Some("cancelled_at"),
         BookingStatus::Expired => Some("expired_at"),
-        BookingStatus::Pending => None,
+        BookingStatus::Pending | BookingStatus::Unconfirmed => None,
     }
 }
 
@@ -435,6 +454,13 @@ impl Store for SqliteStore {
 
     async fn create_booking(&self, new: NewBooking) -> StoreResult<Booking> {
         let mut tx = self.writer.begin().await?;
+        // Counted inside the writing transaction: all writes go through one connection, so no
+        // other request of the same address can insert between this count and the insert below.
+        if let Some(limit) = new.pending_limit
+            && awaiting_owner(&mut tx, new.intake.email.as_str()).await? >= i64::from(limit)
+        {
+            return Err(StoreError::TooManyPending);
+        }
         if !claim_slot(&mut tx, new.slot_id, new.window, new.now).await? {
             let exists = slot_exists(&mut tx, new.slot_id).await?;
             return Err(if exists {
@@ -447,7 +473,7 @@ impl Store for SqliteStore {
         sqlx::query(
             "INSERT INTO guidance_bookings (id, slot_id, starts_at, ends_at, requester_name, requester_email, \
              requester_locale, requester_time_zone, topic, priority, answers, status, version, ics_uid, ics_sequence, \
-             created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, 0, ?, ?)",
+             created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 0, ?, ?)",
         )
         .bind(new.id.to_string())
         .bind(new.slot_id.to_string())
@@ -460,6 +486,7 @@ impl Store for SqliteStore {
         .bind(i.topic.as_str())
         .bind(i.priority.as_str())
         .bind(serde_json::Value::Object(i.answers.as_json().clone()).to_string())
+        .bind(new.status.as_str())
         .bind(&new.ics_uid)
         .bind(ts(new.now))
         .bind(ts(new.now))
@@ -472,7 +499,7 @@ impl Store for SqliteStore {
             "requester",
             "request",
             None,
-            BookingStatus::Pending,
+            new.status,
             None,
             new.now,
         )
@@ -521,10 +548,15 @@ impl Store for SqliteStore {
             "SELECT {BOOKING_COLUMNS} FROM guidance_bookings \
              WHERE (status = 'pending' AND starts_at <= ?) \
                 OR (status = 'needs_reschedule' AND reschedule_requested_at <= ?) \
+                OR (status = 'unconfirmed' AND (starts_at <= ? OR EXISTS ( \
+                    SELECT 1 FROM guidance_booking_actions a \
+                    WHERE a.booking_id = guidance_bookings.id AND a.action = 'confirm' AND a.expires_at <= ?))) \
              ORDER BY starts_at"
         ))
         .bind(ts(now))
         .bind(ts(reschedule_deadline))
+        .bind(ts(now))
+        .bind(ts(now))
         .fetch_all(&self.reader)
         .await?;
         rows.iter().map(booking_from_row).collect()

@@ -91,6 +91,7 @@ async fn seed(store: &dyn Store) -> Seeded {
             slot_id: booked.id,
             window: window(booked.starts_at),
             intake,
+            status: guidance_core::BookingStatus::Pending,
             ics_uid: format!("{id}@guidance.test"),
             tokens: vec![NewToken {
                 action: BookingAction::Accept,
@@ -104,6 +105,7 @@ async fn seed(store: &dyn Store) -> Seeded {
                 message_id: format!("<{id}@guidance.test>"),
                 message: b"Subject: New request\r\n\r\nHello\r\n".to_vec(),
             }],
+            pending_limit: None,
             now: t0,
         })
         .await

@@ -90,3 +90,159 @@ async fn overlap_trigger_checks_time_changes_and_reopening() {
     assert!(e.to_string().contains("guidance_slot_overlap"), "{e}");
     db.close().await.ok();
 }
+
+/// The migration that adds the `unconfirmed` status rebuilds `guidance_bookings` and
+/// `guidance_booking_actions` (SQLite changes a CHECK only that way): a database made before it,
+/// with bookings, links, history and emails, keeps every row and every reference, and gains the
+/// new rules.
+#[tokio::test]
+async fn the_rebuild_for_unconfirmed_requests_keeps_every_row_and_reference() {
+    use sqlx::{Connection, Row};
+    const REBUILD: i64 = 20261215000001;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("guidance.db");
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .foreign_keys(true);
+    let mut db = sqlx::sqlite::SqliteConnection::connect_with(&options)
+        .await
+        .expect("connect");
+    let mut before = sqlx::migrate!("./migrations/sqlite");
+    before.migrations = before
+        .migrations
+        .iter()
+        .filter(|m| m.version < REBUILD)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    assert!(!before.migrations.is_empty());
+    before.run(&mut db).await.expect("the earlier migrations");
+    let t = "'2029-01-01T00:00:00Z'";
+    sqlx::raw_sql(&format!(
+        "INSERT INTO guidance_availability (id, starts_at, ends_at, status, created_at, updated_at) VALUES \
+           ('00000000-0000-0000-0000-0000000000a1', '2030-01-01T10:00:00Z', '2030-01-01T11:00:00Z', 'booked', {t}, {t}), \
+           ('00000000-0000-0000-0000-0000000000a2', '2030-01-01T11:00:00Z', '2030-01-01T12:00:00Z', 'open', {t}, {t}); \
+         INSERT INTO guidance_bookings (id, slot_id, starts_at, ends_at, requester_name, requester_email, \
+           requester_locale, requester_time_zone, topic, priority, answers, status, version, ics_uid, \
+           ics_sequence, created_at, updated_at, cancelled_at) VALUES \
+           ('00000000-0000-0000-0000-0000000000b1', '00000000-0000-0000-0000-0000000000a1', '2030-01-01T10:00:00Z', '2030-01-01T11:00:00Z', \
+            'Ann', 'Ann@Example.test', 'de', 'Europe/Berlin', 'Topic', 'high', '{{\"a\":1}}', 'pending', 0, 'u1', 0, {t}, {t}, NULL), \
+           ('00000000-0000-0000-0000-0000000000b2', '00000000-0000-0000-0000-0000000000a2', '2030-01-01T11:00:00Z', '2030-01-01T12:00:00Z', \
+            'Bob', 'bob@example.test', 'en', 'UTC', 'Other', 'low', '{{}}', 'cancelled', 2, 'u2', 2, {t}, {t}, {t}); \
+         INSERT INTO guidance_booking_actions (id, booking_id, action, token_hash, booking_version, expires_at, created_at) VALUES \
+           ('a1', '00000000-0000-0000-0000-0000000000b1', 'accept', 'h1', 0, '2030-01-01T10:00:00Z', {t}), \
+           ('a2', '00000000-0000-0000-0000-0000000000b2', 'pick_slot', 'h2', 1, '2030-01-01T10:00:00Z', {t}); \
+         INSERT INTO guidance_booking_events (booking_id, actor, action, from_status, to_status, created_at) VALUES \
+           ('00000000-0000-0000-0000-0000000000b1', 'requester', 'request', NULL, 'pending', {t}), \
+           ('00000000-0000-0000-0000-0000000000b2', 'owner', 'cancel', 'needs_reschedule', 'cancelled', {t}); \
+         INSERT INTO guidance_email_outbox (id, booking_id, kind, recipient, subject, message_id, message, next_attempt_at, created_at) VALUES \
+           ('00000000-0000-0000-0000-0000000000e1', '00000000-0000-0000-0000-0000000000b1', 'owner_new_request', 'o@example.test', 'S', '<m1@x>', x'00', {t}, {t});"
+    ))
+    .execute(&mut db)
+    .await
+    .expect("a site made before the rebuild");
+    db.close().await.expect("close");
+
+    let store = SqliteStore::open(&path).await.expect("the rebuild");
+    let counts = |table: &'static str| {
+        let reader = store.reader().clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM {table}"))
+                .fetch_one(&reader)
+                .await
+                .expect("count")
+        }
+    };
+    assert_eq!(counts("guidance_bookings").await, 2);
+    assert_eq!(counts("guidance_booking_actions").await, 2);
+    assert_eq!(counts("guidance_booking_events").await, 2);
+    assert_eq!(counts("guidance_email_outbox").await, 1);
+    let b1: uuid::Uuid = "00000000-0000-0000-0000-0000000000b1".parse().unwrap();
+    let b = store.get_booking(b1).await.expect("the pending booking");
+    assert_eq!(
+        (b.email.as_str(), b.status, b.answers.clone()),
+        (
+            "Ann@Example.test",
+            guidance_core::BookingStatus::Pending,
+            serde_json::json!({"a": 1})
+        )
+    );
+    assert_eq!(store.booking_events(b1).await.expect("events").len(), 1);
+    assert_eq!(store.booking_emails(b1).await.expect("emails").len(), 1);
+
+    let mut db = sqlx::sqlite::SqliteConnection::connect_with(&options)
+        .await
+        .expect("connect");
+    let broken = sqlx::query("PRAGMA foreign_key_check")
+        .fetch_all(&mut db)
+        .await
+        .expect("foreign key check");
+    assert!(broken.is_empty(), "every reference holds");
+    // The other tables still refer to the (rebuilt) bookings.
+    for table in [
+        "guidance_booking_actions",
+        "guidance_booking_events",
+        "guidance_email_outbox",
+    ] {
+        let refs: Vec<String> = sqlx::query(&format!("PRAGMA foreign_key_list({table})"))
+            .fetch_all(&mut db)
+            .await
+            .expect("foreign keys")
+            .iter()
+            .map(|r| r.get::<String, _>("table"))
+            .collect();
+        assert_eq!(refs, ["guidance_bookings"], "{table}");
+    }
+    // The new rules hold: 'unconfirmed' holds a slot, 'confirm' links exist, unknown values don't.
+    let unconfirmed = format!(
+        "INSERT INTO guidance_bookings (id, slot_id, starts_at, ends_at, requester_name, requester_email, \
+           requester_locale, requester_time_zone, topic, priority, status, ics_uid, created_at, updated_at) \
+         VALUES ('b3', '00000000-0000-0000-0000-0000000000a1', '2030-01-01T10:00:00Z', '2030-01-01T11:00:00Z', 'Cy', 'cy@example.test', 'en', 'UTC', \
+           'T', 'low', 'unconfirmed', 'u3', {t}, {t})"
+    );
+    let e = sqlx::raw_sql(&unconfirmed)
+        .execute(&mut db)
+        .await
+        .expect_err("one live booking per slot");
+    assert!(e.to_string().contains("UNIQUE"), "{e}");
+    sqlx::raw_sql(&unconfirmed.replace(
+        "'00000000-0000-0000-0000-0000000000a1'",
+        "'00000000-0000-0000-0000-0000000000a2'",
+    ))
+    .execute(&mut db)
+    .await
+    .expect("an unconfirmed request on a free slot");
+    sqlx::raw_sql(&format!(
+        "INSERT INTO guidance_booking_actions (id, booking_id, action, token_hash, booking_version, expires_at, created_at) \
+         VALUES ('a3', 'b3', 'confirm', 'h3', 0, '2030-01-01T10:00:00Z', {t})"
+    ))
+    .execute(&mut db)
+    .await
+    .expect("a confirm link");
+    for bad in [
+        "UPDATE guidance_bookings SET status = 'maybe' WHERE id = 'b3'",
+        "UPDATE guidance_booking_actions SET action = 'maybe' WHERE id = 'a3'",
+        "INSERT INTO guidance_booking_actions (id, booking_id, action, token_hash, booking_version, expires_at, created_at) \
+         VALUES ('a4', 'nobody', 'confirm', 'h4', 0, 'x', 'x')",
+    ] {
+        sqlx::raw_sql(bad).execute(&mut db).await.expect_err(bad);
+    }
+    // Deleting a booking still takes its links and history with it, and keeps its emails.
+    sqlx::raw_sql(
+        "DELETE FROM guidance_bookings WHERE id = '00000000-0000-0000-0000-0000000000b1'",
+    )
+    .execute(&mut db)
+    .await
+    .expect("delete");
+    assert_eq!(counts("guidance_booking_actions").await, 2);
+    assert_eq!(counts("guidance_booking_events").await, 1);
+    assert_eq!(counts("guidance_email_outbox").await, 1);
+    let indexes: Vec<String> = sqlx::query_scalar(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'guidance_bookings_one_live_per_slot'",
+    )
+    .fetch_all(&mut db)
+    .await
+    .expect("indexes");
+    assert!(indexes[0].contains("'unconfirmed'"), "{indexes:?}");
+}

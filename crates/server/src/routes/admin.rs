@@ -554,6 +554,7 @@ fn settings_json(s: &owner_settings::OwnerSettings) -> SettingsBody {
         language: s.language,
         min_notice_hours: s.min_notice_hours,
         horizon_days: s.horizon_days,
+        confirm_email: s.confirm_email,
     }
 }
 
@@ -592,6 +593,7 @@ async fn put_settings(
             "language" => form.language = text,
             "min_notice_hours" => form.min_notice_hours = text,
             "horizon_days" => form.horizon_days = text,
+            "confirm_email" => form.confirm_email = (text == "true").then_some(text),
             _ => return Err(ServiceError::field(key, "unknown_value")),
         }
     }

@@ -1472,6 +1472,8 @@ struct SettingsPage {
     title: String,
     form: SettingsForm,
     open: bool,
+    /// What asking visitors to confirm their address does, with the configured hold.
+    confirm_hint: String,
     languages: Vec<(String, bool)>,
     zones: Vec<String>,
     errors: BTreeMap<String, String>,
@@ -1519,6 +1521,13 @@ async fn settings_response(
                 .booking_open
                 .as_deref()
                 .is_some_and(|v| v == "on" || v == "true"),
+            confirm_hint: tr.fmt(
+                "admin.settings.confirm_email_hint",
+                &[(
+                    "minutes",
+                    &state.settings.config.confirm_hold_minutes.to_string(),
+                )],
+            ),
             form,
             languages,
             // Suggestions for the time zone field, from the zone database this build uses.

@@ -187,6 +187,8 @@ async fn create_booking(
     let result = async {
         let obj = &limited_json_object(&state, &addr, &body)?;
         let mut wrong = std::collections::BTreeMap::new();
+        // The honeypot: optional, and empty when a person filled in the form.
+        service::refuse_honeypot(&text_field(obj, "website", &mut wrong))?;
         let slot_id = text_field(obj, "slot_id", &mut wrong);
         let raw = RawIntake {
             name: text_field(obj, "name", &mut wrong),

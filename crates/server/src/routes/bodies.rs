@@ -39,7 +39,7 @@ fn slot_status_schema() -> Object {
     ];
     one_of(
         all.map(SlotStatus::as_str),
-        "open: offered to visitors; booked: held by a pending or accepted booking; unavailable: withdrawn by the owner.",
+        "open: offered to visitors; booked: held by an unconfirmed, pending or accepted booking; unavailable: withdrawn by the owner.",
     )
 }
 
@@ -79,8 +79,9 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable code: `invalid`, `bad_request`, `slot_taken`, `slot_overlap`, `slot_booked`,
     /// `not_found`, `token_invalid`, `token_expired`, `token_used`, `token_outdated`,
-    /// `wrong_action`, `invalid_transition`, `conflict`, `too_many_requests`, `unauthorized`,
-    /// `booking_closed`, `csrf_refused`, `unavailable`, `internal`.
+    /// `wrong_action`, `invalid_transition`, `conflict`, `too_many_requests`, `too_many_pending`,
+    /// `spam_suspected`, `unauthorized`, `booking_closed`, `csrf_refused`, `too_large`,
+    /// `unsupported_media_type`, `method_not_allowed`, `unavailable`, `internal`.
     #[schema(example = "slot_taken")]
     pub code: String,
     /// For people, in the reader's language.
@@ -195,6 +196,9 @@ pub struct BookingRequest {
     pub locale: Option<String>,
     /// The requester's IANA time zone, e.g. `Europe/Berlin`.
     pub time_zone: String,
+    /// A field hidden from people: automated senders fill it in. Leave it out or empty; filled
+    /// in, the request is refused (`422`, `spam_suspected`).
+    pub website: Option<String>,
 }
 
 /// Carries out an emailed link.
@@ -602,6 +606,8 @@ pub struct SettingsBody {
     pub min_notice_hours: i64,
     /// How many days ahead slots can be booked.
     pub horizon_days: i64,
+    /// Whether a visitor must confirm their email address before the owner hears of a request.
+    pub confirm_email: bool,
 }
 
 /// Any subset of the settings; the others keep their value.
@@ -622,4 +628,6 @@ pub struct SettingsChange {
     pub min_notice_hours: Option<i64>,
     /// Booking horizon in days.
     pub horizon_days: Option<i64>,
+    /// Whether a visitor must confirm their email address before the owner hears of a request.
+    pub confirm_email: Option<bool>,
 }

@@ -136,7 +136,7 @@ impl Modify for CommonAnswers {
             ),
             (
                 "TooManyRequests",
-                error_response("Too many requests from this address (`too_many_requests`)").header(
+                error_response("Too many requests from this client address (`too_many_requests`, with `Retry-After`), or too many requests of this email address awaiting the owner (`too_many_pending`)").header(
                     "Retry-After",
                     string_header("Seconds to wait before trying again"),
                 ),

@@ -154,6 +154,8 @@ pub struct BookForm {
     locale: String,
     /// `answers.<key>` fields, by key.
     answers: BTreeMap<String, String>,
+    /// The honeypot (hidden from people; never shown back).
+    website: String,
 }
 
 impl BookForm {
@@ -169,6 +171,7 @@ impl BookForm {
                 "priority" => f.priority = v,
                 "time_zone" => f.time_zone = v,
                 "locale" => f.locale = v,
+                "website" => f.website = v,
                 other => {
                     if let Some(key) = other.strip_prefix("answers.") {
                         f.answers.insert(key.to_owned(), v);
@@ -474,7 +477,7 @@ async fn book_submit(
             form.time_zone.clone()
         },
     };
-    match service::create_booking(&state, &form.slot_id, &raw).await {
+    match service::create_booking(&state, &form.slot_id, &raw, &form.website).await {
         Ok(b) => Redirect::to(&format!(
             "{}?requested=1&tz={}&lang={}",
             crate::visitor_link::path(&state.secret, b.id),
@@ -511,6 +514,25 @@ async fn book_submit(
                 StatusCode::CONFLICT
             };
             book_form_response(&state, tr, zone, form, Some(msg), BTreeMap::new(), status).await
+        }
+        // The form comes back with what was typed, so nothing is lost when the visitor can
+        // send it later.
+        Err(e @ (ServiceError::TooManyPending | ServiceError::SpamSuspected)) => {
+            let msg = e.message(&tr);
+            let form = BookForm {
+                website: String::new(),
+                ..form
+            };
+            book_form_response(
+                &state,
+                tr,
+                zone,
+                form,
+                Some(msg),
+                BTreeMap::new(),
+                e.status(),
+            )
+            .await
         }
         Err(e) => error_page(&tr, &e),
     }
@@ -600,14 +622,18 @@ struct LangQuery {
     lang: Option<String>,
 }
 
-/// The reader of a link: the owner (their zone and language) or, for choosing a new time, the visitor.
+/// The reader of a link: the owner (their zone and language) or, for choosing a new time and
+/// for confirming a request, the visitor.
 async fn link_reader(
     state: &AppState,
     checked: &CheckedToken,
     q: &LangQuery,
     headers: &HeaderMap,
 ) -> (Tr, String) {
-    if checked.record.action == BookingAction::PickSlot {
+    if matches!(
+        checked.record.action,
+        BookingAction::PickSlot | BookingAction::Confirm
+    ) {
         let lang = q
             .lang
             .clone()

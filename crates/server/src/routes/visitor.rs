@@ -129,17 +129,20 @@ async fn status_response(
     } else {
         Vec::new()
     };
+    // Right after a request made with email confirmation on, the visitor's next step is in
+    // their inbox.
+    let confirming = b.status == BookingStatus::Unconfirmed;
     let page = StatusPage {
         title: tr.get("public.my.title"),
-        heading: tr.get(if requested {
-            "public.requested.heading"
-        } else {
-            "public.my.heading"
+        heading: tr.get(match (requested, confirming) {
+            (true, true) => "public.requested.confirm_heading",
+            (true, false) => "public.requested.heading",
+            _ => "public.my.heading",
         }),
-        lead: if requested {
-            tr.fmt("public.requested.next", &[("owner", &owner)])
-        } else {
-            String::new()
+        lead: match (requested, confirming) {
+            (true, true) => tr.fmt("public.requested.confirm_next", &[("owner", &owner)]),
+            (true, false) => tr.fmt("public.requested.next", &[("owner", &owner)]),
+            _ => String::new(),
         },
         error,
         status: b.status.as_str(),
@@ -170,7 +173,11 @@ async fn status_page(
 ) -> Response {
     match open(&state, &id, &sig, &q, &headers).await {
         Ok(v) => {
-            let requested = q.requested.is_some() && v.booking.status == BookingStatus::Pending;
+            let requested = q.requested.is_some()
+                && matches!(
+                    v.booking.status,
+                    BookingStatus::Pending | BookingStatus::Unconfirmed
+                );
             status_response(&state, v, requested, None, StatusCode::OK).await
         }
         Err(resp) => resp,

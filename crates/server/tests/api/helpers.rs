@@ -44,6 +44,9 @@ pub fn test_config(dir: &Path) -> Config {
         data_dir: dir.join("data"),
         booking_rate_limit: 10_000,
         booking_horizon_days: 60,
+        // Tests book many sessions from one address; the tests of the limit set it.
+        max_pending_per_email: 0,
+        confirm_hold_minutes: 30,
         embed_origins: None,
     }
 }

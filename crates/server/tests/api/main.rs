@@ -5,6 +5,7 @@
 mod helpers;
 mod l10n;
 
+mod abuse;
 mod admin;
 mod admin_browser;
 mod admin_questions;
@@ -12,6 +13,7 @@ mod admin_ui;
 mod bench;
 mod booking;
 mod browser;
+mod confirm;
 mod delivery;
 mod flow;
 mod hostile;

@@ -1,11 +1,12 @@
 //! The end-to-end tests that matter most for a shared database, run on PostgreSQL (a fresh
 //! database each, Supabase's roles emulated so the server runs as `service_role`): the whole
 //! flow, the reschedule round trip, a taken slot, the 50-way race, supplemental questions, and
-//! the owner's sign-in, sessions, settings and slot edits.
+//! the owner's sign-in, sessions, settings and slot edits, email confirmation and the limit of
+//! requests awaiting the owner per address.
 
 use crate::admin_ui::{self, spawn_admin_app_on_postgres};
 use crate::helpers::*;
-use crate::{booking, flow, public};
+use crate::{abuse, booking, confirm, flow, public};
 
 #[tokio::test]
 async fn full_flow_on_postgres() {
@@ -66,4 +67,25 @@ async fn slot_edits_on_postgres() {
         spawn_admin_app_on_postgres().await,
     )
     .await;
+}
+
+#[tokio::test]
+async fn email_confirmation_on_postgres() {
+    confirm::a_request_reaches_the_owner_only_once_the_visitor_confirmed_it_on(
+        spawn_app_on_postgres().await,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn pending_requests_per_address_on_postgres() {
+    let db = guidance_testkit::pg::TestDatabase::create().await;
+    let url = db.url.clone();
+    let mut app = spawn_app_with(|c| {
+        c.database_url = url;
+        c.max_pending_per_email = 2;
+    })
+    .await;
+    app.db = Some(db);
+    abuse::an_address_may_have_only_so_many_requests_awaiting_the_owner_on(app).await;
 }
