@@ -170,12 +170,12 @@ fn limited_json_object(
 /// `POST /functions/v1/create-guidance-booking`.
 #[utoipa::path(post, path = "/api/bookings", tag = "public", request_body = BookingRequest,
     responses(
-        (status = 201, description = "Requested; the owner is told", body = PublicBooking),
+        (status = 201, description = "Requested: `pending`, the owner is told; or, when the owner asks visitors to confirm their address, `unconfirmed` until the visitor uses the emailed link", body = PublicBooking),
         (status = 400, description = "The body is not a JSON object", body = ErrorBody),
         (status = 403, description = "The owner has closed booking (`booking_closed`)", body = ErrorBody),
         (status = 404, description = "No such slot", body = ErrorBody),
         (status = 409, description = "The slot is taken or no longer bookable (`slot_taken`)", body = ErrorBody),
-        (status = 422, description = "Refused fields (`invalid`, with `fields`)", body = ErrorBody),
+        (status = 422, description = "Refused fields (`invalid`, with `fields`), or the hidden `website` field filled in (`spam_suspected`)", body = ErrorBody),
     ))]
 async fn create_booking(
     State(state): State<AppState>,
