@@ -91,6 +91,8 @@ async fn build_state(config: Config, bound: Option<SocketAddr>) -> Result<AppSta
         limiter: Arc::new(RateLimiter::per_minute(config.booking_rate_limit)),
         login_throttle: Arc::new(LoginThrottle::default()),
         slots_cache: Arc::default(),
+        settings_kept: Arc::default(),
+        questions_kept: Arc::default(),
         settings: Arc::new(settings),
         secret,
         outbox_wake: Arc::new(Notify::new()),

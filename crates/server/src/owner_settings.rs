@@ -265,7 +265,15 @@ fn is_localhost_address(s: &str) -> bool {
 
 /// The settings in force now.
 pub async fn load(state: &AppState) -> ServiceResult<OwnerSettings> {
-    let stored = state.store.settings().await?;
+    let stored = match state.settings_kept.get(&()) {
+        Some(stored) => stored,
+        None => {
+            let generation = state.settings_kept.generation();
+            let stored = state.store.settings().await?;
+            state.settings_kept.put((), generation, stored.clone());
+            stored
+        }
+    };
     Ok(OwnerSettings::defaults(&state.settings).with_stored(&stored))
 }
 
@@ -285,6 +293,7 @@ pub async fn save(state: &AppState, form: &SettingsForm) -> ServiceResult<OwnerS
         .store
         .save_settings(&parsed.to_stored(), Timestamp::now())
         .await?;
+    state.settings_kept.invalidate();
     tracing::info!(booking_open = parsed.booking_open, "owner settings saved");
     Ok(parsed)
 }

@@ -96,7 +96,13 @@ pub fn parse_booking_request(
 
 /// The owner's supplemental questions, in the order shown.
 pub async fn questions(state: &AppState) -> ServiceResult<Vec<Question>> {
-    Ok(state.store.list_questions().await?)
+    if let Some(list) = state.questions_kept.get(&()) {
+        return Ok(list);
+    }
+    let generation = state.questions_kept.generation();
+    let list = state.store.list_questions().await?;
+    state.questions_kept.put((), generation, list.clone());
+    Ok(list)
 }
 
 /// Replaces the owner's supplemental questions with a checked list.
@@ -109,6 +115,7 @@ pub async fn replace_questions(
         .store
         .replace_questions(&list, Timestamp::now())
         .await?;
+    state.questions_kept.invalidate();
     Ok(list)
 }
 

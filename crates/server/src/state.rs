@@ -24,8 +24,12 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// Slows down repeated failed owner logins per client address.
     pub login_throttle: Arc<crate::auth::LoginThrottle>,
-    /// The public slot list, kept for a moment (see [`crate::slots_cache`]).
-    pub slots_cache: Arc<crate::slots_cache::SlotsCache>,
+    /// The public slot list, kept for a moment (see [`crate::kept`]).
+    pub slots_cache: Arc<crate::kept::SlotsCache>,
+    /// The owner's stored settings, kept for a moment (read by every booking).
+    pub settings_kept: Arc<crate::kept::Kept<(), std::collections::BTreeMap<String, String>>>,
+    /// The owner's questions, kept for a moment (read by every booking).
+    pub questions_kept: Arc<crate::kept::Kept<(), Vec<guidance_core::Question>>>,
 }
 
 impl AppState {
