@@ -769,7 +769,7 @@ fn render(f: &Figures) -> String {
     s.push_str(&slots_row("PostgreSQL", &f.postgres));
     s.push_str(&format!(
         "| Peak memory (`VmHWM`) after {} bookings | PostgreSQL: {} · SQLite: {} | — | — |\n",
-        f.postgres.bookings.count(201),
+        f.postgres.warm_up.count(201) + f.postgres.bookings.count(201),
         mib(f.postgres.peak_rss_kib),
         mib(f.sqlite.peak_rss_kib),
     ));
