@@ -60,8 +60,8 @@ impl<K, V> Default for Kept<K, V> {
 
 impl<K: Hash + Eq, V: Clone> Kept<K, V> {
     /// The current generation: read it *before* reading the database, and hand it to
-    /// [`SlotsCache::put`], so that an answer read before a change can never outlive it.
-    pub fn generation(&self) -> u64 {
+    /// [`Kept::put`], so that an answer read before a change can never outlive it.
+    fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
     }
 
@@ -76,7 +76,7 @@ impl<K: Hash + Eq, V: Clone> Kept<K, V> {
     }
 
     /// Keeps `body` for `key`, unless something changed since `generation` was read.
-    pub fn put(&self, key: K, generation: u64, body: V) {
+    fn put(&self, key: K, generation: u64, body: V) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if generation != self.generation() {
             return;
@@ -95,6 +95,23 @@ impl<K: Hash + Eq, V: Clone> Kept<K, V> {
                 made: Instant::now(),
             },
         );
+    }
+
+    /// The kept answer for `key`, or else what `load` reads, kept for the next caller unless
+    /// something changed while it was being read.
+    pub async fn get_or_load<E, F, Fut>(&self, key: K, load: F) -> Result<V, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<V, E>>,
+    {
+        if let Some(kept) = self.get(&key) {
+            return Ok(kept);
+        }
+        // Read before the database, so that an answer read before a change never outlives it.
+        let generation = self.generation();
+        let fresh = load().await?;
+        self.put(key, generation, fresh.clone());
+        Ok(fresh)
     }
 
     /// Drops every kept answer: called after anything that may have changed them.

@@ -265,15 +265,10 @@ fn is_localhost_address(s: &str) -> bool {
 
 /// The settings in force now.
 pub async fn load(state: &AppState) -> ServiceResult<OwnerSettings> {
-    let stored = match state.settings_kept.get(&()) {
-        Some(stored) => stored,
-        None => {
-            let generation = state.settings_kept.generation();
-            let stored = state.store.settings().await?;
-            state.settings_kept.put((), generation, stored.clone());
-            stored
-        }
-    };
+    let stored = state
+        .settings_kept
+        .get_or_load((), || state.store.settings())
+        .await?;
     Ok(OwnerSettings::defaults(&state.settings).with_stored(&stored))
 }
 

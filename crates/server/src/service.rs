@@ -96,13 +96,10 @@ pub fn parse_booking_request(
 
 /// The owner's supplemental questions, in the order shown.
 pub async fn questions(state: &AppState) -> ServiceResult<Vec<Question>> {
-    if let Some(list) = state.questions_kept.get(&()) {
-        return Ok(list);
-    }
-    let generation = state.questions_kept.generation();
-    let list = state.store.list_questions().await?;
-    state.questions_kept.put((), generation, list.clone());
-    Ok(list)
+    Ok(state
+        .questions_kept
+        .get_or_load((), || state.store.list_questions())
+        .await?)
 }
 
 /// Replaces the owner's supplemental questions with a checked list.

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use guidance_core::slot::format_utc;
 use guidance_core::{BookingAction, BookingStatus, SlotStatus};
-use guidance_store::{Booking, OutboxMessage, Slot};
+use guidance_store::{Booking, Slot};
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
@@ -418,13 +418,9 @@ async fn booking_detail(
     Ok(Json(BookingDetail {
         booking: booking_json(&booking),
         events: events.iter().map(EventBody::from).collect(),
-        emails: emails.iter().map(email_json).collect(),
+        emails: emails.iter().map(EmailBody::from).collect(),
     })
     .into_response())
-}
-
-fn email_json(m: &OutboxMessage) -> EmailBody {
-    EmailBody::from(m)
 }
 
 /// `POST /api/admin/bookings/{id}/resend` with `{"email_id"}`: queues that email of the booking
@@ -452,7 +448,7 @@ async fn resend(
             .map_err(|_| ServiceError::field("email_id", "unknown_value"))?,
     };
     let msg = service::resend_email(&state, booking_id, email_id).await?;
-    Ok((StatusCode::ACCEPTED, Json(email_json(&msg))).into_response())
+    Ok((StatusCode::ACCEPTED, Json(EmailBody::from(&msg))).into_response())
 }
 
 /// The path of an owner action on a booking.

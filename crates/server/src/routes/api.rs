@@ -101,20 +101,20 @@ async fn list_slots(
         Ok(window) => window,
         Err(e) => return e.to_json_response(&tr),
     };
-    if let Some(body) = state.slots_cache.get(&window) {
-        return json_bytes(body);
-    }
-    let generation = state.slots_cache.generation();
-    match service::open_slots(&state, window.0, window.1).await {
-        Ok(slots) => {
+    let (from, to) = window;
+    let body = state
+        .slots_cache
+        .get_or_load(window, || async {
+            let slots = service::open_slots(&state, from, to).await?;
             let list = SlotList {
                 slots: slots.iter().map(PublicSlot::from).collect(),
             };
             // Serializing strings and UUIDs cannot fail.
-            let body = Bytes::from(serde_json::to_vec(&list).unwrap_or_default());
-            state.slots_cache.put(window, generation, body.clone());
-            json_bytes(body)
-        }
+            Ok::<_, ServiceError>(Bytes::from(serde_json::to_vec(&list).unwrap_or_default()))
+        })
+        .await;
+    match body {
+        Ok(body) => json_bytes(body),
         Err(e) => e.to_json_response(&tr),
     }
 }
