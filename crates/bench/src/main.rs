@@ -176,7 +176,7 @@ async fn run(args: RunArgs) -> Result<(), BenchError> {
     };
     if !guidance_bin.is_file() {
         return Err(format!(
-            "no guidance binary at {}: build it with `cargo build --release -p guidance-server` \
+            "no guidance binary at {}: build it with `cargo build --release -p guidance` \
              (scripts/bench does)",
             guidance_bin.display()
         )

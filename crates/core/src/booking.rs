@@ -1,4 +1,4 @@
-//! The booking state machine (DESIGN §1).
+//! The booking state machine, and who may move a booking.
 //!
 //! ```text
 //! pending ──accept──▶ accepted ──cancel──▶ cancelled
@@ -155,6 +155,36 @@ impl BookingAction {
         Self::ALL.into_iter().find(|a| a.as_str() == s)
     }
 
+    /// What the owner may do to a booking, from the owner API or the admin UI, in the order
+    /// they are offered. Only the visitor picks a new time or confirms their address; only
+    /// time expires a request.
+    pub const BY_OWNER: [BookingAction; 4] = [
+        BookingAction::Accept,
+        BookingAction::Decline,
+        BookingAction::Reschedule,
+        BookingAction::Cancel,
+    ];
+
+    /// Whether the owner may take this action (see [`BookingAction::BY_OWNER`]).
+    pub fn by_owner(self) -> bool {
+        Self::BY_OWNER.contains(&self)
+    }
+
+    /// Parses the stable name of an action the owner may take.
+    pub fn parse_by_owner(s: &str) -> Option<Self> {
+        Self::parse(s).filter(|a| a.by_owner())
+    }
+
+    /// Whether the action ends the booking for good (shown with a warning to the owner).
+    pub fn ends_booking(self) -> bool {
+        matches!(self, BookingAction::Decline | BookingAction::Cancel)
+    }
+
+    /// Whether this action may happen to a booking in status `from`.
+    pub fn allowed_from(self, from: BookingStatus) -> bool {
+        self.apply(from).is_ok()
+    }
+
     /// The status this action leads to from `from`, or why it cannot happen.
     pub fn apply(self, from: BookingStatus) -> Result<BookingStatus, IllegalTransition> {
         use BookingAction as A;
@@ -181,9 +211,12 @@ impl fmt::Display for BookingAction {
     }
 }
 
+/// The longest message the owner may add to an action for the requester, in characters.
+pub const OWNER_MESSAGE_MAX: usize = 2000;
+
 /// An action that cannot happen in the booking's current status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("a {from} booking cannot be {action}ed", action = action.as_str())]
+#[error("the action {action} is not allowed on a {from} booking")]
 pub struct IllegalTransition {
     /// The status the booking is in.
     pub from: BookingStatus,
@@ -260,6 +293,30 @@ mod tests {
         for from in S::ALL.into_iter().filter(|s| *s != S::Unconfirmed) {
             assert!(A::Confirm.apply(from).is_err(), "{from}");
         }
+    }
+
+    #[test]
+    fn refusals_name_the_action_and_the_status() {
+        let e = A::Decline.apply(S::Cancelled).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the action decline is not allowed on a cancelled booking"
+        );
+        let e = A::PickSlot.apply(S::Pending).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the action pick_slot is not allowed on a pending booking"
+        );
+    }
+
+    #[test]
+    fn the_owner_may_accept_decline_reschedule_and_cancel_only() {
+        let by_owner: Vec<_> = A::ALL.into_iter().filter(|a| a.by_owner()).collect();
+        assert_eq!(by_owner, A::BY_OWNER);
+        assert_eq!(A::parse_by_owner("accept"), Some(A::Accept));
+        assert_eq!(A::parse_by_owner("pick_slot"), None);
+        assert_eq!(A::parse_by_owner("expire"), None);
+        assert_eq!(A::parse_by_owner("confirm"), None);
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod booking;
 pub mod i18n;
 pub mod ics;
 pub mod intake;
+pub mod owner_settings;
 pub mod pattern;
 pub mod question;
 pub mod slot;
@@ -16,6 +17,7 @@ pub mod token;
 
 pub use booking::{BookingAction, BookingStatus, IllegalTransition};
 pub use intake::{FieldError, Intake, IntakeErrors, Priority};
+pub use owner_settings::OwnerSettings;
 pub use question::{Question, QuestionKind};
 pub use slot::{SlotStatus, SlotWindow};
 pub use token::{ActionToken, TokenHash, TokenSecret};

@@ -1,0 +1,868 @@
+//! The booking service: every rule of the flow, in one place. The JSON API, the pages and the
+//! owner API all call these functions; none of them repeats a rule.
+
+use guidance_core::intake::{Answers, RawIntake};
+use guidance_core::question::check_answers;
+use guidance_core::token::{self, ActionToken};
+use guidance_core::{
+    BookingAction, BookingStatus, Intake, IntakeErrors, Question, SlotStatus, SlotWindow, TokenHash,
+};
+use guidance_mail::{BookingFacts, Message, render, render_with_owner_message};
+use guidance_store::{
+    Actor, Booking, NewBooking, NewEmail, NewToken, Slot, SlotChange, TokenRecord, Transition,
+};
+use jiff::{SignedDuration, Timestamp};
+use uuid::Uuid;
+
+use crate::settings as owner_settings;
+use crate::{App, AppError, AppResult};
+
+/// How long a visitor may take to choose a new time before the request expires.
+pub const RESCHEDULE_WINDOW: SignedDuration = token::MAX_LIFETIME;
+
+/// The open, future slots visitors may book in `[from, to)` (bounded by the booking horizon).
+pub async fn open_slots(
+    app: &App,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+) -> AppResult<Vec<Slot>> {
+    let now = app.now();
+    let owner = owner_settings::load(app).await?;
+    if !owner.booking_open {
+        return Ok(Vec::new());
+    }
+    let horizon = owner.horizon(now);
+    let earliest = owner.earliest_start(now);
+    let from = from.map_or(earliest, |f| f.max(earliest));
+    let to = to.map_or(horizon, |t| t.min(horizon));
+    if to <= from {
+        return Ok(Vec::new());
+    }
+    let slots = app
+        .store
+        .list_slots(from, to, Some(SlotStatus::Open))
+        .await?;
+    Ok(slots.into_iter().filter(|s| s.starts_at > now).collect())
+}
+
+/// Parses a slot id from a request.
+pub fn parse_slot_id(raw: &str) -> AppResult<Uuid> {
+    if raw.trim().is_empty() {
+        return Err(AppError::field("slot_id", "empty"));
+    }
+    Uuid::parse_str(raw.trim()).map_err(|_| AppError::field("slot_id", "unknown_value"))
+}
+
+/// Parses a booking request: the slot id, every intake field, and the answers against the
+/// owner's `questions`, reporting all refused fields at once (field name → reason code; a
+/// refused answer is named `answers.<key>`).
+pub fn parse_booking_request(
+    slot_id: &str,
+    raw: &RawIntake,
+    questions: &[Question],
+) -> Result<(Uuid, Intake), std::collections::BTreeMap<String, String>> {
+    let slot_result = parse_slot_id(slot_id);
+    let intake_result = Intake::parse(raw);
+    let mut fields = std::collections::BTreeMap::new();
+    if let Err(AppError::Invalid(f)) = &slot_result {
+        fields.extend(f.clone());
+    }
+    // Answers of the right shape are held to the configured questions even when other fields
+    // fail, so that the visitor learns everything at once.
+    if let Ok(answers) = Answers::parse(&raw.answers) {
+        fields.extend(
+            check_answers(questions, &answers)
+                .into_iter()
+                .map(|f| (f.field, f.reason.code().to_owned())),
+        );
+    }
+    match (slot_result, intake_result) {
+        (Ok(s), Ok(i)) if fields.is_empty() => Ok((s, i)),
+        (_, intake_result) => {
+            if let Err(e) = intake_result {
+                fields.extend(
+                    e.0.into_iter()
+                        .map(|f| (f.field, f.reason.code().to_owned())),
+                );
+            }
+            Err(fields)
+        }
+    }
+}
+
+/// The owner's supplemental questions, in the order shown.
+pub async fn questions(app: &App) -> AppResult<Vec<Question>> {
+    Ok(app
+        .questions_kept
+        .get_or_load((), || app.store.list_questions())
+        .await?)
+}
+
+/// Replaces the owner's supplemental questions with a checked list.
+pub async fn replace_questions(app: &App, raw: &serde_json::Value) -> AppResult<Vec<Question>> {
+    let list = Question::parse_list(raw).map_err(|e| AppError::from(IntakeErrors(e)))?;
+    app.store.replace_questions(&list, app.now()).await?;
+    app.questions_kept.invalidate();
+    Ok(list)
+}
+
+/// Refuses a request whose honeypot field — `website`, present in every booking form but hidden
+/// from people — was filled in: robots that fill every field give themselves away. Checked
+/// before anything else, so that nothing is stored or sent for them.
+pub fn refuse_honeypot(website: &str) -> AppResult<()> {
+    if website.trim().is_empty() {
+        return Ok(());
+    }
+    tracing::info!("booking request refused: the honeypot field was filled in");
+    Err(AppError::SpamSuspected)
+}
+
+/// Checks the honeypot and the intake, then books (see [`book_parsed`]).
+pub async fn create_booking(
+    app: &App,
+    slot_id: &str,
+    raw: &RawIntake,
+    website: &str,
+) -> AppResult<Booking> {
+    refuse_honeypot(website)?;
+    let questions = questions(app).await?;
+    let (slot_id, intake) =
+        parse_booking_request(slot_id, raw, &questions).map_err(AppError::Invalid)?;
+    book_parsed(app, slot_id, intake).await
+}
+
+/// Reserves the slot atomically and queues the owner's request and the visitor's confirmation
+/// of receipt, all in one transaction. Refused when the visitor's address already has
+/// `GUIDANCE_MAX_PENDING_PER_EMAIL` requests awaiting the owner.
+pub async fn book_parsed(app: &App, slot_id: Uuid, intake: Intake) -> AppResult<Booking> {
+    let now = app.now();
+    let owner = owner_settings::load(app).await?;
+    if !owner.booking_open {
+        return Err(AppError::BookingClosed);
+    }
+    let slot = app.store.get_slot(slot_id).await?;
+    if slot.status != SlotStatus::Open
+        || slot.starts_at <= now
+        || slot.starts_at < owner.earliest_start(now)
+        || slot.starts_at > owner.horizon(now)
+    {
+        return Err(AppError::SlotTaken);
+    }
+    let window = SlotWindow::parse(slot.starts_at, slot.ends_at)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let booking_id = Uuid::new_v4();
+    let ics_uid = format!("{}@guidance", Uuid::new_v4());
+    let facts = BookingFacts {
+        booking_id,
+        ics_uid: ics_uid.clone(),
+        ics_sequence: 0,
+        name: intake.name.as_str().to_owned(),
+        email: intake.email.as_str().to_owned(),
+        topic: intake.topic.as_str().to_owned(),
+        priority: intake.priority,
+        answers: intake.answers.clone(),
+        locale: intake.locale.as_str().to_owned(),
+        time_zone: intake.time_zone.as_str().to_owned(),
+        starts_at: slot.starts_at,
+        ends_at: slot.ends_at,
+        status_url: Some(status_url(app, booking_id)),
+    };
+    let ctx = app.mail_context_for(&owner);
+    let (status, tokens, emails) = if owner.confirm_email {
+        // The owner hears of the request only once the visitor has confirmed their address
+        // with the link sent to it; until then the request holds its slot, but not for long.
+        let hold_until = confirm_hold_end(app, now, slot.starts_at);
+        let (confirm, confirm_url) = new_token(app, BookingAction::Confirm, hold_until);
+        let message = Message::RequesterConfirm {
+            confirm_url,
+            hold_until,
+        };
+        (
+            BookingStatus::Unconfirmed,
+            vec![confirm],
+            vec![email(render(&message, &facts, &ctx, now))],
+        )
+    } else {
+        let (tokens, links) = owner_tokens(app, token::expiry(now, Some(slot.starts_at)));
+        let emails = vec![
+            email(render(&links.new_request_message(), &facts, &ctx, now)),
+            email(render(&Message::RequesterReceived, &facts, &ctx, now)),
+        ];
+        (BookingStatus::Pending, tokens, emails)
+    };
+    let booking = app
+        .store
+        .create_booking(NewBooking {
+            id: booking_id,
+            slot_id,
+            window,
+            intake,
+            status,
+            ics_uid,
+            tokens,
+            emails,
+            pending_limit: pending_limit(app),
+            now,
+        })
+        .await?;
+    app.outbox_wake.notify_one();
+    tracing::info!(booking = %booking.id, slot = %slot_id, status = %booking.status, "booking requested");
+    Ok(booking)
+}
+
+/// When an unconfirmed request made at `now` stops holding its slot: after
+/// `GUIDANCE_CONFIRM_HOLD_MINUTES`, or when the session starts if that is sooner. Its confirm
+/// link expires then too.
+fn confirm_hold_end(app: &App, now: Timestamp, session_start: Timestamp) -> Timestamp {
+    let hold = SignedDuration::from_mins(i64::from(app.settings.config.confirm_hold_minutes));
+    now.checked_add(hold)
+        .map_or(session_start, |end| end.min(session_start))
+}
+
+/// How many requests of one address may await the owner at once (`None`: no limit).
+fn pending_limit(app: &App) -> Option<u32> {
+    Some(app.settings.config.max_pending_per_email).filter(|n| *n > 0)
+}
+
+/// The owner's three links for a pending request.
+struct OwnerLinks {
+    accept: String,
+    decline: String,
+    reschedule: String,
+}
+
+impl OwnerLinks {
+    fn new_request_message(&self) -> Message {
+        Message::OwnerNewRequest {
+            accept_url: self.accept.clone(),
+            decline_url: self.decline.clone(),
+            reschedule_url: self.reschedule.clone(),
+        }
+    }
+}
+
+fn owner_tokens(app: &App, expires_at: Timestamp) -> (Vec<NewToken>, OwnerLinks) {
+    let mut tokens = Vec::new();
+    let mut link = |action| {
+        let (t, url) = new_token(app, action, expires_at);
+        tokens.push(t);
+        url
+    };
+    let links = OwnerLinks {
+        accept: link(BookingAction::Accept),
+        decline: link(BookingAction::Decline),
+        reschedule: link(BookingAction::Reschedule),
+    };
+    (tokens, links)
+}
+
+fn new_token(app: &App, action: BookingAction, expires_at: Timestamp) -> (NewToken, String) {
+    let t = ActionToken::generate(&app.secret);
+    let url = format!("{}/a/{}", app.settings.public_url, t.expose());
+    (
+        NewToken {
+            action,
+            hash: t.hash(),
+            expires_at,
+        },
+        url,
+    )
+}
+
+fn email(r: guidance_mail::Rendered) -> NewEmail {
+    NewEmail {
+        kind: r.kind.to_owned(),
+        recipient: r.recipient,
+        subject: r.subject,
+        message_id: r.message_id,
+        message: r.bytes,
+    }
+}
+
+/// A checked link: the token's record and the booking it acts on, valid right now.
+#[derive(Debug, Clone)]
+pub struct CheckedToken {
+    /// The stored record.
+    pub record: TokenRecord,
+    /// The booking as it stands.
+    pub booking: Booking,
+    /// The hash to consume when the action is carried out.
+    pub hash: TokenHash,
+}
+
+/// Checks a link without changing anything (a GET, which mail scanners also make).
+pub async fn check_token(app: &App, presented: &str) -> AppResult<CheckedToken> {
+    let token = ActionToken::verify(&app.secret, presented).map_err(|_| AppError::TokenInvalid)?;
+    let hash = token.hash();
+    let record = app
+        .store
+        .find_token(&hash)
+        .await?
+        .ok_or(AppError::TokenInvalid)?;
+    if record.used_at.is_some() {
+        return Err(AppError::TokenUsed);
+    }
+    if record.expires_at <= app.now() {
+        return Err(AppError::TokenExpired);
+    }
+    let booking = app.store.get_booking(record.booking_id).await?;
+    if booking.version != record.booking_version || record.action.apply(booking.status).is_err() {
+        return Err(AppError::TokenOutdated);
+    }
+    Ok(CheckedToken {
+        record,
+        booking,
+        hash,
+    })
+}
+
+/// Carries out what a link says. `action`, when given, must be the link's own action;
+/// `slot_id` is required for choosing a new time.
+pub async fn use_token(
+    app: &App,
+    presented: &str,
+    action: Option<BookingAction>,
+    slot_id: Option<&str>,
+) -> AppResult<Booking> {
+    let checked = check_token(app, presented).await?;
+    if action.is_some_and(|a| a != checked.record.action) {
+        return Err(AppError::WrongAction);
+    }
+    let new_slot = match checked.record.action {
+        BookingAction::PickSlot => {
+            let id = parse_slot_id(slot_id.unwrap_or_default())?;
+            let slot = app.store.get_slot(id).await.map_err(|e| match e {
+                guidance_store::StoreError::NotFound => AppError::field("slot_id", "unknown_value"),
+                other => other.into(),
+            })?;
+            Some(slot)
+        }
+        _ => None,
+    };
+    let actor = match checked.record.action {
+        BookingAction::PickSlot | BookingAction::Confirm => Actor::Requester,
+        _ => Actor::Owner,
+    };
+    apply(
+        app,
+        checked.booking,
+        checked.record.action,
+        actor,
+        Some(checked.hash),
+        new_slot,
+        None,
+    )
+    .await
+}
+
+/// The owner acts on a booking from the owner API or the admin UI. Their `message`, when not
+/// blank, goes into the audit trail and, quoted, into the emails the requester gets.
+pub async fn owner_action(
+    app: &App,
+    booking_id: Uuid,
+    action: BookingAction,
+    message: Option<&str>,
+) -> AppResult<Booking> {
+    if !action.by_owner() {
+        return Err(AppError::NotFound);
+    }
+    let note = message.map(str::trim).filter(|m| !m.is_empty());
+    if note.is_some_and(|m| m.chars().count() > guidance_core::booking::OWNER_MESSAGE_MAX) {
+        return Err(AppError::field("message", "too_long"));
+    }
+    let note = note.map(str::to_owned);
+    let booking = app.store.get_booking(booking_id).await?;
+    apply(app, booking, action, Actor::Owner, None, None, note).await
+}
+
+/// The visitor's own page for a booking (status, cancel, a new time when asked), as a full URL.
+pub fn status_url(app: &App, booking_id: Uuid) -> String {
+    format!(
+        "{}{}",
+        app.settings.public_url,
+        crate::visitor_link::path(&app.secret, booking_id)
+    )
+}
+
+/// The visitor calls their booking off from their own page.
+pub async fn requester_cancel(app: &App, booking_id: Uuid) -> AppResult<Booking> {
+    let booking = app.store.get_booking(booking_id).await?;
+    apply(
+        app,
+        booking,
+        BookingAction::Cancel,
+        Actor::Requester,
+        None,
+        None,
+        None,
+    )
+    .await
+}
+
+/// The visitor, asked for another time, picks a new slot from their own page.
+pub async fn requester_pick(app: &App, booking_id: Uuid, slot_id: &str) -> AppResult<Booking> {
+    let booking = app.store.get_booking(booking_id).await?;
+    let id = parse_slot_id(slot_id)?;
+    let slot = app.store.get_slot(id).await.map_err(|e| match e {
+        guidance_store::StoreError::NotFound => AppError::field("slot_id", "unknown_value"),
+        other => other.into(),
+    })?;
+    apply(
+        app,
+        booking,
+        BookingAction::PickSlot,
+        Actor::Requester,
+        None,
+        Some(slot),
+        None,
+    )
+    .await
+}
+
+/// Moves a booking and queues the emails the move causes, atomically.
+async fn apply(
+    app: &App,
+    booking: Booking,
+    action: BookingAction,
+    actor: Actor,
+    consume_token: Option<TokenHash>,
+    new_slot: Option<Slot>,
+    note: Option<String>,
+) -> AppResult<Booking> {
+    let to = action
+        .apply(booking.status)
+        .map_err(|_| AppError::InvalidTransition)?;
+    // The change's time is also its emails' DTSTAMP, which must move on from the last change's.
+    let now = calendar_stamp(app.now(), booking.updated_at);
+    // Confirming sends the very first calendar message of the booking (nothing reached any
+    // calendar while it was unconfirmed), so it keeps SEQUENCE 0, as a request made without
+    // confirmation does.
+    let sequence = if action == BookingAction::Confirm {
+        booking.ics_sequence
+    } else {
+        booking.ics_sequence + 1
+    };
+    let (starts_at, ends_at) = match &new_slot {
+        Some(s) => {
+            if s.status != SlotStatus::Open || s.starts_at <= now {
+                return Err(AppError::SlotTaken);
+            }
+            (s.starts_at, s.ends_at)
+        }
+        None => (booking.starts_at, booking.ends_at),
+    };
+    let facts = BookingFacts {
+        booking_id: booking.id,
+        ics_uid: booking.ics_uid.clone(),
+        ics_sequence: u32::try_from(sequence).unwrap_or(u32::MAX),
+        name: booking.name.clone(),
+        email: booking.email.clone(),
+        topic: booking.topic.clone(),
+        priority: booking.priority,
+        answers: booking.parsed_answers(),
+        locale: booking.locale.clone(),
+        time_zone: booking.time_zone.clone(),
+        starts_at,
+        ends_at,
+        status_url: Some(status_url(app, booking.id)),
+    };
+    let ctx = app.mail_context_for(&owner_settings::load(app).await?);
+    let mut tokens = Vec::new();
+    let mut messages = Vec::new();
+    // The owner's calendar holds an entry while the booking holds its slot; take it out whenever
+    // the booking stops holding it.
+    let owner_had_entry = booking.status.in_owner_calendar();
+    match (action, to) {
+        (BookingAction::Accept, _) => {
+            messages.push(Message::RequesterAccepted);
+            // The owner's tentative entry becomes a confirmed one (same UID, SEQUENCE up).
+            messages.push(Message::OwnerAccepted);
+        }
+        (BookingAction::Decline, _) => messages.push(Message::RequesterDeclined),
+        (BookingAction::Reschedule, _) => {
+            let (t, url) = new_token(app, BookingAction::PickSlot, token::expiry(now, None));
+            tokens.push(t);
+            messages.push(Message::RequesterPickNewTime {
+                pick_url: url,
+                had_invite: booking.status == BookingStatus::Accepted,
+            });
+        }
+        // A new time, or a confirmed request: the owner hears of it now.
+        (BookingAction::PickSlot | BookingAction::Confirm, _) => {
+            let (owner, links) = owner_tokens(app, token::expiry(now, Some(starts_at)));
+            tokens.extend(owner);
+            messages.push(links.new_request_message());
+            messages.push(Message::RequesterReceived);
+        }
+        (BookingAction::Cancel, _) => messages.push(Message::RequesterCancelled {
+            had_invite: booking.status == BookingStatus::Accepted,
+            by_requester: actor == Actor::Requester,
+        }),
+        (BookingAction::Expire, _) => {}
+    }
+    if owner_had_entry && !to.in_owner_calendar() {
+        messages.push(Message::OwnerCalendarCancel);
+    }
+    // The owner's note reaches the requester in the emails this move sends them.
+    let emails = messages
+        .iter()
+        .map(|m| {
+            email(render_with_owner_message(
+                m,
+                &facts,
+                &ctx,
+                now,
+                note.as_deref(),
+            ))
+        })
+        .collect();
+    let new_slot = match new_slot {
+        Some(s) => Some(SlotChange {
+            slot_id: s.id,
+            window: SlotWindow::parse(s.starts_at, s.ends_at)
+                .map_err(|e| AppError::Internal(e.to_string()))?,
+        }),
+        None => None,
+    };
+    let moved = app
+        .store
+        .transition(Transition {
+            booking_id: booking.id,
+            expected_version: booking.version,
+            from: booking.status,
+            action,
+            to,
+            actor,
+            note,
+            consume_token,
+            new_slot,
+            ics_sequence: sequence,
+            tokens,
+            emails,
+            now,
+        })
+        .await?;
+    app.outbox_wake.notify_one();
+    tracing::info!(booking = %moved.id, from = %booking.status, to = %moved.status, "booking moved");
+    Ok(moved)
+}
+
+/// The time of a change made at `now` to a booking last changed at `last_change`, which is also
+/// the `DTSTAMP` (and `Date:`) of its emails: at least the next whole second after the last
+/// change, because calendars (Proton among them) ignore an update whose whole-second DTSTAMP did
+/// not move, and two changes can fall into the same second.
+fn calendar_stamp(now: Timestamp, last_change: Timestamp) -> Timestamp {
+    let next_second = Timestamp::from_second(last_change.as_second().saturating_add(1));
+    next_second.map_or(now, |n| now.max(n))
+}
+
+/// Queues an email of a booking again — the owner's "resend" — with the same bytes and
+/// Message-ID, due now and with a fresh attempt budget.
+pub async fn resend_email(
+    app: &App,
+    booking_id: Uuid,
+    email_id: Uuid,
+) -> AppResult<guidance_store::OutboxMessage> {
+    let msg = app
+        .store
+        .requeue_email(booking_id, email_id, app.now())
+        .await?;
+    app.outbox_wake.notify_one();
+    tracing::info!(booking = %booking_id, email = %email_id, kind = %msg.kind, "email queued again");
+    Ok(msg)
+}
+
+/// Expires pending requests whose session has started, reschedule requests nobody answered
+/// within [`RESCHEDULE_WINDOW`], and unconfirmed requests whose hold ended (which frees their
+/// slots). Returns how many expired. The outbox worker runs this every minute.
+pub async fn expire_overdue(app: &App) -> AppResult<usize> {
+    let now = app.now();
+    let deadline = now
+        .checked_sub(RESCHEDULE_WINDOW)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut n = 0;
+    for booking in app.store.list_overdue(now, deadline).await? {
+        match apply(
+            app,
+            booking,
+            BookingAction::Expire,
+            Actor::System,
+            None,
+            None,
+            None,
+        )
+        .await
+        {
+            Ok(_) => n += 1,
+            // Someone acted on it at the same moment: nothing to expire.
+            Err(AppError::Conflict | AppError::InvalidTransition) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if n > 0 {
+        // An expired hold frees its slot.
+        app.slot_lists.invalidate();
+    }
+    Ok(n)
+}
+
+// --- The owner's slots, bookings and emails (owner API and admin UI) -------------------------
+
+/// Checks a slot window typed by the owner, naming the refused field.
+pub fn parse_slot_window(
+    starts_at: Option<Timestamp>,
+    ends_at: Option<Timestamp>,
+) -> AppResult<SlotWindow> {
+    let mut fields = std::collections::BTreeMap::new();
+    if starts_at.is_none() {
+        fields.insert("starts_at".to_owned(), "empty".to_owned());
+    }
+    if ends_at.is_none() {
+        fields.insert("ends_at".to_owned(), "empty".to_owned());
+    }
+    let (Some(starts_at), Some(ends_at)) = (starts_at, ends_at) else {
+        return Err(AppError::Invalid(fields));
+    };
+    SlotWindow::parse(starts_at, ends_at).map_err(|e| {
+        let reason = match e {
+            guidance_core::slot::SlotWindowError::EndsBeforeStart => "ends_before_start",
+            guidance_core::slot::SlotWindowError::BadLength => "bad_length",
+            guidance_core::slot::SlotWindowError::OutOfRange => "out_of_range",
+        };
+        AppError::field("ends_at", reason)
+    })
+}
+
+/// Longest private meeting details of a slot, in characters.
+pub const MEETING_DETAILS_MAX: usize = 2000;
+
+/// Trims meeting details; blank is none.
+pub fn parse_meeting_details(raw: Option<&str>) -> AppResult<Option<String>> {
+    let details = raw.map(str::trim).filter(|d| !d.is_empty());
+    if details.is_some_and(|d| d.chars().count() > MEETING_DETAILS_MAX) {
+        return Err(AppError::field("meeting_details", "too_long"));
+    }
+    Ok(details.map(str::to_owned))
+}
+
+/// Offers one new slot. It must start in the future and overlap no live slot.
+pub async fn create_slot(
+    app: &App,
+    window: SlotWindow,
+    meeting_details: Option<String>,
+) -> AppResult<Slot> {
+    let now = app.now();
+    if window.starts_at() <= now {
+        return Err(AppError::field("starts_at", "in_the_past"));
+    }
+    let slot = app.store.create_slot(window, meeting_details, now).await?;
+    tracing::info!(slot = %slot.id, "slot created");
+    Ok(slot)
+}
+
+/// Moves a slot or changes its meeting details; a booked slot refuses.
+pub async fn update_slot(
+    app: &App,
+    id: Uuid,
+    window: SlotWindow,
+    meeting_details: Option<String>,
+) -> AppResult<Slot> {
+    let now = app.now();
+    let current = app.store.get_slot(id).await?;
+    if window.starts_at() <= now && window.starts_at() != current.starts_at {
+        return Err(AppError::field("starts_at", "in_the_past"));
+    }
+    Ok(app
+        .store
+        .update_slot(id, window, meeting_details, now)
+        .await?)
+}
+
+/// Withdraws an open slot or offers an unavailable one again; a booked slot refuses.
+pub async fn set_slot_available(app: &App, id: Uuid, available: bool) -> AppResult<Slot> {
+    Ok(app
+        .store
+        .set_slot_available(id, available, app.now())
+        .await?)
+}
+
+/// Removes a slot no live booking holds.
+pub async fn delete_slot(app: &App, id: Uuid) -> AppResult<()> {
+    app.store.delete_slot(id).await?;
+    tracing::info!(slot = %id, "slot deleted");
+    Ok(())
+}
+
+/// What the owner can do to several slots at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotBulkAction {
+    /// Withdraw them.
+    MakeUnavailable,
+    /// Offer them again.
+    MakeAvailable,
+    /// Remove them.
+    Delete,
+}
+
+impl SlotBulkAction {
+    /// Parses the stable name used in forms.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "unavailable" => Some(Self::MakeUnavailable),
+            "available" => Some(Self::MakeAvailable),
+            "delete" => Some(Self::Delete),
+            _ => None,
+        }
+    }
+}
+
+/// What became of a bulk action: how many slots it changed and each refusal.
+#[derive(Debug, Default)]
+pub struct BulkReport {
+    /// Slots changed.
+    pub done: usize,
+    /// Slots left as they were, with the reason.
+    pub refused: Vec<(Uuid, AppError)>,
+}
+
+/// Applies one action to each slot in turn; one refusal does not stop the others.
+pub async fn slots_bulk(app: &App, ids: &[Uuid], action: SlotBulkAction) -> AppResult<BulkReport> {
+    let mut report = BulkReport::default();
+    for &id in ids {
+        let result = match action {
+            SlotBulkAction::MakeUnavailable => set_slot_available(app, id, false).await.map(drop),
+            SlotBulkAction::MakeAvailable => set_slot_available(app, id, true).await.map(drop),
+            SlotBulkAction::Delete => delete_slot(app, id).await,
+        };
+        match result {
+            Ok(()) => report.done += 1,
+            Err(e @ (AppError::Internal(_) | AppError::Unavailable(_))) => return Err(e),
+            Err(e) => report.refused.push((id, e)),
+        }
+    }
+    Ok(report)
+}
+
+/// Why a session of a pattern was not created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkippedBecause {
+    /// It overlaps a slot that exists already.
+    Overlap,
+    /// It starts in the past.
+    Past,
+    /// The local time does not exist that day, or lies outside the supported years.
+    Pattern(guidance_core::pattern::SkipReason),
+}
+
+impl SkippedBecause {
+    /// The stable code (a locale key suffix).
+    pub fn code(self) -> &'static str {
+        match self {
+            SkippedBecause::Overlap => "overlap",
+            SkippedBecause::Past => "past",
+            SkippedBecause::Pattern(r) => r.code(),
+        }
+    }
+}
+
+/// What a pattern produced.
+#[derive(Debug, Default)]
+pub struct GenerateReport {
+    /// The slots created, in time order.
+    pub created: Vec<Slot>,
+    /// The sessions not created: local day, local start time and why.
+    pub skipped: Vec<(jiff::civil::Date, jiff::civil::Time, SkippedBecause)>,
+}
+
+/// Creates the slots of a weekly pattern in the owner's time zone, skipping (and reporting)
+/// every session that overlaps an existing slot, lies in the past or does not exist locally.
+pub async fn generate_slots(
+    app: &App,
+    raw: &guidance_core::pattern::RawPattern,
+) -> AppResult<GenerateReport> {
+    let owner = owner_settings::load(app).await?;
+    let pattern = guidance_core::pattern::WeeklyPattern::parse(raw, owner.time_zone.zone())
+        .map_err(|e| AppError::Invalid(e.0))?;
+    let now = app.now();
+    let mut report = GenerateReport::default();
+    for session in pattern.plan() {
+        let skip = |why| (session.date, session.time, why);
+        let window = match session.outcome {
+            Ok(w) => w,
+            Err(reason) => {
+                report.skipped.push(skip(SkippedBecause::Pattern(reason)));
+                continue;
+            }
+        };
+        if window.starts_at() <= now {
+            report.skipped.push(skip(SkippedBecause::Past));
+            continue;
+        }
+        match app.store.create_slot(window, None, now).await {
+            Ok(slot) => report.created.push(slot),
+            Err(guidance_store::StoreError::SlotOverlap) => {
+                report.skipped.push(skip(SkippedBecause::Overlap));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    tracing::info!(
+        created = report.created.len(),
+        skipped = report.skipped.len(),
+        "slots generated from a pattern"
+    );
+    Ok(report)
+}
+
+/// Bookings of one status (or all, in the owner's order: pending first, then accepted, needs
+/// reschedule, unconfirmed, declined, cancelled, expired; by session time within each), whose requester name,
+/// email or topic contains `query` (ignoring case).
+pub async fn find_bookings(
+    app: &App,
+    status: Option<BookingStatus>,
+    query: &str,
+) -> AppResult<Vec<Booking>> {
+    let needle = query.trim().to_lowercase();
+    let mut bookings: Vec<Booking> = app
+        .store
+        .list_bookings(status)
+        .await?
+        .into_iter()
+        .filter(|b| {
+            needle.is_empty()
+                || b.name.to_lowercase().contains(&needle)
+                || b.email.to_lowercase().contains(&needle)
+                || b.topic.to_lowercase().contains(&needle)
+        })
+        .collect();
+    let rank = |s: BookingStatus| BookingStatus::ALL.iter().position(|x| *x == s);
+    bookings.sort_by_key(|b| (rank(b.status), b.starts_at, b.created_at));
+    Ok(bookings)
+}
+
+/// Withdraws the slot a booking holds or held, so that nobody can book that time again.
+pub async fn make_booking_slot_unavailable(app: &App, booking_id: Uuid) -> AppResult<Slot> {
+    let booking = app.store.get_booking(booking_id).await?;
+    let slot_id = booking.slot_id.ok_or(AppError::NotFound)?;
+    set_slot_available(app, slot_id, false).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::calendar_stamp;
+    use jiff::Timestamp;
+
+    #[test]
+    fn a_change_is_stamped_after_the_last_one_even_within_the_same_second() {
+        let t = |s: &str| s.parse::<Timestamp>().unwrap();
+        let last = t("2030-01-01T10:00:00.200Z");
+        assert_eq!(
+            calendar_stamp(t("2030-01-01T10:00:00.500Z"), last),
+            t("2030-01-01T10:00:01Z")
+        );
+        assert_eq!(
+            calendar_stamp(t("2030-01-01T10:05:00.500Z"), last),
+            t("2030-01-01T10:05:00.500Z")
+        );
+    }
+}

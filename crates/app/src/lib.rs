@@ -1,0 +1,91 @@
+//! Guidance's application layer: every use case, the outbox worker and the expiry of overdue
+//! bookings, the short-lived caches and the typed configuration. It knows nothing of HTTP: the
+//! `web` crate reads a request, calls one function here and answers; the `guidance` binary
+//! starts both. See `ARCHITECTURE.md` at the repository root.
+
+pub mod bookings;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod kept;
+pub mod outbox;
+pub mod owner_auth;
+pub mod settings;
+pub mod visitor_link;
+
+use std::sync::Arc;
+
+use guidance_core::TokenSecret;
+use guidance_store::Store;
+use jiff::Timestamp;
+use tokio::sync::Notify;
+
+pub use clock::Clock;
+use config::Settings;
+pub use error::{AppError, AppResult};
+
+/// What every use case shares; cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// Checked configuration.
+    pub settings: Arc<Settings>,
+    /// Signs action tokens and the visitor's links.
+    pub secret: TokenSecret,
+    /// Tells the time; tests hold it still or move it.
+    pub clock: Clock,
+    /// Wakes the outbox worker when an email was queued.
+    pub outbox_wake: Arc<Notify>,
+    /// The public slot list as served, kept for a moment (see [`kept`]); dropped whenever
+    /// slots may have changed.
+    pub slot_lists: Arc<kept::SlotsCache>,
+    /// The owner's stored settings, kept for a moment (read by every booking).
+    pub settings_kept: Arc<kept::Kept<(), std::collections::BTreeMap<String, String>>>,
+    /// The owner's questions, kept for a moment (read by every booking).
+    pub questions_kept: Arc<kept::Kept<(), Vec<guidance_core::Question>>>,
+}
+
+impl App {
+    /// An application over `store` with checked `settings`, signing with `secret`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        settings: Settings,
+        secret: TokenSecret,
+        clock: Clock,
+    ) -> Self {
+        Self {
+            store,
+            settings: Arc::new(settings),
+            secret,
+            clock,
+            outbox_wake: Arc::new(Notify::new()),
+            slot_lists: Arc::default(),
+            settings_kept: Arc::default(),
+            questions_kept: Arc::default(),
+        }
+    }
+
+    /// The time now, by the application's clock.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// The email settings for the owner settings in force (see [`settings`]).
+    pub fn mail_context_for(
+        &self,
+        owner: &guidance_core::OwnerSettings,
+    ) -> guidance_mail::MailContext {
+        let c = &self.settings.config;
+        guidance_mail::MailContext {
+            from_email: c.mail_from.trim().to_owned(),
+            from_name: guidance_core::i18n::t(owner.language, "common.product"),
+            owner_email: owner.owner_email.clone(),
+            owner_name: owner.owner_name.clone(),
+            owner_time_zone: owner.time_zone.as_str().to_owned(),
+            owner_lang: owner.language.to_owned(),
+            public_url: self.settings.public_url.clone(),
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! The `guidance` binary's library: start-up you can test ([`startup::Application`]) and the
+//! log output ([`telemetry`]). The use cases are in `guidance-app`, HTTP in `guidance-web`; see
+//! `ARCHITECTURE.md` at the repository root.
+
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,279 @@
+//! The public JSON API: slots, bookings, actions (DESIGN §3), under both path names, and the
+//! OpenAPI document that describes it and the owner API.
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use guidance_core::BookingAction;
+use guidance_core::intake::RawIntake;
+use guidance_store::Booking;
+use jiff::Timestamp;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::bodies::{
+    ActionRequest, BookingRequest, ErrorBody, PublicBooking, PublicSlot, SlotList,
+};
+use super::recorder::{RecordedRoute, Recorder};
+use super::{api_language, parse_json_object};
+use crate::error::HttpError;
+use crate::state::WebState;
+use guidance_app::AppError;
+use guidance_app::bookings;
+
+/// The alias of `POST /api/bookings` (the name the original plan gave the function).
+pub const CREATE_BOOKING_ALIAS: &str = "/functions/v1/create-guidance-booking";
+/// The alias of `POST /api/actions`.
+pub const ACT_ALIAS: &str = "/functions/v1/update-guidance-booking";
+
+/// Registers every public API route; [`routes`] serves them, [`route_table`] lists them.
+fn register(r: Recorder) -> Recorder {
+    r.get("/api/slots", list_slots)
+        .post("/api/bookings", create_booking)
+        .post(CREATE_BOOKING_ALIAS, create_booking)
+        .post("/api/actions", act)
+        .post(ACT_ALIAS, act)
+        .get("/api/intake", super::embed::intake)
+        .get("/api/openapi.json", super::openapi::serve)
+}
+
+/// The public API routes.
+pub fn routes() -> Router<WebState> {
+    register(Recorder::new()).into_router()
+}
+
+/// Every public API route as registered (method and path).
+pub fn route_table() -> Vec<RecordedRoute> {
+    register(Recorder::new()).table()
+}
+
+/// The query of `GET /api/slots`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SlotQuery {
+    /// Earliest start, RFC 3339 (default: now).
+    #[param(format = DateTime)]
+    from: Option<String>,
+    /// Latest start, RFC 3339 (default: the end of the booking horizon).
+    #[param(format = DateTime)]
+    to: Option<String>,
+}
+
+/// A query the handler cannot read is a JSON 400 like any other bad request.
+pub fn read_query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, HttpError> {
+    q.map(|Query(q)| q)
+        .map_err(|e| HttpError::BadRequest(e.body_text()))
+}
+
+fn parse_time(field: &str, raw: Option<&str>) -> Result<Option<Timestamp>, HttpError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => s
+            .parse::<Timestamp>()
+            .map(Some)
+            .map_err(|_| HttpError::field(field, "unknown_value")),
+    }
+}
+
+/// The open future slots.
+#[utoipa::path(get, path = "/api/slots", tag = "public", params(SlotQuery),
+    responses(
+        (status = 200, description = "Open future slots, earliest first", body = SlotList),
+        (status = 400, description = "Unreadable query", body = ErrorBody),
+        (status = 422, description = "`from` or `to` is not an RFC 3339 time", body = ErrorBody),
+    ))]
+async fn list_slots(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    q: Result<Query<SlotQuery>, QueryRejection>,
+) -> Response {
+    let tr = api_language(&headers);
+    let window = match read_query(q).and_then(|q| {
+        Ok((
+            parse_time("from", q.from.as_deref())?,
+            parse_time("to", q.to.as_deref())?,
+        ))
+    }) {
+        Ok(window) => window,
+        Err(e) => return e.to_json_response(&tr),
+    };
+    let (from, to) = window;
+    let body = state
+        .app
+        .slot_lists
+        .get_or_load(window, || async {
+            let slots = bookings::open_slots(&state.app, from, to).await?;
+            let list = SlotList {
+                slots: slots.iter().map(PublicSlot::from).collect(),
+            };
+            // Serializing strings and UUIDs cannot fail.
+            Ok::<_, HttpError>(Bytes::from(serde_json::to_vec(&list).unwrap_or_default()))
+        })
+        .await;
+    match body {
+        Ok(body) => json_bytes(body),
+        Err(e) => HttpError::from(e).to_json_response(&tr),
+    }
+}
+
+/// A JSON answer of bytes made earlier.
+fn json_bytes(body: Bytes) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// What the public learns of a booking: never more than its requester typed and its state.
+pub fn public_booking(b: &Booking) -> PublicBooking {
+    PublicBooking::from(b)
+}
+
+/// Reads a text field of a JSON object: missing or null is empty; another type is refused.
+fn text_field(
+    obj: &serde_json::Map<String, serde_json::Value>,
+    name: &str,
+    wrong: &mut std::collections::BTreeMap<String, String>,
+) -> String {
+    match obj.get(name) {
+        None | Some(serde_json::Value::Null) => String::new(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(_) => {
+            wrong.insert(name.to_owned(), "wrong_type".to_owned());
+            String::new()
+        }
+    }
+}
+
+/// The body of a request that creates or changes a booking: counted against the client's rate
+/// limit first, then read as a JSON object.
+fn limited_json_object(
+    state: &WebState,
+    addr: &SocketAddr,
+    body: &Bytes,
+) -> Result<serde_json::Map<String, serde_json::Value>, HttpError> {
+    state
+        .limiter
+        .check(super::client_ip(addr))
+        .map_err(HttpError::RateLimited)?;
+    parse_json_object(body)
+}
+
+/// Requests a session: reserves the slot and tells the owner. Also served at
+/// `POST /functions/v1/create-guidance-booking`.
+#[utoipa::path(post, path = "/api/bookings", tag = "public", request_body = BookingRequest,
+    responses(
+        (status = 201, description = "Requested: `pending`, the owner is told; or, when the owner asks visitors to confirm their address, `unconfirmed` until the visitor uses the emailed link", body = PublicBooking),
+        (status = 400, description = "The body is not a JSON object", body = ErrorBody),
+        (status = 403, description = "The owner has closed booking (`booking_closed`)", body = ErrorBody),
+        (status = 404, description = "No such slot", body = ErrorBody),
+        (status = 409, description = "The slot is taken or no longer bookable (`slot_taken`)", body = ErrorBody),
+        (status = 422, description = "Refused fields (`invalid`, with `fields`), or the hidden `website` field filled in (`spam_suspected`)", body = ErrorBody),
+    ))]
+async fn create_booking(
+    State(state): State<WebState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let tr = api_language(&headers);
+    let result = async {
+        let obj = &limited_json_object(&state, &addr, &body)?;
+        let mut wrong = std::collections::BTreeMap::new();
+        // The honeypot: optional, and empty when a person filled in the form.
+        bookings::refuse_honeypot(&text_field(obj, "website", &mut wrong))?;
+        let slot_id = text_field(obj, "slot_id", &mut wrong);
+        let raw = RawIntake {
+            name: text_field(obj, "name", &mut wrong),
+            email: text_field(obj, "email", &mut wrong),
+            topic: text_field(obj, "topic", &mut wrong),
+            priority: text_field(obj, "priority", &mut wrong),
+            answers: obj
+                .get("answers")
+                .cloned()
+                .unwrap_or(serde_json::Value::Null),
+            locale: text_field(obj, "locale", &mut wrong),
+            time_zone: text_field(obj, "time_zone", &mut wrong),
+        };
+        let questions = bookings::questions(&state.app).await?;
+        match bookings::parse_booking_request(&slot_id, &raw, &questions) {
+            Ok(_) if !wrong.is_empty() => Err(HttpError::App(AppError::Invalid(wrong))),
+            Ok((slot_id, intake)) => Ok(bookings::book_parsed(&state.app, slot_id, intake).await?),
+            Err(mut fields) => {
+                fields.extend(wrong);
+                Err(HttpError::App(AppError::Invalid(fields)))
+            }
+        }
+    }
+    .await;
+    match result {
+        Ok(b) => {
+            // The requester's own page: shown on the success screen, as in their email.
+            let mut body = public_booking(&b);
+            body.status_url = Some(bookings::status_url(&state.app, b.id));
+            (StatusCode::CREATED, Json(body)).into_response()
+        }
+        Err(e) => HttpError::from(e).to_json_response(&tr),
+    }
+}
+
+/// Carries out an emailed link (accept, decline, ask to reschedule, cancel, pick a new slot).
+/// Also served at `POST /functions/v1/update-guidance-booking`.
+#[utoipa::path(post, path = "/api/actions", tag = "public", request_body = ActionRequest,
+    responses(
+        (status = 200, description = "Done; the booking as it is now", body = PublicBooking),
+        (status = 400, description = "The body is not a JSON object, or the link does something else (`wrong_action`)", body = ErrorBody),
+        (status = 404, description = "Not one of our links (`token_invalid`), or no such slot", body = ErrorBody),
+        (status = 409, description = "The link was used (`token_used`), the booking moved on (`token_outdated`, `invalid_transition`), or the new slot is taken", body = ErrorBody),
+        (status = 410, description = "The link is too old (`token_expired`)", body = ErrorBody),
+        (status = 422, description = "Refused fields (`invalid`, with `fields`)", body = ErrorBody),
+    ))]
+async fn act(
+    State(state): State<WebState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let tr = api_language(&headers);
+    let result = async {
+        let obj = &limited_json_object(&state, &addr, &body)?;
+        let mut wrong = std::collections::BTreeMap::new();
+        let token = text_field(obj, "token", &mut wrong);
+        let action = text_field(obj, "action", &mut wrong);
+        let slot_id = text_field(obj, "slot_id", &mut wrong);
+        if !wrong.is_empty() {
+            return Err(HttpError::App(AppError::Invalid(wrong)));
+        }
+        if token.is_empty() {
+            return Err(HttpError::field("token", "empty"));
+        }
+        let action = match action.trim() {
+            "" => None,
+            a => Some(
+                BookingAction::parse(a)
+                    .ok_or_else(|| HttpError::field("action", "unknown_value"))?,
+            ),
+        };
+        Ok(bookings::use_token(
+            &state.app,
+            &token,
+            action,
+            Some(slot_id.as_str()).filter(|s| !s.is_empty()),
+        )
+        .await?)
+    }
+    .await;
+    match result {
+        Ok(b) => Json(public_booking(&b)).into_response(),
+        Err(e) => HttpError::from(e).to_json_response(&tr),
+    }
+}

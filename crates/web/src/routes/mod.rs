@@ -1,0 +1,226 @@
+//! The HTTP surface (DESIGN §3): public JSON API, owner API, pages.
+
+pub mod admin;
+pub mod admin_ui;
+pub mod api;
+pub mod bodies;
+pub mod embed;
+pub mod openapi;
+pub mod pages;
+pub mod readable;
+pub mod recorder;
+pub mod visitor;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use serde::de::DeserializeOwned;
+
+use crate::error::HttpError;
+use crate::state::WebState;
+
+/// Largest request body accepted anywhere.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Every route of [`router`] as registered, for tests that must cover each one.
+pub fn route_table() -> Vec<recorder::RecordedRoute> {
+    let mut all = vec![recorder::RecordedRoute {
+        method: axum::http::Method::GET,
+        path: "/healthz",
+    }];
+    all.extend(api::route_table());
+    all.extend(admin::route_table());
+    all.extend(admin_ui::open_route_table());
+    all.extend(admin_ui::route_table());
+    all.extend(pages::route_table());
+    all.extend(visitor::route_table());
+    all.extend(embed::route_table());
+    all
+}
+
+/// All routes.
+pub fn router(state: WebState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(api::routes())
+        .merge(admin::routes(state.clone()))
+        .merge(admin_ui::routes(state.clone()))
+        .merge(pages::routes())
+        .merge(visitor::routes())
+        .merge(embed::routes())
+        .layer(axum::middleware::from_fn(readable::refuse_unreadable))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            embed::cors,
+        ))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            forget_slots_after_changes,
+        ))
+        .layer(axum::middleware::from_fn(remember_language))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
+        .with_state(state)
+}
+
+/// Any request that may change something (every method but GET, HEAD and OPTIONS, which never
+/// change state here) drops the kept slot lists once it is done, so this process's next
+/// `GET /api/slots` reads the database again.
+async fn forget_slots_after_changes(
+    axum::extract::State(state): axum::extract::State<WebState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::Method;
+    let changes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let resp = next.run(req).await;
+    if changes {
+        state.app.slot_lists.invalidate();
+    }
+    resp
+}
+
+/// A page asked for with `?lang=` keeps that language for the visitor's next pages: the choice
+/// goes into a cookie, which comes after `?lang=` and before `Accept-Language`.
+async fn remember_language(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let chosen = req.uri().query().and_then(|q| {
+        q.split('&')
+            .find_map(|pair| pair.strip_prefix("lang="))
+            .map(guidance_core::i18n::resolve)
+    });
+    let mut resp = next.run(req).await;
+    let is_page = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if let (Some(lang), true) = (chosen, is_page) {
+        let cookie = format!("guidance_lang={lang}; Path=/; Max-Age=31536000; SameSite=Lax");
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    resp
+}
+
+async fn healthz(axum::extract::State(state): axum::extract::State<WebState>) -> impl IntoResponse {
+    // Answer 200 only when the database answers too.
+    match state.app.store.next_email_due().await {
+        Ok(_) => (
+            axum::http::StatusCode::OK,
+            axum::Json(serde_json::json!({"status": "ok"})),
+        ),
+        Err(_) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({"status": "database_unavailable"})),
+        ),
+    }
+}
+
+/// The policy of every response: scripts and styles from this origin only, and no framing.
+const POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The policy of the public booking page, which the owner's own site may frame as a fallback
+/// for the embedded element: the same, but framing allowed to this origin and the
+/// `GUIDANCE_EMBED_ORIGINS`.
+fn frameable_policy(embed_origins: &[String]) -> String {
+    let mut ancestors = String::from("'self'");
+    for origin in embed_origins {
+        ancestors.push(' ');
+        ancestors.push_str(origin);
+    }
+    POLICY.replace(
+        "frame-ancestors 'none'",
+        &format!("frame-ancestors {ancestors}"),
+    )
+}
+
+/// Whether a path shows a secret link's page or private data: the email links, the visitor's
+/// own pages, the admin UI.
+fn is_private(path: &str) -> bool {
+    path.starts_with("/a/")
+        || path.starts_with("/my/")
+        || path == "/admin"
+        || path.starts_with("/admin/")
+}
+
+async fn security_headers(
+    axum::extract::State(state): axum::extract::State<WebState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = req.uri().path().to_owned();
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    // Links carry secrets in their path: no page passes its address on to another site.
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if is_private(&path) {
+        // Never kept in a shared or back-button cache.
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        // A page with its own policy (the example host page) keeps it.
+        let policy = if path == "/book" {
+            HeaderValue::from_str(&frameable_policy(&state.app.settings.embed_origins))
+                .unwrap_or(HeaderValue::from_static(POLICY))
+        } else {
+            HeaderValue::from_static(POLICY)
+        };
+        h.insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    // Older browsers read framing rules from this header only.
+    let unframeable = h
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("frame-ancestors 'none'"));
+    if unframeable {
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    resp
+}
+
+/// Parses a JSON body, answering a JSON 400 (not axum's plain text) when it is not JSON.
+pub fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, HttpError> {
+    serde_json::from_slice(body)
+        .map_err(|e| HttpError::BadRequest(format!("the body is not valid JSON: {e}")))
+}
+
+/// Parses a body that must be a JSON object (every JSON endpoint here takes one).
+pub fn parse_json_object(
+    body: &Bytes,
+) -> Result<serde_json::Map<String, serde_json::Value>, HttpError> {
+    match parse_json(body)? {
+        serde_json::Value::Object(obj) => Ok(obj),
+        _ => Err(HttpError::BadRequest(
+            "the body must be a JSON object".into(),
+        )),
+    }
+}
+
+/// The client's address, for rate limiting.
+pub fn client_ip(addr: &SocketAddr) -> std::net::IpAddr {
+    addr.ip()
+}
+
+/// The language of a JSON API request (`Accept-Language`).
+pub fn api_language(headers: &HeaderMap) -> crate::i18n::Tr {
+    crate::i18n::page_language(None, headers)
+}

@@ -1,0 +1,758 @@
+//! Server-rendered pages that work without JavaScript: the booking page, the page behind every
+//! email link (`GET` shows, `POST` does), and the visitor's choice of a new time.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use guidance_core::i18n::{format_date, format_short_date, format_span, format_time};
+use guidance_core::intake::{ANSWER_MAX, EMAIL_MAX, NAME_MAX, RawIntake, TOPIC_MAX, TimeZoneName};
+use guidance_core::question::SHORT_TEXT_MAX;
+use guidance_core::slot::format_utc;
+use guidance_core::{BookingAction, Priority, Question, QuestionKind};
+use guidance_store::{Booking, Slot};
+use serde::Deserialize;
+
+use super::recorder::{RecordedRoute, Recorder};
+use crate::error::HttpError;
+use crate::i18n::{Tr, page_language};
+use crate::state::WebState;
+use guidance_app::AppError;
+use guidance_app::bookings::{self, CheckedToken};
+
+fn register(r: Recorder) -> Recorder {
+    r.get("/", || async { Redirect::to("/book") })
+        .get("/book", book_page)
+        .post("/book", book_submit)
+        .get("/a/{token}", action_page)
+        .post("/a/{token}", action_submit)
+        .get("/static/guidance.css", || async {
+            static_file(
+                "text/css; charset=utf-8",
+                include_str!("../../static/guidance.css"),
+            )
+        })
+        .get("/static/book.js", || async {
+            static_file(
+                "text/javascript; charset=utf-8",
+                include_str!("../../static/book.js"),
+            )
+        })
+}
+
+/// The page routes and their static files.
+pub fn routes() -> Router<WebState> {
+    register(Recorder::new()).into_router()
+}
+
+/// Every page route as registered.
+pub fn route_table() -> Vec<RecordedRoute> {
+    register(Recorder::new()).table()
+}
+
+/// Reads a form body whatever its declared type; what cannot be read counts as empty, so the
+/// visitor gets the form back with each missing field named instead of a bare error.
+pub fn read_form<T: serde::de::DeserializeOwned + Default>(body: &Bytes) -> T {
+    serde_urlencoded::from_bytes(body).unwrap_or_default()
+}
+
+fn static_file(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Renders a page template, or a plain 500 when the template fails.
+pub fn render<T: Template>(status: StatusCode, t: &T) -> Response {
+    match t.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+/// One day of open slots, in the reader's zone.
+pub struct DayGroup {
+    /// The day as `YYYY-MM-DD` in the reader's zone (anchor of the day picker).
+    pub key: String,
+    /// The day, written out.
+    pub label: String,
+    /// The day, short, for the day picker.
+    pub short: String,
+    /// Its slots.
+    pub slots: Vec<SlotChoice>,
+}
+
+/// One slot as a choice on a page.
+pub struct SlotChoice {
+    /// Slot id.
+    pub id: String,
+    /// Start and end times of day, e.g. "09:00–09:45".
+    pub time: String,
+    /// The full date and time, for screen readers and titles.
+    pub full: String,
+    /// Start, RFC 3339 UTC (for the script that relabels slots in another zone).
+    pub starts_at: String,
+    /// End, RFC 3339 UTC.
+    pub ends_at: String,
+    /// Whether it is the one chosen.
+    pub checked: bool,
+}
+
+/// Groups slots by day in `zone`.
+pub fn group_by_day(tr: &Tr, slots: &[Slot], zone: &TimeZoneName, chosen: &str) -> Vec<DayGroup> {
+    let tz = zone.zone();
+    let mut groups: Vec<DayGroup> = Vec::new();
+    for s in slots {
+        let start = s.starts_at.to_zoned(tz.clone());
+        let key = start.strftime("%Y-%m-%d").to_string();
+        let choice = SlotChoice {
+            id: s.id.to_string(),
+            time: format!(
+                "{}–{}",
+                format_time(tr.lang, &start),
+                format_time(tr.lang, &s.ends_at.to_zoned(tz.clone()))
+            ),
+            full: format_span(tr.lang, s.starts_at, s.ends_at, zone.as_str()),
+            starts_at: format_utc(s.starts_at),
+            ends_at: format_utc(s.ends_at),
+            checked: chosen == s.id.to_string(),
+        };
+        match groups.last_mut() {
+            Some(g) if g.key == key => g.slots.push(choice),
+            _ => groups.push(DayGroup {
+                key,
+                label: format_date(tr.lang, &start),
+                short: format_short_date(tr.lang, &start),
+                slots: vec![choice],
+            }),
+        }
+    }
+    groups
+}
+
+/// What the visitor typed, kept when the form comes back with errors.
+#[derive(Debug, Default)]
+pub struct BookForm {
+    slot_id: String,
+    name: String,
+    email: String,
+    topic: String,
+    priority: String,
+    time_zone: String,
+    locale: String,
+    /// `answers.<key>` fields, by key.
+    answers: BTreeMap<String, String>,
+    /// The honeypot (hidden from people; never shown back).
+    website: String,
+}
+
+impl BookForm {
+    fn read(body: &Bytes) -> Self {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+        let mut f = BookForm::default();
+        for (k, v) in pairs {
+            match k.as_str() {
+                "slot_id" => f.slot_id = v,
+                "name" => f.name = v,
+                "email" => f.email = v,
+                "topic" => f.topic = v,
+                "priority" => f.priority = v,
+                "time_zone" => f.time_zone = v,
+                "locale" => f.locale = v,
+                "website" => f.website = v,
+                other => {
+                    if let Some(key) = other.strip_prefix("answers.") {
+                        f.answers.insert(key.to_owned(), v);
+                    }
+                }
+            }
+        }
+        f
+    }
+
+    /// The answers as the JSON API takes them: a ticked box is `true`, an unticked one `false`,
+    /// empty text is left out; keys that name no question are passed on for the service to refuse.
+    fn answers_json(&self, questions: &[Question]) -> serde_json::Value {
+        let mut out = serde_json::Map::new();
+        for q in questions {
+            let given = self.answers.get(&q.key).map(|s| s.trim()).unwrap_or("");
+            match q.kind {
+                QuestionKind::Checkbox => {
+                    out.insert(q.key.clone(), (!given.is_empty()).into());
+                }
+                _ if given.is_empty() => {}
+                _ => {
+                    out.insert(q.key.clone(), given.into());
+                }
+            }
+        }
+        for (k, v) in &self.answers {
+            if !questions.iter().any(|q| &q.key == k) && !v.trim().is_empty() {
+                out.insert(k.clone(), v.trim().into());
+            }
+        }
+        serde_json::Value::Object(out)
+    }
+}
+
+/// One intake control as the template draws it.
+pub struct FormField {
+    id: String,
+    name: String,
+    kind: &'static str,
+    label: String,
+    marker: String,
+    required: bool,
+    max: usize,
+    input_type: &'static str,
+    autocomplete: &'static str,
+    value: String,
+    checked: bool,
+    options: Vec<(String, String, bool)>,
+    placeholder: bool,
+    error: String,
+}
+
+impl FormField {
+    fn text(tr: &Tr, name: &str, input_type: &'static str, max: usize, value: &str) -> Self {
+        FormField {
+            id: name.to_owned(),
+            name: name.to_owned(),
+            kind: if name == "topic" {
+                "long_text"
+            } else {
+                "short_text"
+            },
+            label: tr.get(&format!("public.intake.{name}.label")),
+            marker: tr.get("public.intake.required"),
+            required: true,
+            max,
+            input_type,
+            autocomplete: match name {
+                "name" => "name",
+                "email" => "email",
+                _ => "",
+            },
+            value: value.to_owned(),
+            checked: false,
+            options: Vec::new(),
+            placeholder: false,
+            error: String::new(),
+        }
+    }
+}
+
+/// The intake controls: name, email, topic, priority, then the owner's questions.
+fn intake_fields(
+    tr: &Tr,
+    form: &BookForm,
+    questions: &[Question],
+    errors: &BTreeMap<String, String>,
+) -> Vec<FormField> {
+    let mut fields = vec![
+        FormField::text(tr, "name", "text", NAME_MAX, &form.name),
+        FormField::text(tr, "email", "email", EMAIL_MAX, &form.email),
+        FormField::text(tr, "topic", "text", TOPIC_MAX, &form.topic),
+        FormField {
+            kind: "choice",
+            marker: String::new(),
+            required: false,
+            options: Priority::ALL
+                .iter()
+                .map(|p| {
+                    (
+                        p.as_str().to_owned(),
+                        tr.get(&format!("common.priority.{}", p.as_str())),
+                        form.priority == p.as_str(),
+                    )
+                })
+                .collect(),
+            ..FormField::text(tr, "priority", "text", 0, "")
+        },
+    ];
+    for q in questions {
+        let given = form.answers.get(&q.key).cloned().unwrap_or_default();
+        fields.push(FormField {
+            id: format!("q-{}", q.key),
+            name: format!("answers.{}", q.key),
+            kind: q.kind.as_str(),
+            label: q.label.clone(),
+            marker: tr.get(if q.required {
+                "public.intake.required"
+            } else {
+                "public.intake.optional"
+            }),
+            required: q.required,
+            max: match q.kind {
+                QuestionKind::LongText => ANSWER_MAX,
+                _ => SHORT_TEXT_MAX,
+            },
+            input_type: "text",
+            autocomplete: "",
+            checked: !given.is_empty(),
+            options: q
+                .options
+                .iter()
+                .map(|o| (o.clone(), o.clone(), &given == o))
+                .collect(),
+            placeholder: true,
+            value: given,
+            error: String::new(),
+        });
+    }
+    for f in &mut fields {
+        if let Some(e) = errors.get(&f.name) {
+            f.error = e.clone();
+        }
+    }
+    fields
+}
+
+/// The texts the page's script needs, as JSON safe to place inside a `<script>` element.
+pub fn script_texts(tr: &Tr, owner: &str) -> String {
+    const PREFIXES: [&str; 5] = [
+        "public.book.",
+        "public.intake.",
+        "public.requested.",
+        "errors.field.",
+        "common.priority.",
+    ];
+    let mut texts: BTreeMap<&str, String> = guidance_core::i18n::keys(tr.lang)
+        .into_iter()
+        .filter(|k| PREFIXES.iter().any(|p| k.starts_with(p)))
+        .map(|k| (k, tr.get(k)))
+        .collect();
+    texts.insert("owner", owner.to_owned());
+    // `<` never appears raw, so the text cannot close the script element.
+    serde_json::to_string(&texts)
+        .unwrap_or_else(|_| "{}".into())
+        .replace('<', "\\u003c")
+}
+
+#[derive(Template)]
+#[template(path = "book.html")]
+struct BookPage {
+    tr: Tr,
+    title: String,
+    zone: String,
+    days: Vec<DayGroup>,
+    fields: Vec<FormField>,
+    error: Option<String>,
+    field_errors: BTreeMap<String, String>,
+    texts_json: String,
+}
+
+impl BookPage {
+    fn field_error(&self, field: &str) -> String {
+        self.field_errors.get(field).cloned().unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct BookQuery {
+    tz: Option<String>,
+    lang: Option<String>,
+}
+
+fn visitor_zone(state: &WebState, raw: Option<&str>) -> TimeZoneName {
+    raw.and_then(|z| TimeZoneName::parse(z).ok())
+        .unwrap_or_else(|| state.app.settings.time_zone.clone())
+}
+
+async fn book_page(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Query(q): Query<BookQuery>,
+) -> Response {
+    let tr = page_language(q.lang.as_deref(), &headers);
+    let zone = visitor_zone(&state, q.tz.as_deref());
+    let form = BookForm {
+        priority: "normal".into(),
+        ..BookForm::default()
+    };
+    book_form_response(
+        &state,
+        tr,
+        zone,
+        form,
+        None,
+        BTreeMap::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn book_form_response(
+    state: &WebState,
+    tr: Tr,
+    zone: TimeZoneName,
+    form: BookForm,
+    error: Option<String>,
+    field_errors: BTreeMap<String, String>,
+    status: StatusCode,
+) -> Response {
+    let (slots, questions) = match tokio::try_join!(
+        bookings::open_slots(&state.app, None, None),
+        bookings::questions(&state.app)
+    ) {
+        Ok(found) => found,
+        Err(e) => return error_page(&tr, e),
+    };
+    // While the owner keeps booking closed, the page says so instead of showing no times.
+    let owner = guidance_app::settings::load_or_defaults(&state.app).await;
+    let closed = !owner.booking_open;
+    let owner_name = owner.owner_name;
+    let error = error.or_else(|| closed.then(|| tr.get("errors.booking_closed")));
+    let days = group_by_day(&tr, &slots, &zone, &form.slot_id);
+    let page = BookPage {
+        title: tr.get("public.book.title"),
+        zone: zone.as_str().to_owned(),
+        days,
+        fields: intake_fields(&tr, &form, &questions, &field_errors),
+        error,
+        field_errors,
+        texts_json: script_texts(&tr, &owner_name),
+        tr,
+    };
+    render(status, &page)
+}
+
+async fn book_submit(
+    State(state): State<WebState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(q): Query<BookQuery>,
+    body: Bytes,
+) -> Response {
+    let form = BookForm::read(&body);
+    let tr = page_language(q.lang.as_deref().or(Some(form.locale.as_str())), &headers);
+    let zone = visitor_zone(&state, Some(form.time_zone.as_str()));
+    if let Err(wait) = state.limiter.check(super::client_ip(&addr)) {
+        let e = HttpError::RateLimited(wait);
+        let mut resp = book_form_response(
+            &state,
+            tr.clone(),
+            zone,
+            form,
+            Some(e.message(&tr)),
+            BTreeMap::new(),
+            e.status(),
+        )
+        .await;
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        return resp;
+    }
+    let questions = match bookings::questions(&state.app).await {
+        Ok(q) => q,
+        Err(e) => return error_page(&tr, e),
+    };
+    let raw = RawIntake {
+        name: form.name.clone(),
+        email: form.email.clone(),
+        topic: form.topic.clone(),
+        priority: form.priority.clone(),
+        answers: form.answers_json(&questions),
+        locale: tr.lang.to_owned(),
+        // The page fills the zone in; one that was sent but names no zone is refused, not
+        // silently replaced (an empty one, from a page without its field, means the default).
+        time_zone: if form.time_zone.trim().is_empty() {
+            zone.as_str().to_owned()
+        } else {
+            form.time_zone.clone()
+        },
+    };
+    match bookings::create_booking(&state.app, &form.slot_id, &raw, &form.website).await {
+        Ok(b) => Redirect::to(&format!(
+            "{}?requested=1&tz={}&lang={}",
+            guidance_app::visitor_link::path(&state.app.secret, b.id),
+            zone.as_str(),
+            tr.lang
+        ))
+        .into_response(),
+        Err(AppError::Invalid(fields)) => {
+            let described = fields
+                .iter()
+                .map(|(f, r)| (f.clone(), tr.get(&format!("errors.field.{r}"))))
+                .collect();
+            let msg = tr.get("public.book.fix_fields");
+            book_form_response(
+                &state,
+                tr,
+                zone,
+                form,
+                Some(msg),
+                described,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e @ (AppError::SlotTaken | AppError::NotFound)) => {
+            let msg = tr.get("public.book.slot_taken");
+            let form = BookForm {
+                slot_id: String::new(),
+                ..form
+            };
+            let status = if matches!(e, AppError::NotFound) {
+                StatusCode::NOT_FOUND
+            } else {
+                StatusCode::CONFLICT
+            };
+            book_form_response(&state, tr, zone, form, Some(msg), BTreeMap::new(), status).await
+        }
+        // The form comes back with what was typed, so nothing is lost when the visitor can
+        // send it later.
+        Err(e @ (AppError::TooManyPending | AppError::SpamSuspected)) => {
+            let e = HttpError::from(e);
+            let msg = e.message(&tr);
+            let form = BookForm {
+                website: String::new(),
+                ..form
+            };
+            book_form_response(
+                &state,
+                tr,
+                zone,
+                form,
+                Some(msg),
+                BTreeMap::new(),
+                e.status(),
+            )
+            .await
+        }
+        Err(e) => error_page(&tr, e),
+    }
+}
+
+/// A page with a heading, a message and an optional link.
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    /// The reader's language.
+    pub tr: Tr,
+    /// The document title.
+    pub title: String,
+    /// The heading.
+    pub heading: String,
+    /// The message.
+    pub body: String,
+    /// A detail line (e.g. the time), or empty.
+    pub detail: String,
+    /// A link: address and text.
+    pub link: Option<(String, String)>,
+}
+
+/// A page that explains what went wrong, with a way back to booking.
+pub fn error_page(tr: &Tr, e: impl Into<HttpError>) -> Response {
+    let e: HttpError = e.into();
+    e.log();
+    let page = MessagePage {
+        title: tr.get("public.error.title"),
+        heading: tr.get(&format!("public.error.heading.{}", heading_key(&e))),
+        body: e.message(tr),
+        detail: String::new(),
+        link: Some(("/book".to_owned(), tr.get("public.error.back_to_booking"))),
+        tr: tr.clone(),
+    };
+    let mut resp = render(e.status(), &page);
+    e.add_retry_after(&mut resp);
+    resp
+}
+
+fn heading_key(e: &HttpError) -> &'static str {
+    match e {
+        HttpError::App(AppError::TokenInvalid)
+        | HttpError::App(AppError::TokenExpired)
+        | HttpError::App(AppError::TokenUsed)
+        | HttpError::App(AppError::TokenOutdated) => "link",
+        _ => "generic",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "action.html")]
+struct ActionPage {
+    tr: Tr,
+    title: String,
+    heading: String,
+    explain: String,
+    button: String,
+    booking: BookingSummary,
+    pick: Option<Vec<DayGroup>>,
+    error: Option<String>,
+}
+
+/// The facts about a booking that the owner sees behind a link.
+struct BookingSummary {
+    name: String,
+    email: String,
+    when: String,
+    topic: String,
+    priority: String,
+    status: String,
+}
+
+fn summary(state: &WebState, tr: &Tr, b: &Booking, zone: &str) -> BookingSummary {
+    let _ = state;
+    BookingSummary {
+        name: b.name.clone(),
+        email: b.email.clone(),
+        when: format_span(tr.lang, b.starts_at, b.ends_at, zone),
+        topic: b.topic.clone(),
+        priority: tr.get(&format!("common.priority.{}", b.priority.as_str())),
+        status: tr.get(&format!("common.status.{}", b.status.as_str())),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct LangQuery {
+    lang: Option<String>,
+}
+
+/// The reader of a link: the owner (their zone and language) or, for choosing a new time and
+/// for confirming a request, the visitor.
+async fn link_reader(
+    state: &WebState,
+    checked: &CheckedToken,
+    q: &LangQuery,
+    headers: &HeaderMap,
+) -> (Tr, String) {
+    if matches!(
+        checked.record.action,
+        BookingAction::PickSlot | BookingAction::Confirm
+    ) {
+        let lang = q
+            .lang
+            .clone()
+            .unwrap_or_else(|| checked.booking.locale.clone());
+        (
+            page_language(Some(&lang), headers),
+            checked.booking.time_zone.clone(),
+        )
+    } else {
+        let owner = guidance_app::settings::load_or_defaults(&state.app).await;
+        let lang = q.lang.clone().unwrap_or_else(|| owner.language.to_owned());
+        let zone = owner.time_zone.as_str().to_owned();
+        (page_language(Some(&lang), headers), zone)
+    }
+}
+
+async fn action_page(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let checked = match bookings::check_token(&state.app, &token).await {
+        Ok(c) => c,
+        Err(e) => return error_page(&page_language(q.lang.as_deref(), &headers), e),
+    };
+    let (tr, zone) = link_reader(&state, &checked, &q, &headers).await;
+    action_form(&state, tr, &zone, &checked, None, StatusCode::OK).await
+}
+
+async fn action_form(
+    state: &WebState,
+    tr: Tr,
+    zone: &str,
+    checked: &CheckedToken,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let action = checked.record.action.as_str();
+    let pick = if checked.record.action == BookingAction::PickSlot {
+        let slots = match bookings::open_slots(&state.app, None, None).await {
+            Ok(s) => s,
+            Err(e) => return error_page(&tr, e),
+        };
+        let zone =
+            TimeZoneName::parse(zone).unwrap_or_else(|_| state.app.settings.time_zone.clone());
+        Some(group_by_day(&tr, &slots, &zone, ""))
+    } else {
+        None
+    };
+    let page = ActionPage {
+        title: tr.get(&format!("public.action.{action}.title")),
+        heading: tr.get(&format!("public.action.{action}.heading")),
+        explain: tr.get(&format!("public.action.{action}.explain")),
+        button: tr.get(&format!("public.action.{action}.button")),
+        booking: summary(state, &tr, &checked.booking, zone),
+        pick,
+        error,
+        tr,
+    };
+    render(status, &page)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ActionForm {
+    slot_id: String,
+}
+
+async fn action_submit(
+    State(state): State<WebState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Query(q): Query<LangQuery>,
+    body: Bytes,
+) -> Response {
+    let form: ActionForm = read_form(&body);
+    let fallback_tr = page_language(q.lang.as_deref(), &headers);
+    if let Err(wait) = state.limiter.check(super::client_ip(&addr)) {
+        return error_page(&fallback_tr, HttpError::RateLimited(wait));
+    }
+    let checked = match bookings::check_token(&state.app, &token).await {
+        Ok(c) => c,
+        Err(e) => return error_page(&fallback_tr, e),
+    };
+    let (tr, zone) = link_reader(&state, &checked, &q, &headers).await;
+    let slot = Some(form.slot_id.as_str()).filter(|s| !s.is_empty());
+    match bookings::use_token(&state.app, &token, None, slot).await {
+        Ok(b) => {
+            let action = checked.record.action.as_str();
+            let page = MessagePage {
+                title: tr.get(&format!("public.action.{action}.done_title")),
+                heading: tr.get(&format!("public.action.{action}.done_title")),
+                body: tr.fmt(
+                    &format!("public.action.{action}.done_body"),
+                    &[("name", &b.name)],
+                ),
+                detail: format_span(tr.lang, b.starts_at, b.ends_at, &zone),
+                link: None,
+                tr,
+            };
+            render(StatusCode::OK, &page)
+        }
+        Err(e @ (AppError::Invalid(_) | AppError::SlotTaken)) => {
+            let msg = match e {
+                AppError::SlotTaken => tr.get("public.book.slot_taken"),
+                _ => tr.get("public.action.pick_slot.choose_one"),
+            };
+            action_form(
+                &state,
+                tr,
+                &zone,
+                &checked,
+                Some(msg),
+                HttpError::from(e).status(),
+            )
+            .await
+        }
+        Err(e) => error_page(&tr, e),
+    }
+}

@@ -1,0 +1,260 @@
+//! The owner's session as HTTP carries it: the cookie (`HttpOnly`, `SameSite=Strict`, `Secure`
+//! when the public URL is https), the middleware that lets admin pages through only with a live
+//! session and state-changing requests only with their CSRF token, and the login throttle.
+//! The rules of sign-in itself are in [`guidance_app::owner_auth`].
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use guidance_app::owner_auth::{self, AdminSession, SESSION_MAX, StartedSession, csrf_matches};
+
+use crate::error::HttpError;
+use crate::state::WebState;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "guidance_admin";
+/// The form field that carries the CSRF token.
+pub const CSRF_FIELD: &str = "csrf";
+/// The header that carries the CSRF token for scripts using the session.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The `Set-Cookie` value that hands a new session's id to the browser.
+pub fn session_cookie(state: &WebState, started: &StartedSession) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict{}",
+        started.id,
+        SESSION_MAX.as_secs(),
+        secure_attribute(state)
+    ))
+    .expect("a session id is URL-safe base64")
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn clear_cookie(state: &WebState) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict{}",
+        secure_attribute(state)
+    ))
+    .expect("a valid header value")
+}
+
+fn secure_attribute(state: &WebState) -> &'static str {
+    if state.app.settings.public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
+fn session_id_from(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(SESSION_COOKIE)?.strip_prefix('='))
+        .filter(|id| !id.is_empty() && id.len() <= 64)
+}
+
+/// The live session of a request, if its cookie names one; using it moves its idle expiry.
+pub async fn session_from(
+    state: &WebState,
+    headers: &HeaderMap,
+) -> Result<Option<AdminSession>, HttpError> {
+    let Some(id) = session_id_from(headers) else {
+        return Ok(None);
+    };
+    Ok(owner_auth::session(&state.app, id).await?)
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Lets an admin page request through only with a live session, and a state-changing one only
+/// with its CSRF token (form field or header). Without a session, a page request goes to the
+/// login page and any other is refused.
+pub async fn require_session(State(state): State<WebState>, req: Request, next: Next) -> Response {
+    let session = match session_from(&state, req.headers()).await {
+        Ok(Some(s)) => s,
+        Ok(None) if is_safe(req.method()) => {
+            return Redirect::to("/admin/login").into_response();
+        }
+        Ok(None) => return refusal(StatusCode::UNAUTHORIZED, "errors.unauthorized"),
+        Err(e) => return e.into_response(),
+    };
+    let req = if is_safe(req.method()) {
+        req
+    } else {
+        match check_csrf(&session, req).await {
+            Ok(req) => req,
+            Err(resp) => return resp,
+        }
+    };
+    let mut req = req;
+    req.extensions_mut().insert(session);
+    next.run(req).await
+}
+
+/// Checks the CSRF token of a state-changing request: the header, or else the form field (the
+/// body is read and handed on unchanged).
+async fn check_csrf(session: &AdminSession, req: Request) -> Result<Request, Response> {
+    if let Some(h) = req.headers().get(CSRF_HEADER) {
+        return if h.to_str().is_ok_and(|v| csrf_matches(session, v)) {
+            Ok(req)
+        } else {
+            Err(csrf_refused())
+        };
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, crate::BODY_LIMIT)
+        .await
+        .map_err(|_| HttpError::BadRequest("the body is too large".into()).into_response())?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+    let ok = pairs
+        .iter()
+        .any(|(k, v)| k == CSRF_FIELD && csrf_matches(session, v));
+    if !ok {
+        return Err(csrf_refused());
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+fn csrf_refused() -> Response {
+    tracing::warn!("admin request refused: missing or wrong CSRF token");
+    refusal(StatusCode::FORBIDDEN, "errors.csrf_refused")
+}
+
+/// A short plain page for refused admin requests.
+fn refusal(status: StatusCode, key: &str) -> Response {
+    let text = guidance_core::i18n::t("en", key);
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        text,
+    )
+        .into_response()
+}
+
+/// Counts failed logins per client. The first few are free; after that the client must wait
+/// before trying again, twice as long after each further failure.
+#[derive(Debug)]
+pub struct LoginThrottle {
+    free_failures: u32,
+    first_wait: Duration,
+    max_wait: Duration,
+    clients: Mutex<HashMap<IpAddr, Failures>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    locked_until: Option<Instant>,
+    last: Instant,
+}
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        Self::new(5, Duration::from_secs(30), Duration::from_secs(3600))
+    }
+}
+
+impl LoginThrottle {
+    /// `free_failures` failures cost nothing; the next locks the client for `first_wait`, each
+    /// further one twice as long, at most `max_wait`.
+    pub fn new(free_failures: u32, first_wait: Duration, max_wait: Duration) -> Self {
+        Self {
+            free_failures,
+            first_wait,
+            max_wait,
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `Err(seconds)` while the client must wait.
+    pub fn check(&self, client: IpAddr) -> Result<(), u64> {
+        let now = Instant::now();
+        let clients = self.clients.lock().expect("login throttle lock");
+        match clients.get(&client).and_then(|f| f.locked_until) {
+            Some(until) if until > now => Err(until.duration_since(now).as_secs().max(1)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Records a failed login; returns how long the client must now wait, if at all.
+    pub fn failed(&self, client: IpAddr) -> Option<u64> {
+        let now = Instant::now();
+        let mut clients = self.clients.lock().expect("login throttle lock");
+        if clients.len() > 10_000 {
+            // Forget clients quiet for a day, so that many addresses cannot grow the map forever.
+            clients.retain(|_, f| now.duration_since(f.last) < Duration::from_secs(86_400));
+        }
+        let f = clients.entry(client).or_insert(Failures {
+            count: 0,
+            locked_until: None,
+            last: now,
+        });
+        f.count = f.count.saturating_add(1);
+        f.last = now;
+        let over = f.count.checked_sub(self.free_failures.saturating_add(1))?;
+        let wait = self
+            .first_wait
+            .saturating_mul(1u32.checked_shl(over.min(20)).unwrap_or(u32::MAX))
+            .min(self.max_wait);
+        f.locked_until = Some(now + wait);
+        Some(wait.as_secs().max(1))
+    }
+
+    /// Forgets a client's failures after a successful login.
+    pub fn succeeded(&self, client: IpAddr) {
+        self.clients
+            .lock()
+            .expect("login throttle lock")
+            .remove(&client);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_beyond_the_free_ones_lock_the_client_longer_each_time() {
+        let t = LoginThrottle::new(2, Duration::from_secs(30), Duration::from_secs(100));
+        let a: IpAddr = "127.0.0.1".parse().unwrap();
+        let b: IpAddr = "127.0.0.2".parse().unwrap();
+        assert_eq!(t.failed(a), None);
+        assert_eq!(t.failed(a), None);
+        assert!(t.check(a).is_ok());
+        assert_eq!(t.failed(a), Some(30));
+        assert!(t.check(a).is_err());
+        assert!(t.check(b).is_ok(), "other clients are not affected");
+        assert_eq!(t.failed(a), Some(60));
+        assert_eq!(t.failed(a), Some(100), "bounded");
+        t.succeeded(a);
+        assert!(t.check(a).is_ok());
+    }
+
+    #[test]
+    fn session_cookie_is_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("guidance_lang=en; guidance_admin=abc; x=y"),
+        );
+        assert_eq!(session_id_from(&h), Some("abc"));
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("guidance_adminx=abc"),
+        );
+        assert_eq!(session_id_from(&h), None);
+    }
+}
