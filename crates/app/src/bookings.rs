@@ -152,21 +152,13 @@ pub async fn book_parsed(app: &App, slot_id: Uuid, intake: Intake) -> AppResult<
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let booking_id = Uuid::new_v4();
     let ics_uid = format!("{}@guidance", Uuid::new_v4());
-    let facts = BookingFacts {
+    let facts = BookingFacts::of_request(
         booking_id,
-        ics_uid: ics_uid.clone(),
-        ics_sequence: 0,
-        name: intake.name.as_str().to_owned(),
-        email: intake.email.as_str().to_owned(),
-        topic: intake.topic.as_str().to_owned(),
-        priority: intake.priority,
-        answers: intake.answers.clone(),
-        locale: intake.locale.as_str().to_owned(),
-        time_zone: intake.time_zone.as_str().to_owned(),
-        starts_at: slot.starts_at,
-        ends_at: slot.ends_at,
-        status_url: Some(status_url(app, booking_id)),
-    };
+        &ics_uid,
+        &intake,
+        &window,
+        Some(status_url(app, booking_id)),
+    );
     let ctx = app.mail_context_for(&owner);
     let (status, tokens, emails) = if owner.confirm_email {
         // The owner hears of the request only once the visitor has confirmed their address
@@ -452,19 +444,10 @@ async fn apply(
         None => (booking.starts_at, booking.ends_at),
     };
     let facts = BookingFacts {
-        booking_id: booking.id,
-        ics_uid: booking.ics_uid.clone(),
         ics_sequence: u32::try_from(sequence).unwrap_or(u32::MAX),
-        name: booking.name.clone(),
-        email: booking.email.clone(),
-        topic: booking.topic.clone(),
-        priority: booking.priority,
-        answers: booking.parsed_answers(),
-        locale: booking.locale.clone(),
-        time_zone: booking.time_zone.clone(),
         starts_at,
         ends_at,
-        status_url: Some(status_url(app, booking.id)),
+        ..BookingFacts::of_booking(&booking, Some(status_url(app, booking.id)))
     };
     let ctx = app.mail_context_for(&owner_settings::load(app).await?);
     let mut tokens = Vec::new();

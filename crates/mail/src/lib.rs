@@ -72,6 +72,53 @@ pub struct BookingFacts {
     pub status_url: Option<String>,
 }
 
+impl BookingFacts {
+    /// The facts of a request about to be stored: SEQUENCE 0, the requested slot's window.
+    pub fn of_request(
+        booking_id: uuid::Uuid,
+        ics_uid: &str,
+        intake: &guidance_core::Intake,
+        window: &guidance_core::SlotWindow,
+        status_url: Option<String>,
+    ) -> Self {
+        Self {
+            booking_id,
+            ics_uid: ics_uid.to_owned(),
+            ics_sequence: 0,
+            name: intake.name.as_str().to_owned(),
+            email: intake.email.as_str().to_owned(),
+            topic: intake.topic.as_str().to_owned(),
+            priority: intake.priority,
+            answers: intake.answers.clone(),
+            locale: intake.locale.as_str().to_owned(),
+            time_zone: intake.time_zone.as_str().to_owned(),
+            starts_at: window.starts_at(),
+            ends_at: window.ends_at(),
+            status_url,
+        }
+    }
+
+    /// The facts of a stored booking as it stands: its window and the SEQUENCE of its last
+    /// message. A change sets what it changes (a new SEQUENCE, a new window) on the result.
+    pub fn of_booking(booking: &guidance_store::Booking, status_url: Option<String>) -> Self {
+        Self {
+            booking_id: booking.id,
+            ics_uid: booking.ics_uid.clone(),
+            ics_sequence: u32::try_from(booking.ics_sequence).unwrap_or(u32::MAX),
+            name: booking.name.clone(),
+            email: booking.email.clone(),
+            topic: booking.topic.clone(),
+            priority: booking.priority,
+            answers: booking.parsed_answers(),
+            locale: booking.locale.clone(),
+            time_zone: booking.time_zone.clone(),
+            starts_at: booking.starts_at,
+            ends_at: booking.ends_at,
+            status_url,
+        }
+    }
+}
+
 /// Which email to write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {

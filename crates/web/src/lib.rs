@@ -8,13 +8,14 @@ pub mod rate_limit;
 pub mod routes;
 pub mod session;
 pub mod state;
+pub mod trace;
 
 pub use state::WebState;
 
 /// Largest request body accepted anywhere.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-/// The whole HTTP service over `app`.
+/// The whole HTTP service over `app`, each request in its own span (see [`trace`]).
 pub fn router(app: guidance_app::App) -> axum::Router {
-    routes::router(WebState::new(app))
+    routes::router(WebState::new(app)).layer(axum::middleware::from_fn(trace::requests))
 }

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use tokio::sync::watch;
+use tracing::Instrument;
 
 use super::Mailer;
 use crate::App;
@@ -38,38 +39,48 @@ pub async fn send_one<M: Mailer>(
     let Some(msg) = store.claim_email(now, lease_until).await? else {
         return Ok(false);
     };
-    let outcome = tokio::select! {
-        biased;
-        result = mailer.send(&msg) => Some(result),
-        () = stopped_for(&mut shutdown, policy.shutdown_grace) => None,
-    };
-    match outcome {
-        None => {
-            tracing::warn!(email = %msg.id, kind = %msg.kind, "shutting down mid-send; email given back to the queue");
-            store.release_email(msg.id).await?;
-        }
-        Some(Ok(())) => {
-            if let Err(e) = store.mark_email_sent(msg.id, app.now()).await {
-                // Its lease runs out and it is sent again: twice rather than never.
-                tracing::error!(email = %msg.id, error = %e, "email sent but not recorded; it will be sent again");
-                return Err(e);
-            }
-            tracing::info!(email = %msg.id, kind = %msg.kind, attempt = msg.attempts, "email sent");
-        }
-        Some(Err(error)) if msg.attempts >= policy.max_attempts => {
-            tracing::error!(email = %msg.id, kind = %msg.kind, %error, attempts = msg.attempts, "email failed for good; the owner can resend it");
-            store.mark_email_failed(msg.id, &error).await?;
-        }
-        Some(Err(error)) => {
-            let next = app
-                .now()
-                .checked_add(policy.backoff(msg.attempts))
-                .expect("in range");
-            tracing::warn!(email = %msg.id, %error, attempt = msg.attempts, "email attempt failed; will retry");
-            store.mark_email_retry(msg.id, &error, next).await?;
+    let span = tracing::info_span!("outbox_attempt", email = %msg.id, kind = %msg.kind, attempt = msg.attempts);
+    let outcome = async {
+        tokio::select! {
+            biased;
+            result = mailer.send(&msg) => Some(result),
+            () = stopped_for(&mut shutdown, policy.shutdown_grace) => None,
         }
     }
-    Ok(true)
+    .instrument(span.clone())
+    .await;
+    // What became of the attempt is logged in its span too.
+    async {
+        match outcome {
+            None => {
+                tracing::warn!(email = %msg.id, kind = %msg.kind, "shutting down mid-send; email given back to the queue");
+                store.release_email(msg.id).await?;
+            }
+            Some(Ok(())) => {
+                if let Err(e) = store.mark_email_sent(msg.id, app.now()).await {
+                    // Its lease runs out and it is sent again: twice rather than never.
+                    tracing::error!(email = %msg.id, error = %e, "email sent but not recorded; it will be sent again");
+                    return Err(e);
+                }
+                tracing::info!(email = %msg.id, kind = %msg.kind, attempt = msg.attempts, "email sent");
+            }
+            Some(Err(error)) if msg.attempts >= policy.max_attempts => {
+                tracing::error!(email = %msg.id, kind = %msg.kind, %error, attempts = msg.attempts, "email failed for good; the owner can resend it");
+                store.mark_email_failed(msg.id, &error).await?;
+            }
+            Some(Err(error)) => {
+                let next = app
+                    .now()
+                    .checked_add(policy.backoff(msg.attempts))
+                    .expect("in range");
+                tracing::warn!(email = %msg.id, %error, attempt = msg.attempts, "email attempt failed; will retry");
+                store.mark_email_retry(msg.id, &error, next).await?;
+            }
+        }
+        Ok(true)
+    }
+    .instrument(span)
+    .await
 }
 
 /// Runs until `shutdown` turns true: sends due emails, sleeps until the next is due or it is
@@ -116,7 +127,11 @@ pub async fn run<M: Mailer>(app: App, mailer: M, mut shutdown: watch::Receiver<b
 
 /// One expiry run: overdue requests expire, and the slots they held are offered again.
 async fn expire(app: &App) {
-    match crate::bookings::expire_overdue(app).await {
+    let span = tracing::info_span!("expiry_run");
+    match crate::bookings::expire_overdue(app)
+        .instrument(span.clone())
+        .await
+    {
         Ok(0) => {}
         Ok(n) => tracing::info!(expired = n, "expired overdue bookings"),
         Err(e) => tracing::error!(error = %e, "expiring overdue bookings failed"),
