@@ -1,6 +1,7 @@
 //! The booking service: every rule of the flow, in one place. The JSON API, the pages and the
 //! owner API all call these functions; none of them repeats a rule.
 
+use guidance_core::effects::{self, Notice};
 use guidance_core::intake::{Answers, RawIntake};
 use guidance_core::question::check_answers;
 use guidance_core::token::{self, ActionToken};
@@ -452,39 +453,35 @@ async fn apply(
     let ctx = app.mail_context_for(&owner_settings::load(app).await?);
     let mut tokens = Vec::new();
     let mut messages = Vec::new();
-    // The owner's calendar holds an entry while the booking holds its slot; take it out whenever
-    // the booking stops holding it.
-    let owner_had_entry = booking.status.in_owner_calendar();
-    match (action, to) {
-        (BookingAction::Accept, _) => {
-            messages.push(Message::RequesterAccepted);
-            // The owner's tentative entry becomes a confirmed one (same UID, SEQUENCE up).
-            messages.push(Message::OwnerAccepted);
-        }
-        (BookingAction::Decline, _) => messages.push(Message::RequesterDeclined),
-        (BookingAction::Reschedule, _) => {
-            let (t, url) = new_token(app, BookingAction::PickSlot, token::expiry(now, None));
-            tokens.push(t);
-            messages.push(Message::RequesterPickNewTime {
-                pick_url: url,
-                had_invite: booking.status == BookingStatus::Accepted,
-            });
-        }
-        // A new time, or a confirmed request: the owner hears of it now.
-        (BookingAction::PickSlot | BookingAction::Confirm, _) => {
-            let (owner, links) = owner_tokens(app, token::expiry(now, Some(starts_at)));
-            tokens.extend(owner);
-            messages.push(links.new_request_message());
-            messages.push(Message::RequesterReceived);
-        }
-        (BookingAction::Cancel, _) => messages.push(Message::RequesterCancelled {
-            had_invite: booking.status == BookingStatus::Accepted,
-            by_requester: actor == Actor::Requester,
-        }),
-        (BookingAction::Expire, _) => {}
-    }
-    if owner_had_entry && !to.in_owner_calendar() {
-        messages.push(Message::OwnerCalendarCancel);
+    for notice in effects::notices(action, booking.status, to, actor == Actor::Requester) {
+        let message = match notice {
+            Notice::OwnerNewRequest => {
+                let (owner, links) = owner_tokens(app, token::expiry(now, Some(starts_at)));
+                tokens.extend(owner);
+                links.new_request_message()
+            }
+            Notice::RequesterPickNewTime { had_invite } => {
+                let (t, url) = new_token(app, BookingAction::PickSlot, token::expiry(now, None));
+                tokens.push(t);
+                Message::RequesterPickNewTime {
+                    pick_url: url,
+                    had_invite,
+                }
+            }
+            Notice::OwnerAccepted => Message::OwnerAccepted,
+            Notice::OwnerCalendarCancel => Message::OwnerCalendarCancel,
+            Notice::RequesterReceived => Message::RequesterReceived,
+            Notice::RequesterAccepted => Message::RequesterAccepted,
+            Notice::RequesterDeclined => Message::RequesterDeclined,
+            Notice::RequesterCancelled {
+                had_invite,
+                by_requester,
+            } => Message::RequesterCancelled {
+                had_invite,
+                by_requester,
+            },
+        };
+        messages.push(message);
     }
     // The owner's note reaches the requester in the emails this move sends them.
     let emails = messages

@@ -5,6 +5,7 @@
 //! those types, so nothing unchecked reaches SQL, a mail header or a calendar line.
 
 pub mod booking;
+pub mod effects;
 pub mod i18n;
 pub mod ics;
 pub mod intake;
