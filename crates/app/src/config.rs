@@ -1,4 +1,4 @@
-//! Configuration from flags and `GUIDANCE_*` environment variables (DESIGN §6), checked once at
+//! Configuration from flags and `GUIDANCE_*` environment variables (README, "Configuration"), checked once at
 //! start-up so that a bad setting stops the service with a clear message instead of failing later.
 
 use std::path::{Path, PathBuf};

@@ -1,4 +1,4 @@
-//! Every user-visible word comes from `locales/<lang>/<area>.json` (DESIGN §5).
+//! Every user-visible word comes from `locales/<lang>/<area>.json` (see `ARCHITECTURE.md`).
 //!
 //! The files are flat maps from a key named by area and purpose (`public.intake.topic.label`) to
 //! a text with `{placeholders}`. They are compiled into the binary, so a running service cannot

@@ -1,4 +1,5 @@
-//! Guidance's emails: every message of the booking flow as complete RFC 5322 bytes (DESIGN §4).
+//! Guidance's emails: every message of the booking flow as complete RFC 5322 bytes (see
+//! `ARCHITECTURE.md`).
 //!
 //! [`render`] is a pure function of the booking, the service's settings and the time, except for
 //! the random `Message-ID`: the caller stores the returned bytes in the outbox and sends exactly

@@ -1,4 +1,4 @@
-//! Headers and MIME structure, assembled with `lettre` (DESIGN §4, NOTES-CALENDAR "The email"):
+//! Headers and MIME structure, assembled with `lettre` (the structure calendar clients expect):
 //!
 //! ```text
 //! multipart/mixed                      (only with calendar data)
