@@ -6,7 +6,7 @@ use guidance_core::intake::{Answers, RawIntake};
 use guidance_core::question::check_answers;
 use guidance_core::token::{self, ActionToken};
 use guidance_core::{
-    BookingAction, BookingStatus, Intake, IntakeErrors, Question, SlotStatus, SlotWindow, TokenHash,
+    BookingAction, BookingStatus, Intake, Question, SlotStatus, SlotWindow, TokenHash,
 };
 use guidance_mail::{BookingFacts, Message, render, render_with_owner_message};
 use guidance_store::{
@@ -18,33 +18,16 @@ use uuid::Uuid;
 use crate::settings as owner_settings;
 use crate::{App, AppError, AppResult};
 
+// Until the web layer names them where they now live.
+pub use crate::patterns::generate_slots;
+pub use crate::questions::{questions, replace_questions};
+pub use crate::slots::{
+    SlotBulkAction, create_slot, delete_slot, make_booking_slot_unavailable, open_slots,
+    parse_meeting_details, parse_slot_window, set_slot_available, slots_bulk, update_slot,
+};
+
 /// How long a visitor may take to choose a new time before the request expires.
 pub const RESCHEDULE_WINDOW: SignedDuration = token::MAX_LIFETIME;
-
-/// The open, future slots visitors may book in `[from, to)` (bounded by the booking horizon).
-pub async fn open_slots(
-    app: &App,
-    from: Option<Timestamp>,
-    to: Option<Timestamp>,
-) -> AppResult<Vec<Slot>> {
-    let now = app.now();
-    let owner = owner_settings::load(app).await?;
-    if !owner.booking_open {
-        return Ok(Vec::new());
-    }
-    let horizon = owner.horizon(now);
-    let earliest = owner.earliest_start(now);
-    let from = from.map_or(earliest, |f| f.max(earliest));
-    let to = to.map_or(horizon, |t| t.min(horizon));
-    if to <= from {
-        return Ok(Vec::new());
-    }
-    let slots = app
-        .store
-        .list_slots(from, to, Some(SlotStatus::Open))
-        .await?;
-    Ok(slots.into_iter().filter(|s| s.starts_at > now).collect())
-}
 
 /// Parses a slot id from a request.
 pub fn parse_slot_id(raw: &str) -> AppResult<Uuid> {
@@ -91,22 +74,6 @@ pub fn parse_booking_request(
     }
 }
 
-/// The owner's supplemental questions, in the order shown.
-pub async fn questions(app: &App) -> AppResult<Vec<Question>> {
-    Ok(app
-        .questions_kept
-        .get_or_load((), || app.store.list_questions())
-        .await?)
-}
-
-/// Replaces the owner's supplemental questions with a checked list.
-pub async fn replace_questions(app: &App, raw: &serde_json::Value) -> AppResult<Vec<Question>> {
-    let list = Question::parse_list(raw).map_err(|e| AppError::from(IntakeErrors(e)))?;
-    app.store.replace_questions(&list, app.now()).await?;
-    app.questions_kept.invalidate();
-    Ok(list)
-}
-
 /// Refuses a request whose honeypot field — `website`, present in every booking form but hidden
 /// from people — was filled in: robots that fill every field give themselves away. Checked
 /// before anything else, so that nothing is stored or sent for them.
@@ -126,7 +93,7 @@ pub async fn create_booking(
     website: &str,
 ) -> AppResult<Booking> {
     refuse_honeypot(website)?;
-    let questions = questions(app).await?;
+    let questions = crate::questions::questions(app).await?;
     let (slot_id, intake) =
         parse_booking_request(slot_id, raw, &questions).map_err(AppError::Invalid)?;
     book_parsed(app, slot_id, intake).await
@@ -586,214 +553,6 @@ pub async fn expire_overdue(app: &App) -> AppResult<usize> {
     Ok(n)
 }
 
-// --- The owner's slots, bookings and emails (owner API and admin UI) -------------------------
-
-/// Checks a slot window typed by the owner, naming the refused field.
-pub fn parse_slot_window(
-    starts_at: Option<Timestamp>,
-    ends_at: Option<Timestamp>,
-) -> AppResult<SlotWindow> {
-    let mut fields = std::collections::BTreeMap::new();
-    if starts_at.is_none() {
-        fields.insert("starts_at".to_owned(), "empty".to_owned());
-    }
-    if ends_at.is_none() {
-        fields.insert("ends_at".to_owned(), "empty".to_owned());
-    }
-    let (Some(starts_at), Some(ends_at)) = (starts_at, ends_at) else {
-        return Err(AppError::Invalid(fields));
-    };
-    SlotWindow::parse(starts_at, ends_at).map_err(|e| {
-        let reason = match e {
-            guidance_core::slot::SlotWindowError::EndsBeforeStart => "ends_before_start",
-            guidance_core::slot::SlotWindowError::BadLength => "bad_length",
-            guidance_core::slot::SlotWindowError::OutOfRange => "out_of_range",
-        };
-        AppError::field("ends_at", reason)
-    })
-}
-
-/// Longest private meeting details of a slot, in characters.
-pub const MEETING_DETAILS_MAX: usize = 2000;
-
-/// Trims meeting details; blank is none.
-pub fn parse_meeting_details(raw: Option<&str>) -> AppResult<Option<String>> {
-    let details = raw.map(str::trim).filter(|d| !d.is_empty());
-    if details.is_some_and(|d| d.chars().count() > MEETING_DETAILS_MAX) {
-        return Err(AppError::field("meeting_details", "too_long"));
-    }
-    Ok(details.map(str::to_owned))
-}
-
-/// Offers one new slot. It must start in the future and overlap no live slot.
-pub async fn create_slot(
-    app: &App,
-    window: SlotWindow,
-    meeting_details: Option<String>,
-) -> AppResult<Slot> {
-    let now = app.now();
-    if window.starts_at() <= now {
-        return Err(AppError::field("starts_at", "in_the_past"));
-    }
-    let slot = app.store.create_slot(window, meeting_details, now).await?;
-    tracing::info!(slot = %slot.id, "slot created");
-    Ok(slot)
-}
-
-/// Moves a slot or changes its meeting details; a booked slot refuses.
-pub async fn update_slot(
-    app: &App,
-    id: Uuid,
-    window: SlotWindow,
-    meeting_details: Option<String>,
-) -> AppResult<Slot> {
-    let now = app.now();
-    let current = app.store.get_slot(id).await?;
-    if window.starts_at() <= now && window.starts_at() != current.starts_at {
-        return Err(AppError::field("starts_at", "in_the_past"));
-    }
-    Ok(app
-        .store
-        .update_slot(id, window, meeting_details, now)
-        .await?)
-}
-
-/// Withdraws an open slot or offers an unavailable one again; a booked slot refuses.
-pub async fn set_slot_available(app: &App, id: Uuid, available: bool) -> AppResult<Slot> {
-    Ok(app
-        .store
-        .set_slot_available(id, available, app.now())
-        .await?)
-}
-
-/// Removes a slot no live booking holds.
-pub async fn delete_slot(app: &App, id: Uuid) -> AppResult<()> {
-    app.store.delete_slot(id).await?;
-    tracing::info!(slot = %id, "slot deleted");
-    Ok(())
-}
-
-/// What the owner can do to several slots at once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SlotBulkAction {
-    /// Withdraw them.
-    MakeUnavailable,
-    /// Offer them again.
-    MakeAvailable,
-    /// Remove them.
-    Delete,
-}
-
-impl SlotBulkAction {
-    /// Parses the stable name used in forms.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "unavailable" => Some(Self::MakeUnavailable),
-            "available" => Some(Self::MakeAvailable),
-            "delete" => Some(Self::Delete),
-            _ => None,
-        }
-    }
-}
-
-/// What became of a bulk action: how many slots it changed and each refusal.
-#[derive(Debug, Default)]
-pub struct BulkReport {
-    /// Slots changed.
-    pub done: usize,
-    /// Slots left as they were, with the reason.
-    pub refused: Vec<(Uuid, AppError)>,
-}
-
-/// Applies one action to each slot in turn; one refusal does not stop the others.
-pub async fn slots_bulk(app: &App, ids: &[Uuid], action: SlotBulkAction) -> AppResult<BulkReport> {
-    let mut report = BulkReport::default();
-    for &id in ids {
-        let result = match action {
-            SlotBulkAction::MakeUnavailable => set_slot_available(app, id, false).await.map(drop),
-            SlotBulkAction::MakeAvailable => set_slot_available(app, id, true).await.map(drop),
-            SlotBulkAction::Delete => delete_slot(app, id).await,
-        };
-        match result {
-            Ok(()) => report.done += 1,
-            Err(e @ (AppError::Internal(_) | AppError::Unavailable(_))) => return Err(e),
-            Err(e) => report.refused.push((id, e)),
-        }
-    }
-    Ok(report)
-}
-
-/// Why a session of a pattern was not created.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SkippedBecause {
-    /// It overlaps a slot that exists already.
-    Overlap,
-    /// It starts in the past.
-    Past,
-    /// The local time does not exist that day, or lies outside the supported years.
-    Pattern(guidance_core::pattern::SkipReason),
-}
-
-impl SkippedBecause {
-    /// The stable code (a locale key suffix).
-    pub fn code(self) -> &'static str {
-        match self {
-            SkippedBecause::Overlap => "overlap",
-            SkippedBecause::Past => "past",
-            SkippedBecause::Pattern(r) => r.code(),
-        }
-    }
-}
-
-/// What a pattern produced.
-#[derive(Debug, Default)]
-pub struct GenerateReport {
-    /// The slots created, in time order.
-    pub created: Vec<Slot>,
-    /// The sessions not created: local day, local start time and why.
-    pub skipped: Vec<(jiff::civil::Date, jiff::civil::Time, SkippedBecause)>,
-}
-
-/// Creates the slots of a weekly pattern in the owner's time zone, skipping (and reporting)
-/// every session that overlaps an existing slot, lies in the past or does not exist locally.
-pub async fn generate_slots(
-    app: &App,
-    raw: &guidance_core::pattern::RawPattern,
-) -> AppResult<GenerateReport> {
-    let owner = owner_settings::load(app).await?;
-    let pattern = guidance_core::pattern::WeeklyPattern::parse(raw, owner.time_zone.zone())
-        .map_err(|e| AppError::Invalid(e.0))?;
-    let now = app.now();
-    let mut report = GenerateReport::default();
-    for session in pattern.plan() {
-        let skip = |why| (session.date, session.time, why);
-        let window = match session.outcome {
-            Ok(w) => w,
-            Err(reason) => {
-                report.skipped.push(skip(SkippedBecause::Pattern(reason)));
-                continue;
-            }
-        };
-        if window.starts_at() <= now {
-            report.skipped.push(skip(SkippedBecause::Past));
-            continue;
-        }
-        match app.store.create_slot(window, None, now).await {
-            Ok(slot) => report.created.push(slot),
-            Err(guidance_store::StoreError::SlotOverlap) => {
-                report.skipped.push(skip(SkippedBecause::Overlap));
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    tracing::info!(
-        created = report.created.len(),
-        skipped = report.skipped.len(),
-        "slots generated from a pattern"
-    );
-    Ok(report)
-}
-
 /// Bookings of one status (or all, in the owner's order: pending first, then accepted, needs
 /// reschedule, unconfirmed, declined, cancelled, expired; by session time within each), whose requester name,
 /// email or topic contains `query` (ignoring case).
@@ -818,13 +577,6 @@ pub async fn find_bookings(
     let rank = |s: BookingStatus| BookingStatus::ALL.iter().position(|x| *x == s);
     bookings.sort_by_key(|b| (rank(b.status), b.starts_at, b.created_at));
     Ok(bookings)
-}
-
-/// Withdraws the slot a booking holds or held, so that nobody can book that time again.
-pub async fn make_booking_slot_unavailable(app: &App, booking_id: Uuid) -> AppResult<Slot> {
-    let booking = app.store.get_booking(booking_id).await?;
-    let slot_id = booking.slot_id.ok_or(AppError::NotFound)?;
-    set_slot_available(app, slot_id, false).await
 }
 
 #[cfg(test)]

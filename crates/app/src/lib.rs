@@ -11,7 +11,10 @@ pub mod error;
 pub mod kept;
 pub mod outbox;
 pub mod owner_auth;
+pub mod patterns;
+pub mod questions;
 pub mod settings;
+pub mod slots;
 pub mod visitor_link;
 
 use std::sync::Arc;

@@ -11,9 +11,11 @@
 
 mod child;
 mod load;
+mod mail;
 mod pg;
 mod precomputed;
 mod report;
+mod section;
 mod seed;
 
 use std::collections::BTreeMap;
@@ -30,7 +32,7 @@ use uuid::Uuid;
 
 use crate::child::{Guidance, Running, wait_healthy};
 use crate::load::{Outcome, Until};
-use crate::report::{Machine, ms, rate, verdict};
+use crate::report::Machine;
 
 /// Any failure: the bench stops and says why.
 pub type BenchError = Box<dyn std::error::Error + Send + Sync>;
@@ -244,7 +246,7 @@ async fn run(args: RunArgs) -> Result<(), BenchError> {
     let precomputed = measure_precomputed(tmp.path(), &args, &slots_capture).await?;
 
     say("Outbox → SMTP");
-    let mail = measure_mail(&guidance_bin, tmp.path(), &args, now).await?;
+    let mail = mail::measure_mail(&guidance_bin, tmp.path(), &args, now).await?;
 
     let figures = Figures {
         date: now.strftime("%Y-%m-%d").to_string(),
@@ -260,7 +262,7 @@ async fn run(args: RunArgs) -> Result<(), BenchError> {
         slots_body_bytes: slots_capture.body.len(),
         mail,
     };
-    let section = render(&figures);
+    let section = section::render(&figures);
     if args.dry_run {
         println!("{section}");
     } else {
@@ -585,258 +587,4 @@ async fn measure_precomputed(
     server.check_alive()?;
     server.stop(Duration::from_secs(5))?;
     Ok(outcome)
-}
-
-/// Books `args.mail_bookings` sessions on a server whose outbox sends through the test SMTP
-/// server (`scripts/smtp_sink.py`), and times from the first booking request until the sink has
-/// received every email.
-async fn measure_mail(
-    guidance_bin: &Path,
-    tmp: &Path,
-    args: &RunArgs,
-    now: Timestamp,
-) -> Result<MailFigures, BenchError> {
-    let dir = tmp.join("mail");
-    let sink_dir = dir.join("sink");
-    std::fs::create_dir_all(&dir)?;
-    let sink_log = dir.join("sink.log");
-    let mut cmd = Command::new(&args.python);
-    cmd.arg("scripts/smtp_sink.py").arg("--dir").arg(&sink_dir);
-    let mut sink = Running::spawn("scripts/smtp_sink.py", cmd, &sink_log)?;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let smtp_port = loop {
-        let text = std::fs::read_to_string(&sink_log).unwrap_or_default();
-        if let Some(port) = text.lines().find_map(|l| {
-            l.strip_prefix("listening ")?
-                .split_whitespace()
-                .nth(1)?
-                .parse::<u16>()
-                .ok()
-        }) {
-            break port;
-        }
-        sink.check_alive()?;
-        if Instant::now() > deadline {
-            return Err("scripts/smtp_sink.py did not say where it listens within 20 s".into());
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-
-    let db = dir.join("guidance.db");
-    let mut extra = BTreeMap::new();
-    extra.insert(
-        "GUIDANCE_SMTP_URL".to_owned(),
-        format!("smtp://127.0.0.1:{smtp_port}?tls=none"),
-    );
-    let guidance = Guidance {
-        binary: guidance_bin.to_owned(),
-        dir: dir.clone(),
-        database_url: format!("sqlite://{}", db.display()),
-        extra,
-    };
-    guidance.migrate()?;
-    let ids = seed::shuffled(
-        seed::seed_sqlite(&db, &seed::booking_plan(now, 0, args.mail_bookings)).await?,
-    );
-    let (mut server, port) = guidance.serve("serve.log")?;
-    wait_healthy(&mut server, port, Instant::now(), Duration::from_secs(30)).await?;
-    let client = load::client(args.concurrency)?;
-    let emails = 2 * ids.len();
-    say(&format!("  {} bookings → {emails} emails", ids.len()));
-
-    let t0 = Instant::now();
-    let booked = book_all(&client, port, ids, args.concurrency).await;
-    let queued_in = t0.elapsed();
-    if !booked.unexpected(201).is_empty() {
-        return Err(format!(
-            "mail phase: bookings not answered 201: {}",
-            booked.unexpected(201)
-        )
-        .into());
-    }
-    let cap = Duration::from_secs(90);
-    let (mut received, mut last_change) = (0, t0.elapsed());
-    while received < emails && t0.elapsed() < cap {
-        let n = count_eml(&sink_dir);
-        if n != received {
-            received = n;
-            last_change = t0.elapsed();
-        }
-        server.check_alive()?;
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    server.stop(Duration::from_secs(15))?;
-    sink.stop(Duration::from_secs(5))?;
-    Ok(MailFigures {
-        emails,
-        received,
-        elapsed: last_change,
-        queued_in,
-    })
-}
-
-fn count_eml(dir: &Path) -> usize {
-    std::fs::read_dir(dir).map_or(0, |entries| {
-        entries
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_name().to_string_lossy().ends_with(".eml"))
-            .count()
-    })
-}
-
-fn latency(o: &Outcome) -> String {
-    format!(
-        "p50 {} · p99 {}",
-        ms(o.percentile(0.5)),
-        ms(o.percentile(0.99))
-    )
-}
-
-fn mib(kib: u64) -> String {
-    format!("{:.1} MiB", kib as f64 / 1024.0)
-}
-
-/// The section of `BENCHMARKS.md`.
-fn render(f: &Figures) -> String {
-    let a = &f.args;
-    let c = a.concurrency;
-    let m = &f.machine;
-    let v = |k: &str| f.versions.get(k).cloned().unwrap_or_default();
-    let pg_rate = f.postgres.bookings.rate(201);
-    let sqlite_rate = f.sqlite.bookings.rate(201);
-    let reference = f.precomputed.rate(200);
-    let slots_row = |name: &str, d: &DbFigures| {
-        format!(
-            "| `GET /api/slots`, a month with 200 open slots ({} bytes), {name} | {} requests/s · {} | the same bytes precomputed: {} requests/s · {} | {} |\n",
-            f.slots_body_bytes,
-            rate(d.slots.rate(200)),
-            latency(&d.slots),
-            rate(reference),
-            latency(&f.precomputed),
-            verdict(d.slots.rate(200) / reference, GOAL),
-        )
-    };
-    let mail_rate = f.mail.received as f64 / f.mail.elapsed.as_secs_f64().max(1e-9);
-    let mut s = String::new();
-    s.push_str(report::START);
-    s.push('\n');
-    s.push_str("## Load, memory and start-up (`scripts/bench`)\n\n");
-    s.push_str(&format!(
-        "Written by `scripts/bench` (`crates/bench`) on {}; rerun it to refresh this section (it \
-         replaces only the text between its markers). Each ratio compares two figures measured \
-         one after the other in the same run on the same machine.\n\n",
-        f.date
-    ));
-    s.push_str(&format!(
-        "- **Machine**: {} · {} cores · {:.1} GiB memory · Linux {}\n",
-        m.cpu, m.cores, m.memory_gib, m.kernel
-    ));
-    s.push_str(&format!(
-        "- **Versions**: {} (release build) · {} · PostgreSQL {} ({}) · SQLite {}\n",
-        v("guidance"),
-        v("rustc"),
-        v("postgresql"),
-        f.pgbench.version,
-        v("sqlite")
-    ));
-    s.push_str(&format!(
-        "- **Load**: {c} concurrent clients, each a kept-alive HTTP/1.1 connection (the bench's \
-         own Tokio + reqwest client, in its own process, sharing the {} cores with the server \
-         and the database); all traffic on 127.0.0.1\n\n",
-        m.cores
-    ));
-    s.push_str("| figure | guidance | reference, same run | ratio |\n|---|---|---|---|\n");
-    s.push_str(&format!(
-        "| Booking creation, PostgreSQL | {} bookings/s ({} × 201 in {:.1} s; {}) | pgbench, the same transaction, {c} clients: {} transactions/s ({} in {} s; average {:.1} ms) | {} |\n",
-        rate(pg_rate),
-        f.postgres.bookings.count(201),
-        f.postgres.bookings.elapsed.as_secs_f64(),
-        latency(&f.postgres.bookings),
-        rate(f.pgbench.tps),
-        f.pgbench.transactions,
-        a.seconds,
-        f.pgbench.latency_ms,
-        verdict(pg_rate / f.pgbench.tps, GOAL),
-    ));
-    s.push_str(&format!(
-        "| Booking creation, SQLite | {} bookings/s ({} × 201 in {:.1} s; {}) | — | — |\n",
-        rate(sqlite_rate),
-        f.sqlite.bookings.count(201),
-        f.sqlite.bookings.elapsed.as_secs_f64(),
-        latency(&f.sqlite.bookings),
-    ));
-    s.push_str(&slots_row("SQLite", &f.sqlite));
-    s.push_str(&slots_row("PostgreSQL", &f.postgres));
-    s.push_str(&format!(
-        "| Peak memory (`VmHWM`) after {} bookings | PostgreSQL: {} · SQLite: {} | — | — |\n",
-        f.postgres.warm_up.count(201) + f.postgres.bookings.count(201),
-        mib(f.postgres.peak_rss_kib),
-        mib(f.sqlite.peak_rss_kib),
-    ));
-    s.push_str(&format!(
-        "| Start-up, spawn → first `200` from `/healthz` (median of {}) | SQLite: {} · PostgreSQL: {} | — | — |\n",
-        a.starts.max(1),
-        ms(f.sqlite.startup),
-        ms(f.postgres.startup),
-    ));
-    s.push_str(&format!(
-        "| Outbox → local SMTP server, queued → received | {} emails/s ({} of {} emails in {:.1} s) | — | — |\n\n",
-        rate(mail_rate),
-        f.mail.received,
-        f.mail.emails,
-        f.mail.elapsed.as_secs_f64(),
-    ));
-    s.push_str("How each figure is measured:\n\n");
-    s.push_str(&format!(
-        "- **Booking creation**: `POST /api/bookings` from {c} clients, each request for a \
-         distinct open slot (slots seeded by SQL, 30 minutes each, booked in random order), \
-         until {} bookings, after {WARM_UP_BOOKINGS} untimed ones (and, on PostgreSQL, an \
-         `ANALYZE`, which autovacuum does on a live site but not within this run's first \
-         minute); every answer must be `201`, and the database must then hold exactly \
-         that many bookings and no slot with two live ones. The server's outbox worker runs as in \
-         production (writing `.eml` files), so part of the time goes to sending the emails of \
-         earlier bookings. On PostgreSQL, `pgbench -n -M prepared -c {c} -j {} -T {} -f \
-         crates/bench/sql/book.sql` then runs (after another `ANALYZE`) the statements of `PostgresStore::create_booking` \
-         in the same database: {}claim an open slot with the conditional `UPDATE`, insert the \
-         booking, its event, three action tokens and two outbox rows of {} bytes (the average \
-         size of the emails guidance rendered in this run), read the booking back, commit. \
-         guidance does more per booking: it also reads the slot in a transaction of its own, \
-         renders the two emails, and answers over HTTP.\n",
-        a.bookings,
-        c.min(2),
-        a.seconds,
-        if f.service_role {
-            "`SET LOCAL ROLE service_role` (as guidance does here, the role being present), "
-        } else {
-            ""
-        },
-        f.message_bytes,
-    ));
-    s.push_str(&format!(
-        "- **`GET /api/slots`**: `?from=…&to=…` over the month starting tomorrow, holding 200 \
-         open slots (and nothing else), on the server that has just taken the bookings; {c} \
-         clients for {} s after a 1 s warm-up. The reference is a tiny axum server of the same \
-         make (`guidance-bench serve-bytes`: its own process, Tokio's multi-threaded runtime, \
-         HTTP/1.1) answering the bytes and headers guidance answered, from memory; the same \
-         client, concurrency and duration.\n",
-        a.seconds
-    ));
-    s.push_str(
-        "- **Memory**: `VmHWM` in `/proc/<pid>/status` of the server process, read right after \
-         the booking phase. **Start-up**: from spawning `guidance serve` on the already-migrated \
-         database to the first `200` from `/healthz` (which itself asks the database), polled \
-         every millisecond on a new connection.\n",
-    );
-    s.push_str(&format!(
-        "- **Outbox → SMTP**: a fresh SQLite server with `GUIDANCE_SMTP_URL=smtp://127.0.0.1:PORT?tls=none` \
-         pointing at the tests' SMTP server (`scripts/smtp_sink.py`, aiosmtpd, which writes each \
-         message to disk before answering `250`); {} bookings (queued in {:.1} s, far faster \
-         than they are sent), timed from the first booking request until the sink holds every \
-         email. `scripts/bench-mail` measures the same path from the inside (the worker's \
-         `outbox::send_one` loop in-process, queueing not timed): the two figures should agree.\n",
-        f.mail.emails / 2,
-        f.mail.queued_in.as_secs_f64(),
-    ));
-    s.push_str(report::END);
-    s
 }
