@@ -54,20 +54,13 @@ pub fn parse_booking_request(
     // Answers of the right shape are held to the configured questions even when other fields
     // fail, so that the visitor learns everything at once.
     if let Ok(answers) = Answers::parse(&raw.answers) {
-        fields.extend(
-            check_answers(questions, &answers)
-                .into_iter()
-                .map(|f| (f.field, f.reason.code().to_owned())),
-        );
+        fields.extend(check_answers(questions, &answers).codes());
     }
     match (slot_result, intake_result) {
         (Ok(s), Ok(i)) if fields.is_empty() => Ok((s, i)),
         (_, intake_result) => {
             if let Err(e) = intake_result {
-                fields.extend(
-                    e.0.into_iter()
-                        .map(|f| (f.field, f.reason.code().to_owned())),
-                );
+                fields.extend(e.codes());
             }
             Err(fields)
         }

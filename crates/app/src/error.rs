@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use guidance_core::IntakeErrors;
+use guidance_core::FieldErrors;
 use guidance_store::StoreError;
 
 /// Result of the use cases.
@@ -108,13 +108,9 @@ impl AppError {
     }
 }
 
-impl From<IntakeErrors> for AppError {
-    fn from(e: IntakeErrors) -> Self {
-        AppError::Invalid(
-            e.0.into_iter()
-                .map(|f| (f.field, f.reason.code().to_owned()))
-                .collect(),
-        )
+impl From<FieldErrors> for AppError {
+    fn from(e: FieldErrors) -> Self {
+        AppError::Invalid(e.codes())
     }
 }
 

@@ -44,7 +44,7 @@ pub async fn generate_slots(
 ) -> AppResult<GenerateReport> {
     let owner = owner_settings::load(app).await?;
     let pattern = guidance_core::pattern::WeeklyPattern::parse(raw, owner.time_zone.zone())
-        .map_err(|e| AppError::Invalid(e.0))?;
+        .map_err(AppError::from)?;
     let now = app.now();
     let mut report = GenerateReport::default();
     for session in pattern.plan() {

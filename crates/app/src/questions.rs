@@ -1,6 +1,6 @@
 //! The owner's supplemental questions, asked of every visitor.
 
-use guidance_core::{IntakeErrors, Question};
+use guidance_core::Question;
 
 use crate::{App, AppError, AppResult};
 
@@ -14,7 +14,7 @@ pub async fn questions(app: &App) -> AppResult<Vec<Question>> {
 
 /// Replaces the owner's supplemental questions with a checked list.
 pub async fn replace_questions(app: &App, raw: &serde_json::Value) -> AppResult<Vec<Question>> {
-    let list = Question::parse_list(raw).map_err(|e| AppError::from(IntakeErrors(e)))?;
+    let list = Question::parse_list(raw).map_err(AppError::from)?;
     app.store.replace_questions(&list, app.now()).await?;
     app.questions_kept.invalidate();
     Ok(list)

@@ -3,9 +3,6 @@
 //! Every parser collects a per-field reason instead of stopping at the first problem, so the form
 //! and the JSON API can say everything that is wrong at once.
 
-use std::collections::BTreeMap;
-use std::fmt;
-
 use serde::Serialize;
 
 use crate::text::{is_forbidden_inline, is_forbidden_multiline, normalize_newlines};
@@ -23,76 +20,7 @@ pub const ANSWER_KEY_MAX: usize = 64;
 /// Longest supplemental answer, in characters.
 pub const ANSWER_MAX: usize = 4000;
 
-/// Why a field was refused. The code is stable (used in JSON and as a locale key suffix).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FieldReason {
-    /// The field is missing or blank.
-    Empty,
-    /// The field is longer than allowed.
-    TooLong,
-    /// The field holds control characters (or a line break where none may be).
-    ControlCharacters,
-    /// Not an email address.
-    InvalidEmail,
-    /// Not one of the allowed values.
-    UnknownValue,
-    /// Not an IANA time zone known to this build.
-    UnknownTimeZone,
-    /// Too many entries.
-    TooMany,
-    /// Not of the expected kind (for example a number where text is expected).
-    WrongType,
-}
-
-impl FieldReason {
-    /// The stable code of this reason.
-    pub fn code(self) -> &'static str {
-        match self {
-            FieldReason::Empty => "empty",
-            FieldReason::TooLong => "too_long",
-            FieldReason::ControlCharacters => "control_characters",
-            FieldReason::InvalidEmail => "invalid_email",
-            FieldReason::UnknownValue => "unknown_value",
-            FieldReason::UnknownTimeZone => "unknown_time_zone",
-            FieldReason::TooMany => "too_many",
-            FieldReason::WrongType => "wrong_type",
-        }
-    }
-}
-
-/// One refused field.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    /// The field's name as it appears in the JSON body and the form.
-    pub field: String,
-    /// Why it was refused.
-    pub reason: FieldReason,
-}
-
-/// All the refused fields of one intake; never empty.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IntakeErrors(pub Vec<FieldError>);
-
-impl IntakeErrors {
-    /// The reasons by field name, for JSON `fields` objects and form messages.
-    pub fn by_field(&self) -> BTreeMap<String, FieldReason> {
-        self.0.iter().map(|e| (e.field.clone(), e.reason)).collect()
-    }
-}
-
-impl fmt::Display for IntakeErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts: Vec<String> = self
-            .0
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.reason.code()))
-            .collect();
-        write!(f, "invalid intake ({})", parts.join(", "))
-    }
-}
-
-impl std::error::Error for IntakeErrors {}
+pub use crate::fields::{FieldErrors, FieldReason};
 
 fn char_len(s: &str) -> usize {
     s.chars().count()
@@ -480,14 +408,11 @@ pub struct Intake {
 
 impl Intake {
     /// Parses every field, collecting a reason for each refused one.
-    pub fn parse(raw: &RawIntake) -> Result<Self, IntakeErrors> {
-        let mut errors = Vec::new();
+    pub fn parse(raw: &RawIntake) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
         let mut check = |field: &str, r: Result<(), FieldReason>| {
             if let Err(reason) = r {
-                errors.push(FieldError {
-                    field: field.to_owned(),
-                    reason,
-                });
+                errors.add(field, reason);
             }
         };
         let name = RequesterName::parse(&raw.name);
@@ -522,7 +447,7 @@ impl Intake {
                 locale,
                 time_zone,
             }),
-            _ => Err(IntakeErrors(errors)),
+            _ => Err(errors),
         }
     }
 }
@@ -544,8 +469,8 @@ mod tests {
         }
     }
 
-    fn reasons(raw: RawIntake) -> BTreeMap<String, FieldReason> {
-        Intake::parse(&raw).unwrap_err().by_field()
+    fn reasons(raw: RawIntake) -> std::collections::BTreeMap<String, FieldReason> {
+        Intake::parse(&raw).unwrap_err().into_iter().collect()
     }
 
     #[test]

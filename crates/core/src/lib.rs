@@ -6,6 +6,7 @@
 
 pub mod booking;
 pub mod effects;
+pub mod fields;
 pub mod i18n;
 pub mod ics;
 pub mod intake;
@@ -17,7 +18,8 @@ pub mod text;
 pub mod token;
 
 pub use booking::{BookingAction, BookingStatus, IllegalTransition};
-pub use intake::{FieldError, Intake, IntakeErrors, Priority};
+pub use fields::{FieldErrors, FieldReason};
+pub use intake::{Intake, Priority};
 pub use owner_settings::OwnerSettings;
 pub use question::{Question, QuestionKind};
 pub use slot::{SlotStatus, SlotWindow};

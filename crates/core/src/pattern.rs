@@ -8,12 +8,11 @@
 //! skipped in spring) is reported, not silently moved; a local time that occurs twice (the hour
 //! repeated in autumn) takes its first occurrence. Session lengths are real durations.
 
-use std::collections::BTreeMap;
-
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::{AmbiguousOffset, TimeZone};
 use jiff::{SignedDuration, Timestamp};
 
+use crate::fields::{FieldErrors, FieldReason};
 use crate::slot::{MAX_LENGTH, MIN_LENGTH, SlotWindow};
 
 /// Longest date range one pattern may cover, in days.
@@ -41,11 +40,6 @@ pub struct RawPattern {
     /// Last day (included), `YYYY-MM-DD`.
     pub last_day: String,
 }
-
-/// The refused fields of a pattern: field name → reason code (as in `errors.field.*`).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the pattern is not valid: {0:?}")]
-pub struct PatternErrors(pub BTreeMap<String, String>);
 
 /// A checked weekly pattern in one time zone.
 #[derive(Debug, Clone)]
@@ -96,21 +90,21 @@ fn parse_minutes(
     field: &str,
     min: i64,
     max: i64,
-    errors: &mut BTreeMap<String, String>,
+    errors: &mut FieldErrors,
 ) -> Option<SignedDuration> {
     let raw = raw.trim();
     if raw.is_empty() {
-        errors.insert(field.into(), "empty".into());
+        errors.add(field, FieldReason::Empty);
         return None;
     }
     match raw.parse::<i64>() {
         Ok(n) if (min..=max).contains(&n) => Some(SignedDuration::from_mins(n)),
         Ok(_) => {
-            errors.insert(field.into(), "bad_length".into());
+            errors.add(field, FieldReason::BadLength);
             None
         }
         Err(_) => {
-            errors.insert(field.into(), "unknown_value".into());
+            errors.add(field, FieldReason::UnknownValue);
             None
         }
     }
@@ -119,33 +113,33 @@ fn parse_minutes(
 fn parse_field<T: std::str::FromStr>(
     raw: &str,
     field: &str,
-    errors: &mut BTreeMap<String, String>,
+    errors: &mut FieldErrors,
 ) -> Option<T> {
     let raw = raw.trim();
     if raw.is_empty() {
-        errors.insert(field.into(), "empty".into());
+        errors.add(field, FieldReason::Empty);
         return None;
     }
     raw.parse::<T>()
-        .map_err(|_| errors.insert(field.into(), "unknown_value".into()))
+        .map_err(|_| errors.add(field, FieldReason::UnknownValue))
         .ok()
 }
 
 impl WeeklyPattern {
     /// Checks every field at once, reporting each refused one.
-    pub fn parse(raw: &RawPattern, zone: TimeZone) -> Result<Self, PatternErrors> {
-        let mut errors = BTreeMap::new();
+    pub fn parse(raw: &RawPattern, zone: TimeZone) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
         let mut weekdays = [false; 7];
         for w in &raw.weekdays {
             match w.trim().parse::<i8>().ok().filter(|n| (1..=7).contains(n)) {
                 Some(n) => weekdays[usize::try_from(n - 1).unwrap_or_default()] = true,
                 None => {
-                    errors.insert("weekdays".into(), "unknown_value".into());
+                    errors.add("weekdays", FieldReason::UnknownValue);
                 }
             }
         }
         if !weekdays.contains(&true) {
-            errors.entry("weekdays".into()).or_insert("empty".into());
+            errors.add_first("weekdays", FieldReason::Empty);
         }
         let window_start: Option<Time> =
             parse_field(&raw.window_start, "window_start", &mut errors);
@@ -172,16 +166,16 @@ impl WeeklyPattern {
         let last_day: Option<Date> = parse_field(&raw.last_day, "last_day", &mut errors);
         if let (Some(s), Some(e)) = (window_start, window_end) {
             if e <= s {
-                errors.insert("window_end".into(), "ends_before_start".into());
+                errors.add("window_end", FieldReason::EndsBeforeStart);
             } else if session.is_some_and(|len| s.duration_until(e) < len) {
-                errors.insert("session_minutes".into(), "bad_length".into());
+                errors.add("session_minutes", FieldReason::BadLength);
             }
         }
         if let (Some(f), Some(l)) = (first_day, last_day) {
             if l < f {
-                errors.insert("last_day".into(), "ends_before_start".into());
+                errors.add("last_day", FieldReason::EndsBeforeStart);
             } else if f.until(l).map(|s| s.get_days()).unwrap_or(i32::MAX) >= MAX_RANGE_DAYS {
-                errors.insert("last_day".into(), "too_many".into());
+                errors.add("last_day", FieldReason::TooMany);
             }
         }
         match (
@@ -213,14 +207,11 @@ impl WeeklyPattern {
                     zone,
                 };
                 if pattern.count() > MAX_SESSIONS {
-                    return Err(PatternErrors(BTreeMap::from([(
-                        "last_day".into(),
-                        "too_many".into(),
-                    )])));
+                    return Err(FieldErrors::one("last_day", FieldReason::TooMany));
                 }
                 Ok(pattern)
             }
-            _ => Err(PatternErrors(errors)),
+            _ => Err(errors),
         }
     }
 
@@ -512,7 +503,7 @@ mod tests {
             TimeZone::UTC,
         )
         .unwrap_err();
-        let fields: Vec<_> = e.0.keys().map(String::as_str).collect();
+        let fields: Vec<_> = e.iter().map(|(f, _)| f).collect();
         assert_eq!(
             fields,
             [
@@ -524,8 +515,8 @@ mod tests {
             ]
         );
         let e = WeeklyPattern::parse(&RawPattern::default(), TimeZone::UTC).unwrap_err();
-        assert_eq!(e.0.get("weekdays").map(String::as_str), Some("empty"));
-        assert_eq!(e.0.get("first_day").map(String::as_str), Some("empty"));
+        assert_eq!(e.get("weekdays").map(FieldReason::code), Some("empty"));
+        assert_eq!(e.get("first_day").map(FieldReason::code), Some("empty"));
         let e = WeeklyPattern::parse(
             &raw(
                 &["1"],
@@ -539,7 +530,7 @@ mod tests {
             TimeZone::UTC,
         )
         .unwrap_err();
-        assert_eq!(e.0.get("last_day").map(String::as_str), Some("too_many"));
+        assert_eq!(e.get("last_day").map(FieldReason::code), Some("too_many"));
     }
 
     #[test]
@@ -558,7 +549,7 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(
-            e.0.get("session_minutes").map(String::as_str),
+            e.get("session_minutes").map(FieldReason::code),
             Some("bad_length")
         );
     }

@@ -9,7 +9,8 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::intake::{ANSWER_KEY_MAX, Answers, FieldError, FieldReason};
+use crate::fields::{FieldErrors, FieldReason};
+use crate::intake::{ANSWER_KEY_MAX, Answers};
 use crate::text::is_forbidden_inline;
 
 /// Most questions an owner may configure.
@@ -108,8 +109,8 @@ fn one_line(raw: &str, max: usize) -> Result<String, FieldReason> {
 impl Question {
     /// Parses the owner's list `{"questions":[…]}` or a bare array, reporting every refused
     /// field as `questions.<index>.<field>`.
-    pub fn parse_list(raw: &serde_json::Value) -> Result<Vec<Question>, Vec<FieldError>> {
-        let err = |field: String, reason| vec![FieldError { field, reason }];
+    pub fn parse_list(raw: &serde_json::Value) -> Result<Vec<Question>, FieldErrors> {
+        let err = |field: String, reason| FieldErrors::one(field, reason);
         let list = match raw {
             serde_json::Value::Array(a) => a,
             serde_json::Value::Object(o) => match o.get("questions") {
@@ -121,16 +122,11 @@ impl Question {
         if list.len() > QUESTIONS_MAX {
             return Err(err("questions".into(), FieldReason::TooMany));
         }
-        let mut errors = Vec::new();
+        let mut errors = FieldErrors::new();
         let mut out = Vec::new();
         let mut keys = BTreeSet::new();
         for (i, item) in list.iter().enumerate() {
-            let mut bad = |f: &str, reason| {
-                errors.push(FieldError {
-                    field: format!("questions.{i}.{f}"),
-                    reason,
-                })
-            };
+            let mut bad = |f: &str, reason| errors.add(format!("questions.{i}.{f}"), reason);
             let Ok(q) = serde_json::from_value::<RawQuestion>(item.clone()) else {
                 bad("", FieldReason::WrongType);
                 continue;
@@ -191,14 +187,9 @@ impl Question {
 /// Holds answers to the configured questions: every key must name a question, every required
 /// question needs an answer (a ticked box for a checkbox), each answer must be of its question's
 /// kind, and a choice one of its options. An empty text counts as no answer.
-pub fn check_answers(questions: &[Question], answers: &Answers) -> Vec<FieldError> {
-    let mut errors = Vec::new();
-    let mut bad = |key: &str, reason| {
-        errors.push(FieldError {
-            field: format!("answers.{key}"),
-            reason,
-        })
-    };
+pub fn check_answers(questions: &[Question], answers: &Answers) -> FieldErrors {
+    let mut errors = FieldErrors::new();
+    let mut bad = |key: &str, reason| errors.add(format!("answers.{key}"), reason);
     let given = answers.as_json();
     for key in given.keys() {
         if !questions.iter().any(|q| &q.key == key) {
@@ -267,11 +258,8 @@ mod tests {
         .unwrap()
     }
 
-    fn fields(errors: Vec<FieldError>) -> Vec<(String, &'static str)> {
-        errors
-            .into_iter()
-            .map(|e| (e.field, e.reason.code()))
-            .collect()
+    fn fields(errors: FieldErrors) -> Vec<(String, &'static str)> {
+        errors.into_iter().map(|(f, r)| (f, r.code())).collect()
     }
 
     fn answers(v: serde_json::Value) -> Answers {
@@ -290,19 +278,19 @@ mod tests {
         assert_eq!(
             fields(check_answers(&questions(), &a)),
             vec![
-                ("answers.extra".into(), "unknown_value"),
                 ("answers.company".into(), "control_characters"),
+                ("answers.consent".into(), "empty"),
+                ("answers.extra".into(), "unknown_value"),
                 ("answers.goal".into(), "empty"),
                 ("answers.size".into(), "unknown_value"),
-                ("answers.consent".into(), "empty"),
             ]
         );
         let a = answers(json!({"goal": true, "size": "1", "consent": "yes"}));
         assert_eq!(
             fields(check_answers(&questions(), &a)),
             vec![
-                ("answers.goal".into(), "wrong_type"),
                 ("answers.consent".into(), "wrong_type"),
+                ("answers.goal".into(), "wrong_type"),
             ]
         );
     }

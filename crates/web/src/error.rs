@@ -7,7 +7,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use guidance_app::AppError;
-use guidance_core::IntakeErrors;
+use guidance_core::FieldErrors;
 use guidance_store::StoreError;
 
 use crate::i18n::Tr;
@@ -144,8 +144,8 @@ impl IntoResponse for HttpError {
     }
 }
 
-impl From<IntakeErrors> for HttpError {
-    fn from(e: IntakeErrors) -> Self {
+impl From<FieldErrors> for HttpError {
+    fn from(e: FieldErrors) -> Self {
         HttpError::App(e.into())
     }
 }
