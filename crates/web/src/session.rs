@@ -1,12 +1,8 @@
 //! The owner's session as HTTP carries it: the cookie (`HttpOnly`, `SameSite=Strict`, `Secure`
 //! when the public URL is https), the middleware that lets admin pages through only with a live
-//! session and state-changing requests only with their CSRF token, and the login throttle.
+//! session and state-changing requests only with their CSRF token (the login throttle is in
+//! [`crate::rate_limit`]).
 //! The rules of sign-in itself are in [`guidance_app::owner_auth`].
-
-use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -143,104 +139,9 @@ fn refusal(status: StatusCode, key: &str) -> Response {
         .into_response()
 }
 
-/// Counts failed logins per client. The first few are free; after that the client must wait
-/// before trying again, twice as long after each further failure.
-#[derive(Debug)]
-pub struct LoginThrottle {
-    free_failures: u32,
-    first_wait: Duration,
-    max_wait: Duration,
-    clients: Mutex<HashMap<IpAddr, Failures>>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Failures {
-    count: u32,
-    locked_until: Option<Instant>,
-    last: Instant,
-}
-
-impl Default for LoginThrottle {
-    fn default() -> Self {
-        Self::new(5, Duration::from_secs(30), Duration::from_secs(3600))
-    }
-}
-
-impl LoginThrottle {
-    /// `free_failures` failures cost nothing; the next locks the client for `first_wait`, each
-    /// further one twice as long, at most `max_wait`.
-    pub fn new(free_failures: u32, first_wait: Duration, max_wait: Duration) -> Self {
-        Self {
-            free_failures,
-            first_wait,
-            max_wait,
-            clients: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// `Err(seconds)` while the client must wait.
-    pub fn check(&self, client: IpAddr) -> Result<(), u64> {
-        let now = Instant::now();
-        let clients = self.clients.lock().expect("login throttle lock");
-        match clients.get(&client).and_then(|f| f.locked_until) {
-            Some(until) if until > now => Err(until.duration_since(now).as_secs().max(1)),
-            _ => Ok(()),
-        }
-    }
-
-    /// Records a failed login; returns how long the client must now wait, if at all.
-    pub fn failed(&self, client: IpAddr) -> Option<u64> {
-        let now = Instant::now();
-        let mut clients = self.clients.lock().expect("login throttle lock");
-        if clients.len() > 10_000 {
-            // Forget clients quiet for a day, so that many addresses cannot grow the map forever.
-            clients.retain(|_, f| now.duration_since(f.last) < Duration::from_secs(86_400));
-        }
-        let f = clients.entry(client).or_insert(Failures {
-            count: 0,
-            locked_until: None,
-            last: now,
-        });
-        f.count = f.count.saturating_add(1);
-        f.last = now;
-        let over = f.count.checked_sub(self.free_failures.saturating_add(1))?;
-        let wait = self
-            .first_wait
-            .saturating_mul(1u32.checked_shl(over.min(20)).unwrap_or(u32::MAX))
-            .min(self.max_wait);
-        f.locked_until = Some(now + wait);
-        Some(wait.as_secs().max(1))
-    }
-
-    /// Forgets a client's failures after a successful login.
-    pub fn succeeded(&self, client: IpAddr) {
-        self.clients
-            .lock()
-            .expect("login throttle lock")
-            .remove(&client);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn failures_beyond_the_free_ones_lock_the_client_longer_each_time() {
-        let t = LoginThrottle::new(2, Duration::from_secs(30), Duration::from_secs(100));
-        let a: IpAddr = "127.0.0.1".parse().unwrap();
-        let b: IpAddr = "127.0.0.2".parse().unwrap();
-        assert_eq!(t.failed(a), None);
-        assert_eq!(t.failed(a), None);
-        assert!(t.check(a).is_ok());
-        assert_eq!(t.failed(a), Some(30));
-        assert!(t.check(a).is_err());
-        assert!(t.check(b).is_ok(), "other clients are not affected");
-        assert_eq!(t.failed(a), Some(60));
-        assert_eq!(t.failed(a), Some(100), "bounded");
-        t.succeeded(a);
-        assert!(t.check(a).is_ok());
-    }
 
     #[test]
     fn session_cookie_is_found_among_others() {

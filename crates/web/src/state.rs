@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use guidance_app::App;
 
-use crate::rate_limit::RateLimiter;
-use crate::session::LoginThrottle;
+use crate::rate_limit::{LoginThrottle, RateLimiter};
 
 /// Shared state of the handlers; cheap to clone.
 #[derive(Clone)]
