@@ -16,10 +16,8 @@ use guidance_core::question::{OPTIONS_MAX, QUESTIONS_MAX, QuestionKind};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{
-    Chrome, FlashQuery, chrome, error_response, form_pairs, form_value, read_form, render,
-    see_other,
-};
+use super::chrome::{Chrome, FlashQuery, chrome, error_response, render, see_other};
+use super::form::{form_pairs, form_value, read_form};
 use crate::error::HttpError;
 use crate::i18n::Tr;
 use crate::state::WebState;
