@@ -8,8 +8,8 @@
 //! This module holds only the routes. The page areas (`dashboard`, `slots`, `generate`,
 //! `bookings`, `settings`, `questions`, `login`) each own their handlers and page structs; what
 //! they share lives in `chrome` (the frame around a signed-in page, flashes, the error page),
-//! `form` (reading forms, messages at fields) and `format` (dates, times, rows). Page modules
-//! import those three and never each other.
+//! `form` (reading forms, messages at fields) and `format` (dates, times, rows); `slot_form` is
+//! the one slot form that both slot pages show. Page modules import those and never each other.
 
 use axum::Router;
 use axum::http::header;
@@ -29,6 +29,7 @@ mod generate;
 mod login;
 mod questions;
 mod settings;
+mod slot_form;
 mod slots;
 
 /// Registers every signed-in page and form.

@@ -7,21 +7,20 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, Query, State};
 use axum::response::Response;
-use guidance_app::AppError;
 use guidance_app::bookings::{self, SlotBulkAction};
 use guidance_app::owner_auth::AdminSession;
 use guidance_app::settings;
 use guidance_core::OwnerSettings;
-use guidance_core::pattern::local_instant;
 use guidance_store::{Booking, Slot};
 use jiff::ToSpan;
-use jiff::civil::{Date, Time};
+use jiff::civil::Date;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::chrome::{Chrome, FlashQuery, chrome, error_response, render, see_other};
-use super::form::{field_messages, form_pairs, form_status, form_value, parse_uuid, read_form};
-use super::format::{day_start, hhmm, monday_of, short_date, time_of_day, zoned};
+use super::form::{form_pairs, form_status, form_value, parse_uuid};
+use super::format::{day_start, monday_of, short_date, time_of_day, zoned};
+use super::slot_form::{self, Refused, SlotForm, SlotFormView};
 use crate::error::HttpError;
 use crate::i18n::Tr;
 use crate::state::WebState;
@@ -56,16 +55,6 @@ pub(super) struct SlotsQuery {
     r: Option<u32>,
 }
 
-/// The add-one-slot form as typed.
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(default)]
-struct SlotForm {
-    date: String,
-    start: String,
-    end: String,
-    meeting_details: String,
-}
-
 #[derive(Template)]
 #[template(path = "admin/slots.html")]
 struct SlotsPage {
@@ -78,14 +67,7 @@ struct SlotsPage {
     next_week: String,
     days: Vec<WeekDay>,
     rows: Vec<SlotRow>,
-    form: SlotForm,
-    errors: BTreeMap<String, String>,
-}
-
-impl SlotsPage {
-    fn fe(&self, field: &str) -> String {
-        self.errors.get(field).cloned().unwrap_or_default()
-    }
+    form: SlotFormView,
 }
 
 async fn slot_rows(
@@ -192,19 +174,7 @@ async fn slots_response(
                 }
             }
         }
-        if !field_errors.is_empty() {
-            chrome.error = Some(tr.get("admin.form.fix_fields"));
-        }
-        let form = if form.date.is_empty() {
-            SlotForm {
-                date: today.checked_add(1.day()).unwrap_or(today).to_string(),
-                start: "09:00".into(),
-                end: "10:00".into(),
-                ..form
-            }
-        } else {
-            form
-        };
+        let form = SlotFormView::new(&mut chrome, None, form.or_suggested(today), &field_errors);
         let sunday = monday.checked_add(6.days()).unwrap_or(monday);
         Ok::<_, HttpError>(SlotsPage {
             title: tr.get("admin.slots.title"),
@@ -234,65 +204,13 @@ async fn slots_response(
             days,
             rows,
             form,
-            errors: field_messages(&tr, &field_errors),
             chrome,
         })
     }
     .await;
     match result {
-        Ok(page) => render(form_status(&page.errors), &page),
+        Ok(page) => render(form_status(page.form.errors()), &page),
         Err(e) => error_response(state, session, e).await,
-    }
-}
-
-/// Reads a local date and two local times in the owner's zone as a slot window.
-fn parse_local_window(
-    form: &SlotForm,
-    owner: &OwnerSettings,
-) -> Result<guidance_core::SlotWindow, AppError> {
-    let mut fields = BTreeMap::new();
-    let date = match form.date.trim().parse::<Date>() {
-        Ok(d) => Some(d),
-        Err(_) => {
-            fields.insert("date".to_owned(), field_reason(&form.date).to_owned());
-            None
-        }
-    };
-    let mut time = |name: &str, raw: &str| match raw.trim().parse::<Time>() {
-        Ok(t) => Some(t),
-        Err(_) => {
-            fields.insert(name.to_owned(), field_reason(raw).to_owned());
-            None
-        }
-    };
-    let start = time("start", &form.start);
-    let end = time("end", &form.end);
-    let (Some(date), Some(start), Some(end)) = (date, start, end) else {
-        return Err(AppError::Invalid(fields));
-    };
-    let zone = owner.time_zone.zone();
-    let at = |field: &str, t: Time| {
-        local_instant(date.to_datetime(t), &zone)
-            .map_err(|_| AppError::field(field, "unknown_value"))
-    };
-    let starts_at = at("start", start)?;
-    let ends_at = at("end", end)?;
-    bookings::parse_slot_window(Some(starts_at), Some(ends_at)).map_err(|e| match e {
-        // The form names the end time "end".
-        AppError::Invalid(f) => AppError::Invalid(
-            f.into_iter()
-                .map(|(k, v)| (if k == "ends_at" { "end".into() } else { k }, v))
-                .collect(),
-        ),
-        other => other,
-    })
-}
-
-fn field_reason(raw: &str) -> &'static str {
-    if raw.trim().is_empty() {
-        "empty"
-    } else {
-        "unknown_value"
     }
 }
 
@@ -302,28 +220,20 @@ pub(super) async fn add_slot(
     Extension(session): Extension<AdminSession>,
     body: Bytes,
 ) -> Response {
-    let form: SlotForm = read_form(&body);
-    let result = async {
-        let owner = settings::load(&state.app).await?;
-        let window = parse_local_window(&form, &owner)?;
-        let details = bookings::parse_meeting_details(Some(&form.meeting_details))?;
-        bookings::create_slot(&state.app, window, details).await
-    }
+    let saved = slot_form::save(&state, &body, |window, details| {
+        bookings::create_slot(&state.app, window, details)
+    })
     .await;
-    match result {
+    match saved {
         Ok(slot) => {
             let owner = settings::load_or_defaults(&state.app).await;
             let week = zoned(slot.starts_at, &owner).date();
             see_other(&format!("/admin/slots?week={week}&done=slot_created&n=1"))
         }
-        Err(AppError::Invalid(fields)) => {
+        Err(Refused::Fields(form, fields)) => {
             slots_response(&state, &session, &SlotsQuery::default(), form, fields).await
         }
-        Err(AppError::SlotOverlap) => {
-            let fields = BTreeMap::from([("start".to_owned(), "slot_overlap".to_owned())]);
-            slots_response(&state, &session, &SlotsQuery::default(), form, fields).await
-        }
-        Err(e) => error_response(&state, &session, e).await,
+        Err(Refused::Page(e)) => error_response(&state, &session, e).await,
     }
 }
 
@@ -381,14 +291,7 @@ struct SlotPage {
     chrome: Chrome,
     title: String,
     slot: SlotRow,
-    form: SlotForm,
-    errors: BTreeMap<String, String>,
-}
-
-impl SlotPage {
-    fn fe(&self, field: &str) -> String {
-        self.errors.get(field).cloned().unwrap_or_default()
-    }
+    form: SlotFormView,
 }
 
 /// `GET /admin/slots/{id}`: one slot and its edit form.
@@ -417,16 +320,12 @@ async fn slot_response(
         let row = slot_rows(state, &tr, &owner, std::slice::from_ref(&slot))
             .await?
             .remove(0);
-        let start = zoned(slot.starts_at, &owner);
-        let form = form.unwrap_or_else(|| SlotForm {
-            date: start.date().to_string(),
-            start: hhmm(&start),
-            end: hhmm(&zoned(slot.ends_at, &owner)),
-            meeting_details: slot.meeting_details.clone().unwrap_or_default(),
-        });
-        if !field_errors.is_empty() {
-            chrome.error = Some(tr.get("admin.form.fix_fields"));
-        }
+        let form = SlotFormView::new(
+            &mut chrome,
+            Some(row.id.clone()),
+            form.unwrap_or_else(|| SlotForm::of_slot(&slot, &owner)),
+            &field_errors,
+        );
         Ok::<_, HttpError>(SlotPage {
             title: tr.fmt(
                 "admin.slot.title",
@@ -434,13 +333,12 @@ async fn slot_response(
             ),
             slot: row,
             form,
-            errors: field_messages(&tr, &field_errors),
             chrome,
         })
     }
     .await;
     match result {
-        Ok(page) => render(form_status(&page.errors), &page),
+        Ok(page) => render(form_status(page.form.errors()), &page),
         Err(e) => error_response(state, session, e).await,
     }
 }
@@ -452,18 +350,17 @@ pub(super) async fn slot_edit_submit(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let form: SlotForm = read_form(&body);
-    let result = async {
-        let slot_id = parse_uuid(&id)?;
-        let owner = settings::load(&state.app).await?;
-        let window = parse_local_window(&form, &owner)?;
-        let details = bookings::parse_meeting_details(Some(&form.meeting_details))?;
-        bookings::update_slot(&state.app, slot_id, window, details).await
-    }
+    let slot_id = match parse_uuid(&id) {
+        Ok(slot_id) => slot_id,
+        Err(e) => return error_response(&state, &session, e).await,
+    };
+    let saved = slot_form::save(&state, &body, |window, details| {
+        bookings::update_slot(&state.app, slot_id, window, details)
+    })
     .await;
-    match result {
+    match saved {
         Ok(slot) => see_other(&format!("/admin/slots/{}?done=slot_saved&n=1", slot.id)),
-        Err(AppError::Invalid(fields)) => {
+        Err(Refused::Fields(form, fields)) => {
             slot_response(
                 &state,
                 &session,
@@ -474,18 +371,6 @@ pub(super) async fn slot_edit_submit(
             )
             .await
         }
-        Err(AppError::SlotOverlap) => {
-            let fields = BTreeMap::from([("start".to_owned(), "slot_overlap".to_owned())]);
-            slot_response(
-                &state,
-                &session,
-                &id,
-                Some(form),
-                fields,
-                &FlashQuery::default(),
-            )
-            .await
-        }
-        Err(e) => error_response(&state, &session, e).await,
+        Err(Refused::Page(e)) => error_response(&state, &session, e).await,
     }
 }
