@@ -1,5 +1,5 @@
-//! Reading admin forms and answering them: name/value pairs, typed forms, the messages shown at
-//! fields, and the status of a form page.
+//! Reading admin forms and answering them: name/value pairs, typed forms, ids in paths, and the
+//! messages a refused form shows at its fields.
 
 use std::collections::BTreeMap;
 
@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use guidance_app::AppError;
 use uuid::Uuid;
 
-use crate::i18n::Tr;
+use super::chrome::Chrome;
 
 /// Reads a form body as name/value pairs (repeated names kept, e.g. several slot ids).
 pub(super) fn form_pairs(body: &Bytes) -> Vec<(String, String)> {
@@ -29,23 +29,43 @@ pub(super) fn read_form<T: serde::de::DeserializeOwned + Default>(body: &Bytes) 
     serde_urlencoded::from_bytes(body).unwrap_or_default()
 }
 
-/// The message for each refused field, in the reader's language.
-pub(super) fn field_messages(
-    tr: &Tr,
-    fields: &BTreeMap<String, String>,
-) -> BTreeMap<String, String> {
-    fields
-        .iter()
-        .map(|(f, r)| (f.clone(), tr.get(&format!("errors.field.{r}"))))
-        .collect()
+/// The messages a refused form shows, one at each field the use case refused.
+#[derive(Debug, Default)]
+pub(super) struct FieldErrors(BTreeMap<String, String>);
+
+impl FieldErrors {
+    /// The messages for the use case's `reasons` (field name to reason code) in the owner's
+    /// language; with any, the page's `chrome` asks to fix the fields.
+    pub(super) fn show(chrome: &mut Chrome, reasons: &BTreeMap<String, String>) -> Self {
+        let messages = reasons
+            .iter()
+            .map(|(f, r)| (f.clone(), chrome.tr.get(&format!("errors.field.{r}"))))
+            .collect();
+        if !reasons.is_empty() {
+            chrome.error = Some(chrome.tr.get("admin.form.fix_fields"));
+        }
+        FieldErrors(messages)
+    }
+
+    /// The message at `field`, or "".
+    pub(super) fn at(&self, field: &str) -> &str {
+        self.0.get(field).map_or("", String::as_str)
+    }
+
+    /// A form page answers 200, or 422 when it comes back with messages at its fields.
+    pub(super) fn status(&self) -> StatusCode {
+        if self.0.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+    }
 }
 
-/// A form page answers 200, or 422 when it comes back with messages at its fields.
-pub(super) fn form_status(errors: &BTreeMap<String, String>) -> StatusCode {
-    if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
+impl From<BTreeMap<String, String>> for FieldErrors {
+    /// Messages written already (field name to message).
+    fn from(messages: BTreeMap<String, String>) -> Self {
+        FieldErrors(messages)
     }
 }
 

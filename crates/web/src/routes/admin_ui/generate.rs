@@ -17,7 +17,7 @@ use jiff::ToSpan;
 use jiff::civil::Weekday;
 
 use super::chrome::{Chrome, FlashQuery, chrome, error_response, render};
-use super::form::{field_messages, form_pairs, form_status, form_value};
+use super::form::{FieldErrors, form_pairs, form_value};
 use super::format::{monday_of, short_date, time_of_day, zoned};
 use crate::error::HttpError;
 use crate::i18n::Tr;
@@ -87,14 +87,8 @@ struct GeneratePage {
     title: String,
     form: PatternForm,
     weekdays: Vec<(String, String, bool)>,
-    errors: BTreeMap<String, String>,
+    errors: FieldErrors,
     report: Option<ReportView>,
-}
-
-impl GeneratePage {
-    fn fe(&self, field: &str) -> String {
-        self.errors.get(field).cloned().unwrap_or_default()
-    }
 }
 
 /// `GET /admin/slots/generate`: the pattern form, filled in for the working days of next week.
@@ -132,9 +126,7 @@ async fn generate_response(
     let result = async {
         let (mut chrome, _) = chrome(state, session, "slots", &FlashQuery::default()).await?;
         let tr = chrome.tr.clone();
-        if !field_errors.is_empty() {
-            chrome.error = Some(tr.get("admin.form.fix_fields"));
-        }
+        let errors = FieldErrors::show(&mut chrome, &field_errors);
         let weekdays = (1..=7)
             .map(|d: i32| {
                 let v = d.to_string();
@@ -148,7 +140,7 @@ async fn generate_response(
         Ok::<_, HttpError>(GeneratePage {
             title: tr.get("admin.generate.title"),
             weekdays,
-            errors: field_messages(&tr, &field_errors),
+            errors,
             form,
             report,
             chrome,
@@ -156,7 +148,7 @@ async fn generate_response(
     }
     .await;
     match result {
-        Ok(page) => render(form_status(&page.errors), &page),
+        Ok(page) => render(page.errors.status(), &page),
         Err(e) => error_response(state, session, e).await,
     }
 }

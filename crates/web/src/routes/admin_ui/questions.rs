@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::chrome::{Chrome, FlashQuery, chrome, error_response, render, see_other};
-use super::form::{form_pairs, form_value, read_form};
+use super::form::{FieldErrors, form_pairs, form_value, read_form};
 use crate::error::HttpError;
 use crate::i18n::Tr;
 use crate::state::WebState;
@@ -171,13 +171,7 @@ struct QuestionsPage {
     form: QuestionForm,
     editing: Option<String>,
     kinds: Vec<(String, String)>,
-    errors: BTreeMap<String, String>,
-}
-
-impl QuestionsPage {
-    fn fe(&self, field: &str) -> String {
-        self.errors.get(field).cloned().unwrap_or_default()
-    }
+    errors: FieldErrors,
 }
 
 async fn page(
@@ -238,15 +232,16 @@ async fn page(
                     (s.to_owned(), tr.get(&format!("admin.questions.kind.{s}")))
                 })
                 .collect(),
-            errors,
+            errors: FieldErrors::from(errors),
             chrome,
         })
     }
     .await;
     match result {
         Ok(p) => render(
-            if p.errors.is_empty() && p.chrome.error.is_none() {
-                StatusCode::OK
+            // A refused list may have no message at a field, only one for the whole list.
+            if p.chrome.error.is_none() {
+                p.errors.status()
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
             },

@@ -13,7 +13,7 @@ use guidance_app::settings;
 use guidance_core::owner_settings::SettingsForm;
 
 use super::chrome::{Chrome, FlashQuery, chrome, error_response, render, see_other};
-use super::form::{field_messages, form_status, read_form};
+use super::form::{FieldErrors, read_form};
 use crate::error::HttpError;
 use crate::state::WebState;
 
@@ -28,13 +28,7 @@ struct SettingsPage {
     confirm_hint: String,
     languages: Vec<(String, bool)>,
     zones: Vec<String>,
-    errors: BTreeMap<String, String>,
-}
-
-impl SettingsPage {
-    fn fe(&self, field: &str) -> String {
-        self.errors.get(field).cloned().unwrap_or_default()
-    }
+    errors: FieldErrors,
 }
 
 /// `GET /admin/settings`.
@@ -61,9 +55,7 @@ async fn settings_response(
     let result = async {
         let (mut chrome, _) = chrome(state, session, "settings", flash).await?;
         let tr = chrome.tr.clone();
-        if !field_errors.is_empty() {
-            chrome.error = Some(tr.get("admin.form.fix_fields"));
-        }
+        let errors = FieldErrors::show(&mut chrome, &field_errors);
         let languages = guidance_core::i18n::languages()
             .into_iter()
             .map(|l| (l.to_owned(), l == form.language.trim()))
@@ -93,13 +85,13 @@ async fn settings_response(
                 z.sort();
                 z
             },
-            errors: field_messages(&tr, &field_errors),
+            errors,
             chrome,
         })
     }
     .await;
     match result {
-        Ok(page) => render(form_status(&page.errors), &page),
+        Ok(page) => render(page.errors.status(), &page),
         Err(e) => error_response(state, session, e).await,
     }
 }

@@ -16,7 +16,7 @@ use jiff::civil::{Date, Time};
 use serde::Deserialize;
 
 use super::chrome::Chrome;
-use super::form::{field_messages, read_form};
+use super::form::{FieldErrors, read_form};
 use super::format::{hhmm, zoned};
 use crate::state::WebState;
 
@@ -146,7 +146,7 @@ pub(super) struct SlotFormView {
     /// The slot being edited; `None` in the add form.
     pub(super) slot_id: Option<String>,
     pub(super) values: SlotForm,
-    errors: BTreeMap<String, String>,
+    pub(super) errors: FieldErrors,
     /// The longest meeting details the owner may type.
     pub(super) details_max: usize,
 }
@@ -160,24 +160,11 @@ impl SlotFormView {
         values: SlotForm,
         fields: &BTreeMap<String, String>,
     ) -> Self {
-        if !fields.is_empty() {
-            chrome.error = Some(chrome.tr.get("admin.form.fix_fields"));
-        }
         SlotFormView {
             slot_id,
             values,
-            errors: field_messages(&chrome.tr, fields),
+            errors: FieldErrors::show(chrome, fields),
             details_max: MEETING_DETAILS_MAX,
         }
-    }
-
-    /// The message at `field`, or "".
-    pub(super) fn error(&self, field: &str) -> &str {
-        self.errors.get(field).map_or("", String::as_str)
-    }
-
-    /// Messages at fields make the page a 422.
-    pub(super) fn errors(&self) -> &BTreeMap<String, String> {
-        &self.errors
     }
 }

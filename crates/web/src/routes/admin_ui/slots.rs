@@ -18,7 +18,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::chrome::{Chrome, FlashQuery, chrome, error_response, render, see_other};
-use super::form::{form_pairs, form_status, form_value, parse_uuid};
+use super::form::{form_pairs, form_value, parse_uuid};
 use super::format::{day_start, monday_of, short_date, time_of_day, zoned};
 use super::slot_form::{self, Refused, SlotForm, SlotFormView};
 use crate::error::HttpError;
@@ -209,7 +209,7 @@ async fn slots_response(
     }
     .await;
     match result {
-        Ok(page) => render(form_status(page.form.errors()), &page),
+        Ok(page) => render(page.form.errors.status(), &page),
         Err(e) => error_response(state, session, e).await,
     }
 }
@@ -338,7 +338,7 @@ async fn slot_response(
     }
     .await;
     match result {
-        Ok(page) => render(form_status(page.form.errors()), &page),
+        Ok(page) => render(page.form.errors.status(), &page),
         Err(e) => error_response(state, session, e).await,
     }
 }
