@@ -9,6 +9,7 @@ use axum::response::Response;
 use guidance_app::AppError;
 use guidance_app::bookings;
 use guidance_app::owner_auth::AdminSession;
+use guidance_app::slots;
 use guidance_core::i18n::{format_span, t};
 use guidance_core::intake::AnswerText;
 use guidance_core::{BookingAction, BookingStatus, SlotStatus};
@@ -274,7 +275,7 @@ pub(super) async fn booking_slot_unavailable(
 ) -> Response {
     let result = async {
         let booking_id = parse_uuid(&id)?;
-        bookings::make_booking_slot_unavailable(&state.app, booking_id).await?;
+        slots::make_booking_slot_unavailable(&state.app, booking_id).await?;
         Ok::<_, HttpError>(booking_id)
     }
     .await;

@@ -8,8 +8,8 @@ use axum::body::Bytes;
 use axum::extract::{Extension, State};
 use axum::response::Response;
 use guidance_app::AppError;
-use guidance_app::bookings;
 use guidance_app::owner_auth::AdminSession;
+use guidance_app::patterns;
 use guidance_app::settings;
 use guidance_core::i18n;
 use guidance_core::pattern::RawPattern;
@@ -160,7 +160,7 @@ pub(super) async fn generate_submit(
     body: Bytes,
 ) -> Response {
     let form = PatternForm::from_pairs(&form_pairs(&body));
-    match bookings::generate_slots(&state.app, &form.raw()).await {
+    match patterns::generate_slots(&state.app, &form.raw()).await {
         Ok(report) => {
             let owner = match settings::load(&state.app).await {
                 Ok(o) => o,

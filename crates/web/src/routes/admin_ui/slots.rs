@@ -7,9 +7,9 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, Query, State};
 use axum::response::Response;
-use guidance_app::bookings::{self, SlotBulkAction};
 use guidance_app::owner_auth::AdminSession;
 use guidance_app::settings;
+use guidance_app::slots::{self, SlotBulkAction};
 use guidance_core::OwnerSettings;
 use guidance_store::{Booking, Slot};
 use jiff::ToSpan;
@@ -221,7 +221,7 @@ pub(super) async fn add_slot(
     body: Bytes,
 ) -> Response {
     let saved = slot_form::save(&state, &body, |window, details| {
-        bookings::create_slot(&state.app, window, details)
+        slots::create_slot(&state.app, window, details)
     })
     .await;
     match saved {
@@ -265,7 +265,7 @@ pub(super) async fn slots_bulk(
         b if b.starts_with("/admin/slots") && !b.starts_with("//") => b.to_owned(),
         _ => "/admin/slots".to_owned(),
     };
-    match bookings::slots_bulk(&state.app, &ids, action).await {
+    match slots::slots_bulk(&state.app, &ids, action).await {
         Ok(report) => {
             let sep = if back.contains('?') { '&' } else { '?' };
             // A deleted slot has no page to go back to.
@@ -355,7 +355,7 @@ pub(super) async fn slot_edit_submit(
         Err(e) => return error_response(&state, &session, e).await,
     };
     let saved = slot_form::save(&state, &body, |window, details| {
-        bookings::update_slot(&state.app, slot_id, window, details)
+        slots::update_slot(&state.app, slot_id, window, details)
     })
     .await;
     match saved {
