@@ -1,6 +1,6 @@
 //! The owner's supplemental questions in the admin UI: list them in order, add, edit, delete and
 //! move one up or down. Every change builds the whole new list and hands it to
-//! [`bookings::replace_questions`], the function the owner API's `PUT /api/admin/questions` calls,
+//! [`questions::replace_questions`], the function the owner API's `PUT /api/admin/questions` calls,
 //! so [`guidance_core::Question::parse_list`] stays the one check of a list.
 
 use std::collections::BTreeMap;
@@ -16,16 +16,14 @@ use guidance_core::question::{OPTIONS_MAX, QUESTIONS_MAX, QuestionKind};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{
-    Chrome, FlashQuery, chrome, error_response, form_pairs, form_value, read_form, render,
-    see_other,
-};
+use super::chrome::{Chrome, FlashQuery, chrome, error_response, render, see_other};
+use super::form::{FieldErrors, form_pairs, form_value, read_form};
 use crate::error::HttpError;
 use crate::i18n::Tr;
 use crate::state::WebState;
 use guidance_app::AppError;
-use guidance_app::bookings;
 use guidance_app::owner_auth::AdminSession;
+use guidance_app::questions;
 
 const KINDS: [QuestionKind; 4] = [
     QuestionKind::ShortText,
@@ -173,13 +171,7 @@ struct QuestionsPage {
     form: QuestionForm,
     editing: Option<String>,
     kinds: Vec<(String, String)>,
-    errors: BTreeMap<String, String>,
-}
-
-impl QuestionsPage {
-    fn fe(&self, field: &str) -> String {
-        self.errors.get(field).cloned().unwrap_or_default()
-    }
+    errors: FieldErrors,
 }
 
 async fn page(
@@ -193,7 +185,7 @@ async fn page(
     let result = async {
         let (mut chrome, _) = chrome(state, session, "settings", flash).await?;
         let tr = chrome.tr.clone();
-        let list = bookings::questions(&state.app).await?;
+        let list = questions::questions(&state.app).await?;
         let form = match (&editing, form) {
             (_, Some(f)) => f,
             (Some(key), None) => QuestionForm::from_question(
@@ -240,15 +232,16 @@ async fn page(
                     (s.to_owned(), tr.get(&format!("admin.questions.kind.{s}")))
                 })
                 .collect(),
-            errors,
+            errors: FieldErrors::from(errors),
             chrome,
         })
     }
     .await;
     match result {
         Ok(p) => render(
-            if p.errors.is_empty() && p.chrome.error.is_none() {
-                StatusCode::OK
+            // A refused list may have no message at a field, only one for the whole list.
+            if p.chrome.error.is_none() {
+                p.errors.status()
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
             },
@@ -276,7 +269,7 @@ async fn save(
     form: Option<QuestionForm>,
     done: &str,
 ) -> Response {
-    match bookings::replace_questions(&state.app, &serde_json::Value::Array(list)).await {
+    match questions::replace_questions(&state.app, &serde_json::Value::Array(list)).await {
         Ok(_) => see_other(&format!("/admin/settings/questions?done={done}")),
         Err(AppError::Invalid(fields)) if form.is_some() => {
             page(
@@ -300,7 +293,7 @@ pub(super) async fn question_add(
     body: Bytes,
 ) -> Response {
     let form: QuestionForm = read_form(&body);
-    let list = match bookings::questions(&state.app).await {
+    let list = match questions::questions(&state.app).await {
         Ok(l) => l,
         Err(e) => return error_response(&state, &session, e).await,
     };
@@ -328,7 +321,7 @@ pub(super) async fn question_edit_page(
 
 /// The stored list and the position of `key` in it.
 async fn find(state: &WebState, key: &str) -> Result<(Vec<Question>, usize), HttpError> {
-    let list = bookings::questions(&state.app).await?;
+    let list = questions::questions(&state.app).await?;
     let i = list
         .iter()
         .position(|q| q.key == key)

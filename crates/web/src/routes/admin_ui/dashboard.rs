@@ -1,0 +1,96 @@
+//! The dashboard: what needs an answer, emails that failed, what comes next, open slots this week.
+
+use askama::Template;
+use axum::extract::{Extension, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use guidance_app::owner_auth::AdminSession;
+use guidance_core::{BookingStatus, Priority, SlotStatus};
+use guidance_store::Booking;
+
+use super::chrome::{Chrome, FlashQuery, chrome, error_response, render};
+use super::format::{BookingRow, EmailRow, booking_row, email_row};
+use crate::error::HttpError;
+use crate::state::WebState;
+
+#[derive(Template)]
+#[template(path = "admin/dashboard.html")]
+struct DashboardPage {
+    chrome: Chrome,
+    title: String,
+    pending: Vec<BookingRow>,
+    waiting: Vec<BookingRow>,
+    upcoming: Vec<BookingRow>,
+    failing: Vec<EmailRow>,
+    open_this_week: String,
+}
+
+/// `GET /admin`.
+pub(super) async fn dashboard(
+    State(state): State<WebState>,
+    Extension(session): Extension<AdminSession>,
+    Query(flash): Query<FlashQuery>,
+) -> Response {
+    let result = async {
+        let (chrome, owner) = chrome(&state, &session, "dashboard", &flash).await?;
+        let tr = &chrome.tr;
+        let now = state.app.now();
+        let mut pending = state
+            .app
+            .store
+            .list_bookings(Some(BookingStatus::Pending))
+            .await?;
+        // What needs an answer first: the most urgent, then the soonest.
+        pending.sort_by_key(|b| (std::cmp::Reverse(priority_rank(b.priority)), b.starts_at));
+        let waiting = state
+            .app
+            .store
+            .list_bookings(Some(BookingStatus::NeedsReschedule))
+            .await?;
+        let upcoming: Vec<Booking> = state
+            .app
+            .store
+            .list_bookings(Some(BookingStatus::Accepted))
+            .await?
+            .into_iter()
+            .filter(|b| b.ends_at > now)
+            .take(10)
+            .collect();
+        let failing = state.app.store.emails_with_errors().await?;
+        let week = now
+            .checked_add(jiff::SignedDuration::from_hours(7 * 24))
+            .unwrap_or(now);
+        let open_this_week = state
+            .app
+            .store
+            .list_slots(now, week, Some(SlotStatus::Open))
+            .await?
+            .len();
+        Ok::<_, HttpError>(DashboardPage {
+            title: tr.get("admin.dashboard.title"),
+            pending: pending.iter().map(|b| booking_row(tr, &owner, b)).collect(),
+            waiting: waiting.iter().map(|b| booking_row(tr, &owner, b)).collect(),
+            upcoming: upcoming
+                .iter()
+                .map(|b| booking_row(tr, &owner, b))
+                .collect(),
+            failing: failing.iter().map(|m| email_row(tr, &owner, m)).collect(),
+            open_this_week: tr.count(
+                "admin.dashboard.open_this_week",
+                u64::try_from(open_this_week).unwrap_or(0),
+                &[],
+            ),
+            chrome,
+        })
+    }
+    .await;
+    match result {
+        Ok(page) => render(StatusCode::OK, &page),
+        Err(e) => error_response(&state, &session, e).await,
+    }
+}
+
+/// Where `p` stands among the priorities, the most urgent last.
+fn priority_rank(p: Priority) -> usize {
+    Priority::ALL.iter().position(|x| *x == p).unwrap_or(0)
+}
