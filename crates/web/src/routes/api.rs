@@ -117,7 +117,7 @@ async fn list_slots(
         .await;
     match body {
         Ok(body) => json_bytes(body),
-        Err(e) => HttpError::from(e).to_json_response(&tr),
+        Err(e) => e.to_json_response(&tr),
     }
 }
 
@@ -222,7 +222,7 @@ async fn create_booking(
             body.status_url = Some(bookings::status_url(&state.app, b.id));
             (StatusCode::CREATED, Json(body)).into_response()
         }
-        Err(e) => HttpError::from(e).to_json_response(&tr),
+        Err(e) => e.to_json_response(&tr),
     }
 }
 
@@ -274,6 +274,6 @@ async fn act(
     .await;
     match result {
         Ok(b) => Json(public_booking(&b)).into_response(),
-        Err(e) => HttpError::from(e).to_json_response(&tr),
+        Err(e) => e.to_json_response(&tr),
     }
 }
