@@ -3,7 +3,7 @@
 //! (kept for a moment), so that every `serve` process of a scale-out sees a change soon.
 
 use guidance_core::OwnerSettings;
-use guidance_core::owner_settings::{SettingsForm, parse};
+use guidance_core::owner_settings::{SettingsChange, SettingsForm, parse};
 
 use crate::config::Settings;
 use crate::{App, AppError, AppResult};
@@ -48,9 +48,23 @@ pub async fn load_or_defaults(app: &App) -> OwnerSettings {
     }
 }
 
-/// Checks and stores a settings form.
+/// Checks and stores a settings form (the admin UI's settings page).
 pub async fn save(app: &App, form: &SettingsForm) -> AppResult<OwnerSettings> {
     let parsed = parse(form).map_err(AppError::Invalid)?;
+    store(app, parsed).await
+}
+
+/// Lays a change of some settings (the owner API's) over those in force, checks the whole and
+/// stores it; every refused field at once, the change's own refusals among them.
+pub async fn change(app: &App, change: &SettingsChange) -> AppResult<OwnerSettings> {
+    let changed = load(app)
+        .await?
+        .changed(change)
+        .map_err(AppError::Invalid)?;
+    store(app, changed).await
+}
+
+async fn store(app: &App, parsed: OwnerSettings) -> AppResult<OwnerSettings> {
     app.store
         .save_settings(&parsed.to_stored(), app.now())
         .await?;

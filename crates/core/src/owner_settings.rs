@@ -1,6 +1,12 @@
 //! The owner's settings: what the admin UI's settings page and the owner API change, their
 //! limits, and what they decide (the earliest and latest start a visitor may book). Each stored
 //! value overrides the configured default; whatever was never stored keeps its default.
+//!
+//! Every setting has one name, given once in [`Setting`]: the key it is stored under, the field
+//! of the form and of the owner API's JSON, and the name a refusal gives. The HTML form
+//! ([`parse`]), the owner API ([`OwnerSettings::changed`]) and the stored values
+//! ([`OwnerSettings::with_stored`]) each give the values in their own types, and one check
+//! decides them all, reporting every refused field at once.
 
 use std::collections::BTreeMap;
 
@@ -14,6 +20,60 @@ pub const MAX_NOTICE_HOURS: i64 = 30 * 24;
 pub const MAX_HORIZON_DAYS: i64 = 730;
 /// Longest owner name, in characters.
 pub const NAME_MAX: usize = 120;
+
+/// One of the owner's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Setting {
+    /// Whether visitors may book.
+    BookingOpen,
+    /// The owner's name.
+    OwnerName,
+    /// Where requests are sent.
+    OwnerEmail,
+    /// The owner's time zone.
+    TimeZone,
+    /// The owner's language.
+    Language,
+    /// Minimum notice, in hours.
+    MinNoticeHours,
+    /// Booking horizon, in days.
+    HorizonDays,
+    /// Whether visitors confirm their email address first.
+    ConfirmEmail,
+}
+
+impl Setting {
+    /// Every setting, in the order the settings page shows them.
+    pub const ALL: [Setting; 8] = [
+        Setting::BookingOpen,
+        Setting::OwnerName,
+        Setting::OwnerEmail,
+        Setting::TimeZone,
+        Setting::Language,
+        Setting::MinNoticeHours,
+        Setting::HorizonDays,
+        Setting::ConfirmEmail,
+    ];
+
+    /// Its name: the stored key, the form and JSON field, the refused field.
+    pub const fn key(self) -> &'static str {
+        match self {
+            Setting::BookingOpen => "booking_open",
+            Setting::OwnerName => "owner_name",
+            Setting::OwnerEmail => "owner_email",
+            Setting::TimeZone => "time_zone",
+            Setting::Language => "language",
+            Setting::MinNoticeHours => "min_notice_hours",
+            Setting::HorizonDays => "horizon_days",
+            Setting::ConfirmEmail => "confirm_email",
+        }
+    }
+
+    /// The setting named `key`, if there is one.
+    pub fn from_key(key: &str) -> Option<Setting> {
+        Setting::ALL.into_iter().find(|s| s.key() == key)
+    }
+}
 
 /// The settings in force.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +119,196 @@ pub struct SettingsForm {
     pub confirm_email: Option<String>,
 }
 
+/// A change of some settings, as the owner API sends it: each value in its own type, `None`
+/// for a setting that keeps its value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SettingsChange {
+    /// Whether visitors may book.
+    pub booking_open: Option<bool>,
+    /// The owner's name.
+    pub owner_name: Option<String>,
+    /// Where requests are sent.
+    pub owner_email: Option<String>,
+    /// IANA time zone.
+    pub time_zone: Option<String>,
+    /// Language tag.
+    pub language: Option<String>,
+    /// Hours.
+    pub min_notice_hours: Option<i64>,
+    /// Days.
+    pub horizon_days: Option<i64>,
+    /// Whether visitors confirm their email address first.
+    pub confirm_email: Option<bool>,
+    /// Fields refused before their value could be read (a key that is no setting, a value of
+    /// the wrong type), field → reason code: reported together with the refused values.
+    pub refused: BTreeMap<String, String>,
+}
+
+/// A whole number as given: typed into a form or stored as text, or sent as a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Count {
+    Given(i64),
+    Empty,
+    NotANumber,
+}
+
+impl Count {
+    fn read(raw: &str) -> Count {
+        match raw.trim().parse::<i64>() {
+            Ok(n) => Count::Given(n),
+            Err(_) if raw.trim().is_empty() => Count::Empty,
+            Err(_) => Count::NotANumber,
+        }
+    }
+}
+
+/// Every setting as given, before the check: what the form, the owner API and the store fill
+/// in, each from its own types.
+#[derive(Debug, Clone)]
+struct Draft {
+    booking_open: bool,
+    owner_name: String,
+    owner_email: String,
+    time_zone: String,
+    language: String,
+    min_notice_hours: Count,
+    horizon_days: Count,
+    confirm_email: bool,
+}
+
+impl Draft {
+    /// The settings `s`, as given again.
+    fn of(s: &OwnerSettings) -> Draft {
+        Draft {
+            booking_open: s.booking_open,
+            owner_name: s.owner_name.clone(),
+            owner_email: s.owner_email.clone(),
+            time_zone: s.time_zone.as_str().to_owned(),
+            language: s.language.to_owned(),
+            min_notice_hours: Count::Given(s.min_notice_hours),
+            horizon_days: Count::Given(s.horizon_days),
+            confirm_email: s.confirm_email,
+        }
+    }
+
+    /// The settings form as typed: a box is ticked when it sends `on` (or `true`).
+    fn from_form(f: &SettingsForm) -> Draft {
+        let ticked = |v: &Option<String>| v.as_deref().is_some_and(|v| v == "on" || v == "true");
+        Draft {
+            booking_open: ticked(&f.booking_open),
+            owner_name: f.owner_name.clone(),
+            owner_email: f.owner_email.clone(),
+            time_zone: f.time_zone.clone(),
+            language: f.language.clone(),
+            min_notice_hours: Count::read(&f.min_notice_hours),
+            horizon_days: Count::read(&f.horizon_days),
+            confirm_email: ticked(&f.confirm_email),
+        }
+    }
+
+    /// Lays one stored value over this draft (see [`OwnerSettings::to_stored`]).
+    fn set_stored(&mut self, setting: Setting, raw: &str) {
+        match setting {
+            Setting::BookingOpen => self.booking_open = raw == "true",
+            Setting::OwnerName => self.owner_name = raw.to_owned(),
+            Setting::OwnerEmail => self.owner_email = raw.to_owned(),
+            Setting::TimeZone => self.time_zone = raw.to_owned(),
+            Setting::Language => self.language = raw.to_owned(),
+            Setting::MinNoticeHours => self.min_notice_hours = Count::read(raw),
+            Setting::HorizonDays => self.horizon_days = Count::read(raw),
+            Setting::ConfirmEmail => self.confirm_email = raw == "true",
+        }
+    }
+
+    /// Lays the values a change gives over this draft.
+    fn change(&mut self, c: &SettingsChange) {
+        fn set<T: Clone>(slot: &mut T, value: &Option<T>) {
+            if let Some(v) = value {
+                *slot = v.clone();
+            }
+        }
+        set(&mut self.booking_open, &c.booking_open);
+        set(&mut self.owner_name, &c.owner_name);
+        set(&mut self.owner_email, &c.owner_email);
+        set(&mut self.time_zone, &c.time_zone);
+        set(&mut self.language, &c.language);
+        set(
+            &mut self.min_notice_hours,
+            &c.min_notice_hours.map(Count::Given),
+        );
+        set(&mut self.horizon_days, &c.horizon_days.map(Count::Given));
+        set(&mut self.confirm_email, &c.confirm_email);
+    }
+
+    /// Checks every value; every refused field at once (field → reason code).
+    fn check(&self) -> Result<OwnerSettings, BTreeMap<String, String>> {
+        let mut fields = BTreeMap::new();
+        let mut refuse = |setting: Setting, reason: &str| {
+            fields.insert(setting.key().to_owned(), reason.to_owned());
+        };
+        let name = self.owner_name.trim();
+        if name.is_empty() {
+            refuse(Setting::OwnerName, "empty");
+        } else if name.chars().count() > NAME_MAX {
+            refuse(Setting::OwnerName, "too_long");
+        } else if name.chars().any(char::is_control) {
+            refuse(Setting::OwnerName, "control_characters");
+        }
+        let email = self.owner_email.trim();
+        // `owner@localhost` (the first-run default) stays acceptable; anything typed must be real.
+        if email.is_empty() {
+            refuse(Setting::OwnerEmail, "empty");
+        } else if EmailAddress::parse(email).is_err() && !is_localhost_address(email) {
+            refuse(Setting::OwnerEmail, "invalid_email");
+        }
+        let zone = TimeZoneName::parse(self.time_zone.trim());
+        if zone.is_err() {
+            refuse(Setting::TimeZone, "unknown_time_zone");
+        }
+        let language = crate::i18n::languages()
+            .into_iter()
+            .find(|l| *l == self.language.trim());
+        if language.is_none() {
+            refuse(Setting::Language, "unknown_value");
+        }
+        let mut count = |setting: Setting, given: Count, min: i64, max: i64| match given {
+            Count::Given(n) if (min..=max).contains(&n) => n,
+            Count::Given(_) => {
+                refuse(setting, "out_of_range");
+                0
+            }
+            Count::Empty => {
+                refuse(setting, "empty");
+                0
+            }
+            Count::NotANumber => {
+                refuse(setting, "unknown_value");
+                0
+            }
+        };
+        let min_notice_hours = count(
+            Setting::MinNoticeHours,
+            self.min_notice_hours,
+            0,
+            MAX_NOTICE_HOURS,
+        );
+        let horizon_days = count(Setting::HorizonDays, self.horizon_days, 1, MAX_HORIZON_DAYS);
+        match (zone, language) {
+            (Ok(time_zone), Some(language)) if fields.is_empty() => Ok(OwnerSettings {
+                booking_open: self.booking_open,
+                owner_name: name.to_owned(),
+                owner_email: email.to_owned(),
+                time_zone,
+                language,
+                min_notice_hours,
+                horizon_days,
+                confirm_email: self.confirm_email,
+            }),
+            _ => Err(fields),
+        }
+    }
+}
+
 impl OwnerSettings {
     /// These settings (the defaults) with every stored value that still parses laid over them,
     /// and the fields whose stored values were ignored (field → reason code).
@@ -66,17 +316,26 @@ impl OwnerSettings {
         mut self,
         stored: &BTreeMap<String, String>,
     ) -> (Self, BTreeMap<String, String>) {
-        match parse(&form_from(stored, &self)) {
+        let known = || {
+            stored
+                .iter()
+                .filter_map(|(k, v)| Setting::from_key(k).map(|s| (s, v)))
+        };
+        let mut all = Draft::of(&self);
+        for (setting, raw) in known() {
+            all.set_stored(setting, raw);
+        }
+        match all.check() {
             Ok(parsed) => (parsed, BTreeMap::new()),
             Err(fields) => {
                 // Keep what parses; a value refused by a later version must not stop the service.
-                for (k, v) in stored {
-                    if fields.contains_key(k) {
+                for (setting, raw) in known() {
+                    if fields.contains_key(setting.key()) {
                         continue;
                     }
-                    let mut one = form_from(&BTreeMap::new(), &self);
-                    apply_raw(&mut one, k, v);
-                    if let Ok(p) = parse(&one) {
+                    let mut one = Draft::of(&self);
+                    one.set_stored(setting, raw);
+                    if let Ok(p) = one.check() {
                         self = p;
                     }
                 }
@@ -85,26 +344,59 @@ impl OwnerSettings {
         }
     }
 
-    /// The form showing these settings.
-    pub fn to_form(&self) -> SettingsForm {
-        form_from(&BTreeMap::new(), self)
+    /// These settings with `change` laid over them, checked as a whole: every refused field at
+    /// once (field → reason code), the change's own [`SettingsChange::refused`] among them.
+    pub fn changed(
+        &self,
+        change: &SettingsChange,
+    ) -> Result<OwnerSettings, BTreeMap<String, String>> {
+        let mut draft = Draft::of(self);
+        draft.change(change);
+        match draft.check() {
+            Ok(parsed) if change.refused.is_empty() => Ok(parsed),
+            Ok(_) => Err(change.refused.clone()),
+            Err(mut fields) => {
+                fields.extend(change.refused.clone());
+                Err(fields)
+            }
+        }
     }
 
-    /// The stored form of these settings.
+    /// The form showing these settings.
+    pub fn to_form(&self) -> SettingsForm {
+        let ticked = |on: bool| on.then(|| "true".to_owned());
+        SettingsForm {
+            booking_open: ticked(self.booking_open),
+            owner_name: self.owner_name.clone(),
+            owner_email: self.owner_email.clone(),
+            time_zone: self.time_zone.as_str().to_owned(),
+            language: self.language.to_owned(),
+            min_notice_hours: self.min_notice_hours.to_string(),
+            horizon_days: self.horizon_days.to_string(),
+            confirm_email: ticked(self.confirm_email),
+        }
+    }
+
+    /// The stored form of these settings: every setting by its key, as text.
     pub fn to_stored(&self) -> BTreeMap<String, String> {
-        BTreeMap::from([
-            ("booking_open".to_owned(), self.booking_open.to_string()),
-            ("owner_name".to_owned(), self.owner_name.clone()),
-            ("owner_email".to_owned(), self.owner_email.clone()),
-            ("time_zone".to_owned(), self.time_zone.as_str().to_owned()),
-            ("language".to_owned(), self.language.to_owned()),
-            (
-                "min_notice_hours".to_owned(),
-                self.min_notice_hours.to_string(),
-            ),
-            ("horizon_days".to_owned(), self.horizon_days.to_string()),
-            ("confirm_email".to_owned(), self.confirm_email.to_string()),
-        ])
+        Setting::ALL
+            .into_iter()
+            .map(|s| (s.key().to_owned(), self.stored(s)))
+            .collect()
+    }
+
+    /// The stored text of one setting (read back by [`Draft::set_stored`]).
+    fn stored(&self, setting: Setting) -> String {
+        match setting {
+            Setting::BookingOpen => self.booking_open.to_string(),
+            Setting::OwnerName => self.owner_name.clone(),
+            Setting::OwnerEmail => self.owner_email.clone(),
+            Setting::TimeZone => self.time_zone.as_str().to_owned(),
+            Setting::Language => self.language.to_owned(),
+            Setting::MinNoticeHours => self.min_notice_hours.to_string(),
+            Setting::HorizonDays => self.horizon_days.to_string(),
+            Setting::ConfirmEmail => self.confirm_email.to_string(),
+        }
     }
 
     /// The earliest start a visitor may book at `now`.
@@ -120,122 +412,9 @@ impl OwnerSettings {
     }
 }
 
-fn form_from(stored: &BTreeMap<String, String>, base: &OwnerSettings) -> SettingsForm {
-    let mut f = SettingsForm {
-        booking_open: base.booking_open.then(|| "true".to_owned()),
-        owner_name: base.owner_name.clone(),
-        owner_email: base.owner_email.clone(),
-        time_zone: base.time_zone.as_str().to_owned(),
-        language: base.language.to_owned(),
-        min_notice_hours: base.min_notice_hours.to_string(),
-        horizon_days: base.horizon_days.to_string(),
-        confirm_email: base.confirm_email.then(|| "true".to_owned()),
-    };
-    for (k, v) in stored {
-        apply_raw(&mut f, k, v);
-    }
-    f
-}
-
-fn apply_raw(f: &mut SettingsForm, key: &str, value: &str) {
-    match key {
-        "booking_open" => f.booking_open = (value == "true").then(|| "true".to_owned()),
-        "owner_name" => f.owner_name = value.to_owned(),
-        "owner_email" => f.owner_email = value.to_owned(),
-        "time_zone" => f.time_zone = value.to_owned(),
-        "language" => f.language = value.to_owned(),
-        "min_notice_hours" => f.min_notice_hours = value.to_owned(),
-        "horizon_days" => f.horizon_days = value.to_owned(),
-        "confirm_email" => f.confirm_email = (value == "true").then(|| "true".to_owned()),
-        _ => {}
-    }
-}
-
-fn number(
-    raw: &str,
-    field: &str,
-    max: i64,
-    min: i64,
-    fields: &mut BTreeMap<String, String>,
-) -> i64 {
-    match raw.trim().parse::<i64>() {
-        Ok(n) if (min..=max).contains(&n) => n,
-        Ok(_) => {
-            fields.insert(field.into(), "out_of_range".into());
-            0
-        }
-        Err(_) if raw.trim().is_empty() => {
-            fields.insert(field.into(), "empty".into());
-            0
-        }
-        Err(_) => {
-            fields.insert(field.into(), "unknown_value".into());
-            0
-        }
-    }
-}
-
 /// Checks a settings form; every refused field at once (field → reason code).
 pub fn parse(f: &SettingsForm) -> Result<OwnerSettings, BTreeMap<String, String>> {
-    let mut fields = BTreeMap::new();
-    let name = f.owner_name.trim();
-    if name.is_empty() {
-        fields.insert("owner_name".into(), "empty".into());
-    } else if name.chars().count() > NAME_MAX {
-        fields.insert("owner_name".into(), "too_long".into());
-    } else if name.chars().any(char::is_control) {
-        fields.insert("owner_name".into(), "control_characters".into());
-    }
-    let email = f.owner_email.trim();
-    // `owner@localhost` (the first-run default) stays acceptable; anything typed must be real.
-    if email.is_empty() {
-        fields.insert("owner_email".into(), "empty".into());
-    } else if EmailAddress::parse(email).is_err() && !is_localhost_address(email) {
-        fields.insert("owner_email".into(), "invalid_email".into());
-    }
-    let zone = TimeZoneName::parse(f.time_zone.trim());
-    if zone.is_err() {
-        fields.insert("time_zone".into(), "unknown_time_zone".into());
-    }
-    let language = crate::i18n::languages()
-        .into_iter()
-        .find(|l| *l == f.language.trim());
-    if language.is_none() {
-        fields.insert("language".into(), "unknown_value".into());
-    }
-    let min_notice_hours = number(
-        &f.min_notice_hours,
-        "min_notice_hours",
-        MAX_NOTICE_HOURS,
-        0,
-        &mut fields,
-    );
-    let horizon_days = number(
-        &f.horizon_days,
-        "horizon_days",
-        MAX_HORIZON_DAYS,
-        1,
-        &mut fields,
-    );
-    match (zone, language) {
-        (Ok(time_zone), Some(language)) if fields.is_empty() => Ok(OwnerSettings {
-            booking_open: f
-                .booking_open
-                .as_deref()
-                .is_some_and(|v| v == "on" || v == "true"),
-            owner_name: name.to_owned(),
-            owner_email: email.to_owned(),
-            time_zone,
-            language,
-            min_notice_hours,
-            horizon_days,
-            confirm_email: f
-                .confirm_email
-                .as_deref()
-                .is_some_and(|v| v == "on" || v == "true"),
-        }),
-        _ => Err(fields),
-    }
+    Draft::from_form(f).check()
 }
 
 fn is_localhost_address(s: &str) -> bool {
@@ -277,6 +456,116 @@ mod tests {
         assert_eq!(s.horizon_days, 60);
         assert_eq!(s.owner_name, "Olga");
         assert_eq!(base().with_stored(&base().to_stored()).0, base());
+    }
+
+    #[test]
+    fn each_setting_has_one_key_used_by_the_store_and_refusals() {
+        let keys: Vec<&str> = Setting::ALL.iter().map(|s| s.key()).collect();
+        assert_eq!(base().to_stored().keys().count(), Setting::ALL.len());
+        for key in &keys {
+            assert!(base().to_stored().contains_key(*key), "{key} is stored");
+            assert_eq!(Setting::from_key(key).map(Setting::key), Some(*key));
+        }
+        assert_eq!(Setting::from_key("nope"), None);
+        // Every stored value is read back under its own key, one at a time as well.
+        let other = OwnerSettings {
+            booking_open: false,
+            owner_name: "Grete".into(),
+            owner_email: "grete@example.org".into(),
+            time_zone: TimeZoneName::parse("Europe/Berlin").unwrap(),
+            language: "de",
+            min_notice_hours: 12,
+            horizon_days: 30,
+            confirm_email: true,
+        };
+        assert_eq!(
+            base().with_stored(&other.to_stored()),
+            (other.clone(), BTreeMap::new())
+        );
+        for (key, value) in other.to_stored() {
+            let (one, ignored) = base().with_stored(&BTreeMap::from([(key.clone(), value)]));
+            assert!(ignored.is_empty());
+            assert_eq!(one.to_stored()[&key], other.to_stored()[&key], "{key}");
+        }
+        // An unknown stored key is no setting and changes nothing.
+        let unknown = BTreeMap::from([("colour".to_owned(), "blue".to_owned())]);
+        assert_eq!(base().with_stored(&unknown), (base(), BTreeMap::new()));
+    }
+
+    #[test]
+    fn a_change_keeps_what_it_does_not_name_and_reports_every_refusal_at_once() {
+        let change = SettingsChange {
+            booking_open: Some(false),
+            min_notice_hours: Some(24),
+            ..SettingsChange::default()
+        };
+        let changed = base().changed(&change).unwrap();
+        assert_eq!(
+            changed,
+            OwnerSettings {
+                booking_open: false,
+                min_notice_hours: 24,
+                ..base()
+            }
+        );
+        assert_eq!(base().changed(&SettingsChange::default()), Ok(base()));
+        // Refused values, and the fields the owner API could not read, all in one answer.
+        let bad = SettingsChange {
+            owner_name: Some("  ".into()),
+            time_zone: Some("Mars/Base".into()),
+            min_notice_hours: Some(MAX_NOTICE_HOURS + 1),
+            horizon_days: Some(0),
+            refused: BTreeMap::from([
+                ("booking_open".to_owned(), "wrong_type".to_owned()),
+                ("colour".to_owned(), "unknown_value".to_owned()),
+            ]),
+            ..SettingsChange::default()
+        };
+        let e = base().changed(&bad).unwrap_err();
+        assert_eq!(
+            e,
+            BTreeMap::from(
+                [
+                    ("booking_open", "wrong_type"),
+                    ("colour", "unknown_value"),
+                    ("horizon_days", "out_of_range"),
+                    ("min_notice_hours", "out_of_range"),
+                    ("owner_name", "empty"),
+                    ("time_zone", "unknown_time_zone"),
+                ]
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            )
+        );
+        // Fields refused before reading are refused even when every value is fine.
+        let only_unread = SettingsChange {
+            refused: BTreeMap::from([("colour".to_owned(), "unknown_value".to_owned())]),
+            ..SettingsChange::default()
+        };
+        assert_eq!(base().changed(&only_unread).unwrap_err().len(), 1);
+    }
+
+    #[test]
+    fn the_form_and_the_owner_api_give_the_same_settings() {
+        let mut form = base().to_form();
+        form.booking_open = Some("on".into());
+        form.owner_name = "  Olga  ".into();
+        form.min_notice_hours = " 48 ".into();
+        let from_form = parse(&form).unwrap();
+        let from_api = base()
+            .changed(&SettingsChange {
+                booking_open: Some(true),
+                owner_name: Some("  Olga  ".into()),
+                min_notice_hours: Some(48),
+                ..SettingsChange::default()
+            })
+            .unwrap();
+        assert_eq!(from_form, from_api);
+        assert_eq!(parse(&base().to_form()), Ok(base()));
+        // An unticked box is off; a number the form cannot read is named.
+        form.booking_open = None;
+        assert!(!parse(&form).unwrap().booking_open);
+        form.horizon_days = "ten".into();
+        assert_eq!(parse(&form).unwrap_err()["horizon_days"], "unknown_value");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! no rule of the service is decided here. See `ARCHITECTURE.md` at the repository root.
 
 pub mod error;
+pub mod extract;
 pub mod i18n;
 pub mod rate_limit;
 pub mod routes;

@@ -22,12 +22,12 @@ use uuid::Uuid;
 use super::api::read_query;
 use super::bodies::{
     BookingDetail, BookingList, EmailBody, ErrorBody, EventBody, GeneratedSlots, NewSlot,
-    OwnerActionRequest, OwnerBooking, OwnerSlot, OwnerSlotList, QuestionList, ResendRequest,
-    SettingsBody, SettingsChange, SkippedSession, SlotChange, SlotPattern,
+    OwnerActionRequest, OwnerBooking, OwnerSlot, OwnerSlotList, QuestionList, QuestionsChange,
+    ResendRequest, SettingsBody, SettingsChange, SkippedSession, SlotChange, SlotPattern,
 };
 use super::recorder::{RecordedRoute, Recorder};
-use super::{parse_json, parse_json_object};
 use crate::error::HttpError;
+use crate::extract::{Field, FieldErrors, JsonBody};
 use crate::session;
 use crate::state::WebState;
 use guidance_app::AppError;
@@ -35,7 +35,6 @@ use guidance_app::bookings;
 use guidance_app::owner_auth;
 use guidance_app::settings;
 use guidance_core::OwnerSettings;
-use guidance_core::owner_settings::SettingsForm;
 
 /// Registers every owner API route; [`routes`] guards them all, [`route_table`] lists them.
 fn register(r: Recorder) -> Recorder {
@@ -184,17 +183,6 @@ async fn list_slots(
     .into_response())
 }
 
-fn text(
-    obj: &serde_json::Map<String, serde_json::Value>,
-    name: &str,
-) -> Result<Option<String>, HttpError> {
-    match obj.get(name) {
-        None | Some(serde_json::Value::Null) => Ok(None),
-        Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(HttpError::field(name, "wrong_type")),
-    }
-}
-
 /// Publishes a slot.
 #[utoipa::path(post, path = "/api/admin/slots", tag = "owner", request_body = NewSlot,
     responses(
@@ -203,43 +191,49 @@ fn text(
         (status = 409, description = "It overlaps another slot (`slot_overlap`)", body = ErrorBody),
         (status = 422, description = "Refused fields", body = ErrorBody),
     ))]
-async fn create_slot(State(state): State<WebState>, body: Bytes) -> Result<Response, HttpError> {
-    let obj = &parse_json_object(&body)?;
-    let (window, details) = slot_fields(obj)?;
+async fn create_slot(
+    State(state): State<WebState>,
+    JsonBody(new): JsonBody<NewSlot>,
+) -> Result<Response, HttpError> {
+    let wrong = new.wrong_types();
+    let (window, details) = slot_fields(wrong, &new.starts_at, &new.ends_at, &new.meeting_details)?;
     let slot = bookings::create_slot(&state.app, window, details).await?;
     Ok((StatusCode::CREATED, Json(slot_json(&slot))).into_response())
 }
 
-/// Reads `starts_at`, `ends_at` and `meeting_details`, reporting every refused field at once.
+/// Checks a slot's times and meeting details, reporting every refused field at once, the fields
+/// already refused for their JSON type (`wrong`) among them.
 fn slot_fields(
-    obj: &serde_json::Map<String, serde_json::Value>,
+    wrong: FieldErrors,
+    starts_at: &Field<String>,
+    ends_at: &Field<String>,
+    meeting_details: &Field<String>,
 ) -> Result<(guidance_core::SlotWindow, Option<String>), HttpError> {
-    let mut fields = std::collections::BTreeMap::new();
-    let mut time = |name: &str| match text(obj, name) {
-        Ok(Some(s)) => s
+    let mut fields = wrong;
+    let mut time = |name: &str, field: &Field<String>| match field {
+        Field::Value(s) => s
             .parse::<Timestamp>()
             .map_err(|_| fields.insert(name.to_owned(), "unknown_value".to_owned()))
             .ok(),
-        Ok(None) => {
+        Field::Missing | Field::Null => {
             fields.insert(name.to_owned(), "empty".to_owned());
             None
         }
-        Err(_) => {
-            fields.insert(name.to_owned(), "wrong_type".to_owned());
-            None
-        }
+        Field::WrongType => None,
     };
-    let starts_at = time("starts_at");
-    let ends_at = time("ends_at");
-    let details = match text(obj, "meeting_details")
-        .and_then(|d| Ok(bookings::parse_meeting_details(d.as_deref())?))
-    {
-        Ok(d) => d,
-        Err(HttpError::App(AppError::Invalid(f))) => {
-            fields.extend(f);
-            None
+    let starts_at = time("starts_at", starts_at);
+    let ends_at = time("ends_at", ends_at);
+    let details = if meeting_details.is_wrong_type() {
+        None
+    } else {
+        match bookings::parse_meeting_details(meeting_details.value().map(String::as_str)) {
+            Ok(d) => d,
+            Err(AppError::Invalid(f)) => {
+                fields.extend(f);
+                None
+            }
+            Err(e) => return Err(e.into()),
         }
-        Err(e) => return Err(e),
     };
     if !fields.is_empty() {
         return Err(HttpError::App(AppError::Invalid(fields)));
@@ -255,8 +249,10 @@ fn slot_fields(
         (status = 400, description = "The body is not a pattern (not JSON, or fields of the wrong type)", body = ErrorBody),
         (status = 422, description = "Refused fields", body = ErrorBody),
     ))]
-async fn generate_slots(State(state): State<WebState>, body: Bytes) -> Result<Response, HttpError> {
-    let b: SlotPattern = parse_json(&body)?;
+async fn generate_slots(
+    State(state): State<WebState>,
+    JsonBody(b): JsonBody<SlotPattern>,
+) -> Result<Response, HttpError> {
     let raw = guidance_core::pattern::RawPattern {
         weekdays: b.weekdays.iter().map(u8::to_string).collect(),
         window_start: b.window_start,
@@ -301,28 +297,37 @@ async fn update_slot(
     body: Bytes,
 ) -> Result<Response, HttpError> {
     let id = parse_id(&id)?;
-    let obj = &parse_json_object(&body)?;
+    let change: SlotChange = JsonBody::parse(&body)?;
     // Every field is read before anything changes, so a refused status leaves the times alone.
-    let available = match text(obj, "status")?.as_deref() {
+    // A refused status is answered at once, with every other mistyped field.
+    let mut wrong = change.wrong_types();
+    let available = match change.status.value().map(String::as_str) {
         Some("open") => Some(true),
         Some("unavailable") => Some(false),
-        Some(_) => return Err(HttpError::field("status", "unknown_value")),
+        Some(_) => {
+            wrong.insert("status".to_owned(), "unknown_value".to_owned());
+            None
+        }
         None => None,
     };
+    if wrong.contains_key("status") {
+        return Err(HttpError::App(AppError::Invalid(wrong)));
+    }
     let mut slot = None;
-    if obj.contains_key("starts_at")
-        || obj.contains_key("ends_at")
-        || obj.contains_key("meeting_details")
+    if !(change.starts_at.is_missing()
+        && change.ends_at.is_missing()
+        && change.meeting_details.is_missing())
     {
+        // What the change leaves out keeps its current value.
         let current = state.app.store.get_slot(id).await?;
-        let mut merged = serde_json::Map::new();
-        merged.insert("starts_at".into(), format_utc(current.starts_at).into());
-        merged.insert("ends_at".into(), format_utc(current.ends_at).into());
-        if let Some(d) = current.meeting_details {
-            merged.insert("meeting_details".into(), d.into());
-        }
-        merged.extend(obj.clone());
-        let (window, details) = slot_fields(&merged)?;
+        let starts_at = change
+            .starts_at
+            .or(Field::Value(format_utc(current.starts_at)));
+        let ends_at = change.ends_at.or(Field::Value(format_utc(current.ends_at)));
+        let details = change
+            .meeting_details
+            .or(current.meeting_details.map_or(Field::Missing, Field::Value));
+        let (window, details) = slot_fields(wrong, &starts_at, &ends_at, &details)?;
         slot = Some(bookings::update_slot(&state.app, id, window, details).await?);
     }
     if let Some(available) = available {
@@ -442,8 +447,12 @@ async fn resend(
     body: Bytes,
 ) -> Result<Response, HttpError> {
     let booking_id = parse_id(&id)?;
-    let obj = &parse_json_object(&body)?;
-    let email_id = match text(obj, "email_id")? {
+    let request: ResendRequest = JsonBody::parse(&body)?;
+    let wrong = request.wrong_types();
+    if !wrong.is_empty() {
+        return Err(HttpError::App(AppError::Invalid(wrong)));
+    }
+    let email_id = match request.email_id.value() {
         None => return Err(HttpError::field("email_id", "empty")),
         Some(raw) => Uuid::parse_str(raw.trim())
             .map_err(|_| HttpError::field("email_id", "unknown_value"))?,
@@ -496,10 +505,16 @@ async fn booking_action(
 ) -> Result<Response, HttpError> {
     let id = parse_id(&id)?;
     let action = BookingAction::parse_by_owner(&action).ok_or(AppError::NotFound)?;
+    // No body at all is no message.
     let message = if body.is_empty() {
         None
     } else {
-        text(&parse_json_object(&body)?, "message")?
+        let request: OwnerActionRequest = JsonBody::parse(&body)?;
+        let wrong = request.wrong_types();
+        if !wrong.is_empty() {
+            return Err(HttpError::App(AppError::Invalid(wrong)));
+        }
+        request.message.value().cloned()
     };
     let booking = bookings::owner_action(&state.app, id, action, message.as_deref()).await?;
     Ok(Json(booking_json(&booking)).into_response())
@@ -514,14 +529,21 @@ async fn list_questions(State(state): State<WebState>) -> Result<Response, HttpE
 }
 
 /// Replaces the whole list of supplemental questions.
-#[utoipa::path(put, path = "/api/admin/questions", tag = "owner", request_body = QuestionList,
+#[utoipa::path(put, path = "/api/admin/questions", tag = "owner", request_body = QuestionsChange,
     responses(
         (status = 200, description = "The questions now in force", body = QuestionList),
-        (status = 400, description = "The body is not JSON", body = ErrorBody),
+        (status = 400, description = "The body is not a JSON object", body = ErrorBody),
         (status = 422, description = "Refused, fields named `questions.<index>.<field>`", body = ErrorBody),
     ))]
-async fn put_questions(State(state): State<WebState>, body: Bytes) -> Result<Response, HttpError> {
-    let raw: serde_json::Value = parse_json(&body)?;
+async fn put_questions(
+    State(state): State<WebState>,
+    JsonBody(change): JsonBody<QuestionsChange>,
+) -> Result<Response, HttpError> {
+    // The question rules read each question, and refuse anything but a list (`wrong_type`).
+    let raw = match change.questions {
+        Field::Value(list) => serde_json::Value::Array(list),
+        _ => serde_json::Value::Null,
+    };
     let questions = bookings::replace_questions(&state.app, &raw).await?;
     Ok(Json(QuestionList { questions }).into_response())
 }
@@ -553,28 +575,10 @@ async fn get_settings(State(state): State<WebState>) -> Result<Response, HttpErr
         (status = 400, description = "The body is not a JSON object", body = ErrorBody),
         (status = 422, description = "Refused fields", body = ErrorBody),
     ))]
-async fn put_settings(State(state): State<WebState>, body: Bytes) -> Result<Response, HttpError> {
-    let obj = &parse_json_object(&body)?;
-    let mut form: SettingsForm = settings::load(&state.app).await?.to_form();
-    for (key, v) in obj {
-        let text = match v {
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Number(n) => n.to_string(),
-            serde_json::Value::Bool(b) => b.to_string(),
-            _ => return Err(HttpError::field(key, "wrong_type")),
-        };
-        match key.as_str() {
-            "booking_open" => form.booking_open = (text == "true").then_some(text),
-            "owner_name" => form.owner_name = text,
-            "owner_email" => form.owner_email = text,
-            "time_zone" => form.time_zone = text,
-            "language" => form.language = text,
-            "min_notice_hours" => form.min_notice_hours = text,
-            "horizon_days" => form.horizon_days = text,
-            "confirm_email" => form.confirm_email = (text == "true").then_some(text),
-            _ => return Err(HttpError::field(key, "unknown_value")),
-        }
-    }
-    let saved = settings::save(&state.app, &form).await?;
+async fn put_settings(
+    State(state): State<WebState>,
+    JsonBody(change): JsonBody<SettingsChange>,
+) -> Result<Response, HttpError> {
+    let saved = settings::change(&state.app, &change.into_change()).await?;
     Ok(Json(settings_json(&saved)).into_response())
 }

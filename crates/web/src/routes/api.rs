@@ -16,12 +16,13 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::api_language;
 use super::bodies::{
     ActionRequest, BookingRequest, ErrorBody, PublicBooking, PublicSlot, SlotList,
 };
 use super::recorder::{RecordedRoute, Recorder};
-use super::{api_language, parse_json_object};
 use crate::error::HttpError;
+use crate::extract::JsonBody;
 use crate::state::WebState;
 use guidance_app::AppError;
 use guidance_app::bookings;
@@ -138,34 +139,18 @@ pub fn public_booking(b: &Booking) -> PublicBooking {
     PublicBooking::from(b)
 }
 
-/// Reads a text field of a JSON object: missing or null is empty; another type is refused.
-fn text_field(
-    obj: &serde_json::Map<String, serde_json::Value>,
-    name: &str,
-    wrong: &mut std::collections::BTreeMap<String, String>,
-) -> String {
-    match obj.get(name) {
-        None | Some(serde_json::Value::Null) => String::new(),
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(_) => {
-            wrong.insert(name.to_owned(), "wrong_type".to_owned());
-            String::new()
-        }
-    }
-}
-
 /// The body of a request that creates or changes a booking: counted against the client's rate
-/// limit first, then read as a JSON object.
-fn limited_json_object(
+/// limit first (whatever the body holds), then read.
+fn limited_body<T: serde::de::DeserializeOwned>(
     state: &WebState,
     addr: &SocketAddr,
     body: &Bytes,
-) -> Result<serde_json::Map<String, serde_json::Value>, HttpError> {
+) -> Result<T, HttpError> {
     state
         .limiter
         .check(super::client_ip(addr))
         .map_err(HttpError::RateLimited)?;
-    parse_json_object(body)
+    JsonBody::parse(body)
 }
 
 /// Requests a session: reserves the slot and tells the owner. Also served at
@@ -187,25 +172,22 @@ async fn create_booking(
 ) -> Response {
     let tr = api_language(&headers);
     let result = async {
-        let obj = &limited_json_object(&state, &addr, &body)?;
-        let mut wrong = std::collections::BTreeMap::new();
+        let request: BookingRequest = limited_body(&state, &addr, &body)?;
+        // Mistyped fields count as empty below, and are named with the intake's refusals.
+        let wrong = request.wrong_types();
         // The honeypot: optional, and empty when a person filled in the form.
-        bookings::refuse_honeypot(&text_field(obj, "website", &mut wrong))?;
-        let slot_id = text_field(obj, "slot_id", &mut wrong);
+        bookings::refuse_honeypot(request.website.text())?;
         let raw = RawIntake {
-            name: text_field(obj, "name", &mut wrong),
-            email: text_field(obj, "email", &mut wrong),
-            topic: text_field(obj, "topic", &mut wrong),
-            priority: text_field(obj, "priority", &mut wrong),
-            answers: obj
-                .get("answers")
-                .cloned()
-                .unwrap_or(serde_json::Value::Null),
-            locale: text_field(obj, "locale", &mut wrong),
-            time_zone: text_field(obj, "time_zone", &mut wrong),
+            name: request.name.text().to_owned(),
+            email: request.email.text().to_owned(),
+            topic: request.topic.text().to_owned(),
+            priority: request.priority.text().to_owned(),
+            answers: request.answers,
+            locale: request.locale.text().to_owned(),
+            time_zone: request.time_zone.text().to_owned(),
         };
         let questions = bookings::questions(&state.app).await?;
-        match bookings::parse_booking_request(&slot_id, &raw, &questions) {
+        match bookings::parse_booking_request(request.slot_id.text(), &raw, &questions) {
             Ok(_) if !wrong.is_empty() => Err(HttpError::App(AppError::Invalid(wrong))),
             Ok((slot_id, intake)) => Ok(bookings::book_parsed(&state.app, slot_id, intake).await?),
             Err(mut fields) => {
@@ -245,18 +227,16 @@ async fn act(
 ) -> Response {
     let tr = api_language(&headers);
     let result = async {
-        let obj = &limited_json_object(&state, &addr, &body)?;
-        let mut wrong = std::collections::BTreeMap::new();
-        let token = text_field(obj, "token", &mut wrong);
-        let action = text_field(obj, "action", &mut wrong);
-        let slot_id = text_field(obj, "slot_id", &mut wrong);
+        let request: ActionRequest = limited_body(&state, &addr, &body)?;
+        let wrong = request.wrong_types();
         if !wrong.is_empty() {
             return Err(HttpError::App(AppError::Invalid(wrong)));
         }
+        let token = request.token.text();
         if token.is_empty() {
             return Err(HttpError::field("token", "empty"));
         }
-        let action = match action.trim() {
+        let action = match request.action.text().trim() {
             "" => None,
             a => Some(
                 BookingAction::parse(a)
@@ -265,9 +245,9 @@ async fn act(
         };
         Ok(bookings::use_token(
             &state.app,
-            &token,
+            token,
             action,
-            Some(slot_id.as_str()).filter(|s| !s.is_empty()),
+            Some(request.slot_id.text()).filter(|s| !s.is_empty()),
         )
         .await?)
     }

@@ -1,11 +1,13 @@
 //! The JSON bodies of the public and owner APIs as types. The handlers serialize the response
-//! types, and the OpenAPI document (`GET /api/openapi.json`) is generated from the same types, so
-//! what is documented is what is sent. The handlers read request bodies field by field (to report
-//! every refused field at once, with its own reason); the request types here describe what they
-//! read.
+//! types and deserialize the request types (through [`JsonBody`](crate::extract::JsonBody)),
+//! and the OpenAPI document (`GET /api/openapi.json`) is generated from the same types, so what
+//! is documented is what is sent and what is read. A request field that may come with the wrong
+//! JSON type is a [`Field`], documented with `value_type` as the type it should have; each
+//! request type names its mistyped fields at once (`wrong_types`).
 
 use std::collections::BTreeMap;
 
+use guidance_core::owner_settings::{self, Setting};
 use guidance_core::slot::format_utc;
 use guidance_core::{BookingAction, BookingStatus, Priority, SlotStatus};
 use guidance_store::{Booking, BookingEvent, EmailStatus, OutboxMessage, Slot};
@@ -13,6 +15,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 use uuid::Uuid;
+
+use crate::extract::{Field, FieldErrors, wrong_types};
 
 /// A string schema that takes one of `values`.
 fn one_of(values: impl IntoIterator<Item = &'static str>, description: &str) -> Object {
@@ -168,51 +172,81 @@ impl From<&Booking> for PublicBooking {
     }
 }
 
-/// A visitor's request for a session. Missing text fields count as empty.
-#[derive(Debug, ToSchema)]
+/// A visitor's request for a session. Text fields left out or `null` count as empty.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[schema(example = json!({"slot_id": "0b9f4a84-3c55-4d0e-9a43-9a1a5e0f5d21", "name": "Sam Doe",
     "email": "sam@example.net", "topic": "Moving our service to PostgreSQL", "priority": "normal",
     "answers": {}, "locale": "en", "time_zone": "Europe/Berlin"}))]
 pub struct BookingRequest {
     /// The open slot asked for.
-    #[schema(format = Uuid)]
-    pub slot_id: String,
+    #[schema(value_type = String, format = Uuid, required = true)]
+    #[serde(default)]
+    pub slot_id: Field<String>,
     /// The requester's name.
-    #[schema(max_length = 120)]
-    pub name: String,
+    #[schema(value_type = String, max_length = 120, required = true)]
+    #[serde(default)]
+    pub name: Field<String>,
     /// Where the answer goes.
-    #[schema(max_length = 254, format = Email)]
-    pub email: String,
+    #[schema(value_type = String, max_length = 254, format = Email, required = true)]
+    #[serde(default)]
+    pub email: Field<String>,
     /// What the session is about.
-    #[schema(max_length = 2000)]
-    pub topic: String,
+    #[schema(value_type = String, max_length = 2000, required = true)]
+    #[serde(default)]
+    pub topic: Field<String>,
     /// How urgent it is.
-    #[schema(schema_with = priority_schema)]
-    pub priority: String,
+    #[schema(schema_with = priority_schema, required = true)]
+    #[serde(default)]
+    pub priority: Field<String>,
     /// Answers to the owner's questions (`GET /api/intake`), by question key.
     #[schema(value_type = Object)]
-    pub answers: Option<serde_json::Value>,
+    #[serde(default)]
+    pub answers: serde_json::Value,
     /// The requester's language (e.g. `en`, `pt-BR`); emails to them use it.
-    pub locale: Option<String>,
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub locale: Field<String>,
     /// The requester's IANA time zone, e.g. `Europe/Berlin`.
-    pub time_zone: String,
+    #[schema(value_type = String, required = true)]
+    #[serde(default)]
+    pub time_zone: Field<String>,
     /// A field hidden from people: automated senders fill it in. Leave it out or empty; filled
     /// in, the request is refused (`422`, `spam_suspected`).
-    pub website: Option<String>,
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub website: Field<String>,
+}
+
+impl BookingRequest {
+    /// The fields sent with a value of the wrong type (the answers are checked by the intake).
+    pub fn wrong_types(&self) -> FieldErrors {
+        wrong_types!(self; slot_id, name, email, topic, priority, locale, time_zone, website)
+    }
 }
 
 /// Carries out an emailed link.
-#[derive(Debug, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[schema(example = json!({"token": "the token from the link", "action": "accept"}))]
 pub struct ActionRequest {
     /// The token from the link.
-    pub token: String,
+    #[schema(value_type = String, required = true)]
+    #[serde(default)]
+    pub token: Field<String>,
     /// The action, when the caller wants it checked against the link.
     #[schema(schema_with = action_schema)]
-    pub action: Option<String>,
+    #[serde(default)]
+    pub action: Field<String>,
     /// With a `pick_slot` link: the new slot.
-    #[schema(format = Uuid)]
-    pub slot_id: Option<String>,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    #[serde(default)]
+    pub slot_id: Field<String>,
+}
+
+impl ActionRequest {
+    /// The fields sent with a value of the wrong type.
+    pub fn wrong_types(&self) -> FieldErrors {
+        wrong_types!(self; token, action, slot_id)
+    }
 }
 
 /// The greatest lengths the booking form accepts.
@@ -292,34 +326,57 @@ pub struct OwnerSlotList {
 }
 
 /// A new slot.
-#[derive(Debug, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[schema(example = json!({"starts_at": "2030-01-07T09:00:00Z", "ends_at": "2030-01-07T09:45:00Z"}))]
 pub struct NewSlot {
     /// Start, RFC 3339.
-    #[schema(format = DateTime)]
-    pub starts_at: String,
+    #[schema(value_type = String, format = DateTime, required = true)]
+    #[serde(default)]
+    pub starts_at: Field<String>,
     /// End, RFC 3339; after the start.
-    #[schema(format = DateTime)]
-    pub ends_at: String,
+    #[schema(value_type = String, format = DateTime, required = true)]
+    #[serde(default)]
+    pub ends_at: Field<String>,
     /// Private meeting details.
-    pub meeting_details: Option<String>,
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub meeting_details: Field<String>,
+}
+
+impl NewSlot {
+    /// The fields sent with a value of the wrong type.
+    pub fn wrong_types(&self) -> FieldErrors {
+        wrong_types!(self; starts_at, ends_at, meeting_details)
+    }
 }
 
 /// A change to a slot: open or withdraw it, or move it (the fields not given keep their value).
-#[derive(Debug, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[schema(example = json!({"status": "unavailable"}))]
 pub struct SlotChange {
     /// Open it again or withdraw it.
     #[schema(schema_with = slot_availability_schema)]
-    pub status: Option<String>,
+    #[serde(default)]
+    pub status: Field<String>,
     /// New start, RFC 3339.
-    #[schema(format = DateTime)]
-    pub starts_at: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    #[serde(default)]
+    pub starts_at: Field<String>,
     /// New end, RFC 3339.
-    #[schema(format = DateTime)]
-    pub ends_at: Option<String>,
-    /// New meeting details.
-    pub meeting_details: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    #[serde(default)]
+    pub ends_at: Field<String>,
+    /// New meeting details (`null` or empty: none).
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub meeting_details: Field<String>,
+}
+
+impl SlotChange {
+    /// The fields sent with a value of the wrong type.
+    pub fn wrong_types(&self) -> FieldErrors {
+        wrong_types!(self; status, starts_at, ends_at, meeting_details)
+    }
 }
 
 fn slot_availability_schema() -> Object {
@@ -545,20 +602,36 @@ impl From<&OutboxMessage> for EmailBody {
 }
 
 /// Which email of the booking to send again.
-#[derive(Debug, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct ResendRequest {
     /// The email's id (from the booking's `emails`).
-    #[schema(format = Uuid)]
-    pub email_id: String,
+    #[schema(value_type = String, format = Uuid, required = true)]
+    #[serde(default)]
+    pub email_id: Field<String>,
+}
+
+impl ResendRequest {
+    /// The fields sent with a value of the wrong type.
+    pub fn wrong_types(&self) -> FieldErrors {
+        wrong_types!(self; email_id)
+    }
 }
 
 /// The owner's optional message to the requester with an action.
-#[derive(Debug, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[schema(example = json!({"message": "Thursday works better for me."}))]
 pub struct OwnerActionRequest {
     /// Shown to the requester in the email about the change (at most 2000 characters).
-    #[schema(max_length = 2000)]
-    pub message: Option<String>,
+    #[schema(value_type = Option<String>, max_length = 2000)]
+    #[serde(default)]
+    pub message: Field<String>,
+}
+
+impl OwnerActionRequest {
+    /// The fields sent with a value of the wrong type.
+    pub fn wrong_types(&self) -> FieldErrors {
+        wrong_types!(self; message)
+    }
 }
 
 /// One of the owner's supplemental questions.
@@ -579,6 +652,23 @@ pub struct QuestionBody {
     /// The options of a choice question (each at most 100 characters).
     #[schema(max_items = 20)]
     pub options: Vec<String>,
+}
+
+/// The owner's supplemental questions, replacing the whole list.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct QuestionsChange {
+    /// In the order the form shows them. Each is held to the question rules; a refused one is
+    /// named `questions.<index>.<field>`.
+    #[schema(value_type = Vec<QuestionBody>, max_items = 20, required = true)]
+    #[serde(default)]
+    pub questions: Field<Vec<serde_json::Value>>,
+}
+
+impl QuestionsChange {
+    /// The fields sent with a value of the wrong type.
+    pub fn wrong_types(&self) -> FieldErrors {
+        wrong_types!(self; questions)
+    }
 }
 
 /// The owner's supplemental questions.
@@ -610,24 +700,193 @@ pub struct SettingsBody {
     pub confirm_email: bool,
 }
 
-/// Any subset of the settings; the others keep their value.
-#[derive(Debug, ToSchema)]
+/// Any subset of the settings; the others keep their value. A key that is no setting is refused
+/// (`unknown_value`), as is `null` or a value of another type (`wrong_type`).
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[schema(example = json!({"booking_open": true, "min_notice_hours": 24}))]
 pub struct SettingsChange {
     /// Whether visitors may book.
-    pub booking_open: Option<bool>,
+    #[schema(value_type = bool)]
+    #[serde(default)]
+    pub booking_open: Field<bool>,
     /// The owner's name.
-    pub owner_name: Option<String>,
+    #[schema(value_type = String)]
+    #[serde(default)]
+    pub owner_name: Field<String>,
     /// Where requests are sent.
-    pub owner_email: Option<String>,
+    #[schema(value_type = String)]
+    #[serde(default)]
+    pub owner_email: Field<String>,
     /// The owner's IANA time zone.
-    pub time_zone: Option<String>,
+    #[schema(value_type = String)]
+    #[serde(default)]
+    pub time_zone: Field<String>,
     /// The owner's language.
-    pub language: Option<String>,
+    #[schema(value_type = String)]
+    #[serde(default)]
+    pub language: Field<String>,
     /// Minimum notice in hours.
-    pub min_notice_hours: Option<i64>,
+    #[schema(value_type = i64)]
+    #[serde(default)]
+    pub min_notice_hours: Field<i64>,
     /// Booking horizon in days.
-    pub horizon_days: Option<i64>,
+    #[schema(value_type = i64)]
+    #[serde(default)]
+    pub horizon_days: Field<i64>,
     /// Whether a visitor must confirm their email address before the owner hears of a request.
-    pub confirm_email: Option<bool>,
+    #[schema(value_type = bool)]
+    #[serde(default)]
+    pub confirm_email: Field<bool>,
+    /// Every other key: none is a setting.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub unknown: BTreeMap<String, serde_json::Value>,
+}
+
+impl SettingsChange {
+    /// The change for the settings' check, with the keys refused here: each unknown key, and
+    /// each setting sent as `null` or with a value of another type.
+    pub fn into_change(self) -> owner_settings::SettingsChange {
+        let mut refused: FieldErrors = self
+            .unknown
+            .into_keys()
+            .map(|key| (key, "unknown_value".to_owned()))
+            .collect();
+        let r = &mut refused;
+        owner_settings::SettingsChange {
+            booking_open: self.booking_open.given(Setting::BookingOpen.key(), r),
+            owner_name: self.owner_name.given(Setting::OwnerName.key(), r),
+            owner_email: self.owner_email.given(Setting::OwnerEmail.key(), r),
+            time_zone: self.time_zone.given(Setting::TimeZone.key(), r),
+            language: self.language.given(Setting::Language.key(), r),
+            min_notice_hours: self
+                .min_notice_hours
+                .given(Setting::MinNoticeHours.key(), r),
+            horizon_days: self.horizon_days.given(Setting::HorizonDays.key(), r),
+            confirm_email: self.confirm_email.given(Setting::ConfirmEmail.key(), r),
+            refused,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::de::DeserializeOwned;
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::extract::JsonBody;
+
+    /// The documented properties of `T`.
+    fn properties<T: ToSchema>() -> serde_json::Map<String, Value> {
+        let schema = serde_json::to_value(T::schema()).expect("a schema serializes");
+        schema["properties"]
+            .as_object()
+            .cloned()
+            .expect("an object schema")
+    }
+
+    /// A body with every documented property of `T` that must be of one JSON type sent with
+    /// another type, and the names of those properties.
+    fn mistyped<T: ToSchema + DeserializeOwned>() -> (T, Vec<String>) {
+        let mut body = serde_json::Map::new();
+        for (name, property) in properties::<T>() {
+            let of_type = |t: &str| {
+                property["type"] == t
+                    || property["type"]
+                        .as_array()
+                        .is_some_and(|a| a.contains(&json!(t)))
+            };
+            let wrong = if of_type("object") {
+                // Any JSON, read by the rules of what it holds (the answers).
+                continue;
+            } else if of_type("string") {
+                json!(42)
+            } else {
+                json!("text")
+            };
+            body.insert(name, wrong);
+        }
+        let names = body.keys().cloned().collect();
+        let parsed = JsonBody::<T>::parse(Value::Object(body).to_string().as_bytes())
+            .expect("a body of Fields always deserializes");
+        (parsed, names)
+    }
+
+    fn keys(refused: FieldErrors) -> Vec<String> {
+        assert!(refused.values().all(|r| r == "wrong_type"), "{refused:?}");
+        refused.into_keys().collect()
+    }
+
+    #[test]
+    fn every_documented_field_of_each_body_is_read_and_every_mistyped_one_named_at_once() {
+        let (b, names) = mistyped::<BookingRequest>();
+        assert_eq!(names.len(), 8, "{names:?}");
+        assert_eq!(keys(b.wrong_types()), names);
+        let (b, names) = mistyped::<ActionRequest>();
+        assert_eq!(keys(b.wrong_types()), names);
+        let (b, names) = mistyped::<NewSlot>();
+        assert_eq!(keys(b.wrong_types()), names);
+        let (b, names) = mistyped::<SlotChange>();
+        assert_eq!(keys(b.wrong_types()), names);
+        let (b, names) = mistyped::<ResendRequest>();
+        assert_eq!(keys(b.wrong_types()), names);
+        let (b, names) = mistyped::<OwnerActionRequest>();
+        assert_eq!(keys(b.wrong_types()), names);
+        let (b, names) = mistyped::<QuestionsChange>();
+        assert_eq!(keys(b.wrong_types()), names);
+        let (b, names) = mistyped::<SettingsChange>();
+        assert_eq!(names.len(), Setting::ALL.len());
+        assert_eq!(keys(b.into_change().refused), names);
+    }
+
+    #[test]
+    fn the_settings_api_reads_and_shows_exactly_the_settings() {
+        let mut settings: Vec<&str> = Setting::ALL.iter().map(|s| s.key()).collect();
+        settings.sort_unstable();
+        let documented = |p: serde_json::Map<String, Value>| p.keys().cloned().collect::<Vec<_>>();
+        assert_eq!(documented(properties::<SettingsChange>()), settings);
+        assert_eq!(documented(properties::<SettingsBody>()), settings);
+        // Each setting is read in its own type, into its own place of the change.
+        let body = json!({"booking_open": false, "owner_name": "Grete", "owner_email": "g@example.org",
+            "time_zone": "Europe/Berlin", "language": "de", "min_notice_hours": 12,
+            "horizon_days": 30, "confirm_email": true});
+        let change = JsonBody::<SettingsChange>::parse(body.to_string().as_bytes())
+            .unwrap()
+            .into_change();
+        assert_eq!(
+            change,
+            owner_settings::SettingsChange {
+                booking_open: Some(false),
+                owner_name: Some("Grete".into()),
+                owner_email: Some("g@example.org".into()),
+                time_zone: Some("Europe/Berlin".into()),
+                language: Some("de".into()),
+                min_notice_hours: Some(12),
+                horizon_days: Some(30),
+                confirm_email: Some(true),
+                refused: FieldErrors::new(),
+            }
+        );
+        // Left out: kept. Null, text for a number or flag, and unknown keys: refused together.
+        let body = json!({"owner_name": null, "min_notice_hours": "24", "booking_open": "true",
+            "horizon_days": 2.5, "colour": "blue", "time_zone": "UTC"});
+        let change = JsonBody::<SettingsChange>::parse(body.to_string().as_bytes())
+            .unwrap()
+            .into_change();
+        assert_eq!(change.time_zone.as_deref(), Some("UTC"));
+        assert_eq!(change.language, None);
+        assert_eq!(
+            change.refused,
+            [
+                ("booking_open", "wrong_type"),
+                ("colour", "unknown_value"),
+                ("horizon_days", "wrong_type"),
+                ("min_notice_hours", "wrong_type"),
+                ("owner_name", "wrong_type"),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .into()
+        );
+    }
 }

@@ -14,14 +14,11 @@ pub mod visitor;
 use std::net::SocketAddr;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use serde::de::DeserializeOwned;
 
-use crate::error::HttpError;
 use crate::state::WebState;
 
 /// Largest request body accepted anywhere.
@@ -195,24 +192,6 @@ async fn security_headers(
         h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
     resp
-}
-
-/// Parses a JSON body, answering a JSON 400 (not axum's plain text) when it is not JSON.
-pub fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, HttpError> {
-    serde_json::from_slice(body)
-        .map_err(|e| HttpError::BadRequest(format!("the body is not valid JSON: {e}")))
-}
-
-/// Parses a body that must be a JSON object (every JSON endpoint here takes one).
-pub fn parse_json_object(
-    body: &Bytes,
-) -> Result<serde_json::Map<String, serde_json::Value>, HttpError> {
-    match parse_json(body)? {
-        serde_json::Value::Object(obj) => Ok(obj),
-        _ => Err(HttpError::BadRequest(
-            "the body must be a JSON object".into(),
-        )),
-    }
 }
 
 /// The client's address, for rate limiting.
