@@ -18,14 +18,6 @@ use uuid::Uuid;
 use crate::settings as owner_settings;
 use crate::{App, AppError, AppResult};
 
-// Until the web layer names them where they now live.
-pub use crate::patterns::generate_slots;
-pub use crate::questions::{questions, replace_questions};
-pub use crate::slots::{
-    SlotBulkAction, create_slot, delete_slot, make_booking_slot_unavailable, open_slots,
-    parse_meeting_details, parse_slot_window, set_slot_available, slots_bulk, update_slot,
-};
-
 /// How long a visitor may take to choose a new time before the request expires.
 pub const RESCHEDULE_WINDOW: SignedDuration = token::MAX_LIFETIME;
 

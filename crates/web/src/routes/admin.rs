@@ -197,7 +197,7 @@ async fn create_slot(
 ) -> Result<Response, HttpError> {
     let wrong = new.wrong_types();
     let (window, details) = slot_fields(wrong, &new.starts_at, &new.ends_at, &new.meeting_details)?;
-    let slot = bookings::create_slot(&state.app, window, details).await?;
+    let slot = guidance_app::slots::create_slot(&state.app, window, details).await?;
     Ok((StatusCode::CREATED, Json(slot_json(&slot))).into_response())
 }
 
@@ -226,7 +226,9 @@ fn slot_fields(
     let details = if meeting_details.is_wrong_type() {
         None
     } else {
-        match bookings::parse_meeting_details(meeting_details.value().map(String::as_str)) {
+        match guidance_app::slots::parse_meeting_details(
+            meeting_details.value().map(String::as_str),
+        ) {
             Ok(d) => d,
             Err(AppError::Invalid(f)) => {
                 fields.extend(f);
@@ -238,7 +240,10 @@ fn slot_fields(
     if !fields.is_empty() {
         return Err(HttpError::App(AppError::Invalid(fields)));
     }
-    Ok((bookings::parse_slot_window(starts_at, ends_at)?, details))
+    Ok((
+        guidance_app::slots::parse_slot_window(starts_at, ends_at)?,
+        details,
+    ))
 }
 
 /// Creates the slots of a weekly pattern in the owner's time zone; sessions that overlap a slot,
@@ -262,7 +267,7 @@ async fn generate_slots(
         first_day: b.first_day,
         last_day: b.last_day,
     };
-    let report = bookings::generate_slots(&state.app, &raw).await?;
+    let report = guidance_app::patterns::generate_slots(&state.app, &raw).await?;
     Ok((
         StatusCode::CREATED,
         Json(GeneratedSlots {
@@ -328,10 +333,10 @@ async fn update_slot(
             .meeting_details
             .or(current.meeting_details.map_or(Field::Missing, Field::Value));
         let (window, details) = slot_fields(wrong, &starts_at, &ends_at, &details)?;
-        slot = Some(bookings::update_slot(&state.app, id, window, details).await?);
+        slot = Some(guidance_app::slots::update_slot(&state.app, id, window, details).await?);
     }
     if let Some(available) = available {
-        slot = Some(bookings::set_slot_available(&state.app, id, available).await?);
+        slot = Some(guidance_app::slots::set_slot_available(&state.app, id, available).await?);
     }
     let slot = slot.ok_or_else(|| HttpError::field("status", "empty"))?;
     Ok(Json(slot_json(&slot)).into_response())
@@ -348,7 +353,7 @@ async fn delete_slot(
     State(state): State<WebState>,
     Path(SlotId { id }): Path<SlotId>,
 ) -> Result<Response, HttpError> {
-    bookings::delete_slot(&state.app, parse_id(&id)?).await?;
+    guidance_app::slots::delete_slot(&state.app, parse_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -524,7 +529,7 @@ async fn booking_action(
 #[utoipa::path(get, path = "/api/admin/questions", tag = "owner",
     responses((status = 200, description = "The questions", body = QuestionList)))]
 async fn list_questions(State(state): State<WebState>) -> Result<Response, HttpError> {
-    let questions = bookings::questions(&state.app).await?;
+    let questions = guidance_app::questions::questions(&state.app).await?;
     Ok(Json(QuestionList { questions }).into_response())
 }
 
@@ -544,7 +549,7 @@ async fn put_questions(
         Field::Value(list) => serde_json::Value::Array(list),
         _ => serde_json::Value::Null,
     };
-    let questions = bookings::replace_questions(&state.app, &raw).await?;
+    let questions = guidance_app::questions::replace_questions(&state.app, &raw).await?;
     Ok(Json(QuestionList { questions }).into_response())
 }
 

@@ -108,7 +108,7 @@ async fn list_slots(
         .app
         .slot_lists
         .get_or_load(window, || async {
-            let slots = bookings::open_slots(&state.app, from, to).await?;
+            let slots = guidance_app::slots::open_slots(&state.app, from, to).await?;
             let list = SlotList {
                 slots: slots.iter().map(PublicSlot::from).collect(),
             };
@@ -186,7 +186,7 @@ async fn create_booking(
             locale: request.locale.text().to_owned(),
             time_zone: request.time_zone.text().to_owned(),
         };
-        let questions = bookings::questions(&state.app).await?;
+        let questions = guidance_app::questions::questions(&state.app).await?;
         match bookings::parse_booking_request(request.slot_id.text(), &raw, &questions) {
             Ok(_) if !wrong.is_empty() => Err(HttpError::App(AppError::Invalid(wrong))),
             Ok((slot_id, intake)) => Ok(bookings::book_parsed(&state.app, slot_id, intake).await?),

@@ -20,7 +20,6 @@ use super::recorder::{RecordedRoute, Recorder};
 use crate::error::HttpError;
 use crate::i18n::page_language;
 use crate::state::WebState;
-use guidance_app::bookings;
 
 const ELEMENT: &str = include_str!("../../static/guidance-booking.js");
 const EXAMPLE_INDEX: &str = include_str!("../../../../examples/support-page/index.html");
@@ -99,7 +98,7 @@ pub(super) async fn intake(
         Err(e) => return e.to_json_response(&page_language(None, &headers)),
     };
     let tr = page_language(q.lang.as_deref(), &headers);
-    match bookings::questions(&state.app).await {
+    match guidance_app::questions::questions(&state.app).await {
         Ok(questions) => {
             let owner = guidance_app::settings::load_or_defaults(&state.app)
                 .await

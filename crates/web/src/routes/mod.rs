@@ -21,9 +21,6 @@ use axum::routing::get;
 
 use crate::state::WebState;
 
-/// Largest request body accepted anywhere.
-pub const BODY_LIMIT: usize = 64 * 1024;
-
 /// Every route of [`router`] as registered, for tests that must cover each one.
 pub fn route_table() -> Vec<recorder::RecordedRoute> {
     let mut all = vec![recorder::RecordedRoute {
@@ -55,7 +52,7 @@ pub fn router(state: WebState) -> Router {
             state.clone(),
             embed::cors,
         ))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(DefaultBodyLimit::max(crate::BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             forget_slots_after_changes,

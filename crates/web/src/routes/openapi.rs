@@ -22,7 +22,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::api::{ACT_ALIAS, CREATE_BOOKING_ALIAS};
 use super::bodies::ErrorBody;
-use super::{BODY_LIMIT, admin, api, embed};
+use super::{admin, api, embed};
+use crate::BODY_LIMIT;
 use crate::session;
 
 #[derive(OpenApi)]

@@ -405,8 +405,8 @@ async fn book_form_response(
     status: StatusCode,
 ) -> Response {
     let (slots, questions) = match tokio::try_join!(
-        bookings::open_slots(&state.app, None, None),
-        bookings::questions(&state.app)
+        guidance_app::slots::open_slots(&state.app, None, None),
+        guidance_app::questions::questions(&state.app)
     ) {
         Ok(found) => found,
         Err(e) => return error_page(&tr, e),
@@ -456,7 +456,7 @@ async fn book_submit(
             .insert(header::RETRY_AFTER, HeaderValue::from(wait));
         return resp;
     }
-    let questions = match bookings::questions(&state.app).await {
+    let questions = match guidance_app::questions::questions(&state.app).await {
         Ok(q) => q,
         Err(e) => return error_page(&tr, e),
     };
@@ -674,7 +674,7 @@ async fn action_form(
 ) -> Response {
     let action = checked.record.action.as_str();
     let pick = if checked.record.action == BookingAction::PickSlot {
-        let slots = match bookings::open_slots(&state.app, None, None).await {
+        let slots = match guidance_app::slots::open_slots(&state.app, None, None).await {
             Ok(s) => s,
             Err(e) => return error_page(&tr, e),
         };

@@ -12,8 +12,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use super::BODY_LIMIT;
 use super::pages::error_page;
+use crate::BODY_LIMIT;
 use crate::error::HttpError;
 use crate::i18n::page_language;
 use guidance_app::AppError;

@@ -129,7 +129,7 @@ async fn status_response(
         .owner_name;
     let picking = b.status == BookingStatus::NeedsReschedule;
     let days = if picking {
-        match bookings::open_slots(&state.app, None, None).await {
+        match guidance_app::slots::open_slots(&state.app, None, None).await {
             Ok(slots) => group_by_day(&tr, &slots, &v.zone, ""),
             Err(e) => return error_page(&tr, e),
         }
