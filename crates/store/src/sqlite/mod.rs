@@ -21,6 +21,12 @@ use sqlx::sqlite::{
 use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
 use uuid::Uuid;
 
+mod rows;
+mod tx;
+
+use rows::*;
+use tx::*;
+
 use crate::{
     Booking, BookingEvent, EmailStatus, NewAdminSession, NewBooking, OutboxMessage, Slot, Store,
     StoreError, StoreResult, TokenRecord, Transition,
@@ -97,98 +103,6 @@ impl SqliteStore {
     }
 }
 
-fn ts(t: Timestamp) -> String {
-    format_utc(t)
-}
-
-fn read_ts(row: &SqliteRow, col: &str) -> StoreResult<Timestamp> {
-    let s: String = row.try_get(col)?;
-    Timestamp::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
-}
-
-fn read_opt_ts(row: &SqliteRow, col: &str) -> StoreResult<Option<Timestamp>> {
-    let s: Option<String> = row.try_get(col)?;
-    s.map(|s| Timestamp::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}"))))
-        .transpose()
-}
-
-fn read_uuid(row: &SqliteRow, col: &str) -> StoreResult<Uuid> {
-    let s: String = row.try_get(col)?;
-    Uuid::parse_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
-}
-
-fn read_opt_uuid(row: &SqliteRow, col: &str) -> StoreResult<Option<Uuid>> {
-    let s: Option<String> = row.try_get(col)?;
-    s.map(|s| Uuid::parse_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}"))))
-        .transpose()
-}
-
-fn slot_from_row(row: &SqliteRow) -> StoreResult<Slot> {
-    let status: String = row.try_get("status")?;
-    Ok(Slot {
-        id: read_uuid(row, "id")?,
-        starts_at: read_ts(row, "starts_at")?,
-        ends_at: read_ts(row, "ends_at")?,
-        status: SlotStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("slot status {status}")))?,
-        meeting_details: row.try_get("meeting_details")?,
-        created_at: read_ts(row, "created_at")?,
-    })
-}
-
-fn booking_from_row(row: &SqliteRow) -> StoreResult<Booking> {
-    let status: String = row.try_get("status")?;
-    let priority: String = row.try_get("priority")?;
-    let answers: String = row.try_get("answers")?;
-    Ok(Booking {
-        id: read_uuid(row, "id")?,
-        slot_id: read_opt_uuid(row, "slot_id")?,
-        starts_at: read_ts(row, "starts_at")?,
-        ends_at: read_ts(row, "ends_at")?,
-        name: row.try_get("requester_name")?,
-        email: row.try_get("requester_email")?,
-        locale: row.try_get("requester_locale")?,
-        time_zone: row.try_get("requester_time_zone")?,
-        topic: row.try_get("topic")?,
-        priority: Priority::parse(&priority)
-            .map_err(|_| StoreError::Corrupt(format!("priority {priority}")))?,
-        answers: serde_json::from_str(&answers)
-            .map_err(|e| StoreError::Corrupt(format!("answers: {e}")))?,
-        status: BookingStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?,
-        version: row.try_get("version")?,
-        ics_uid: row.try_get("ics_uid")?,
-        ics_sequence: row.try_get("ics_sequence")?,
-        created_at: read_ts(row, "created_at")?,
-        updated_at: read_ts(row, "updated_at")?,
-        accepted_at: read_opt_ts(row, "accepted_at")?,
-        declined_at: read_opt_ts(row, "declined_at")?,
-        reschedule_requested_at: read_opt_ts(row, "reschedule_requested_at")?,
-        cancelled_at: read_opt_ts(row, "cancelled_at")?,
-        expired_at: read_opt_ts(row, "expired_at")?,
-    })
-}
-
-fn outbox_from_row(row: &SqliteRow) -> StoreResult<OutboxMessage> {
-    let status: String = row.try_get("status")?;
-    Ok(OutboxMessage {
-        id: read_uuid(row, "id")?,
-        booking_id: read_opt_uuid(row, "booking_id")?,
-        kind: row.try_get("kind")?,
-        recipient: row.try_get("recipient")?,
-        subject: row.try_get("subject")?,
-        message_id: row.try_get("message_id")?,
-        message: row.try_get("message")?,
-        status: EmailStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("email status {status}")))?,
-        attempts: row.try_get("attempts")?,
-        next_attempt_at: read_ts(row, "next_attempt_at")?,
-        last_error: row.try_get("last_error")?,
-        sent_at: read_opt_ts(row, "sent_at")?,
-        created_at: read_ts(row, "created_at")?,
-    })
-}
-
 /// Maps the database's own refusals to domain errors: the overlap trigger and the unique index
 /// on live bookings are the judges, not a racy check before the write.
 fn map_constraint(e: sqlx::Error) -> StoreError {
@@ -201,142 +115,6 @@ fn map_constraint(e: sqlx::Error) -> StoreError {
         }
     }
     StoreError::from(e)
-}
-
-type Tx<'a> = sqlx::Transaction<'a, sqlx::Sqlite>;
-
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one column each; a struct would only rename them"
-)]
-async fn insert_event(
-    tx: &mut Tx<'_>,
-    booking_id: Uuid,
-    actor: &str,
-    action: &str,
-    from: Option<BookingStatus>,
-    to: BookingStatus,
-    note: Option<&str>,
-    now: Timestamp,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO guidance_booking_events (booking_id, actor, action, from_status, to_status, note, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(booking_id.to_string())
-    .bind(actor)
-    .bind(action)
-    .bind(from.map(|s| s.as_str()))
-    .bind(to.as_str())
-    .bind(note)
-    .bind(ts(now))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-async fn insert_tokens(
-    tx: &mut Tx<'_>,
-    booking_id: Uuid,
-    version: i64,
-    tokens: &[crate::NewToken],
-    now: Timestamp,
-) -> StoreResult<()> {
-    for t in tokens {
-        sqlx::query(
-            "INSERT INTO guidance_booking_actions (id, booking_id, action, token_hash, booking_version, expires_at, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(Uuid::new_v4().to_string())
-        .bind(booking_id.to_string())
-        .bind(t.action.as_str())
-        .bind(t.hash.as_str())
-        .bind(version)
-        .bind(ts(t.expires_at))
-        .bind(ts(now))
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(())
-}
-
-async fn insert_emails(
-    tx: &mut Tx<'_>,
-    booking_id: Uuid,
-    emails: &[crate::NewEmail],
-    now: Timestamp,
-) -> StoreResult<()> {
-    for m in emails {
-        sqlx::query(
-            "INSERT INTO guidance_email_outbox (id, booking_id, kind, recipient, subject, message_id, message, next_attempt_at, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(Uuid::new_v4().to_string())
-        .bind(booking_id.to_string())
-        .bind(&m.kind)
-        .bind(&m.recipient)
-        .bind(&m.subject)
-        .bind(&m.message_id)
-        .bind(&m.message)
-        .bind(ts(now))
-        .bind(ts(now))
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(())
-}
-
-/// Marks an open slot booked if it still has the expected window and has not started.
-/// Returns false when it is not (any more) free.
-async fn claim_slot(
-    tx: &mut Tx<'_>,
-    slot_id: Uuid,
-    window: SlotWindow,
-    now: Timestamp,
-) -> StoreResult<bool> {
-    let done = sqlx::query(
-        "UPDATE guidance_availability SET status = 'booked', updated_at = ? \
-         WHERE id = ? AND status = 'open' AND starts_at = ? AND ends_at = ? AND starts_at > ?",
-    )
-    .bind(ts(now))
-    .bind(slot_id.to_string())
-    .bind(ts(window.starts_at()))
-    .bind(ts(window.ends_at()))
-    .bind(ts(now))
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// How many bookings of an address (trimmed, ignoring case) await the owner: pending, or not yet
-/// confirmed by the requester.
-async fn awaiting_owner(tx: &mut Tx<'_>, email: &str) -> StoreResult<i64> {
-    Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM guidance_bookings \
-         WHERE lower(requester_email) = lower(?) AND status IN ('pending', 'unconfirmed')",
-    )
-    .bind(email.trim())
-    .fetch_one(&mut **tx)
-    .await?)
-}
-
-async fn slot_exists(tx: &mut Tx<'_>, slot_id: Uuid) -> StoreResult<bool> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM guidance_availability WHERE id = ?")
-        .bind(slot_id.to_string())
-        .fetch_one(&mut **tx)
-        .await?;
-    Ok(n > 0)
-}
-
-fn status_timestamp_column(to: BookingStatus) -> Option<&'static str> {
-    match to {
-        BookingStatus::Accepted => Some("accepted_at"),
-        BookingStatus::Declined => Some("declined_at"),
-        BookingStatus::NeedsReschedule => Some("reschedule_requested_at"),
-        BookingStatus::Cancelled => Some("cancelled_at"),
-        BookingStatus::Expired => Some("expired_at"),
-        BookingStatus::Pending | BookingStatus::Unconfirmed => None,
-    }
 }
 
 #[async_trait]
@@ -1093,24 +871,4 @@ impl Store for SqliteStore {
         tx.commit().await?;
         Ok(())
     }
-}
-
-/// Sets the password; a new password ends every session and every setup link.
-async fn set_password(tx: &mut Tx<'_>, hash: &str, now: Timestamp) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO guidance_admin_credentials (id, password_hash, updated_at) VALUES (1, ?, ?) \
-         ON CONFLICT (id) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at",
-    )
-    .bind(hash)
-    .bind(ts(now))
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query("DELETE FROM guidance_admin_sessions")
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("UPDATE guidance_admin_setup_tokens SET used_at = COALESCE(used_at, ?)")
-        .bind(ts(now))
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }
