@@ -7,6 +7,7 @@
 pub mod copy;
 mod model;
 pub mod postgres;
+mod shared;
 pub mod sqlite;
 
 pub use model::*;

@@ -16,33 +16,36 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use guidance_core::{
-    BookingAction, BookingStatus, Priority, Question, QuestionKind, SlotStatus, SlotWindow,
-    TokenHash,
-};
+use guidance_core::{BookingStatus, Question, SlotStatus, SlotWindow, TokenHash};
 use jiff::Timestamp;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::types::Oid;
 use sqlx::postgres::{
-    PgArgumentBuffer, PgConnectOptions, PgPool, PgPoolOptions, PgRow, PgTypeInfo, PgValueFormat,
+    PgArgumentBuffer, PgConnectOptions, PgPool, PgPoolOptions, PgTypeInfo, PgValueFormat,
     PgValueRef,
 };
-use sqlx::{Decode, Encode, Postgres, Row, Type};
+use sqlx::{Decode, Encode, Postgres, Type};
 use uuid::Uuid;
 
 mod rows;
 mod time;
 mod tx;
 
-use rows::*;
 pub use time::PgTime;
 use time::*;
 use tx::*;
 
+use crate::shared::rows::{
+    booking_from_row, event_from_row, outbox_from_row, question_from_row, slot_from_row,
+    token_from_row,
+};
+use crate::shared::sql::{
+    BOOKING_COLUMNS, EVENT_COLUMNS, OUTBOX_COLUMNS, QUESTION_COLUMNS, SLOT_COLUMNS, TOKEN_COLUMNS,
+};
 use crate::{
-    Booking, BookingEvent, EmailStatus, NewAdminSession, NewBooking, OutboxMessage, Slot, Store,
-    StoreError, StoreResult, TokenRecord, Transition,
+    Booking, BookingEvent, NewAdminSession, NewBooking, OutboxMessage, Slot, Store, StoreError,
+    StoreResult, TokenRecord, Transition,
 };
 
 /// The migrations of `supabase/migrations/`, compiled into the binary.
@@ -74,13 +77,6 @@ pub struct PostgresStore {
     /// connection that knows nothing of them).
     persistent: bool,
 }
-
-const SLOT_COLUMNS: &str = "id, starts_at, ends_at, status, meeting_details, created_at";
-const BOOKING_COLUMNS: &str = "id, slot_id, starts_at, ends_at, requester_name, requester_email, \
-    requester_locale, requester_time_zone, topic, priority, answers::text AS answers, status, version, ics_uid, \
-    ics_sequence, created_at, updated_at, accepted_at, declined_at, reschedule_requested_at, cancelled_at, expired_at";
-const OUTBOX_COLUMNS: &str = "id, booking_id, kind, recipient, subject, message_id, message, status, attempts, \
-    next_attempt_at, last_error, sent_at, created_at";
 
 type Tx = sqlx::Transaction<'static, Postgres>;
 
@@ -562,51 +558,29 @@ impl Store for PostgresStore {
     async fn booking_events(&self, booking_id: Uuid) -> StoreResult<Vec<BookingEvent>> {
         let p = self.persistent;
         let mut tx = self.begin().await?;
-        let rows = sqlx::query(
-            "SELECT actor, action, from_status, to_status, note, created_at FROM guidance_booking_events \
-             WHERE booking_id = $1 ORDER BY id",
-        ).persistent(p)
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM guidance_booking_events WHERE booking_id = $1 ORDER BY id"
+        ))
+        .persistent(p)
         .bind(booking_id)
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
-        rows.iter()
-            .map(|r| {
-                Ok(BookingEvent {
-                    actor: r.try_get("actor")?,
-                    action: r.try_get("action")?,
-                    from_status: r.try_get("from_status")?,
-                    to_status: r.try_get("to_status")?,
-                    note: r.try_get("note")?,
-                    created_at: read_ts(r, "created_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(event_from_row).collect()
     }
 
     async fn find_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
         let p = self.persistent;
         let mut tx = self.begin().await?;
-        let row = sqlx::query(
-            "SELECT id, booking_id, action, booking_version, expires_at, used_at \
-             FROM guidance_booking_actions WHERE token_hash = $1",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM guidance_booking_actions WHERE token_hash = $1"
+        ))
         .persistent(p)
         .bind(hash.as_str())
         .fetch_optional(&mut *tx)
         .await?;
         tx.commit().await?;
-        let Some(r) = row else { return Ok(None) };
-        let action: String = r.try_get("action")?;
-        Ok(Some(TokenRecord {
-            id: r.try_get("id")?,
-            booking_id: r.try_get("booking_id")?,
-            action: BookingAction::parse(&action)
-                .ok_or_else(|| StoreError::Corrupt(format!("action {action}")))?,
-            booking_version: r.try_get("booking_version")?,
-            expires_at: read_ts(&r, "expires_at")?,
-            used_at: read_opt_ts(&r, "used_at")?,
-        }))
+        row.as_ref().map(token_from_row).transpose()
     }
 
     async fn claim_email(
@@ -776,29 +750,14 @@ impl Store for PostgresStore {
     async fn list_questions(&self) -> StoreResult<Vec<Question>> {
         let p = self.persistent;
         let mut tx = self.begin().await?;
-        let rows = sqlx::query(
-            "SELECT key, kind, label, required, options::text AS options FROM guidance_questions \
-             ORDER BY position",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {QUESTION_COLUMNS} FROM guidance_questions ORDER BY position"
+        ))
         .persistent(p)
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
-        rows.iter()
-            .map(|row| {
-                let kind: String = row.try_get("kind")?;
-                let options: String = row.try_get("options")?;
-                Ok(Question {
-                    key: row.try_get("key")?,
-                    label: row.try_get("label")?,
-                    kind: QuestionKind::parse(&kind)
-                        .ok_or_else(|| StoreError::Corrupt(format!("question kind {kind}")))?,
-                    required: row.try_get("required")?,
-                    options: serde_json::from_str(&options)
-                        .map_err(|e| StoreError::Corrupt(format!("question options: {e}")))?,
-                })
-            })
-            .collect()
+        rows.iter().map(question_from_row).collect()
     }
 
     async fn replace_questions(&self, questions: &[Question], now: Timestamp) -> StoreResult<()> {

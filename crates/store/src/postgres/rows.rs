@@ -1,77 +1,28 @@
-//! Reading PostgreSQL rows.
+//! How PostgreSQL keeps ids and times: as `uuid` and `timestamptz` (read as [`PgTime`]).
 
-use super::*;
+use jiff::Timestamp;
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+use uuid::Uuid;
 
-pub(super) fn read_ts(row: &PgRow, col: &str) -> StoreResult<Timestamp> {
-    Ok(row.try_get::<PgTime, _>(col)?.0)
-}
+use super::PgTime;
+use crate::StoreResult;
+use crate::shared::rows::StoredRow;
 
-pub(super) fn read_opt_ts(row: &PgRow, col: &str) -> StoreResult<Option<Timestamp>> {
-    Ok(row.try_get::<Option<PgTime>, _>(col)?.map(|t| t.0))
-}
+impl StoredRow for PgRow {
+    fn uuid(&self, col: &str) -> StoreResult<Uuid> {
+        Ok(self.try_get(col)?)
+    }
 
-pub(super) fn slot_from_row(row: &PgRow) -> StoreResult<Slot> {
-    let status: String = row.try_get("status")?;
-    Ok(Slot {
-        id: row.try_get("id")?,
-        starts_at: read_ts(row, "starts_at")?,
-        ends_at: read_ts(row, "ends_at")?,
-        status: SlotStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("slot status {status}")))?,
-        meeting_details: row.try_get("meeting_details")?,
-        created_at: read_ts(row, "created_at")?,
-    })
-}
+    fn opt_uuid(&self, col: &str) -> StoreResult<Option<Uuid>> {
+        Ok(self.try_get(col)?)
+    }
 
-pub(super) fn booking_from_row(row: &PgRow) -> StoreResult<Booking> {
-    let status: String = row.try_get("status")?;
-    let priority: String = row.try_get("priority")?;
-    let answers: String = row.try_get("answers")?;
-    Ok(Booking {
-        id: row.try_get("id")?,
-        slot_id: row.try_get("slot_id")?,
-        starts_at: read_ts(row, "starts_at")?,
-        ends_at: read_ts(row, "ends_at")?,
-        name: row.try_get("requester_name")?,
-        email: row.try_get("requester_email")?,
-        locale: row.try_get("requester_locale")?,
-        time_zone: row.try_get("requester_time_zone")?,
-        topic: row.try_get("topic")?,
-        priority: Priority::parse(&priority)
-            .map_err(|_| StoreError::Corrupt(format!("priority {priority}")))?,
-        answers: serde_json::from_str(&answers)
-            .map_err(|e| StoreError::Corrupt(format!("answers: {e}")))?,
-        status: BookingStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?,
-        version: row.try_get("version")?,
-        ics_uid: row.try_get("ics_uid")?,
-        ics_sequence: row.try_get("ics_sequence")?,
-        created_at: read_ts(row, "created_at")?,
-        updated_at: read_ts(row, "updated_at")?,
-        accepted_at: read_opt_ts(row, "accepted_at")?,
-        declined_at: read_opt_ts(row, "declined_at")?,
-        reschedule_requested_at: read_opt_ts(row, "reschedule_requested_at")?,
-        cancelled_at: read_opt_ts(row, "cancelled_at")?,
-        expired_at: read_opt_ts(row, "expired_at")?,
-    })
-}
+    fn time(&self, col: &str) -> StoreResult<Timestamp> {
+        Ok(self.try_get::<PgTime, _>(col)?.0)
+    }
 
-pub(super) fn outbox_from_row(row: &PgRow) -> StoreResult<OutboxMessage> {
-    let status: String = row.try_get("status")?;
-    Ok(OutboxMessage {
-        id: row.try_get("id")?,
-        booking_id: row.try_get("booking_id")?,
-        kind: row.try_get("kind")?,
-        recipient: row.try_get("recipient")?,
-        subject: row.try_get("subject")?,
-        message_id: row.try_get("message_id")?,
-        message: row.try_get("message")?,
-        status: EmailStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("email status {status}")))?,
-        attempts: row.try_get("attempts")?,
-        next_attempt_at: read_ts(row, "next_attempt_at")?,
-        last_error: row.try_get("last_error")?,
-        sent_at: read_opt_ts(row, "sent_at")?,
-        created_at: read_ts(row, "created_at")?,
-    })
+    fn opt_time(&self, col: &str) -> StoreResult<Option<Timestamp>> {
+        Ok(self.try_get::<Option<PgTime>, _>(col)?.map(|t| t.0))
+    }
 }
