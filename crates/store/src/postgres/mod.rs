@@ -34,15 +34,15 @@ mod tx;
 
 pub use time::PgTime;
 use time::*;
-use tx::*;
 
 use crate::shared::rows::{
     booking_from_row, event_from_row, outbox_from_row, question_from_row, slot_from_row,
     token_from_row,
 };
-use crate::shared::sql::{
-    BOOKING_COLUMNS, EVENT_COLUMNS, OUTBOX_COLUMNS, QUESTION_COLUMNS, SLOT_COLUMNS, TOKEN_COLUMNS,
-};
+use crate::shared::sql::{self, BOOKING_COLUMNS, OUTBOX_COLUMNS, SLOT_COLUMNS};
+use crate::shared::tx::Tx as _;
+use crate::shared::tx::Value::{Id, OptText, Text, Time};
+use crate::shared::{booking, owner};
 use crate::{
     Booking, BookingEvent, NewAdminSession, NewBooking, OutboxMessage, Slot, Store, StoreError,
     StoreResult, TokenRecord, Transition,
@@ -230,41 +230,28 @@ impl Store for PostgresStore {
     }
 
     async fn get_slot(&self, id: Uuid) -> StoreResult<Slot> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        let row = sqlx::query(&format!(
-            "SELECT {SLOT_COLUMNS} FROM guidance_availability WHERE id = $1"
-        ))
-        .persistent(p)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        let mut tx = self.tx().await?;
+        let row = tx
+            .fetch_optional(&sql::SLOT_BY_ID, &[Id(id)])
+            .await?
+            .ok_or(StoreError::NotFound)?;
         tx.commit().await?;
         slot_from_row(&row)
     }
-
     async fn list_slots(
         &self,
         from: Timestamp,
         to: Timestamp,
         status: Option<SlotStatus>,
     ) -> StoreResult<Vec<Slot>> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        let rows = sqlx::query(&format!(
-            "SELECT {SLOT_COLUMNS} FROM guidance_availability \
-             WHERE starts_at >= $1 AND starts_at < $2 AND ($3::text IS NULL OR status = $3) ORDER BY starts_at"
-        )).persistent(p)
-        .bind(pt(from))
-        .bind(pt(to))
-        .bind(status.map(|s| s.as_str()))
-        .fetch_all(&mut *tx)
-        .await?;
+        let status = status.map(|s| s.as_str());
+        let mut tx = self.tx().await?;
+        let rows = tx
+            .fetch_all(&sql::LIST_SLOTS, &[Time(from), Time(to), OptText(status)])
+            .await?;
         tx.commit().await?;
         rows.iter().map(slot_from_row).collect()
     }
-
     async fn set_slot_available(
         &self,
         id: Uuid,
@@ -339,74 +326,17 @@ impl Store for PostgresStore {
     }
 
     async fn create_booking(&self, new: NewBooking) -> StoreResult<Booking> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        if let Some(limit) = new.pending_limit
-            && awaiting_owner(&mut tx, p, new.intake.email.as_str()).await? >= i64::from(limit)
-        {
-            return Err(StoreError::TooManyPending);
-        }
-        if !claim_slot(&mut tx, p, new.slot_id, new.window, new.now).await? {
-            return Err(slot_taken_or_missing(&mut tx, p, new.slot_id).await);
-        }
-        let i = &new.intake;
-        sqlx::query(
-            "INSERT INTO guidance_bookings (id, slot_id, starts_at, ends_at, requester_name, requester_email, \
-             requester_locale, requester_time_zone, topic, priority, answers, status, version, ics_uid, ics_sequence, \
-             created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $14, 0, $12, 0, $13, $13)",
-        ).persistent(p)
-        .bind(new.id)
-        .bind(new.slot_id)
-        .bind(pt(new.window.starts_at()))
-        .bind(pt(new.window.ends_at()))
-        .bind(i.name.as_str())
-        .bind(i.email.as_str())
-        .bind(i.locale.as_str())
-        .bind(i.time_zone.as_str())
-        .bind(i.topic.as_str())
-        .bind(i.priority.as_str())
-        .bind(serde_json::Value::Object(i.answers.as_json().clone()).to_string())
-        .bind(&new.ics_uid)
-        .bind(pt(new.now))
-        .bind(new.status.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(map_constraint)?;
-        insert_event(
-            &mut tx,
-            p,
-            new.id,
-            "requester",
-            "request",
-            None,
-            new.status,
-            None,
-            new.now,
-        )
-        .await?;
-        insert_tokens(&mut tx, p, new.id, 0, &new.tokens, new.now).await?;
-        insert_emails(&mut tx, p, new.id, &new.emails, new.now).await?;
-        let booking = fetch_booking(&mut tx, p, new.id).await?;
-        tx.commit().await?;
-        Ok(booking)
+        booking::create_booking(self.tx().await?, new).await
     }
-
     async fn get_booking(&self, id: Uuid) -> StoreResult<Booking> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        let row = sqlx::query(&format!(
-            "SELECT {BOOKING_COLUMNS} FROM guidance_bookings WHERE id = $1"
-        ))
-        .persistent(p)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        let mut tx = self.tx().await?;
+        let row = tx
+            .fetch_optional(&sql::BOOKING_BY_ID, &[Id(id)])
+            .await?
+            .ok_or(StoreError::NotFound)?;
         tx.commit().await?;
         booking_from_row(&row)
     }
-
     async fn list_bookings(&self, status: Option<BookingStatus>) -> StoreResult<Vec<Booking>> {
         let p = self.persistent;
         let mut tx = self.begin().await?;
@@ -447,142 +377,24 @@ impl Store for PostgresStore {
     }
 
     async fn transition(&self, t: Transition) -> StoreResult<Booking> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        if let Some(hash) = &t.consume_token {
-            // Bound to its booking: a token can only ever be spent on the booking it was issued for.
-            let used = sqlx::query(
-                "UPDATE guidance_booking_actions SET used_at = $1 \
-                 WHERE token_hash = $2 AND booking_id = $3 AND used_at IS NULL",
-            )
-            .persistent(p)
-            .bind(pt(t.now))
-            .bind(hash.as_str())
-            .bind(t.booking_id)
-            .execute(&mut *tx)
-            .await?;
-            if used.rows_affected() != 1 {
-                return Err(StoreError::TokenUsed);
-            }
-        }
-        let old_slot: Option<Option<Uuid>> =
-            sqlx::query_scalar("SELECT slot_id FROM guidance_bookings WHERE id = $1")
-                .persistent(p)
-                .bind(t.booking_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let old_slot = old_slot.ok_or(StoreError::NotFound)?;
-
-        // Move to the new slot before the booking becomes live again: its old slot may have been
-        // booked by someone else meanwhile, and the one-live-booking-per-slot index must never
-        // see this booking live on it. All of it rolls back if the compare-and-swap below fails.
-        if let Some(change) = t.new_slot {
-            if !claim_slot(&mut tx, p, change.slot_id, change.window, t.now).await? {
-                return Err(slot_taken_or_missing(&mut tx, p, change.slot_id).await);
-            }
-            sqlx::query(
-                "UPDATE guidance_bookings SET slot_id = $1, starts_at = $2, ends_at = $3 WHERE id = $4",
-            ).persistent(p)
-            .bind(change.slot_id)
-            .bind(pt(change.window.starts_at()))
-            .bind(pt(change.window.ends_at()))
-            .bind(t.booking_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_constraint)?;
-        }
-
-        let stamp = status_timestamp_column(t.to)
-            .map(|c| format!(", {c} = $3"))
-            .unwrap_or_default();
-        let sql = format!(
-            "UPDATE guidance_bookings SET status = $1, version = version + 1, ics_sequence = $2, updated_at = $3{stamp} \
-             WHERE id = $4 AND version = $5 AND status = $6"
-        );
-        let moved = sqlx::query(&sql)
-            .persistent(p)
-            .bind(t.to.as_str())
-            .bind(t.ics_sequence)
-            .bind(pt(t.now))
-            .bind(t.booking_id)
-            .bind(t.expected_version)
-            .bind(t.from.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(map_constraint)?;
-        if moved.rows_affected() != 1 {
-            return Err(StoreError::Conflict);
-        }
-
-        // The slot follows the booking: freed when the booking stops holding it.
-        if let Some(slot) = old_slot.filter(|_| t.from.holds_slot() && !t.to.holds_slot()) {
-            sqlx::query(
-                "UPDATE guidance_availability SET status = 'open', updated_at = $1 \
-                 WHERE id = $2 AND status = 'booked'",
-            )
-            .persistent(p)
-            .bind(pt(t.now))
-            .bind(slot)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_constraint)?;
-        }
-
-        insert_event(
-            &mut tx,
-            p,
-            t.booking_id,
-            t.actor.as_str(),
-            t.action.as_str(),
-            Some(t.from),
-            t.to,
-            t.note.as_deref(),
-            t.now,
-        )
-        .await?;
-        insert_tokens(
-            &mut tx,
-            p,
-            t.booking_id,
-            t.expected_version + 1,
-            &t.tokens,
-            t.now,
-        )
-        .await?;
-        insert_emails(&mut tx, p, t.booking_id, &t.emails, t.now).await?;
-        let booking = fetch_booking(&mut tx, p, t.booking_id).await?;
-        tx.commit().await?;
-        Ok(booking)
+        booking::transition(self.tx().await?, t).await
     }
-
     async fn booking_events(&self, booking_id: Uuid) -> StoreResult<Vec<BookingEvent>> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        let rows = sqlx::query(&format!(
-            "SELECT {EVENT_COLUMNS} FROM guidance_booking_events WHERE booking_id = $1 ORDER BY id"
-        ))
-        .persistent(p)
-        .bind(booking_id)
-        .fetch_all(&mut *tx)
-        .await?;
+        let mut tx = self.tx().await?;
+        let rows = tx
+            .fetch_all(&sql::BOOKING_EVENTS, &[Id(booking_id)])
+            .await?;
         tx.commit().await?;
         rows.iter().map(event_from_row).collect()
     }
-
     async fn find_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        let row = sqlx::query(&format!(
-            "SELECT {TOKEN_COLUMNS} FROM guidance_booking_actions WHERE token_hash = $1"
-        ))
-        .persistent(p)
-        .bind(hash.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
+        let mut tx = self.tx().await?;
+        let row = tx
+            .fetch_optional(&sql::TOKEN_BY_HASH, &[Text(hash.as_str())])
+            .await?;
         tx.commit().await?;
         row.as_ref().map(token_from_row).transpose()
     }
-
     async fn claim_email(
         &self,
         now: Timestamp,
@@ -698,40 +510,8 @@ impl Store for PostgresStore {
         email_id: Uuid,
         now: Timestamp,
     ) -> StoreResult<OutboxMessage> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        // A live lease means a worker is sending it right now: leave it to that worker.
-        let updated = sqlx::query(
-            "UPDATE guidance_email_outbox SET status = 'queued', attempts = 0, next_attempt_at = $1, \
-             lease_until = NULL, sent_at = NULL \
-             WHERE id = $2 AND booking_id = $3 AND (lease_until IS NULL OR lease_until < $1)",
-        )
-        .persistent(p)
-        .bind(pt(now))
-        .bind(email_id)
-        .bind(booking_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        let row = sqlx::query(&format!(
-            "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox WHERE id = $1 AND booking_id = $2"
-        ))
-        .persistent(p)
-        .bind(email_id)
-        .bind(booking_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            return Err(StoreError::NotFound);
-        };
-        if updated == 0 {
-            return Err(StoreError::Conflict);
-        }
-        let msg = outbox_from_row(&row)?;
-        tx.commit().await?;
-        Ok(msg)
+        owner::requeue_email(self.tx().await?, booking_id, email_id, now).await
     }
-
     async fn booking_emails(&self, booking_id: Uuid) -> StoreResult<Vec<OutboxMessage>> {
         let p = self.persistent;
         let mut tx = self.begin().await?;
@@ -748,18 +528,11 @@ impl Store for PostgresStore {
     }
 
     async fn list_questions(&self) -> StoreResult<Vec<Question>> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        let rows = sqlx::query(&format!(
-            "SELECT {QUESTION_COLUMNS} FROM guidance_questions ORDER BY position"
-        ))
-        .persistent(p)
-        .fetch_all(&mut *tx)
-        .await?;
+        let mut tx = self.tx().await?;
+        let rows = tx.fetch_all(&sql::LIST_QUESTIONS, &[]).await?;
         tx.commit().await?;
         rows.iter().map(question_from_row).collect()
     }
-
     async fn replace_questions(&self, questions: &[Question], now: Timestamp) -> StoreResult<()> {
         let p = self.persistent;
         let mut tx = self.begin().await?;
@@ -854,13 +627,8 @@ impl Store for PostgresStore {
     }
 
     async fn set_admin_password_hash(&self, hash: &str, now: Timestamp) -> StoreResult<()> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        set_password(&mut tx, p, hash, now).await?;
-        tx.commit().await?;
-        Ok(())
+        owner::set_password(self.tx().await?, hash, now).await
     }
-
     async fn create_admin_setup_token(
         &self,
         hash: &TokenHash,
@@ -908,36 +676,8 @@ impl Store for PostgresStore {
         password_hash: &str,
         now: Timestamp,
     ) -> StoreResult<()> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        // A racing use of the same link waits for this row and then finds it used.
-        let used = sqlx::query(
-            "UPDATE guidance_admin_setup_tokens SET used_at = $1 \
-             WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
-        )
-        .persistent(p)
-        .bind(pt(now))
-        .bind(hash.as_str())
-        .execute(&mut *tx)
-        .await?;
-        if used.rows_affected() != 1 {
-            let used_at: Option<Option<PgTime>> = sqlx::query_scalar(
-                "SELECT used_at FROM guidance_admin_setup_tokens WHERE token_hash = $1",
-            )
-            .persistent(p)
-            .bind(hash.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-            return Err(match used_at {
-                Some(Some(_)) => StoreError::TokenUsed,
-                _ => StoreError::NotFound,
-            });
-        }
-        set_password(&mut tx, p, password_hash, now).await?;
-        tx.commit().await?;
-        Ok(())
+        owner::use_setup_link(self.tx().await?, hash, password_hash, now).await
     }
-
     async fn create_admin_session(&self, session: NewAdminSession) -> StoreResult<()> {
         let p = self.persistent;
         let mut tx = self.begin().await?;

@@ -1,4 +1,11 @@
-//! The SQL both databases run as it is: the column lists the row mapping reads.
+//! The reads both databases run as they are, and the column lists the row mapping reads.
+//!
+//! SQLite understands PostgreSQL's numbered placeholders (`$1`; a number used twice is one
+//! value), and both read `CAST(… AS TEXT)`, so one text serves both. What stays with each backend
+//! is what truly differs: row locks, `GREATEST`/`MAX`, `jsonb` casts, `RETURNING`, and the order
+//! among emails queued at the same second (`rowid` on SQLite, a sequence on PostgreSQL).
+
+use std::sync::LazyLock;
 
 /// The columns [`super::rows::slot_from_row`] reads.
 pub(crate) const SLOT_COLUMNS: &str = "id, starts_at, ends_at, status, meeting_details, created_at";
@@ -24,3 +31,41 @@ pub(crate) const EVENT_COLUMNS: &str = "actor, action, from_status, to_status, n
 /// The columns [`super::rows::question_from_row`] reads (the options are `jsonb` on PostgreSQL).
 pub(crate) const QUESTION_COLUMNS: &str =
     "key, kind, label, required, CAST(options AS TEXT) AS options";
+
+/// One slot by id (`$1`).
+pub(crate) static SLOT_BY_ID: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {SLOT_COLUMNS} FROM guidance_availability WHERE id = $1"));
+
+/// The slots starting in `[$1, $2)`, all or those of one status (`$3`, text or NULL), in start
+/// order.
+pub(crate) static LIST_SLOTS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {SLOT_COLUMNS} FROM guidance_availability \
+         WHERE starts_at >= $1 AND starts_at < $2 AND (CAST($3 AS TEXT) IS NULL OR status = $3) \
+         ORDER BY starts_at"
+    )
+});
+
+/// One booking by id (`$1`).
+pub(crate) static BOOKING_BY_ID: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {BOOKING_COLUMNS} FROM guidance_bookings WHERE id = $1"));
+
+/// The audit trail of booking `$1`, oldest first.
+pub(crate) static BOOKING_EVENTS: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {EVENT_COLUMNS} FROM guidance_booking_events WHERE booking_id = $1 ORDER BY id")
+});
+
+/// The token whose hash is `$1`.
+pub(crate) static TOKEN_BY_HASH: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {TOKEN_COLUMNS} FROM guidance_booking_actions WHERE token_hash = $1")
+});
+
+/// Every supplemental question, in the order shown.
+pub(crate) static LIST_QUESTIONS: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {QUESTION_COLUMNS} FROM guidance_questions ORDER BY position")
+});
+
+/// One email (`$1`) of one booking (`$2`).
+pub(crate) static EMAIL_OF_BOOKING: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox WHERE id = $1 AND booking_id = $2")
+});

@@ -17,16 +17,16 @@ use uuid::Uuid;
 mod rows;
 mod tx;
 
-use rows::*;
-use tx::*;
+use rows::{parse_ts, ts};
+use tx::{SqliteTx, bind};
 
 use crate::shared::rows::{
     booking_from_row, event_from_row, outbox_from_row, question_from_row, slot_from_row,
     token_from_row,
 };
-use crate::shared::sql::{
-    BOOKING_COLUMNS, EVENT_COLUMNS, OUTBOX_COLUMNS, QUESTION_COLUMNS, SLOT_COLUMNS, TOKEN_COLUMNS,
-};
+use crate::shared::sql::{self, BOOKING_COLUMNS, OUTBOX_COLUMNS};
+use crate::shared::tx::Value::{Id, OptText, Text, Time};
+use crate::shared::{booking, owner};
 use crate::{
     Booking, BookingEvent, NewAdminSession, NewBooking, OutboxMessage, Slot, Store, StoreError,
     StoreResult, TokenRecord, Transition,
@@ -143,35 +143,27 @@ impl Store for SqliteStore {
     }
 
     async fn get_slot(&self, id: Uuid) -> StoreResult<Slot> {
-        let row = sqlx::query(&format!(
-            "SELECT {SLOT_COLUMNS} FROM guidance_availability WHERE id = ?"
-        ))
-        .bind(id.to_string())
-        .fetch_optional(&self.reader)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        let row = bind(sqlx::query(&sql::SLOT_BY_ID), &[Id(id)])
+            .fetch_optional(&self.reader)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         slot_from_row(&row)
     }
-
     async fn list_slots(
         &self,
         from: Timestamp,
         to: Timestamp,
         status: Option<SlotStatus>,
     ) -> StoreResult<Vec<Slot>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {SLOT_COLUMNS} FROM guidance_availability \
-             WHERE starts_at >= ? AND starts_at < ? AND (? IS NULL OR status = ?) ORDER BY starts_at"
-        ))
-        .bind(ts(from))
-        .bind(ts(to))
-        .bind(status.map(|s| s.as_str()))
-        .bind(status.map(|s| s.as_str()))
+        let status = status.map(|s| s.as_str());
+        let rows = bind(
+            sqlx::query(&sql::LIST_SLOTS),
+            &[Time(from), Time(to), OptText(status)],
+        )
         .fetch_all(&self.reader)
         .await?;
         rows.iter().map(slot_from_row).collect()
     }
-
     async fn set_slot_available(
         &self,
         id: Uuid,
@@ -224,81 +216,15 @@ impl Store for SqliteStore {
     }
 
     async fn create_booking(&self, new: NewBooking) -> StoreResult<Booking> {
-        let mut tx = self.writer.begin().await?;
-        // Counted inside the writing transaction: all writes go through one connection, so no
-        // other request of the same address can insert between this count and the insert below.
-        if let Some(limit) = new.pending_limit
-            && awaiting_owner(&mut tx, new.intake.email.as_str()).await? >= i64::from(limit)
-        {
-            return Err(StoreError::TooManyPending);
-        }
-        if !claim_slot(&mut tx, new.slot_id, new.window, new.now).await? {
-            let exists = slot_exists(&mut tx, new.slot_id).await?;
-            return Err(if exists {
-                StoreError::SlotTaken
-            } else {
-                StoreError::NotFound
-            });
-        }
-        let i = &new.intake;
-        sqlx::query(
-            "INSERT INTO guidance_bookings (id, slot_id, starts_at, ends_at, requester_name, requester_email, \
-             requester_locale, requester_time_zone, topic, priority, answers, status, version, ics_uid, ics_sequence, \
-             created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 0, ?, ?)",
-        )
-        .bind(new.id.to_string())
-        .bind(new.slot_id.to_string())
-        .bind(ts(new.window.starts_at()))
-        .bind(ts(new.window.ends_at()))
-        .bind(i.name.as_str())
-        .bind(i.email.as_str())
-        .bind(i.locale.as_str())
-        .bind(i.time_zone.as_str())
-        .bind(i.topic.as_str())
-        .bind(i.priority.as_str())
-        .bind(serde_json::Value::Object(i.answers.as_json().clone()).to_string())
-        .bind(new.status.as_str())
-        .bind(&new.ics_uid)
-        .bind(ts(new.now))
-        .bind(ts(new.now))
-        .execute(&mut *tx)
-        .await
-        .map_err(map_constraint)?;
-        insert_event(
-            &mut tx,
-            new.id,
-            "requester",
-            "request",
-            None,
-            new.status,
-            None,
-            new.now,
-        )
-        .await?;
-        insert_tokens(&mut tx, new.id, 0, &new.tokens, new.now).await?;
-        insert_emails(&mut tx, new.id, &new.emails, new.now).await?;
-        let row = sqlx::query(&format!(
-            "SELECT {BOOKING_COLUMNS} FROM guidance_bookings WHERE id = ?"
-        ))
-        .bind(new.id.to_string())
-        .fetch_one(&mut *tx)
-        .await?;
-        let booking = booking_from_row(&row)?;
-        tx.commit().await?;
-        Ok(booking)
+        booking::create_booking(SqliteTx::begin(&self.writer).await?, new).await
     }
-
     async fn get_booking(&self, id: Uuid) -> StoreResult<Booking> {
-        let row = sqlx::query(&format!(
-            "SELECT {BOOKING_COLUMNS} FROM guidance_bookings WHERE id = ?"
-        ))
-        .bind(id.to_string())
-        .fetch_optional(&self.reader)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        let row = bind(sqlx::query(&sql::BOOKING_BY_ID), &[Id(id)])
+            .fetch_optional(&self.reader)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         booking_from_row(&row)
     }
-
     async fn list_bookings(&self, status: Option<BookingStatus>) -> StoreResult<Vec<Booking>> {
         let rows = sqlx::query(&format!(
             "SELECT {BOOKING_COLUMNS} FROM guidance_bookings WHERE (? IS NULL OR status = ?) ORDER BY starts_at, created_at"
@@ -334,140 +260,20 @@ impl Store for SqliteStore {
     }
 
     async fn transition(&self, t: Transition) -> StoreResult<Booking> {
-        let mut tx = self.writer.begin().await?;
-        if let Some(hash) = &t.consume_token {
-            // Bound to its booking: a token can only ever be spent on the booking it was issued for.
-            let used = sqlx::query(
-                "UPDATE guidance_booking_actions SET used_at = ? WHERE token_hash = ? AND booking_id = ? AND used_at IS NULL",
-            )
-            .bind(ts(t.now))
-            .bind(hash.as_str())
-            .bind(t.booking_id.to_string())
-                .execute(&mut *tx)
-                .await?;
-            if used.rows_affected() != 1 {
-                return Err(StoreError::TokenUsed);
-            }
-        }
-        let old_slot: Option<Option<String>> =
-            sqlx::query_scalar("SELECT slot_id FROM guidance_bookings WHERE id = ?")
-                .bind(t.booking_id.to_string())
-                .fetch_optional(&mut *tx)
-                .await?;
-        let old_slot = old_slot.ok_or(StoreError::NotFound)?;
-
-        // Move to the new slot before the booking becomes live again: its old slot may have been
-        // booked by someone else meanwhile, and the one-live-booking-per-slot index must never
-        // see this booking live on it. All of it rolls back if the compare-and-swap below fails.
-        if let Some(change) = t.new_slot {
-            if !claim_slot(&mut tx, change.slot_id, change.window, t.now).await? {
-                let exists = slot_exists(&mut tx, change.slot_id).await?;
-                return Err(if exists {
-                    StoreError::SlotTaken
-                } else {
-                    StoreError::NotFound
-                });
-            }
-            sqlx::query(
-                "UPDATE guidance_bookings SET slot_id = ?, starts_at = ?, ends_at = ? WHERE id = ?",
-            )
-            .bind(change.slot_id.to_string())
-            .bind(ts(change.window.starts_at()))
-            .bind(ts(change.window.ends_at()))
-            .bind(t.booking_id.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(map_constraint)?;
-        }
-
-        let stamp = status_timestamp_column(t.to)
-            .map(|c| format!(", {c} = ?"))
-            .unwrap_or_default();
-        let sql = format!(
-            "UPDATE guidance_bookings SET status = ?, version = version + 1, ics_sequence = ?, updated_at = ?{stamp} \
-             WHERE id = ? AND version = ? AND status = ?"
-        );
-        let mut q = sqlx::query(&sql)
-            .bind(t.to.as_str())
-            .bind(t.ics_sequence)
-            .bind(ts(t.now));
-        if stamp.is_empty() {
-            q = q.bind(t.booking_id.to_string());
-        } else {
-            q = q.bind(ts(t.now)).bind(t.booking_id.to_string());
-        }
-        let moved = q
-            .bind(t.expected_version)
-            .bind(t.from.as_str())
-            .execute(&mut *tx)
-            .await?;
-        if moved.rows_affected() != 1 {
-            return Err(StoreError::Conflict);
-        }
-
-        // The slot follows the booking: freed when the booking stops holding it.
-        if let Some(slot) = old_slot
-            .as_ref()
-            .filter(|_| t.from.holds_slot() && !t.to.holds_slot())
-        {
-            sqlx::query("UPDATE guidance_availability SET status = 'open', updated_at = ? WHERE id = ? AND status = 'booked'")
-                .bind(ts(t.now))
-                .bind(slot)
-                .execute(&mut *tx)
-                .await?;
-        }
-
-        insert_event(
-            &mut tx,
-            t.booking_id,
-            t.actor.as_str(),
-            t.action.as_str(),
-            Some(t.from),
-            t.to,
-            t.note.as_deref(),
-            t.now,
-        )
-        .await?;
-        insert_tokens(
-            &mut tx,
-            t.booking_id,
-            t.expected_version + 1,
-            &t.tokens,
-            t.now,
-        )
-        .await?;
-        insert_emails(&mut tx, t.booking_id, &t.emails, t.now).await?;
-        let row = sqlx::query(&format!(
-            "SELECT {BOOKING_COLUMNS} FROM guidance_bookings WHERE id = ?"
-        ))
-        .bind(t.booking_id.to_string())
-        .fetch_one(&mut *tx)
-        .await?;
-        let booking = booking_from_row(&row)?;
-        tx.commit().await?;
-        Ok(booking)
+        booking::transition(SqliteTx::begin(&self.writer).await?, t).await
     }
-
     async fn booking_events(&self, booking_id: Uuid) -> StoreResult<Vec<BookingEvent>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {EVENT_COLUMNS} FROM guidance_booking_events WHERE booking_id = ? ORDER BY id"
-        ))
-        .bind(booking_id.to_string())
-        .fetch_all(&self.reader)
-        .await?;
+        let rows = bind(sqlx::query(&sql::BOOKING_EVENTS), &[Id(booking_id)])
+            .fetch_all(&self.reader)
+            .await?;
         rows.iter().map(event_from_row).collect()
     }
-
     async fn find_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
-        let row = sqlx::query(&format!(
-            "SELECT {TOKEN_COLUMNS} FROM guidance_booking_actions WHERE token_hash = ?"
-        ))
-        .bind(hash.as_str())
-        .fetch_optional(&self.reader)
-        .await?;
+        let row = bind(sqlx::query(&sql::TOKEN_BY_HASH), &[Text(hash.as_str())])
+            .fetch_optional(&self.reader)
+            .await?;
         row.as_ref().map(token_from_row).transpose()
     }
-
     async fn claim_email(
         &self,
         now: Timestamp,
@@ -542,38 +348,9 @@ impl Store for SqliteStore {
         email_id: Uuid,
         now: Timestamp,
     ) -> StoreResult<OutboxMessage> {
-        let mut tx = self.writer.begin().await?;
-        // A live lease means a worker is sending it right now: leave it to that worker.
-        let updated = sqlx::query(
-            "UPDATE guidance_email_outbox SET status = 'queued', attempts = 0, next_attempt_at = ?, \
-             lease_until = NULL, sent_at = NULL \
-             WHERE id = ? AND booking_id = ? AND (lease_until IS NULL OR lease_until < ?)",
-        )
-        .bind(ts(now))
-        .bind(email_id.to_string())
-        .bind(booking_id.to_string())
-        .bind(ts(now))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        let row = sqlx::query(&format!(
-            "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox WHERE id = ? AND booking_id = ?"
-        ))
-        .bind(email_id.to_string())
-        .bind(booking_id.to_string())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            return Err(StoreError::NotFound);
-        };
-        if updated == 0 {
-            return Err(StoreError::Conflict);
-        }
-        let msg = outbox_from_row(&row)?;
-        tx.commit().await?;
-        Ok(msg)
+        let tx = SqliteTx::begin(&self.writer).await?;
+        owner::requeue_email(tx, booking_id, email_id, now).await
     }
-
     async fn next_email_due(&self) -> StoreResult<Option<Timestamp>> {
         let s: Option<String> = sqlx::query_scalar(
             "SELECT MIN(MAX(next_attempt_at, COALESCE(lease_until, next_attempt_at))) FROM guidance_email_outbox WHERE status = 'queued'",
@@ -594,14 +371,11 @@ impl Store for SqliteStore {
     }
 
     async fn list_questions(&self) -> StoreResult<Vec<Question>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {QUESTION_COLUMNS} FROM guidance_questions ORDER BY position"
-        ))
-        .fetch_all(&self.reader)
-        .await?;
+        let rows = sqlx::query(&sql::LIST_QUESTIONS)
+            .fetch_all(&self.reader)
+            .await?;
         rows.iter().map(question_from_row).collect()
     }
-
     async fn replace_questions(&self, questions: &[Question], now: Timestamp) -> StoreResult<()> {
         let mut tx = self.writer.begin().await?;
         sqlx::query("DELETE FROM guidance_questions")
@@ -673,12 +447,8 @@ impl Store for SqliteStore {
     }
 
     async fn set_admin_password_hash(&self, hash: &str, now: Timestamp) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await?;
-        set_password(&mut tx, hash, now).await?;
-        tx.commit().await?;
-        Ok(())
+        owner::set_password(SqliteTx::begin(&self.writer).await?, hash, now).await
     }
-
     async fn create_admin_setup_token(
         &self,
         hash: &TokenHash,
@@ -718,32 +488,9 @@ impl Store for SqliteStore {
         password_hash: &str,
         now: Timestamp,
     ) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await?;
-        let used = sqlx::query(
-            "UPDATE guidance_admin_setup_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
-        )
-        .bind(ts(now))
-        .bind(hash.as_str())
-        .bind(ts(now))
-        .execute(&mut *tx)
-        .await?;
-        if used.rows_affected() != 1 {
-            let used_at: Option<Option<String>> = sqlx::query_scalar(
-                "SELECT used_at FROM guidance_admin_setup_tokens WHERE token_hash = ?",
-            )
-            .bind(hash.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-            return Err(match used_at {
-                Some(Some(_)) => StoreError::TokenUsed,
-                _ => StoreError::NotFound,
-            });
-        }
-        set_password(&mut tx, password_hash, now).await?;
-        tx.commit().await?;
-        Ok(())
+        let tx = SqliteTx::begin(&self.writer).await?;
+        owner::use_setup_link(tx, hash, password_hash, now).await
     }
-
     async fn create_admin_session(&self, session: NewAdminSession) -> StoreResult<()> {
         let mut tx = self.writer.begin().await?;
         sqlx::query(

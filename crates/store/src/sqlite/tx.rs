@@ -1,159 +1,73 @@
-//! The steps of the SQLite store's writing transactions.
+//! SQLite's side of the shared writing transactions: ids and times bound as text, and nothing to
+//! lock, since all writes go through one connection and so take turns.
 
-use super::*;
+use sqlx::query::Query;
+use sqlx::sqlite::{SqliteArguments, SqliteRow};
+use sqlx::{Sqlite, SqlitePool, Transaction};
 
-pub(super) type Tx<'a> = sqlx::Transaction<'a, sqlx::Sqlite>;
+use super::map_constraint;
+use super::rows::ts;
+use crate::StoreResult;
+use crate::shared::tx::{Tx, Value};
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one column each; a struct would only rename them"
-)]
-pub(super) async fn insert_event(
-    tx: &mut Tx<'_>,
-    booking_id: Uuid,
-    actor: &str,
-    action: &str,
-    from: Option<BookingStatus>,
-    to: BookingStatus,
-    note: Option<&str>,
-    now: Timestamp,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO guidance_booking_events (booking_id, actor, action, from_status, to_status, note, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(booking_id.to_string())
-    .bind(actor)
-    .bind(action)
-    .bind(from.map(|s| s.as_str()))
-    .bind(to.as_str())
-    .bind(note)
-    .bind(ts(now))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
+/// A writing transaction on the writer pool.
+pub(super) struct SqliteTx(Transaction<'static, Sqlite>);
 
-pub(super) async fn insert_tokens(
-    tx: &mut Tx<'_>,
-    booking_id: Uuid,
-    version: i64,
-    tokens: &[crate::NewToken],
-    now: Timestamp,
-) -> StoreResult<()> {
-    for t in tokens {
-        sqlx::query(
-            "INSERT INTO guidance_booking_actions (id, booking_id, action, token_hash, booking_version, expires_at, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(Uuid::new_v4().to_string())
-        .bind(booking_id.to_string())
-        .bind(t.action.as_str())
-        .bind(t.hash.as_str())
-        .bind(version)
-        .bind(ts(t.expires_at))
-        .bind(ts(now))
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(())
-}
-
-pub(super) async fn insert_emails(
-    tx: &mut Tx<'_>,
-    booking_id: Uuid,
-    emails: &[crate::NewEmail],
-    now: Timestamp,
-) -> StoreResult<()> {
-    for m in emails {
-        sqlx::query(
-            "INSERT INTO guidance_email_outbox (id, booking_id, kind, recipient, subject, message_id, message, next_attempt_at, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(Uuid::new_v4().to_string())
-        .bind(booking_id.to_string())
-        .bind(&m.kind)
-        .bind(&m.recipient)
-        .bind(&m.subject)
-        .bind(&m.message_id)
-        .bind(&m.message)
-        .bind(ts(now))
-        .bind(ts(now))
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(())
-}
-
-/// Marks an open slot booked if it still has the expected window and has not started.
-/// Returns false when it is not (any more) free.
-pub(super) async fn claim_slot(
-    tx: &mut Tx<'_>,
-    slot_id: Uuid,
-    window: SlotWindow,
-    now: Timestamp,
-) -> StoreResult<bool> {
-    let done = sqlx::query(
-        "UPDATE guidance_availability SET status = 'booked', updated_at = ? \
-         WHERE id = ? AND status = 'open' AND starts_at = ? AND ends_at = ? AND starts_at > ?",
-    )
-    .bind(ts(now))
-    .bind(slot_id.to_string())
-    .bind(ts(window.starts_at()))
-    .bind(ts(window.ends_at()))
-    .bind(ts(now))
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// How many bookings of an address (trimmed, ignoring case) await the owner: pending, or not yet
-/// confirmed by the requester.
-pub(super) async fn awaiting_owner(tx: &mut Tx<'_>, email: &str) -> StoreResult<i64> {
-    Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM guidance_bookings \
-         WHERE lower(requester_email) = lower(?) AND status IN ('pending', 'unconfirmed')",
-    )
-    .bind(email.trim())
-    .fetch_one(&mut **tx)
-    .await?)
-}
-
-pub(super) async fn slot_exists(tx: &mut Tx<'_>, slot_id: Uuid) -> StoreResult<bool> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM guidance_availability WHERE id = ?")
-        .bind(slot_id.to_string())
-        .fetch_one(&mut **tx)
-        .await?;
-    Ok(n > 0)
-}
-
-pub(super) fn status_timestamp_column(to: BookingStatus) -> Option<&'static str> {
-    match to {
-        BookingStatus::Accepted => Some("accepted_at"),
-        BookingStatus::Declined => Some("declined_at"),
-        BookingStatus::NeedsReschedule => Some("reschedule_requested_at"),
-        BookingStatus::Cancelled => Some("cancelled_at"),
-        BookingStatus::Expired => Some("expired_at"),
-        BookingStatus::Pending | BookingStatus::Unconfirmed => None,
+impl SqliteTx {
+    /// Begins a transaction on `writer`.
+    pub(super) async fn begin(writer: &SqlitePool) -> StoreResult<Self> {
+        Ok(Self(writer.begin().await?))
     }
 }
 
-/// Sets the password; a new password ends every session and every setup link.
-pub(super) async fn set_password(tx: &mut Tx<'_>, hash: &str, now: Timestamp) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO guidance_admin_credentials (id, password_hash, updated_at) VALUES (1, ?, ?) \
-         ON CONFLICT (id) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at",
-    )
-    .bind(hash)
-    .bind(ts(now))
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query("DELETE FROM guidance_admin_sessions")
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("UPDATE guidance_admin_setup_tokens SET used_at = COALESCE(used_at, ?)")
-        .bind(ts(now))
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+/// Binds `values` to `$1`, `$2`, … of `query`, as SQLite keeps them.
+pub(super) fn bind<'q>(
+    mut query: Query<'q, Sqlite, SqliteArguments<'q>>,
+    values: &[Value<'q>],
+) -> Query<'q, Sqlite, SqliteArguments<'q>> {
+    for value in values {
+        query = match *value {
+            Value::Id(id) => query.bind(id.to_string()),
+            Value::Time(t) => query.bind(ts(t)),
+            Value::Text(s) => query.bind(s),
+            Value::OptText(s) => query.bind(s),
+            Value::Int(n) => query.bind(n),
+            Value::Bytes(b) => query.bind(b),
+        };
+    }
+    query
+}
+
+impl Tx for SqliteTx {
+    type Row = SqliteRow;
+
+    const JSONB_CAST: &'static str = "";
+
+    async fn execute(&mut self, sql: &str, values: &[Value<'_>]) -> StoreResult<u64> {
+        let done = bind(sqlx::query(sql), values)
+            .execute(&mut *self.0)
+            .await
+            .map_err(map_constraint)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn fetch_optional(
+        &mut self,
+        sql: &str,
+        values: &[Value<'_>],
+    ) -> StoreResult<Option<SqliteRow>> {
+        Ok(bind(sqlx::query(sql), values)
+            .fetch_optional(&mut *self.0)
+            .await?)
+    }
+
+    async fn lock_address(&mut self, _email: &str) -> StoreResult<()> {
+        // The writer pool has one connection: no other request can write between this
+        // transaction's count and its insert.
+        Ok(())
+    }
+
+    async fn commit(self) -> StoreResult<()> {
+        Ok(self.0.commit().await?)
+    }
 }

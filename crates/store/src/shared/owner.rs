@@ -1,0 +1,98 @@
+//! The rules of the owner's transactions, written once for both databases: a new password ends
+//! every session and every setup link, a setup link works once, and a resent email is left to a
+//! worker that is sending it right now.
+
+use guidance_core::TokenHash;
+use jiff::Timestamp;
+use uuid::Uuid;
+
+use super::rows::{StoredRow, outbox_from_row};
+use super::sql;
+use super::tx::Tx;
+use super::tx::Value::{Id, Text, Time};
+use crate::{OutboxMessage, StoreError, StoreResult};
+
+/// Sets the owner's password hash as [`crate::Store::set_admin_password_hash`] says, and commits.
+pub(crate) async fn set_password<T: Tx>(mut tx: T, hash: &str, now: Timestamp) -> StoreResult<()> {
+    replace_password(&mut tx, hash, now).await?;
+    tx.commit().await
+}
+
+/// Spends a setup link and sets the password as [`crate::Store::use_admin_setup_token`] says,
+/// and commits.
+pub(crate) async fn use_setup_link<T: Tx>(
+    mut tx: T,
+    link: &TokenHash,
+    password_hash: &str,
+    now: Timestamp,
+) -> StoreResult<()> {
+    // A racing use of the same link waits for this row and then finds it used.
+    let spent = tx
+        .execute(
+            "UPDATE guidance_admin_setup_tokens SET used_at = $1 \
+             WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
+            &[Time(now), Text(link.as_str())],
+        )
+        .await?;
+    if spent != 1 {
+        let known = tx
+            .fetch_optional(
+                "SELECT used_at FROM guidance_admin_setup_tokens WHERE token_hash = $1",
+                &[Text(link.as_str())],
+            )
+            .await?;
+        return Err(match known {
+            Some(row) if row.opt_time("used_at")?.is_some() => StoreError::TokenUsed,
+            _ => StoreError::NotFound,
+        });
+    }
+    replace_password(&mut tx, password_hash, now).await?;
+    tx.commit().await
+}
+
+/// Queues an email again as [`crate::Store::requeue_email`] says, and commits.
+pub(crate) async fn requeue_email<T: Tx>(
+    mut tx: T,
+    booking_id: Uuid,
+    email_id: Uuid,
+    now: Timestamp,
+) -> StoreResult<OutboxMessage> {
+    // A live lease means a worker is sending it right now: leave it to that worker.
+    let requeued = tx
+        .execute(
+            "UPDATE guidance_email_outbox SET status = 'queued', attempts = 0, \
+             next_attempt_at = $1, lease_until = NULL, sent_at = NULL \
+             WHERE id = $2 AND booking_id = $3 AND (lease_until IS NULL OR lease_until < $1)",
+            &[Time(now), Id(email_id), Id(booking_id)],
+        )
+        .await?;
+    let row = tx
+        .fetch_optional(&sql::EMAIL_OF_BOOKING, &[Id(email_id), Id(booking_id)])
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if requeued == 0 {
+        return Err(StoreError::Conflict);
+    }
+    let email = outbox_from_row(&row)?;
+    tx.commit().await?;
+    Ok(email)
+}
+
+/// Sets the password hash; a new password ends every session and every setup link.
+async fn replace_password<T: Tx>(tx: &mut T, hash: &str, now: Timestamp) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO guidance_admin_credentials (id, password_hash, updated_at) VALUES (1, $1, $2) \
+         ON CONFLICT (id) DO UPDATE \
+         SET password_hash = excluded.password_hash, updated_at = excluded.updated_at",
+        &[Text(hash), Time(now)],
+    )
+    .await?;
+    tx.execute("DELETE FROM guidance_admin_sessions", &[])
+        .await?;
+    tx.execute(
+        "UPDATE guidance_admin_setup_tokens SET used_at = COALESCE(used_at, $1)",
+        &[Time(now)],
+    )
+    .await?;
+    Ok(())
+}
