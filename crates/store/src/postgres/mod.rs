@@ -39,7 +39,7 @@ use crate::shared::rows::{
     booking_from_row, event_from_row, outbox_from_row, question_from_row, slot_from_row,
     token_from_row,
 };
-use crate::shared::sql::{self, BOOKING_COLUMNS, OUTBOX_COLUMNS, SLOT_COLUMNS};
+use crate::shared::sql::{self, OUTBOX_COLUMNS, SLOT_COLUMNS};
 use crate::shared::tx::Tx as _;
 use crate::shared::tx::Value::{Id, OptText, Text, Time};
 use crate::shared::{booking, owner};
@@ -338,44 +338,26 @@ impl Store for PostgresStore {
         booking_from_row(&row)
     }
     async fn list_bookings(&self, status: Option<BookingStatus>) -> StoreResult<Vec<Booking>> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        let rows = sqlx::query(&format!(
-            "SELECT {BOOKING_COLUMNS} FROM guidance_bookings WHERE ($1::text IS NULL OR status = $1) \
-             ORDER BY starts_at, created_at, id"
-        )).persistent(p)
-        .bind(status.map(|s| s.as_str()))
-        .fetch_all(&mut *tx)
-        .await?;
+        let status = status.map(|s| s.as_str());
+        let mut tx = self.tx().await?;
+        let rows = tx
+            .fetch_all(&sql::LIST_BOOKINGS, &[OptText(status)])
+            .await?;
         tx.commit().await?;
         rows.iter().map(booking_from_row).collect()
     }
-
     async fn list_overdue(
         &self,
         now: Timestamp,
         reschedule_deadline: Timestamp,
     ) -> StoreResult<Vec<Booking>> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        let rows = sqlx::query(&format!(
-            "SELECT {BOOKING_COLUMNS} FROM guidance_bookings \
-             WHERE (status = 'pending' AND starts_at <= $1) \
-                OR (status = 'needs_reschedule' AND reschedule_requested_at <= $2) \
-                OR (status = 'unconfirmed' AND (starts_at <= $1 OR EXISTS ( \
-                    SELECT 1 FROM guidance_booking_actions a \
-                    WHERE a.booking_id = guidance_bookings.id AND a.action = 'confirm' AND a.expires_at <= $1))) \
-             ORDER BY starts_at, id"
-        ))
-        .persistent(p)
-        .bind(pt(now))
-        .bind(pt(reschedule_deadline))
-        .fetch_all(&mut *tx)
-        .await?;
+        let mut tx = self.tx().await?;
+        let rows = tx
+            .fetch_all(&sql::LIST_OVERDUE, &[Time(now), Time(reschedule_deadline)])
+            .await?;
         tx.commit().await?;
         rows.iter().map(booking_from_row).collect()
     }
-
     async fn transition(&self, t: Transition) -> StoreResult<Booking> {
         booking::transition(self.tx().await?, t).await
     }

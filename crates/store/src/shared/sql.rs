@@ -32,6 +32,12 @@ pub(crate) const EVENT_COLUMNS: &str = "actor, action, from_status, to_status, n
 pub(crate) const QUESTION_COLUMNS: &str =
     "key, kind, label, required, CAST(options AS TEXT) AS options";
 
+/// The order of every list of bookings: by session time, then by when they were requested, then
+/// by id, so that two bookings of one slot (one cancelled, one live) or of one instant always
+/// come in the same order. Ids compare alike on both: SQLite keeps them as lowercase hyphenated
+/// text, whose order is that of PostgreSQL's `uuid` (byte by byte).
+const BOOKING_ORDER: &str = "starts_at, created_at, id";
+
 /// One slot by id (`$1`).
 pub(crate) static SLOT_BY_ID: LazyLock<String> =
     LazyLock::new(|| format!("SELECT {SLOT_COLUMNS} FROM guidance_availability WHERE id = $1"));
@@ -49,6 +55,29 @@ pub(crate) static LIST_SLOTS: LazyLock<String> = LazyLock::new(|| {
 /// One booking by id (`$1`).
 pub(crate) static BOOKING_BY_ID: LazyLock<String> =
     LazyLock::new(|| format!("SELECT {BOOKING_COLUMNS} FROM guidance_bookings WHERE id = $1"));
+
+/// Every booking, or those of one status (`$1`, text or NULL), in [`BOOKING_ORDER`].
+pub(crate) static LIST_BOOKINGS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {BOOKING_COLUMNS} FROM guidance_bookings \
+         WHERE (CAST($1 AS TEXT) IS NULL OR status = $1) ORDER BY {BOOKING_ORDER}"
+    )
+});
+
+/// The bookings time has overtaken at `$1`, with `$2` the reschedule deadline (see
+/// [`crate::Store::list_overdue`]), in [`BOOKING_ORDER`].
+pub(crate) static LIST_OVERDUE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {BOOKING_COLUMNS} FROM guidance_bookings \
+         WHERE (status = 'pending' AND starts_at <= $1) \
+            OR (status = 'needs_reschedule' AND reschedule_requested_at <= $2) \
+            OR (status = 'unconfirmed' AND (starts_at <= $1 OR EXISTS ( \
+                SELECT 1 FROM guidance_booking_actions a \
+                WHERE a.booking_id = guidance_bookings.id AND a.action = 'confirm' \
+                  AND a.expires_at <= $1))) \
+         ORDER BY {BOOKING_ORDER}"
+    )
+});
 
 /// The audit trail of booking `$1`, oldest first.
 pub(crate) static BOOKING_EVENTS: LazyLock<String> = LazyLock::new(|| {

@@ -24,7 +24,7 @@ use crate::shared::rows::{
     booking_from_row, event_from_row, outbox_from_row, question_from_row, slot_from_row,
     token_from_row,
 };
-use crate::shared::sql::{self, BOOKING_COLUMNS, OUTBOX_COLUMNS};
+use crate::shared::sql::{self, OUTBOX_COLUMNS};
 use crate::shared::tx::Value::{Id, OptText, Text, Time};
 use crate::shared::{booking, owner};
 use crate::{
@@ -226,39 +226,23 @@ impl Store for SqliteStore {
         booking_from_row(&row)
     }
     async fn list_bookings(&self, status: Option<BookingStatus>) -> StoreResult<Vec<Booking>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {BOOKING_COLUMNS} FROM guidance_bookings WHERE (? IS NULL OR status = ?) ORDER BY starts_at, created_at"
-        ))
-        .bind(status.map(|s| s.as_str()))
-        .bind(status.map(|s| s.as_str()))
-        .fetch_all(&self.reader)
-        .await?;
+        let status = status.map(|s| s.as_str());
+        let rows = bind(sqlx::query(&sql::LIST_BOOKINGS), &[OptText(status)])
+            .fetch_all(&self.reader)
+            .await?;
         rows.iter().map(booking_from_row).collect()
     }
-
     async fn list_overdue(
         &self,
         now: Timestamp,
         reschedule_deadline: Timestamp,
     ) -> StoreResult<Vec<Booking>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {BOOKING_COLUMNS} FROM guidance_bookings \
-             WHERE (status = 'pending' AND starts_at <= ?) \
-                OR (status = 'needs_reschedule' AND reschedule_requested_at <= ?) \
-                OR (status = 'unconfirmed' AND (starts_at <= ? OR EXISTS ( \
-                    SELECT 1 FROM guidance_booking_actions a \
-                    WHERE a.booking_id = guidance_bookings.id AND a.action = 'confirm' AND a.expires_at <= ?))) \
-             ORDER BY starts_at"
-        ))
-        .bind(ts(now))
-        .bind(ts(reschedule_deadline))
-        .bind(ts(now))
-        .bind(ts(now))
-        .fetch_all(&self.reader)
-        .await?;
+        let values = [Time(now), Time(reschedule_deadline)];
+        let rows = bind(sqlx::query(&sql::LIST_OVERDUE), &values)
+            .fetch_all(&self.reader)
+            .await?;
         rows.iter().map(booking_from_row).collect()
     }
-
     async fn transition(&self, t: Transition) -> StoreResult<Booking> {
         booking::transition(SqliteTx::begin(&self.writer).await?, t).await
     }

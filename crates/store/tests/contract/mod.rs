@@ -62,6 +62,9 @@ macro_rules! all_contract_tests {
             failed_pick_slot_keeps_token,
             // 5. Overdue bookings
             list_overdue_finds_only_overtaken_bookings,
+            // 5a. The order of the lists of bookings
+            list_bookings_breaks_ties_by_request_time_then_id,
+            list_overdue_breaks_ties_by_request_time_then_id,
             // 6. Outbox
             outbox_claims_oldest_first_and_leases,
             outbox_concurrent_claims_hand_each_email_out_once,
@@ -1720,6 +1723,110 @@ pub async fn list_overdue_finds_only_overtaken_bookings(store: Arc<dyn Store>) {
             .is_empty()
     );
     let _ = later;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5a. The order of the lists of bookings: by session time, then request time, then id
+// ---------------------------------------------------------------------------------------------
+
+/// Ids in the order the lists must give them, whichever order they are inserted in. Their text
+/// (SQLite) and their bytes (PostgreSQL) sort alike.
+fn ordered_ids() -> [Uuid; 3] {
+    [
+        "1f000000-0000-4000-8000-000000000000",
+        "9e000000-0000-4000-8000-000000000000",
+        "a1000000-0000-4000-8000-000000000000",
+    ]
+    .map(|id| Uuid::parse_str(id).expect("a valid id"))
+}
+
+/// Books `slot` at `now` under a chosen id.
+async fn book_as(store: &dyn Store, slot: &Slot, id: Uuid, now: Timestamp) -> Booking {
+    let mut request = request(slot, &format!("v{}", &id.to_string()[..2]), now);
+    request.new.id = id;
+    request.new.ics_uid = format!("{id}@guidance.test");
+    store
+        .create_booking(request.new)
+        .await
+        .expect("create booking")
+}
+
+pub async fn list_bookings_breaks_ties_by_request_time_then_id(store: Arc<dyn Store>) {
+    let store = &*store;
+    let t0 = now();
+    let [low, middle, high] = ordered_ids();
+    // One slot, requested three times: two requests at t0, each declined (which frees the slot),
+    // then one made a minute earlier by the caller's clock, which stays pending.
+    let slot = slot_at(store, future(t0), 60).await;
+    for id in [high, low] {
+        let b = book_as(store, &slot, id, t0).await;
+        store
+            .transition(transition(&b, BookingAction::Decline, None, None, t0))
+            .await
+            .expect("decline");
+    }
+    let earlier = book_as(store, &slot, middle, t0 - mins(1)).await;
+    // A session that starts sooner, requested last: first whatever its id and request time.
+    let sooner = book_as(
+        store,
+        &slot_at(store, future(t0) - hours(2), 60).await,
+        Uuid::new_v4(),
+        t0 + mins(1),
+    )
+    .await;
+
+    let ids = |bookings: Vec<Booking>| bookings.into_iter().map(|b| b.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store.list_bookings(None).await.expect("list")),
+        vec![sooner.id, earlier.id, low, high],
+        "by starts_at, then created_at, then id"
+    );
+    assert_eq!(
+        ids(store
+            .list_bookings(Some(BookingStatus::Declined))
+            .await
+            .expect("list declined")),
+        vec![low, high],
+        "the same order among one status"
+    );
+}
+
+pub async fn list_overdue_breaks_ties_by_request_time_then_id(store: Arc<dyn Store>) {
+    let store = &*store;
+    let t0 = now();
+    let [low, middle, high] = ordered_ids();
+    // One slot, requested three times and each time sent back for a new time (which frees the
+    // slot): two requests at t0, then one made a minute earlier by the caller's clock, with the
+    // highest id.
+    let slot = slot_at(store, future(t0), 60).await;
+    for (id, requested) in [(middle, t0), (low, t0), (high, t0 - mins(1))] {
+        let b = book_as(store, &slot, id, requested).await;
+        store
+            .transition(transition(&b, BookingAction::Reschedule, None, None, t0))
+            .await
+            .expect("reschedule");
+    }
+    // Pending and started by t0 + 2h, requested last: first, it starts sooner.
+    let started = book_as(
+        store,
+        &slot_at(store, t0 + hours(1), 30).await,
+        Uuid::new_v4(),
+        t0 + mins(1),
+    )
+    .await;
+
+    let overdue: Vec<Uuid> = store
+        .list_overdue(t0 + hours(2), t0 + hours(1))
+        .await
+        .expect("overdue")
+        .into_iter()
+        .map(|b| b.id)
+        .collect();
+    assert_eq!(
+        overdue,
+        vec![started.id, high, low, middle],
+        "by starts_at, then created_at, then id"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
