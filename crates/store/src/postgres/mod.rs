@@ -39,10 +39,10 @@ use crate::shared::rows::{
     booking_from_row, event_from_row, outbox_from_row, question_from_row, slot_from_row,
     token_from_row,
 };
-use crate::shared::sql::{self, OUTBOX_COLUMNS, SLOT_COLUMNS};
+use crate::shared::sql::{self, OUTBOX_COLUMNS};
 use crate::shared::tx::Tx as _;
 use crate::shared::tx::Value::{Id, OptText, Text, Time};
-use crate::shared::{booking, owner};
+use crate::shared::{booking, owner, slots};
 use crate::{
     Booking, BookingEvent, NewAdminSession, NewBooking, OutboxMessage, Slot, Store, StoreError,
     StoreResult, TokenRecord, Transition,
@@ -210,25 +210,9 @@ impl Store for PostgresStore {
         meeting_details: Option<String>,
         now: Timestamp,
     ) -> StoreResult<Slot> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        let row = sqlx::query(&format!(
-            "INSERT INTO guidance_availability (id, starts_at, ends_at, status, meeting_details, created_at, updated_at) \
-             VALUES ($1, $2, $3, 'open', $4, $5, $5) RETURNING {SLOT_COLUMNS}"
-        )).persistent(p)
-        .bind(Uuid::new_v4())
-        .bind(pt(window.starts_at()))
-        .bind(pt(window.ends_at()))
-        .bind(&meeting_details)
-        .bind(pt(now))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(map_constraint)?;
-        let slot = slot_from_row(&row)?;
-        tx.commit().await?;
-        Ok(slot)
+        let tx = self.tx().await?;
+        slots::create_slot(tx, window, meeting_details.as_deref(), now).await
     }
-
     async fn get_slot(&self, id: Uuid) -> StoreResult<Slot> {
         let mut tx = self.tx().await?;
         let row = tx
@@ -258,73 +242,11 @@ impl Store for PostgresStore {
         available: bool,
         now: Timestamp,
     ) -> StoreResult<Slot> {
-        let p = self.persistent;
-        let (to, from) = if available {
-            ("open", "unavailable")
-        } else {
-            ("unavailable", "open")
-        };
-        let mut tx = self.begin().await?;
-        let current: Option<String> =
-            sqlx::query_scalar("SELECT status FROM guidance_availability WHERE id = $1 FOR UPDATE")
-                .persistent(p)
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        match current.as_deref() {
-            None => return Err(StoreError::NotFound),
-            Some("booked") => return Err(StoreError::SlotBooked),
-            Some(s) if s == from => {
-                sqlx::query(
-                    "UPDATE guidance_availability SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
-                ).persistent(p)
-                .bind(to)
-                .bind(pt(now))
-                .bind(id)
-                .bind(from)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_constraint)?;
-            }
-            Some(_) => {} // already as asked
-        }
-        let row = sqlx::query(&format!(
-            "SELECT {SLOT_COLUMNS} FROM guidance_availability WHERE id = $1"
-        ))
-        .persistent(p)
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        slot_from_row(&row)
+        slots::set_slot_available(self.tx().await?, id, available, now).await
     }
-
     async fn delete_slot(&self, id: Uuid) -> StoreResult<()> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        let done =
-            sqlx::query("DELETE FROM guidance_availability WHERE id = $1 AND status <> 'booked'")
-                .persistent(p)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        if done.rows_affected() == 1 {
-            tx.commit().await?;
-            return Ok(());
-        }
-        let exists: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM guidance_availability WHERE id = $1)")
-                .persistent(p)
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
-        Err(if exists {
-            StoreError::SlotBooked
-        } else {
-            StoreError::NotFound
-        })
+        slots::delete_slot(self.tx().await?, id).await
     }
-
     async fn create_booking(&self, new: NewBooking) -> StoreResult<Booking> {
         booking::create_booking(self.tx().await?, new).await
     }
@@ -549,38 +471,9 @@ impl Store for PostgresStore {
         meeting_details: Option<String>,
         now: Timestamp,
     ) -> StoreResult<Slot> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        // The row lock keeps a booking from claiming the slot while it moves.
-        let current: Option<String> =
-            sqlx::query_scalar("SELECT status FROM guidance_availability WHERE id = $1 FOR UPDATE")
-                .persistent(p)
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        match current.as_deref() {
-            None => return Err(StoreError::NotFound),
-            Some("booked") => return Err(StoreError::SlotBooked),
-            Some(_) => {}
-        }
-        let row = sqlx::query(&format!(
-            "UPDATE guidance_availability SET starts_at = $1, ends_at = $2, meeting_details = $3, \
-             updated_at = $4 WHERE id = $5 RETURNING {SLOT_COLUMNS}"
-        ))
-        .persistent(p)
-        .bind(pt(window.starts_at()))
-        .bind(pt(window.ends_at()))
-        .bind(&meeting_details)
-        .bind(pt(now))
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(map_constraint)?;
-        let slot = slot_from_row(&row)?;
-        tx.commit().await?;
-        Ok(slot)
+        let tx = self.tx().await?;
+        slots::update_slot(tx, id, window, meeting_details.as_deref(), now).await
     }
-
     async fn emails_with_errors(&self) -> StoreResult<Vec<OutboxMessage>> {
         let p = self.persistent;
         let mut tx = self.begin().await?;

@@ -60,6 +60,8 @@ impl PgTx {
 impl Tx for PgTx {
     type Row = PgRow;
 
+    const LOCK_ROWS: &'static str = " FOR UPDATE";
+
     const JSONB_CAST: &'static str = "::jsonb";
 
     async fn execute(&mut self, sql: &str, values: &[Value<'_>]) -> StoreResult<u64> {
@@ -77,7 +79,10 @@ impl Tx for PgTx {
         values: &[Value<'_>],
     ) -> StoreResult<Option<PgRow>> {
         let query = sqlx::query(sql).persistent(self.persistent);
-        Ok(bind(query, values).fetch_optional(&mut *self.tx).await?)
+        bind(query, values)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_constraint)
     }
 
     /// A transaction-level advisory lock on the address: concurrent requests of one address

@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use uuid::Uuid;
 
 use super::rows::{PlainColumns, StoredRow, booking_from_row};
+use super::slots::slot_exists;
 use super::sql;
 use super::tx::Tx;
 use super::tx::Value::{Bytes, Id, Int, OptText, Text, Time};
@@ -189,13 +190,7 @@ async fn reserve_slot<T: Tx>(
     if claimed == 1 {
         return Ok(());
     }
-    let exists = tx
-        .fetch_optional(
-            "SELECT 1 AS one FROM guidance_availability WHERE id = $1",
-            &[Id(slot_id)],
-        )
-        .await?
-        .is_some();
+    let exists = slot_exists(tx, slot_id).await?;
     Err(if exists {
         StoreError::SlotTaken
     } else {

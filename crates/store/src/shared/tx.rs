@@ -39,6 +39,10 @@ pub(crate) trait Tx: Send + Sized {
     /// type: `::jsonb` on PostgreSQL, nothing on SQLite (which keeps JSON as text).
     const JSONB_CAST: &'static str;
 
+    /// What follows a `SELECT` to lock the rows it reads until the transaction ends:
+    /// ` FOR UPDATE` on PostgreSQL, nothing on SQLite (whose writers take turns anyway).
+    const LOCK_ROWS: &'static str;
+
     /// Runs a statement; how many rows it changed.
     fn execute(
         &mut self,
@@ -46,7 +50,7 @@ pub(crate) trait Tx: Send + Sized {
         values: &[Value<'_>],
     ) -> impl Future<Output = StoreResult<u64>> + Send;
 
-    /// Runs a query; its first row, if any.
+    /// Runs a query (or a statement with `RETURNING`); its first row, if any.
     fn fetch_optional(
         &mut self,
         sql: &str,

@@ -26,7 +26,7 @@ use crate::shared::rows::{
 };
 use crate::shared::sql::{self, OUTBOX_COLUMNS};
 use crate::shared::tx::Value::{Id, OptText, Text, Time};
-use crate::shared::{booking, owner};
+use crate::shared::{booking, owner, slots};
 use crate::{
     Booking, BookingEvent, NewAdminSession, NewBooking, OutboxMessage, Slot, Store, StoreError,
     StoreResult, TokenRecord, Transition,
@@ -118,30 +118,9 @@ impl Store for SqliteStore {
         meeting_details: Option<String>,
         now: Timestamp,
     ) -> StoreResult<Slot> {
-        let id = Uuid::new_v4();
-        sqlx::query(
-            "INSERT INTO guidance_availability (id, starts_at, ends_at, status, meeting_details, created_at, updated_at) \
-             VALUES (?, ?, ?, 'open', ?, ?, ?)",
-        )
-        .bind(id.to_string())
-        .bind(ts(window.starts_at()))
-        .bind(ts(window.ends_at()))
-        .bind(&meeting_details)
-        .bind(ts(now))
-        .bind(ts(now))
-        .execute(&self.writer)
-        .await
-        .map_err(map_constraint)?;
-        Ok(Slot {
-            id,
-            starts_at: window.starts_at(),
-            ends_at: window.ends_at(),
-            status: SlotStatus::Open,
-            meeting_details,
-            created_at: Timestamp::from_second(now.as_second()).expect("in range"),
-        })
+        let tx = SqliteTx::begin(&self.writer).await?;
+        slots::create_slot(tx, window, meeting_details.as_deref(), now).await
     }
-
     async fn get_slot(&self, id: Uuid) -> StoreResult<Slot> {
         let row = bind(sqlx::query(&sql::SLOT_BY_ID), &[Id(id)])
             .fetch_optional(&self.reader)
@@ -170,51 +149,11 @@ impl Store for SqliteStore {
         available: bool,
         now: Timestamp,
     ) -> StoreResult<Slot> {
-        let (to, from) = if available {
-            ("open", "unavailable")
-        } else {
-            ("unavailable", "open")
-        };
-        let mut tx = self.writer.begin().await?;
-        let current: Option<String> =
-            sqlx::query_scalar("SELECT status FROM guidance_availability WHERE id = ?")
-                .bind(id.to_string())
-                .fetch_optional(&mut *tx)
-                .await?;
-        match current.as_deref() {
-            None => return Err(StoreError::NotFound),
-            Some("booked") => return Err(StoreError::SlotBooked),
-            Some(s) if s == from => {
-                sqlx::query("UPDATE guidance_availability SET status = ?, updated_at = ? WHERE id = ? AND status = ?")
-                    .bind(to)
-                    .bind(ts(now))
-                    .bind(id.to_string())
-                    .bind(from)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(map_constraint)?;
-            }
-            Some(_) => {} // already as asked
-        }
-        tx.commit().await?;
-        self.get_slot(id).await
+        slots::set_slot_available(SqliteTx::begin(&self.writer).await?, id, available, now).await
     }
-
     async fn delete_slot(&self, id: Uuid) -> StoreResult<()> {
-        let done =
-            sqlx::query("DELETE FROM guidance_availability WHERE id = ? AND status <> 'booked'")
-                .bind(id.to_string())
-                .execute(&self.writer)
-                .await?;
-        if done.rows_affected() == 1 {
-            return Ok(());
-        }
-        match self.get_slot(id).await {
-            Ok(_) => Err(StoreError::SlotBooked),
-            Err(e) => Err(e),
-        }
+        slots::delete_slot(SqliteTx::begin(&self.writer).await?, id).await
     }
-
     async fn create_booking(&self, new: NewBooking) -> StoreResult<Booking> {
         booking::create_booking(SqliteTx::begin(&self.writer).await?, new).await
     }
@@ -391,26 +330,9 @@ impl Store for SqliteStore {
         meeting_details: Option<String>,
         now: Timestamp,
     ) -> StoreResult<Slot> {
-        let done = sqlx::query(
-            "UPDATE guidance_availability SET starts_at = ?, ends_at = ?, meeting_details = ?, updated_at = ? \
-             WHERE id = ? AND status <> 'booked'",
-        )
-        .bind(ts(window.starts_at()))
-        .bind(ts(window.ends_at()))
-        .bind(&meeting_details)
-        .bind(ts(now))
-        .bind(id.to_string())
-        .execute(&self.writer)
-        .await
-        .map_err(map_constraint)?;
-        if done.rows_affected() == 1 {
-            return self.get_slot(id).await;
-        }
-        // Not changed: either there is no such slot or a booking holds it.
-        self.get_slot(id).await?;
-        Err(StoreError::SlotBooked)
+        let tx = SqliteTx::begin(&self.writer).await?;
+        slots::update_slot(tx, id, window, meeting_details.as_deref(), now).await
     }
-
     async fn emails_with_errors(&self) -> StoreResult<Vec<OutboxMessage>> {
         let rows = sqlx::query(&format!(
             "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox \

@@ -41,6 +41,8 @@ pub(super) fn bind<'q>(
 impl Tx for SqliteTx {
     type Row = SqliteRow;
 
+    const LOCK_ROWS: &'static str = "";
+
     const JSONB_CAST: &'static str = "";
 
     async fn execute(&mut self, sql: &str, values: &[Value<'_>]) -> StoreResult<u64> {
@@ -56,9 +58,10 @@ impl Tx for SqliteTx {
         sql: &str,
         values: &[Value<'_>],
     ) -> StoreResult<Option<SqliteRow>> {
-        Ok(bind(sqlx::query(sql), values)
+        bind(sqlx::query(sql), values)
             .fetch_optional(&mut *self.0)
-            .await?)
+            .await
+            .map_err(map_constraint)
     }
 
     async fn lock_address(&mut self, _email: &str) -> StoreResult<()> {
