@@ -42,7 +42,7 @@ use crate::shared::rows::{
 use crate::shared::sql::{self, OUTBOX_COLUMNS};
 use crate::shared::tx::Tx as _;
 use crate::shared::tx::Value::{Id, OptText, Text, Time};
-use crate::shared::{booking, owner, slots};
+use crate::shared::{booking, owner, settings, slots};
 use crate::{
     Booking, BookingEvent, NewAdminSession, NewBooking, OutboxMessage, Slot, Store, StoreError,
     StoreResult, TokenRecord, Transition,
@@ -213,6 +213,7 @@ impl Store for PostgresStore {
         let tx = self.tx().await?;
         slots::create_slot(tx, window, meeting_details.as_deref(), now).await
     }
+
     async fn get_slot(&self, id: Uuid) -> StoreResult<Slot> {
         let mut tx = self.tx().await?;
         let row = tx
@@ -222,6 +223,7 @@ impl Store for PostgresStore {
         tx.commit().await?;
         slot_from_row(&row)
     }
+
     async fn list_slots(
         &self,
         from: Timestamp,
@@ -236,6 +238,7 @@ impl Store for PostgresStore {
         tx.commit().await?;
         rows.iter().map(slot_from_row).collect()
     }
+
     async fn set_slot_available(
         &self,
         id: Uuid,
@@ -244,12 +247,15 @@ impl Store for PostgresStore {
     ) -> StoreResult<Slot> {
         slots::set_slot_available(self.tx().await?, id, available, now).await
     }
+
     async fn delete_slot(&self, id: Uuid) -> StoreResult<()> {
         slots::delete_slot(self.tx().await?, id).await
     }
+
     async fn create_booking(&self, new: NewBooking) -> StoreResult<Booking> {
         booking::create_booking(self.tx().await?, new).await
     }
+
     async fn get_booking(&self, id: Uuid) -> StoreResult<Booking> {
         let mut tx = self.tx().await?;
         let row = tx
@@ -259,6 +265,7 @@ impl Store for PostgresStore {
         tx.commit().await?;
         booking_from_row(&row)
     }
+
     async fn list_bookings(&self, status: Option<BookingStatus>) -> StoreResult<Vec<Booking>> {
         let status = status.map(|s| s.as_str());
         let mut tx = self.tx().await?;
@@ -268,6 +275,7 @@ impl Store for PostgresStore {
         tx.commit().await?;
         rows.iter().map(booking_from_row).collect()
     }
+
     async fn list_overdue(
         &self,
         now: Timestamp,
@@ -280,9 +288,11 @@ impl Store for PostgresStore {
         tx.commit().await?;
         rows.iter().map(booking_from_row).collect()
     }
+
     async fn transition(&self, t: Transition) -> StoreResult<Booking> {
         booking::transition(self.tx().await?, t).await
     }
+
     async fn booking_events(&self, booking_id: Uuid) -> StoreResult<Vec<BookingEvent>> {
         let mut tx = self.tx().await?;
         let rows = tx
@@ -291,6 +301,7 @@ impl Store for PostgresStore {
         tx.commit().await?;
         rows.iter().map(event_from_row).collect()
     }
+
     async fn find_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
         let mut tx = self.tx().await?;
         let row = tx
@@ -299,6 +310,7 @@ impl Store for PostgresStore {
         tx.commit().await?;
         row.as_ref().map(token_from_row).transpose()
     }
+
     async fn claim_email(
         &self,
         now: Timestamp,
@@ -416,6 +428,7 @@ impl Store for PostgresStore {
     ) -> StoreResult<OutboxMessage> {
         owner::requeue_email(self.tx().await?, booking_id, email_id, now).await
     }
+
     async fn booking_emails(&self, booking_id: Uuid) -> StoreResult<Vec<OutboxMessage>> {
         let p = self.persistent;
         let mut tx = self.begin().await?;
@@ -437,31 +450,9 @@ impl Store for PostgresStore {
         tx.commit().await?;
         rows.iter().map(question_from_row).collect()
     }
+
     async fn replace_questions(&self, questions: &[Question], now: Timestamp) -> StoreResult<()> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM guidance_questions")
-            .persistent(p)
-            .execute(&mut *tx)
-            .await?;
-        for (position, q) in questions.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO guidance_questions (key, position, kind, label, required, options, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)",
-            )
-            .persistent(p)
-            .bind(&q.key)
-            .bind(i32::try_from(position).unwrap_or(i32::MAX))
-            .bind(q.kind.as_str())
-            .bind(&q.label)
-            .bind(q.required)
-            .bind(serde_json::Value::from(q.options.clone()).to_string())
-            .bind(pt(now))
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        settings::replace_questions(self.tx().await?, questions, now).await
     }
 
     async fn update_slot(
@@ -474,6 +465,7 @@ impl Store for PostgresStore {
         let tx = self.tx().await?;
         slots::update_slot(tx, id, window, meeting_details.as_deref(), now).await
     }
+
     async fn emails_with_errors(&self) -> StoreResult<Vec<OutboxMessage>> {
         let p = self.persistent;
         let mut tx = self.begin().await?;
@@ -504,29 +496,14 @@ impl Store for PostgresStore {
     async fn set_admin_password_hash(&self, hash: &str, now: Timestamp) -> StoreResult<()> {
         owner::set_password(self.tx().await?, hash, now).await
     }
+
     async fn create_admin_setup_token(
         &self,
         hash: &TokenHash,
         expires_at: Timestamp,
         now: Timestamp,
     ) -> StoreResult<()> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM guidance_admin_setup_tokens")
-            .persistent(p)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO guidance_admin_setup_tokens (token_hash, expires_at, created_at) VALUES ($1, $2, $3)",
-        )
-        .persistent(p)
-        .bind(hash.as_str())
-        .bind(pt(expires_at))
-        .bind(pt(now))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        owner::create_setup_link(self.tx().await?, hash, expires_at, now).await
     }
 
     async fn admin_setup_token_valid(&self, hash: &TokenHash, now: Timestamp) -> StoreResult<bool> {
@@ -553,29 +530,9 @@ impl Store for PostgresStore {
     ) -> StoreResult<()> {
         owner::use_setup_link(self.tx().await?, hash, password_hash, now).await
     }
+
     async fn create_admin_session(&self, session: NewAdminSession) -> StoreResult<()> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        sqlx::query(
-            "DELETE FROM guidance_admin_sessions WHERE expires_at <= $1 OR idle_expires_at <= $1",
-        )
-        .persistent(p)
-        .bind(pt(session.now))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO guidance_admin_sessions (id_hash, created_at, last_seen_at, idle_expires_at, expires_at) \
-             VALUES ($1, $2, $2, $3, $4)",
-        )
-        .persistent(p)
-        .bind(session.id_hash.as_str())
-        .bind(pt(session.now))
-        .bind(pt(session.idle_expires_at.min(session.expires_at)))
-        .bind(pt(session.expires_at))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        owner::create_session(self.tx().await?, &session).await
     }
 
     async fn touch_admin_session(
@@ -629,21 +586,6 @@ impl Store for PostgresStore {
         values: &std::collections::BTreeMap<String, String>,
         now: Timestamp,
     ) -> StoreResult<()> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        for (key, value) in values {
-            sqlx::query(
-                "INSERT INTO guidance_settings (key, value, updated_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at",
-            )
-            .persistent(p)
-            .bind(key)
-            .bind(value)
-            .bind(pt(now))
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        settings::save_settings(self.tx().await?, values, now).await
     }
 }

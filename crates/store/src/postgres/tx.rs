@@ -39,6 +39,7 @@ pub(super) fn bind<'q>(
             Value::Text(s) => query.bind(s),
             Value::OptText(s) => query.bind(s),
             Value::Int(n) => query.bind(n),
+            Value::Flag(b) => query.bind(b),
             Value::Bytes(b) => query.bind(b),
         };
     }

@@ -1,11 +1,12 @@
 //! What the SQLite and PostgreSQL stores share, so that both keep the same rules: the column
 //! lists and the reads ([`sql`]), the mapping of each row to its model type ([`rows`]), and the
 //! writing transactions whose order and meaning are rules of the domain ([`booking`],
-//! [`slots`], [`owner`]), written over the small part that differs between the databases ([`tx::Tx`]).
+//! [`slots`], [`owner`], [`settings`]), written over the small part that differs between the databases ([`tx::Tx`]).
 
 pub(crate) mod booking;
 pub(crate) mod owner;
 pub(crate) mod rows;
+pub(crate) mod settings;
 pub(crate) mod slots;
 pub(crate) mod sql;
 pub(crate) mod tx;

@@ -1,6 +1,7 @@
-//! The rules of the owner's transactions, written once for both databases: a new password ends
-//! every session and every setup link, a setup link works once, and a resent email is left to a
-//! worker that is sending it right now.
+//! The rules of the owner's transactions, written once for both databases: one setup link at a
+//! time, each working once; a new password ends every session and every setup link; a new
+//! session forgets expired ones; a resent email is left to a worker that is sending it right
+//! now.
 
 use guidance_core::TokenHash;
 use jiff::Timestamp;
@@ -10,7 +11,25 @@ use super::rows::{StoredRow, outbox_from_row};
 use super::sql;
 use super::tx::Tx;
 use super::tx::Value::{Id, Text, Time};
-use crate::{OutboxMessage, StoreError, StoreResult};
+use crate::{NewAdminSession, OutboxMessage, StoreError, StoreResult};
+
+/// Records a setup link as [`crate::Store::create_admin_setup_token`] says, and commits.
+pub(crate) async fn create_setup_link<T: Tx>(
+    mut tx: T,
+    link: &TokenHash,
+    expires_at: Timestamp,
+    now: Timestamp,
+) -> StoreResult<()> {
+    tx.execute("DELETE FROM guidance_admin_setup_tokens", &[])
+        .await?;
+    tx.execute(
+        "INSERT INTO guidance_admin_setup_tokens (token_hash, expires_at, created_at) \
+         VALUES ($1, $2, $3)",
+        &[Text(link.as_str()), Time(expires_at), Time(now)],
+    )
+    .await?;
+    tx.commit().await
+}
 
 /// Sets the owner's password hash as [`crate::Store::set_admin_password_hash`] says, and commits.
 pub(crate) async fn set_password<T: Tx>(mut tx: T, hash: &str, now: Timestamp) -> StoreResult<()> {
@@ -47,6 +66,28 @@ pub(crate) async fn use_setup_link<T: Tx>(
         });
     }
     replace_password(&mut tx, password_hash, now).await?;
+    tx.commit().await
+}
+
+/// Records a new session as [`crate::Store::create_admin_session`] says, and commits.
+pub(crate) async fn create_session<T: Tx>(mut tx: T, session: &NewAdminSession) -> StoreResult<()> {
+    tx.execute(
+        "DELETE FROM guidance_admin_sessions WHERE expires_at <= $1 OR idle_expires_at <= $1",
+        &[Time(session.now)],
+    )
+    .await?;
+    tx.execute(
+        "INSERT INTO guidance_admin_sessions \
+         (id_hash, created_at, last_seen_at, idle_expires_at, expires_at) \
+         VALUES ($1, $2, $2, $3, $4)",
+        &[
+            Text(session.id_hash.as_str()),
+            Time(session.now),
+            Time(session.idle_expires_at.min(session.expires_at)),
+            Time(session.expires_at),
+        ],
+    )
+    .await?;
     tx.commit().await
 }
 

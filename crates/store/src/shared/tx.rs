@@ -23,6 +23,8 @@ pub(crate) enum Value<'a> {
     OptText(Option<&'a str>),
     /// An integer.
     Int(i64),
+    /// Yes or no (`boolean` on PostgreSQL, 0 or 1 on SQLite).
+    Flag(bool),
     /// Bytes.
     Bytes(&'a [u8]),
 }

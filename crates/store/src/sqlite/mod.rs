@@ -26,7 +26,7 @@ use crate::shared::rows::{
 };
 use crate::shared::sql::{self, OUTBOX_COLUMNS};
 use crate::shared::tx::Value::{Id, OptText, Text, Time};
-use crate::shared::{booking, owner, slots};
+use crate::shared::{booking, owner, settings, slots};
 use crate::{
     Booking, BookingEvent, NewAdminSession, NewBooking, OutboxMessage, Slot, Store, StoreError,
     StoreResult, TokenRecord, Transition,
@@ -121,6 +121,7 @@ impl Store for SqliteStore {
         let tx = SqliteTx::begin(&self.writer).await?;
         slots::create_slot(tx, window, meeting_details.as_deref(), now).await
     }
+
     async fn get_slot(&self, id: Uuid) -> StoreResult<Slot> {
         let row = bind(sqlx::query(&sql::SLOT_BY_ID), &[Id(id)])
             .fetch_optional(&self.reader)
@@ -128,6 +129,7 @@ impl Store for SqliteStore {
             .ok_or(StoreError::NotFound)?;
         slot_from_row(&row)
     }
+
     async fn list_slots(
         &self,
         from: Timestamp,
@@ -143,6 +145,7 @@ impl Store for SqliteStore {
         .await?;
         rows.iter().map(slot_from_row).collect()
     }
+
     async fn set_slot_available(
         &self,
         id: Uuid,
@@ -151,12 +154,15 @@ impl Store for SqliteStore {
     ) -> StoreResult<Slot> {
         slots::set_slot_available(SqliteTx::begin(&self.writer).await?, id, available, now).await
     }
+
     async fn delete_slot(&self, id: Uuid) -> StoreResult<()> {
         slots::delete_slot(SqliteTx::begin(&self.writer).await?, id).await
     }
+
     async fn create_booking(&self, new: NewBooking) -> StoreResult<Booking> {
         booking::create_booking(SqliteTx::begin(&self.writer).await?, new).await
     }
+
     async fn get_booking(&self, id: Uuid) -> StoreResult<Booking> {
         let row = bind(sqlx::query(&sql::BOOKING_BY_ID), &[Id(id)])
             .fetch_optional(&self.reader)
@@ -164,6 +170,7 @@ impl Store for SqliteStore {
             .ok_or(StoreError::NotFound)?;
         booking_from_row(&row)
     }
+
     async fn list_bookings(&self, status: Option<BookingStatus>) -> StoreResult<Vec<Booking>> {
         let status = status.map(|s| s.as_str());
         let rows = bind(sqlx::query(&sql::LIST_BOOKINGS), &[OptText(status)])
@@ -171,6 +178,7 @@ impl Store for SqliteStore {
             .await?;
         rows.iter().map(booking_from_row).collect()
     }
+
     async fn list_overdue(
         &self,
         now: Timestamp,
@@ -182,21 +190,25 @@ impl Store for SqliteStore {
             .await?;
         rows.iter().map(booking_from_row).collect()
     }
+
     async fn transition(&self, t: Transition) -> StoreResult<Booking> {
         booking::transition(SqliteTx::begin(&self.writer).await?, t).await
     }
+
     async fn booking_events(&self, booking_id: Uuid) -> StoreResult<Vec<BookingEvent>> {
         let rows = bind(sqlx::query(&sql::BOOKING_EVENTS), &[Id(booking_id)])
             .fetch_all(&self.reader)
             .await?;
         rows.iter().map(event_from_row).collect()
     }
+
     async fn find_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
         let row = bind(sqlx::query(&sql::TOKEN_BY_HASH), &[Text(hash.as_str())])
             .fetch_optional(&self.reader)
             .await?;
         row.as_ref().map(token_from_row).transpose()
     }
+
     async fn claim_email(
         &self,
         now: Timestamp,
@@ -274,6 +286,7 @@ impl Store for SqliteStore {
         let tx = SqliteTx::begin(&self.writer).await?;
         owner::requeue_email(tx, booking_id, email_id, now).await
     }
+
     async fn next_email_due(&self) -> StoreResult<Option<Timestamp>> {
         let s: Option<String> = sqlx::query_scalar(
             "SELECT MIN(MAX(next_attempt_at, COALESCE(lease_until, next_attempt_at))) FROM guidance_email_outbox WHERE status = 'queued'",
@@ -299,28 +312,9 @@ impl Store for SqliteStore {
             .await?;
         rows.iter().map(question_from_row).collect()
     }
+
     async fn replace_questions(&self, questions: &[Question], now: Timestamp) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await?;
-        sqlx::query("DELETE FROM guidance_questions")
-            .execute(&mut *tx)
-            .await?;
-        for (position, q) in questions.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO guidance_questions (key, position, kind, label, required, options, updated_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&q.key)
-            .bind(i64::try_from(position).unwrap_or(i64::MAX))
-            .bind(q.kind.as_str())
-            .bind(&q.label)
-            .bind(i64::from(q.required))
-            .bind(serde_json::Value::from(q.options.clone()).to_string())
-            .bind(ts(now))
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        settings::replace_questions(SqliteTx::begin(&self.writer).await?, questions, now).await
     }
 
     async fn update_slot(
@@ -333,6 +327,7 @@ impl Store for SqliteStore {
         let tx = SqliteTx::begin(&self.writer).await?;
         slots::update_slot(tx, id, window, meeting_details.as_deref(), now).await
     }
+
     async fn emails_with_errors(&self) -> StoreResult<Vec<OutboxMessage>> {
         let rows = sqlx::query(&format!(
             "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox \
@@ -355,26 +350,14 @@ impl Store for SqliteStore {
     async fn set_admin_password_hash(&self, hash: &str, now: Timestamp) -> StoreResult<()> {
         owner::set_password(SqliteTx::begin(&self.writer).await?, hash, now).await
     }
+
     async fn create_admin_setup_token(
         &self,
         hash: &TokenHash,
         expires_at: Timestamp,
         now: Timestamp,
     ) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await?;
-        sqlx::query("DELETE FROM guidance_admin_setup_tokens")
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO guidance_admin_setup_tokens (token_hash, expires_at, created_at) VALUES (?, ?, ?)",
-        )
-        .bind(hash.as_str())
-        .bind(ts(expires_at))
-        .bind(ts(now))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        owner::create_setup_link(SqliteTx::begin(&self.writer).await?, hash, expires_at, now).await
     }
 
     async fn admin_setup_token_valid(&self, hash: &TokenHash, now: Timestamp) -> StoreResult<bool> {
@@ -397,28 +380,9 @@ impl Store for SqliteStore {
         let tx = SqliteTx::begin(&self.writer).await?;
         owner::use_setup_link(tx, hash, password_hash, now).await
     }
+
     async fn create_admin_session(&self, session: NewAdminSession) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await?;
-        sqlx::query(
-            "DELETE FROM guidance_admin_sessions WHERE expires_at <= ? OR idle_expires_at <= ?",
-        )
-        .bind(ts(session.now))
-        .bind(ts(session.now))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO guidance_admin_sessions (id_hash, created_at, last_seen_at, idle_expires_at, expires_at) \
-             VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(session.id_hash.as_str())
-        .bind(ts(session.now))
-        .bind(ts(session.now))
-        .bind(ts(session.idle_expires_at.min(session.expires_at)))
-        .bind(ts(session.expires_at))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        owner::create_session(SqliteTx::begin(&self.writer).await?, &session).await
     }
 
     async fn touch_admin_session(
@@ -462,19 +426,6 @@ impl Store for SqliteStore {
         values: &std::collections::BTreeMap<String, String>,
         now: Timestamp,
     ) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await?;
-        for (key, value) in values {
-            sqlx::query(
-                "INSERT INTO guidance_settings (key, value, updated_at) VALUES (?, ?, ?) \
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-            )
-            .bind(key)
-            .bind(value)
-            .bind(ts(now))
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        settings::save_settings(SqliteTx::begin(&self.writer).await?, values, now).await
     }
 }
