@@ -126,9 +126,9 @@ pub trait Store: Send + Sync + 'static {
     async fn create_booking(&self, new: NewBooking) -> StoreResult<Booking>;
     /// One booking.
     async fn get_booking(&self, id: Uuid) -> StoreResult<Booking>;
-    /// Bookings, optionally only those of one status, in session-time order (`starts_at`); those
-    /// that start together (a cancelled request and a later one for the same slot) by the time
-    /// they were requested (`created_at`), and those requested in the same second too by id.
+    /// Bookings, optionally only those of one status, by session start (`starts_at`), then by
+    /// request time (`created_at`: a declined request and a later one for its slot start
+    /// together), then by id; the same order on every database.
     async fn list_bookings(
         &self,
         status: Option<guidance_core::BookingStatus>,

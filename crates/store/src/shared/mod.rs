@@ -1,7 +1,8 @@
 //! What the SQLite and PostgreSQL stores share, so that both keep the same rules: the column
 //! lists and the reads ([`sql`]), the mapping of each row to its model type ([`rows`]), and the
-//! writing transactions whose order and meaning are rules of the domain ([`booking`],
-//! [`slots`], [`owner`], [`settings`]), written over the small part that differs between the databases ([`tx::Tx`]).
+//! transactions whose steps, order and refusals are rules of the domain ([`booking`], [`slots`],
+//! [`owner`], [`settings`]), written over the small part that differs between the databases
+//! ([`tx::Tx`]: value encoding, row locks, the per-address lock, `jsonb`).
 
 pub(crate) mod booking;
 pub(crate) mod owner;

@@ -1,5 +1,5 @@
-//! A writing transaction as the shared rules see it: statements with numbered placeholders
-//! (`$1`, …) and [`Value`]s, which each backend binds in its own encoding.
+//! A transaction as the shared rules see it: statements with numbered placeholders (`$1`, …)
+//! and [`Value`]s, which each backend binds in its own encoding.
 
 use std::future::Future;
 
@@ -29,7 +29,7 @@ pub(crate) enum Value<'a> {
     Bytes(&'a [u8]),
 }
 
-/// One open writing transaction of one backend. Dropped without [`Tx::commit`], it rolls back.
+/// One open transaction of one backend. Dropped without [`Tx::commit`], it rolls back.
 ///
 /// Statements run through it map the database's own refusals (the one-live-booking-per-slot
 /// index, the rule that live slots do not overlap) to [`crate::StoreError`]s.

@@ -18,7 +18,7 @@ mod rows;
 mod tx;
 
 use rows::{parse_ts, ts};
-use tx::{SqliteTx, bind};
+use tx::bind;
 
 use crate::shared::rows::{
     booking_from_row, event_from_row, outbox_from_row, question_from_row, slot_from_row,
@@ -118,7 +118,7 @@ impl Store for SqliteStore {
         meeting_details: Option<String>,
         now: Timestamp,
     ) -> StoreResult<Slot> {
-        let tx = SqliteTx::begin(&self.writer).await?;
+        let tx = self.tx().await?;
         slots::create_slot(tx, window, meeting_details.as_deref(), now).await
     }
 
@@ -152,15 +152,15 @@ impl Store for SqliteStore {
         available: bool,
         now: Timestamp,
     ) -> StoreResult<Slot> {
-        slots::set_slot_available(SqliteTx::begin(&self.writer).await?, id, available, now).await
+        slots::set_slot_available(self.tx().await?, id, available, now).await
     }
 
     async fn delete_slot(&self, id: Uuid) -> StoreResult<()> {
-        slots::delete_slot(SqliteTx::begin(&self.writer).await?, id).await
+        slots::delete_slot(self.tx().await?, id).await
     }
 
     async fn create_booking(&self, new: NewBooking) -> StoreResult<Booking> {
-        booking::create_booking(SqliteTx::begin(&self.writer).await?, new).await
+        booking::create_booking(self.tx().await?, new).await
     }
 
     async fn get_booking(&self, id: Uuid) -> StoreResult<Booking> {
@@ -192,7 +192,7 @@ impl Store for SqliteStore {
     }
 
     async fn transition(&self, t: Transition) -> StoreResult<Booking> {
-        booking::transition(SqliteTx::begin(&self.writer).await?, t).await
+        booking::transition(self.tx().await?, t).await
     }
 
     async fn booking_events(&self, booking_id: Uuid) -> StoreResult<Vec<BookingEvent>> {
@@ -283,7 +283,7 @@ impl Store for SqliteStore {
         email_id: Uuid,
         now: Timestamp,
     ) -> StoreResult<OutboxMessage> {
-        let tx = SqliteTx::begin(&self.writer).await?;
+        let tx = self.tx().await?;
         owner::requeue_email(tx, booking_id, email_id, now).await
     }
 
@@ -314,7 +314,7 @@ impl Store for SqliteStore {
     }
 
     async fn replace_questions(&self, questions: &[Question], now: Timestamp) -> StoreResult<()> {
-        settings::replace_questions(SqliteTx::begin(&self.writer).await?, questions, now).await
+        settings::replace_questions(self.tx().await?, questions, now).await
     }
 
     async fn update_slot(
@@ -324,7 +324,7 @@ impl Store for SqliteStore {
         meeting_details: Option<String>,
         now: Timestamp,
     ) -> StoreResult<Slot> {
-        let tx = SqliteTx::begin(&self.writer).await?;
+        let tx = self.tx().await?;
         slots::update_slot(tx, id, window, meeting_details.as_deref(), now).await
     }
 
@@ -348,7 +348,7 @@ impl Store for SqliteStore {
     }
 
     async fn set_admin_password_hash(&self, hash: &str, now: Timestamp) -> StoreResult<()> {
-        owner::set_password(SqliteTx::begin(&self.writer).await?, hash, now).await
+        owner::set_password(self.tx().await?, hash, now).await
     }
 
     async fn create_admin_setup_token(
@@ -357,7 +357,7 @@ impl Store for SqliteStore {
         expires_at: Timestamp,
         now: Timestamp,
     ) -> StoreResult<()> {
-        owner::create_setup_link(SqliteTx::begin(&self.writer).await?, hash, expires_at, now).await
+        owner::create_setup_link(self.tx().await?, hash, expires_at, now).await
     }
 
     async fn admin_setup_token_valid(&self, hash: &TokenHash, now: Timestamp) -> StoreResult<bool> {
@@ -377,12 +377,12 @@ impl Store for SqliteStore {
         password_hash: &str,
         now: Timestamp,
     ) -> StoreResult<()> {
-        let tx = SqliteTx::begin(&self.writer).await?;
+        let tx = self.tx().await?;
         owner::use_setup_link(tx, hash, password_hash, now).await
     }
 
     async fn create_admin_session(&self, session: NewAdminSession) -> StoreResult<()> {
-        owner::create_session(SqliteTx::begin(&self.writer).await?, &session).await
+        owner::create_session(self.tx().await?, &session).await
     }
 
     async fn touch_admin_session(
@@ -426,6 +426,6 @@ impl Store for SqliteStore {
         values: &std::collections::BTreeMap<String, String>,
         now: Timestamp,
     ) -> StoreResult<()> {
-        settings::save_settings(SqliteTx::begin(&self.writer).await?, values, now).await
+        settings::save_settings(self.tx().await?, values, now).await
     }
 }

@@ -3,20 +3,20 @@
 
 use sqlx::query::Query;
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{Sqlite, Transaction};
 
-use super::map_constraint;
 use super::rows::ts;
+use super::{SqliteStore, map_constraint};
 use crate::StoreResult;
 use crate::shared::tx::{Tx, Value};
 
 /// A writing transaction on the writer pool.
 pub(super) struct SqliteTx(Transaction<'static, Sqlite>);
 
-impl SqliteTx {
-    /// Begins a transaction on `writer`.
-    pub(super) async fn begin(writer: &SqlitePool) -> StoreResult<Self> {
-        Ok(Self(writer.begin().await?))
+impl SqliteStore {
+    /// Begins a transaction on the writer, for the shared rules.
+    pub(super) async fn tx(&self) -> StoreResult<SqliteTx> {
+        Ok(SqliteTx(self.writer.begin().await?))
     }
 }
 
