@@ -18,14 +18,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use guidance_core::{BookingStatus, Question, SlotStatus, SlotWindow, TokenHash};
 use jiff::Timestamp;
-use sqlx::encode::IsNull;
-use sqlx::error::BoxDynError;
-use sqlx::postgres::types::Oid;
-use sqlx::postgres::{
-    PgArgumentBuffer, PgConnectOptions, PgPool, PgPoolOptions, PgTypeInfo, PgValueFormat,
-    PgValueRef,
-};
-use sqlx::{Decode, Encode, Postgres, Type};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use uuid::Uuid;
 
 mod rows;
@@ -33,11 +26,10 @@ mod time;
 mod tx;
 
 pub use time::PgTime;
-use time::*;
 
 use crate::shared::rows::{
-    booking_from_row, event_from_row, outbox_from_row, question_from_row, slot_from_row,
-    token_from_row,
+    PlainColumns, StoredRow, booking_from_row, event_from_row, outbox_from_row, question_from_row,
+    slot_from_row, token_from_row,
 };
 use crate::shared::sql::{self, OUTBOX_COLUMNS};
 use crate::shared::tx::Tx as _;
@@ -78,7 +70,7 @@ pub struct PostgresStore {
     persistent: bool,
 }
 
-type Tx = sqlx::Transaction<'static, Postgres>;
+type Tx = sqlx::Transaction<'static, sqlx::Postgres>;
 
 /// How long a request waits for a database connection (a new one included) before it is
 /// answered [`StoreError::Unavailable`].
@@ -215,12 +207,10 @@ impl Store for PostgresStore {
     }
 
     async fn get_slot(&self, id: Uuid) -> StoreResult<Slot> {
-        let mut tx = self.tx().await?;
-        let row = tx
-            .fetch_optional(&sql::SLOT_BY_ID, &[Id(id)])
+        let row = self
+            .read_optional(&sql::SLOT_BY_ID, &[Id(id)])
             .await?
             .ok_or(StoreError::NotFound)?;
-        tx.commit().await?;
         slot_from_row(&row)
     }
 
@@ -231,11 +221,9 @@ impl Store for PostgresStore {
         status: Option<SlotStatus>,
     ) -> StoreResult<Vec<Slot>> {
         let status = status.map(|s| s.as_str());
-        let mut tx = self.tx().await?;
-        let rows = tx
-            .fetch_all(&sql::LIST_SLOTS, &[Time(from), Time(to), OptText(status)])
+        let rows = self
+            .read_all(&sql::LIST_SLOTS, &[Time(from), Time(to), OptText(status)])
             .await?;
-        tx.commit().await?;
         rows.iter().map(slot_from_row).collect()
     }
 
@@ -257,22 +245,18 @@ impl Store for PostgresStore {
     }
 
     async fn get_booking(&self, id: Uuid) -> StoreResult<Booking> {
-        let mut tx = self.tx().await?;
-        let row = tx
-            .fetch_optional(&sql::BOOKING_BY_ID, &[Id(id)])
+        let row = self
+            .read_optional(&sql::BOOKING_BY_ID, &[Id(id)])
             .await?
             .ok_or(StoreError::NotFound)?;
-        tx.commit().await?;
         booking_from_row(&row)
     }
 
     async fn list_bookings(&self, status: Option<BookingStatus>) -> StoreResult<Vec<Booking>> {
         let status = status.map(|s| s.as_str());
-        let mut tx = self.tx().await?;
-        let rows = tx
-            .fetch_all(&sql::LIST_BOOKINGS, &[OptText(status)])
+        let rows = self
+            .read_all(&sql::LIST_BOOKINGS, &[OptText(status)])
             .await?;
-        tx.commit().await?;
         rows.iter().map(booking_from_row).collect()
     }
 
@@ -281,11 +265,9 @@ impl Store for PostgresStore {
         now: Timestamp,
         reschedule_deadline: Timestamp,
     ) -> StoreResult<Vec<Booking>> {
-        let mut tx = self.tx().await?;
-        let rows = tx
-            .fetch_all(&sql::LIST_OVERDUE, &[Time(now), Time(reschedule_deadline)])
+        let rows = self
+            .read_all(&sql::LIST_OVERDUE, &[Time(now), Time(reschedule_deadline)])
             .await?;
-        tx.commit().await?;
         rows.iter().map(booking_from_row).collect()
     }
 
@@ -294,20 +276,16 @@ impl Store for PostgresStore {
     }
 
     async fn booking_events(&self, booking_id: Uuid) -> StoreResult<Vec<BookingEvent>> {
-        let mut tx = self.tx().await?;
-        let rows = tx
-            .fetch_all(&sql::BOOKING_EVENTS, &[Id(booking_id)])
+        let rows = self
+            .read_all(&sql::BOOKING_EVENTS, &[Id(booking_id)])
             .await?;
-        tx.commit().await?;
         rows.iter().map(event_from_row).collect()
     }
 
     async fn find_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
-        let mut tx = self.tx().await?;
-        let row = tx
-            .fetch_optional(&sql::TOKEN_BY_HASH, &[Text(hash.as_str())])
+        let row = self
+            .read_optional(&sql::TOKEN_BY_HASH, &[Text(hash.as_str())])
             .await?;
-        tx.commit().await?;
         row.as_ref().map(token_from_row).transpose()
     }
 
@@ -316,43 +294,36 @@ impl Store for PostgresStore {
         now: Timestamp,
         lease_until: Timestamp,
     ) -> StoreResult<Option<OutboxMessage>> {
-        let p = self.persistent;
         // SKIP LOCKED: a worker never waits for a row another worker is claiming; the lease
         // keeps the row out of reach while it is being sent, and gives it back if that worker
         // dies (the next claim after `lease_until` sends it again, with the same Message-ID).
-        let mut tx = self.begin().await?;
-        let row = sqlx::query(&format!(
-            "UPDATE guidance_email_outbox SET lease_until = $2, attempts = attempts + 1 \
-             WHERE id = ( \
-                 SELECT id FROM guidance_email_outbox \
-                 WHERE status = 'queued' AND next_attempt_at <= $1 \
-                   AND (lease_until IS NULL OR lease_until < $1) \
-                 ORDER BY next_attempt_at, created_at, seq LIMIT 1 \
-                 FOR UPDATE SKIP LOCKED) \
-             RETURNING {OUTBOX_COLUMNS}"
-        ))
-        .persistent(p)
-        .bind(pt(now))
-        .bind(pt(lease_until))
-        .fetch_optional(&mut *tx)
-        .await?;
+        let mut tx = self.tx().await?;
+        let row = tx
+            .fetch_optional(
+                &format!(
+                    "UPDATE guidance_email_outbox SET lease_until = $2, attempts = attempts + 1 \
+                     WHERE id = ( \
+                         SELECT id FROM guidance_email_outbox \
+                         WHERE status = 'queued' AND next_attempt_at <= $1 \
+                           AND (lease_until IS NULL OR lease_until < $1) \
+                         ORDER BY next_attempt_at, created_at, seq LIMIT 1 \
+                         FOR UPDATE SKIP LOCKED) \
+                     RETURNING {OUTBOX_COLUMNS}"
+                ),
+                &[Time(now), Time(lease_until)],
+            )
+            .await?;
         tx.commit().await?;
         row.as_ref().map(outbox_from_row).transpose()
     }
 
     async fn mark_email_sent(&self, id: Uuid, now: Timestamp) -> StoreResult<()> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        sqlx::query(
+        self.write(
             "UPDATE guidance_email_outbox SET status = 'sent', sent_at = $1, lease_until = NULL, \
              last_error = NULL WHERE id = $2",
+            &[Time(now), Id(id)],
         )
-        .persistent(p)
-        .bind(pt(now))
-        .bind(id)
-        .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -362,62 +333,45 @@ impl Store for PostgresStore {
         error: &str,
         next_attempt_at: Timestamp,
     ) -> StoreResult<()> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        sqlx::query(
-            "UPDATE guidance_email_outbox SET next_attempt_at = $1, last_error = $2, lease_until = NULL \
-             WHERE id = $3",
-        ).persistent(p)
-        .bind(pt(next_attempt_at))
-        .bind(error)
-        .bind(id)
-        .execute(&mut *tx)
+        self.write(
+            "UPDATE guidance_email_outbox SET next_attempt_at = $1, last_error = $2, \
+             lease_until = NULL WHERE id = $3",
+            &[Time(next_attempt_at), Text(error), Id(id)],
+        )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
     async fn mark_email_failed(&self, id: Uuid, error: &str) -> StoreResult<()> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        sqlx::query(
-            "UPDATE guidance_email_outbox SET status = 'failed', last_error = $1, lease_until = NULL \
-             WHERE id = $2",
-        ).persistent(p)
-        .bind(error)
-        .bind(id)
-        .execute(&mut *tx)
+        self.write(
+            "UPDATE guidance_email_outbox SET status = 'failed', last_error = $1, \
+             lease_until = NULL WHERE id = $2",
+            &[Text(error), Id(id)],
+        )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
     async fn release_email(&self, id: Uuid) -> StoreResult<()> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        sqlx::query(
-            "UPDATE guidance_email_outbox SET lease_until = NULL, attempts = GREATEST(attempts - 1, 0) \
+        self.write(
+            "UPDATE guidance_email_outbox \
+             SET lease_until = NULL, attempts = GREATEST(attempts - 1, 0) \
              WHERE id = $1 AND status = 'queued'",
-        ).persistent(p)
-        .bind(id)
-        .execute(&mut *tx)
+            &[Id(id)],
+        )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
     async fn next_email_due(&self) -> StoreResult<Option<Timestamp>> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        let due: Option<PgTime> = sqlx::query_scalar(
-            "SELECT MIN(GREATEST(next_attempt_at, COALESCE(lease_until, next_attempt_at))) \
-             FROM guidance_email_outbox WHERE status = 'queued'",
-        )
-        .persistent(p)
-        .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(due.map(|t| t.0))
+        let row = self
+            .read_optional(
+                "SELECT MIN(GREATEST(next_attempt_at, COALESCE(lease_until, next_attempt_at))) \
+                 AS due FROM guidance_email_outbox WHERE status = 'queued'",
+                &[],
+            )
+            .await?;
+        Ok(row.map(|r| r.opt_time("due")).transpose()?.flatten())
     }
 
     async fn requeue_email(
@@ -430,24 +384,20 @@ impl Store for PostgresStore {
     }
 
     async fn booking_emails(&self, booking_id: Uuid) -> StoreResult<Vec<OutboxMessage>> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        let rows = sqlx::query(&format!(
-            "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox WHERE booking_id = $1 \
-             ORDER BY created_at, seq"
-        ))
-        .persistent(p)
-        .bind(booking_id)
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        let rows = self
+            .read_all(
+                &format!(
+                    "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox WHERE booking_id = $1 \
+                     ORDER BY created_at, seq"
+                ),
+                &[Id(booking_id)],
+            )
+            .await?;
         rows.iter().map(outbox_from_row).collect()
     }
 
     async fn list_questions(&self) -> StoreResult<Vec<Question>> {
-        let mut tx = self.tx().await?;
-        let rows = tx.fetch_all(&sql::LIST_QUESTIONS, &[]).await?;
-        tx.commit().await?;
+        let rows = self.read_all(&sql::LIST_QUESTIONS, &[]).await?;
         rows.iter().map(question_from_row).collect()
     }
 
@@ -467,30 +417,27 @@ impl Store for PostgresStore {
     }
 
     async fn emails_with_errors(&self) -> StoreResult<Vec<OutboxMessage>> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        let rows = sqlx::query(&format!(
-            "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox \
-             WHERE status = 'failed' OR (status = 'queued' AND last_error IS NOT NULL) \
-             ORDER BY created_at, seq"
-        ))
-        .persistent(p)
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        let rows = self
+            .read_all(
+                &format!(
+                    "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox \
+                     WHERE status = 'failed' OR (status = 'queued' AND last_error IS NOT NULL) \
+                     ORDER BY created_at, seq"
+                ),
+                &[],
+            )
+            .await?;
         rows.iter().map(outbox_from_row).collect()
     }
 
     async fn admin_password_hash(&self) -> StoreResult<Option<String>> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        let hash =
-            sqlx::query_scalar("SELECT password_hash FROM guidance_admin_credentials WHERE id = 1")
-                .persistent(p)
-                .fetch_optional(&mut *tx)
-                .await?;
-        tx.commit().await?;
-        Ok(hash)
+        let row = self
+            .read_optional(
+                "SELECT password_hash FROM guidance_admin_credentials WHERE id = 1",
+                &[],
+            )
+            .await?;
+        row.map(|r| r.text("password_hash")).transpose()
     }
 
     async fn set_admin_password_hash(&self, hash: &str, now: Timestamp) -> StoreResult<()> {
@@ -507,19 +454,14 @@ impl Store for PostgresStore {
     }
 
     async fn admin_setup_token_valid(&self, hash: &TokenHash, now: Timestamp) -> StoreResult<bool> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        let valid: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM guidance_admin_setup_tokens \
-             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2)",
-        )
-        .persistent(p)
-        .bind(hash.as_str())
-        .bind(pt(now))
-        .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(valid)
+        let row = self
+            .read_optional(
+                "SELECT 1 AS one FROM guidance_admin_setup_tokens \
+                 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+                &[Text(hash.as_str()), Time(now)],
+            )
+            .await?;
+        Ok(row.is_some())
     }
 
     async fn use_admin_setup_token(
@@ -541,44 +483,33 @@ impl Store for PostgresStore {
         now: Timestamp,
         idle_expires_at: Timestamp,
     ) -> StoreResult<bool> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        let done = sqlx::query(
-            "UPDATE guidance_admin_sessions SET last_seen_at = $1, idle_expires_at = LEAST($2, expires_at) \
-             WHERE id_hash = $3 AND idle_expires_at > $1 AND expires_at > $1",
-        )
-        .persistent(p)
-        .bind(pt(now))
-        .bind(pt(idle_expires_at))
-        .bind(id_hash.as_str())
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        let touched = self
+            .write(
+                "UPDATE guidance_admin_sessions \
+                 SET last_seen_at = $1, idle_expires_at = LEAST($2, expires_at) \
+                 WHERE id_hash = $3 AND idle_expires_at > $1 AND expires_at > $1",
+                &[Time(now), Time(idle_expires_at), Text(id_hash.as_str())],
+            )
+            .await?;
+        Ok(touched == 1)
     }
 
     async fn delete_admin_session(&self, id_hash: &TokenHash) -> StoreResult<()> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM guidance_admin_sessions WHERE id_hash = $1")
-            .persistent(p)
-            .bind(id_hash.as_str())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        self.write(
+            "DELETE FROM guidance_admin_sessions WHERE id_hash = $1",
+            &[Text(id_hash.as_str())],
+        )
+        .await?;
         Ok(())
     }
 
     async fn settings(&self) -> StoreResult<std::collections::BTreeMap<String, String>> {
-        let p = self.persistent;
-        let mut tx = self.begin().await?;
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT key, value FROM guidance_settings ORDER BY key")
-                .persistent(p)
-                .fetch_all(&mut *tx)
-                .await?;
-        tx.commit().await?;
-        Ok(rows.into_iter().collect())
+        let rows = self
+            .read_all("SELECT key, value FROM guidance_settings ORDER BY key", &[])
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.text("key")?, r.text("value")?)))
+            .collect()
     }
 
     async fn save_settings(

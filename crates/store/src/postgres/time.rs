@@ -1,6 +1,11 @@
 //! PostgreSQL's `timestamptz` as whole-second [`Timestamp`]s.
 
-use super::*;
+use jiff::Timestamp;
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::postgres::types::Oid;
+use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueFormat, PgValueRef};
+use sqlx::{Decode, Encode, Postgres, Type};
 
 /// A [`Timestamp`] as PostgreSQL's `timestamptz`, kept to whole seconds like the SQLite store,
 /// so both stores hand back the very same values.
@@ -38,8 +43,4 @@ impl<'r> Decode<'r, Postgres> for PgTime {
             PgValueFormat::Text => Err("timestamptz in text format is not expected".into()),
         }
     }
-}
-
-pub(super) fn pt(t: Timestamp) -> PgTime {
-    PgTime(t)
 }

@@ -46,15 +46,39 @@ pub(super) fn bind<'q>(
     query
 }
 
-impl PgTx {
-    /// Runs a query; all its rows.
-    pub(super) async fn fetch_all(
-        &mut self,
+impl PostgresStore {
+    /// Runs a query in a transaction of its own (in the service's role); all its rows.
+    pub(super) async fn read_all(
+        &self,
         sql: &str,
         values: &[Value<'_>],
     ) -> StoreResult<Vec<PgRow>> {
-        let query = sqlx::query(sql).persistent(self.persistent);
-        Ok(bind(query, values).fetch_all(&mut *self.tx).await?)
+        let mut tx = self.tx().await?;
+        let query = sqlx::query(sql).persistent(tx.persistent);
+        let rows = bind(query, values).fetch_all(&mut *tx.tx).await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    /// Runs one statement in a transaction of its own (in the service's role); how many rows it
+    /// changed.
+    pub(super) async fn write(&self, sql: &str, values: &[Value<'_>]) -> StoreResult<u64> {
+        let mut tx = self.tx().await?;
+        let changed = tx.execute(sql, values).await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// Runs a query in a transaction of its own (in the service's role); its first row, if any.
+    pub(super) async fn read_optional(
+        &self,
+        sql: &str,
+        values: &[Value<'_>],
+    ) -> StoreResult<Option<PgRow>> {
+        let mut tx = self.tx().await?;
+        let row = tx.fetch_optional(sql, values).await?;
+        tx.commit().await?;
+        Ok(row)
     }
 }
 
