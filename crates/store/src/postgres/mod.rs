@@ -27,14 +27,11 @@ mod tx;
 
 pub use time::PgTime;
 
-use crate::shared::rows::{
-    PlainColumns, StoredRow, booking_from_row, event_from_row, outbox_from_row, question_from_row,
-    slot_from_row, token_from_row,
-};
-use crate::shared::sql::{self, OUTBOX_COLUMNS};
+use crate::shared::rows::outbox_from_row;
+use crate::shared::sql::OUTBOX_COLUMNS;
 use crate::shared::tx::Tx as _;
-use crate::shared::tx::Value::{Id, OptText, Text, Time};
-use crate::shared::{booking, owner, settings, slots};
+use crate::shared::tx::Value::Time;
+use crate::shared::{booking, outbox, owner, reads, settings, slots};
 use crate::{
     Booking, BookingEvent, NewAdminSession, NewBooking, OutboxMessage, Slot, Store, StoreError,
     StoreResult, TokenRecord, Transition,
@@ -207,11 +204,7 @@ impl Store for PostgresStore {
     }
 
     async fn get_slot(&self, id: Uuid) -> StoreResult<Slot> {
-        let row = self
-            .read_optional(&sql::SLOT_BY_ID, &[Id(id)])
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        slot_from_row(&row)
+        reads::get_slot(self, id).await
     }
 
     async fn list_slots(
@@ -220,11 +213,7 @@ impl Store for PostgresStore {
         to: Timestamp,
         status: Option<SlotStatus>,
     ) -> StoreResult<Vec<Slot>> {
-        let status = status.map(|s| s.as_str());
-        let rows = self
-            .read_all(&sql::LIST_SLOTS, &[Time(from), Time(to), OptText(status)])
-            .await?;
-        rows.iter().map(slot_from_row).collect()
+        reads::list_slots(self, from, to, status).await
     }
 
     async fn set_slot_available(
@@ -245,19 +234,11 @@ impl Store for PostgresStore {
     }
 
     async fn get_booking(&self, id: Uuid) -> StoreResult<Booking> {
-        let row = self
-            .read_optional(&sql::BOOKING_BY_ID, &[Id(id)])
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        booking_from_row(&row)
+        reads::get_booking(self, id).await
     }
 
     async fn list_bookings(&self, status: Option<BookingStatus>) -> StoreResult<Vec<Booking>> {
-        let status = status.map(|s| s.as_str());
-        let rows = self
-            .read_all(&sql::LIST_BOOKINGS, &[OptText(status)])
-            .await?;
-        rows.iter().map(booking_from_row).collect()
+        reads::list_bookings(self, status).await
     }
 
     async fn list_overdue(
@@ -265,10 +246,7 @@ impl Store for PostgresStore {
         now: Timestamp,
         reschedule_deadline: Timestamp,
     ) -> StoreResult<Vec<Booking>> {
-        let rows = self
-            .read_all(&sql::LIST_OVERDUE, &[Time(now), Time(reschedule_deadline)])
-            .await?;
-        rows.iter().map(booking_from_row).collect()
+        reads::list_overdue(self, now, reschedule_deadline).await
     }
 
     async fn transition(&self, t: Transition) -> StoreResult<Booking> {
@@ -276,17 +254,11 @@ impl Store for PostgresStore {
     }
 
     async fn booking_events(&self, booking_id: Uuid) -> StoreResult<Vec<BookingEvent>> {
-        let rows = self
-            .read_all(&sql::BOOKING_EVENTS, &[Id(booking_id)])
-            .await?;
-        rows.iter().map(event_from_row).collect()
+        reads::booking_events(self, booking_id).await
     }
 
     async fn find_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
-        let row = self
-            .read_optional(&sql::TOKEN_BY_HASH, &[Text(hash.as_str())])
-            .await?;
-        row.as_ref().map(token_from_row).transpose()
+        reads::find_token(self, hash).await
     }
 
     async fn claim_email(
@@ -318,13 +290,7 @@ impl Store for PostgresStore {
     }
 
     async fn mark_email_sent(&self, id: Uuid, now: Timestamp) -> StoreResult<()> {
-        self.write(
-            "UPDATE guidance_email_outbox SET status = 'sent', sent_at = $1, lease_until = NULL, \
-             last_error = NULL WHERE id = $2",
-            &[Time(now), Id(id)],
-        )
-        .await?;
-        Ok(())
+        outbox::mark_sent(self, id, now).await
     }
 
     async fn mark_email_retry(
@@ -333,45 +299,19 @@ impl Store for PostgresStore {
         error: &str,
         next_attempt_at: Timestamp,
     ) -> StoreResult<()> {
-        self.write(
-            "UPDATE guidance_email_outbox SET next_attempt_at = $1, last_error = $2, \
-             lease_until = NULL WHERE id = $3",
-            &[Time(next_attempt_at), Text(error), Id(id)],
-        )
-        .await?;
-        Ok(())
+        outbox::mark_retry(self, id, error, next_attempt_at).await
     }
 
     async fn mark_email_failed(&self, id: Uuid, error: &str) -> StoreResult<()> {
-        self.write(
-            "UPDATE guidance_email_outbox SET status = 'failed', last_error = $1, \
-             lease_until = NULL WHERE id = $2",
-            &[Text(error), Id(id)],
-        )
-        .await?;
-        Ok(())
+        outbox::mark_failed(self, id, error).await
     }
 
     async fn release_email(&self, id: Uuid) -> StoreResult<()> {
-        self.write(
-            "UPDATE guidance_email_outbox \
-             SET lease_until = NULL, attempts = GREATEST(attempts - 1, 0) \
-             WHERE id = $1 AND status = 'queued'",
-            &[Id(id)],
-        )
-        .await?;
-        Ok(())
+        outbox::release(self, id).await
     }
 
     async fn next_email_due(&self) -> StoreResult<Option<Timestamp>> {
-        let row = self
-            .read_optional(
-                "SELECT MIN(GREATEST(next_attempt_at, COALESCE(lease_until, next_attempt_at))) \
-                 AS due FROM guidance_email_outbox WHERE status = 'queued'",
-                &[],
-            )
-            .await?;
-        Ok(row.map(|r| r.opt_time("due")).transpose()?.flatten())
+        outbox::next_due(self).await
     }
 
     async fn requeue_email(
@@ -380,25 +320,15 @@ impl Store for PostgresStore {
         email_id: Uuid,
         now: Timestamp,
     ) -> StoreResult<OutboxMessage> {
-        owner::requeue_email(self.tx().await?, booking_id, email_id, now).await
+        outbox::requeue_email(self.tx().await?, booking_id, email_id, now).await
     }
 
     async fn booking_emails(&self, booking_id: Uuid) -> StoreResult<Vec<OutboxMessage>> {
-        let rows = self
-            .read_all(
-                &format!(
-                    "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox WHERE booking_id = $1 \
-                     ORDER BY created_at, seq"
-                ),
-                &[Id(booking_id)],
-            )
-            .await?;
-        rows.iter().map(outbox_from_row).collect()
+        outbox::of_booking(self, booking_id).await
     }
 
     async fn list_questions(&self) -> StoreResult<Vec<Question>> {
-        let rows = self.read_all(&sql::LIST_QUESTIONS, &[]).await?;
-        rows.iter().map(question_from_row).collect()
+        reads::list_questions(self).await
     }
 
     async fn replace_questions(&self, questions: &[Question], now: Timestamp) -> StoreResult<()> {
@@ -417,27 +347,11 @@ impl Store for PostgresStore {
     }
 
     async fn emails_with_errors(&self) -> StoreResult<Vec<OutboxMessage>> {
-        let rows = self
-            .read_all(
-                &format!(
-                    "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox \
-                     WHERE status = 'failed' OR (status = 'queued' AND last_error IS NOT NULL) \
-                     ORDER BY created_at, seq"
-                ),
-                &[],
-            )
-            .await?;
-        rows.iter().map(outbox_from_row).collect()
+        outbox::with_errors(self).await
     }
 
     async fn admin_password_hash(&self) -> StoreResult<Option<String>> {
-        let row = self
-            .read_optional(
-                "SELECT password_hash FROM guidance_admin_credentials WHERE id = 1",
-                &[],
-            )
-            .await?;
-        row.map(|r| r.text("password_hash")).transpose()
+        reads::admin_password_hash(self).await
     }
 
     async fn set_admin_password_hash(&self, hash: &str, now: Timestamp) -> StoreResult<()> {
@@ -454,14 +368,7 @@ impl Store for PostgresStore {
     }
 
     async fn admin_setup_token_valid(&self, hash: &TokenHash, now: Timestamp) -> StoreResult<bool> {
-        let row = self
-            .read_optional(
-                "SELECT 1 AS one FROM guidance_admin_setup_tokens \
-                 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
-                &[Text(hash.as_str()), Time(now)],
-            )
-            .await?;
-        Ok(row.is_some())
+        reads::admin_setup_link_valid(self, hash, now).await
     }
 
     async fn use_admin_setup_token(
@@ -483,33 +390,15 @@ impl Store for PostgresStore {
         now: Timestamp,
         idle_expires_at: Timestamp,
     ) -> StoreResult<bool> {
-        let touched = self
-            .write(
-                "UPDATE guidance_admin_sessions \
-                 SET last_seen_at = $1, idle_expires_at = LEAST($2, expires_at) \
-                 WHERE id_hash = $3 AND idle_expires_at > $1 AND expires_at > $1",
-                &[Time(now), Time(idle_expires_at), Text(id_hash.as_str())],
-            )
-            .await?;
-        Ok(touched == 1)
+        owner::touch_session(self, id_hash, now, idle_expires_at).await
     }
 
     async fn delete_admin_session(&self, id_hash: &TokenHash) -> StoreResult<()> {
-        self.write(
-            "DELETE FROM guidance_admin_sessions WHERE id_hash = $1",
-            &[Text(id_hash.as_str())],
-        )
-        .await?;
-        Ok(())
+        owner::delete_session(self, id_hash).await
     }
 
     async fn settings(&self) -> StoreResult<std::collections::BTreeMap<String, String>> {
-        let rows = self
-            .read_all("SELECT key, value FROM guidance_settings ORDER BY key", &[])
-            .await?;
-        rows.iter()
-            .map(|r| Ok((r.text("key")?, r.text("value")?)))
-            .collect()
+        reads::settings(self).await
     }
 
     async fn save_settings(

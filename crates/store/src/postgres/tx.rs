@@ -1,6 +1,7 @@
-//! PostgreSQL's side of the shared writing transactions: ids and times bound as `uuid` and
-//! `timestamptz`, statements prepared or not as the URL asks, and the requests of one address
-//! serialised by an advisory lock.
+//! How PostgreSQL runs the shared statements: ids and times bound as `uuid` and `timestamptz`,
+//! statements prepared or not as the URL asks, every statement in a transaction in the service's
+//! role, rows locked with `FOR UPDATE`, and the requests of one address serialised by an
+//! advisory lock.
 
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::Query;
@@ -8,9 +9,9 @@ use sqlx::{Postgres, Transaction};
 
 use super::{PgTime, PostgresStore, map_constraint};
 use crate::StoreResult;
-use crate::shared::tx::{Tx, Value};
+use crate::shared::tx::{Db, Tx, Value};
 
-/// A writing transaction in the service's role.
+/// A transaction in the service's role.
 pub(super) struct PgTx {
     tx: Transaction<'static, Postgres>,
     /// See [`PostgresStore`]: whether statements are prepared and cached.
@@ -18,7 +19,7 @@ pub(super) struct PgTx {
 }
 
 impl PostgresStore {
-    /// Begins a transaction for the shared rules.
+    /// Begins a transaction in the service's role, for the shared code.
     pub(super) async fn tx(&self) -> StoreResult<PgTx> {
         Ok(PgTx {
             tx: self.begin().await?,
@@ -28,7 +29,7 @@ impl PostgresStore {
 }
 
 /// Binds `values` to `$1`, `$2`, … of `query`, as PostgreSQL keeps them.
-pub(super) fn bind<'q>(
+fn bind<'q>(
     mut query: Query<'q, Postgres, PgArguments>,
     values: &[Value<'q>],
 ) -> Query<'q, Postgres, PgArguments> {
@@ -46,13 +47,16 @@ pub(super) fn bind<'q>(
     query
 }
 
-impl PostgresStore {
-    /// Runs a query in a transaction of its own (in the service's role); all its rows.
-    pub(super) async fn read_all(
-        &self,
-        sql: &str,
-        values: &[Value<'_>],
-    ) -> StoreResult<Vec<PgRow>> {
+impl Db for PostgresStore {
+    type Row = PgRow;
+
+    const GREATEST: &'static str = "GREATEST";
+
+    const LEAST: &'static str = "LEAST";
+
+    const QUEUE_ORDER: &'static str = "seq";
+
+    async fn read_all(&self, sql: &str, values: &[Value<'_>]) -> StoreResult<Vec<PgRow>> {
         let mut tx = self.tx().await?;
         let query = sqlx::query(sql).persistent(tx.persistent);
         let rows = bind(query, values).fetch_all(&mut *tx.tx).await?;
@@ -60,25 +64,18 @@ impl PostgresStore {
         Ok(rows)
     }
 
-    /// Runs one statement in a transaction of its own (in the service's role); how many rows it
-    /// changed.
-    pub(super) async fn write(&self, sql: &str, values: &[Value<'_>]) -> StoreResult<u64> {
-        let mut tx = self.tx().await?;
-        let changed = tx.execute(sql, values).await?;
-        tx.commit().await?;
-        Ok(changed)
-    }
-
-    /// Runs a query in a transaction of its own (in the service's role); its first row, if any.
-    pub(super) async fn read_optional(
-        &self,
-        sql: &str,
-        values: &[Value<'_>],
-    ) -> StoreResult<Option<PgRow>> {
+    async fn read_optional(&self, sql: &str, values: &[Value<'_>]) -> StoreResult<Option<PgRow>> {
         let mut tx = self.tx().await?;
         let row = tx.fetch_optional(sql, values).await?;
         tx.commit().await?;
         Ok(row)
+    }
+
+    async fn write(&self, sql: &str, values: &[Value<'_>]) -> StoreResult<u64> {
+        let mut tx = self.tx().await?;
+        let changed = tx.execute(sql, values).await?;
+        tx.commit().await?;
+        Ok(changed)
     }
 }
 

@@ -1,17 +1,14 @@
-//! The rules of the owner's transactions, written once for both databases: one setup link at a
-//! time, each working once; a new password ends every session and every setup link; a new
-//! session forgets expired ones; a resent email is left to a worker that is sending it right
-//! now.
+//! The rules of the owner's sign-in, written once for both databases: one setup link at a time,
+//! each working once; a new password ends every session and every setup link; a new session
+//! forgets expired ones.
 
 use guidance_core::TokenHash;
 use jiff::Timestamp;
-use uuid::Uuid;
 
-use super::rows::{StoredRow, outbox_from_row};
-use super::sql;
-use super::tx::Tx;
-use super::tx::Value::{Id, Text, Time};
-use crate::{NewAdminSession, OutboxMessage, StoreError, StoreResult};
+use super::rows::StoredRow;
+use super::tx::Value::{Text, Time};
+use super::tx::{Db, Tx};
+use crate::{NewAdminSession, StoreError, StoreResult};
 
 /// Records a setup link as [`crate::Store::create_admin_setup_token`] says, and commits.
 pub(crate) async fn create_setup_link<T: Tx>(
@@ -91,32 +88,36 @@ pub(crate) async fn create_session<T: Tx>(mut tx: T, session: &NewAdminSession) 
     tx.commit().await
 }
 
-/// Queues an email again as [`crate::Store::requeue_email`] says, and commits.
-pub(crate) async fn requeue_email<T: Tx>(
-    mut tx: T,
-    booking_id: Uuid,
-    email_id: Uuid,
+/// See [`crate::Store::touch_admin_session`].
+pub(crate) async fn touch_session<D: Db>(
+    db: &D,
+    id_hash: &TokenHash,
     now: Timestamp,
-) -> StoreResult<OutboxMessage> {
-    // A live lease means a worker is sending it right now: leave it to that worker.
-    let requeued = tx
-        .execute(
-            "UPDATE guidance_email_outbox SET status = 'queued', attempts = 0, \
-             next_attempt_at = $1, lease_until = NULL, sent_at = NULL \
-             WHERE id = $2 AND booking_id = $3 AND (lease_until IS NULL OR lease_until < $1)",
-            &[Time(now), Id(email_id), Id(booking_id)],
+    idle_expires_at: Timestamp,
+) -> StoreResult<bool> {
+    let sql = format!(
+        "UPDATE guidance_admin_sessions \
+         SET last_seen_at = $1, idle_expires_at = {least}($2, expires_at) \
+         WHERE id_hash = $3 AND idle_expires_at > $1 AND expires_at > $1",
+        least = D::LEAST
+    );
+    let touched = db
+        .write(
+            &sql,
+            &[Time(now), Time(idle_expires_at), Text(id_hash.as_str())],
         )
         .await?;
-    let row = tx
-        .fetch_optional(&sql::EMAIL_OF_BOOKING, &[Id(email_id), Id(booking_id)])
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    if requeued == 0 {
-        return Err(StoreError::Conflict);
-    }
-    let email = outbox_from_row(&row)?;
-    tx.commit().await?;
-    Ok(email)
+    Ok(touched == 1)
+}
+
+/// Ends a session as [`crate::Store::delete_admin_session`] says.
+pub(crate) async fn delete_session<D: Db>(db: &D, id_hash: &TokenHash) -> StoreResult<()> {
+    db.write(
+        "DELETE FROM guidance_admin_sessions WHERE id_hash = $1",
+        &[Text(id_hash.as_str())],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Sets the password hash; a new password ends every session and every setup link.

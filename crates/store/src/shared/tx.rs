@@ -1,5 +1,6 @@
-//! A transaction as the shared rules see it: statements with numbered placeholders (`$1`, …)
-//! and [`Value`]s, which each backend binds in its own encoding.
+//! A store as the shared code sees it: statements with numbered placeholders (`$1`, …) and
+//! [`Value`]s, which each backend binds in its own encoding, run in a transaction ([`Tx`]) or on
+//! their own ([`Db`]).
 
 use std::future::Future;
 
@@ -66,4 +67,45 @@ pub(crate) trait Tx: Send + Sized {
 
     /// Makes every statement of the transaction durable.
     fn commit(self) -> impl Future<Output = StoreResult<()>> + Send;
+}
+
+/// A store as the shared reads and single writes see it: SQLite reads from its read-only pool
+/// and writes on its one writer connection; PostgreSQL runs each statement in a transaction of
+/// its own, in the service's role.
+pub(crate) trait Db: Sync {
+    /// A row this backend reads.
+    type Row: StoredRow + Send;
+
+    /// The function that picks the greater of two values: `GREATEST` on PostgreSQL, `MAX` (with
+    /// two arguments) on SQLite.
+    const GREATEST: &'static str;
+
+    /// The function that picks the lesser of two values: `LEAST` on PostgreSQL, `MIN` on SQLite.
+    const LEAST: &'static str;
+
+    /// What orders the emails queued in one second as they were queued: PostgreSQL's `seq`
+    /// column, SQLite's `rowid`.
+    const QUEUE_ORDER: &'static str;
+
+    /// Runs a query; all its rows.
+    fn read_all(
+        &self,
+        sql: &str,
+        values: &[Value<'_>],
+    ) -> impl Future<Output = StoreResult<Vec<Self::Row>>> + Send;
+
+    /// Runs a query; its first row, if any.
+    fn read_optional(
+        &self,
+        sql: &str,
+        values: &[Value<'_>],
+    ) -> impl Future<Output = StoreResult<Option<Self::Row>>> + Send;
+
+    /// Runs one statement, mapping the database's refusals like [`Tx::execute`]; how many rows
+    /// it changed.
+    fn write(
+        &self,
+        sql: &str,
+        values: &[Value<'_>],
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
 }

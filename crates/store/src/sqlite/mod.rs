@@ -17,16 +17,11 @@ use uuid::Uuid;
 mod rows;
 mod tx;
 
-use rows::{parse_ts, ts};
-use tx::bind;
-
-use crate::shared::rows::{
-    booking_from_row, event_from_row, outbox_from_row, question_from_row, slot_from_row,
-    token_from_row,
-};
-use crate::shared::sql::{self, OUTBOX_COLUMNS};
-use crate::shared::tx::Value::{Id, OptText, Text, Time};
-use crate::shared::{booking, owner, settings, slots};
+use crate::shared::rows::outbox_from_row;
+use crate::shared::sql::OUTBOX_COLUMNS;
+use crate::shared::tx::Tx as _;
+use crate::shared::tx::Value::{Id, Time};
+use crate::shared::{booking, outbox, owner, reads, settings, slots};
 use crate::{
     Booking, BookingEvent, NewAdminSession, NewBooking, OutboxMessage, Slot, Store, StoreError,
     StoreResult, TokenRecord, Transition,
@@ -123,11 +118,7 @@ impl Store for SqliteStore {
     }
 
     async fn get_slot(&self, id: Uuid) -> StoreResult<Slot> {
-        let row = bind(sqlx::query(&sql::SLOT_BY_ID), &[Id(id)])
-            .fetch_optional(&self.reader)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        slot_from_row(&row)
+        reads::get_slot(self, id).await
     }
 
     async fn list_slots(
@@ -136,14 +127,7 @@ impl Store for SqliteStore {
         to: Timestamp,
         status: Option<SlotStatus>,
     ) -> StoreResult<Vec<Slot>> {
-        let status = status.map(|s| s.as_str());
-        let rows = bind(
-            sqlx::query(&sql::LIST_SLOTS),
-            &[Time(from), Time(to), OptText(status)],
-        )
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(slot_from_row).collect()
+        reads::list_slots(self, from, to, status).await
     }
 
     async fn set_slot_available(
@@ -164,19 +148,11 @@ impl Store for SqliteStore {
     }
 
     async fn get_booking(&self, id: Uuid) -> StoreResult<Booking> {
-        let row = bind(sqlx::query(&sql::BOOKING_BY_ID), &[Id(id)])
-            .fetch_optional(&self.reader)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        booking_from_row(&row)
+        reads::get_booking(self, id).await
     }
 
     async fn list_bookings(&self, status: Option<BookingStatus>) -> StoreResult<Vec<Booking>> {
-        let status = status.map(|s| s.as_str());
-        let rows = bind(sqlx::query(&sql::LIST_BOOKINGS), &[OptText(status)])
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter().map(booking_from_row).collect()
+        reads::list_bookings(self, status).await
     }
 
     async fn list_overdue(
@@ -184,11 +160,7 @@ impl Store for SqliteStore {
         now: Timestamp,
         reschedule_deadline: Timestamp,
     ) -> StoreResult<Vec<Booking>> {
-        let values = [Time(now), Time(reschedule_deadline)];
-        let rows = bind(sqlx::query(&sql::LIST_OVERDUE), &values)
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter().map(booking_from_row).collect()
+        reads::list_overdue(self, now, reschedule_deadline).await
     }
 
     async fn transition(&self, t: Transition) -> StoreResult<Booking> {
@@ -196,17 +168,11 @@ impl Store for SqliteStore {
     }
 
     async fn booking_events(&self, booking_id: Uuid) -> StoreResult<Vec<BookingEvent>> {
-        let rows = bind(sqlx::query(&sql::BOOKING_EVENTS), &[Id(booking_id)])
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter().map(event_from_row).collect()
+        reads::booking_events(self, booking_id).await
     }
 
     async fn find_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
-        let row = bind(sqlx::query(&sql::TOKEN_BY_HASH), &[Text(hash.as_str())])
-            .fetch_optional(&self.reader)
-            .await?;
-        row.as_ref().map(token_from_row).transpose()
+        reads::find_token(self, hash).await
     }
 
     async fn claim_email(
@@ -214,35 +180,34 @@ impl Store for SqliteStore {
         now: Timestamp,
         lease_until: Timestamp,
     ) -> StoreResult<Option<OutboxMessage>> {
-        let mut tx = self.writer.begin().await?;
-        let row = sqlx::query(&format!(
-            "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox \
-             WHERE status = 'queued' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?) \
-             ORDER BY next_attempt_at, created_at, rowid LIMIT 1"
-        ))
-        .bind(ts(now))
-        .bind(ts(now))
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let mut msg = outbox_from_row(&row)?;
-        sqlx::query("UPDATE guidance_email_outbox SET lease_until = ?, attempts = attempts + 1 WHERE id = ?")
-            .bind(ts(lease_until))
-            .bind(msg.id.to_string())
-            .execute(&mut *tx)
+        // Writers take turns: no other claim can read the same email before this one leases it.
+        let mut tx = self.tx().await?;
+        let row = tx
+            .fetch_optional(
+                &format!(
+                    "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox \
+                     WHERE status = 'queued' AND next_attempt_at <= $1 \
+                       AND (lease_until IS NULL OR lease_until < $1) \
+                     ORDER BY next_attempt_at, created_at, rowid LIMIT 1"
+                ),
+                &[Time(now)],
+            )
             .await?;
+        let Some(row) = row else { return Ok(None) };
+        let mut email = outbox_from_row(&row)?;
+        tx.execute(
+            "UPDATE guidance_email_outbox SET lease_until = $1, attempts = attempts + 1 \
+             WHERE id = $2",
+            &[Time(lease_until), Id(email.id)],
+        )
+        .await?;
         tx.commit().await?;
-        msg.attempts += 1;
-        Ok(Some(msg))
+        email.attempts += 1;
+        Ok(Some(email))
     }
 
     async fn mark_email_sent(&self, id: Uuid, now: Timestamp) -> StoreResult<()> {
-        sqlx::query("UPDATE guidance_email_outbox SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = NULL WHERE id = ?")
-            .bind(ts(now))
-            .bind(id.to_string())
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        outbox::mark_sent(self, id, now).await
     }
 
     async fn mark_email_retry(
@@ -251,30 +216,15 @@ impl Store for SqliteStore {
         error: &str,
         next_attempt_at: Timestamp,
     ) -> StoreResult<()> {
-        sqlx::query("UPDATE guidance_email_outbox SET next_attempt_at = ?, last_error = ?, lease_until = NULL WHERE id = ?")
-            .bind(ts(next_attempt_at))
-            .bind(error)
-            .bind(id.to_string())
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        outbox::mark_retry(self, id, error, next_attempt_at).await
     }
 
     async fn mark_email_failed(&self, id: Uuid, error: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE guidance_email_outbox SET status = 'failed', last_error = ?, lease_until = NULL WHERE id = ?")
-            .bind(error)
-            .bind(id.to_string())
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        outbox::mark_failed(self, id, error).await
     }
 
     async fn release_email(&self, id: Uuid) -> StoreResult<()> {
-        sqlx::query("UPDATE guidance_email_outbox SET lease_until = NULL, attempts = MAX(attempts - 1, 0) WHERE id = ? AND status = 'queued'")
-            .bind(id.to_string())
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        outbox::release(self, id).await
     }
 
     async fn requeue_email(
@@ -283,34 +233,19 @@ impl Store for SqliteStore {
         email_id: Uuid,
         now: Timestamp,
     ) -> StoreResult<OutboxMessage> {
-        let tx = self.tx().await?;
-        owner::requeue_email(tx, booking_id, email_id, now).await
+        outbox::requeue_email(self.tx().await?, booking_id, email_id, now).await
     }
 
     async fn next_email_due(&self) -> StoreResult<Option<Timestamp>> {
-        let s: Option<String> = sqlx::query_scalar(
-            "SELECT MIN(MAX(next_attempt_at, COALESCE(lease_until, next_attempt_at))) FROM guidance_email_outbox WHERE status = 'queued'",
-        )
-        .fetch_one(&self.reader)
-        .await?;
-        s.map(|s| parse_ts("next_attempt_at", &s)).transpose()
+        outbox::next_due(self).await
     }
 
     async fn booking_emails(&self, booking_id: Uuid) -> StoreResult<Vec<OutboxMessage>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox WHERE booking_id = ? ORDER BY created_at, rowid"
-        ))
-        .bind(booking_id.to_string())
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(outbox_from_row).collect()
+        outbox::of_booking(self, booking_id).await
     }
 
     async fn list_questions(&self) -> StoreResult<Vec<Question>> {
-        let rows = sqlx::query(&sql::LIST_QUESTIONS)
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter().map(question_from_row).collect()
+        reads::list_questions(self).await
     }
 
     async fn replace_questions(&self, questions: &[Question], now: Timestamp) -> StoreResult<()> {
@@ -329,22 +264,11 @@ impl Store for SqliteStore {
     }
 
     async fn emails_with_errors(&self) -> StoreResult<Vec<OutboxMessage>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox \
-             WHERE status = 'failed' OR (status = 'queued' AND last_error IS NOT NULL) \
-             ORDER BY created_at, rowid"
-        ))
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(outbox_from_row).collect()
+        outbox::with_errors(self).await
     }
 
     async fn admin_password_hash(&self) -> StoreResult<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT password_hash FROM guidance_admin_credentials WHERE id = 1")
-                .fetch_optional(&self.reader)
-                .await?,
-        )
+        reads::admin_password_hash(self).await
     }
 
     async fn set_admin_password_hash(&self, hash: &str, now: Timestamp) -> StoreResult<()> {
@@ -361,14 +285,7 @@ impl Store for SqliteStore {
     }
 
     async fn admin_setup_token_valid(&self, hash: &TokenHash, now: Timestamp) -> StoreResult<bool> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM guidance_admin_setup_tokens WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
-        )
-        .bind(hash.as_str())
-        .bind(ts(now))
-        .fetch_one(&self.reader)
-        .await?;
-        Ok(n > 0)
+        reads::admin_setup_link_valid(self, hash, now).await
     }
 
     async fn use_admin_setup_token(
@@ -391,34 +308,15 @@ impl Store for SqliteStore {
         now: Timestamp,
         idle_expires_at: Timestamp,
     ) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "UPDATE guidance_admin_sessions SET last_seen_at = ?, idle_expires_at = MIN(?, expires_at) \
-             WHERE id_hash = ? AND idle_expires_at > ? AND expires_at > ?",
-        )
-        .bind(ts(now))
-        .bind(ts(idle_expires_at))
-        .bind(id_hash.as_str())
-        .bind(ts(now))
-        .bind(ts(now))
-        .execute(&self.writer)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        owner::touch_session(self, id_hash, now, idle_expires_at).await
     }
 
     async fn delete_admin_session(&self, id_hash: &TokenHash) -> StoreResult<()> {
-        sqlx::query("DELETE FROM guidance_admin_sessions WHERE id_hash = ?")
-            .bind(id_hash.as_str())
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        owner::delete_session(self, id_hash).await
     }
 
     async fn settings(&self) -> StoreResult<std::collections::BTreeMap<String, String>> {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT key, value FROM guidance_settings ORDER BY key")
-                .fetch_all(&self.reader)
-                .await?;
-        Ok(rows.into_iter().collect())
+        reads::settings(self).await
     }
 
     async fn save_settings(

@@ -17,7 +17,7 @@ pub(super) fn ts(t: Timestamp) -> String {
 }
 
 /// A time written by [`ts`], read back; `col` names it in the error.
-pub(super) fn parse_ts(col: &str, s: &str) -> StoreResult<Timestamp> {
+fn parse_ts(col: &str, s: &str) -> StoreResult<Timestamp> {
     Timestamp::from_str(s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
 }
 

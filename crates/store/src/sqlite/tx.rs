@@ -1,5 +1,5 @@
-//! SQLite's side of the shared writing transactions: ids and times bound as text, and nothing to
-//! lock, since all writes go through one connection and so take turns.
+//! How SQLite runs the shared statements: ids and times bound as text, reads on the read-only
+//! pool, writes on the one writer connection (so writers take turns, and nothing needs a lock).
 
 use sqlx::query::Query;
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
@@ -8,9 +8,9 @@ use sqlx::{Sqlite, Transaction};
 use super::rows::ts;
 use super::{SqliteStore, map_constraint};
 use crate::StoreResult;
-use crate::shared::tx::{Tx, Value};
+use crate::shared::tx::{Db, Tx, Value};
 
-/// A writing transaction on the writer pool.
+/// A transaction on the writer connection.
 pub(super) struct SqliteTx(Transaction<'static, Sqlite>);
 
 impl SqliteStore {
@@ -21,7 +21,7 @@ impl SqliteStore {
 }
 
 /// Binds `values` to `$1`, `$2`, … of `query`, as SQLite keeps them.
-pub(super) fn bind<'q>(
+fn bind<'q>(
     mut query: Query<'q, Sqlite, SqliteArguments<'q>>,
     values: &[Value<'q>],
 ) -> Query<'q, Sqlite, SqliteArguments<'q>> {
@@ -37,6 +37,40 @@ pub(super) fn bind<'q>(
         };
     }
     query
+}
+
+impl Db for SqliteStore {
+    type Row = SqliteRow;
+
+    const GREATEST: &'static str = "MAX";
+
+    const LEAST: &'static str = "MIN";
+
+    const QUEUE_ORDER: &'static str = "rowid";
+
+    async fn read_all(&self, sql: &str, values: &[Value<'_>]) -> StoreResult<Vec<SqliteRow>> {
+        Ok(bind(sqlx::query(sql), values)
+            .fetch_all(&self.reader)
+            .await?)
+    }
+
+    async fn read_optional(
+        &self,
+        sql: &str,
+        values: &[Value<'_>],
+    ) -> StoreResult<Option<SqliteRow>> {
+        Ok(bind(sqlx::query(sql), values)
+            .fetch_optional(&self.reader)
+            .await?)
+    }
+
+    async fn write(&self, sql: &str, values: &[Value<'_>]) -> StoreResult<u64> {
+        let done = bind(sqlx::query(sql), values)
+            .execute(&self.writer)
+            .await
+            .map_err(map_constraint)?;
+        Ok(done.rows_affected())
+    }
 }
 
 impl Tx for SqliteTx {
