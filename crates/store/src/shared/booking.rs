@@ -14,7 +14,7 @@ use super::tx::Value::{Bytes, Id, Int, OptText, Text, Time};
 use crate::{Booking, NewBooking, NewEmail, NewToken, StoreError, StoreResult, Transition};
 
 /// The column that records when a booking reached `to`, if that status has one.
-pub(crate) fn status_timestamp_column(to: BookingStatus) -> Option<&'static str> {
+fn status_timestamp_column(to: BookingStatus) -> Option<&'static str> {
     match to {
         BookingStatus::Accepted => Some("accepted_at"),
         BookingStatus::Declined => Some("declined_at"),
@@ -27,7 +27,7 @@ pub(crate) fn status_timestamp_column(to: BookingStatus) -> Option<&'static str>
 
 /// Whether a booking moving from `from` to `to` gives its slot back: it held the slot and no
 /// longer does.
-pub(crate) fn frees_slot(from: BookingStatus, to: BookingStatus) -> bool {
+fn frees_slot(from: BookingStatus, to: BookingStatus) -> bool {
     from.holds_slot() && !to.holds_slot()
 }
 

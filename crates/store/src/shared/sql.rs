@@ -1,9 +1,11 @@
-//! The reads both databases run as they are, and the column lists the row mapping reads.
+//! The column lists the row mapping reads, the order of the lists of bookings, and the queries
+//! that read rows by id or in lists.
 //!
-//! SQLite understands PostgreSQL's numbered placeholders (`$1`; a number used twice is one
-//! value), and both read `CAST(… AS TEXT)`, so one text serves both. What stays with each backend
-//! is what truly differs: row locks, `GREATEST`/`MAX`, `jsonb` casts, `RETURNING`, and the order
-//! among emails queued at the same second (`rowid` on SQLite, a sequence on PostgreSQL).
+//! Every statement of the store is written once for both databases: SQLite understands
+//! PostgreSQL's numbered placeholders (`$1`; a number used twice is one value), and both know
+//! `CAST(… AS TEXT)`, `EXISTS`, `ON CONFLICT` and `RETURNING`. The few words that differ (row
+//! locks, `jsonb`, `GREATEST`/`MAX`, `rowid`/`seq`) are constants of [`super::tx::Tx`] and
+//! [`super::tx::Db`].
 
 use std::sync::LazyLock;
 
