@@ -7,6 +7,7 @@
 pub mod copy;
 mod model;
 pub mod postgres;
+mod shared;
 pub mod sqlite;
 
 pub use model::*;
@@ -125,14 +126,17 @@ pub trait Store: Send + Sync + 'static {
     async fn create_booking(&self, new: NewBooking) -> StoreResult<Booking>;
     /// One booking.
     async fn get_booking(&self, id: Uuid) -> StoreResult<Booking>;
-    /// Bookings in session-time order, optionally only those of one status.
+    /// Bookings, optionally only those of one status, by session start (`starts_at`), then by
+    /// request time (`created_at`: a declined request and a later one for its slot start
+    /// together), then by id; the same order on every database.
     async fn list_bookings(
         &self,
         status: Option<guidance_core::BookingStatus>,
     ) -> StoreResult<Vec<Booking>>;
     /// Bookings that time has overtaken: pending ones whose session started, ones waiting
     /// for a new time since before `reschedule_deadline`, and unconfirmed ones whose hold (the
-    /// expiry of their `confirm` link) ended or whose session started.
+    /// expiry of their `confirm` link) ended or whose session started. In the order of
+    /// [`Store::list_bookings`]: by `starts_at`, then `created_at`, then id.
     async fn list_overdue(
         &self,
         now: Timestamp,

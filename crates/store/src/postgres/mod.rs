@@ -1,0 +1,411 @@
+//! The PostgreSQL store: a plain server or a Supabase project, shared by any number of
+//! `guidance serve` and `guidance worker` processes.
+//!
+//! The database is the judge: a partial unique index keeps one live booking per slot, an
+//! exclusion constraint keeps live slots apart, and a conditional `UPDATE … WHERE status = 'open'`
+//! claims a slot (a racing transaction waits, re-checks and finds nothing to update). Outbox rows
+//! are claimed with `FOR UPDATE SKIP LOCKED` and a lease, so each email is sent once however many
+//! workers run, and an email whose worker died is retried, with its Message-ID, when the lease ends.
+//!
+//! Pooler-safe: no session state. Every transaction starts with `SET LOCAL ROLE service_role`
+//! where that role exists (Supabase), nothing takes a session lock, and the prepared-statement
+//! cache can be switched off with `?statement-cache-capacity=0` in the URL (Supabase's
+//! transaction pooler). The schema is `supabase/migrations/`, applied by [`PostgresStore::migrate`].
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use guidance_core::{BookingStatus, Question, SlotStatus, SlotWindow, TokenHash};
+use jiff::Timestamp;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use uuid::Uuid;
+
+mod rows;
+mod time;
+mod tx;
+
+pub use time::PgTime;
+
+use crate::shared::rows::outbox_from_row;
+use crate::shared::sql::OUTBOX_COLUMNS;
+use crate::shared::tx::Tx as _;
+use crate::shared::tx::Value::Time;
+use crate::shared::{booking, outbox, owner, reads, settings, slots};
+use crate::{
+    Booking, BookingEvent, NewAdminSession, NewBooking, OutboxMessage, Slot, Store, StoreError,
+    StoreResult, TokenRecord, Transition,
+};
+
+/// The migrations of `supabase/migrations/`, compiled into the binary.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../supabase/migrations");
+
+/// The tables of the schema, in an order that respects their foreign keys.
+pub const TABLES: [&str; 10] = [
+    "guidance_availability",
+    "guidance_bookings",
+    "guidance_booking_actions",
+    "guidance_booking_events",
+    "guidance_email_outbox",
+    "guidance_questions",
+    "guidance_admin_credentials",
+    "guidance_admin_setup_tokens",
+    "guidance_admin_sessions",
+    "guidance_settings",
+];
+
+/// The PostgreSQL implementation of [`Store`].
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+    /// Whether transactions switch to `service_role` (it exists and this login may use it).
+    service_role: bool,
+    /// Whether statements are prepared once per connection and cached (the default), or, with
+    /// `?statement-cache-capacity=0` in the URL, sent as unnamed statements that leave nothing
+    /// behind on the server connection (a transaction pooler hands the next transaction to a
+    /// connection that knows nothing of them).
+    persistent: bool,
+}
+
+type Tx = sqlx::Transaction<'static, sqlx::Postgres>;
+
+/// How long a request waits for a database connection (a new one included) before it is
+/// answered [`StoreError::Unavailable`].
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl PostgresStore {
+    /// Connects to the database named by a `postgres://` URL. Does not change the schema: see
+    /// [`PostgresStore::migrate`]; fails clearly when the schema is missing.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let store = Self::connect_unchecked(url).await?;
+        let present: bool =
+            sqlx::query_scalar("SELECT to_regclass('public.guidance_bookings') IS NOT NULL")
+                .persistent(store.persistent)
+                .fetch_one(&store.pool)
+                .await?;
+        if !present {
+            return Err(StoreError::Corrupt(
+                "the Guidance tables are missing: run `guidance migrate` (or `supabase db push`) first"
+                    .into(),
+            ));
+        }
+        Ok(store)
+    }
+
+    /// Connects without looking at the schema (for [`PostgresStore::migrate`]).
+    async fn connect_unchecked(url: &str) -> StoreResult<Self> {
+        let options = PgConnectOptions::from_str(url)?.application_name("guidance");
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            // Short, so that a request answers "unavailable" soon when the database cannot be
+            // reached, instead of hanging; long enough for a busy pool to free a connection.
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await?;
+        let persistent = statement_cache_enabled(url);
+        let service_role = detect_service_role(&pool, persistent).await?;
+        Ok(Self {
+            pool,
+            service_role,
+            persistent,
+        })
+    }
+
+    /// Connects and applies the migrations of `supabase/migrations/` that are not applied yet.
+    /// Run it on a direct connection, not through a transaction pooler: it holds an advisory
+    /// lock for its duration so that two processes never migrate at once.
+    pub async fn migrate(url: &str) -> StoreResult<Self> {
+        let store = Self::connect_unchecked(url).await?;
+        MIGRATOR
+            .run(&store.pool)
+            .await
+            .map_err(|e| StoreError::Database(e.into()))?;
+        Ok(store)
+    }
+
+    /// Whether transactions run as `service_role`.
+    pub fn uses_service_role(&self) -> bool {
+        self.service_role
+    }
+
+    /// The connection pool (for tools such as the SQLite copy, which write rows as they are).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Begins a transaction in the service's role.
+    pub async fn begin(&self) -> StoreResult<Tx> {
+        if self.service_role {
+            // One round trip instead of two: both statements go in one simple query, and the
+            // transaction is open (in the role) when it returns.
+            Ok(self
+                .pool
+                .begin_with("BEGIN; SET LOCAL ROLE service_role")
+                .await?)
+        } else {
+            Ok(self.pool.begin().await?)
+        }
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Whether the URL leaves the prepared-statement cache on (sqlx reads the same parameter).
+/// sqlx 0.8 still prepares *named* statements with a capacity of 0 unless each query is marked
+/// non-persistent, so the store marks them itself.
+fn statement_cache_enabled(url: &str) -> bool {
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+    !query.split('&').any(|pair| {
+        pair.split_once('=')
+            .is_some_and(|(k, v)| k == "statement-cache-capacity" && v.trim() == "0")
+    })
+}
+
+/// Whether `service_role` exists and this login may switch to it. Detected once at connect: the
+/// roles of a database do not come and go while the service runs.
+async fn detect_service_role(pool: &PgPool, p: bool) -> StoreResult<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT COALESCE((SELECT pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles \
+         WHERE rolname = 'service_role'), false)",
+    )
+    .persistent(p)
+    .fetch_one(pool)
+    .await?)
+}
+
+/// Maps the database's own refusals to domain errors: the unique index on live bookings
+/// (23505) and the exclusion constraint on live slots (23P01) are the judges.
+fn map_constraint(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e {
+        match (db.code().as_deref(), db.constraint()) {
+            (Some("23P01"), _) => return StoreError::SlotOverlap,
+            (Some("23505"), Some("guidance_bookings_one_live_per_slot")) => {
+                return StoreError::SlotTaken;
+            }
+            _ => {}
+        }
+    }
+    StoreError::from(e)
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn create_slot(
+        &self,
+        window: SlotWindow,
+        meeting_details: Option<String>,
+        now: Timestamp,
+    ) -> StoreResult<Slot> {
+        let tx = self.tx().await?;
+        slots::create_slot(tx, window, meeting_details.as_deref(), now).await
+    }
+
+    async fn get_slot(&self, id: Uuid) -> StoreResult<Slot> {
+        reads::get_slot(self, id).await
+    }
+
+    async fn list_slots(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        status: Option<SlotStatus>,
+    ) -> StoreResult<Vec<Slot>> {
+        reads::list_slots(self, from, to, status).await
+    }
+
+    async fn set_slot_available(
+        &self,
+        id: Uuid,
+        available: bool,
+        now: Timestamp,
+    ) -> StoreResult<Slot> {
+        slots::set_slot_available(self.tx().await?, id, available, now).await
+    }
+
+    async fn delete_slot(&self, id: Uuid) -> StoreResult<()> {
+        slots::delete_slot(self.tx().await?, id).await
+    }
+
+    async fn create_booking(&self, new: NewBooking) -> StoreResult<Booking> {
+        booking::create_booking(self.tx().await?, new).await
+    }
+
+    async fn get_booking(&self, id: Uuid) -> StoreResult<Booking> {
+        reads::get_booking(self, id).await
+    }
+
+    async fn list_bookings(&self, status: Option<BookingStatus>) -> StoreResult<Vec<Booking>> {
+        reads::list_bookings(self, status).await
+    }
+
+    async fn list_overdue(
+        &self,
+        now: Timestamp,
+        reschedule_deadline: Timestamp,
+    ) -> StoreResult<Vec<Booking>> {
+        reads::list_overdue(self, now, reschedule_deadline).await
+    }
+
+    async fn transition(&self, t: Transition) -> StoreResult<Booking> {
+        booking::transition(self.tx().await?, t).await
+    }
+
+    async fn booking_events(&self, booking_id: Uuid) -> StoreResult<Vec<BookingEvent>> {
+        reads::booking_events(self, booking_id).await
+    }
+
+    async fn find_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
+        reads::find_token(self, hash).await
+    }
+
+    async fn claim_email(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> StoreResult<Option<OutboxMessage>> {
+        // SKIP LOCKED: a worker never waits for a row another worker is claiming; the lease
+        // keeps the row out of reach while it is being sent, and gives it back if that worker
+        // dies (the next claim after `lease_until` sends it again, with the same Message-ID).
+        let mut tx = self.tx().await?;
+        let row = tx
+            .fetch_optional(
+                &format!(
+                    "UPDATE guidance_email_outbox SET lease_until = $2, attempts = attempts + 1 \
+                     WHERE id = ( \
+                         SELECT id FROM guidance_email_outbox \
+                         WHERE status = 'queued' AND next_attempt_at <= $1 \
+                           AND (lease_until IS NULL OR lease_until < $1) \
+                         ORDER BY next_attempt_at, created_at, seq LIMIT 1 \
+                         FOR UPDATE SKIP LOCKED) \
+                     RETURNING {OUTBOX_COLUMNS}"
+                ),
+                &[Time(now), Time(lease_until)],
+            )
+            .await?;
+        tx.commit().await?;
+        row.as_ref().map(outbox_from_row).transpose()
+    }
+
+    async fn mark_email_sent(&self, id: Uuid, now: Timestamp) -> StoreResult<()> {
+        outbox::mark_sent(self, id, now).await
+    }
+
+    async fn mark_email_retry(
+        &self,
+        id: Uuid,
+        error: &str,
+        next_attempt_at: Timestamp,
+    ) -> StoreResult<()> {
+        outbox::mark_retry(self, id, error, next_attempt_at).await
+    }
+
+    async fn mark_email_failed(&self, id: Uuid, error: &str) -> StoreResult<()> {
+        outbox::mark_failed(self, id, error).await
+    }
+
+    async fn release_email(&self, id: Uuid) -> StoreResult<()> {
+        outbox::release(self, id).await
+    }
+
+    async fn next_email_due(&self) -> StoreResult<Option<Timestamp>> {
+        outbox::next_due(self).await
+    }
+
+    async fn requeue_email(
+        &self,
+        booking_id: Uuid,
+        email_id: Uuid,
+        now: Timestamp,
+    ) -> StoreResult<OutboxMessage> {
+        outbox::requeue_email(self.tx().await?, booking_id, email_id, now).await
+    }
+
+    async fn booking_emails(&self, booking_id: Uuid) -> StoreResult<Vec<OutboxMessage>> {
+        outbox::of_booking(self, booking_id).await
+    }
+
+    async fn list_questions(&self) -> StoreResult<Vec<Question>> {
+        reads::list_questions(self).await
+    }
+
+    async fn replace_questions(&self, questions: &[Question], now: Timestamp) -> StoreResult<()> {
+        settings::replace_questions(self.tx().await?, questions, now).await
+    }
+
+    async fn update_slot(
+        &self,
+        id: Uuid,
+        window: SlotWindow,
+        meeting_details: Option<String>,
+        now: Timestamp,
+    ) -> StoreResult<Slot> {
+        let tx = self.tx().await?;
+        slots::update_slot(tx, id, window, meeting_details.as_deref(), now).await
+    }
+
+    async fn emails_with_errors(&self) -> StoreResult<Vec<OutboxMessage>> {
+        outbox::with_errors(self).await
+    }
+
+    async fn admin_password_hash(&self) -> StoreResult<Option<String>> {
+        reads::admin_password_hash(self).await
+    }
+
+    async fn set_admin_password_hash(&self, hash: &str, now: Timestamp) -> StoreResult<()> {
+        owner::set_password(self.tx().await?, hash, now).await
+    }
+
+    async fn create_admin_setup_token(
+        &self,
+        hash: &TokenHash,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        owner::create_setup_link(self.tx().await?, hash, expires_at, now).await
+    }
+
+    async fn admin_setup_token_valid(&self, hash: &TokenHash, now: Timestamp) -> StoreResult<bool> {
+        reads::admin_setup_link_valid(self, hash, now).await
+    }
+
+    async fn use_admin_setup_token(
+        &self,
+        hash: &TokenHash,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        owner::use_setup_link(self.tx().await?, hash, password_hash, now).await
+    }
+
+    async fn create_admin_session(&self, session: NewAdminSession) -> StoreResult<()> {
+        owner::create_session(self.tx().await?, &session).await
+    }
+
+    async fn touch_admin_session(
+        &self,
+        id_hash: &TokenHash,
+        now: Timestamp,
+        idle_expires_at: Timestamp,
+    ) -> StoreResult<bool> {
+        owner::touch_session(self, id_hash, now, idle_expires_at).await
+    }
+
+    async fn delete_admin_session(&self, id_hash: &TokenHash) -> StoreResult<()> {
+        owner::delete_session(self, id_hash).await
+    }
+
+    async fn settings(&self) -> StoreResult<std::collections::BTreeMap<String, String>> {
+        reads::settings(self).await
+    }
+
+    async fn save_settings(
+        &self,
+        values: &std::collections::BTreeMap<String, String>,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        settings::save_settings(self.tx().await?, values, now).await
+    }
+}

@@ -1,0 +1,126 @@
+//! How PostgreSQL runs the shared statements: ids and times bound as `uuid` and `timestamptz`,
+//! statements prepared or not as the URL asks, every statement in a transaction in the service's
+//! role, rows locked with `FOR UPDATE`, and the requests of one address serialised by an
+//! advisory lock.
+
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::query::Query;
+use sqlx::{Postgres, Transaction};
+
+use super::{PgTime, PostgresStore, map_constraint};
+use crate::StoreResult;
+use crate::shared::tx::{Db, Tx, Value};
+
+/// A transaction in the service's role.
+pub(super) struct PgTx {
+    tx: Transaction<'static, Postgres>,
+    /// See [`PostgresStore`]: whether statements are prepared and cached.
+    persistent: bool,
+}
+
+impl PostgresStore {
+    /// Begins a transaction in the service's role, for the shared code.
+    pub(super) async fn tx(&self) -> StoreResult<PgTx> {
+        Ok(PgTx {
+            tx: self.begin().await?,
+            persistent: self.persistent,
+        })
+    }
+}
+
+/// Binds `values` to `$1`, `$2`, … of `query`, as PostgreSQL keeps them.
+fn bind<'q>(
+    mut query: Query<'q, Postgres, PgArguments>,
+    values: &[Value<'q>],
+) -> Query<'q, Postgres, PgArguments> {
+    for value in values {
+        query = match *value {
+            Value::Id(id) => query.bind(id),
+            Value::Time(t) => query.bind(PgTime(t)),
+            Value::Text(s) => query.bind(s),
+            Value::OptText(s) => query.bind(s),
+            Value::Int(n) => query.bind(n),
+            Value::Flag(b) => query.bind(b),
+            Value::Bytes(b) => query.bind(b),
+        };
+    }
+    query
+}
+
+impl Db for PostgresStore {
+    type Row = PgRow;
+
+    const GREATEST: &'static str = "GREATEST";
+
+    const LEAST: &'static str = "LEAST";
+
+    const QUEUE_ORDER: &'static str = "seq";
+
+    async fn read_all(&self, sql: &str, values: &[Value<'_>]) -> StoreResult<Vec<PgRow>> {
+        let mut tx = self.tx().await?;
+        let query = sqlx::query(sql).persistent(tx.persistent);
+        let rows = bind(query, values).fetch_all(&mut *tx.tx).await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    async fn read_optional(&self, sql: &str, values: &[Value<'_>]) -> StoreResult<Option<PgRow>> {
+        let mut tx = self.tx().await?;
+        let row = tx.fetch_optional(sql, values).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    async fn write(&self, sql: &str, values: &[Value<'_>]) -> StoreResult<u64> {
+        let mut tx = self.tx().await?;
+        let changed = tx.execute(sql, values).await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+}
+
+impl Tx for PgTx {
+    type Row = PgRow;
+
+    const LOCK_ROWS: &'static str = " FOR UPDATE";
+
+    const JSONB_CAST: &'static str = "::jsonb";
+
+    async fn execute(&mut self, sql: &str, values: &[Value<'_>]) -> StoreResult<u64> {
+        let query = sqlx::query(sql).persistent(self.persistent);
+        let done = bind(query, values)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_constraint)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn fetch_optional(
+        &mut self,
+        sql: &str,
+        values: &[Value<'_>],
+    ) -> StoreResult<Option<PgRow>> {
+        let query = sqlx::query(sql).persistent(self.persistent);
+        bind(query, values)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_constraint)
+    }
+
+    /// A transaction-level advisory lock on the address: concurrent requests of one address
+    /// count one after the other, and each count (a fresh snapshot under READ COMMITTED) sees the
+    /// bookings the earlier lock holders committed. The lock ends with the transaction, which
+    /// keeps it safe behind a transaction pooler.
+    async fn lock_address(&mut self, email: &str) -> StoreResult<()> {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended(lower($1), 0))")
+            .persistent(self.persistent)
+            .bind(email)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn commit(self) -> StoreResult<()> {
+        Ok(self.tx.commit().await?)
+    }
+}

@@ -1,0 +1,317 @@
+//! The rules of a booking's transactions, written once for both databases: what
+//! [`create_booking`] and [`transition`] write, in which order, and what each refusal means;
+//! when a slot is given back, and which time column a status sets.
+
+use guidance_core::{BookingStatus, SlotWindow};
+use jiff::Timestamp;
+use uuid::Uuid;
+
+use super::rows::{PlainColumns, StoredRow, booking_from_row};
+use super::slots::slot_exists;
+use super::sql;
+use super::tx::Tx;
+use super::tx::Value::{Bytes, Id, Int, OptText, Text, Time};
+use crate::{Booking, NewBooking, NewEmail, NewToken, StoreError, StoreResult, Transition};
+
+/// The column that records when a booking reached `to`, if that status has one.
+fn status_timestamp_column(to: BookingStatus) -> Option<&'static str> {
+    match to {
+        BookingStatus::Accepted => Some("accepted_at"),
+        BookingStatus::Declined => Some("declined_at"),
+        BookingStatus::NeedsReschedule => Some("reschedule_requested_at"),
+        BookingStatus::Cancelled => Some("cancelled_at"),
+        BookingStatus::Expired => Some("expired_at"),
+        BookingStatus::Pending | BookingStatus::Unconfirmed => None,
+    }
+}
+
+/// Whether a booking moving from `from` to `to` gives its slot back: it held the slot and no
+/// longer does.
+fn frees_slot(from: BookingStatus, to: BookingStatus) -> bool {
+    from.holds_slot() && !to.holds_slot()
+}
+
+/// Records a new booking as [`crate::Store::create_booking`] says, on `tx`, and commits.
+pub(crate) async fn create_booking<T: Tx>(mut tx: T, new: NewBooking) -> StoreResult<Booking> {
+    if let Some(limit) = new.pending_limit {
+        let email = new.intake.email.as_str().trim();
+        // Counted inside the writing transaction, after the address is locked: no other request
+        // of the same address can insert between this count and the insert below.
+        tx.lock_address(email).await?;
+        if awaiting_owner(&mut tx, email).await? >= i64::from(limit) {
+            return Err(StoreError::TooManyPending);
+        }
+    }
+    reserve_slot(&mut tx, new.slot_id, new.window, new.now).await?;
+    insert_booking(&mut tx, &new).await?;
+    let request = Record {
+        actor: "requester",
+        action: "request",
+        from: None,
+        to: new.status,
+        note: None,
+        tokens_version: 0,
+        tokens: &new.tokens,
+        emails: &new.emails,
+    };
+    record(&mut tx, new.id, request, new.now).await?;
+    let booking = fetch_booking(&mut tx, new.id).await?;
+    tx.commit().await?;
+    Ok(booking)
+}
+
+/// Moves a booking as [`crate::Store::transition`] says, on `tx`, and commits.
+pub(crate) async fn transition<T: Tx>(mut tx: T, t: Transition) -> StoreResult<Booking> {
+    if let Some(hash) = &t.consume_token {
+        // Bound to its booking: a token can only ever be spent on the booking it was issued for.
+        let spent = tx
+            .execute(
+                "UPDATE guidance_booking_actions SET used_at = $1 \
+                 WHERE token_hash = $2 AND booking_id = $3 AND used_at IS NULL",
+                &[Time(t.now), Text(hash.as_str()), Id(t.booking_id)],
+            )
+            .await?;
+        if spent != 1 {
+            return Err(StoreError::TokenUsed);
+        }
+    }
+    let old_slot = tx
+        .fetch_optional(
+            "SELECT slot_id FROM guidance_bookings WHERE id = $1",
+            &[Id(t.booking_id)],
+        )
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .opt_uuid("slot_id")?;
+
+    // Move to the new slot before the booking becomes live again: its old slot may have been
+    // booked by someone else meanwhile, and the one-live-booking-per-slot index must never
+    // see this booking live on it. All of it rolls back if the compare-and-swap below fails.
+    if let Some(change) = t.new_slot {
+        reserve_slot(&mut tx, change.slot_id, change.window, t.now).await?;
+        tx.execute(
+            "UPDATE guidance_bookings SET slot_id = $1, starts_at = $2, ends_at = $3 WHERE id = $4",
+            &[
+                Id(change.slot_id),
+                Time(change.window.starts_at()),
+                Time(change.window.ends_at()),
+                Id(t.booking_id),
+            ],
+        )
+        .await?;
+    }
+
+    // The compare-and-swap: only the version and status the caller read may move on.
+    let stamp = status_timestamp_column(t.to)
+        .map(|column| format!(", {column} = $3"))
+        .unwrap_or_default();
+    let moved = tx
+        .execute(
+            &format!(
+                "UPDATE guidance_bookings \
+                 SET status = $1, version = version + 1, ics_sequence = $2, updated_at = $3{stamp} \
+                 WHERE id = $4 AND version = $5 AND status = $6"
+            ),
+            &[
+                Text(t.to.as_str()),
+                Int(t.ics_sequence),
+                Time(t.now),
+                Id(t.booking_id),
+                Int(t.expected_version),
+                Text(t.from.as_str()),
+            ],
+        )
+        .await?;
+    if moved != 1 {
+        return Err(StoreError::Conflict);
+    }
+
+    // The slot follows the booking: freed when the booking stops holding it.
+    if let Some(slot) = old_slot.filter(|_| frees_slot(t.from, t.to)) {
+        tx.execute(
+            "UPDATE guidance_availability SET status = 'open', updated_at = $1 \
+             WHERE id = $2 AND status = 'booked'",
+            &[Time(t.now), Id(slot)],
+        )
+        .await?;
+    }
+
+    let change = Record {
+        actor: t.actor.as_str(),
+        action: t.action.as_str(),
+        from: Some(t.from),
+        to: t.to,
+        note: t.note.as_deref(),
+        tokens_version: t.expected_version + 1,
+        tokens: &t.tokens,
+        emails: &t.emails,
+    };
+    record(&mut tx, t.booking_id, change, t.now).await?;
+    let booking = fetch_booking(&mut tx, t.booking_id).await?;
+    tx.commit().await?;
+    Ok(booking)
+}
+
+/// How many bookings of an address (trimmed, ignoring case) await the owner: pending, or not yet
+/// confirmed by the requester.
+async fn awaiting_owner<T: Tx>(tx: &mut T, email: &str) -> StoreResult<i64> {
+    tx.fetch_optional(
+        "SELECT COUNT(*) AS n FROM guidance_bookings \
+         WHERE lower(requester_email) = lower($1) AND status IN ('pending', 'unconfirmed')",
+        &[Text(email)],
+    )
+    .await?
+    .map_or(Ok(0), |row| row.int("n"))
+}
+
+/// Marks an open slot booked if it still has the expected window and has not started (a racing
+/// transaction waits for the row, re-checks the condition and finds nothing to update).
+/// [`StoreError::SlotTaken`] when it is not free (any more), [`StoreError::NotFound`] when there
+/// is no such slot.
+async fn reserve_slot<T: Tx>(
+    tx: &mut T,
+    slot_id: Uuid,
+    window: SlotWindow,
+    now: Timestamp,
+) -> StoreResult<()> {
+    let claimed = tx
+        .execute(
+            "UPDATE guidance_availability SET status = 'booked', updated_at = $1 \
+             WHERE id = $2 AND status = 'open' AND starts_at = $3 AND ends_at = $4 \
+               AND starts_at > $1",
+            &[
+                Time(now),
+                Id(slot_id),
+                Time(window.starts_at()),
+                Time(window.ends_at()),
+            ],
+        )
+        .await?;
+    if claimed == 1 {
+        return Ok(());
+    }
+    let exists = slot_exists(tx, slot_id).await?;
+    Err(if exists {
+        StoreError::SlotTaken
+    } else {
+        StoreError::NotFound
+    })
+}
+
+/// Inserts the booking row of a request (version 0, calendar sequence 0).
+async fn insert_booking<T: Tx>(tx: &mut T, new: &NewBooking) -> StoreResult<()> {
+    let i = &new.intake;
+    let answers = serde_json::Value::Object(i.answers.as_json().clone()).to_string();
+    let sql = format!(
+        "INSERT INTO guidance_bookings (id, slot_id, starts_at, ends_at, requester_name, \
+         requester_email, requester_locale, requester_time_zone, topic, priority, answers, status, \
+         version, ics_uid, ics_sequence, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11{jsonb}, $12, 0, $13, 0, $14, $14)",
+        jsonb = T::JSONB_CAST
+    );
+    tx.execute(
+        &sql,
+        &[
+            Id(new.id),
+            Id(new.slot_id),
+            Time(new.window.starts_at()),
+            Time(new.window.ends_at()),
+            Text(i.name.as_str()),
+            Text(i.email.as_str()),
+            Text(i.locale.as_str()),
+            Text(i.time_zone.as_str()),
+            Text(i.topic.as_str()),
+            Text(i.priority.as_str()),
+            Text(&answers),
+            Text(new.status.as_str()),
+            Text(&new.ics_uid),
+            Time(new.now),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// What a change of a booking records with it: a line of history, the tokens for the links in
+/// its emails, and the emails.
+struct Record<'a> {
+    actor: &'a str,
+    action: &'a str,
+    from: Option<BookingStatus>,
+    to: BookingStatus,
+    note: Option<&'a str>,
+    /// The booking version the tokens are issued for (the one the change leads to).
+    tokens_version: i64,
+    tokens: &'a [NewToken],
+    emails: &'a [NewEmail],
+}
+
+/// Writes what `change` records, for booking `booking_id`, at `now`.
+async fn record<T: Tx>(
+    tx: &mut T,
+    booking_id: Uuid,
+    change: Record<'_>,
+    now: Timestamp,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO guidance_booking_events \
+         (booking_id, actor, action, from_status, to_status, note, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            Id(booking_id),
+            Text(change.actor),
+            Text(change.action),
+            OptText(change.from.map(|s| s.as_str())),
+            Text(change.to.as_str()),
+            OptText(change.note),
+            Time(now),
+        ],
+    )
+    .await?;
+    for token in change.tokens {
+        tx.execute(
+            "INSERT INTO guidance_booking_actions \
+             (id, booking_id, action, token_hash, booking_version, expires_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                Id(Uuid::new_v4()),
+                Id(booking_id),
+                Text(token.action.as_str()),
+                Text(token.hash.as_str()),
+                Int(change.tokens_version),
+                Time(token.expires_at),
+                Time(now),
+            ],
+        )
+        .await?;
+    }
+    for email in change.emails {
+        // Due at once: its first attempt is due when it is queued.
+        tx.execute(
+            "INSERT INTO guidance_email_outbox (id, booking_id, kind, recipient, subject, \
+             message_id, message, next_attempt_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+            &[
+                Id(Uuid::new_v4()),
+                Id(booking_id),
+                Text(&email.kind),
+                Text(&email.recipient),
+                Text(&email.subject),
+                Text(&email.message_id),
+                Bytes(&email.message),
+                Time(now),
+            ],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The booking as it now stands in the transaction.
+async fn fetch_booking<T: Tx>(tx: &mut T, id: Uuid) -> StoreResult<Booking> {
+    let row = tx
+        .fetch_optional(&sql::BOOKING_BY_ID, &[Id(id)])
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    booking_from_row(&row)
+}

@@ -1,0 +1,16 @@
+//! What the SQLite and PostgreSQL stores share, so that both keep the same rules: the column
+//! lists and common statements ([`sql`]), the mapping of each row to its model type ([`rows`]),
+//! the reads ([`reads`]), and the writes whose steps, order and refusals are rules of the domain
+//! ([`booking`], [`slots`], [`outbox`], [`owner`], [`settings`]). They are written over the
+//! small part that differs between the databases ([`tx::Tx`], [`tx::Db`]): how values are
+//! encoded, where statements run, row locks, the per-address lock, `jsonb`.
+
+pub(crate) mod booking;
+pub(crate) mod outbox;
+pub(crate) mod owner;
+pub(crate) mod reads;
+pub(crate) mod rows;
+pub(crate) mod settings;
+pub(crate) mod slots;
+pub(crate) mod sql;
+pub(crate) mod tx;

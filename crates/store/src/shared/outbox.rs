@@ -1,0 +1,131 @@
+//! The outbox's rules written once for both databases: how a send, a retry, a failure and a
+//! release are recorded, when the next email is due, and that a resent email is left to a worker
+//! that is sending it right now. Claiming an email differs (PostgreSQL skips the rows other
+//! workers hold) and stays with each backend.
+
+use jiff::Timestamp;
+use uuid::Uuid;
+
+use super::rows::{StoredRow, outbox_from_row};
+use super::sql::{self, OUTBOX_COLUMNS};
+use super::tx::Value::{Id, Text, Time};
+use super::tx::{Db, Tx};
+use crate::{OutboxMessage, StoreError, StoreResult};
+
+/// See [`crate::Store::mark_email_sent`].
+pub(crate) async fn mark_sent<D: Db>(db: &D, id: Uuid, now: Timestamp) -> StoreResult<()> {
+    db.write(
+        "UPDATE guidance_email_outbox \
+         SET status = 'sent', sent_at = $1, lease_until = NULL, last_error = NULL WHERE id = $2",
+        &[Time(now), Id(id)],
+    )
+    .await?;
+    Ok(())
+}
+
+/// See [`crate::Store::mark_email_retry`].
+pub(crate) async fn mark_retry<D: Db>(
+    db: &D,
+    id: Uuid,
+    error: &str,
+    next_attempt_at: Timestamp,
+) -> StoreResult<()> {
+    db.write(
+        "UPDATE guidance_email_outbox \
+         SET next_attempt_at = $1, last_error = $2, lease_until = NULL WHERE id = $3",
+        &[Time(next_attempt_at), Text(error), Id(id)],
+    )
+    .await?;
+    Ok(())
+}
+
+/// See [`crate::Store::mark_email_failed`].
+pub(crate) async fn mark_failed<D: Db>(db: &D, id: Uuid, error: &str) -> StoreResult<()> {
+    db.write(
+        "UPDATE guidance_email_outbox \
+         SET status = 'failed', last_error = $1, lease_until = NULL WHERE id = $2",
+        &[Text(error), Id(id)],
+    )
+    .await?;
+    Ok(())
+}
+
+/// See [`crate::Store::release_email`].
+pub(crate) async fn release<D: Db>(db: &D, id: Uuid) -> StoreResult<()> {
+    db.write(
+        &format!(
+            "UPDATE guidance_email_outbox \
+             SET lease_until = NULL, attempts = {greatest}(attempts - 1, 0) \
+             WHERE id = $1 AND status = 'queued'",
+            greatest = D::GREATEST
+        ),
+        &[Id(id)],
+    )
+    .await?;
+    Ok(())
+}
+
+/// See [`crate::Store::next_email_due`]: a leased email is due when its lease ends.
+pub(crate) async fn next_due<D: Db>(db: &D) -> StoreResult<Option<Timestamp>> {
+    let sql = format!(
+        "SELECT MIN({greatest}(next_attempt_at, COALESCE(lease_until, next_attempt_at))) \
+         AS next_attempt_at FROM guidance_email_outbox WHERE status = 'queued'",
+        greatest = D::GREATEST
+    );
+    let row = db.read_optional(&sql, &[]).await?;
+    Ok(row
+        .map(|row| row.opt_time("next_attempt_at"))
+        .transpose()?
+        .flatten())
+}
+
+/// See [`crate::Store::booking_emails`].
+pub(crate) async fn of_booking<D: Db>(db: &D, booking_id: Uuid) -> StoreResult<Vec<OutboxMessage>> {
+    let sql = format!(
+        "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox WHERE booking_id = $1 \
+         ORDER BY created_at, {queued}",
+        queued = D::QUEUE_ORDER
+    );
+    let rows = db.read_all(&sql, &[Id(booking_id)]).await?;
+    rows.iter().map(outbox_from_row).collect()
+}
+
+/// See [`crate::Store::emails_with_errors`].
+pub(crate) async fn with_errors<D: Db>(db: &D) -> StoreResult<Vec<OutboxMessage>> {
+    let sql = format!(
+        "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox \
+         WHERE status = 'failed' OR (status = 'queued' AND last_error IS NOT NULL) \
+         ORDER BY created_at, {queued}",
+        queued = D::QUEUE_ORDER
+    );
+    let rows = db.read_all(&sql, &[]).await?;
+    rows.iter().map(outbox_from_row).collect()
+}
+
+/// Queues an email again as [`crate::Store::requeue_email`] says, and commits.
+pub(crate) async fn requeue_email<T: Tx>(
+    mut tx: T,
+    booking_id: Uuid,
+    email_id: Uuid,
+    now: Timestamp,
+) -> StoreResult<OutboxMessage> {
+    // A live lease means a worker is sending it right now: leave it to that worker.
+    let requeued = tx
+        .execute(
+            "UPDATE guidance_email_outbox SET status = 'queued', attempts = 0, \
+             next_attempt_at = $1, lease_until = NULL, sent_at = NULL \
+             WHERE id = $2 AND booking_id = $3 AND (lease_until IS NULL OR lease_until < $1)",
+            &[Time(now), Id(email_id), Id(booking_id)],
+        )
+        .await?;
+    let row = tx
+        .fetch_optional(&sql::EMAIL_OF_BOOKING, &[Id(email_id), Id(booking_id)])
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if requeued == 0 {
+        return Err(StoreError::Conflict);
+    }
+    let email = outbox_from_row(&row)?;
+    tx.commit().await?;
+    Ok(email)
+}

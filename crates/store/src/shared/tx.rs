@@ -1,0 +1,111 @@
+//! A store as the shared code sees it: statements with numbered placeholders (`$1`, …) and
+//! [`Value`]s, which each backend binds in its own encoding, run in a transaction ([`Tx`]) or on
+//! their own ([`Db`]).
+
+use std::future::Future;
+
+use jiff::Timestamp;
+use uuid::Uuid;
+
+use super::rows::StoredRow;
+use crate::StoreResult;
+
+/// A value bound to a placeholder, in the words of the schema. Each backend encodes it its own
+/// way: SQLite keeps ids and times as text, PostgreSQL as `uuid` and `timestamptz`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Value<'a> {
+    /// An id.
+    Id(Uuid),
+    /// A time (kept to whole seconds).
+    Time(Timestamp),
+    /// Text.
+    Text(&'a str),
+    /// Text or NULL.
+    OptText(Option<&'a str>),
+    /// An integer.
+    Int(i64),
+    /// Yes or no (`boolean` on PostgreSQL, 0 or 1 on SQLite).
+    Flag(bool),
+    /// Bytes.
+    Bytes(&'a [u8]),
+}
+
+/// One open transaction of one backend. Dropped without [`Tx::commit`], it rolls back.
+///
+/// Statements run through it map the database's own refusals (the one-live-booking-per-slot
+/// index, the rule that live slots do not overlap) to [`crate::StoreError`]s.
+pub(crate) trait Tx: Send + Sized {
+    /// A row this backend reads.
+    type Row: StoredRow + Send;
+
+    /// What follows a text placeholder to make it a `jsonb` value where the database has that
+    /// type: `::jsonb` on PostgreSQL, nothing on SQLite (which keeps JSON as text).
+    const JSONB_CAST: &'static str;
+
+    /// What follows a `SELECT` to lock the rows it reads until the transaction ends:
+    /// ` FOR UPDATE` on PostgreSQL, nothing on SQLite (whose writers take turns anyway).
+    const LOCK_ROWS: &'static str;
+
+    /// Runs a statement; how many rows it changed.
+    fn execute(
+        &mut self,
+        sql: &str,
+        values: &[Value<'_>],
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
+
+    /// Runs a query (or a statement with `RETURNING`); its first row, if any.
+    fn fetch_optional(
+        &mut self,
+        sql: &str,
+        values: &[Value<'_>],
+    ) -> impl Future<Output = StoreResult<Option<Self::Row>>> + Send;
+
+    /// Keeps other transactions from counting the bookings of `email` (trimmed, any case) until
+    /// this one ends, so that two requests of one address cannot both pass the limit of requests
+    /// awaiting the owner. A backend whose writers take turns anyway does nothing.
+    fn lock_address(&mut self, email: &str) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Makes every statement of the transaction durable.
+    fn commit(self) -> impl Future<Output = StoreResult<()>> + Send;
+}
+
+/// A store as the shared reads and single writes see it: SQLite reads from its read-only pool
+/// and writes on its one writer connection; PostgreSQL runs each statement in a transaction of
+/// its own, in the service's role.
+pub(crate) trait Db: Sync {
+    /// A row this backend reads.
+    type Row: StoredRow + Send;
+
+    /// The function that picks the greater of two values: `GREATEST` on PostgreSQL, `MAX` (with
+    /// two arguments) on SQLite.
+    const GREATEST: &'static str;
+
+    /// The function that picks the lesser of two values: `LEAST` on PostgreSQL, `MIN` on SQLite.
+    const LEAST: &'static str;
+
+    /// What orders the emails queued in one second as they were queued: PostgreSQL's `seq`
+    /// column, SQLite's `rowid`.
+    const QUEUE_ORDER: &'static str;
+
+    /// Runs a query; all its rows.
+    fn read_all(
+        &self,
+        sql: &str,
+        values: &[Value<'_>],
+    ) -> impl Future<Output = StoreResult<Vec<Self::Row>>> + Send;
+
+    /// Runs a query; its first row, if any.
+    fn read_optional(
+        &self,
+        sql: &str,
+        values: &[Value<'_>],
+    ) -> impl Future<Output = StoreResult<Option<Self::Row>>> + Send;
+
+    /// Runs one statement, mapping the database's refusals like [`Tx::execute`]; how many rows
+    /// it changed.
+    fn write(
+        &self,
+        sql: &str,
+        values: &[Value<'_>],
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
+}

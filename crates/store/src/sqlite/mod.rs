@@ -1,0 +1,329 @@
+//! The SQLite store: the embedded default.
+//!
+//! WAL mode with a busy timeout; all writes go through a pool of one connection, so concurrent
+//! requests queue in the pool instead of failing with "database is locked", while reads use
+//! their own pool and never wait for a writer.
+
+use std::path::Path;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use guidance_core::{BookingStatus, Question, SlotStatus, SlotWindow, TokenHash};
+use jiff::Timestamp;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Connection, SqliteConnection, SqlitePool};
+use uuid::Uuid;
+
+mod rows;
+mod tx;
+
+use crate::shared::rows::outbox_from_row;
+use crate::shared::sql::OUTBOX_COLUMNS;
+use crate::shared::tx::Tx as _;
+use crate::shared::tx::Value::{Id, Time};
+use crate::shared::{booking, outbox, owner, reads, settings, slots};
+use crate::{
+    Booking, BookingEvent, NewAdminSession, NewBooking, OutboxMessage, Slot, Store, StoreError,
+    StoreResult, TokenRecord, Transition,
+};
+
+/// The SQLite implementation of [`Store`].
+#[derive(Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating when missing) the database file and applies the migrations.
+    pub async fn open(path: &Path) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        // Migrations run on a connection of their own with foreign keys off: SQLite changes a
+        // CHECK constraint only by rebuilding the table, and dropping a table that others
+        // refer to would otherwise delete (or null) their rows. Each migration that rebuilds
+        // checks the references itself before it commits.
+        let mut migrating =
+            SqliteConnection::connect_with(&options.clone().foreign_keys(false)).await?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&mut migrating)
+            .await
+            .map_err(|e| StoreError::Database(e.into()))?;
+        migrating.close().await?;
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone())
+            .await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Self { writer, reader })
+    }
+
+    /// The read-only pool (for tools such as the copy to PostgreSQL, which read rows as they are).
+    pub fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    /// Opens the database named by a `sqlite://path` URL (a bare path works too).
+    pub async fn open_url(url: &str) -> StoreResult<Self> {
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        let path = path.split('?').next().unwrap_or(path);
+        if let Some(parent) = Path::new(path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+        }
+        Self::open(Path::new(path)).await
+    }
+}
+
+/// Maps the database's own refusals to domain errors: the overlap trigger and the unique index
+/// on live bookings are the judges, not a racy check before the write.
+fn map_constraint(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e {
+        if db.message().contains("guidance_slot_overlap") {
+            return StoreError::SlotOverlap;
+        }
+        if db.is_unique_violation() && db.message().contains("guidance_bookings.slot_id") {
+            return StoreError::SlotTaken;
+        }
+    }
+    StoreError::from(e)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_slot(
+        &self,
+        window: SlotWindow,
+        meeting_details: Option<String>,
+        now: Timestamp,
+    ) -> StoreResult<Slot> {
+        let tx = self.tx().await?;
+        slots::create_slot(tx, window, meeting_details.as_deref(), now).await
+    }
+
+    async fn get_slot(&self, id: Uuid) -> StoreResult<Slot> {
+        reads::get_slot(self, id).await
+    }
+
+    async fn list_slots(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        status: Option<SlotStatus>,
+    ) -> StoreResult<Vec<Slot>> {
+        reads::list_slots(self, from, to, status).await
+    }
+
+    async fn set_slot_available(
+        &self,
+        id: Uuid,
+        available: bool,
+        now: Timestamp,
+    ) -> StoreResult<Slot> {
+        slots::set_slot_available(self.tx().await?, id, available, now).await
+    }
+
+    async fn delete_slot(&self, id: Uuid) -> StoreResult<()> {
+        slots::delete_slot(self.tx().await?, id).await
+    }
+
+    async fn create_booking(&self, new: NewBooking) -> StoreResult<Booking> {
+        booking::create_booking(self.tx().await?, new).await
+    }
+
+    async fn get_booking(&self, id: Uuid) -> StoreResult<Booking> {
+        reads::get_booking(self, id).await
+    }
+
+    async fn list_bookings(&self, status: Option<BookingStatus>) -> StoreResult<Vec<Booking>> {
+        reads::list_bookings(self, status).await
+    }
+
+    async fn list_overdue(
+        &self,
+        now: Timestamp,
+        reschedule_deadline: Timestamp,
+    ) -> StoreResult<Vec<Booking>> {
+        reads::list_overdue(self, now, reschedule_deadline).await
+    }
+
+    async fn transition(&self, t: Transition) -> StoreResult<Booking> {
+        booking::transition(self.tx().await?, t).await
+    }
+
+    async fn booking_events(&self, booking_id: Uuid) -> StoreResult<Vec<BookingEvent>> {
+        reads::booking_events(self, booking_id).await
+    }
+
+    async fn find_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
+        reads::find_token(self, hash).await
+    }
+
+    async fn claim_email(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> StoreResult<Option<OutboxMessage>> {
+        // Writers take turns: no other claim can read the same email before this one leases it.
+        let mut tx = self.tx().await?;
+        let row = tx
+            .fetch_optional(
+                &format!(
+                    "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox \
+                     WHERE status = 'queued' AND next_attempt_at <= $1 \
+                       AND (lease_until IS NULL OR lease_until < $1) \
+                     ORDER BY next_attempt_at, created_at, rowid LIMIT 1"
+                ),
+                &[Time(now)],
+            )
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let mut email = outbox_from_row(&row)?;
+        tx.execute(
+            "UPDATE guidance_email_outbox SET lease_until = $1, attempts = attempts + 1 \
+             WHERE id = $2",
+            &[Time(lease_until), Id(email.id)],
+        )
+        .await?;
+        tx.commit().await?;
+        email.attempts += 1;
+        Ok(Some(email))
+    }
+
+    async fn mark_email_sent(&self, id: Uuid, now: Timestamp) -> StoreResult<()> {
+        outbox::mark_sent(self, id, now).await
+    }
+
+    async fn mark_email_retry(
+        &self,
+        id: Uuid,
+        error: &str,
+        next_attempt_at: Timestamp,
+    ) -> StoreResult<()> {
+        outbox::mark_retry(self, id, error, next_attempt_at).await
+    }
+
+    async fn mark_email_failed(&self, id: Uuid, error: &str) -> StoreResult<()> {
+        outbox::mark_failed(self, id, error).await
+    }
+
+    async fn release_email(&self, id: Uuid) -> StoreResult<()> {
+        outbox::release(self, id).await
+    }
+
+    async fn requeue_email(
+        &self,
+        booking_id: Uuid,
+        email_id: Uuid,
+        now: Timestamp,
+    ) -> StoreResult<OutboxMessage> {
+        outbox::requeue_email(self.tx().await?, booking_id, email_id, now).await
+    }
+
+    async fn next_email_due(&self) -> StoreResult<Option<Timestamp>> {
+        outbox::next_due(self).await
+    }
+
+    async fn booking_emails(&self, booking_id: Uuid) -> StoreResult<Vec<OutboxMessage>> {
+        outbox::of_booking(self, booking_id).await
+    }
+
+    async fn list_questions(&self) -> StoreResult<Vec<Question>> {
+        reads::list_questions(self).await
+    }
+
+    async fn replace_questions(&self, questions: &[Question], now: Timestamp) -> StoreResult<()> {
+        settings::replace_questions(self.tx().await?, questions, now).await
+    }
+
+    async fn update_slot(
+        &self,
+        id: Uuid,
+        window: SlotWindow,
+        meeting_details: Option<String>,
+        now: Timestamp,
+    ) -> StoreResult<Slot> {
+        let tx = self.tx().await?;
+        slots::update_slot(tx, id, window, meeting_details.as_deref(), now).await
+    }
+
+    async fn emails_with_errors(&self) -> StoreResult<Vec<OutboxMessage>> {
+        outbox::with_errors(self).await
+    }
+
+    async fn admin_password_hash(&self) -> StoreResult<Option<String>> {
+        reads::admin_password_hash(self).await
+    }
+
+    async fn set_admin_password_hash(&self, hash: &str, now: Timestamp) -> StoreResult<()> {
+        owner::set_password(self.tx().await?, hash, now).await
+    }
+
+    async fn create_admin_setup_token(
+        &self,
+        hash: &TokenHash,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        owner::create_setup_link(self.tx().await?, hash, expires_at, now).await
+    }
+
+    async fn admin_setup_token_valid(&self, hash: &TokenHash, now: Timestamp) -> StoreResult<bool> {
+        reads::admin_setup_link_valid(self, hash, now).await
+    }
+
+    async fn use_admin_setup_token(
+        &self,
+        hash: &TokenHash,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let tx = self.tx().await?;
+        owner::use_setup_link(tx, hash, password_hash, now).await
+    }
+
+    async fn create_admin_session(&self, session: NewAdminSession) -> StoreResult<()> {
+        owner::create_session(self.tx().await?, &session).await
+    }
+
+    async fn touch_admin_session(
+        &self,
+        id_hash: &TokenHash,
+        now: Timestamp,
+        idle_expires_at: Timestamp,
+    ) -> StoreResult<bool> {
+        owner::touch_session(self, id_hash, now, idle_expires_at).await
+    }
+
+    async fn delete_admin_session(&self, id_hash: &TokenHash) -> StoreResult<()> {
+        owner::delete_session(self, id_hash).await
+    }
+
+    async fn settings(&self) -> StoreResult<std::collections::BTreeMap<String, String>> {
+        reads::settings(self).await
+    }
+
+    async fn save_settings(
+        &self,
+        values: &std::collections::BTreeMap<String, String>,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        settings::save_settings(self.tx().await?, values, now).await
+    }
+}

@@ -1,0 +1,111 @@
+//! How SQLite runs the shared statements: ids and times bound as text, reads on the read-only
+//! pool, writes on the one writer connection (so writers take turns, and nothing needs a lock).
+
+use sqlx::query::Query;
+use sqlx::sqlite::{SqliteArguments, SqliteRow};
+use sqlx::{Sqlite, Transaction};
+
+use super::rows::ts;
+use super::{SqliteStore, map_constraint};
+use crate::StoreResult;
+use crate::shared::tx::{Db, Tx, Value};
+
+/// A transaction on the writer connection.
+pub(super) struct SqliteTx(Transaction<'static, Sqlite>);
+
+impl SqliteStore {
+    /// Begins a transaction on the writer, for the shared rules.
+    pub(super) async fn tx(&self) -> StoreResult<SqliteTx> {
+        Ok(SqliteTx(self.writer.begin().await?))
+    }
+}
+
+/// Binds `values` to `$1`, `$2`, … of `query`, as SQLite keeps them.
+fn bind<'q>(
+    mut query: Query<'q, Sqlite, SqliteArguments<'q>>,
+    values: &[Value<'q>],
+) -> Query<'q, Sqlite, SqliteArguments<'q>> {
+    for value in values {
+        query = match *value {
+            Value::Id(id) => query.bind(id.to_string()),
+            Value::Time(t) => query.bind(ts(t)),
+            Value::Text(s) => query.bind(s),
+            Value::OptText(s) => query.bind(s),
+            Value::Int(n) => query.bind(n),
+            Value::Flag(b) => query.bind(b),
+            Value::Bytes(b) => query.bind(b),
+        };
+    }
+    query
+}
+
+impl Db for SqliteStore {
+    type Row = SqliteRow;
+
+    const GREATEST: &'static str = "MAX";
+
+    const LEAST: &'static str = "MIN";
+
+    const QUEUE_ORDER: &'static str = "rowid";
+
+    async fn read_all(&self, sql: &str, values: &[Value<'_>]) -> StoreResult<Vec<SqliteRow>> {
+        Ok(bind(sqlx::query(sql), values)
+            .fetch_all(&self.reader)
+            .await?)
+    }
+
+    async fn read_optional(
+        &self,
+        sql: &str,
+        values: &[Value<'_>],
+    ) -> StoreResult<Option<SqliteRow>> {
+        Ok(bind(sqlx::query(sql), values)
+            .fetch_optional(&self.reader)
+            .await?)
+    }
+
+    async fn write(&self, sql: &str, values: &[Value<'_>]) -> StoreResult<u64> {
+        let done = bind(sqlx::query(sql), values)
+            .execute(&self.writer)
+            .await
+            .map_err(map_constraint)?;
+        Ok(done.rows_affected())
+    }
+}
+
+impl Tx for SqliteTx {
+    type Row = SqliteRow;
+
+    const LOCK_ROWS: &'static str = "";
+
+    const JSONB_CAST: &'static str = "";
+
+    async fn execute(&mut self, sql: &str, values: &[Value<'_>]) -> StoreResult<u64> {
+        let done = bind(sqlx::query(sql), values)
+            .execute(&mut *self.0)
+            .await
+            .map_err(map_constraint)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn fetch_optional(
+        &mut self,
+        sql: &str,
+        values: &[Value<'_>],
+    ) -> StoreResult<Option<SqliteRow>> {
+        bind(sqlx::query(sql), values)
+            .fetch_optional(&mut *self.0)
+            .await
+            .map_err(map_constraint)
+    }
+
+    async fn lock_address(&mut self, _email: &str) -> StoreResult<()> {
+        // The writer pool has one connection: no other request can write between this
+        // transaction's count and its insert.
+        Ok(())
+    }
+
+    async fn commit(self) -> StoreResult<()> {
+        Ok(self.0.commit().await?)
+    }
+}
