@@ -10,7 +10,8 @@
 use std::collections::BTreeMap;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequest, Query, Request};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
@@ -145,6 +146,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             .map(JsonBody)
             .map_err(IntoResponse::into_response)
     }
+}
+
+/// A query the handler cannot read is a JSON 400 like any other bad request.
+pub fn read_query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, HttpError> {
+    q.map(|Query(q)| q)
+        .map_err(|e| HttpError::BadRequest(e.body_text()))
 }
 
 #[cfg(test)]

@@ -19,7 +19,6 @@ use subtle::ConstantTimeEq;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::api::read_query;
 use super::bodies::{
     BookingDetail, BookingList, EmailBody, ErrorBody, EventBody, GeneratedSlots, NewSlot,
     OwnerActionRequest, OwnerBooking, OwnerSlot, OwnerSlotList, QuestionList, QuestionsChange,
@@ -27,6 +26,7 @@ use super::bodies::{
 };
 use super::recorder::{RecordedRoute, Recorder};
 use crate::error::HttpError;
+use crate::extract::read_query;
 use crate::extract::{Field, FieldErrors, JsonBody};
 use crate::session;
 use crate::state::WebState;

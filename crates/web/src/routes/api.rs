@@ -3,12 +3,12 @@
 
 use std::net::SocketAddr;
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router};
 use guidance_core::BookingAction;
 use guidance_core::intake::RawIntake;
 use guidance_store::Booking;
@@ -20,7 +20,7 @@ use super::api_language;
 use super::bodies::{
     ActionRequest, BookingRequest, ErrorBody, PublicBooking, PublicSlot, SlotList,
 };
-use super::recorder::{RecordedRoute, Recorder};
+use super::recorder::Recorder;
 use crate::error::HttpError;
 use crate::extract::JsonBody;
 use crate::state::WebState;
@@ -32,25 +32,14 @@ pub const CREATE_BOOKING_ALIAS: &str = "/functions/v1/create-guidance-booking";
 /// The alias of `POST /api/actions`.
 pub const ACT_ALIAS: &str = "/functions/v1/update-guidance-booking";
 
-/// Registers every public API route; [`routes`] serves them, [`route_table`] lists them.
-fn register(r: Recorder) -> Recorder {
+/// Registers the public API's own routes (the parent module adds the intake form and the
+/// OpenAPI document beside them).
+pub(super) fn register(r: Recorder) -> Recorder {
     r.get("/api/slots", list_slots)
         .post("/api/bookings", create_booking)
         .post(CREATE_BOOKING_ALIAS, create_booking)
         .post("/api/actions", act)
         .post(ACT_ALIAS, act)
-        .get("/api/intake", super::embed::intake)
-        .get("/api/openapi.json", super::openapi::serve)
-}
-
-/// The public API routes.
-pub fn routes() -> Router<WebState> {
-    register(Recorder::new()).into_router()
-}
-
-/// Every public API route as registered (method and path).
-pub fn route_table() -> Vec<RecordedRoute> {
-    register(Recorder::new()).table()
 }
 
 /// The query of `GET /api/slots`.
@@ -63,12 +52,6 @@ pub struct SlotQuery {
     /// Latest start, RFC 3339 (default: the end of the booking horizon).
     #[param(format = DateTime)]
     to: Option<String>,
-}
-
-/// A query the handler cannot read is a JSON 400 like any other bad request.
-pub fn read_query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, HttpError> {
-    q.map(|Query(q)| q)
-        .map_err(|e| HttpError::BadRequest(e.body_text()))
 }
 
 fn parse_time(field: &str, raw: Option<&str>) -> Result<Option<Timestamp>, HttpError> {
@@ -94,7 +77,7 @@ async fn list_slots(
     q: Result<Query<SlotQuery>, QueryRejection>,
 ) -> Response {
     let tr = api_language(&headers);
-    let window = match read_query(q).and_then(|q| {
+    let window = match crate::extract::read_query(q).and_then(|q| {
         Ok((
             parse_time("from", q.from.as_deref())?,
             parse_time("to", q.to.as_deref())?,

@@ -93,7 +93,7 @@ pub(super) async fn intake(
     headers: HeaderMap,
     q: Result<Query<IntakeQuery>, QueryRejection>,
 ) -> Response {
-    let q = match super::api::read_query(q) {
+    let q = match crate::extract::read_query(q) {
         Ok(q) => q,
         Err(e) => return e.to_json_response(&page_language(None, &headers)),
     };

@@ -20,6 +20,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 
 use crate::state::WebState;
+use recorder::Recorder;
 
 /// Every route of [`router`] as registered, for tests that must cover each one.
 pub fn route_table() -> Vec<recorder::RecordedRoute> {
@@ -27,7 +28,7 @@ pub fn route_table() -> Vec<recorder::RecordedRoute> {
         method: axum::http::Method::GET,
         path: "/healthz",
     }];
-    all.extend(api::route_table());
+    all.extend(public_route_table());
     all.extend(admin::route_table());
     all.extend(admin_ui::open_route_table());
     all.extend(admin_ui::route_table());
@@ -37,11 +38,24 @@ pub fn route_table() -> Vec<recorder::RecordedRoute> {
     all
 }
 
+/// The public API: its own routes, the intake form the element reads, and the OpenAPI
+/// document that describes it and the owner API.
+fn public(r: Recorder) -> Recorder {
+    api::register(r)
+        .get("/api/intake", embed::intake)
+        .get("/api/openapi.json", openapi::serve)
+}
+
+/// Every public API route as registered (method and path).
+pub fn public_route_table() -> Vec<recorder::RecordedRoute> {
+    public(Recorder::new()).table()
+}
+
 /// All routes.
 pub fn router(state: WebState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
-        .merge(api::routes())
+        .merge(public(Recorder::new()).into_router())
         .merge(admin::routes(state.clone()))
         .merge(admin_ui::routes(state.clone()))
         .merge(pages::routes())
