@@ -8,6 +8,7 @@ use guidance_core::token::{self, ActionToken};
 use guidance_core::{
     BookingAction, BookingStatus, Intake, Question, SlotStatus, SlotWindow, TokenHash,
 };
+use guidance_core::{FieldErrors, FieldReason};
 use guidance_mail::{BookingFacts, Message, render, render_with_owner_message};
 use guidance_store::{
     Actor, Booking, NewBooking, NewEmail, NewToken, Slot, SlotChange, TokenRecord, Transition,
@@ -24,35 +25,35 @@ pub const RESCHEDULE_WINDOW: SignedDuration = token::MAX_LIFETIME;
 /// Parses a slot id from a request.
 pub fn parse_slot_id(raw: &str) -> AppResult<Uuid> {
     if raw.trim().is_empty() {
-        return Err(AppError::field("slot_id", "empty"));
+        return Err(AppError::field("slot_id", FieldReason::Empty));
     }
-    Uuid::parse_str(raw.trim()).map_err(|_| AppError::field("slot_id", "unknown_value"))
+    Uuid::parse_str(raw.trim()).map_err(|_| AppError::field("slot_id", FieldReason::UnknownValue))
 }
 
 /// Parses a booking request: the slot id, every intake field, and the answers against the
-/// owner's `questions`, reporting all refused fields at once (field name → reason code; a
-/// refused answer is named `answers.<key>`).
+/// owner's `questions`, reporting all refused fields at once (a refused answer is named
+/// `answers.<key>`).
 pub fn parse_booking_request(
     slot_id: &str,
     raw: &RawIntake,
     questions: &[Question],
-) -> Result<(Uuid, Intake), std::collections::BTreeMap<String, String>> {
+) -> Result<(Uuid, Intake), FieldErrors> {
     let slot_result = parse_slot_id(slot_id);
     let intake_result = Intake::parse(raw);
-    let mut fields = std::collections::BTreeMap::new();
+    let mut fields = FieldErrors::new();
     if let Err(AppError::Invalid(f)) = &slot_result {
-        fields.extend(f.clone());
+        fields.merge(f.clone());
     }
     // Answers of the right shape are held to the configured questions even when other fields
     // fail, so that the visitor learns everything at once.
     if let Ok(answers) = Answers::parse(&raw.answers) {
-        fields.extend(check_answers(questions, &answers).codes());
+        fields.merge(check_answers(questions, &answers));
     }
     match (slot_result, intake_result) {
         (Ok(s), Ok(i)) if fields.is_empty() => Ok((s, i)),
         (_, intake_result) => {
             if let Err(e) = intake_result {
-                fields.extend(e.codes());
+                fields.merge(e);
             }
             Err(fields)
         }
@@ -277,7 +278,9 @@ pub async fn use_token(
         BookingAction::PickSlot => {
             let id = parse_slot_id(slot_id.unwrap_or_default())?;
             let slot = app.store.get_slot(id).await.map_err(|e| match e {
-                guidance_store::StoreError::NotFound => AppError::field("slot_id", "unknown_value"),
+                guidance_store::StoreError::NotFound => {
+                    AppError::field("slot_id", FieldReason::UnknownValue)
+                }
                 other => other.into(),
             })?;
             Some(slot)
@@ -313,7 +316,7 @@ pub async fn owner_action(
     }
     let note = message.map(str::trim).filter(|m| !m.is_empty());
     if note.is_some_and(|m| m.chars().count() > guidance_core::booking::OWNER_MESSAGE_MAX) {
-        return Err(AppError::field("message", "too_long"));
+        return Err(AppError::field("message", FieldReason::TooLong));
     }
     let note = note.map(str::to_owned);
     let booking = app.store.get_booking(booking_id).await?;
@@ -349,7 +352,9 @@ pub async fn requester_pick(app: &App, booking_id: Uuid, slot_id: &str) -> AppRe
     let booking = app.store.get_booking(booking_id).await?;
     let id = parse_slot_id(slot_id)?;
     let slot = app.store.get_slot(id).await.map_err(|e| match e {
-        guidance_store::StoreError::NotFound => AppError::field("slot_id", "unknown_value"),
+        guidance_store::StoreError::NotFound => {
+            AppError::field("slot_id", FieldReason::UnknownValue)
+        }
         other => other.into(),
     })?;
     apply(

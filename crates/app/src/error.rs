@@ -2,9 +2,7 @@
 //! or a fault. Each has a stable code; the web layer maps it to an HTTP status and a localized
 //! message, and adds the refusals that belong to HTTP alone.
 
-use std::collections::BTreeMap;
-
-use guidance_core::FieldErrors;
+use guidance_core::{FieldErrors, FieldReason};
 use guidance_store::StoreError;
 
 /// Result of the use cases.
@@ -13,9 +11,9 @@ pub type AppResult<T> = Result<T, AppError>;
 /// Why a use case refused or failed.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
-    /// Some fields were refused: field name → reason code.
+    /// Some fields were refused, each with its reason.
     #[error("invalid fields")]
-    Invalid(BTreeMap<String, String>),
+    Invalid(FieldErrors),
     /// The slot is taken or no longer bookable.
     #[error("slot taken")]
     SlotTaken,
@@ -97,8 +95,8 @@ impl AppError {
     }
 
     /// A single refused field.
-    pub fn field(name: &str, reason: &str) -> Self {
-        AppError::Invalid(BTreeMap::from([(name.to_owned(), reason.to_owned())]))
+    pub fn field(name: &str, reason: FieldReason) -> Self {
+        AppError::Invalid(FieldErrors::one(name, reason))
     }
 
     /// Whether this is a fault or an outage rather than a refusal: what stops a batch of
@@ -110,7 +108,7 @@ impl AppError {
 
 impl From<FieldErrors> for AppError {
     fn from(e: FieldErrors) -> Self {
-        AppError::Invalid(e.codes())
+        AppError::Invalid(e)
     }
 }
 

@@ -1,6 +1,7 @@
 //! The owner's slots, and the open ones visitors may book: offering, moving, withdrawing and
 //! removing them, one at a time or several at once.
 
+use guidance_core::{FieldErrors, FieldReason};
 use guidance_core::{SlotStatus, SlotWindow};
 use guidance_store::Slot;
 use jiff::Timestamp;
@@ -39,21 +40,21 @@ pub fn parse_slot_window(
     starts_at: Option<Timestamp>,
     ends_at: Option<Timestamp>,
 ) -> AppResult<SlotWindow> {
-    let mut fields = std::collections::BTreeMap::new();
+    let mut fields = FieldErrors::new();
     if starts_at.is_none() {
-        fields.insert("starts_at".to_owned(), "empty".to_owned());
+        fields.add("starts_at", FieldReason::Empty);
     }
     if ends_at.is_none() {
-        fields.insert("ends_at".to_owned(), "empty".to_owned());
+        fields.add("ends_at", FieldReason::Empty);
     }
     let (Some(starts_at), Some(ends_at)) = (starts_at, ends_at) else {
         return Err(AppError::Invalid(fields));
     };
     SlotWindow::parse(starts_at, ends_at).map_err(|e| {
         let reason = match e {
-            guidance_core::slot::SlotWindowError::EndsBeforeStart => "ends_before_start",
-            guidance_core::slot::SlotWindowError::BadLength => "bad_length",
-            guidance_core::slot::SlotWindowError::OutOfRange => "out_of_range",
+            guidance_core::slot::SlotWindowError::EndsBeforeStart => FieldReason::EndsBeforeStart,
+            guidance_core::slot::SlotWindowError::BadLength => FieldReason::BadLength,
+            guidance_core::slot::SlotWindowError::OutOfRange => FieldReason::OutOfRange,
         };
         AppError::field("ends_at", reason)
     })
@@ -66,7 +67,7 @@ pub const MEETING_DETAILS_MAX: usize = 2000;
 pub fn parse_meeting_details(raw: Option<&str>) -> AppResult<Option<String>> {
     let details = raw.map(str::trim).filter(|d| !d.is_empty());
     if details.is_some_and(|d| d.chars().count() > MEETING_DETAILS_MAX) {
-        return Err(AppError::field("meeting_details", "too_long"));
+        return Err(AppError::field("meeting_details", FieldReason::TooLong));
     }
     Ok(details.map(str::to_owned))
 }
@@ -79,7 +80,7 @@ pub async fn create_slot(
 ) -> AppResult<Slot> {
     let now = app.now();
     if window.starts_at() <= now {
-        return Err(AppError::field("starts_at", "in_the_past"));
+        return Err(AppError::field("starts_at", FieldReason::InThePast));
     }
     let slot = app.store.create_slot(window, meeting_details, now).await?;
     tracing::info!(slot = %slot.id, "slot created");
@@ -96,7 +97,7 @@ pub async fn update_slot(
     let now = app.now();
     let current = app.store.get_slot(id).await?;
     if window.starts_at() <= now && window.starts_at() != current.starts_at {
-        return Err(AppError::field("starts_at", "in_the_past"));
+        return Err(AppError::field("starts_at", FieldReason::InThePast));
     }
     Ok(app
         .store

@@ -134,6 +134,11 @@ impl FieldErrors {
         self.0.len()
     }
 
+    /// Whether `field` was refused.
+    pub fn contains(&self, field: &str) -> bool {
+        self.0.contains_key(field)
+    }
+
     /// Why `field` was refused, if it was.
     pub fn get(&self, field: &str) -> Option<FieldReason> {
         self.0.get(field).copied()
@@ -172,6 +177,12 @@ impl FieldErrors {
 impl FromIterator<(String, FieldReason)> for FieldErrors {
     fn from_iter<I: IntoIterator<Item = (String, FieldReason)>>(iter: I) -> Self {
         Self(iter.into_iter().collect())
+    }
+}
+
+impl Extend<(String, FieldReason)> for FieldErrors {
+    fn extend<I: IntoIterator<Item = (String, FieldReason)>>(&mut self, iter: I) {
+        self.0.extend(iter);
     }
 }
 

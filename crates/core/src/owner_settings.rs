@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use jiff::{SignedDuration, Timestamp};
 
+use crate::fields::{FieldErrors, FieldReason};
 use crate::intake::{EmailAddress, TimeZoneName};
 
 /// Longest minimum notice, in hours (30 days).
@@ -140,8 +141,8 @@ pub struct SettingsChange {
     /// Whether visitors confirm their email address first.
     pub confirm_email: Option<bool>,
     /// Fields refused before their value could be read (a key that is no setting, a value of
-    /// the wrong type), field → reason code: reported together with the refused values.
-    pub refused: BTreeMap<String, String>,
+    /// the wrong type): reported together with the refused values.
+    pub refused: FieldErrors,
 }
 
 /// A whole number as given: typed into a form or stored as text, or sent as a number.
@@ -240,49 +241,47 @@ impl Draft {
         set(&mut self.confirm_email, &c.confirm_email);
     }
 
-    /// Checks every value; every refused field at once (field → reason code).
-    fn check(&self) -> Result<OwnerSettings, BTreeMap<String, String>> {
-        let mut fields = BTreeMap::new();
-        let mut refuse = |setting: Setting, reason: &str| {
-            fields.insert(setting.key().to_owned(), reason.to_owned());
-        };
+    /// Checks every value; every refused field at once.
+    fn check(&self) -> Result<OwnerSettings, FieldErrors> {
+        let mut fields = FieldErrors::new();
+        let mut refuse = |setting: Setting, reason: FieldReason| fields.add(setting.key(), reason);
         let name = self.owner_name.trim();
         if name.is_empty() {
-            refuse(Setting::OwnerName, "empty");
+            refuse(Setting::OwnerName, FieldReason::Empty);
         } else if name.chars().count() > NAME_MAX {
-            refuse(Setting::OwnerName, "too_long");
+            refuse(Setting::OwnerName, FieldReason::TooLong);
         } else if name.chars().any(char::is_control) {
-            refuse(Setting::OwnerName, "control_characters");
+            refuse(Setting::OwnerName, FieldReason::ControlCharacters);
         }
         let email = self.owner_email.trim();
         // `owner@localhost` (the first-run default) stays acceptable; anything typed must be real.
         if email.is_empty() {
-            refuse(Setting::OwnerEmail, "empty");
+            refuse(Setting::OwnerEmail, FieldReason::Empty);
         } else if EmailAddress::parse(email).is_err() && !is_localhost_address(email) {
-            refuse(Setting::OwnerEmail, "invalid_email");
+            refuse(Setting::OwnerEmail, FieldReason::InvalidEmail);
         }
         let zone = TimeZoneName::parse(self.time_zone.trim());
         if zone.is_err() {
-            refuse(Setting::TimeZone, "unknown_time_zone");
+            refuse(Setting::TimeZone, FieldReason::UnknownTimeZone);
         }
         let language = crate::i18n::languages()
             .into_iter()
             .find(|l| *l == self.language.trim());
         if language.is_none() {
-            refuse(Setting::Language, "unknown_value");
+            refuse(Setting::Language, FieldReason::UnknownValue);
         }
         let mut count = |setting: Setting, given: Count, min: i64, max: i64| match given {
             Count::Given(n) if (min..=max).contains(&n) => n,
             Count::Given(_) => {
-                refuse(setting, "out_of_range");
+                refuse(setting, FieldReason::OutOfRange);
                 0
             }
             Count::Empty => {
-                refuse(setting, "empty");
+                refuse(setting, FieldReason::Empty);
                 0
             }
             Count::NotANumber => {
-                refuse(setting, "unknown_value");
+                refuse(setting, FieldReason::UnknownValue);
                 0
             }
         };
@@ -311,11 +310,8 @@ impl Draft {
 
 impl OwnerSettings {
     /// These settings (the defaults) with every stored value that still parses laid over them,
-    /// and the fields whose stored values were ignored (field → reason code).
-    pub fn with_stored(
-        mut self,
-        stored: &BTreeMap<String, String>,
-    ) -> (Self, BTreeMap<String, String>) {
+    /// and the fields whose stored values were ignored.
+    pub fn with_stored(mut self, stored: &BTreeMap<String, String>) -> (Self, FieldErrors) {
         let known = || {
             stored
                 .iter()
@@ -326,11 +322,11 @@ impl OwnerSettings {
             all.set_stored(setting, raw);
         }
         match all.check() {
-            Ok(parsed) => (parsed, BTreeMap::new()),
+            Ok(parsed) => (parsed, FieldErrors::new()),
             Err(fields) => {
                 // Keep what parses; a value refused by a later version must not stop the service.
                 for (setting, raw) in known() {
-                    if fields.contains_key(setting.key()) {
+                    if fields.get(setting.key()).is_some() {
                         continue;
                     }
                     let mut one = Draft::of(&self);
@@ -345,18 +341,15 @@ impl OwnerSettings {
     }
 
     /// These settings with `change` laid over them, checked as a whole: every refused field at
-    /// once (field → reason code), the change's own [`SettingsChange::refused`] among them.
-    pub fn changed(
-        &self,
-        change: &SettingsChange,
-    ) -> Result<OwnerSettings, BTreeMap<String, String>> {
+    /// once, the change's own [`SettingsChange::refused`] among them.
+    pub fn changed(&self, change: &SettingsChange) -> Result<OwnerSettings, FieldErrors> {
         let mut draft = Draft::of(self);
         draft.change(change);
         match draft.check() {
             Ok(parsed) if change.refused.is_empty() => Ok(parsed),
             Ok(_) => Err(change.refused.clone()),
             Err(mut fields) => {
-                fields.extend(change.refused.clone());
+                fields.merge(change.refused.clone());
                 Err(fields)
             }
         }
@@ -412,8 +405,8 @@ impl OwnerSettings {
     }
 }
 
-/// Checks a settings form; every refused field at once (field → reason code).
-pub fn parse(f: &SettingsForm) -> Result<OwnerSettings, BTreeMap<String, String>> {
+/// Checks a settings form; every refused field at once.
+pub fn parse(f: &SettingsForm) -> Result<OwnerSettings, FieldErrors> {
     Draft::from_form(f).check()
 }
 
@@ -450,7 +443,10 @@ mod tests {
             ("horizon_days".to_owned(), "not a number".to_owned()),
         ]);
         let (s, ignored) = base().with_stored(&stored);
-        assert_eq!(ignored.keys().collect::<Vec<_>>(), ["horizon_days"]);
+        assert_eq!(
+            ignored.iter().map(|(f, _)| f).collect::<Vec<_>>(),
+            ["horizon_days"]
+        );
         assert!(!s.booking_open);
         assert_eq!(s.time_zone.as_str(), "Europe/Berlin");
         assert_eq!(s.horizon_days, 60);
@@ -480,7 +476,7 @@ mod tests {
         };
         assert_eq!(
             base().with_stored(&other.to_stored()),
-            (other.clone(), BTreeMap::new())
+            (other.clone(), FieldErrors::new())
         );
         for (key, value) in other.to_stored() {
             let (one, ignored) = base().with_stored(&BTreeMap::from([(key.clone(), value)]));
@@ -489,7 +485,7 @@ mod tests {
         }
         // An unknown stored key is no setting and changes nothing.
         let unknown = BTreeMap::from([("colour".to_owned(), "blue".to_owned())]);
-        assert_eq!(base().with_stored(&unknown), (base(), BTreeMap::new()));
+        assert_eq!(base().with_stored(&unknown), (base(), FieldErrors::new()));
     }
 
     #[test]
@@ -515,15 +511,17 @@ mod tests {
             time_zone: Some("Mars/Base".into()),
             min_notice_hours: Some(MAX_NOTICE_HOURS + 1),
             horizon_days: Some(0),
-            refused: BTreeMap::from([
-                ("booking_open".to_owned(), "wrong_type".to_owned()),
-                ("colour".to_owned(), "unknown_value".to_owned()),
-            ]),
+            refused: [
+                ("booking_open".to_owned(), FieldReason::WrongType),
+                ("colour".to_owned(), FieldReason::UnknownValue),
+            ]
+            .into_iter()
+            .collect(),
             ..SettingsChange::default()
         };
         let e = base().changed(&bad).unwrap_err();
         assert_eq!(
-            e,
+            e.codes(),
             BTreeMap::from(
                 [
                     ("booking_open", "wrong_type"),
@@ -538,7 +536,7 @@ mod tests {
         );
         // Fields refused before reading are refused even when every value is fine.
         let only_unread = SettingsChange {
-            refused: BTreeMap::from([("colour".to_owned(), "unknown_value".to_owned())]),
+            refused: FieldErrors::one("colour", FieldReason::UnknownValue),
             ..SettingsChange::default()
         };
         assert_eq!(base().changed(&only_unread).unwrap_err().len(), 1);
@@ -565,7 +563,10 @@ mod tests {
         form.booking_open = None;
         assert!(!parse(&form).unwrap().booking_open);
         form.horizon_days = "ten".into();
-        assert_eq!(parse(&form).unwrap_err()["horizon_days"], "unknown_value");
+        assert_eq!(
+            parse(&form).unwrap_err().get("horizon_days"),
+            Some(FieldReason::UnknownValue)
+        );
     }
 
     #[test]
@@ -582,7 +583,7 @@ mod tests {
         };
         let e = parse(&f).unwrap_err();
         assert_eq!(
-            e.keys().map(String::as_str).collect::<Vec<_>>(),
+            e.iter().map(|(f, _)| f).collect::<Vec<_>>(),
             [
                 "horizon_days",
                 "language",

@@ -7,7 +7,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use guidance_app::AppError;
-use guidance_core::FieldErrors;
+use guidance_core::{FieldErrors, FieldReason};
 use guidance_store::StoreError;
 
 use crate::i18n::Tr;
@@ -78,7 +78,7 @@ impl HttpError {
     }
 
     /// A single refused field.
-    pub fn field(name: &str, reason: &str) -> Self {
+    pub fn field(name: &str, reason: FieldReason) -> Self {
         HttpError::App(AppError::field(name, reason))
     }
 
@@ -127,7 +127,7 @@ impl HttpError {
             let described: serde_json::Map<String, serde_json::Value> = fields
                 .iter()
                 .map(|(f, reason)| {
-                    (f.clone(), serde_json::json!({"code": reason, "message": tr.get(&format!("errors.field.{reason}"))}))
+                    (f.to_owned(), serde_json::json!({"code": reason.code(), "message": tr.get(&format!("errors.field.{reason}"))}))
                 })
                 .collect();
             body["error"]["fields"] = serde_json::Value::Object(described);

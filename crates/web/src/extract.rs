@@ -7,8 +7,6 @@
 //! (`wrong_type`), next to the values refused later, instead of the first one ending the read.
 //! A body that is not JSON, or not a JSON object, is a `400 bad_request`.
 
-use std::collections::BTreeMap;
-
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, Query, Request};
@@ -18,8 +16,8 @@ use serde::{Deserialize, Deserializer};
 
 use crate::error::HttpError;
 
-/// Refused fields: field name → reason code (as in `errors.field.*`).
-pub type FieldErrors = BTreeMap<String, String>;
+pub use guidance_core::FieldErrors;
+use guidance_core::FieldReason;
 
 /// One field of a JSON body as sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -70,7 +68,7 @@ impl<T> Field<T> {
             Field::Missing => None,
             Field::Value(v) => Some(v),
             Field::Null | Field::WrongType => {
-                refused.insert(name.to_owned(), "wrong_type".to_owned());
+                refused.add(name, FieldReason::WrongType);
                 None
             }
         }
@@ -102,7 +100,7 @@ macro_rules! wrong_types {
         let mut refused = $crate::extract::FieldErrors::new();
         $(
             if $body.$field.is_wrong_type() {
-                refused.insert(stringify!($field).to_owned(), "wrong_type".to_owned());
+                refused.add(stringify!($field), guidance_core::FieldReason::WrongType);
             }
         )+
         refused
@@ -187,7 +185,8 @@ mod tests {
         let p = read(json!({"text": [], "flag": {}, "count": "3"}));
         assert_eq!(
             wrong_types!(p; text, flag, count)
-                .into_keys()
+                .into_iter()
+                .map(|(f, _)| f)
                 .collect::<Vec<_>>(),
             ["count", "flag", "text"]
         );
@@ -200,7 +199,10 @@ mod tests {
         assert_eq!(p.text.given("text", &mut refused), None);
         assert_eq!(p.flag.given("flag", &mut refused), None);
         assert_eq!(p.count.given("count", &mut refused), None);
-        assert_eq!(refused.into_keys().collect::<Vec<_>>(), ["flag", "text"]);
+        assert_eq!(
+            refused.iter().map(|(f, _)| f).collect::<Vec<_>>(),
+            ["flag", "text"]
+        );
         assert_eq!(
             Field::Missing.or(Field::Value(1)),
             Field::Value(1),

@@ -10,6 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
+use guidance_core::FieldReason;
 use guidance_core::slot::format_utc;
 use guidance_core::{BookingAction, BookingStatus, SlotStatus};
 use guidance_store::{Booking, Slot};
@@ -153,7 +154,7 @@ async fn list_slots(
         v.filter(|s| !s.is_empty())
             .map(|s| {
                 s.parse::<Timestamp>()
-                    .map_err(|_| HttpError::field(field, "unknown_value"))
+                    .map_err(|_| HttpError::field(field, FieldReason::UnknownValue))
             })
             .transpose()
     };
@@ -172,9 +173,10 @@ async fn list_slots(
         .filter(|s| !s.is_empty())
     {
         None => None,
-        Some(s) => {
-            Some(SlotStatus::parse(s).ok_or_else(|| HttpError::field("status", "unknown_value"))?)
-        }
+        Some(s) => Some(
+            SlotStatus::parse(s)
+                .ok_or_else(|| HttpError::field("status", FieldReason::UnknownValue))?,
+        ),
     };
     let slots = state.app.store.list_slots(from, to, status).await?;
     Ok(Json(OwnerSlotList {
@@ -213,10 +215,10 @@ fn slot_fields(
     let mut time = |name: &str, field: &Field<String>| match field {
         Field::Value(s) => s
             .parse::<Timestamp>()
-            .map_err(|_| fields.insert(name.to_owned(), "unknown_value".to_owned()))
+            .map_err(|_| fields.add(name, FieldReason::UnknownValue))
             .ok(),
         Field::Missing | Field::Null => {
-            fields.insert(name.to_owned(), "empty".to_owned());
+            fields.add(name, FieldReason::Empty);
             None
         }
         Field::WrongType => None,
@@ -310,12 +312,12 @@ async fn update_slot(
         Some("open") => Some(true),
         Some("unavailable") => Some(false),
         Some(_) => {
-            wrong.insert("status".to_owned(), "unknown_value".to_owned());
+            wrong.add("status", FieldReason::UnknownValue);
             None
         }
         None => None,
     };
-    if wrong.contains_key("status") {
+    if wrong.contains("status") {
         return Err(HttpError::App(AppError::Invalid(wrong)));
     }
     let mut slot = None;
@@ -338,7 +340,7 @@ async fn update_slot(
     if let Some(available) = available {
         slot = Some(guidance_app::slots::set_slot_available(&state.app, id, available).await?);
     }
-    let slot = slot.ok_or_else(|| HttpError::field("status", "empty"))?;
+    let slot = slot.ok_or_else(|| HttpError::field("status", FieldReason::Empty))?;
     Ok(Json(slot_json(&slot)).into_response())
 }
 
@@ -401,7 +403,8 @@ async fn list_bookings(
     let status = match q.status.filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(
-            BookingStatus::parse(&s).ok_or_else(|| HttpError::field("status", "unknown_value"))?,
+            BookingStatus::parse(&s)
+                .ok_or_else(|| HttpError::field("status", FieldReason::UnknownValue))?,
         ),
     };
     let bookings =
@@ -458,9 +461,9 @@ async fn resend(
         return Err(HttpError::App(AppError::Invalid(wrong)));
     }
     let email_id = match request.email_id.value() {
-        None => return Err(HttpError::field("email_id", "empty")),
+        None => return Err(HttpError::field("email_id", FieldReason::Empty)),
         Some(raw) => Uuid::parse_str(raw.trim())
-            .map_err(|_| HttpError::field("email_id", "unknown_value"))?,
+            .map_err(|_| HttpError::field("email_id", FieldReason::UnknownValue))?,
     };
     let msg = bookings::resend_email(&state.app, booking_id, email_id).await?;
     Ok((StatusCode::ACCEPTED, Json(EmailBody::from(&msg))).into_response())

@@ -1,6 +1,7 @@
 //! The public JSON API: slots, bookings, actions (DESIGN §3), under both path names, and the
 //! OpenAPI document that describes it and the owner API.
 
+use guidance_core::FieldReason;
 use std::net::SocketAddr;
 
 use axum::Json;
@@ -60,7 +61,7 @@ fn parse_time(field: &str, raw: Option<&str>) -> Result<Option<Timestamp>, HttpE
         Some(s) => s
             .parse::<Timestamp>()
             .map(Some)
-            .map_err(|_| HttpError::field(field, "unknown_value")),
+            .map_err(|_| HttpError::field(field, FieldReason::UnknownValue)),
     }
 }
 
@@ -217,13 +218,13 @@ async fn act(
         }
         let token = request.token.text();
         if token.is_empty() {
-            return Err(HttpError::field("token", "empty"));
+            return Err(HttpError::field("token", FieldReason::Empty));
         }
         let action = match request.action.text().trim() {
             "" => None,
             a => Some(
                 BookingAction::parse(a)
-                    .ok_or_else(|| HttpError::field("action", "unknown_value"))?,
+                    .ok_or_else(|| HttpError::field("action", FieldReason::UnknownValue))?,
             ),
         };
         Ok(bookings::use_token(

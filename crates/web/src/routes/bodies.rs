@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use guidance_core::FieldReason;
 use guidance_core::owner_settings::{self, Setting};
 use guidance_core::slot::format_utc;
 use guidance_core::{BookingAction, BookingStatus, Priority, SlotStatus};
@@ -750,7 +751,7 @@ impl SettingsChange {
         let mut refused: FieldErrors = self
             .unknown
             .into_keys()
-            .map(|key| (key, "unknown_value".to_owned()))
+            .map(|key| (key, FieldReason::UnknownValue))
             .collect();
         let r = &mut refused;
         owner_settings::SettingsChange {
@@ -814,8 +815,11 @@ mod tests {
     }
 
     fn keys(refused: FieldErrors) -> Vec<String> {
-        assert!(refused.values().all(|r| r == "wrong_type"), "{refused:?}");
-        refused.into_keys().collect()
+        assert!(
+            refused.iter().all(|(_, r)| r == FieldReason::WrongType),
+            "{refused:?}"
+        );
+        refused.into_iter().map(|(f, _)| f).collect()
     }
 
     #[test]
@@ -877,7 +881,7 @@ mod tests {
         assert_eq!(change.time_zone.as_deref(), Some("UTC"));
         assert_eq!(change.language, None);
         assert_eq!(
-            change.refused,
+            change.refused.codes(),
             [
                 ("booking_open", "wrong_type"),
                 ("colour", "unknown_value"),
@@ -886,7 +890,8 @@ mod tests {
                 ("owner_name", "wrong_type"),
             ]
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .into()
+            .into_iter()
+            .collect()
         );
     }
 }

@@ -10,6 +10,7 @@ use guidance_app::AppError;
 use guidance_app::bookings;
 use guidance_app::owner_auth::AdminSession;
 use guidance_app::slots;
+use guidance_core::FieldReason;
 use guidance_core::i18n::{format_span, t};
 use guidance_core::intake::AnswerText;
 use guidance_core::{BookingAction, BookingStatus, SlotStatus};
@@ -60,7 +61,7 @@ pub(super) async fn bookings_page(
             "" => None,
             s => Some(
                 BookingStatus::parse(s)
-                    .ok_or_else(|| HttpError::field("status", "unknown_value"))?,
+                    .ok_or_else(|| HttpError::field("status", FieldReason::UnknownValue))?,
             ),
         };
         // Counts per status for the filter links honour the search, so they say what a click shows.
@@ -236,7 +237,7 @@ pub(super) async fn booking_act(
     let result = async {
         let booking_id = parse_uuid(&id)?;
         let action = BookingAction::parse_by_owner(form_value(&pairs, "action"))
-            .ok_or_else(|| AppError::field("action", "unknown_value"))?;
+            .ok_or_else(|| AppError::field("action", FieldReason::UnknownValue))?;
         let message = form_value(&pairs, "message");
         Ok::<_, HttpError>(
             bookings::owner_action(&state.app, booking_id, action, Some(message)).await?,

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use guidance_app::AppError;
+pub(super) use guidance_core::FieldErrors;
 use uuid::Uuid;
 
 use super::chrome::Chrome;
@@ -31,20 +32,20 @@ pub(super) fn read_form<T: serde::de::DeserializeOwned + Default>(body: &Bytes) 
 
 /// The messages a refused form shows, one at each field the use case refused.
 #[derive(Debug, Default)]
-pub(super) struct FieldErrors(BTreeMap<String, String>);
+pub(super) struct FieldMessages(BTreeMap<String, String>);
 
-impl FieldErrors {
+impl FieldMessages {
     /// The messages for the use case's `reasons` (field name to reason code) in the owner's
     /// language; with any, the page's `chrome` asks to fix the fields.
-    pub(super) fn show(chrome: &mut Chrome, reasons: &BTreeMap<String, String>) -> Self {
+    pub(super) fn show(chrome: &mut Chrome, reasons: &FieldErrors) -> Self {
         let messages = reasons
             .iter()
-            .map(|(f, r)| (f.clone(), chrome.tr.get(&format!("errors.field.{r}"))))
+            .map(|(f, r)| (f.to_owned(), chrome.tr.get(&format!("errors.field.{r}"))))
             .collect();
         if !reasons.is_empty() {
             chrome.error = Some(chrome.tr.get("admin.form.fix_fields"));
         }
-        FieldErrors(messages)
+        FieldMessages(messages)
     }
 
     /// The message at `field`, or "".
@@ -62,10 +63,10 @@ impl FieldErrors {
     }
 }
 
-impl From<BTreeMap<String, String>> for FieldErrors {
+impl From<BTreeMap<String, String>> for FieldMessages {
     /// Messages written already (field name to message).
     fn from(messages: BTreeMap<String, String>) -> Self {
-        FieldErrors(messages)
+        FieldMessages(messages)
     }
 }
 

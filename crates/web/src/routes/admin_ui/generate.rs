@@ -1,7 +1,7 @@
 //! Generating slots from a weekly pattern: the form, and the report of what was created and what
 //! was skipped.
 
-use std::collections::BTreeMap;
+use guidance_core::FieldErrors;
 
 use askama::Template;
 use axum::body::Bytes;
@@ -17,7 +17,7 @@ use jiff::ToSpan;
 use jiff::civil::Weekday;
 
 use super::chrome::{Chrome, FlashQuery, chrome, error_response, render};
-use super::form::{FieldErrors, form_pairs, form_value};
+use super::form::{FieldMessages, form_pairs, form_value};
 use super::format::{monday_of, short_date, time_of_day, zoned};
 use crate::error::HttpError;
 use crate::i18n::Tr;
@@ -87,7 +87,7 @@ struct GeneratePage {
     title: String,
     form: PatternForm,
     weekdays: Vec<(String, String, bool)>,
-    errors: FieldErrors,
+    errors: FieldMessages,
     report: Option<ReportView>,
 }
 
@@ -113,20 +113,20 @@ pub(super) async fn generate_form(
             .unwrap_or(next_monday)
             .to_string(),
     };
-    generate_response(&state, &session, form, BTreeMap::new(), None).await
+    generate_response(&state, &session, form, FieldErrors::new(), None).await
 }
 
 async fn generate_response(
     state: &WebState,
     session: &AdminSession,
     form: PatternForm,
-    field_errors: BTreeMap<String, String>,
+    field_errors: FieldErrors,
     report: Option<ReportView>,
 ) -> Response {
     let result = async {
         let (mut chrome, _) = chrome(state, session, "slots", &FlashQuery::default()).await?;
         let tr = chrome.tr.clone();
-        let errors = FieldErrors::show(&mut chrome, &field_errors);
+        let errors = FieldMessages::show(&mut chrome, &field_errors);
         let weekdays = (1..=7)
             .map(|d: i32| {
                 let v = d.to_string();
@@ -202,7 +202,7 @@ pub(super) async fn generate_submit(
                     })
                     .collect(),
             };
-            generate_response(&state, &session, form, BTreeMap::new(), Some(view)).await
+            generate_response(&state, &session, form, FieldErrors::new(), Some(view)).await
         }
         Err(AppError::Invalid(fields)) => {
             generate_response(&state, &session, form, fields, None).await

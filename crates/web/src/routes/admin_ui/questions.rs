@@ -10,14 +10,14 @@ use axum::body::Bytes;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use guidance_core::Question;
 use guidance_core::intake::ANSWER_KEY_MAX;
 use guidance_core::question::{OPTIONS_MAX, QUESTIONS_MAX, QuestionKind};
+use guidance_core::{FieldErrors, FieldReason, Question};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::chrome::{Chrome, FlashQuery, chrome, error_response, render, see_other};
-use super::form::{FieldErrors, form_pairs, form_value, read_form};
+use super::form::{FieldMessages, form_pairs, form_value, read_form};
 use crate::error::HttpError;
 use crate::i18n::Tr;
 use crate::state::WebState;
@@ -116,15 +116,12 @@ fn as_json(list: &[Question]) -> Vec<serde_json::Value> {
 /// Turns the service's `questions.<i>.<field>` reasons into messages at the form's fields (only
 /// the question being added or edited can be wrong: the stored ones passed the same check), plus
 /// a message for the whole list.
-fn form_errors(
-    tr: &Tr,
-    fields: &BTreeMap<String, String>,
-) -> (BTreeMap<String, String>, Option<String>) {
+fn form_errors(tr: &Tr, fields: &FieldErrors) -> (BTreeMap<String, String>, Option<String>) {
     let mut out = BTreeMap::new();
     let mut whole = None;
-    for (field, reason) in fields {
+    for (field, reason) in fields.iter() {
         let name = field.rsplit('.').next().unwrap_or_default();
-        let message = match (name, reason.as_str()) {
+        let message = match (name, reason) {
             ("questions", _) => {
                 whole = Some(tr.fmt(
                     "admin.questions.error.too_many",
@@ -132,13 +129,13 @@ fn form_errors(
                 ));
                 continue;
             }
-            ("key", "too_many") => tr.get("admin.questions.error.key_taken"),
+            ("key", FieldReason::TooMany) => tr.get("admin.questions.error.key_taken"),
             ("key", _) => tr.fmt(
                 "admin.questions.error.key_format",
                 &[("max", &ANSWER_KEY_MAX.to_string())],
             ),
-            ("options", "empty") => tr.get("admin.questions.error.options_empty"),
-            ("options", "too_many") => tr.fmt(
+            ("options", FieldReason::Empty) => tr.get("admin.questions.error.options_empty"),
+            ("options", FieldReason::TooMany) => tr.fmt(
                 "admin.questions.error.options_repeat",
                 &[("max", &OPTIONS_MAX.to_string())],
             ),
@@ -171,7 +168,7 @@ struct QuestionsPage {
     form: QuestionForm,
     editing: Option<String>,
     kinds: Vec<(String, String)>,
-    errors: FieldErrors,
+    errors: FieldMessages,
 }
 
 async fn page(
@@ -179,7 +176,7 @@ async fn page(
     session: &AdminSession,
     editing: Option<String>,
     form: Option<QuestionForm>,
-    fields: BTreeMap<String, String>,
+    fields: FieldErrors,
     flash: &FlashQuery,
 ) -> Response {
     let result = async {
@@ -232,7 +229,7 @@ async fn page(
                     (s.to_owned(), tr.get(&format!("admin.questions.kind.{s}")))
                 })
                 .collect(),
-            errors: FieldErrors::from(errors),
+            errors: FieldMessages::from(errors),
             chrome,
         })
     }
@@ -257,7 +254,7 @@ pub(super) async fn questions_page(
     Extension(session): Extension<AdminSession>,
     Query(flash): Query<FlashQuery>,
 ) -> Response {
-    page(&state, &session, None, None, BTreeMap::new(), &flash).await
+    page(&state, &session, None, None, FieldErrors::new(), &flash).await
 }
 
 /// Saves `list` through the owner API's service function; a refusal shows `form` again, as typed.
@@ -316,7 +313,15 @@ pub(super) async fn question_edit_page(
     Path(key): Path<String>,
     Query(flash): Query<FlashQuery>,
 ) -> Response {
-    page(&state, &session, Some(key), None, BTreeMap::new(), &flash).await
+    page(
+        &state,
+        &session,
+        Some(key),
+        None,
+        FieldErrors::new(),
+        &flash,
+    )
+    .await
 }
 
 /// The stored list and the position of `key` in it.
@@ -392,9 +397,8 @@ pub(super) async fn question_move(
         "up" => true,
         "down" => false,
         _ => {
-            let fields = BTreeMap::from([("direction".to_owned(), "unknown_value".to_owned())]);
-            return error_response(&state, &session, HttpError::App(AppError::Invalid(fields)))
-                .await;
+            let refused = AppError::field("direction", FieldReason::UnknownValue);
+            return error_response(&state, &session, refused).await;
         }
     };
     match find(&state, &key).await {

@@ -1,7 +1,7 @@
 //! The owner's settings page: booking open or closed, notice and horizon, name, address, zone and
 //! language (the supplemental questions have their own pages in `questions`).
 
-use std::collections::BTreeMap;
+use guidance_core::FieldErrors;
 
 use askama::Template;
 use axum::body::Bytes;
@@ -13,7 +13,7 @@ use guidance_app::settings;
 use guidance_core::owner_settings::SettingsForm;
 
 use super::chrome::{Chrome, FlashQuery, chrome, error_response, render, see_other};
-use super::form::{FieldErrors, read_form};
+use super::form::{FieldMessages, read_form};
 use crate::error::HttpError;
 use crate::state::WebState;
 
@@ -28,7 +28,7 @@ struct SettingsPage {
     confirm_hint: String,
     languages: Vec<(String, bool)>,
     zones: Vec<String>,
-    errors: FieldErrors,
+    errors: FieldMessages,
 }
 
 /// `GET /admin/settings`.
@@ -39,7 +39,14 @@ pub(super) async fn settings_page(
 ) -> Response {
     match settings::load(&state.app).await {
         Ok(owner) => {
-            settings_response(&state, &session, owner.to_form(), BTreeMap::new(), &flash).await
+            settings_response(
+                &state,
+                &session,
+                owner.to_form(),
+                FieldErrors::new(),
+                &flash,
+            )
+            .await
         }
         Err(e) => error_response(&state, &session, e).await,
     }
@@ -49,13 +56,13 @@ async fn settings_response(
     state: &WebState,
     session: &AdminSession,
     form: SettingsForm,
-    field_errors: BTreeMap<String, String>,
+    field_errors: FieldErrors,
     flash: &FlashQuery,
 ) -> Response {
     let result = async {
         let (mut chrome, _) = chrome(state, session, "settings", flash).await?;
         let tr = chrome.tr.clone();
-        let errors = FieldErrors::show(&mut chrome, &field_errors);
+        let errors = FieldMessages::show(&mut chrome, &field_errors);
         let languages = guidance_core::i18n::languages()
             .into_iter()
             .map(|l| (l.to_owned(), l == form.language.trim()))

@@ -2,7 +2,7 @@
 //! `templates/admin/slot_form.html` lays it out, [`SlotForm`] holds what was typed,
 //! [`SlotFormView`] fills the macro, and [`save`] reads a posted form for both.
 
-use std::collections::BTreeMap;
+use guidance_core::FieldReason;
 
 use axum::body::Bytes;
 use guidance_app::AppError;
@@ -16,9 +16,10 @@ use jiff::civil::{Date, Time};
 use serde::Deserialize;
 
 use super::chrome::Chrome;
-use super::form::{FieldErrors, read_form};
+use super::form::{FieldMessages, read_form};
 use super::format::{hhmm, zoned};
 use crate::state::WebState;
+use guidance_core::FieldErrors;
 
 /// The slot form as typed: a local date, two local times in the owner's zone and the meeting
 /// details, kept as typed so that a refused form comes back unchanged.
@@ -59,18 +60,18 @@ impl SlotForm {
 
     /// Reads the local date and times in the owner's zone as a slot window, with the details.
     fn parse(&self, owner: &OwnerSettings) -> Result<(SlotWindow, Option<String>), AppError> {
-        let mut fields = BTreeMap::new();
+        let mut fields = FieldErrors::new();
         let date = match self.date.trim().parse::<Date>() {
             Ok(d) => Some(d),
             Err(_) => {
-                fields.insert("date".to_owned(), field_reason(&self.date).to_owned());
+                fields.add("date", field_reason(&self.date));
                 None
             }
         };
         let mut time = |name: &str, raw: &str| match raw.trim().parse::<Time>() {
             Ok(t) => Some(t),
             Err(_) => {
-                fields.insert(name.to_owned(), field_reason(raw).to_owned());
+                fields.add(name, field_reason(raw));
                 None
             }
         };
@@ -82,7 +83,7 @@ impl SlotForm {
         let zone = owner.time_zone.zone();
         let at = |field: &str, t: Time| {
             local_instant(date.to_datetime(t), &zone)
-                .map_err(|_| AppError::field(field, "unknown_value"))
+                .map_err(|_| AppError::field(field, FieldReason::UnknownValue))
         };
         let starts_at = at("start", start)?;
         let ends_at = at("end", end)?;
@@ -101,18 +102,18 @@ impl SlotForm {
     }
 }
 
-fn field_reason(raw: &str) -> &'static str {
+fn field_reason(raw: &str) -> FieldReason {
     if raw.trim().is_empty() {
-        "empty"
+        FieldReason::Empty
     } else {
-        "unknown_value"
+        FieldReason::UnknownValue
     }
 }
 
 /// Why a posted slot form was not saved.
 pub(super) enum Refused {
     /// At the form's fields: the page shows the form again, as typed, with these reasons.
-    Fields(SlotForm, BTreeMap<String, String>),
+    Fields(SlotForm, FieldErrors),
     /// Anything else (the slot is gone or booked, the store failed): an error page.
     Page(AppError),
 }
@@ -133,10 +134,9 @@ where
     .await;
     result.map_err(|e| match e {
         AppError::Invalid(fields) => Refused::Fields(form, fields),
-        AppError::SlotOverlap => Refused::Fields(
-            form,
-            BTreeMap::from([("start".to_owned(), "slot_overlap".to_owned())]),
-        ),
+        AppError::SlotOverlap => {
+            Refused::Fields(form, FieldErrors::one("start", FieldReason::SlotOverlap))
+        }
         other => Refused::Page(other),
     })
 }
@@ -146,7 +146,7 @@ pub(super) struct SlotFormView {
     /// The slot being edited; `None` in the add form.
     pub(super) slot_id: Option<String>,
     pub(super) values: SlotForm,
-    pub(super) errors: FieldErrors,
+    pub(super) errors: FieldMessages,
     /// The longest meeting details the owner may type.
     pub(super) details_max: usize,
 }
@@ -158,12 +158,12 @@ impl SlotFormView {
         chrome: &mut Chrome,
         slot_id: Option<String>,
         values: SlotForm,
-        fields: &BTreeMap<String, String>,
+        fields: &FieldErrors,
     ) -> Self {
         SlotFormView {
             slot_id,
             values,
-            errors: FieldErrors::show(chrome, fields),
+            errors: FieldMessages::show(chrome, fields),
             details_max: MEETING_DETAILS_MAX,
         }
     }

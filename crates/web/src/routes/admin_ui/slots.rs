@@ -1,6 +1,8 @@
 //! The slots: the week and list views with the add form and bulk changes, and the page of one
 //! slot with its edit form.
 
+use guidance_core::FieldErrors;
+use guidance_core::FieldReason;
 use std::collections::BTreeMap;
 
 use askama::Template;
@@ -119,7 +121,14 @@ pub(super) async fn slots_page(
     Extension(session): Extension<AdminSession>,
     Query(q): Query<SlotsQuery>,
 ) -> Response {
-    slots_response(&state, &session, &q, SlotForm::default(), BTreeMap::new()).await
+    slots_response(
+        &state,
+        &session,
+        &q,
+        SlotForm::default(),
+        FieldErrors::new(),
+    )
+    .await
 }
 
 async fn slots_response(
@@ -127,7 +136,7 @@ async fn slots_response(
     session: &AdminSession,
     q: &SlotsQuery,
     form: SlotForm,
-    field_errors: BTreeMap<String, String>,
+    field_errors: FieldErrors,
 ) -> Response {
     let flash = FlashQuery {
         done: q.done.clone(),
@@ -249,7 +258,7 @@ pub(super) async fn slots_bulk(
         return error_response(
             &state,
             &session,
-            HttpError::field("action", "unknown_value"),
+            HttpError::field("action", FieldReason::UnknownValue),
         )
         .await;
     };
@@ -259,7 +268,12 @@ pub(super) async fn slots_bulk(
         .map(|(_, v)| Uuid::parse_str(v))
         .collect::<Result<Vec<Uuid>, _>>()
     else {
-        return error_response(&state, &session, HttpError::field("ids", "unknown_value")).await;
+        return error_response(
+            &state,
+            &session,
+            HttpError::field("ids", FieldReason::UnknownValue),
+        )
+        .await;
     };
     let back = match form_value(&pairs, "back") {
         b if b.starts_with("/admin/slots") && !b.starts_with("//") => b.to_owned(),
@@ -301,7 +315,7 @@ pub(super) async fn slot_edit_page(
     Path(id): Path<String>,
     Query(flash): Query<FlashQuery>,
 ) -> Response {
-    slot_response(&state, &session, &id, None, BTreeMap::new(), &flash).await
+    slot_response(&state, &session, &id, None, FieldErrors::new(), &flash).await
 }
 
 async fn slot_response(
@@ -309,7 +323,7 @@ async fn slot_response(
     session: &AdminSession,
     id: &str,
     form: Option<SlotForm>,
-    field_errors: BTreeMap<String, String>,
+    field_errors: FieldErrors,
     flash: &FlashQuery,
 ) -> Response {
     let result = async {
