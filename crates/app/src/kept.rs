@@ -16,12 +16,14 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use std::hash::Hash;
 
 use bytes::Bytes;
 use jiff::Timestamp;
+
+use crate::Clock;
 
 /// How long a kept answer may be served: also the longest a slot booked by another process
 /// (or one whose start passed) may still be listed, or another process's settings change take to
@@ -37,7 +39,9 @@ pub type Window = (Option<Timestamp>, Option<Timestamp>);
 struct Entry<V> {
     body: V,
     generation: u64,
-    made: Instant,
+    /// When it was read, by the application's clock: a test that moves the clock past
+    /// [`MAX_AGE`] sees fresh answers, as a real second passing would give.
+    made: Timestamp,
 }
 
 /// Serialized slot lists by query window.
@@ -47,13 +51,22 @@ pub type SlotsCache = Kept<Window, Bytes>;
 pub struct Kept<K, V> {
     generation: AtomicU64,
     entries: Mutex<HashMap<K, Entry<V>>>,
+    clock: Clock,
 }
 
 impl<K, V> Default for Kept<K, V> {
     fn default() -> Self {
+        Self::with_clock(Clock::system())
+    }
+}
+
+impl<K, V> Kept<K, V> {
+    /// Answers kept by `clock`'s time.
+    pub fn with_clock(clock: Clock) -> Self {
         Self {
             generation: AtomicU64::new(0),
             entries: Mutex::new(HashMap::new()),
+            clock,
         }
     }
 }
@@ -65,13 +78,20 @@ impl<K: Hash + Eq, V: Clone> Kept<K, V> {
         self.generation.load(Ordering::Acquire)
     }
 
+    /// Whether an answer made at `made` may still be served (never one from the future: the
+    /// system clock may have been set back).
+    fn young(&self, made: Timestamp) -> bool {
+        let age = self.clock.now().duration_since(made);
+        !age.is_negative() && age.unsigned_abs() < MAX_AGE
+    }
+
     /// A kept answer for `key`, when it is current and young enough.
     pub fn get(&self, key: &K) -> Option<V> {
         let generation = self.generation();
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
             .get(key)
-            .filter(|e| e.generation == generation && e.made.elapsed() < MAX_AGE)
+            .filter(|e| e.generation == generation && self.young(e.made))
             .map(|e| e.body.clone())
     }
 
@@ -82,7 +102,7 @@ impl<K: Hash + Eq, V: Clone> Kept<K, V> {
             return;
         }
         if entries.len() >= MAX_ENTRIES && !entries.contains_key(&key) {
-            entries.retain(|_, e| e.generation == generation && e.made.elapsed() < MAX_AGE);
+            entries.retain(|_, e| e.generation == generation && self.young(e.made));
             if entries.len() >= MAX_ENTRIES {
                 entries.clear();
             }
@@ -92,7 +112,7 @@ impl<K: Hash + Eq, V: Clone> Kept<K, V> {
             Entry {
                 body,
                 generation,
-                made: Instant::now(),
+                made: self.clock.now(),
             },
         );
     }
@@ -147,6 +167,17 @@ mod tests {
         cache.invalidate();
         cache.put(window(), g, Bytes::from_static(b"stale"));
         assert!(cache.get(&window()).is_none());
+    }
+
+    #[test]
+    fn an_answer_is_dropped_once_its_moment_has_passed() {
+        let clock = Clock::test();
+        let cache = SlotsCache::with_clock(clock.clone());
+        cache.put(window(), cache.generation(), Bytes::from_static(b"a"));
+        clock.advance(jiff::SignedDuration::from_millis(500));
+        assert!(cache.get(&window()).is_some(), "half a second later");
+        clock.advance(jiff::SignedDuration::from_millis(600));
+        assert!(cache.get(&window()).is_none(), "over a second later");
     }
 
     #[test]

@@ -62,11 +62,11 @@ impl App {
             store,
             settings: Arc::new(settings),
             secret,
-            clock,
             outbox_wake: Arc::new(Notify::new()),
-            slot_lists: Arc::default(),
-            settings_kept: Arc::default(),
-            questions_kept: Arc::default(),
+            slot_lists: Arc::new(kept::Kept::with_clock(clock.clone())),
+            settings_kept: Arc::new(kept::Kept::with_clock(clock.clone())),
+            questions_kept: Arc::new(kept::Kept::with_clock(clock.clone())),
+            clock,
         }
     }
 

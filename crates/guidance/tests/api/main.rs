@@ -14,6 +14,7 @@ mod bench;
 mod bodies;
 mod booking;
 mod browser;
+mod clock;
 mod confirm;
 mod delivery;
 mod flow;
