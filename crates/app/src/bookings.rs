@@ -33,7 +33,7 @@ pub fn parse_slot_id(raw: &str) -> AppResult<Uuid> {
 /// Parses a booking request: the slot id, every intake field, and the answers against the
 /// owner's `questions`, reporting all refused fields at once (a refused answer is named
 /// `answers.<key>`).
-pub fn parse_booking_request(
+fn parse_booking_request(
     slot_id: &str,
     raw: &RawIntake,
     questions: &[Question],
@@ -63,7 +63,7 @@ pub fn parse_booking_request(
 /// Refuses a request whose honeypot field — `website`, present in every booking form but hidden
 /// from people — was filled in: robots that fill every field give themselves away. Checked
 /// before anything else, so that nothing is stored or sent for them.
-pub fn refuse_honeypot(website: &str) -> AppResult<()> {
+fn refuse_honeypot(website: &str) -> AppResult<()> {
     if website.trim().is_empty() {
         return Ok(());
     }
@@ -71,24 +71,32 @@ pub fn refuse_honeypot(website: &str) -> AppResult<()> {
     Err(AppError::SpamSuspected)
 }
 
-/// Checks the honeypot and the intake, then books (see [`book_parsed`]).
+/// Checks the honeypot and the intake, then books (see [`book_parsed`]). `unread` holds the
+/// fields the caller could not even read (a number where text belongs): they are refused together
+/// with every field the intake refuses, so that the visitor learns everything at once.
 pub async fn create_booking(
     app: &App,
     slot_id: &str,
     raw: &RawIntake,
     website: &str,
+    unread: FieldErrors,
 ) -> AppResult<Booking> {
     refuse_honeypot(website)?;
     let questions = crate::questions::questions(app).await?;
-    let (slot_id, intake) =
-        parse_booking_request(slot_id, raw, &questions).map_err(AppError::Invalid)?;
-    book_parsed(app, slot_id, intake).await
+    match parse_booking_request(slot_id, raw, &questions) {
+        Ok((slot_id, intake)) if unread.is_empty() => book_parsed(app, slot_id, intake).await,
+        Ok(_) => Err(AppError::Invalid(unread)),
+        Err(mut fields) => {
+            fields.merge(unread);
+            Err(AppError::Invalid(fields))
+        }
+    }
 }
 
 /// Reserves the slot atomically and queues the owner's request and the visitor's confirmation
 /// of receipt, all in one transaction. Refused when the visitor's address already has
 /// `GUIDANCE_MAX_PENDING_PER_EMAIL` requests awaiting the owner.
-pub async fn book_parsed(app: &App, slot_id: Uuid, intake: Intake) -> AppResult<Booking> {
+async fn book_parsed(app: &App, slot_id: Uuid, intake: Intake) -> AppResult<Booking> {
     let now = app.now();
     let owner = owner_settings::load(app).await?;
     if !owner.booking_open {

@@ -50,7 +50,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             locale: "en".into(),
             time_zone: "Europe/Berlin".into(),
         };
-        bookings::create_booking(&state, &slot.id.to_string(), &raw, "").await?;
+        bookings::create_booking(&state, &slot.id.to_string(), &raw, "", Default::default())
+            .await?;
     }
     let mailer = startup::mailer(&state.settings)?;
     let (_stop, stop_rx) = tokio::sync::watch::channel(false);

@@ -159,8 +159,6 @@ async fn create_booking(
         let request: BookingRequest = limited_body(&state, &addr, &body)?;
         // Mistyped fields count as empty below, and are named with the intake's refusals.
         let wrong = request.wrong_types();
-        // The honeypot: optional, and empty when a person filled in the form.
-        bookings::refuse_honeypot(request.website.text())?;
         let raw = RawIntake {
             name: request.name.text().to_owned(),
             email: request.email.text().to_owned(),
@@ -170,15 +168,12 @@ async fn create_booking(
             locale: request.locale.text().to_owned(),
             time_zone: request.time_zone.text().to_owned(),
         };
-        let questions = guidance_app::questions::questions(&state.app).await?;
-        match bookings::parse_booking_request(request.slot_id.text(), &raw, &questions) {
-            Ok(_) if !wrong.is_empty() => Err(HttpError::App(AppError::Invalid(wrong))),
-            Ok((slot_id, intake)) => Ok(bookings::book_parsed(&state.app, slot_id, intake).await?),
-            Err(mut fields) => {
-                fields.extend(wrong);
-                Err(HttpError::App(AppError::Invalid(fields)))
-            }
-        }
+        // The honeypot, `website`: optional, and empty when a person filled in the form.
+        let website = request.website.text();
+        let slot_id = request.slot_id.text();
+        Ok::<_, HttpError>(
+            bookings::create_booking(&state.app, slot_id, &raw, website, wrong).await?,
+        )
     }
     .await;
     match result {

@@ -14,7 +14,7 @@ use guidance_core::i18n::{format_date, format_short_date, format_span, format_ti
 use guidance_core::intake::{ANSWER_MAX, EMAIL_MAX, NAME_MAX, RawIntake, TOPIC_MAX, TimeZoneName};
 use guidance_core::question::SHORT_TEXT_MAX;
 use guidance_core::slot::format_utc;
-use guidance_core::{BookingAction, Priority, Question, QuestionKind};
+use guidance_core::{BookingAction, FieldErrors, Priority, Question, QuestionKind};
 use guidance_store::{Booking, Slot};
 use serde::Deserialize;
 
@@ -475,7 +475,15 @@ async fn book_submit(
             form.time_zone.clone()
         },
     };
-    match bookings::create_booking(&state.app, &form.slot_id, &raw, &form.website).await {
+    match bookings::create_booking(
+        &state.app,
+        &form.slot_id,
+        &raw,
+        &form.website,
+        FieldErrors::new(),
+    )
+    .await
+    {
         Ok(b) => Redirect::to(&format!(
             "{}?requested=1&tz={}&lang={}",
             guidance_app::visitor_link::path(&state.app.secret, b.id),
