@@ -7,7 +7,7 @@
 //!
 //! The layers, each escaping for its own context:
 //! - [`content`] decides *what* a message says, with every word from `locales/<lang>/email.json`;
-//! - [`html`] and [`plain`] lay that content out (HTML through an auto-escaping askama template);
+//! - [`html`] and [`plain`] lay that content out (HTML by a small writer that escapes every text);
 //! - [`calendar`] builds the iTIP object with [`guidance_core::ics`], which escapes and folds;
 //! - [`mime`] assembles headers and parts with `lettre`, which RFC 2047-encodes header text.
 

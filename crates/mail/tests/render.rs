@@ -303,7 +303,8 @@ fn check_mime(r: &Rendered, method: Option<&str>) -> Checked {
     }
 }
 
-/// Decodes the character references askama writes (`&#60;` and the like) and the usual named ones.
+/// Decodes the character references the HTML part writes (`&#60;` and the like) and the usual
+/// named ones.
 fn unescape(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
