@@ -1,14 +1,15 @@
-//! The booking service: every rule of the flow, in one place. The JSON API, the pages and the
-//! owner API all call these functions; none of them repeats a rule.
+//! Bookings: a visitor's request, the emailed links, the owner's actions, the visitor's cancel
+//! and new time, expiry, and the owner's view of them. The JSON API, the pages and the owner API
+//! all call these functions; none of them repeats a rule.
 
 use guidance_core::effects::{self, Notice};
 use guidance_core::intake::{Answers, RawIntake};
 use guidance_core::question::check_answers;
 use guidance_core::token::{self, ActionToken};
 use guidance_core::{
-    BookingAction, BookingStatus, Intake, Question, SlotStatus, SlotWindow, TokenHash,
+    BookingAction, BookingStatus, FieldErrors, FieldReason, Intake, Question, SlotStatus,
+    SlotWindow, TokenHash,
 };
-use guidance_core::{FieldErrors, FieldReason};
 use guidance_mail::{BookingFacts, Message, render, render_with_owner_message};
 use guidance_store::{
     Actor, Booking, NewBooking, NewEmail, NewToken, Slot, SlotChange, TokenRecord, Transition,
