@@ -3,6 +3,7 @@
 //! invalid`, each `wrong_type` with a message), next to the values refused for what they say,
 //! and nothing changes; a body that is not a JSON object is a `400 bad_request` everywhere.
 
+use guidance_testkit::api::{ADMIN_TOKEN, intake};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -35,7 +36,7 @@ async fn booked(app: &TestApp) -> (String, String) {
     let (status, b) = app.book(&intake(&slot)).await;
     assert_eq!(status, 201, "{b}");
     let id = b["id"].as_str().unwrap().to_owned();
-    app.wait_for_mail("owner_new_request", 1).await;
+    app.mail.wait_for("owner_new_request", 1).await;
     settle(app).await;
     let email = app.booking(&id).await["emails"][0]["id"]
         .as_str()

@@ -1,6 +1,8 @@
 //! Time passing, by moving the app's test clock: links that stop working, requests nobody
 //! answered in time, and the minimum notice and the horizon as the days go by.
 
+use guidance_testkit::api::intake;
+use guidance_testkit::mail::action_links;
 use reqwest::Method;
 use serde_json::json;
 
@@ -8,7 +10,7 @@ use crate::helpers::*;
 
 /// The owner's accept, decline and reschedule links of the (first) new request.
 async fn owner_links(app: &TestApp) -> Vec<String> {
-    let mail = app.wait_for_mail("owner_new_request", 1).await.remove(0);
+    let mail = app.mail.wait_for("owner_new_request", 1).await.remove(0);
     let links = action_links(&mail, &app.base);
     assert_eq!(links.len(), 3, "{links:?}");
     links
@@ -59,7 +61,8 @@ async fn a_visitor_asked_for_a_new_time_has_fourteen_days_to_choose() {
     assert_eq!(resp.status(), 200);
     assert_eq!(app.booking(&id).await["status"], "needs_reschedule");
     let mail = app
-        .wait_for_mail("requester_pick_new_time", 1)
+        .mail
+        .wait_for("requester_pick_new_time", 1)
         .await
         .remove(0);
     let pick = action_links(&mail, &app.base).remove(0);

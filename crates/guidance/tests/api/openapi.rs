@@ -4,11 +4,12 @@
 
 use std::collections::BTreeSet;
 
+use guidance_testkit::api::{ADMIN_TOKEN, intake};
 use guidance_web::routes::{self, admin};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_TOKEN, intake, spawn_app, spawn_app_with};
+use crate::helpers::{spawn_app, spawn_app_with};
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 

@@ -1,5 +1,7 @@
 //! The booking page without JavaScript.
 
+use guidance_testkit::mail::plain_text;
+
 use crate::helpers::*;
 
 #[tokio::test]
@@ -80,7 +82,7 @@ async fn a_visitor_books_through_the_plain_form() {
         "the time is shown in the visitor's zone"
     );
     assert!(app.open_slot_ids().await.is_empty());
-    let owner = app.wait_for_mail("owner_new_request", 1).await.remove(0);
+    let owner = app.mail.wait_for("owner_new_request", 1).await.remove(0);
     assert!(plain_text(&owner).contains("Grace Hopper"));
 
     // The same slot again: a clear message, the form kept.

@@ -1,6 +1,7 @@
 //! The owner's supplemental questions, the answers held to them, the visitor's signed link, and
 //! CORS for embedding, over HTTP.
 
+use guidance_testkit::api::{intake, with};
 use reqwest::Method;
 use serde_json::json;
 
@@ -47,7 +48,7 @@ pub async fn the_owner_configures_questions_and_answers_are_held_to_them_on(app:
         listed
     );
     // The public form learns the questions too.
-    let intake: serde_json::Value = app
+    let form: serde_json::Value = app
         .client
         .get(app.url("/api/intake?lang=en"))
         .send()
@@ -56,12 +57,13 @@ pub async fn the_owner_configures_questions_and_answers_are_held_to_them_on(app:
         .json()
         .await
         .unwrap();
-    assert_eq!(intake["questions"], listed["questions"]);
-    assert_eq!(intake["limits"]["name"], 120);
+    assert_eq!(form["questions"], listed["questions"]);
+    assert_eq!(form["limits"]["name"], 120);
 
     let slot = app.create_slot(24).await;
-    let mut body = intake_with(
-        &slot,
+    let mut body = with(
+        intake(&slot),
+        "answers",
         json!({"size": "huge", "consent": false, "company": "x"}),
     );
     let (status, err) = app.book(&body).await;
@@ -111,12 +113,6 @@ pub async fn the_owner_configures_questions_and_answers_are_held_to_them_on(app:
         html.contains("<option value=\"1\" selected>"),
         "the choice is kept"
     );
-}
-
-fn intake_with(slot: &str, answers: serde_json::Value) -> serde_json::Value {
-    let mut body = intake(slot);
-    body["answers"] = answers;
-    body
 }
 
 #[tokio::test]
@@ -173,7 +169,7 @@ async fn the_visitors_link_is_signed_and_its_get_changes_nothing() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 409, "a second cancel changes nothing");
-    app.wait_for_mail("owner_calendar_cancel", 1).await;
+    app.mail.wait_for("owner_calendar_cancel", 1).await;
 }
 
 #[tokio::test]
@@ -183,24 +179,10 @@ async fn a_visitor_asked_for_another_time_picks_it_on_their_page() {
     let second = app.create_slot(30).await;
     let (_, created) = app.book(&intake(&first)).await;
     let id = created["id"].as_str().unwrap();
-    let (status, _) = app
-        .admin(
-            Method::POST,
-            &format!("/api/admin/bookings/{id}/reschedule"),
-            None,
-        )
-        .await;
+    let (status, _) = app.act(id, "reschedule", None).await;
     assert_eq!(status, 200);
     let url = created["status_url"].as_str().unwrap();
-    let html = app
-        .client
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.text(url).await;
     assert!(
         html.contains(&format!("value=\"{second}\"")),
         "open times offered"
