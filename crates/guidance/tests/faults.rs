@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use guidance_testkit::api::{ADMIN_TOKEN, Answer, Api, client, visitor_intake};
+use guidance_testkit::api::{ADMIN_TOKEN, Answer, Api, client, retry_after, visitor_intake};
 use guidance_testkit::binary::{self, Server};
 use guidance_testkit::mail::MailDir;
 use guidance_testkit::pg::TestDatabase;
@@ -285,6 +285,29 @@ fn in_hand(before: &Snapshot) -> BTreeSet<String> {
         .collect()
 }
 
+/// Notes the emails a worker held at the kill, starts a second server on the same data, waits
+/// until it has sent every email, and checks what [`check_after_restart`] checks.
+async fn restart_and_check(
+    db: &Db,
+    db_url: &str,
+    dir: &Path,
+    first: &Server,
+    booked: &[Booked],
+    unanswered: usize,
+) {
+    let held = in_hand(&db.snapshot().await);
+    let second = serve_with_short_lease(db_url, dir, "serve-2.log");
+    let logs = || {
+        format!(
+            "before the kill:\n{}\nafter:\n{}",
+            first.process.log_text(),
+            second.process.log_text()
+        )
+    };
+    let after = db.wait_drained(Duration::from_secs(60), logs).await;
+    check_after_restart(&after, booked, unanswered, &held, &dir.join("mail"));
+}
+
 const CRASH_SLOTS: usize = 120;
 const CRASH_CLIENTS: usize = 4;
 const KILL_AFTER: usize = 30;
@@ -310,19 +333,15 @@ async fn a_killed_server_on_sqlite_loses_no_booking_and_no_email() {
         .await
         .expect("integrity check");
     assert_eq!(integrity, ["ok"]);
-    let db = Db::Sqlite(pool);
-    let held = in_hand(&db.snapshot().await);
-
-    let second = serve_with_short_lease(&db_url, dir.path(), "serve-2.log");
-    let logs = || {
-        format!(
-            "before the kill:\n{}\nafter:\n{}",
-            first.process.log_text(),
-            second.process.log_text()
-        )
-    };
-    let after = db.wait_drained(Duration::from_secs(60), logs).await;
-    check_after_restart(&after, &booked, unanswered, &held, &dir.path().join("mail"));
+    restart_and_check(
+        &Db::Sqlite(pool),
+        &db_url,
+        dir.path(),
+        &first,
+        &booked,
+        unanswered,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -336,18 +355,7 @@ async fn a_killed_server_on_postgres_loses_no_booking_and_no_email() {
     let (booked, unanswered) = stream_and_kill(&mut first, &slots, CRASH_CLIENTS, KILL_AFTER).await;
     assert!(booked.len() >= KILL_AFTER);
     let db = Db::Pg(PgPool::connect(&pg.url).await.expect("connect"));
-    let held = in_hand(&db.snapshot().await);
-
-    let second = serve_with_short_lease(&pg.url, dir.path(), "serve-2.log");
-    let logs = || {
-        format!(
-            "before the kill:\n{}\nafter:\n{}",
-            first.process.log_text(),
-            second.process.log_text()
-        )
-    };
-    let after = db.wait_drained(Duration::from_secs(60), logs).await;
-    check_after_restart(&after, &booked, unanswered, &held, &dir.path().join("mail"));
+    restart_and_check(&db, &pg.url, dir.path(), &first, &booked, unanswered).await;
 }
 
 /// `url` pointed at `127.0.0.1:port`.
@@ -371,12 +379,10 @@ fn upstream_of(url: &str) -> String {
 /// Asserts a 503 answer that says why and when to come back; returns its body.
 async fn assert_unavailable(resp: reqwest::Response, what: &str) -> String {
     assert_eq!(resp.status().as_u16(), 503, "{what}");
-    let retry_after = resp
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    assert!(retry_after.is_some_and(|s| s > 0), "{what}: Retry-After");
+    assert!(
+        retry_after(&resp).is_some_and(|s| s > 0),
+        "{what}: Retry-After"
+    );
     resp.text().await.expect("body")
 }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use reqwest::Method;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::time::{hours_ahead, iso};
@@ -147,17 +148,28 @@ impl Api {
         }
     }
 
+    /// The owner's settings (`GET /api/admin/settings`).
+    pub async fn settings(&self) -> Value {
+        let (status, body) = self.admin(Method::GET, "/api/admin/settings", None).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// Changes the owner's settings (`PUT /api/admin/settings`): the status and the answer.
+    pub async fn put_settings(&self, body: Value) -> (u16, Value) {
+        self.admin(Method::PUT, "/api/admin/settings", Some(body))
+            .await
+    }
+
+    /// Replaces the owner's questions (`PUT /api/admin/questions`): the status and the answer.
+    pub async fn put_questions(&self, body: Value) -> (u16, Value) {
+        self.admin(Method::PUT, "/api/admin/questions", Some(body))
+            .await
+    }
+
     /// The ids of the slots the public list offers now, in its order.
     pub async fn open_slot_ids(&self) -> Vec<String> {
-        let body: Value = self
-            .client
-            .get(self.url("/api/slots"))
-            .send()
-            .await
-            .expect("request")
-            .json()
-            .await
-            .expect("a JSON slot list");
+        let body = self.get_json("/api/slots").await;
         body["slots"]
             .as_array()
             .expect("a slot list")
@@ -168,15 +180,7 @@ impl Api {
 
     /// The `starts_at` of the open slot `id` in the public list.
     pub async fn open_slot_start(&self, id: &str) -> String {
-        let body: Value = self
-            .client
-            .get(self.url("/api/slots"))
-            .send()
-            .await
-            .expect("request")
-            .json()
-            .await
-            .expect("a JSON slot list");
+        let body = self.get_json("/api/slots").await;
         body["slots"]
             .as_array()
             .expect("a slot list")
@@ -232,23 +236,55 @@ impl Api {
         .await
     }
 
-    /// `GET` of `path` on this server, or of a whole URL (a link from an email): the body as
-    /// text, whatever the status.
-    pub async fn text(&self, path_or_url: &str) -> String {
+    /// [`Api::get`]'s body as JSON, whatever the status.
+    pub async fn get_json(&self, path_or_url: &str) -> Value {
+        self.get(path_or_url)
+            .await
+            .json()
+            .await
+            .expect("a JSON body")
+    }
+
+    /// Posts `form` (URL-encoded, as a browser sends a form) to `path`.
+    pub async fn post_form<F: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        form: &F,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// `GET` of `path` on this server, or of a whole URL (a link from an email).
+    pub async fn get(&self, path_or_url: &str) -> reqwest::Response {
         let url = if path_or_url.starts_with('/') {
             self.url(path_or_url)
         } else {
             path_or_url.to_owned()
         };
-        self.client
-            .get(url)
-            .send()
+        self.client.get(url).send().await.expect("request")
+    }
+
+    /// [`Api::get`]'s body as text, whatever the status.
+    pub async fn text(&self, path_or_url: &str) -> String {
+        self.get(path_or_url)
             .await
-            .expect("request")
             .text()
             .await
             .expect("a text body")
     }
+}
+
+/// The seconds of an answer's `Retry-After`, if it has one in seconds.
+pub fn retry_after(resp: &reqwest::Response) -> Option<u64> {
+    resp.headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
 }
 
 async fn status_and_json(resp: reqwest::Response) -> (u16, Value) {

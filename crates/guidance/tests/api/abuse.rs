@@ -89,12 +89,8 @@ async fn the_plain_form_carries_a_hidden_honeypot_and_refuses_it_filled_in() {
         ]
     };
     let resp = app
-        .client
-        .post(app.url("/book?lang=fr"))
-        .form(&form("http://spam.example"))
-        .send()
-        .await
-        .unwrap();
+        .post_form("/book?lang=fr", &form("http://spam.example"))
+        .await;
     assert_eq!(resp.status(), 422);
     let html = resp.text().await.unwrap();
     assert!(html.contains("automatisée"), "a clear message: {html}");
@@ -108,13 +104,7 @@ async fn the_plain_form_carries_a_hidden_honeypot_and_refuses_it_filled_in() {
     );
     assert!(app.bookings().await.is_empty());
 
-    let resp = app
-        .client
-        .post(app.url("/book?lang=fr"))
-        .form(&form(""))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.post_form("/book?lang=fr", &form("")).await;
     assert_eq!(resp.status(), 303, "an empty honeypot books");
     assert_eq!(app.bookings().await.len(), 1);
 }
@@ -155,21 +145,20 @@ pub async fn an_address_may_have_only_so_many_requests_awaiting_the_owner_on(app
 
     // The plain form says the same, and keeps what was typed.
     let resp = app
-        .client
-        .post(app.url("/book?lang=en"))
-        .form(&[
-            ("slot_id", slots[2].as_str()),
-            ("name", "Ada Lovelace"),
-            ("email", "ada@example.net"),
-            ("topic", "Engines"),
-            ("priority", "normal"),
-            ("answers.company", "Difference Ltd"),
-            ("time_zone", "Europe/London"),
-            ("locale", "en"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/book?lang=en",
+            &[
+                ("slot_id", slots[2].as_str()),
+                ("name", "Ada Lovelace"),
+                ("email", "ada@example.net"),
+                ("topic", "Engines"),
+                ("priority", "normal"),
+                ("answers.company", "Difference Ltd"),
+                ("time_zone", "Europe/London"),
+                ("locale", "en"),
+            ],
+        )
+        .await;
     assert_eq!(resp.status(), 429);
     let html = resp.text().await.unwrap();
     assert!(html.contains("waiting for an answer"), "{html}");

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use guidance_store::Store;
-use guidance_testkit::api::{ADMIN_TOKEN, Api, intake};
+use guidance_testkit::api::{ADMIN_TOKEN, Api, intake, retry_after};
 use guidance_testkit::binary;
 use guidance_web::routes::{admin, admin_ui};
 use reqwest::Method;
@@ -65,12 +65,8 @@ pub fn csrf_in(html: &str) -> String {
 
 pub async fn login(app: &TestApp) -> Owner {
     let resp = app
-        .client
-        .post(app.url("/admin/login"))
-        .form(&[("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+        .post_form("/admin/login", &[("password", PASSWORD)])
+        .await;
     assert_eq!(resp.status(), 303, "login redirects");
     let set_cookie = resp.headers()["set-cookie"].to_str().unwrap().to_owned();
     for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
@@ -170,7 +166,7 @@ async fn assert_unchanged(app: &TestApp, f: &Fixture) {
         vec![f.slot.clone()],
         "slots unchanged"
     );
-    let (_, settings) = app.admin(Method::GET, "/api/admin/settings", None).await;
+    let settings = app.settings().await;
     assert_eq!(settings["booking_open"], true);
     assert_eq!(settings["owner_name"], "Olga Owner");
 }
@@ -331,7 +327,7 @@ async fn a_form_post_without_its_csrf_token_is_refused_and_changes_nothing() {
     assert_unchanged(&app, &f).await;
     // With the token it works, and the session was still alive throughout.
     assert_eq!(put(Some(&owner.csrf)).await.unwrap().status(), 200);
-    let (_, s) = app.admin(Method::GET, "/api/admin/settings", None).await;
+    let s = app.settings().await;
     assert_eq!(s["owner_name"], "Mallory");
 }
 
@@ -340,12 +336,11 @@ async fn wrong_passwords_are_rejected_and_repeated_ones_slowed_down() {
     let app = spawn_admin_app().await;
     for i in 0..5 {
         let resp = app
-            .client
-            .post(app.url("/admin/login"))
-            .form(&[("password", format!("wrong password {i}"))])
-            .send()
-            .await
-            .unwrap();
+            .post_form(
+                "/admin/login",
+                &[("password", format!("wrong password {i}"))],
+            )
+            .await;
         assert_eq!(resp.status(), 401, "attempt {i}");
         assert!(resp.headers().get("set-cookie").is_none());
         assert!(
@@ -357,18 +352,10 @@ async fn wrong_passwords_are_rejected_and_repeated_ones_slowed_down() {
     }
     // The sixth failure locks this client out for a while...
     let resp = app
-        .client
-        .post(app.url("/admin/login"))
-        .form(&[("password", "wrong again")])
-        .send()
-        .await
-        .unwrap();
+        .post_form("/admin/login", &[("password", "wrong again")])
+        .await;
     assert_eq!(resp.status(), 429);
-    let wait: u64 = resp.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let wait = retry_after(&resp).expect("a Retry-After in seconds");
     assert!(wait >= 1);
     assert!(
         resp.text()
@@ -378,12 +365,8 @@ async fn wrong_passwords_are_rejected_and_repeated_ones_slowed_down() {
     );
     // ...during which even the right password is refused without being checked.
     let resp = app
-        .client
-        .post(app.url("/admin/login"))
-        .form(&[("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+        .post_form("/admin/login", &[("password", PASSWORD)])
+        .await;
     assert_eq!(resp.status(), 429);
     assert!(resp.headers().get("set-cookie").is_none());
 }
@@ -427,15 +410,7 @@ async fn the_setup_link_sets_the_first_password_once() {
     // The login page says how to get in.
     let page = app.text("/admin/login").await;
     assert!(page.contains("No password is set yet"));
-    assert_eq!(
-        app.client
-            .get(app.url(&path))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.get(&path).await.status(), 200);
     let post = |p: &str, r: &str| {
         app.client
             .post(app.url(&path))
@@ -467,15 +442,7 @@ async fn the_setup_link_sets_the_first_password_once() {
         .unwrap();
     assert_eq!(dash.status(), 200);
     // Spent: neither the page nor the form work again, and no second link is made.
-    assert_eq!(
-        app.client
-            .get(app.url(&path))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
+    assert_eq!(app.get(&path).await.status(), 404);
     assert_eq!(
         post("hijack attempt!!", "hijack attempt!!")
             .await
@@ -490,12 +457,8 @@ async fn the_setup_link_sets_the_first_password_once() {
             .is_none()
     );
     let resp = app
-        .client
-        .post(app.url("/admin/login"))
-        .form(&[("password", "long enough secret")])
-        .send()
-        .await
-        .unwrap();
+        .post_form("/admin/login", &[("password", "long enough secret")])
+        .await;
     assert_eq!(resp.status(), 303);
 }
 
@@ -535,12 +498,8 @@ async fn guidance_admin_set_password_reads_stdin() {
         String::from_utf8_lossy(&out.stderr)
     );
     let resp = app
-        .client
-        .post(app.url("/admin/login"))
-        .form(&[("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+        .post_form("/admin/login", &[("password", PASSWORD)])
+        .await;
     assert_eq!(resp.status(), 303);
 }
 

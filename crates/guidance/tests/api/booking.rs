@@ -1,6 +1,6 @@
 //! Creating bookings: taken slots, races, invalid input, rate limits.
 
-use guidance_testkit::api::{intake, with};
+use guidance_testkit::api::{intake, retry_after, with};
 use guidance_testkit::time::{hours_ahead, iso};
 use serde_json::{Value, json};
 
@@ -162,11 +162,7 @@ async fn too_many_requests_from_one_client_answer_429_with_retry_after() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 429);
-    let wait: u64 = resp.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let wait = retry_after(&resp).expect("a Retry-After in seconds");
     assert!((1..=60).contains(&wait));
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["code"], "too_many_requests");
@@ -183,15 +179,7 @@ async fn slots_in_the_past_or_outside_the_window_are_not_offered() {
     let soon = app.create_slot(2).await;
     let later = app.create_slot(24 * 10).await;
     let from = iso(hours_ahead(24));
-    let body: Value = app
-        .client
-        .get(app.url(&format!("/api/slots?from={from}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.get_json(&format!("/api/slots?from={from}")).await;
     let ids: Vec<_> = body["slots"]
         .as_array()
         .unwrap()
@@ -205,12 +193,7 @@ async fn slots_in_the_past_or_outside_the_window_are_not_offered() {
         3,
         "only id, starts_at and ends_at are public: {slot}"
     );
-    let resp = app
-        .client
-        .get(app.url("/api/slots?from=yesterday"))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.get("/api/slots?from=yesterday").await;
     assert_eq!(resp.status(), 422);
     assert_eq!(app.open_slot_ids().await, vec![soon, later]);
 }

@@ -145,16 +145,10 @@ impl Scope {
 
 /// The owner's questions used by these tests: a required choice and an optional checkbox.
 async fn ask_questions(app: &TestApp) {
-    let (status, body) = app
-        .admin(
-            reqwest::Method::PUT,
-            "/api/admin/questions",
-            Some(json!({"questions": [
+    let (status, body) = app.put_questions(json!({"questions": [
                 {"key": "team_size", "label": "How large is your team?", "kind": "choice", "required": true, "options": ["Just me", "2–10", "More"]},
                 {"key": "newsletter", "label": "Send me the newsletter", "kind": "checkbox"}
-            ]})),
-        )
-        .await;
+            ]})).await;
     assert_eq!(status, 200, "{body}");
 }
 

@@ -17,13 +17,7 @@ async fn app_confirming() -> TestApp {
 }
 
 async fn confirm_email(app: &TestApp, on: bool) {
-    let (status, body) = app
-        .admin(
-            Method::PUT,
-            "/api/admin/settings",
-            Some(json!({ "confirm_email": on })),
-        )
-        .await;
+    let (status, body) = app.put_settings(json!({ "confirm_email": on })).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["confirm_email"], on);
 }
@@ -66,7 +60,7 @@ pub async fn a_request_reaches_the_owner_only_once_the_visitor_confirmed_it_on(a
     assert_eq!(app.book(&other).await.0, 409);
 
     // Opening the link (as a mail scanner would) changes nothing.
-    let page = app.client.get(&link).send().await.unwrap();
+    let page = app.get(&link).await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("Confirm my request"), "{html}");
@@ -167,7 +161,7 @@ async fn the_visitor_or_the_owner_may_call_off_an_unconfirmed_request() {
 
     // The visitor, from their own page.
     let status_url = body["status_url"].as_str().unwrap().to_owned();
-    let page = app.client.get(&status_url).send().await.unwrap();
+    let page = app.get(&status_url).await;
     assert!(
         page.text()
             .await
@@ -218,21 +212,20 @@ async fn the_plain_form_tells_the_visitor_to_check_their_inbox() {
     let app = app_confirming().await;
     let slot = app.create_slot(24).await;
     let resp = app
-        .client
-        .post(app.url("/book?lang=de"))
-        .form(&[
-            ("slot_id", slot.as_str()),
-            ("name", "Grete Müller"),
-            ("email", "grete@example.net"),
-            ("topic", "Migration"),
-            ("priority", "normal"),
-            ("answers.company", "Müller AG"),
-            ("time_zone", "Europe/Berlin"),
-            ("locale", "de"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/book?lang=de",
+            &[
+                ("slot_id", slot.as_str()),
+                ("name", "Grete Müller"),
+                ("email", "grete@example.net"),
+                ("topic", "Migration"),
+                ("priority", "normal"),
+                ("answers.company", "Müller AG"),
+                ("time_zone", "Europe/Berlin"),
+                ("locale", "de"),
+            ],
+        )
+        .await;
     assert_eq!(resp.status(), 303);
     let location = resp.headers()["location"].to_str().unwrap().to_owned();
     let html = app.text(&location).await;
@@ -247,7 +240,7 @@ async fn the_plain_form_tells_the_visitor_to_check_their_inbox() {
 #[tokio::test]
 async fn without_the_setting_a_request_goes_to_the_owner_at_once() {
     let app = spawn_app().await;
-    let (_, settings) = app.admin(Method::GET, "/api/admin/settings", None).await;
+    let settings = app.settings().await;
     assert_eq!(settings["confirm_email"], false, "off by default");
     confirm_email(&app, true).await;
     confirm_email(&app, false).await;

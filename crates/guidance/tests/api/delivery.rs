@@ -301,14 +301,10 @@ async fn hostile_text_in_every_field_stays_inside_its_place_through_the_real_ser
     let app = spawn_app_with(smtp(sink.url(None), 30_000, 8)).await;
     // Answers are held to the owner's questions: ask one that takes long text.
     let (status, _) = app
-        .admin(
-            reqwest::Method::PUT,
-            "/api/admin/questions",
-            Some(json!({"questions": [
-                {"key": "company", "label": "Company", "kind": "short_text"},
-                {"key": "why", "label": "Why", "kind": "long_text"}
-            ]})),
-        )
+        .put_questions(json!({"questions": [
+            {"key": "company", "label": "Company", "kind": "short_text"},
+            {"key": "why", "label": "Why", "kind": "long_text"}
+        ]}))
         .await;
     assert_eq!(status, 200);
     let mut hours = 100;

@@ -60,13 +60,13 @@ pub async fn a_booking_goes_from_slot_to_accepted_through_the_owners_email_on(ap
 
     // A GET (as a mail scanner makes) changes nothing.
     let accept = &links[0];
-    let page = app.client.get(accept).send().await.unwrap();
+    let page = app.get(accept).await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("Accept the request"), "{html}");
     assert!(html.contains("Ada Lovelace"));
     assert_eq!(app.booking(&id).await["status"], "pending");
-    let page_again = app.client.get(accept).send().await.unwrap();
+    let page_again = app.get(accept).await;
     assert_eq!(page_again.status(), 200, "a GET does not use the link up");
 
     // The POST accepts.
@@ -147,7 +147,7 @@ pub async fn asking_for_another_time_frees_the_slot_and_the_visitors_pick_goes_b
     let pick = action_links(&ask, &app.base);
     assert_eq!(pick.len(), 1, "{pick:?}");
 
-    let page = app.client.get(&pick[0]).send().await.unwrap();
+    let page = app.get(&pick[0]).await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(

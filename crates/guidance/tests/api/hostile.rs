@@ -444,7 +444,7 @@ async fn injection_text_in_every_intake_field_is_refused_or_kept_verbatim_and_es
         pages.push(action_links(raw, &app.base).remove(0));
     }
     for url in pages {
-        let page = app.client.get(&url).send().await.unwrap();
+        let page = app.get(&url).await;
         assert_eq!(page.status(), 200, "{url}");
         let html = page.text().await.unwrap();
         assert!(!html.contains("<script>alert"), "{url} escapes");
@@ -463,7 +463,7 @@ async fn the_booking_page_may_be_framed_by_the_embedding_origins_and_nothing_els
     })
     .await;
     let l = live(&app).await;
-    let book = app.client.get(app.url("/book")).send().await.unwrap();
+    let book = app.get("/book").await;
     let csp = book.headers()["content-security-policy"]
         .to_str()
         .unwrap()
@@ -511,12 +511,12 @@ async fn the_booking_page_may_be_framed_by_the_embedding_origins_and_nothing_els
         "/examples/support/",
         "/nowhere",
     ] {
-        let resp = app.client.get(app.url(path)).send().await.unwrap();
+        let resp = app.get(path).await;
         assert_eq!(resp.headers()["x-frame-options"], "DENY", "{path}");
     }
     // Without configured origins, only the service itself may frame the page.
     let plain = spawn_app().await;
-    let resp = plain.client.get(plain.url("/book")).send().await.unwrap();
+    let resp = plain.get("/book").await;
     let csp = resp.headers()["content-security-policy"].to_str().unwrap();
     assert!(csp.contains("frame-ancestors 'self';"), "{csp}");
 }

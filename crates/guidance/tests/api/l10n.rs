@@ -85,7 +85,7 @@ async fn every_page_in_every_language() {
             ("the owner's link page", format!("{accept}?lang={lang}")),
             ("the visitor's page", format!("{visitor}?lang={lang}")),
         ] {
-            let resp = app.client.get(&url).send().await.unwrap();
+            let resp = app.get(&url).await;
             assert_eq!(resp.status(), 200, "{lang} {what}");
             let html = resp.text().await.unwrap();
             assert!(

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use guidance_testkit::api::{ADMIN_TOKEN, intake};
+use guidance_testkit::api::{ADMIN_TOKEN, intake, retry_after};
 use guidance_web::routes::{self, admin};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -469,11 +469,7 @@ async fn a_rate_limited_answer_validates_and_carries_retry_after() {
         .await
         .expect("request");
     assert_eq!(resp.status(), 429);
-    let wait: u64 = resp.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let wait = retry_after(&resp).expect("a Retry-After in seconds");
     assert!((1..=60).contains(&wait));
     let b: Value = resp.json().await.unwrap();
     c.check("post", "/api/actions", 429, &b);

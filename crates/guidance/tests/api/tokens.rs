@@ -7,10 +7,10 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-async fn booked_with_links(app: &TestApp, hours: i64) -> (String, Vec<String>) {
-    let slot = app.create_slot(hours).await;
-    let (status, body) = app.book(&intake(&slot)).await;
-    assert_eq!(status, 201);
+/// Books `slot`; returns the booking's id and the links of the owner's email.
+async fn booked_with_links(app: &TestApp, slot: &str) -> (String, Vec<String>) {
+    let (status, body) = app.book(&intake(slot)).await;
+    assert_eq!(status, 201, "{body}");
     let mail = app
         .mail
         .wait_for("owner_new_request", 1)
@@ -26,7 +26,7 @@ async fn booked_with_links(app: &TestApp, hours: i64) -> (String, Vec<String>) {
 #[tokio::test]
 async fn a_used_link_is_refused_with_a_clear_page_and_json_error() {
     let app = spawn_app().await;
-    let (id, links) = booked_with_links(&app, 24).await;
+    let (id, links) = booked_with_links(&app, &app.create_slot(24).await).await;
     let accept = token_of(&links[0]);
     let (status, body) = app
         .post_json(
@@ -45,7 +45,7 @@ async fn a_used_link_is_refused_with_a_clear_page_and_json_error() {
         .await;
     assert_eq!(status, 409);
     assert_eq!(body["error"]["code"], "token_used");
-    let page = app.client.get(&links[0]).send().await.unwrap();
+    let page = app.get(&links[0]).await;
     assert_eq!(page.status(), 409);
     assert!(page.text().await.unwrap().contains("already been used"));
 
@@ -64,7 +64,7 @@ async fn a_used_link_is_refused_with_a_clear_page_and_json_error() {
 #[tokio::test]
 async fn tampered_truncated_and_made_up_links_are_refused() {
     let app = spawn_app().await;
-    let (id, links) = booked_with_links(&app, 24).await;
+    let (id, links) = booked_with_links(&app, &app.create_slot(24).await).await;
     let token = token_of(&links[0]);
     let tampered = flip(&token, 10);
     for bad in [
@@ -129,16 +129,7 @@ async fn a_link_expires_when_the_session_starts() {
                 .unwrap(),
         )
         .await;
-    let (status, body) = app.book(&intake(&slot)).await;
-    assert_eq!(status, 201, "{body}");
-    let id = body["id"].as_str().unwrap().to_owned();
-    let mail = app
-        .mail
-        .wait_for("owner_new_request", 1)
-        .await
-        .pop()
-        .unwrap();
-    let links = action_links(&mail, &app.base);
+    let (id, links) = booked_with_links(&app, &slot).await;
     while jiff::Timestamp::now() <= start {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
@@ -147,7 +138,7 @@ async fn a_link_expires_when_the_session_starts() {
         .await;
     assert_eq!(status, 410, "{body}");
     assert_eq!(body["error"]["code"], "token_expired");
-    let page = app.client.get(&links[0]).send().await.unwrap();
+    let page = app.get(&links[0]).await;
     assert_eq!(page.status(), 410);
     assert!(page.text().await.unwrap().contains("expired"));
     assert_ne!(app.booking(&id).await["status"], "accepted");
@@ -163,7 +154,7 @@ fn flip(token: &str, i: usize) -> String {
 #[tokio::test]
 async fn every_kind_of_bad_token_is_refused_at_both_doors_and_changes_nothing() {
     let app = spawn_app().await;
-    let (id, links) = booked_with_links(&app, 24).await;
+    let (id, links) = booked_with_links(&app, &app.create_slot(24).await).await;
     let accept = token_of(&links[0]);
     let decline = token_of(&links[1]);
     assert_eq!(accept.len(), 48);

@@ -19,13 +19,7 @@ async fn closed_booking_and_notice_and_horizon_come_from_the_settings() {
 pub async fn closed_booking_and_notice_and_horizon_come_from_the_settings_on(app: TestApp) {
     let soon = app.create_slot(24).await;
     let later = app.create_slot(24 * 5).await;
-    let (status, s) = app
-        .admin(
-            Method::PUT,
-            "/api/admin/settings",
-            Some(json!({"booking_open": false})),
-        )
-        .await;
+    let (status, s) = app.put_settings(json!({"booking_open": false})).await;
     assert_eq!(status, 200, "{s}");
     assert!(app.open_slot_ids().await.is_empty());
     let (status, body) = app.book(&intake(&soon)).await;
@@ -43,33 +37,21 @@ pub async fn closed_booking_and_notice_and_horizon_come_from_the_settings_on(app
 
     // Open again, with two days' notice and a three-day horizon: neither slot is bookable.
     let (status, _) = app
-        .admin(
-            Method::PUT,
-            "/api/admin/settings",
-            Some(json!({"booking_open": true, "min_notice_hours": 48, "horizon_days": 3})),
-        )
+        .put_settings(json!({"booking_open": true, "min_notice_hours": 48, "horizon_days": 3}))
         .await;
     assert_eq!(status, 200);
     assert!(app.open_slot_ids().await.is_empty());
     assert_eq!(app.book(&intake(&soon)).await.0, 409);
     assert_eq!(app.book(&intake(&later)).await.0, 409);
-    let (status, _) = app
-        .admin(
-            Method::PUT,
-            "/api/admin/settings",
-            Some(json!({"horizon_days": 10})),
-        )
-        .await;
+    let (status, _) = app.put_settings(json!({"horizon_days": 10})).await;
     assert_eq!(status, 200);
     assert_eq!(app.open_slot_ids().await, vec![later.clone()]);
     assert_eq!(app.book(&intake(&later)).await.0, 201);
 
     // Bad settings are refused field by field and change nothing.
     let (status, body) = app
-        .admin(
-            Method::PUT,
-            "/api/admin/settings",
-            Some(json!({"time_zone": "Mars/Olympus", "owner_email": "nope", "horizon_days": 0})),
+        .put_settings(
+            json!({"time_zone": "Mars/Olympus", "owner_email": "nope", "horizon_days": 0}),
         )
         .await;
     assert_eq!(status, 422);
@@ -79,7 +61,7 @@ pub async fn closed_booking_and_notice_and_horizon_come_from_the_settings_on(app
             && fields.contains_key("owner_email")
             && fields.contains_key("horizon_days")
     );
-    let (_, s) = app.admin(Method::GET, "/api/admin/settings", None).await;
+    let s = app.settings().await;
     assert_eq!(s["time_zone"], "Europe/Berlin");
     assert_eq!(s["horizon_days"], 10);
 
@@ -99,7 +81,7 @@ pub async fn closed_booking_and_notice_and_horizon_come_from_the_settings_on(app
         .await;
     assert_eq!(status, 422);
     assert!(html.contains("This is not a known time zone."));
-    let (_, s) = app.admin(Method::GET, "/api/admin/settings", None).await;
+    let s = app.settings().await;
     assert_eq!(
         (s["booking_open"].as_bool(), s["horizon_days"].as_i64()),
         (Some(true), Some(10))
@@ -111,7 +93,7 @@ pub async fn closed_booking_and_notice_and_horizon_come_from_the_settings_on(app
         (status, location.as_str()),
         (303, "/admin/settings?done=settings_saved")
     );
-    let (_, s) = app.admin(Method::GET, "/api/admin/settings", None).await;
+    let s = app.settings().await;
     assert_eq!(s["booking_open"], false);
     assert_eq!(s["time_zone"], "America/New_York");
     assert_eq!(s["horizon_days"], 30);
@@ -127,11 +109,7 @@ pub async fn closed_booking_and_notice_and_horizon_come_from_the_settings_on(app
 async fn stored_owner_settings_reach_the_emails() {
     let app = spawn_admin_app().await;
     let (status, _) = app
-        .admin(
-            Method::PUT,
-            "/api/admin/settings",
-            Some(json!({"owner_name": "Grete Guide", "owner_email": "grete@example.org"})),
-        )
+        .put_settings(json!({"owner_name": "Grete Guide", "owner_email": "grete@example.org"}))
         .await;
     assert_eq!(status, 200);
     let slot = app.create_slot(24).await;

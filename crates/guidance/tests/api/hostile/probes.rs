@@ -193,6 +193,46 @@ fn bad_paths(m: &Method, path: &str, from: &str, bad: &[String]) -> Vec<Probe> {
         .collect()
 }
 
+/// The URL-encoded form `valid` with `field` (where it is one of its fields) set to `value`.
+fn form_with(valid: &[(&str, &str)], field: &str, value: &str) -> String {
+    let pairs: Vec<(&str, &str)> = valid
+        .iter()
+        .map(|&(k, v)| (k, if k == field { value } else { v }))
+        .collect();
+    serde_urlencoded::to_string(&pairs).unwrap()
+}
+
+/// A form probe for each wrong value of each field: the form `valid` with that field changed.
+fn wrong_fields(
+    m: &Method,
+    path: &str,
+    valid: &[(&str, &str)],
+    wrong: Vec<(&str, Vec<String>)>,
+) -> Vec<Probe> {
+    let mut probes = Vec::new();
+    for (field, values) in wrong {
+        for v in values {
+            probes.push(form_probe(
+                m,
+                path,
+                &format!("{field}={v:.40}"),
+                form_with(valid, field, &v),
+            ));
+        }
+    }
+    probes
+}
+
+/// `probes` (of wrong path parameters) each sent with the valid form `body`.
+fn with_form(probes: Vec<Probe>, body: &str) -> impl Iterator<Item = Probe> {
+    let body = body.as_bytes().to_vec();
+    probes.into_iter().map(move |probe| Probe {
+        content_type: Some("application/x-www-form-urlencoded"),
+        body: body.clone(),
+        ..probe
+    })
+}
+
 fn strings(values: &[&str]) -> Vec<String> {
     values.iter().map(|s| (*s).to_owned()).collect()
 }
@@ -403,46 +443,36 @@ pub fn probes_for(route: &RecordedRoute, l: &Live) -> Vec<Probe> {
         }
         ("POST", "/book") => {
             let mut p = unreadable_form(m, &path);
-            let base = |field: &str, value: &str| {
-                let mut pairs = vec![
-                    ("slot_id", l.open_slot.clone()),
-                    ("name", "Ada".to_owned()),
-                    ("email", "ada@example.net".to_owned()),
-                    ("topic", "A topic".to_owned()),
-                    ("priority", "normal".to_owned()),
-                    ("time_zone", "Europe/Berlin".to_owned()),
-                    ("answers.company", "Acme".to_owned()),
-                ];
-                for pair in pairs.iter_mut().filter(|(k, _)| *k == field) {
-                    pair.1 = value.to_owned();
-                }
-                serde_urlencoded::to_string(&pairs).unwrap()
-            };
-            for (field, values) in [
-                ("time_zone", zones.clone()),
-                ("priority", strings(&["critical", "<script>"])),
-                (
-                    "slot_id",
-                    strings(&["", "../../etc/passwd", &"1".repeat(5000)]),
-                ),
-                ("name", strings(&["Eve\r\nBcc: v@x.org", ""])),
-                ("email", strings(&["a@b.c\r\nBcc: x@y.z", "nope"])),
-                ("answers.company", vec!["c".repeat(5000)]),
-            ] {
-                for v in values {
-                    p.push(form_probe(
-                        m,
-                        &path,
-                        &format!("{field}={v:.40}"),
-                        base(field, &v),
-                    ));
-                }
-            }
+            let valid = [
+                ("slot_id", l.open_slot.as_str()),
+                ("name", "Ada"),
+                ("email", "ada@example.net"),
+                ("topic", "A topic"),
+                ("priority", "normal"),
+                ("time_zone", "Europe/Berlin"),
+                ("answers.company", "Acme"),
+            ];
+            p.extend(wrong_fields(
+                m,
+                &path,
+                &valid,
+                vec![
+                    ("time_zone", zones.clone()),
+                    ("priority", strings(&["critical", "<script>"])),
+                    (
+                        "slot_id",
+                        strings(&["", "../../etc/passwd", &"1".repeat(5000)]),
+                    ),
+                    ("name", strings(&["Eve\r\nBcc: v@x.org", ""])),
+                    ("email", strings(&["a@b.c\r\nBcc: x@y.z", "nope"])),
+                    ("answers.company", vec!["c".repeat(5000)]),
+                ],
+            ));
             p.push(form_probe(
                 m,
                 &path,
                 "an answer to no question",
-                format!("{}&answers.nope=x", base("", "")),
+                format!("{}&answers.nope=x", form_with(&valid, "", "")),
             ));
             p
         }
@@ -494,35 +524,26 @@ pub fn probes_for(route: &RecordedRoute, l: &Live) -> Vec<Probe> {
         }
         ("POST", "/admin/slots" | "/admin/slots/{id}") => {
             let mut p = unreadable_form(m, &path);
-            for (field, values) in [
-                ("date", dates.clone()),
-                ("start", strings(&["25:00", "", "<script>", "9:99"])),
-                ("meeting_details", vec!["d".repeat(5000)]),
-            ] {
-                for v in values {
-                    let mut pairs = vec![
-                        ("date", "2030-01-08".to_owned()),
-                        ("start", "09:00".to_owned()),
-                        ("end", "10:00".to_owned()),
-                        ("meeting_details", String::new()),
-                    ];
-                    for pair in pairs.iter_mut().filter(|(k, _)| *k == field) {
-                        pair.1 = v.clone();
-                    }
-                    p.push(form_probe(
-                        m,
-                        &path,
-                        &format!("{field}={v:.40}"),
-                        serde_urlencoded::to_string(&pairs).unwrap(),
-                    ));
-                }
-            }
+            p.extend(wrong_fields(
+                m,
+                &path,
+                &[
+                    ("date", "2030-01-08"),
+                    ("start", "09:00"),
+                    ("end", "10:00"),
+                    ("meeting_details", ""),
+                ],
+                vec![
+                    ("date", dates.clone()),
+                    ("start", strings(&["25:00", "", "<script>", "9:99"])),
+                    ("meeting_details", vec!["d".repeat(5000)]),
+                ],
+            ));
             if route.path.contains("{id}") {
-                p.extend(with_bad(&l.open_slot).into_iter().map(|probe| Probe {
-                    content_type: Some("application/x-www-form-urlencoded"),
-                    body: b"date=2030-01-08&start=09:00&end=10:00".to_vec(),
-                    ..probe
-                }));
+                p.extend(with_form(
+                    with_bad(&l.open_slot),
+                    "date=2030-01-08&start=09:00&end=10:00",
+                ));
             }
             p
         }
@@ -539,33 +560,25 @@ pub fn probes_for(route: &RecordedRoute, l: &Live) -> Vec<Probe> {
         }
         ("POST", "/admin/slots/generate") => {
             let mut p = unreadable_form(m, &path);
-            for (field, values) in [
-                ("first_day", dates.clone()),
-                ("weekdays", strings(&["0", "8", "-1", "300", "x"])),
-                ("session_minutes", strings(&["0", "-5", "1e12", "x"])),
-                ("window_start", strings(&["25:00", ""])),
-            ] {
-                for v in values {
-                    let mut pairs = vec![
-                        ("weekdays", "1".to_owned()),
-                        ("window_start", "09:00".to_owned()),
-                        ("window_end", "12:00".to_owned()),
-                        ("session_minutes", "45".to_owned()),
-                        ("gap_minutes", "15".to_owned()),
-                        ("first_day", "2030-01-07".to_owned()),
-                        ("last_day", "2030-01-11".to_owned()),
-                    ];
-                    for pair in pairs.iter_mut().filter(|(k, _)| *k == field) {
-                        pair.1 = v.clone();
-                    }
-                    p.push(form_probe(
-                        m,
-                        &path,
-                        &format!("{field}={v:.40}"),
-                        serde_urlencoded::to_string(&pairs).unwrap(),
-                    ));
-                }
-            }
+            p.extend(wrong_fields(
+                m,
+                &path,
+                &[
+                    ("weekdays", "1"),
+                    ("window_start", "09:00"),
+                    ("window_end", "12:00"),
+                    ("session_minutes", "45"),
+                    ("gap_minutes", "15"),
+                    ("first_day", "2030-01-07"),
+                    ("last_day", "2030-01-11"),
+                ],
+                vec![
+                    ("first_day", dates.clone()),
+                    ("weekdays", strings(&["0", "8", "-1", "300", "x"])),
+                    ("session_minutes", strings(&["0", "-5", "1e12", "x"])),
+                    ("window_start", strings(&["25:00", ""])),
+                ],
+            ));
             p
         }
         ("POST", "/admin/bookings/{id}/act") => {
@@ -578,11 +591,7 @@ pub fn probes_for(route: &RecordedRoute, l: &Live) -> Vec<Probe> {
             ] {
                 p.push(form_probe(m, &path, &format!("{body:.40}"), body.clone()));
             }
-            p.extend(with_bad(&l.booking).into_iter().map(|probe| Probe {
-                content_type: Some("application/x-www-form-urlencoded"),
-                body: b"action=accept".to_vec(),
-                ..probe
-            }));
+            p.extend(with_form(with_bad(&l.booking), "action=accept"));
             p
         }
         (
@@ -600,35 +609,27 @@ pub fn probes_for(route: &RecordedRoute, l: &Live) -> Vec<Probe> {
         }
         ("POST", "/admin/settings") => {
             let mut p = unreadable_form(m, &path);
-            for (field, values) in [
-                ("time_zone", zones.clone()),
-                ("language", strings(&["xx", ""])),
-                ("owner_email", strings(&["o@x.org\r\nBcc: v@x.org", "nope"])),
-                ("owner_name", strings(&["Olga\r\nBcc: v@x.org", ""])),
-                ("min_notice_hours", strings(&["-1", "1e99", "x"])),
-                ("horizon_days", strings(&["0", "100000", "x"])),
-            ] {
-                for v in values {
-                    let mut pairs = vec![
-                        ("booking_open", "on".to_owned()),
-                        ("owner_name", "Olga Owner".to_owned()),
-                        ("owner_email", "owner@example.org".to_owned()),
-                        ("time_zone", "Europe/Berlin".to_owned()),
-                        ("language", "en".to_owned()),
-                        ("min_notice_hours", "0".to_owned()),
-                        ("horizon_days", "60".to_owned()),
-                    ];
-                    for pair in pairs.iter_mut().filter(|(k, _)| *k == field) {
-                        pair.1 = v.clone();
-                    }
-                    p.push(form_probe(
-                        m,
-                        &path,
-                        &format!("{field}={v:.40}"),
-                        serde_urlencoded::to_string(&pairs).unwrap(),
-                    ));
-                }
-            }
+            p.extend(wrong_fields(
+                m,
+                &path,
+                &[
+                    ("booking_open", "on"),
+                    ("owner_name", "Olga Owner"),
+                    ("owner_email", "owner@example.org"),
+                    ("time_zone", "Europe/Berlin"),
+                    ("language", "en"),
+                    ("min_notice_hours", "0"),
+                    ("horizon_days", "60"),
+                ],
+                vec![
+                    ("time_zone", zones.clone()),
+                    ("language", strings(&["xx", ""])),
+                    ("owner_email", strings(&["o@x.org\r\nBcc: v@x.org", "nope"])),
+                    ("owner_name", strings(&["Olga\r\nBcc: v@x.org", ""])),
+                    ("min_notice_hours", strings(&["-1", "1e99", "x"])),
+                    ("horizon_days", strings(&["0", "100000", "x"])),
+                ],
+            ));
             p
         }
         ("POST", "/admin/settings/questions" | "/admin/settings/questions/{key}") => {
@@ -642,11 +643,7 @@ pub fn probes_for(route: &RecordedRoute, l: &Live) -> Vec<Probe> {
                 p.push(form_probe(m, &path, body, body));
             }
             if route.path.contains("{key}") {
-                p.extend(with_bad("company").into_iter().map(|probe| Probe {
-                    content_type: Some("application/x-www-form-urlencoded"),
-                    body: b"label=L&kind=short_text".to_vec(),
-                    ..probe
-                }));
+                p.extend(with_form(with_bad("company"), "label=L&kind=short_text"));
             }
             p
         }
@@ -658,11 +655,7 @@ pub fn probes_for(route: &RecordedRoute, l: &Live) -> Vec<Probe> {
             if route.path.ends_with("/move") {
                 p.push(form_probe(m, &path, "direction", "direction=sideways"));
             }
-            p.extend(with_bad("company").into_iter().map(|probe| Probe {
-                content_type: Some("application/x-www-form-urlencoded"),
-                body: b"direction=up".to_vec(),
-                ..probe
-            }));
+            p.extend(with_form(with_bad("company"), "direction=up"));
             p
         }
         ("POST", "/admin/logout") => unreadable_form(m, &path),
