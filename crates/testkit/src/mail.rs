@@ -214,3 +214,63 @@ pub fn header_names(mail: &ParsedMail<'_>) -> Vec<String> {
     names.sort();
     names
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RAW: &[u8] = b"Message-ID: <m1@example.org>\r\n\
+        Subject: Hello\r\n\
+        MIME-Version: 1.0\r\n\
+        Content-Type: multipart/mixed; boundary=\"b\"\r\n\
+        \r\n\
+        --b\r\n\
+        Content-Type: text/plain; charset=utf-8\r\n\
+        \r\n\
+        Accept: http://h/a/TOKEN1\r\nDecline: http://h/a/TOKEN2 http://other/a/X\r\n\
+        --b\r\n\
+        Content-Type: text/calendar; method=REQUEST; charset=utf-8\r\n\
+        \r\n\
+        BEGIN:VCALENDAR\r\nUID:abc\r\n def\r\nATTENDEE;CN=x:mailto:o@example.org\r\nEND:VCALENDAR\r\n\
+        --b--\r\n";
+
+    #[test]
+    fn the_readers_find_parts_links_and_calendar_values() {
+        assert_eq!(message_id(RAW), "<m1@example.org>");
+        assert_eq!(header(RAW, "subject").as_deref(), Some("Hello"));
+        assert_eq!(
+            action_links(RAW, "http://h"),
+            ["http://h/a/TOKEN1", "http://h/a/TOKEN2"]
+        );
+        assert_eq!(token_of("http://h/a/TOKEN1"), "TOKEN1");
+        let (method, ics) = calendar_part(RAW).expect("a calendar");
+        assert_eq!(method, "REQUEST");
+        assert_eq!(ics_values(&ics, "UID"), ["abcdef"]);
+        assert_eq!(ics_values(&ics, "ATTENDEE"), ["mailto:o@example.org"]);
+        assert!(part_text(RAW, "text/html").is_none());
+        assert!(all_text(RAW).contains("TOKEN2"));
+    }
+
+    #[test]
+    fn a_mail_dir_counts_deliveries_by_message_id_and_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let mail = MailDir::new(dir.path().join("mail"));
+        assert!(mail.paths().is_empty(), "no directory yet, no mail");
+        std::fs::create_dir(mail.path()).unwrap();
+        for name in [
+            "1-owner_new_request-a.eml",
+            "2-owner_new_request-b.eml",
+            "3-other-c.eml",
+        ] {
+            std::fs::write(mail.path().join(name), RAW).unwrap();
+        }
+        std::fs::write(mail.path().join("notes.txt"), "not an email").unwrap();
+        assert_eq!(mail.paths().len(), 3);
+        assert_eq!(mail.of_kind("owner_new_request").len(), 2);
+        assert_eq!(
+            mail.delivered(Some("owner_new_request")),
+            BTreeMap::from([("<m1@example.org>".to_owned(), 2)])
+        );
+        assert_eq!(mail.delivered(None)["<m1@example.org>"], 3);
+    }
+}

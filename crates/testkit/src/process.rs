@@ -139,8 +139,18 @@ impl Process {
         self.finish_copy();
     }
 
+    /// Lets the copier write what the ended process left in the pipe. A process of its own that
+    /// the child left behind may hold the pipe open: after a few seconds the copier is left to
+    /// itself.
     fn finish_copy(&mut self) {
-        if let Some(copier) = self.copier.take() {
+        let Some(copier) = self.copier.take() else {
+            return;
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !copier.is_finished() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if copier.is_finished() {
             let _ = copier.join();
         }
     }
@@ -158,4 +168,49 @@ fn append_to(log: &Path) -> File {
         .append(true)
         .open(log)
         .unwrap_or_else(|e| panic!("log file {}: {e}", log.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Command {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", script]);
+        cmd
+    }
+
+    #[test]
+    fn both_outputs_reach_the_log_and_a_printed_line_can_be_waited_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = Process::start(
+            sh("echo starting; echo oops >&2; echo 'port 4242'; exec sleep 30"),
+            dir.path().join("p.log"),
+        );
+        let port = p.wait_for_line(Duration::from_secs(10), |l| {
+            l.strip_prefix("port ").map(|n| n.parse::<u16>().unwrap())
+        });
+        assert_eq!(port, Some(4242));
+        assert!(p.is_running());
+        p.kill();
+        assert!(!p.is_running());
+        let log = p.log_text();
+        assert!(
+            log.contains("starting\n") && log.contains("oops\n"),
+            "{log}"
+        );
+    }
+
+    #[test]
+    fn an_ended_process_ends_the_wait_and_gives_its_status() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = Process::start(sh("echo bye; exit 3"), dir.path().join("p.log"));
+        assert_eq!(
+            p.wait_for_line(Duration::from_secs(10), |l| (l == "never").then_some(())),
+            None
+        );
+        let status = p.wait(Duration::from_secs(10)).expect("it ended");
+        assert_eq!(status.code(), Some(3));
+        assert_eq!(p.log_text(), "bye\n");
+    }
 }

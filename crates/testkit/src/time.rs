@@ -14,3 +14,20 @@ pub fn hours_ahead(hours: i64) -> Timestamp {
     let now = Timestamp::now().as_second();
     Timestamp::from_second(now - now % 3600 + hours * 3600).expect("a time in range")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hours_ahead_are_whole_hours_apart_from_the_current_hour() {
+        let this_hour = hours_ahead(0);
+        assert_eq!(this_hour.as_second() % 3600, 0);
+        assert!(this_hour <= Timestamp::now());
+        assert_eq!(hours_ahead(3).as_second() - this_hour.as_second(), 3 * 3600);
+        assert_eq!(
+            iso("2026-12-03T09:00:00.5Z".parse().unwrap()),
+            "2026-12-03T09:00:00Z"
+        );
+    }
+}

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use guidance_store::Store;
 use guidance_testkit::api::{ADMIN_TOKEN, Api, intake, retry_after};
-use guidance_testkit::binary;
 use guidance_web::routes::{admin, admin_ui};
 use reqwest::Method;
 use serde_json::json;
@@ -506,16 +505,7 @@ async fn guidance_admin_set_password_reads_stdin() {
 #[tokio::test]
 async fn the_first_serve_prints_a_setup_link_that_works() {
     let dir = tempfile::tempdir().unwrap();
-    let config = test_config(dir.path());
-    let mut cmd = binary::command(
-        env!("CARGO_BIN_EXE_guidance"),
-        &["serve"],
-        &config.database_url,
-        &config.mail_dir,
-        &config.data_dir,
-    );
-    cmd.current_dir(dir.path()).env("RUST_LOG", "warn");
-    let mut server = binary::serve(cmd, dir.path().join("serve.log"));
+    let mut server = serve_binary(dir.path(), "warn", "serve.log");
     let link = server
         .process
         .wait_for_line(Duration::from_secs(60), |line| {

@@ -8,6 +8,7 @@ use std::path::Path;
 use guidance::startup::Application;
 use guidance_app::config::Config;
 use guidance_testkit::api::{ADMIN_TOKEN, Api};
+use guidance_testkit::binary;
 use guidance_testkit::mail::MailDir;
 use guidance_testkit::pg::TestDatabase;
 use jiff::Timestamp;
@@ -60,6 +61,21 @@ pub fn test_config(dir: &Path) -> Config {
         confirm_hold_minutes: 30,
         embed_origins: None,
     }
+}
+
+/// The real `guidance` binary serving (`guidance serve`) on [`test_config`]'s database and
+/// folders in `dir`, with `RUST_LOG=<rust_log>`, its log in `dir/<log>`.
+pub fn serve_binary(dir: &Path, rust_log: &str, log: &str) -> binary::Server {
+    let config = test_config(dir);
+    let mut cmd = binary::command(
+        env!("CARGO_BIN_EXE_guidance"),
+        &["serve"],
+        &config.database_url,
+        &config.mail_dir,
+        &config.data_dir,
+    );
+    cmd.current_dir(dir).env("RUST_LOG", rust_log);
+    binary::serve(cmd, dir.join(log))
 }
 
 /// The application on a fresh SQLite database.

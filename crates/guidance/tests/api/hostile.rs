@@ -23,16 +23,21 @@ mod probes;
 
 use probes::{Probe, hostile_queries, probes_for};
 
-/// Every row of every table, each as its columns quoted by SQLite. A session's last use and idle
-/// expiry are left out: using a session moves them, which is what a session is for.
-pub async fn dump(app: &TestApp) -> BTreeMap<String, Vec<String>> {
+/// A read-only connection to the app's SQLite database.
+async fn read_only(app: &TestApp) -> sqlx::SqliteConnection {
     let url = format!(
         "sqlite://{}?mode=ro",
         app.dir.path().join("guidance.db").display()
     );
-    let mut conn = sqlx::SqliteConnection::connect(&url)
+    sqlx::SqliteConnection::connect(&url)
         .await
-        .expect("the database opens read-only");
+        .expect("the database opens read-only")
+}
+
+/// Every row of every table, each as its columns quoted by SQLite. A session's last use and idle
+/// expiry are left out: using a session moves them, which is what a session is for.
+pub async fn dump(app: &TestApp) -> BTreeMap<String, Vec<String>> {
+    let mut conn = read_only(app).await;
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' \
          AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' ORDER BY name",
@@ -83,11 +88,7 @@ pub fn assert_same(
 
 /// Waits until the outbox worker has sent everything queued, so that the tables stand still.
 pub async fn settle(app: &TestApp) {
-    let url = format!(
-        "sqlite://{}?mode=ro",
-        app.dir.path().join("guidance.db").display()
-    );
-    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let mut conn = read_only(app).await;
     for _ in 0..200 {
         let queued: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM guidance_email_outbox WHERE status = 'queued'",

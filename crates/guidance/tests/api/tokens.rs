@@ -1,7 +1,6 @@
 //! Links from emails: reused, expired, tampered, out of date, wrong action.
 
 use guidance_testkit::api::{ADMIN_TOKEN, Api, intake, with};
-use guidance_testkit::binary;
 use guidance_testkit::mail::{MailDir, action_links, token_of};
 use serde_json::{Value, json};
 
@@ -265,17 +264,8 @@ async fn every_kind_of_bad_token_is_refused_at_both_doors_and_changes_nothing() 
 #[tokio::test]
 async fn no_token_or_secret_appears_in_the_logs_at_debug_level() {
     let dir = tempfile::tempdir().unwrap();
-    let config = test_config(dir.path());
-    let mail = MailDir::new(&config.mail_dir);
-    let mut cmd = binary::command(
-        env!("CARGO_BIN_EXE_guidance"),
-        &["serve"],
-        &config.database_url,
-        mail.path(),
-        &config.data_dir,
-    );
-    cmd.current_dir(dir.path()).env("RUST_LOG", "debug");
-    let mut server = binary::serve(cmd, dir.path().join("out.log"));
+    let mut server = serve_binary(dir.path(), "debug", "out.log");
+    let mail = MailDir::new(test_config(dir.path()).mail_dir);
     let api = Api::new(&server.url);
     let result = async {
         let slot = api.create_slot(24).await;
