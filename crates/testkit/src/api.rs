@@ -261,12 +261,26 @@ impl Api {
 
     /// `GET` of `path` on this server, or of a whole URL (a link from an email).
     pub async fn get(&self, path_or_url: &str) -> reqwest::Response {
+        self.send(Method::GET, path_or_url).await
+    }
+
+    /// A `POST` without a body to `path` on this server, or to a whole URL (a link from an
+    /// email), as a button in a form without fields sends it.
+    pub async fn post(&self, path_or_url: &str) -> reqwest::Response {
+        self.send(Method::POST, path_or_url).await
+    }
+
+    async fn send(&self, method: Method, path_or_url: &str) -> reqwest::Response {
         let url = if path_or_url.starts_with('/') {
             self.url(path_or_url)
         } else {
             path_or_url.to_owned()
         };
-        self.client.get(url).send().await.expect("request")
+        self.client
+            .request(method, url)
+            .send()
+            .await
+            .expect("request")
     }
 
     /// [`Api::get`]'s body as text, whatever the status.

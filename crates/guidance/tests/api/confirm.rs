@@ -68,7 +68,7 @@ pub async fn a_request_reaches_the_owner_only_once_the_visitor_confirmed_it_on(a
     assert_eq!(app.email_kinds(&id).await, ["requester_confirm"]);
 
     // Pressing the button confirms: now the owner gets the request, the visitor the receipt.
-    let done = app.client.post(&link).send().await.unwrap();
+    let done = app.post(&link).await;
     assert_eq!(done.status(), 200);
     assert!(done.text().await.unwrap().contains("Request confirmed"));
     let booking = app.booking(&id).await;
@@ -109,7 +109,7 @@ pub async fn a_request_reaches_the_owner_only_once_the_visitor_confirmed_it_on(a
     python::check_eml(&app.mail.paths());
 
     // The link is spent: a second use is refused, by the page and by the API.
-    let again = app.client.post(&link).send().await.unwrap();
+    let again = app.post(&link).await;
     assert_eq!(again.status(), 409);
     let (status, body): (u16, Value) = app
         .post_json("/api/actions", &json!({ "token": token_of(&link) }))
@@ -144,7 +144,7 @@ async fn an_unconfirmed_hold_expires_and_frees_the_slot() {
     );
     // The owner never heard of it; the link no longer works.
     assert_eq!(app.email_kinds(&id).await, ["requester_confirm"]);
-    assert_eq!(app.client.post(&link).send().await.unwrap().status(), 410);
+    assert_eq!(app.post(&link).await.status(), 410);
     // Someone else can book the time now.
     let mut other = intake(&slot);
     other["email"] = "grace@example.net".into();
@@ -169,17 +169,12 @@ async fn the_visitor_or_the_owner_may_call_off_an_unconfirmed_request() {
             .contains("please confirm your request"),
         "the page says what is missing"
     );
-    let resp = app
-        .client
-        .post(format!("{status_url}/cancel"))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.post(&format!("{status_url}/cancel")).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(app.booking(&id).await["status"], "cancelled");
     assert!(app.open_slot_ids().await.contains(&first));
     assert_eq!(
-        app.client.post(&link).send().await.unwrap().status(),
+        app.post(&link).await.status(),
         409,
         "the confirm link is out of date"
     );

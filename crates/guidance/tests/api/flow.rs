@@ -70,7 +70,7 @@ pub async fn a_booking_goes_from_slot_to_accepted_through_the_owners_email_on(ap
     assert_eq!(page_again.status(), 200, "a GET does not use the link up");
 
     // The POST accepts.
-    let done = app.client.post(accept).send().await.unwrap();
+    let done = app.post(accept).await;
     assert_eq!(done.status(), 200);
     assert!(done.text().await.unwrap().contains("Request accepted"));
     let booking = app.booking(&id).await;
@@ -123,7 +123,7 @@ pub async fn asking_for_another_time_frees_the_slot_and_the_visitors_pick_goes_b
     let owner_mail = app.mail.wait_for("owner_new_request", 1).await.remove(0);
     let reschedule = action_links(&owner_mail, &app.base)[2].clone();
 
-    let resp = app.client.post(&reschedule).send().await.unwrap();
+    let resp = app.post(&reschedule).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(app.booking(&id).await["status"], "needs_reschedule");
     assert_eq!(
@@ -198,7 +198,7 @@ pub async fn asking_for_another_time_frees_the_slot_and_the_visitors_pick_goes_b
     assert_eq!(seq, 2, "request 0, reschedule 1, new time 2");
     // …whose links work: accept the new time.
     let accept = action_links(&requests[1], &app.base)[0].clone();
-    assert_eq!(app.client.post(&accept).send().await.unwrap().status(), 200);
+    assert_eq!(app.post(&accept).await.status(), 200);
     assert_eq!(app.booking(&id).await["status"], "accepted");
     // The link to choose a time is spent.
     assert_eq!(

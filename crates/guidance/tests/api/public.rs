@@ -122,33 +122,18 @@ async fn the_visitors_link_is_signed_and_its_get_changes_nothing() {
     let (_, second) = app.book(&intake(&app.create_slot(30).await)).await;
     let sig = path.rsplit('/').next().unwrap();
     let swapped = format!("/my/{}/{sig}/cancel", second["id"].as_str().unwrap());
-    let resp = app.client.post(app.url(&swapped)).send().await.unwrap();
+    let resp = app.post(&swapped).await;
     assert_eq!(resp.status(), 404);
 
     // GET of the cancel page asks; only POST cancels.
-    let resp = app
-        .client
-        .get(format!("{url}/cancel"))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.get(&format!("{url}/cancel")).await;
     assert_eq!(resp.status(), 200);
     let id = created["id"].as_str().unwrap();
     assert_eq!(app.booking(id).await["status"], "pending");
-    let resp = app
-        .client
-        .post(format!("{url}/cancel"))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.post(&format!("{url}/cancel")).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(app.booking(id).await["status"], "cancelled");
-    let resp = app
-        .client
-        .post(format!("{url}/cancel"))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.post(&format!("{url}/cancel")).await;
     assert_eq!(resp.status(), 409, "a second cancel changes nothing");
     app.mail.wait_for("owner_calendar_cancel", 1).await;
 }

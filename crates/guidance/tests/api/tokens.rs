@@ -54,7 +54,7 @@ async fn a_used_link_is_refused_with_a_clear_page_and_json_error() {
         .await;
     assert_eq!(status, 409);
     assert_eq!(body["error"]["code"], "token_outdated");
-    let page = app.client.post(&links[1]).send().await.unwrap();
+    let page = app.post(&links[1]).await;
     assert_eq!(page.status(), 409);
     assert!(page.text().await.unwrap().contains("out of date"));
     assert_eq!(app.booking(&id).await["status"], "accepted");
@@ -75,12 +75,7 @@ async fn tampered_truncated_and_made_up_links_are_refused() {
         let (status, body) = app.post_json("/api/actions", &json!({"token": bad})).await;
         assert_eq!(status, 404, "{bad}: {body}");
         assert_eq!(body["error"]["code"], "token_invalid");
-        let page = app
-            .client
-            .post(app.url(&format!("/a/{bad}")))
-            .send()
-            .await
-            .unwrap();
+        let page = app.post(&format!("/a/{bad}")).await;
         assert_eq!(page.status(), 404);
         assert!(
             page.text()
@@ -223,7 +218,7 @@ async fn every_kind_of_bad_token_is_refused_at_both_doors_and_changes_nothing() 
     );
 
     // Used once through the page; then refused everywhere as used, and its siblings as out of date.
-    let resp = app.client.post(&links[0]).send().await.unwrap();
+    let resp = app.post(&links[0]).await;
     assert_eq!(resp.status(), 200);
     for path in ["/api/actions", "/functions/v1/update-guidance-booking"] {
         let (status, body) = app.post_json(path, &json!({"token": accept})).await;
