@@ -58,14 +58,33 @@ impl Api {
 
     /// An owner API call with [`ADMIN_TOKEN`]: its status and its JSON body (`Null` if none).
     pub async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = self
-            .client
-            .request(method, self.url(path))
-            .bearer_auth(ADMIN_TOKEN);
+        self.json_call(method, path, body, Some(ADMIN_TOKEN)).await
+    }
+
+    /// A call as anybody (no token), with a JSON body if given: its status and its JSON body
+    /// (`Null` if none).
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        self.json_call(method, path, body, None).await
+    }
+
+    async fn json_call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+    ) -> (u16, Value) {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
         if let Some(b) = body {
             req = req.json(&b);
         }
-        status_and_json(req.send().await.expect("request")).await
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
     /// Creates a slot starting at the whole hour `hours` from now, lasting 45 minutes; returns
@@ -106,14 +125,7 @@ impl Api {
 
     /// Posts `body` as JSON to `path`: the status and the JSON answer (`Null` if none).
     pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
-        let resp = self
-            .client
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .expect("request");
-        status_and_json(resp).await
+        self.call(Method::POST, path, Some(body.clone())).await
     }
 
     /// A booking request (`POST /api/bookings`).
@@ -299,12 +311,6 @@ pub fn retry_after(resp: &reqwest::Response) -> Option<u64> {
         .get("retry-after")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok())
-}
-
-async fn status_and_json(resp: reqwest::Response) -> (u16, Value) {
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
 /// The request body of Ada Lovelace booking `slot_id`: every field filled, and the answer to the
