@@ -24,9 +24,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::{Answer, Server};
+use guidance_testkit::api::{ADMIN_TOKEN, Answer, Api, client, retry_after, visitor_intake};
+use guidance_testkit::binary::{self, Server};
+use guidance_testkit::mail::MailDir;
 use guidance_testkit::pg::TestDatabase;
 use guidance_testkit::relay::Relay;
+use guidance_testkit::wait::poll;
 use serde_json::Value;
 use sqlx::{PgPool, SqlitePool};
 
@@ -120,7 +123,7 @@ impl Db {
 
     /// Waits (at most `limit`) until no email is left unsent; panics with `logs` otherwise.
     async fn wait_drained(&self, limit: Duration, logs: impl Fn() -> String) -> Snapshot {
-        let drained = common::poll(limit, move || async move {
+        let drained = poll(limit, move || async move {
             let s = self.snapshot().await;
             s.outbox.iter().all(|e| e.status == "sent").then_some(s)
         })
@@ -138,7 +141,7 @@ async fn stream_and_kill(
     clients: usize,
     kill_after: usize,
 ) -> (Vec<Booked>, usize) {
-    let client = common::client(Duration::from_secs(30));
+    let api = Api::with_client(&server.url, client(Duration::from_secs(30)));
     let wins = Arc::new(AtomicUsize::new(0));
     let groups = clients / 2;
     let tasks: Vec<_> = (0..clients)
@@ -149,11 +152,11 @@ async fn stream_and_kill(
                 .filter(|(j, _)| j % groups == c % groups)
                 .map(|(_, s)| s.clone())
                 .collect();
-            let (client, url, wins) = (client.clone(), server.url.clone(), wins.clone());
+            let (api, wins) = (api.clone(), wins.clone());
             tokio::spawn(async move {
                 let mut answers = Vec::new();
                 for (n, slot) in mine.into_iter().enumerate() {
-                    let answer = common::book(&client, &url, &slot, c * 10_000 + n).await;
+                    let answer = api.try_book(&visitor_intake(&slot, c * 10_000 + n)).await;
                     if answer.status == 201 {
                         wins.fetch_add(1, Ordering::SeqCst);
                     }
@@ -168,7 +171,7 @@ async fn stream_and_kill(
         })
         .collect();
     let counter = &wins;
-    let enough = common::poll(Duration::from_secs(60), move || async move {
+    let enough = poll(Duration::from_secs(60), move || async move {
         (counter.load(Ordering::SeqCst) >= kill_after).then_some(())
     })
     .await;
@@ -228,7 +231,7 @@ fn check_after_restart(
     assert_eq!((live, booked_slots, live_on_booked), (live, live, live));
     assert_eq!(after.partial, 0, "a booking is written only in part");
 
-    let delivered = common::delivered(mail_dir, None);
+    let delivered = MailDir::new(mail_dir).delivered(None);
     let queued: BTreeSet<&str> = after.outbox.iter().map(|e| e.message_id.as_str()).collect();
     let arrived: BTreeSet<&str> = delivered.keys().map(String::as_str).collect();
     assert_eq!(arrived, queued, "every email delivered, nothing else");
@@ -269,7 +272,7 @@ fn check_after_restart(
 fn serve_with_short_lease(db_url: &str, dir: &Path, log: &str) -> Server {
     let mut cmd = common::command(&["serve"], db_url, &dir.join("mail"), &dir.join("serve"));
     cmd.env("GUIDANCE_MAIL_LEASE_SECS", LEASE_SECS);
-    common::serve_with(cmd, dir.join(log))
+    binary::serve(cmd, dir.join(log))
 }
 
 /// The emails a worker held when the process died.
@@ -282,6 +285,29 @@ fn in_hand(before: &Snapshot) -> BTreeSet<String> {
         .collect()
 }
 
+/// Notes the emails a worker held at the kill, starts a second server on the same data, waits
+/// until it has sent every email, and checks what [`check_after_restart`] checks.
+async fn restart_and_check(
+    db: &Db,
+    db_url: &str,
+    dir: &Path,
+    first: &Server,
+    booked: &[Booked],
+    unanswered: usize,
+) {
+    let held = in_hand(&db.snapshot().await);
+    let second = serve_with_short_lease(db_url, dir, "serve-2.log");
+    let logs = || {
+        format!(
+            "before the kill:\n{}\nafter:\n{}",
+            first.process.log_text(),
+            second.process.log_text()
+        )
+    };
+    let after = db.wait_drained(Duration::from_secs(60), logs).await;
+    check_after_restart(&after, booked, unanswered, &held, &dir.join("mail"));
+}
+
 const CRASH_SLOTS: usize = 120;
 const CRASH_CLIENTS: usize = 4;
 const KILL_AFTER: usize = 30;
@@ -292,8 +318,7 @@ async fn a_killed_server_on_sqlite_loses_no_booking_and_no_email() {
     let db_path = dir.path().join("guidance.db");
     let db_url = format!("sqlite://{}", db_path.display());
     let mut first = serve_with_short_lease(&db_url, dir.path(), "serve-1.log");
-    let client = common::client(Duration::from_secs(30));
-    let slots = common::create_slots(&client, &first.url, CRASH_SLOTS, 0).await;
+    let slots = Api::new(&first.url).create_slots(48, CRASH_SLOTS).await;
 
     let (booked, unanswered) = stream_and_kill(&mut first, &slots, CRASH_CLIENTS, KILL_AFTER).await;
     assert!(booked.len() >= KILL_AFTER);
@@ -308,19 +333,15 @@ async fn a_killed_server_on_sqlite_loses_no_booking_and_no_email() {
         .await
         .expect("integrity check");
     assert_eq!(integrity, ["ok"]);
-    let db = Db::Sqlite(pool);
-    let held = in_hand(&db.snapshot().await);
-
-    let second = serve_with_short_lease(&db_url, dir.path(), "serve-2.log");
-    let logs = || {
-        format!(
-            "before the kill:\n{}\nafter:\n{}",
-            first.process.log_text(),
-            second.process.log_text()
-        )
-    };
-    let after = db.wait_drained(Duration::from_secs(60), logs).await;
-    check_after_restart(&after, &booked, unanswered, &held, &dir.path().join("mail"));
+    restart_and_check(
+        &Db::Sqlite(pool),
+        &db_url,
+        dir.path(),
+        &first,
+        &booked,
+        unanswered,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -329,24 +350,12 @@ async fn a_killed_server_on_postgres_loses_no_booking_and_no_email() {
     let dir = tempfile::tempdir().expect("tempdir");
     common::migrate(&pg.url, dir.path());
     let mut first = serve_with_short_lease(&pg.url, dir.path(), "serve-1.log");
-    let client = common::client(Duration::from_secs(30));
-    let slots = common::create_slots(&client, &first.url, CRASH_SLOTS, 0).await;
+    let slots = Api::new(&first.url).create_slots(48, CRASH_SLOTS).await;
 
     let (booked, unanswered) = stream_and_kill(&mut first, &slots, CRASH_CLIENTS, KILL_AFTER).await;
     assert!(booked.len() >= KILL_AFTER);
     let db = Db::Pg(PgPool::connect(&pg.url).await.expect("connect"));
-    let held = in_hand(&db.snapshot().await);
-
-    let second = serve_with_short_lease(&pg.url, dir.path(), "serve-2.log");
-    let logs = || {
-        format!(
-            "before the kill:\n{}\nafter:\n{}",
-            first.process.log_text(),
-            second.process.log_text()
-        )
-    };
-    let after = db.wait_drained(Duration::from_secs(60), logs).await;
-    check_after_restart(&after, &booked, unanswered, &held, &dir.path().join("mail"));
+    restart_and_check(&db, &pg.url, dir.path(), &first, &booked, unanswered).await;
 }
 
 /// `url` pointed at `127.0.0.1:port`.
@@ -370,12 +379,10 @@ fn upstream_of(url: &str) -> String {
 /// Asserts a 503 answer that says why and when to come back; returns its body.
 async fn assert_unavailable(resp: reqwest::Response, what: &str) -> String {
     assert_eq!(resp.status().as_u16(), 503, "{what}");
-    let retry_after = resp
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    assert!(retry_after.is_some_and(|s| s > 0), "{what}: Retry-After");
+    assert!(
+        retry_after(&resp).is_some_and(|s| s > 0),
+        "{what}: Retry-After"
+    );
     resp.text().await.expect("body")
 }
 
@@ -389,12 +396,13 @@ async fn with_the_database_out_of_reach_requests_get_503_and_the_same_process_re
     let mut server = serve_with_short_lease(&via(&pg.url, relay.port()), dir.path(), "serve.log");
     let db = Db::Pg(PgPool::connect(&pg.url).await.expect("connect"));
     // Longer than the pool's acquire timeout (5 s): an answer must come before this.
-    let client = common::client(Duration::from_secs(20));
-    let slots = common::create_slots(&client, &server.url, 12, 0).await;
+    let api = Api::with_client(&server.url, client(Duration::from_secs(20)));
+    let client = &api.client;
+    let slots = api.create_slots(48, 12).await;
 
     let mut booked = Vec::new();
     for (i, slot) in slots[..3].iter().enumerate() {
-        let a = common::book(&client, &server.url, slot, i).await;
+        let a = api.try_book(&visitor_intake(slot, i)).await;
         assert_eq!(a.status, 201);
         booked.push(a.id.expect("id"));
     }
@@ -404,8 +412,8 @@ async fn with_the_database_out_of_reach_requests_get_503_and_the_same_process_re
     // Cut the line while a burst of bookings is under way: each is booked whole or refused.
     let burst: Vec<_> = (3..9)
         .map(|i| {
-            let (client, url, slot) = (client.clone(), server.url.clone(), slots[i].clone());
-            tokio::spawn(async move { common::book(&client, &url, &slot, i).await })
+            let (api, slot) = (api.clone(), slots[i].clone());
+            tokio::spawn(async move { api.try_book(&visitor_intake(&slot, i)).await })
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -429,13 +437,13 @@ async fn with_the_database_out_of_reach_requests_get_503_and_the_same_process_re
     // While cut: every endpoint that needs the database says so, in time.
     let booking = client
         .post(format!("{}/api/bookings", server.url))
-        .json(&common::booking_body(&slots[9], 9))
+        .json(&visitor_intake(&slots[9], 9))
         .send();
     let open_slots = client.get(format!("{}/api/slots", server.url)).send();
     let page = client.get(format!("{}/book?lang=de", server.url)).send();
     let admin = client
         .get(format!("{}/api/admin/bookings", server.url))
-        .bearer_auth(common::ADMIN_TOKEN)
+        .bearer_auth(ADMIN_TOKEN)
         .send();
     let health = client.get(format!("{}/healthz", server.url)).send();
     let (booking, open_slots, page, admin, health) =
@@ -474,9 +482,9 @@ async fn with_the_database_out_of_reach_requests_get_503_and_the_same_process_re
 
     // Restored: the same process books again, without a restart.
     relay.restore();
-    let (c, url, slot) = (&client, &server.url, &slots[9]);
-    let back = common::poll(Duration::from_secs(30), move || async move {
-        let a = common::book(c, url, slot, 9).await;
+    let (api, slot) = (&api, &slots[9]);
+    let back = poll(Duration::from_secs(30), move || async move {
+        let a = api.try_book(&visitor_intake(slot, 9)).await;
         match a.status {
             201 => a.id,
             503 => None,
@@ -491,7 +499,7 @@ async fn with_the_database_out_of_reach_requests_get_503_and_the_same_process_re
         )
     }));
     for (i, slot) in slots.iter().enumerate().skip(10) {
-        let a = common::book(&client, &server.url, slot, i).await;
+        let a = api.try_book(&visitor_intake(slot, i)).await;
         assert_eq!(a.status, 201);
         booked.push(a.id.expect("id"));
     }
@@ -518,7 +526,7 @@ async fn with_the_database_out_of_reach_requests_get_503_and_the_same_process_re
     }
     assert_eq!(after.partial, 0, "a booking is written only in part");
     assert_eq!(after.live.1, 0, "a slot holds two live bookings");
-    let delivered = common::delivered(&mail_dir, None);
+    let delivered = MailDir::new(&mail_dir).delivered(None);
     let queued: BTreeSet<&str> = after.outbox.iter().map(|e| e.message_id.as_str()).collect();
     let arrived: BTreeSet<&str> = delivered.keys().map(String::as_str).collect();
     assert_eq!(arrived, queued, "every email delivered, nothing else");

@@ -15,8 +15,11 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use common::{Answer, Process};
+use guidance_testkit::api::{Answer, Api, book_all_at_once, client, count_statuses};
+use guidance_testkit::mail::MailDir;
 use guidance_testkit::pg::TestDatabase;
+use guidance_testkit::process::Process;
+use guidance_testkit::wait::poll;
 use sqlx::Connection;
 
 const SLOTS: usize = 20;
@@ -24,7 +27,7 @@ const REQUESTS: usize = 500;
 
 /// Exactly one 201 per slot and a 409 for every other request, nothing else.
 fn assert_one_winner_per_slot(answers: &[Answer], logs: impl Fn() -> String) {
-    let statuses = common::count_statuses(answers);
+    let statuses = count_statuses(answers);
     assert_eq!(
         statuses,
         BTreeMap::from([(201, SLOTS), (409, REQUESTS - SLOTS)]),
@@ -60,8 +63,8 @@ async fn two_servers_and_a_worker_share_one_database() {
     .await
     .expect("queue an email");
     let cmd = common::command(&["worker"], &db.url, &mail_dir, &dir.path().join("worker"));
-    let worker = Process::spawn(cmd, dir.path().join("worker.log"));
-    let sent_by_worker = common::poll(Duration::from_secs(60), || {
+    let worker = Process::start(cmd, dir.path().join("worker.log"));
+    let sent_by_worker = poll(Duration::from_secs(60), || {
         let pool = pool.clone();
         async move {
             let sent: bool = sqlx::query_scalar(
@@ -84,12 +87,15 @@ async fn two_servers_and_a_worker_share_one_database() {
     // The second server as behind Supabase's transaction pooler: no prepared-statement cache.
     let pooled_url = format!("{}?statement-cache-capacity=0", db.url);
     let b = common::serve(&pooled_url, &mail_dir, dir.path(), "serve-b");
-    let servers = [a.url.clone(), b.url.clone()];
-    let client = common::client(Duration::from_secs(120));
-    let slots = common::create_slots(&client, &servers[0], SLOTS, 0).await;
+    let client = client(Duration::from_secs(120));
+    let servers = [
+        Api::with_client(&a.url, client.clone()),
+        Api::with_client(&b.url, client),
+    ];
+    let slots = servers[0].create_slots(48, SLOTS).await;
 
     // All at once: 25 per slot, each slot's requests split over both servers.
-    let answers = common::book_all_at_once(&client, &servers, &slots, REQUESTS).await;
+    let answers = book_all_at_once(&servers, &slots, REQUESTS).await;
     let logs = || {
         format!(
             "serve-a:\n{}\nserve-b:\n{}\nworker:\n{}",
@@ -127,7 +133,7 @@ async fn two_servers_and_a_worker_share_one_database() {
     .await
     .expect("owner emails");
     assert_eq!(queued_ids.len(), SLOTS, "one invitation per booking");
-    let drained = common::poll(Duration::from_secs(120), || {
+    let drained = poll(Duration::from_secs(120), || {
         let pool = pool.clone();
         async move {
             let unsent: i64 = sqlx::query_scalar(
@@ -147,13 +153,13 @@ async fn two_servers_and_a_worker_share_one_database() {
         .expect("count emails");
     pool.close().await;
 
-    let owner = common::delivered(&mail_dir, Some("owner_new_request"));
+    let owner = MailDir::new(&mail_dir).delivered(Some("owner_new_request"));
     let expected: BTreeMap<String, usize> = queued_ids.into_iter().map(|id| (id, 1)).collect();
     assert_eq!(
         owner, expected,
         "each owner invitation delivered exactly once"
     );
-    let all = common::delivered(&mail_dir, None);
+    let all = MailDir::new(&mail_dir).delivered(None);
     assert_eq!(all.len() as i64, total, "every email delivered");
     assert!(
         all.values().all(|&n| n == 1),
@@ -169,12 +175,10 @@ async fn one_server_on_sqlite_books_each_slot_once() {
     let db_path = dir.path().join("guidance.db");
     let db_url = format!("sqlite://{}", db_path.display());
     let server = common::serve(&db_url, &dir.path().join("mail"), dir.path(), "serve");
-    let client = common::client(Duration::from_secs(120));
-    let slots = common::create_slots(&client, &server.url, SLOTS, 0).await;
+    let api = Api::with_client(&server.url, client(Duration::from_secs(120)));
+    let slots = api.create_slots(48, SLOTS).await;
 
-    let answers =
-        common::book_all_at_once(&client, std::slice::from_ref(&server.url), &slots, REQUESTS)
-            .await;
+    let answers = book_all_at_once(std::slice::from_ref(&api), &slots, REQUESTS).await;
     assert_one_winner_per_slot(&answers, || server.process.log_text());
 
     // Read the file directly, while the server still runs (WAL: readers do not block it).

@@ -1,187 +1,50 @@
-//! Test-only helpers shared by the browser tests, the PostgreSQL tests ([`pg`]) and the outage
-//! tests ([`relay`]).
+//! Test-only helpers for the tests that drive the real service, so that each rule of how a test
+//! talks to it is written once:
 //!
-//! [`Browser`] starts Debian's `chromedriver` on a free port and a headless Chromium behind it,
-//! with the flags this machine needs (no background networking: the sandbox has no internet).
-//! A missing Chromium or ChromeDriver is a loud failure, never a skipped test:
-//! `./scripts/test` installs both.
+//! - [`api`]: the HTTP API (slots, booking requests, the owner's calls) of any running server;
+//! - [`mail`]: the `.eml` files the service writes, read with `mailparse`;
+//! - [`time`]: times in whole hours and the API's timestamp format;
+//! - [`wait`]: bounded polling;
+//! - [`process`] and [`binary`]: the real `guidance` binary as a child process, its log captured;
+//! - [`python`]: the independent Python checkers of the test venv;
+//! - [`smtp`] and [`pki`]: a real SMTP server process, and certificates for its TLS;
+//! - [`browser`]: a real headless Chromium ([`Browser`]);
+//! - [`pg`]: fresh PostgreSQL databases; [`relay`]: a TCP relay that can be cut.
+//!
+//! Whatever a test needs and is missing (Chromium, PostgreSQL, the test venv) fails the test
+//! loudly, never skips it: `./scripts/test` installs all of it.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
+pub mod api;
+pub mod binary;
+pub mod browser;
+pub mod mail;
 pub mod pg;
+pub mod pki;
+pub mod process;
+pub mod python;
 pub mod relay;
+pub mod smtp;
+pub mod time;
+pub mod wait;
 
+pub use browser::{Browser, BrowserOptions};
 pub use fantoccini::elements::{Element, ShadowRoot};
 pub use fantoccini::{Client, Locator};
 
-/// Where Debian installs the browser and its driver.
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-
-/// How a browser session is started.
-#[derive(Debug, Clone)]
-pub struct BrowserOptions {
-    /// Run page scripts (false: the page must work without JavaScript).
-    pub javascript: bool,
-    /// Window size in CSS pixels.
-    pub window: (u32, u32),
-    /// `Accept-Language` / UI language, e.g. "en-US".
-    pub language: String,
-    /// IANA zone the browser believes it is in (`TZ` of the browser process).
-    pub time_zone: Option<String>,
-}
-
-impl Default for BrowserOptions {
-    fn default() -> Self {
-        Self {
-            javascript: true,
-            window: (1024, 900),
-            language: "en-US".into(),
-            time_zone: None,
-        }
-    }
-}
-
-/// A running chromedriver with one headless Chromium session.
-pub struct Browser {
-    /// The WebDriver client.
-    pub client: Client,
-    driver: Child,
-    _profile: tempfile::TempDir,
-}
-
-impl Browser {
-    /// Starts a browser with default options.
-    pub async fn start() -> Browser {
-        Self::start_with(BrowserOptions::default()).await
-    }
-
-    /// Starts a browser with `options`.
-    pub async fn start_with(options: BrowserOptions) -> Browser {
-        for tool in [CHROMIUM, CHROMEDRIVER] {
-            assert!(
-                std::path::Path::new(tool).exists(),
-                "{tool} is missing: browser tests need Debian's chromium and chromium-driver (./scripts/test installs them)"
-            );
-        }
-        let port = free_port();
-        let mut cmd = Command::new(CHROMEDRIVER);
-        cmd.arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        if let Some(tz) = &options.time_zone {
-            // The browser inherits the driver's environment, and Chromium takes its zone from TZ.
-            cmd.env("TZ", tz);
-        }
-        let driver = cmd.spawn().expect("chromedriver starts");
-        let profile = tempfile::tempdir().expect("profile dir");
-        let mut args = vec![
-            "--headless=new".to_owned(),
-            "--no-sandbox".into(),
-            "--disable-gpu".into(),
-            "--disable-quic".into(),
-            "--no-first-run".into(),
-            "--disable-background-networking".into(),
-            "--disable-component-update".into(),
-            "--disable-sync".into(),
-            "--disable-dev-shm-usage".into(),
-            format!("--window-size={},{}", options.window.0, options.window.1),
-            format!("--lang={}", options.language),
-            format!("--user-data-dir={}", profile.path().display()),
-        ];
-        if !options.javascript {
-            args.push("--blink-settings=scriptEnabled=false".into());
-        }
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({
-                "binary": CHROMIUM,
-                "args": args,
-                "prefs": {"intl.accept_languages": options.language},
-            }),
-        );
-        let url = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let client = loop {
-            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-            match fantoccini::ClientBuilder::new(connector)
-                .capabilities(caps.clone())
-                .connect(&url)
-                .await
-            {
-                Ok(c) => break c,
-                Err(e) if Instant::now() < deadline => {
-                    let _ = e;
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                Err(e) => panic!("could not start a Chromium session through chromedriver: {e}"),
-            }
-        };
-        Browser {
-            client,
-            driver,
-            _profile: profile,
-        }
-    }
-
-    /// Saves a screenshot of the current page as `test-artifacts/<name>.png` in the workspace.
-    pub async fn screenshot(&self, name: &str) -> PathBuf {
-        let png = self.client.screenshot().await.expect("screenshot");
-        let dir = artifacts_dir();
-        std::fs::create_dir_all(&dir).expect("artifacts dir");
-        let path = dir.join(format!("{name}.png"));
-        std::fs::write(&path, png).expect("write screenshot");
-        path
-    }
-
-    /// Waits until the page's path starts with `prefix` (after a click that navigates), so that
-    /// the next look at the page sees the new one. Panics with the URL it is stuck on after 30 s.
-    pub async fn wait_for_path(&self, prefix: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let url = self.client.current_url().await.expect("current url");
-            if url.path().starts_with(prefix) {
-                let ready = self
-                    .client
-                    .execute("return document.readyState", vec![])
-                    .await
-                    .ok();
-                if ready.as_ref().and_then(|v| v.as_str()) == Some("complete") {
-                    return;
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the browser never reached {prefix}; it is at {url}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Closes the session and stops the driver.
-    pub async fn close(mut self) {
-        let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-    }
+/// The workspace root (where `scripts/`, `.venv/` and `test-artifacts/` are).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// `test-artifacts/` at the workspace root (screenshots and other evidence of browser tests).
 pub fn artifacts_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test-artifacts")
+    workspace_root().join("test-artifacts")
 }
 
-fn free_port() -> u16 {
+/// A TCP port on 127.0.0.1 that nothing listens on at the moment of asking.
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

@@ -1,7 +1,7 @@
 //! Abuse protection of booking requests: the honeypot field and the limit of requests awaiting
 //! the owner per email address, through the JSON API and the plain form.
 
-use reqwest::Method;
+use guidance_testkit::api::intake;
 use serde_json::Value;
 
 use crate::helpers::*;
@@ -20,13 +20,6 @@ async fn book_as(app: &TestApp, slot: &str, email: &str, lang: &str) -> (u16, Va
         .expect("request");
     let status = resp.status().as_u16();
     (status, resp.json().await.unwrap_or(Value::Null))
-}
-
-/// Every booking the owner can see.
-async fn all_bookings(app: &TestApp) -> Vec<Value> {
-    let (status, body) = app.admin(Method::GET, "/api/admin/bookings", None).await;
-    assert_eq!(status, 200, "{body}");
-    body["bookings"].as_array().expect("a list").clone()
 }
 
 #[tokio::test]
@@ -53,7 +46,7 @@ async fn a_filled_in_honeypot_is_refused_through_the_api_and_nothing_is_kept() {
             .contains("automatisiert"),
         "the message is in the reader's language: {refused}"
     );
-    assert!(all_bookings(&app).await.is_empty());
+    assert!(app.bookings().await.is_empty());
     assert_eq!(app.open_slot_ids().await, vec![slot.clone()]);
 
     // An empty (or blank) honeypot is what a person sends: booked as usual.
@@ -61,23 +54,15 @@ async fn a_filled_in_honeypot_is_refused_through_the_api_and_nothing_is_kept() {
     body["slot_id"] = app.create_slot(26).await.into();
     let (status, booked) = app.book(&body).await;
     assert_eq!(status, 201, "{booked}");
-    app.wait_for_mail("requester_received", 1).await;
-    assert_eq!(app.mail_paths().len(), 2, "only the good request sent mail");
+    app.mail.wait_for("requester_received", 1).await;
+    assert_eq!(app.mail.paths().len(), 2, "only the good request sent mail");
 }
 
 #[tokio::test]
 async fn the_plain_form_carries_a_hidden_honeypot_and_refuses_it_filled_in() {
     let app = spawn_app().await;
     let slot = app.create_slot(24).await;
-    let html = app
-        .client
-        .get(app.url("/book?lang=fr"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.text("/book?lang=fr").await;
     let start = html.find("name=\"website\"").expect("the honeypot field");
     let field = &html[html[..start].rfind("<div").unwrap()..start + 80];
     for attribute in [
@@ -104,12 +89,8 @@ async fn the_plain_form_carries_a_hidden_honeypot_and_refuses_it_filled_in() {
         ]
     };
     let resp = app
-        .client
-        .post(app.url("/book?lang=fr"))
-        .form(&form("http://spam.example"))
-        .send()
-        .await
-        .unwrap();
+        .post_form("/book?lang=fr", &form("http://spam.example"))
+        .await;
     assert_eq!(resp.status(), 422);
     let html = resp.text().await.unwrap();
     assert!(html.contains("automatisée"), "a clear message: {html}");
@@ -121,17 +102,11 @@ async fn the_plain_form_carries_a_hidden_honeypot_and_refuses_it_filled_in() {
         !html.contains("spam.example"),
         "the honeypot is never shown back"
     );
-    assert!(all_bookings(&app).await.is_empty());
+    assert!(app.bookings().await.is_empty());
 
-    let resp = app
-        .client
-        .post(app.url("/book?lang=fr"))
-        .form(&form(""))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.post_form("/book?lang=fr", &form("")).await;
     assert_eq!(resp.status(), 303, "an empty honeypot books");
-    assert_eq!(all_bookings(&app).await.len(), 1);
+    assert_eq!(app.bookings().await.len(), 1);
 }
 
 #[tokio::test]
@@ -165,31 +140,30 @@ pub async fn an_address_may_have_only_so_many_requests_awaiting_the_owner_on(app
             .contains("in attesa"),
         "{refused}"
     );
-    assert_eq!(all_bookings(&app).await.len(), 2);
+    assert_eq!(app.bookings().await.len(), 2);
     assert!(app.open_slot_ids().await.contains(&slots[2]));
 
     // The plain form says the same, and keeps what was typed.
     let resp = app
-        .client
-        .post(app.url("/book?lang=en"))
-        .form(&[
-            ("slot_id", slots[2].as_str()),
-            ("name", "Ada Lovelace"),
-            ("email", "ada@example.net"),
-            ("topic", "Engines"),
-            ("priority", "normal"),
-            ("answers.company", "Difference Ltd"),
-            ("time_zone", "Europe/London"),
-            ("locale", "en"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/book?lang=en",
+            &[
+                ("slot_id", slots[2].as_str()),
+                ("name", "Ada Lovelace"),
+                ("email", "ada@example.net"),
+                ("topic", "Engines"),
+                ("priority", "normal"),
+                ("answers.company", "Difference Ltd"),
+                ("time_zone", "Europe/London"),
+                ("locale", "en"),
+            ],
+        )
+        .await;
     assert_eq!(resp.status(), 429);
     let html = resp.text().await.unwrap();
     assert!(html.contains("waiting for an answer"), "{html}");
     assert!(html.contains("value=\"Ada Lovelace\""));
-    assert_eq!(all_bookings(&app).await.len(), 2);
+    assert_eq!(app.bookings().await.len(), 2);
 
     // Another address is not held back.
     let (status, _) = book_as(&app, &slots[2], "grace@example.net", "en").await;
@@ -197,13 +171,7 @@ pub async fn an_address_may_have_only_so_many_requests_awaiting_the_owner_on(app
 
     // Once the owner has answered one, the address may ask again.
     let id = first["id"].as_str().unwrap();
-    let (status, body) = app
-        .admin(
-            Method::POST,
-            &format!("/api/admin/bookings/{id}/decline"),
-            None,
-        )
-        .await;
+    let (status, body) = app.act(id, "decline", None).await;
     assert_eq!(status, 200, "{body}");
     let (status, body) = book_as(&app, &slots[3], "ada@example.net", "en").await;
     assert_eq!(status, 201, "{body}");
@@ -217,9 +185,9 @@ async fn refused_requests_send_no_email() {
     let first = app.create_slot(24).await;
     let (status, _) = book_as(&app, &first, "ada@example.net", "en").await;
     assert_eq!(status, 201);
-    app.wait_for_mail("requester_received", 1).await;
-    app.wait_for_mail("owner_new_request", 1).await;
-    let before = app.mail_paths().len();
+    app.mail.wait_for("requester_received", 1).await;
+    app.mail.wait_for("owner_new_request", 1).await;
+    let before = app.mail.paths().len();
     let second = app.create_slot(26).await;
     let (status, _) = book_as(&app, &second, "ada@example.net", "en").await;
     assert_eq!(status, 429);
@@ -233,7 +201,7 @@ async fn refused_requests_send_no_email() {
     good["email"] = "grace@example.net".into();
     let (status, body) = app.book(&good).await;
     assert_eq!(status, 201, "{body}");
-    app.wait_for_mail("requester_received", 2).await;
-    app.wait_for_mail("owner_new_request", 2).await;
-    assert_eq!(app.mail_paths().len(), before + 2);
+    app.mail.wait_for("requester_received", 2).await;
+    app.mail.wait_for("owner_new_request", 2).await;
+    assert_eq!(app.mail.paths().len(), before + 2);
 }

@@ -1,5 +1,7 @@
 //! The owner API: authentication and slot management.
 
+use guidance_testkit::api::{ADMIN_TOKEN, intake};
+use guidance_testkit::time::{hours_ahead, iso};
 use reqwest::Method;
 use serde_json::json;
 
@@ -217,29 +219,17 @@ async fn the_owner_acts_on_bookings_through_the_api() {
         .await;
     assert_eq!(status, 422);
 
-    let (status, body) = app
-        .admin(
-            Method::POST,
-            &format!("/api/admin/bookings/{first}/accept"),
-            None,
-        )
-        .await;
+    let (status, body) = app.act(&first, "accept", None).await;
     assert_eq!((status, body["status"].clone()), (200, json!("accepted")));
-    let (status, body) = app
-        .admin(
-            Method::POST,
-            &format!("/api/admin/bookings/{first}/decline"),
-            None,
-        )
-        .await;
+    let (status, body) = app.act(&first, "decline", None).await;
     assert_eq!(
         (status, body["error"]["code"].clone()),
         (409, json!("invalid_transition"))
     );
     let (status, body) = app
-        .admin(
-            Method::POST,
-            &format!("/api/admin/bookings/{second}/decline"),
+        .act(
+            &second,
+            "decline",
             Some(json!({"message": "Fully booked that week"})),
         )
         .await;
@@ -249,38 +239,19 @@ async fn the_owner_acts_on_bookings_through_the_api() {
         vec![b.clone()],
         "declining freed the slot"
     );
-    let (status, body) = app
-        .admin(
-            Method::POST,
-            &format!("/api/admin/bookings/{first}/cancel"),
-            None,
-        )
-        .await;
+    let (status, body) = app.act(&first, "cancel", None).await;
     assert_eq!((status, body["status"].clone()), (200, json!("cancelled")));
     assert_eq!(app.open_slot_ids().await, vec![a.clone(), b.clone()]);
-    let (status, _) = app
-        .admin(
-            Method::POST,
-            &format!("/api/admin/bookings/{first}/explode"),
-            None,
-        )
-        .await;
+    let (status, _) = app.act(&first, "explode", None).await;
     assert_eq!(status, 404);
 
     let detail = app.booking(&second).await;
     let last = detail["events"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["note"], "Fully booked that week");
     assert_eq!(last["actor"], "owner");
-    app.wait_for_mail("requester_declined", 1).await;
-    let detail = app.booking(&second).await;
-    let kinds: Vec<_> = detail["emails"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap().to_owned())
-        .collect();
+    app.mail.wait_for("requester_declined", 1).await;
     assert_eq!(
-        kinds,
+        app.email_kinds(&second).await,
         vec![
             "owner_new_request",
             "requester_received",

@@ -4,68 +4,16 @@
 
 use std::time::Duration;
 
-use guidance_testkit::{Browser, Locator};
+use guidance_testkit::Browser;
+use guidance_testkit::api::intake;
+use guidance_testkit::mail::plain_text;
+use guidance_testkit::wait::poll;
 use reqwest::Method;
 
 use crate::admin_ui::{PASSWORD, spawn_admin_app, spawn_admin_app_with};
 use crate::helpers::*;
 
-/// The text of the element `css`, waiting (up to 30 s) for it to appear, as pages load on their
-/// own after a click.
-pub(crate) async fn text_of(browser: &Browser, css: &str) -> String {
-    browser
-        .client
-        .wait()
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .unwrap()
-}
-
-pub(crate) async fn click(browser: &Browser, css: &str) {
-    browser
-        .client
-        .wait()
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap();
-}
-
-/// Waits until the address bar's path and query contain `part` and that page has finished
-/// loading (a click's page has loaded), like [`Browser::wait_for_path`] for a query.
-pub(crate) async fn wait_for_url(browser: &Browser, part: &str) {
-    for _ in 0..300 {
-        let url = browser.client.current_url().await.unwrap();
-        let here = format!("{}?{}", url.path(), url.query().unwrap_or_default());
-        if here.contains(part) {
-            let ready = browser
-                .client
-                .execute("return document.readyState", vec![])
-                .await
-                .ok();
-            if ready.as_ref().and_then(|v| v.as_str()) == Some("complete") {
-                return;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the browser never reached a page matching {part}");
-}
-
-async fn count(browser: &Browser, css: &str) -> usize {
-    browser
-        .client
-        .find_all(Locator::Css(css))
-        .await
-        .unwrap()
-        .len()
-}
-
+/// Signs in on the login page in `browser` with [`PASSWORD`], starting signed out.
 pub(crate) async fn sign_in(browser: &Browser, app: &TestApp) {
     let c = &browser.client;
     c.goto(&app.url("/admin")).await.unwrap();
@@ -77,16 +25,11 @@ pub(crate) async fn sign_in(browser: &Browser, app: &TestApp) {
             .ends_with("/admin/login"),
         "signed out, /admin leads to the login page"
     );
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
+    browser.type_into("#password", PASSWORD).await;
     browser.screenshot("admin-login").await;
-    click(browser, "button.primary").await;
-    wait_for_url(browser, "/admin?").await;
-    assert_eq!(text_of(browser, "h1").await, "Dashboard");
+    browser.click("button.primary").await;
+    browser.wait_for_url("/admin?").await;
+    assert_eq!(browser.text_of("h1").await, "Dashboard");
 }
 
 #[tokio::test]
@@ -100,9 +43,10 @@ async fn the_owner_publishes_a_week_answers_a_request_and_finds_bookings_in_chro
     // 09:00–12:00, 45 minutes with 15 minutes between them.
     c.goto(&app.url("/admin/slots/generate")).await.unwrap();
     browser.screenshot("admin-generate-form").await;
-    click(&browser, "#pattern button[type=submit]").await;
+    browser.click("#pattern button[type=submit]").await;
     assert_eq!(
-        text_of(&browser, "#generate-report .created")
+        browser
+            .text_of("#generate-report .created")
             .await
             .split('.')
             .next()
@@ -110,16 +54,16 @@ async fn the_owner_publishes_a_week_answers_a_request_and_finds_bookings_in_chro
         "15 slots created"
     );
     browser.screenshot("admin-generate-report").await;
-    click(&browser, "#generate-report a").await;
-    wait_for_url(&browser, "/admin/slots?week=").await;
-    text_of(&browser, ".week").await;
-    assert_eq!(count(&browser, ".week li.slot").await, 15);
+    browser.click("#generate-report a").await;
+    browser.wait_for_url("/admin/slots?week=").await;
+    browser.text_of(".week").await;
+    assert_eq!(browser.count(".week li.slot").await, 15);
     browser.screenshot("admin-slots-week").await;
 
     // The public page offers exactly those.
     c.goto(&app.url("/book")).await.unwrap();
-    text_of(&browser, "form").await;
-    assert_eq!(count(&browser, "input[name=slot_id]").await, 15);
+    browser.text_of("form").await;
+    assert_eq!(browser.count("input[name=slot_id]").await, 15);
     browser.screenshot("admin-public-page-after-generate").await;
 
     // A visitor requests one; the dashboard puts it first.
@@ -129,36 +73,37 @@ async fn the_owner_publishes_a_week_answers_a_request_and_finds_bookings_in_chro
     let booking = booking["id"].as_str().unwrap().to_owned();
     c.goto(&app.url("/admin")).await.unwrap();
     assert!(
-        text_of(&browser, "section[aria-labelledby=needs-answer]")
+        browser
+            .text_of("section[aria-labelledby=needs-answer]")
             .await
             .contains("Ada Lovelace")
     );
     browser.screenshot("admin-dashboard").await;
 
     // Accept it with a message; the requester's confirmation is queued.
-    click(&browser, &format!("a[href='/admin/bookings/{booking}']")).await;
-    wait_for_url(&browser, &format!("/admin/bookings/{booking}")).await;
-    text_of(&browser, "#do-accept").await;
+    browser
+        .click(&format!("a[href='/admin/bookings/{booking}']"))
+        .await;
+    browser
+        .wait_for_url(&format!("/admin/bookings/{booking}"))
+        .await;
+    browser.text_of("#do-accept").await;
     browser.screenshot("admin-booking-pending").await;
-    c.find(Locator::Id("message-accept"))
-        .await
-        .unwrap()
-        .send_keys("See you then!")
-        .await
-        .unwrap();
-    click(&browser, "#do-accept").await;
-    wait_for_url(&browser, "done=action_done").await;
+    browser.type_into("#message-accept", "See you then!").await;
+    browser.click("#do-accept").await;
+    browser.wait_for_url("done=action_done").await;
     assert!(
-        text_of(&browser, ".flash")
+        browser
+            .text_of(".flash")
             .await
             .contains("The emails it sends are listed below")
     );
-    assert_eq!(text_of(&browser, "#booking-status").await, "Accepted");
-    let emails = text_of(&browser, "table.emails").await;
+    assert_eq!(browser.text_of("#booking-status").await, "Accepted");
+    let emails = browser.text_of("table.emails").await;
     assert!(emails.contains("Confirmation with invitation"), "{emails}");
     assert!(emails.contains("ada@example.net"));
     browser.screenshot("admin-booking-accepted").await;
-    let mail = app.wait_for_mail("requester_accepted", 1).await.remove(0);
+    let mail = app.mail.wait_for("requester_accepted", 1).await.remove(0);
     assert!(plain_text(&mail).contains("> See you then!"));
 
     // A second, pending request; then filter by status and search.
@@ -169,38 +114,25 @@ async fn the_owner_publishes_a_week_answers_a_request_and_finds_bookings_in_chro
     body["topic"] = "Compilers".into();
     assert_eq!(app.book(&body).await.0, 201);
     c.goto(&app.url("/admin/bookings")).await.unwrap();
-    text_of(&browser, "table.bookings").await;
-    assert_eq!(count(&browser, "tr.booking").await, 2);
-    click(&browser, "a[data-filter=accepted]").await;
-    wait_for_url(&browser, "status=accepted").await;
-    assert_eq!(count(&browser, "tr.booking").await, 1);
-    assert!(
-        text_of(&browser, "tr.booking")
-            .await
-            .contains("Ada Lovelace")
-    );
-    click(&browser, "a[data-filter='']").await;
-    wait_for_url(&browser, "status=&").await;
-    c.find(Locator::Id("q"))
-        .await
-        .unwrap()
-        .send_keys("compilers")
-        .await
-        .unwrap();
-    click(&browser, "form.search button").await;
-    wait_for_url(&browser, "q=compilers").await;
-    assert_eq!(count(&browser, "tr.booking").await, 1);
-    assert!(
-        text_of(&browser, "tr.booking")
-            .await
-            .contains("Grace Hopper")
-    );
+    browser.text_of("table.bookings").await;
+    assert_eq!(browser.count("tr.booking").await, 2);
+    browser.click("a[data-filter=accepted]").await;
+    browser.wait_for_url("status=accepted").await;
+    assert_eq!(browser.count("tr.booking").await, 1);
+    assert!(browser.text_of("tr.booking").await.contains("Ada Lovelace"));
+    browser.click("a[data-filter='']").await;
+    browser.wait_for_url("status=&").await;
+    browser.type_into("#q", "compilers").await;
+    browser.click("form.search button").await;
+    browser.wait_for_url("q=compilers").await;
+    assert_eq!(browser.count("tr.booking").await, 1);
+    assert!(browser.text_of("tr.booking").await.contains("Grace Hopper"));
     browser.screenshot("admin-bookings-search").await;
 
     // The other main screens.
     c.goto(&app.url("/admin/slots?view=list")).await.unwrap();
-    text_of(&browser, "table.slots-list").await;
-    assert_eq!(count(&browser, "tr.slot").await, 15);
+    browser.text_of("table.slots-list").await;
+    assert_eq!(browser.count("tr.slot").await, 15);
     browser.screenshot("admin-slots-list").await;
     c.goto(&app.url("/admin/settings")).await.unwrap();
     browser.screenshot("admin-settings").await;
@@ -220,12 +152,13 @@ async fn the_owner_sends_a_failed_email_again_in_chromium() {
     let slot = app.create_slot(24).await;
     let (_, booking) = app.book(&intake(&slot)).await;
     let booking = booking["id"].as_str().unwrap().to_owned();
-    let failed = wait_until(|| async {
-        let b = app.booking(&booking).await;
-        let emails = b["emails"].as_array().unwrap().clone();
+    // The worker runs on its own: at most 15 seconds.
+    let failed = poll(Duration::from_secs(15), || async {
+        let emails = app.emails(&booking).await;
         (emails.len() == 2 && emails.iter().all(|m| m["last_error"].is_string())).then_some(emails)
     })
-    .await;
+    .await
+    .expect("both emails failed");
     let received = failed
         .iter()
         .find(|m| m["kind"] == "requester_received")
@@ -237,7 +170,7 @@ async fn the_owner_sends_a_failed_email_again_in_chromium() {
     let browser = Browser::start().await;
     let c = &browser.client;
     sign_in(&browser, &app).await;
-    let failing = text_of(&browser, "section[aria-labelledby=failing]").await;
+    let failing = browser.text_of("section[aria-labelledby=failing]").await;
     assert!(failing.contains("Failed, will retry"), "{failing}");
     assert!(failing.contains("Not a directory"), "{failing}");
     browser.screenshot("admin-dashboard-failing-email").await;
@@ -248,46 +181,41 @@ async fn the_owner_sends_a_failed_email_again_in_chromium() {
 
     // The disk is fixed; the owner sends the visitor's email again.
     std::fs::remove_file(&blocker).unwrap();
-    click(
-        &browser,
-        &format!("tr[data-email-id='{received}'] button.resend"),
-    )
-    .await;
+    browser
+        .click(&format!("tr[data-email-id='{received}'] button.resend"))
+        .await;
     assert!(
-        text_of(&browser, ".flash")
+        browser
+            .text_of(".flash")
             .await
             .contains("queued to be sent again")
     );
-    let sent = wait_until(|| async {
-        let b = app.booking(&booking).await;
-        let m = b["emails"]
-            .as_array()
-            .unwrap()
-            .iter()
+    let sent = poll(Duration::from_secs(15), || async {
+        let m = app
+            .emails(&booking)
+            .await
+            .into_iter()
             .find(|m| m["id"] == received.as_str())
-            .cloned()
             .unwrap();
         (m["status"] == "sent").then_some(m)
     })
-    .await;
+    .await
+    .expect("the email was sent again");
     // Sent by the resend (a fresh count of attempts), not by a later automatic retry.
     assert_eq!(sent["attempts"], 1);
-    let files: Vec<_> = std::fs::read_dir(blocker.join("mail"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().contains("-requester_received-"))
-        .collect();
+    let files = app.mail.of_kind("requester_received");
     assert_eq!(files.len(), 1);
-    let bytes = std::fs::read(&files[0]).unwrap();
+    let bytes = &files[0];
     let message_id = sent["message_id"].as_str().unwrap();
     assert!(
-        String::from_utf8_lossy(&bytes).contains(&format!("Message-ID: {message_id}")),
+        String::from_utf8_lossy(bytes).contains(&format!("Message-ID: {message_id}")),
         "the same Message-ID"
     );
     c.refresh().await.unwrap();
-    text_of(&browser, "table.emails").await;
+    browser.text_of("table.emails").await;
     assert!(
-        text_of(&browser, &format!("tr[data-email-id='{received}']"))
+        browser
+            .text_of(&format!("tr[data-email-id='{received}']"))
             .await
             .contains("Sent")
     );
@@ -298,19 +226,4 @@ async fn the_owner_sends_a_failed_email_again_in_chromium() {
         .await;
     assert_eq!(status, 200);
     browser.close().await;
-}
-
-/// Polls `check` until it yields a value (at most 15 seconds), as the worker runs on its own.
-async fn wait_until<T, F, Fut>(check: F) -> T
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    for _ in 0..150 {
-        if let Some(v) = check().await {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the condition did not come true in time");
 }

@@ -2,11 +2,11 @@
 //! and reorder over HTTP (with the order reaching `/book`), bad input refused with nothing
 //! changed, and one question added through the form in Chromium.
 
-use guidance_testkit::{Browser, Locator};
+use guidance_testkit::Browser;
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::admin_browser::{click, sign_in, text_of, wait_for_url};
+use crate::admin_browser::sign_in;
 use crate::admin_ui::{Owner, login, spawn_admin_app};
 use crate::helpers::*;
 
@@ -261,15 +261,7 @@ async fn the_owner_adds_reorders_edits_and_deletes_questions_and_book_follows() 
     assert_eq!(keys(&questions(&app).await), ["consent", "team_size"]);
 
     // The public page asks them in the new order.
-    let book = app
-        .client
-        .get(app.url("/book?lang=en"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let book = app.text("/book?lang=en").await;
     assert!(at(&book, "I agree to the terms") < at(&book, "How big is your team?"));
     assert!(book.contains("just me"));
     assert!(!book.contains("name=\"answers.company\""));
@@ -285,32 +277,21 @@ async fn the_owner_adds_a_question_through_the_form_in_chromium() {
     sign_in(&browser, &app).await;
 
     c.goto(&app.url("/admin/settings")).await.unwrap();
-    click(&browser, "a[href='/admin/settings/questions']").await;
-    wait_for_url(&browser, "/admin/settings/questions").await;
-    c.find(Locator::Id("q-label"))
-        .await
-        .unwrap()
-        .send_keys("Which language do you prefer?")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#q-kind option[value=choice]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Id("q-options"))
-        .await
-        .unwrap()
-        .send_keys("English\nDeutsch\n日本語")
-        .await
-        .unwrap();
-    click(&browser, "#q-required").await;
+    browser.click("a[href='/admin/settings/questions']").await;
+    browser.wait_for_url("/admin/settings/questions").await;
+    browser
+        .type_into("#q-label", "Which language do you prefer?")
+        .await;
+    browser.click("#q-kind option[value=choice]").await;
+    browser
+        .type_into("#q-options", "English\nDeutsch\n日本語")
+        .await;
+    browser.click("#q-required").await;
     browser.screenshot("admin-question-form").await;
-    click(&browser, "#question-form button[type=submit]").await;
-    wait_for_url(&browser, "done=question_added").await;
+    browser.click("#question-form button[type=submit]").await;
+    browser.wait_for_url("done=question_added").await;
     assert_eq!(
-        text_of(&browser, "tr.question:last-child .label").await,
+        browser.text_of("tr.question:last-child .label").await,
         "Which language do you prefer?"
     );
     browser.screenshot("admin-questions").await;

@@ -21,7 +21,7 @@ fn gzip_len(bytes: &[u8]) -> usize {
 }
 
 async fn body(app: &TestApp, path: &str) -> Vec<u8> {
-    let resp = app.client.get(app.url(path)).send().await.unwrap();
+    let resp = app.get(path).await;
     assert_eq!(resp.status(), 200, "{path}");
     resp.bytes().await.unwrap().to_vec()
 }
@@ -35,15 +35,10 @@ fn median(mut v: Vec<f64>) -> f64 {
 #[ignore = "a benchmark: run scripts/bench-public"]
 async fn bench_public_page_weight_and_time_to_slots() {
     let app = spawn_app().await;
-    app.admin(
-        reqwest::Method::PUT,
-        "/api/admin/questions",
-        Some(json!([
+    app.put_questions(json!([
             {"key": "team_size", "label": "How large is your team?", "kind": "choice", "required": true, "options": ["Just me", "2–10", "More"]},
             {"key": "newsletter", "label": "Send me the newsletter", "kind": "checkbox"}
-        ])),
-    )
-    .await;
+        ])).await;
     // Twenty slots over ten days.
     for day in 0..10 {
         for hour in [10, 15] {

@@ -3,6 +3,7 @@
 //! invalid`, each `wrong_type` with a message), next to the values refused for what they say,
 //! and nothing changes; a body that is not a JSON object is a `400 bad_request` everywhere.
 
+use guidance_testkit::api::{ADMIN_TOKEN, intake};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -35,7 +36,7 @@ async fn booked(app: &TestApp) -> (String, String) {
     let (status, b) = app.book(&intake(&slot)).await;
     assert_eq!(status, 201, "{b}");
     let id = b["id"].as_str().unwrap().to_owned();
-    app.wait_for_mail("owner_new_request", 1).await;
+    app.mail.wait_for("owner_new_request", 1).await;
     settle(app).await;
     let email = app.booking(&id).await["emails"][0]["id"]
         .as_str()
@@ -143,11 +144,7 @@ async fn mistyped_fields_are_all_named_in_one_answer_on_every_json_endpoint() {
     );
     // The bodies of one field: the owner's message and the email to resend.
     let (status, b) = app
-        .admin(
-            Method::POST,
-            &format!("/api/admin/bookings/{booking}/accept"),
-            Some(json!({"message": 5})),
-        )
+        .act(&booking, "accept", Some(json!({"message": 5})))
         .await;
     assert_refused(status, &b, &[("message", "wrong_type")]);
     let (status, b) = app
@@ -160,22 +157,14 @@ async fn mistyped_fields_are_all_named_in_one_answer_on_every_json_endpoint() {
     assert_refused(status, &b, &[("email_id", "wrong_type")]);
     // The questions: the list itself, then each question by its place.
     let (status, b) = app
-        .admin(
-            Method::PUT,
-            "/api/admin/questions",
-            Some(json!({"questions": {"key": "company"}})),
-        )
+        .put_questions(json!({"questions": {"key": "company"}}))
         .await;
     assert_refused(status, &b, &[("questions", "wrong_type")]);
     let (status, b) = app
-        .admin(
-            Method::PUT,
-            "/api/admin/questions",
-            Some(json!({"questions": [
-                {"key": "company", "label": "Company", "kind": "short_text", "required": "yes"},
-                7,
-            ]})),
-        )
+        .put_questions(json!({"questions": [
+            {"key": "company", "label": "Company", "kind": "short_text", "required": "yes"},
+            7,
+        ]}))
         .await;
     assert_eq!(status, 422, "{b}");
     let fields = b["error"]["fields"].as_object().unwrap();
@@ -189,13 +178,9 @@ async fn mistyped_fields_are_all_named_in_one_answer_on_every_json_endpoint() {
     // The settings: booleans as booleans, numbers as numbers; `null`, unknown keys and refused
     // values are named together.
     let (status, b) = app
-        .admin(
-            Method::PUT,
-            "/api/admin/settings",
-            Some(
-                json!({"booking_open": "false", "min_notice_hours": "24", "owner_name": null,
+        .put_settings(
+            json!({"booking_open": "false", "min_notice_hours": "24", "owner_name": null,
                 "horizon_days": 0, "colour": "blue"}),
-            ),
         )
         .await;
     assert_refused(
@@ -274,12 +259,10 @@ async fn a_body_that_is_not_a_json_object_is_a_bad_request_on_every_json_endpoin
 #[tokio::test]
 async fn typed_settings_change_only_what_they_name() {
     let app = spawn_app().await;
-    let (_, before) = app.admin(Method::GET, "/api/admin/settings", None).await;
+    let before = app.settings().await;
     let (status, after) = app
-        .admin(
-            Method::PUT,
-            "/api/admin/settings",
-            Some(json!({"min_notice_hours": 6, "confirm_email": true, "owner_name": "  Grete  "})),
+        .put_settings(
+            json!({"min_notice_hours": 6, "confirm_email": true, "owner_name": "  Grete  "}),
         )
         .await;
     assert_eq!(status, 200, "{after}");
@@ -288,11 +271,9 @@ async fn typed_settings_change_only_what_they_name() {
     expected["confirm_email"] = json!(true);
     expected["owner_name"] = json!("Grete");
     assert_eq!(after, expected);
-    let (_, now) = app.admin(Method::GET, "/api/admin/settings", None).await;
+    let now = app.settings().await;
     assert_eq!(now, expected, "stored and read back");
     // An empty change is no change.
-    let (status, same) = app
-        .admin(Method::PUT, "/api/admin/settings", Some(json!({})))
-        .await;
+    let (status, same) = app.put_settings(json!({})).await;
     assert_eq!((status, same), (200, expected));
 }

@@ -1,13 +1,10 @@
 //! Creating bookings: taken slots, races, invalid input, rate limits.
 
+use guidance_testkit::api::{intake, retry_after, with};
+use guidance_testkit::time::{hours_ahead, iso};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-
-fn with(mut body: Value, field: &str, value: Value) -> Value {
-    body[field] = value;
-    body
-}
 
 #[tokio::test]
 async fn a_taken_slot_answers_409_under_both_path_names() {
@@ -28,10 +25,7 @@ pub async fn a_taken_slot_answers_409_under_both_path_names_on(app: TestApp) {
         .await;
     assert_eq!(status, 409);
     assert_eq!(body["error"]["code"], "slot_taken");
-    let (_, list) = app
-        .admin(reqwest::Method::GET, "/api/admin/bookings", None)
-        .await;
-    assert_eq!(list["bookings"].as_array().unwrap().len(), 1);
+    assert_eq!(app.bookings().await.len(), 1);
 }
 
 #[tokio::test]
@@ -44,23 +38,13 @@ pub async fn fifty_concurrent_requests_for_one_slot_give_one_booking_on(app: Tes
     let slot = app.create_slot(24).await;
     let mut tasks = Vec::new();
     for i in 0..50 {
-        let client = app.client.clone();
-        let url = app.url("/api/bookings");
+        let api = app.api.clone();
         let body = with(
             intake(&slot),
             "email",
             json!(format!("visitor{i}@example.net")),
         );
-        tasks.push(tokio::spawn(async move {
-            client
-                .post(url)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }));
+        tasks.push(tokio::spawn(async move { api.book(&body).await.0 }));
     }
     let mut statuses = Vec::new();
     for t in tasks {
@@ -69,17 +53,14 @@ pub async fn fifty_concurrent_requests_for_one_slot_give_one_booking_on(app: Tes
     let created = statuses.iter().filter(|s| **s == 201).count();
     let taken = statuses.iter().filter(|s| **s == 409).count();
     assert_eq!((created, taken), (1, 49), "statuses: {statuses:?}");
-    let (_, list) = app
-        .admin(reqwest::Method::GET, "/api/admin/bookings", None)
-        .await;
-    let bookings = list["bookings"].as_array().unwrap();
+    let bookings = app.bookings().await;
     assert_eq!(bookings.len(), 1);
     assert_eq!(bookings[0]["slot_id"], slot.as_str());
     // Exactly one owner email and one receipt.
-    app.wait_for_mail("owner_new_request", 1).await;
+    app.mail.wait_for("owner_new_request", 1).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(app.mail_of_kind("owner_new_request").len(), 1);
-    assert_eq!(app.mail_of_kind("requester_received").len(), 1);
+    assert_eq!(app.mail.of_kind("owner_new_request").len(), 1);
+    assert_eq!(app.mail.of_kind("requester_received").len(), 1);
 }
 
 #[tokio::test]
@@ -155,15 +136,12 @@ async fn every_invalid_field_answers_422_naming_it_and_stores_nothing() {
     assert_eq!(status, 404, "{body}");
 
     // Nothing was stored, no email was queued, the slot is still open.
-    let (_, list) = app
-        .admin(reqwest::Method::GET, "/api/admin/bookings", None)
-        .await;
-    assert!(list["bookings"].as_array().unwrap().is_empty());
+    assert!(app.bookings().await.is_empty());
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(
-        app.mail_paths().is_empty(),
+        app.mail.paths().is_empty(),
         "emails: {:?}",
-        app.mail_paths()
+        app.mail.paths()
     );
     assert_eq!(app.open_slot_ids().await, vec![slot]);
 }
@@ -184,11 +162,7 @@ async fn too_many_requests_from_one_client_answer_429_with_retry_after() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 429);
-    let wait: u64 = resp.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let wait = retry_after(&resp).expect("a Retry-After in seconds");
     assert!((1..=60).contains(&wait));
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["code"], "too_many_requests");
@@ -205,15 +179,7 @@ async fn slots_in_the_past_or_outside_the_window_are_not_offered() {
     let soon = app.create_slot(2).await;
     let later = app.create_slot(24 * 10).await;
     let from = iso(hours_ahead(24));
-    let body: Value = app
-        .client
-        .get(app.url(&format!("/api/slots?from={from}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.get_json(&format!("/api/slots?from={from}")).await;
     let ids: Vec<_> = body["slots"]
         .as_array()
         .unwrap()
@@ -227,12 +193,7 @@ async fn slots_in_the_past_or_outside_the_window_are_not_offered() {
         3,
         "only id, starts_at and ends_at are public: {slot}"
     );
-    let resp = app
-        .client
-        .get(app.url("/api/slots?from=yesterday"))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.get("/api/slots?from=yesterday").await;
     assert_eq!(resp.status(), 422);
     assert_eq!(app.open_slot_ids().await, vec![soon, later]);
 }

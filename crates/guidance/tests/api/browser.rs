@@ -1,5 +1,6 @@
 //! The booking page in a real headless Chromium.
 
+use guidance_testkit::mail::{action_links, plain_text};
 use guidance_testkit::{Browser, BrowserOptions, Locator};
 
 use crate::helpers::*;
@@ -17,52 +18,25 @@ async fn a_visitor_books_in_chromium_without_javascript() {
     c.goto(&app.url("/book?tz=America/Los_Angeles"))
         .await
         .unwrap();
-    c.find(Locator::Css(&format!(
-        "input[name=slot_id][value='{slot}']"
-    )))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
-    c.find(Locator::Id("name"))
-        .await
-        .unwrap()
-        .send_keys("Grace Hopper")
-        .await
-        .unwrap();
-    c.find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys("grace@example.net")
-        .await
-        .unwrap();
-    c.find(Locator::Id("topic"))
-        .await
-        .unwrap()
-        .send_keys("Compilers, and how to explain them")
-        .await
-        .unwrap();
+    browser
+        .click(&format!("input[name=slot_id][value='{slot}']"))
+        .await;
+    browser.type_into("#name", "Grace Hopper").await;
+    browser.type_into("#email", "grace@example.net").await;
+    browser
+        .type_into("#topic", "Compilers, and how to explain them")
+        .await;
     browser.screenshot("book-no-js-filled").await;
-    c.find(Locator::Css("button.primary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("button.primary").await;
     // Wait for the browser to land on the success page before reading it.
     browser.wait_for_path("/my/").await;
-    let heading = c
-        .find(Locator::Css("h1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(heading, "Thank you, your request is on its way");
+    assert_eq!(
+        browser.text_of("h1").await,
+        "Thank you, your request is on its way"
+    );
     browser.screenshot("book-no-js-requested").await;
     assert!(app.open_slot_ids().await.is_empty(), "the slot is held");
-    let owner = app.wait_for_mail("owner_new_request", 1).await.remove(0);
+    let owner = app.mail.wait_for("owner_new_request", 1).await.remove(0);
     assert!(plain_text(&owner).contains("Grace Hopper"));
     browser.close().await;
 }
@@ -171,16 +145,10 @@ impl Scope {
 
 /// The owner's questions used by these tests: a required choice and an optional checkbox.
 async fn ask_questions(app: &TestApp) {
-    let (status, body) = app
-        .admin(
-            reqwest::Method::PUT,
-            "/api/admin/questions",
-            Some(json!({"questions": [
+    let (status, body) = app.put_questions(json!({"questions": [
                 {"key": "team_size", "label": "How large is your team?", "kind": "choice", "required": true, "options": ["Just me", "2–10", "More"]},
                 {"key": "newsletter", "label": "Send me the newsletter", "kind": "checkbox"}
-            ]})),
-        )
-        .await;
+            ]})).await;
     assert_eq!(status, 200, "{body}");
 }
 
@@ -197,50 +165,10 @@ async fn focused(c: &Client) -> String {
     .to_owned()
 }
 
-/// Runs axe-core (from npm, `tests/browser/node_modules`, installed by `./scripts/test`) inside
-/// the page, open shadow roots included, and fails on any violation.
-async fn assert_accessible(c: &Client, what: &str) {
-    let path = std::env::var("GUIDANCE_AXE_JS").map_or_else(
-        |_| {
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../../tests/browser/node_modules/axe-core/axe.min.js")
-        },
-        std::path::PathBuf::from,
-    );
-    let source = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "axe-core is missing at {} ({e}): run ./scripts/test, which runs `npm ci` in tests/browser",
-            path.display()
-        )
-    });
-    c.execute(&format!("{source}\n;return typeof axe;"), vec![])
-        .await
-        .unwrap();
-    let violations = c
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             axe.run(document).then(
-               r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target)}))),
-               e => done([{id: 'axe-error', help: String(e)}]));",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        violations,
-        json!([]),
-        "axe-core found accessibility violations on {what}"
-    );
-}
-
 /// The booking's record through the owner API.
 async fn only_booking(app: &TestApp) -> Value {
-    let (status, body) = app
-        .admin(reqwest::Method::GET, "/api/admin/bookings", None)
-        .await;
-    assert_eq!(status, 200);
-    let list = body["bookings"].as_array().cloned().unwrap_or_default();
-    assert_eq!(list.len(), 1, "{body}");
+    let list = app.bookings().await;
+    assert_eq!(list.len(), 1, "{list:?}");
     list[0].clone()
 }
 
@@ -282,7 +210,7 @@ async fn a_visitor_books_with_javascript_in_their_own_zone_and_follows_their_boo
         "{announced}"
     );
     browser.screenshot("book-js-slots").await;
-    assert_accessible(c, "/book with JavaScript").await;
+    browser.assert_accessible("/book with JavaScript").await;
     let elsewhere = c
         .execute(
             "return performance.getEntriesByType('resource').map(e => e.name).filter(n => !n.startsWith(location.origin))",
@@ -337,7 +265,7 @@ async fn a_visitor_books_with_javascript_in_their_own_zone_and_follows_their_boo
     );
     assert!(done.text().await.unwrap().contains("(America/Los_Angeles)"));
     browser.screenshot("book-js-done").await;
-    assert_accessible(c, "/book after booking").await;
+    browser.assert_accessible("/book after booking").await;
 
     let booking = only_booking(&app).await;
     assert_eq!(booking["status"], "pending");
@@ -357,7 +285,7 @@ async fn a_visitor_books_with_javascript_in_their_own_zone_and_follows_their_boo
         .await
         .unwrap()
         .unwrap();
-    let received = app.wait_for_mail("requester_received", 1).await.remove(0);
+    let received = app.mail.wait_for("requester_received", 1).await.remove(0);
     assert!(
         plain_text(&received).contains(&status_link),
         "the email carries the same link"
@@ -371,7 +299,7 @@ async fn a_visitor_books_with_javascript_in_their_own_zone_and_follows_their_boo
     );
     assert!(page.text(".state").await.starts_with("Requested"));
     browser.screenshot("visitor-status-pending").await;
-    assert_accessible(c, "the visitor's status page").await;
+    browser.assert_accessible("the visitor's status page").await;
 
     // Cancel asks first; only the button cancels.
     page.find("a.button").await.click().await.unwrap();
@@ -382,7 +310,7 @@ async fn a_visitor_books_with_javascript_in_their_own_zone_and_follows_their_boo
         "a GET changes nothing"
     );
     browser.screenshot("visitor-cancel-confirm").await;
-    assert_accessible(c, "the cancel confirmation").await;
+    browser.assert_accessible("the cancel confirmation").await;
     page.find("button.primary").await.click().await.unwrap();
     assert_eq!(page.text("h1").await, "Cancelled");
     assert_eq!(app.booking(&id).await["status"], "cancelled");
@@ -562,7 +490,7 @@ async fn los_angeles_visitor_and_berlin_owner_see_the_same_slots_across_daylight
     );
 
     // The owner, in Berlin, opens the accept link and sees the same slot at Berlin time.
-    let owner_mail = app.wait_for_mail("owner_new_request", 1).await.remove(0);
+    let owner_mail = app.mail.wait_for("owner_new_request", 1).await.remove(0);
     let accept = action_links(&owner_mail, &app.base).remove(0);
     let owner = Browser::start_with(BrowserOptions {
         time_zone: Some("Europe/Berlin".into()),
@@ -588,15 +516,7 @@ async fn los_angeles_visitor_and_berlin_owner_see_the_same_slots_across_daylight
     );
     owner.screenshot("owner-berlin-accept").await;
     // And the visitor's no-JavaScript view in their zone agrees for the slot before the change.
-    let html = app
-        .client
-        .get(app.url("/book?tz=America/Los_Angeles"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.text("/book?tz=America/Los_Angeles").await;
     assert!(same(&html).contains(&format!("{}–", local(before, "America/Los_Angeles"))));
     visitor.close().await;
     owner.close().await;
@@ -606,11 +526,7 @@ async fn los_angeles_visitor_and_berlin_owner_see_the_same_slots_across_daylight
 async fn the_element_loads_only_when_asked_and_books_from_another_origin() {
     // The host page is opened as http://localhost:PORT, the service is http://127.0.0.1:PORT:
     // two origins, so the element works only through CORS for the configured origin.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = guidance_testkit::free_port();
     let app = spawn_app_with(|c| {
         c.listen = format!("127.0.0.1:{port}");
         c.embed_origins = Some(format!("http://localhost:{port}"));
@@ -649,7 +565,7 @@ async fn the_element_loads_only_when_asked_and_books_from_another_origin() {
     );
     assert!(before.iter().any(|u| u.ends_with("support-form.js")));
     browser.screenshot("support-page-closed").await;
-    assert_accessible(c, "the example support page").await;
+    browser.assert_accessible("the example support page").await;
 
     host.find("#book-session").await.click().await.unwrap();
     let element = host.find("guidance-booking").await;
@@ -678,7 +594,9 @@ async fn the_element_loads_only_when_asked_and_books_from_another_origin() {
         .unwrap();
     assert!(font.as_str().unwrap().contains("Georgia"), "{font}");
     browser.screenshot("support-page-element").await;
-    assert_accessible(c, "the element on the support page").await;
+    browser
+        .assert_accessible("the element on the support page")
+        .await;
 
     shadow.pick_slot(&slot).await;
     shadow
@@ -721,6 +639,6 @@ async fn with_no_open_time_the_page_says_booking_is_closed() {
     let button = page.find("form.booking button[type=submit]").await;
     assert!(!button.is_enabled().await.unwrap());
     browser.screenshot("book-js-closed").await;
-    assert_accessible(c, "/book with no open time").await;
+    browser.assert_accessible("/book with no open time").await;
     browser.close().await;
 }

@@ -1,23 +1,22 @@
 //! Time passing, by moving the app's test clock: links that stop working, requests nobody
 //! answered in time, and the minimum notice and the horizon as the days go by.
 
-use reqwest::Method;
+use guidance_testkit::api::intake;
+use guidance_testkit::mail::action_links;
 use serde_json::json;
 
 use crate::helpers::*;
 
 /// The owner's accept, decline and reschedule links of the (first) new request.
 async fn owner_links(app: &TestApp) -> Vec<String> {
-    let mail = app.wait_for_mail("owner_new_request", 1).await.remove(0);
+    let mail = app.mail.wait_for("owner_new_request", 1).await.remove(0);
     let links = action_links(&mail, &app.base);
     assert_eq!(links.len(), 3, "{links:?}");
     links
 }
 
 async fn settings(app: &TestApp, change: serde_json::Value) {
-    let (status, body) = app
-        .admin(Method::PUT, "/api/admin/settings", Some(change))
-        .await;
+    let (status, body) = app.put_settings(change).await;
     assert_eq!(status, 200, "{body}");
 }
 
@@ -33,13 +32,13 @@ async fn an_unanswered_request_and_its_links_expire_when_the_session_starts() {
     // An hour before the session, the owner may still answer…
     app.pass_hours(2.0).await;
     assert_eq!(app.booking(&id).await["status"], "pending");
-    let page = app.client.get(&accept).send().await.unwrap();
+    let page = app.get(&accept).await;
     assert_eq!(page.status(), 200, "the link still works");
 
     // …but once it has started, the request has expired and the link says so.
     app.pass_hours(1.5).await;
     assert_eq!(app.booking(&id).await["status"], "expired");
-    let resp = app.client.post(&accept).send().await.unwrap();
+    let resp = app.post(&accept).await;
     assert_eq!(resp.status(), 410, "an expired link");
     assert!(
         !app.open_slot_ids().await.contains(&slot),
@@ -55,11 +54,12 @@ async fn a_visitor_asked_for_a_new_time_has_fourteen_days_to_choose() {
     let (_, body) = app.book(&intake(&slot)).await;
     let id = body["id"].as_str().unwrap().to_owned();
     let reschedule = owner_links(&app).await.remove(2);
-    let resp = app.client.post(&reschedule).send().await.unwrap();
+    let resp = app.post(&reschedule).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(app.booking(&id).await["status"], "needs_reschedule");
     let mail = app
-        .wait_for_mail("requester_pick_new_time", 1)
+        .mail
+        .wait_for("requester_pick_new_time", 1)
         .await
         .remove(0);
     let pick = action_links(&mail, &app.base).remove(0);

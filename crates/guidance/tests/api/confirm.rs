@@ -1,6 +1,9 @@
 //! Email confirmation (an owner setting): a new request holds its slot as `unconfirmed` and
 //! reaches the owner only once the visitor has confirmed it with the link sent to their address.
 
+use guidance_testkit::api::intake;
+use guidance_testkit::mail::{action_links, calendar_part, header, ics_values, token_of};
+use guidance_testkit::python;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -14,30 +17,14 @@ async fn app_confirming() -> TestApp {
 }
 
 async fn confirm_email(app: &TestApp, on: bool) {
-    let (status, body) = app
-        .admin(
-            Method::PUT,
-            "/api/admin/settings",
-            Some(json!({ "confirm_email": on })),
-        )
-        .await;
+    let (status, body) = app.put_settings(json!({ "confirm_email": on })).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["confirm_email"], on);
 }
 
-/// The kinds of the emails queued for a booking, in order.
-async fn email_kinds(app: &TestApp, id: &str) -> Vec<String> {
-    app.booking(id).await["emails"]
-        .as_array()
-        .expect("emails")
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 /// The confirm link of the (one) confirmation email.
 async fn confirm_link(app: &TestApp) -> String {
-    let mail = app.wait_for_mail("requester_confirm", 1).await.remove(0);
+    let mail = app.mail.wait_for("requester_confirm", 1).await.remove(0);
     let links = action_links(&mail, &app.base);
     assert_eq!(links.len(), 1, "one link: {links:?}");
     links[0].clone()
@@ -59,20 +46,13 @@ pub async fn a_request_reaches_the_owner_only_once_the_visitor_confirmed_it_on(a
     let id = body["id"].as_str().unwrap().to_owned();
 
     // Only the visitor's confirmation email: the owner knows nothing yet.
-    assert_eq!(email_kinds(&app, &id).await, ["requester_confirm"]);
+    assert_eq!(app.email_kinds(&id).await, ["requester_confirm"]);
     let link = confirm_link(&app).await;
-    let mail = app.mail_of_kind("requester_confirm").remove(0);
-    {
-        use mailparse::MailHeaderMap;
-        let to = mailparse::parse_mail(&mail)
-            .unwrap()
-            .headers
-            .get_first_value("To")
-            .unwrap();
-        assert!(to.contains("ada@example.net"), "to the visitor: {to}");
-    }
+    let mail = app.mail.of_kind("requester_confirm").remove(0);
+    let to = header(&mail, "To").unwrap();
+    assert!(to.contains("ada@example.net"), "to the visitor: {to}");
     assert!(calendar_part(&mail).is_none(), "no calendar data");
-    assert_eq!(app.mail_paths().len(), 1);
+    assert_eq!(app.mail.paths().len(), 1);
     // The held slot is not offered to anybody else.
     assert!(!app.open_slot_ids().await.contains(&slot));
     let mut other = intake(&slot);
@@ -80,15 +60,15 @@ pub async fn a_request_reaches_the_owner_only_once_the_visitor_confirmed_it_on(a
     assert_eq!(app.book(&other).await.0, 409);
 
     // Opening the link (as a mail scanner would) changes nothing.
-    let page = app.client.get(&link).send().await.unwrap();
+    let page = app.get(&link).await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("Confirm my request"), "{html}");
     assert_eq!(app.booking(&id).await["status"], "unconfirmed");
-    assert_eq!(email_kinds(&app, &id).await, ["requester_confirm"]);
+    assert_eq!(app.email_kinds(&id).await, ["requester_confirm"]);
 
     // Pressing the button confirms: now the owner gets the request, the visitor the receipt.
-    let done = app.client.post(&link).send().await.unwrap();
+    let done = app.post(&link).await;
     assert_eq!(done.status(), 200);
     assert!(done.text().await.unwrap().contains("Request confirmed"));
     let booking = app.booking(&id).await;
@@ -109,15 +89,15 @@ pub async fn a_request_reaches_the_owner_only_once_the_visitor_confirmed_it_on(a
         [("request", "unconfirmed"), ("confirm", "pending")]
     );
     assert_eq!(
-        email_kinds(&app, &id).await,
+        app.email_kinds(&id).await,
         [
             "requester_confirm",
             "owner_new_request",
             "requester_received"
         ]
     );
-    let invite = app.wait_for_mail("owner_new_request", 1).await.remove(0);
-    app.wait_for_mail("requester_received", 1).await;
+    let invite = app.mail.wait_for("owner_new_request", 1).await.remove(0);
+    app.mail.wait_for("requester_received", 1).await;
     let (method, ics) = calendar_part(&invite).expect("the owner's invitation");
     assert_eq!(method, "REQUEST");
     assert_eq!(
@@ -126,14 +106,13 @@ pub async fn a_request_reaches_the_owner_only_once_the_visitor_confirmed_it_on(a
         "the first calendar message"
     );
     assert_eq!(action_links(&invite, &app.base).len(), 3);
-    python_check_eml(&app.mail_paths());
+    python::check_eml(&app.mail.paths());
 
     // The link is spent: a second use is refused, by the page and by the API.
-    let again = app.client.post(&link).send().await.unwrap();
+    let again = app.post(&link).await;
     assert_eq!(again.status(), 409);
-    let token = link.rsplit('/').next().unwrap();
     let (status, body): (u16, Value) = app
-        .post_json("/api/actions", &json!({ "token": token }))
+        .post_json("/api/actions", &json!({ "token": token_of(&link) }))
         .await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"]["code"], "token_used");
@@ -164,8 +143,8 @@ async fn an_unconfirmed_hold_expires_and_frees_the_slot() {
         "the slot is offered again"
     );
     // The owner never heard of it; the link no longer works.
-    assert_eq!(email_kinds(&app, &id).await, ["requester_confirm"]);
-    assert_eq!(app.client.post(&link).send().await.unwrap().status(), 410);
+    assert_eq!(app.email_kinds(&id).await, ["requester_confirm"]);
+    assert_eq!(app.post(&link).await.status(), 410);
     // Someone else can book the time now.
     let mut other = intake(&slot);
     other["email"] = "grace@example.net".into();
@@ -182,7 +161,7 @@ async fn the_visitor_or_the_owner_may_call_off_an_unconfirmed_request() {
 
     // The visitor, from their own page.
     let status_url = body["status_url"].as_str().unwrap().to_owned();
-    let page = app.client.get(&status_url).send().await.unwrap();
+    let page = app.get(&status_url).await;
     assert!(
         page.text()
             .await
@@ -190,21 +169,16 @@ async fn the_visitor_or_the_owner_may_call_off_an_unconfirmed_request() {
             .contains("please confirm your request"),
         "the page says what is missing"
     );
-    let resp = app
-        .client
-        .post(format!("{status_url}/cancel"))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.post(&format!("{status_url}/cancel")).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(app.booking(&id).await["status"], "cancelled");
     assert!(app.open_slot_ids().await.contains(&first));
     assert_eq!(
-        app.client.post(&link).send().await.unwrap().status(),
+        app.post(&link).await.status(),
         409,
         "the confirm link is out of date"
     );
-    let kinds = email_kinds(&app, &id).await;
+    let kinds = app.email_kinds(&id).await;
     assert_eq!(kinds, ["requester_confirm", "requester_cancelled"]);
 
     // The owner, from the owner API; no calendar cancellation, as their calendar has nothing.
@@ -216,25 +190,13 @@ async fn the_visitor_or_the_owner_may_call_off_an_unconfirmed_request() {
         .await;
     assert_eq!(status, 200);
     for refused in ["accept", "decline", "reschedule"] {
-        let (status, _) = app
-            .admin(
-                Method::POST,
-                &format!("/api/admin/bookings/{id}/{refused}"),
-                None,
-            )
-            .await;
+        let (status, _) = app.act(&id, refused, None).await;
         assert_eq!(status, 409, "{refused}");
     }
-    let (status, body) = app
-        .admin(
-            Method::POST,
-            &format!("/api/admin/bookings/{id}/cancel"),
-            None,
-        )
-        .await;
+    let (status, body) = app.act(&id, "cancel", None).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
-        email_kinds(&app, &id).await,
+        app.email_kinds(&id).await,
         ["requester_confirm", "requester_cancelled"]
     );
     assert!(app.open_slot_ids().await.contains(&second));
@@ -245,52 +207,35 @@ async fn the_plain_form_tells_the_visitor_to_check_their_inbox() {
     let app = app_confirming().await;
     let slot = app.create_slot(24).await;
     let resp = app
-        .client
-        .post(app.url("/book?lang=de"))
-        .form(&[
-            ("slot_id", slot.as_str()),
-            ("name", "Grete Müller"),
-            ("email", "grete@example.net"),
-            ("topic", "Migration"),
-            ("priority", "normal"),
-            ("answers.company", "Müller AG"),
-            ("time_zone", "Europe/Berlin"),
-            ("locale", "de"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/book?lang=de",
+            &[
+                ("slot_id", slot.as_str()),
+                ("name", "Grete Müller"),
+                ("email", "grete@example.net"),
+                ("topic", "Migration"),
+                ("priority", "normal"),
+                ("answers.company", "Müller AG"),
+                ("time_zone", "Europe/Berlin"),
+                ("locale", "de"),
+            ],
+        )
+        .await;
     assert_eq!(resp.status(), 303);
     let location = resp.headers()["location"].to_str().unwrap().to_owned();
-    let html = app
-        .client
-        .get(app.url(&location))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.text(&location).await;
     assert!(html.contains("sehen Sie in Ihr Postfach"), "{html}");
     assert!(html.contains("Wartet auf Ihre Bestätigung"));
     // The confirmation email is in the visitor's language, and its page too.
     let link = confirm_link(&app).await;
-    let page = app
-        .client
-        .get(&link)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.text(&link).await;
     assert!(page.contains("Meine Anfrage bestätigen"), "{page}");
 }
 
 #[tokio::test]
 async fn without_the_setting_a_request_goes_to_the_owner_at_once() {
     let app = spawn_app().await;
-    let (_, settings) = app.admin(Method::GET, "/api/admin/settings", None).await;
+    let settings = app.settings().await;
     assert_eq!(settings["confirm_email"], false, "off by default");
     confirm_email(&app, true).await;
     confirm_email(&app, false).await;
@@ -300,7 +245,7 @@ async fn without_the_setting_a_request_goes_to_the_owner_at_once() {
     assert_eq!(body["status"], "pending");
     let id = body["id"].as_str().unwrap();
     assert_eq!(
-        email_kinds(&app, id).await,
+        app.email_kinds(id).await,
         ["owner_new_request", "requester_received"]
     );
 }

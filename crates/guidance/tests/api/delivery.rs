@@ -5,222 +5,24 @@
 //! and `vobject` in `scripts/check_eml.py` and `scripts/check_calendar_life.py`.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::Duration;
 
 use guidance_app::config::Config;
+use guidance_testkit::api::intake;
+use guidance_testkit::mail::{
+    DESIGNED_HEADERS, action_links, calendar_part, header_names, html_text, ics_lines, ics_values,
+};
+use guidance_testkit::python;
+use guidance_testkit::smtp::{Received, Sink};
+use guidance_testkit::wait::poll;
 use mailparse::MailHeaderMap;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-/// The test venv's Python, which has aiosmtpd, icalendar and vobject. Fails loudly when it is
-/// missing: these tests need the real server and the independent parsers.
-pub fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("GUIDANCE_TEST_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
-    assert!(
-        venv.exists(),
-        "no test Python: run ./scripts/test once (it creates .venv with aiosmtpd, icalendar \
-         and vobject) or set GUIDANCE_TEST_PYTHON"
-    );
-    venv
-}
-
-fn script(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../scripts")
-        .join(name)
-}
-
-/// Runs a Python checker; panics with its report when it refuses.
-fn run_checker(name: &str, args: &[&Path]) -> String {
-    let out = Command::new(python())
-        .arg(script(name))
-        .args(args)
-        .output()
-        .expect("python runs");
-    let report = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{name} refused:\n{report}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    report
-}
-
-/// One message as the SMTP server received it.
-#[derive(Debug, Clone)]
-pub struct Received {
-    pub path: PathBuf,
-    pub raw: Vec<u8>,
-    pub mail_from: String,
-    pub rcpt_tos: Vec<String>,
-    pub login: Option<String>,
-    /// The TLS version the message came over (`TLSv1.3`), `None` in plain text.
-    pub tls: Option<String>,
-    pub message_id: String,
-}
-
-/// The SMTP server process, which can be stopped and started again on the same port.
-pub struct Sink {
-    child: Option<Child>,
-    pub dir: tempfile::TempDir,
-    pub port: u16,
-    args: Vec<String>,
-}
-
-impl Sink {
-    /// Starts the server on a free port; `args` are extra flags (`--auth u:p`, `--stall`).
-    pub fn start(args: &[&str]) -> Sink {
-        let mut sink = Sink {
-            child: None,
-            dir: tempfile::tempdir().expect("tempdir"),
-            port: 0,
-            args: args.iter().map(|s| s.to_string()).collect(),
-        };
-        sink.run();
-        sink
-    }
-
-    /// A sink that is not running yet, on a port nothing listens on.
-    pub fn not_started(args: &[&str]) -> Sink {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        Sink {
-            child: None,
-            dir: tempfile::tempdir().expect("tempdir"),
-            port,
-            args: args.iter().map(|s| s.to_string()).collect(),
-        }
-    }
-
-    fn run(&mut self) {
-        let mut child = Command::new(python())
-            .arg(script("smtp_sink.py"))
-            .arg("--dir")
-            .arg(self.dir.path())
-            .arg("--port")
-            .arg(self.port.to_string())
-            .args(&self.args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the SMTP sink starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("the sink says where it listens");
-        let port = line
-            .split_whitespace()
-            .nth(2)
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("the SMTP sink did not start: {line:?}"));
-        self.port = port;
-        self.child = Some(child);
-    }
-
-    /// `smtp://127.0.0.1:<port>?tls=none`, with credentials when given.
-    pub fn url(&self, credentials: Option<&str>) -> String {
-        match credentials {
-            Some(c) => format!("smtp://{c}@127.0.0.1:{}?tls=none", self.port),
-            None => format!("smtp://127.0.0.1:{}?tls=none", self.port),
-        }
-    }
-
-    /// `<scheme>://<credentials>@localhost:<port>`: a TLS form, named as in the certificate.
-    pub fn tls_url(&self, scheme: &str, credentials: &str) -> String {
-        format!("{scheme}://{credentials}@localhost:{}", self.port)
-    }
-
-    /// Stops the server with SIGTERM (it closes every connection) and waits for it.
-    pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = Command::new("kill")
-                .args(["-TERM", &child.id().to_string()])
-                .status();
-            child.wait().expect("the sink stops");
-        }
-    }
-
-    /// Starts it again on the same port, with `args` instead of the first flags.
-    pub fn restart(&mut self, args: &[&str]) {
-        self.stop();
-        self.args = args.iter().map(|s| s.to_string()).collect();
-        self.run();
-    }
-
-    /// Every message received so far, in arrival order.
-    pub fn messages(&self) -> Vec<Received> {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
-            .map(|d| {
-                d.filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-                    .collect()
-            })
-            .unwrap_or_default();
-        paths.sort();
-        paths
-            .into_iter()
-            .map(|path| {
-                let raw = std::fs::read(&path).unwrap();
-                let meta: Value =
-                    serde_json::from_slice(&std::fs::read(path.with_extension("json")).unwrap())
-                        .unwrap();
-                let message_id = mailparse::parse_headers(&raw)
-                    .expect("headers parse")
-                    .0
-                    .get_first_value("Message-ID")
-                    .expect("a Message-ID");
-                Received {
-                    mail_from: meta["mail_from"].as_str().unwrap().to_owned(),
-                    rcpt_tos: meta["rcpt_tos"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|v| v.as_str().unwrap().to_owned())
-                        .collect(),
-                    login: meta["login"].as_str().map(str::to_owned),
-                    tls: meta["tls"].as_str().map(str::to_owned),
-                    path,
-                    raw,
-                    message_id,
-                }
-            })
-            .collect()
-    }
-
-    /// Waits until at least `n` messages arrived.
-    pub async fn wait_for(&self, n: usize) -> Vec<Received> {
-        for _ in 0..600 {
-            let got = self.messages();
-            if got.len() >= n {
-                return got;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!(
-            "the SMTP server got {} of {n} messages",
-            self.messages().len()
-        );
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
+mod tls;
 
 fn smtp(url: String, retry_base_ms: u64, max_attempts: u32) -> impl FnOnce(&mut Config) {
     move |c: &mut Config| {
@@ -230,38 +32,32 @@ fn smtp(url: String, retry_base_ms: u64, max_attempts: u32) -> impl FnOnce(&mut 
     }
 }
 
-/// The outbox emails of a booking as the owner sees them.
-async fn emails(app: &TestApp, id: &str) -> Vec<Value> {
-    app.booking(id).await["emails"].as_array().unwrap().clone()
+/// The outbox emails of all `ids`, as the owner sees them.
+async fn all_emails(app: &TestApp, ids: &[String]) -> Vec<Value> {
+    let mut all = Vec::new();
+    for id in ids {
+        all.extend(app.emails(id).await);
+    }
+    all
 }
 
-/// Waits until every email of every booking is sent; panics if one failed.
+/// Waits (30 s at most) until every email of every booking is sent; panics if one failed.
 async fn wait_all_sent(app: &TestApp, ids: &[String]) -> Vec<Value> {
-    for _ in 0..600 {
-        let mut all = Vec::new();
-        for id in ids {
-            all.extend(emails(app, id).await);
-        }
+    poll(Duration::from_secs(30), || async {
+        let all = all_emails(app, ids).await;
         assert!(
             all.iter().all(|e| e["status"] != "failed"),
             "an email failed: {all:#?}"
         );
-        if all.iter().all(|e| e["status"] == "sent") {
-            return all;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("not every email was sent");
+        all.iter().all(|e| e["status"] == "sent").then_some(all)
+    })
+    .await
+    .expect("not every email was sent")
 }
 
+/// The owner's `action` on booking `id`, which must succeed.
 async fn admin_action(app: &TestApp, id: &str, action: &str) {
-    let (status, body) = app
-        .admin(
-            Method::POST,
-            &format!("/api/admin/bookings/{id}/{action}"),
-            None,
-        )
-        .await;
+    let (status, body) = app.act(id, action, None).await;
     assert_eq!(status, 200, "{action}: {body}");
 }
 
@@ -338,7 +134,7 @@ async fn smtp_delivers_each_email_once_with_its_stored_message_id_and_envelope()
         ]
     );
     let paths: Vec<&Path> = got.iter().map(|m| m.path.as_path()).collect();
-    run_checker("check_eml.py", &paths);
+    python::check_eml(&paths);
 }
 
 /// Every calendar the service sends over a booking's life, in the order the server received
@@ -446,10 +242,10 @@ async fn every_calendar_of_a_bookings_life_passes_two_independent_parsers() {
         "{life:#?}"
     );
     let file = manifest(&got, &BTreeMap::new());
-    let report = run_checker("check_calendar_life.py", &[file.path()]);
+    let report = python::run_checker(&python::script("check_calendar_life.py"), &[file.path()]);
     assert!(report.contains("10 calendars, 1 UIDs, ok"), "{report}");
     let paths: Vec<&Path> = got.iter().map(|m| m.path.as_path()).collect();
-    run_checker("check_eml.py", &paths);
+    python::check_eml(&paths);
 }
 
 /// Text that tries to break out of a header, an HTML element or a calendar property.
@@ -505,14 +301,10 @@ async fn hostile_text_in_every_field_stays_inside_its_place_through_the_real_ser
     let app = spawn_app_with(smtp(sink.url(None), 30_000, 8)).await;
     // Answers are held to the owner's questions: ask one that takes long text.
     let (status, _) = app
-        .admin(
-            reqwest::Method::PUT,
-            "/api/admin/questions",
-            Some(json!({"questions": [
-                {"key": "company", "label": "Company", "kind": "short_text"},
-                {"key": "why", "label": "Why", "kind": "long_text"}
-            ]})),
-        )
+        .put_questions(json!({"questions": [
+            {"key": "company", "label": "Company", "kind": "short_text"},
+            {"key": "why", "label": "Why", "kind": "long_text"}
+        ]}))
         .await;
     assert_eq!(status, 200);
     let mut hours = 100;
@@ -578,23 +370,9 @@ async fn hostile_text_in_every_field_stays_inside_its_place_through_the_real_ser
             let parsed = mailparse::parse_mail(&m.raw).unwrap();
             // Headers: exactly the designed ones, the subject decoding to one line that
             // holds the (cleaned) name, the To: a single mailbox.
-            let mut names: Vec<String> = parsed
-                .headers
-                .iter()
-                .map(|h| h.get_key().to_ascii_lowercase())
-                .collect();
-            names.sort();
             assert_eq!(
-                names,
-                [
-                    "content-type",
-                    "date",
-                    "from",
-                    "message-id",
-                    "mime-version",
-                    "subject",
-                    "to"
-                ],
+                header_names(&parsed),
+                DESIGNED_HEADERS,
                 "{label}/{field}/{kind}"
             );
             let subject = parsed.headers.get_first_value("Subject").unwrap();
@@ -608,7 +386,7 @@ async fn hostile_text_in_every_field_stays_inside_its_place_through_the_real_ser
                 .unwrap();
             assert_eq!(to.len(), 1, "{label}/{field}/{kind}: one recipient");
             // HTML: no markup from the visitor.
-            let html = find_html(&parsed);
+            let html = html_text(&m.raw);
             assert!(
                 !html.contains("<script") && !html.contains("<img"),
                 "{label}/{field}/{kind}"
@@ -628,9 +406,8 @@ async fn hostile_text_in_every_field_stays_inside_its_place_through_the_real_ser
                     want["SUMMARY"] = json!(summary);
                 }
                 // Visitor text may spell `BEGIN:VEVENT`, but never at the start of a line.
-                let unfolded = ics.replace("\r\n ", "");
-                let begins: Vec<&str> = unfolded
-                    .split("\r\n")
+                let begins: Vec<String> = ics_lines(&ics)
+                    .into_iter()
                     .filter(|l| l.starts_with("BEGIN:"))
                     .collect();
                 assert_eq!(
@@ -643,16 +420,9 @@ async fn hostile_text_in_every_field_stays_inside_its_place_through_the_real_ser
         }
     }
     let file = manifest(&got, &expect);
-    run_checker("check_calendar_life.py", &[file.path()]);
+    python::run_checker(&python::script("check_calendar_life.py"), &[file.path()]);
     let paths: Vec<&Path> = got.iter().map(|m| m.path.as_path()).collect();
-    run_checker("check_eml.py", &paths);
-}
-
-fn find_html(m: &mailparse::ParsedMail<'_>) -> String {
-    if m.ctype.mimetype == "text/html" {
-        return m.get_body().unwrap();
-    }
-    m.subparts.iter().map(find_html).collect()
+    python::check_eml(&paths);
 }
 
 /// The SMTP server goes away in the middle of a burst and stays away across several retries,
@@ -699,32 +469,23 @@ async fn a_burst_of_bookings_survives_the_smtp_server_going_away_and_each_email_
     // Stay away for a while: until an email has failed three attempts in a row and waits for
     // its retry, every email of the second half of the burst has failed at least once, and
     // none has been given up on.
-    let mut felt = false;
-    for _ in 0..600 {
-        let mut all = Vec::new();
-        for id in &ids {
-            all.extend(emails(&app, id).await);
-        }
+    let felt = poll(Duration::from_secs(30), || async {
+        let all = all_emails(&app, &ids).await;
         assert!(
             all.iter().all(|e| e["status"] != "failed"),
             "an email was given up on during the outage: {all:#?}"
         );
-        let mut second_half = Vec::new();
-        for id in &ids[8..] {
-            second_half.extend(emails(&app, id).await);
-        }
+        let second_half = all_emails(&app, &ids[8..]).await;
         let retried = all
             .iter()
             .any(|e| e["status"] == "queued" && e["attempts"].as_i64().is_some_and(|n| n >= 3));
         let all_tried = second_half
             .iter()
             .all(|e| e["status"] == "queued" && e["last_error"].is_string());
-        if retried && all_tried {
-            felt = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        (retried && all_tried).then_some(())
+    })
+    .await
+    .is_some();
     assert!(
         felt,
         "the outage was not felt: no email failed three attempts, or one was never tried"
@@ -769,14 +530,18 @@ async fn after_the_last_attempt_an_email_is_failed_visible_and_resendable() {
     let id = body["id"].as_str().unwrap().to_owned();
 
     // Nobody listens: three attempts each, then failed, with the reason shown to the owner.
-    let mut failed = Vec::new();
-    for _ in 0..600 {
-        failed = emails(&app, &id).await;
-        if failed.iter().all(|e| e["status"] == "failed") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let all_failed = poll(Duration::from_secs(30), || async {
+        let emails = app.emails(&id).await;
+        emails
+            .iter()
+            .all(|e| e["status"] == "failed")
+            .then_some(emails)
+    })
+    .await;
+    let failed = match all_failed {
+        Some(failed) => failed,
+        None => app.emails(&id).await,
+    };
     assert_eq!(failed.len(), 2);
     for e in &failed {
         assert_eq!(e["status"], "failed", "{e}");
@@ -856,14 +621,12 @@ async fn a_clean_shutdown_gives_back_the_email_in_hand_and_the_next_start_sends_
     let (_, body) = app.book(&intake(&slot)).await;
     let id = body["id"].as_str().unwrap().to_owned();
     // The worker is in the middle of sending (the server took the data and hangs).
-    let mut in_hand = false;
-    for _ in 0..600 {
-        if emails(&app, &id).await.iter().any(|e| e["attempts"] == 1) {
-            in_hand = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let in_hand = poll(Duration::from_secs(30), || async {
+        let emails = app.emails(&id).await;
+        emails.iter().any(|e| e["attempts"] == 1).then_some(())
+    })
+    .await
+    .is_some();
     assert!(in_hand, "the worker never started sending");
     let dir = app.stop().await;
 
@@ -879,224 +642,4 @@ async fn a_clean_shutdown_gives_back_the_email_in_hand_and_the_next_start_sends_
     assert!(sent.iter().all(|e| e["attempts"] == 1), "{sent:#?}");
     let got = sink.wait_for(2).await;
     assert_eq!(got.len(), 2);
-}
-
-/// A throwaway certificate authority and a server certificate it signed for `localhost` and
-/// 127.0.0.1, as PEM files: `cert` and `key` for the SMTP server, `ca` for the service.
-struct TestPki {
-    dir: tempfile::TempDir,
-}
-
-impl TestPki {
-    fn new(name: &str) -> TestPki {
-        use rcgen::{
-            BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose,
-            IsCa, KeyPair, KeyUsagePurpose,
-        };
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(DnType::CommonName, format!("{name} test CA"));
-        ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-        let mut params =
-            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "localhost");
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        let key = KeyPair::generate().unwrap();
-        let cert = params.signed_by(&key, &ca).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("ca.pem"), ca.pem()).unwrap();
-        std::fs::write(dir.path().join("cert.pem"), cert.pem()).unwrap();
-        std::fs::write(dir.path().join("key.pem"), key.serialize_pem()).unwrap();
-        TestPki { dir }
-    }
-
-    fn path(&self, file: &str) -> String {
-        self.dir.path().join(file).to_str().unwrap().to_owned()
-    }
-
-    fn ca(&self) -> PathBuf {
-        self.dir.path().join("ca.pem")
-    }
-
-    /// The sink flags for `mode` (`starttls`, `implicit`) with this server certificate.
-    fn sink_args(&self, mode: &str) -> Vec<String> {
-        [
-            "--tls",
-            mode,
-            "--cert",
-            &self.path("cert.pem"),
-            "--key",
-            &self.path("key.pem"),
-        ]
-        .map(str::to_owned)
-        .to_vec()
-    }
-}
-
-fn strs(args: &[String]) -> Vec<&str> {
-    args.iter().map(String::as_str).collect()
-}
-
-fn smtp_with_ca(url: String, ca: PathBuf, max_attempts: u32) -> impl FnOnce(&mut Config) {
-    move |c: &mut Config| {
-        c.smtp_url = Some(url);
-        c.smtp_ca_file = Some(ca);
-        c.mail_retry_base_ms = 20;
-        c.mail_max_attempts = max_attempts;
-    }
-}
-
-/// A booking and its acceptance through a TLS sink in `mode`, reached with `scheme`.
-async fn booking_over_tls(mode: &str, scheme: &str) {
-    let pki = TestPki::new("private");
-    let mut args = pki.sink_args(mode);
-    args.extend([
-        "--auth".to_owned(),
-        "mailer@example.org:s3cret:pw".to_owned(),
-    ]);
-    let sink = Sink::start(&strs(&args));
-    let url = sink.tls_url(scheme, "mailer%40example.org:s3cret%3Apw");
-    let app = spawn_app_with(smtp_with_ca(url, pki.ca(), 8)).await;
-    let slot = app.create_slot(40).await;
-    let (status, body) = app.book(&intake(&slot)).await;
-    assert_eq!(status, 201, "{body}");
-    let id = body["id"].as_str().unwrap().to_owned();
-    admin_action(&app, &id, "accept").await;
-
-    let sent = wait_all_sent(&app, std::slice::from_ref(&id)).await;
-    let got = sink.wait_for(4).await;
-    assert_eq!(sent.len(), 4);
-    assert_eq!(got.len(), 4, "{mode}: nothing twice");
-    for e in &sent {
-        let m = got
-            .iter()
-            .find(|m| m.message_id == e["message_id"].as_str().unwrap())
-            .unwrap_or_else(|| panic!("{mode}: {} never arrived", e["message_id"]));
-        assert!(
-            m.tls.as_deref().is_some_and(|v| v.starts_with("TLSv1.")),
-            "{mode}: the message came over {:?}",
-            m.tls
-        );
-        assert_eq!(m.login.as_deref(), Some("mailer@example.org"), "{mode}");
-        assert_eq!(m.rcpt_tos, vec![e["recipient"].as_str().unwrap()]);
-        assert_eq!(e["attempts"], 1, "{mode}: {e}");
-    }
-}
-
-#[tokio::test]
-async fn smtp_url_delivers_over_required_starttls_with_login_trusting_a_private_ca() {
-    booking_over_tls("starttls", "smtp").await;
-}
-
-#[tokio::test]
-async fn smtps_url_delivers_over_implicit_tls_with_login_trusting_a_private_ca() {
-    booking_over_tls("implicit", "smtps").await;
-}
-
-/// Waits until every email of the booking failed its last attempt, and returns them.
-async fn wait_all_failed(app: &TestApp, id: &str) -> Vec<Value> {
-    for _ in 0..600 {
-        let all = emails(app, id).await;
-        assert!(all.iter().all(|e| e["status"] != "sent"), "{all:#?}");
-        if all.iter().all(|e| e["status"] == "failed") {
-            return all;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("the emails never failed");
-}
-
-#[tokio::test]
-async fn smtp_url_never_falls_back_to_plain_text_when_the_server_offers_no_starttls() {
-    let pki = TestPki::new("private");
-    // A plain server that would take the login and the message in clear text.
-    let sink = Sink::start(&["--auth", "mailer:pw"]);
-    let url = sink.tls_url("smtp", "mailer:pw");
-    let app = spawn_app_with(smtp_with_ca(url, pki.ca(), 2)).await;
-    let slot = app.create_slot(50).await;
-    let (status, body) = app.book(&intake(&slot)).await;
-    assert_eq!(status, 201, "{body}");
-    let id = body["id"].as_str().unwrap().to_owned();
-    let failed = wait_all_failed(&app, &id).await;
-    assert_eq!(failed.len(), 2);
-    for e in &failed {
-        let error = e["last_error"].as_str().unwrap();
-        assert!(error.contains("STARTTLS"), "{error}");
-        assert_eq!(e["attempts"], 2);
-    }
-    assert!(sink.messages().is_empty(), "nothing went out in plain text");
-    assert_eq!(app.booking(&id).await["status"], "pending");
-}
-
-#[tokio::test]
-async fn a_certificate_from_an_untrusted_authority_is_refused_in_both_tls_forms() {
-    let server_pki = TestPki::new("unknown");
-    let trusted = TestPki::new("trusted");
-    for (mode, scheme) in [("starttls", "smtp"), ("implicit", "smtps")] {
-        let sink = Sink::start(&strs(&server_pki.sink_args(mode)));
-        // Trusting another private CA (plus the public roots) is not trusting this one.
-        let url = sink.tls_url(scheme, "mailer:pw");
-        let app = spawn_app_with(smtp_with_ca(url, trusted.ca(), 2)).await;
-        let slot = app.create_slot(60).await;
-        let (status, body) = app.book(&intake(&slot)).await;
-        assert_eq!(status, 201, "{body}");
-        let id = body["id"].as_str().unwrap().to_owned();
-        for e in wait_all_failed(&app, &id).await {
-            let error = e["last_error"].as_str().unwrap();
-            assert!(
-                error.contains("invalid peer certificate: UnknownIssuer"),
-                "{mode}: {error}"
-            );
-        }
-        assert!(sink.messages().is_empty(), "{mode}: nothing was sent");
-    }
-}
-
-#[test]
-fn a_wrong_smtp_ca_file_stops_the_start_with_its_reason() {
-    let dir = tempfile::tempdir().unwrap();
-    let not_pem = dir.path().join("not.pem");
-    std::fs::write(&not_pem, "hello").unwrap();
-    let broken = dir.path().join("broken.pem");
-    std::fs::write(
-        &broken,
-        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
-    )
-    .unwrap();
-    let pki = TestPki::new("private");
-    let tls_url = Some("smtp://u:p@localhost:587".to_owned());
-    for (url, ca, want) in [
-        (
-            tls_url.clone(),
-            dir.path().join("missing.pem"),
-            "cannot read",
-        ),
-        (tls_url.clone(), not_pem, "no PEM certificate"),
-        (tls_url.clone(), broken, "broken.pem"),
-        (
-            Some("smtp://localhost:25?tls=none".to_owned()),
-            pki.ca(),
-            "uses no TLS",
-        ),
-        (None, pki.ca(), "uses no TLS"),
-    ] {
-        let mut config = test_config(dir.path());
-        config.smtp_url = url;
-        config.smtp_ca_file = Some(ca);
-        let error = config.check(None).unwrap_err().to_string();
-        assert!(
-            error.contains("GUIDANCE_SMTP_CA_FILE") && error.contains(want),
-            "{want}: {error}"
-        );
-    }
-    let mut config = test_config(dir.path());
-    config.smtp_url = tls_url;
-    config.smtp_ca_file = Some(pki.ca());
-    let settings = config.check(None).unwrap();
-    assert_eq!(settings.smtp_ca.unwrap().path(), pki.ca());
 }

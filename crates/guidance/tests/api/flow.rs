@@ -1,5 +1,9 @@
 //! The whole flow: slots → booking → owner's invitation → accept; and the reschedule round trip.
 
+use guidance_testkit::api::intake;
+use guidance_testkit::mail::{action_links, calendar_part, ics_values};
+use guidance_testkit::python;
+
 use crate::helpers::*;
 
 #[tokio::test]
@@ -27,7 +31,7 @@ pub async fn a_booking_goes_from_slot_to_accepted_through_the_owners_email_on(ap
     );
 
     // The owner's email carries an invitation for this booking and three links.
-    let owner_mail = app.wait_for_mail("owner_new_request", 1).await.remove(0);
+    let owner_mail = app.mail.wait_for("owner_new_request", 1).await.remove(0);
     let (method, ics) =
         calendar_part(&owner_mail).expect("the owner's email has a text/calendar part");
     assert_eq!(method, "REQUEST");
@@ -52,21 +56,21 @@ pub async fn a_booking_goes_from_slot_to_accepted_through_the_owners_email_on(ap
         3,
         "accept, decline and reschedule links: {links:?}"
     );
-    app.wait_for_mail("requester_received", 1).await;
+    app.mail.wait_for("requester_received", 1).await;
 
     // A GET (as a mail scanner makes) changes nothing.
     let accept = &links[0];
-    let page = app.client.get(accept).send().await.unwrap();
+    let page = app.get(accept).await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("Accept the request"), "{html}");
     assert!(html.contains("Ada Lovelace"));
     assert_eq!(app.booking(&id).await["status"], "pending");
-    let page_again = app.client.get(accept).send().await.unwrap();
+    let page_again = app.get(accept).await;
     assert_eq!(page_again.status(), 200, "a GET does not use the link up");
 
     // The POST accepts.
-    let done = app.client.post(accept).send().await.unwrap();
+    let done = app.post(accept).await;
     assert_eq!(done.status(), 200);
     assert!(done.text().await.unwrap().contains("Request accepted"));
     let booking = app.booking(&id).await;
@@ -80,7 +84,7 @@ pub async fn a_booking_goes_from_slot_to_accepted_through_the_owners_email_on(ap
     assert_eq!(history, vec!["request", "accept"]);
 
     // The requester gets a confirmation with the invitation.
-    let accepted = app.wait_for_mail("requester_accepted", 1).await.remove(0);
+    let accepted = app.mail.wait_for("requester_accepted", 1).await.remove(0);
     let (method, ics) = calendar_part(&accepted).expect("the confirmation carries an invitation");
     assert_eq!(method, "REQUEST");
     assert_eq!(
@@ -96,7 +100,7 @@ pub async fn a_booking_goes_from_slot_to_accepted_through_the_owners_email_on(ap
     );
 
     // Every email the flow wrote passes the independent checker.
-    python_check_eml(&app.mail_paths());
+    python::check_eml(&app.mail.paths());
 }
 
 #[tokio::test]
@@ -116,10 +120,10 @@ pub async fn asking_for_another_time_frees_the_slot_and_the_visitors_pick_goes_b
     let (status, body) = app.book(&intake(&old)).await;
     assert_eq!(status, 201);
     let id = body["id"].as_str().unwrap().to_owned();
-    let owner_mail = app.wait_for_mail("owner_new_request", 1).await.remove(0);
+    let owner_mail = app.mail.wait_for("owner_new_request", 1).await.remove(0);
     let reschedule = action_links(&owner_mail, &app.base)[2].clone();
 
-    let resp = app.client.post(&reschedule).send().await.unwrap();
+    let resp = app.post(&reschedule).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(app.booking(&id).await["status"], "needs_reschedule");
     assert_eq!(
@@ -130,18 +134,20 @@ pub async fn asking_for_another_time_frees_the_slot_and_the_visitors_pick_goes_b
 
     // The owner's tentative entry is withdrawn, the visitor gets a link to choose.
     let cancel = app
-        .wait_for_mail("owner_calendar_cancel", 1)
+        .mail
+        .wait_for("owner_calendar_cancel", 1)
         .await
         .remove(0);
     assert_eq!(calendar_part(&cancel).unwrap().0, "CANCEL");
     let ask = app
-        .wait_for_mail("requester_pick_new_time", 1)
+        .mail
+        .wait_for("requester_pick_new_time", 1)
         .await
         .remove(0);
     let pick = action_links(&ask, &app.base);
     assert_eq!(pick.len(), 1, "{pick:?}");
 
-    let page = app.client.get(&pick[0]).send().await.unwrap();
+    let page = app.get(&pick[0]).await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(
@@ -183,7 +189,7 @@ pub async fn asking_for_another_time_frees_the_slot_and_the_visitors_pick_goes_b
     );
 
     // The owner gets a new request for the moved booking: same UID, higher SEQUENCE.
-    let requests = app.wait_for_mail("owner_new_request", 2).await;
+    let requests = app.mail.wait_for("owner_new_request", 2).await;
     let (_, first_ics) = calendar_part(&requests[0]).unwrap();
     let (method, moved_ics) = calendar_part(&requests[1]).unwrap();
     assert_eq!(method, "REQUEST");
@@ -192,7 +198,7 @@ pub async fn asking_for_another_time_frees_the_slot_and_the_visitors_pick_goes_b
     assert_eq!(seq, 2, "request 0, reschedule 1, new time 2");
     // …whose links work: accept the new time.
     let accept = action_links(&requests[1], &app.base)[0].clone();
-    assert_eq!(app.client.post(&accept).send().await.unwrap().status(), 200);
+    assert_eq!(app.post(&accept).await.status(), 200);
     assert_eq!(app.booking(&id).await["status"], "accepted");
     // The link to choose a time is spent.
     assert_eq!(
@@ -205,5 +211,5 @@ pub async fn asking_for_another_time_frees_the_slot_and_the_visitors_pick_goes_b
             .status(),
         409
     );
-    python_check_eml(&app.mail_paths());
+    python::check_eml(&app.mail.paths());
 }

@@ -1,24 +1,32 @@
-//! `spawn_app()` and the small helpers every test uses.
+//! `spawn_app()`: the real application, in process, on a fresh database and a test clock. What a
+//! test does with it (the HTTP API, the emails, time in whole hours) is `guidance_testkit`'s, as
+//! the tests of the real binary do the same.
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::ops::Deref;
+use std::path::Path;
 
 use guidance::startup::Application;
 use guidance_app::config::Config;
-use jiff::{SignedDuration, Timestamp};
-use serde_json::{Value, json};
+use guidance_testkit::api::{ADMIN_TOKEN, Api};
+use guidance_testkit::binary;
+use guidance_testkit::mail::MailDir;
+use guidance_testkit::pg::TestDatabase;
+use jiff::Timestamp;
+use serde_json::json;
 
-pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
-
-/// A running application and what a test needs to talk to it.
+/// A running application and what a test needs to talk to it. Its HTTP API ([`Api`]: `base`,
+/// `client`, `create_slot`, `book`, …) is reached through it directly.
 pub struct TestApp {
-    pub base: String,
-    pub client: reqwest::Client,
+    /// The API of the app's HTTP server.
+    pub api: Api,
+    /// The mail directory the app delivers into.
+    pub mail: MailDir,
+    /// Its database file and folders (a PostgreSQL app keeps only its folders here).
     pub dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     /// The PostgreSQL database of an app spawned on PostgreSQL (dropped after the app).
-    pub db: Option<guidance_testkit::pg::TestDatabase>,
+    pub db: Option<TestDatabase>,
     /// The app's clock: a test clock, which tests move to make time pass.
     pub clock: guidance_app::Clock,
     /// The application behind the HTTP server, for running its background work on demand.
@@ -55,6 +63,22 @@ pub fn test_config(dir: &Path) -> Config {
     }
 }
 
+/// The real `guidance` binary serving (`guidance serve`) on [`test_config`]'s database and
+/// folders in `dir`, with `RUST_LOG=<rust_log>`, its log in `dir/<log>`.
+pub fn serve_binary(dir: &Path, rust_log: &str, log: &str) -> binary::Server {
+    let config = test_config(dir);
+    let mut cmd = binary::command(
+        env!("CARGO_BIN_EXE_guidance"),
+        &["serve"],
+        &config.database_url,
+        &config.mail_dir,
+        &config.data_dir,
+    );
+    cmd.current_dir(dir).env("RUST_LOG", rust_log);
+    binary::serve(cmd, dir.join(log))
+}
+
+/// The application on a fresh SQLite database.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
@@ -62,13 +86,23 @@ pub async fn spawn_app() -> TestApp {
 /// The application on a fresh PostgreSQL database (Supabase's roles emulated, migrated by
 /// `guidance migrate`'s code), instead of SQLite.
 pub async fn spawn_app_on_postgres() -> TestApp {
-    let db = guidance_testkit::pg::TestDatabase::create().await;
+    spawn_app_on_postgres_with(|_| {}).await
+}
+
+/// [`spawn_app_on_postgres`] with the configuration adjusted.
+pub async fn spawn_app_on_postgres_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let db = TestDatabase::create().await;
     let url = db.url.clone();
-    let mut app = spawn_app_with(|c| c.database_url = url).await;
+    let mut app = spawn_app_with(|c| {
+        c.database_url = url;
+        adjust(c);
+    })
+    .await;
     app.db = Some(db);
     app
 }
 
+/// The application on a fresh SQLite database, its configuration adjusted.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     spawn_app_in(tempfile::tempdir().expect("tempdir"), adjust).await
 }
@@ -84,10 +118,11 @@ pub async fn spawn_app_in(dir: tempfile::TempDir, adjust: impl FnOnce(&mut Confi
     }
     // A test clock: tests that need time to pass move it instead of editing rows.
     let clock = guidance_app::Clock::test();
+    let config_mail_dir = config.mail_dir.clone();
     let app = Application::build_with_clock(config, clock.clone())
         .await
         .expect("the app builds");
-    // Answers must match the owner's questions; the `intake()` below answers this one.
+    // Answers must match the owner's questions; `guidance_testkit::api::intake` answers this one.
     let company = guidance_core::Question::parse_list(&json!([
         {"key": "company", "label": "Company", "kind": "short_text"}
     ]))
@@ -97,26 +132,30 @@ pub async fn spawn_app_in(dir: tempfile::TempDir, adjust: impl FnOnce(&mut Confi
         .replace_questions(&company, Timestamp::now())
         .await
         .expect("questions saved");
-    let base = format!("http://127.0.0.1:{}", app.port());
+    let api = Api::new(format!("http://127.0.0.1:{}", app.port()));
+    let mail = MailDir::new(&config_mail_dir);
     let inner = app.app().clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let handle = tokio::spawn(app.run_until_stopped(async move {
         let _ = stopped.await;
     }));
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("client");
     TestApp {
-        base,
-        client,
+        api,
+        mail,
         dir,
         stop: Some(stop),
         handle: Some(handle),
         db: None,
         clock,
         app: inner,
+    }
+}
+
+impl Deref for TestApp {
+    type Target = Api;
+
+    fn deref(&self) -> &Api {
+        &self.api
     }
 }
 
@@ -129,29 +168,6 @@ impl Drop for TestApp {
             h.abort();
         }
     }
-}
-
-pub fn iso(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
-/// A whole hour `hours` from now, so that slots never overlap by accident.
-pub fn hours_ahead(hours: i64) -> Timestamp {
-    let now = Timestamp::now().as_second();
-    Timestamp::from_second(now - now % 3600 + hours * 3600).unwrap()
-}
-
-pub fn intake(slot_id: &str) -> Value {
-    json!({
-        "slot_id": slot_id,
-        "name": "Ada Lovelace",
-        "email": "ada@example.net",
-        "topic": "Analytical engines\nand what they could do",
-        "priority": "high",
-        "answers": {"company": "Difference Ltd"},
-        "locale": "en",
-        "time_zone": "America/Los_Angeles"
-    })
 }
 
 impl TestApp {
@@ -179,218 +195,4 @@ impl TestApp {
         let placeholder = tempfile::tempdir().expect("tempdir");
         std::mem::replace(&mut self.dir, placeholder)
     }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
-    }
-
-    pub fn mail_dir(&self) -> PathBuf {
-        self.dir.path().join("mail")
-    }
-
-    pub async fn admin(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        let mut req = self
-            .client
-            .request(method, self.url(path))
-            .bearer_auth(ADMIN_TOKEN);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.expect("request");
-        let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    /// Creates a slot starting `hours` from now, lasting 45 minutes; returns its id.
-    pub async fn create_slot(&self, hours: i64) -> String {
-        let start = hours_ahead(hours);
-        self.create_slot_at(
-            start,
-            start.checked_add(SignedDuration::from_mins(45)).unwrap(),
-        )
-        .await
-    }
-
-    pub async fn create_slot_at(&self, start: Timestamp, end: Timestamp) -> String {
-        let (status, body) = self
-            .admin(
-                reqwest::Method::POST,
-                "/api/admin/slots",
-                Some(json!({"starts_at": iso(start), "ends_at": iso(end)})),
-            )
-            .await;
-        assert_eq!(status, 201, "creating a slot: {body}");
-        body["id"].as_str().unwrap().to_owned()
-    }
-
-    pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
-        let resp = self
-            .client
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .expect("request");
-        let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    pub async fn book(&self, body: &Value) -> (u16, Value) {
-        self.post_json("/api/bookings", body).await
-    }
-
-    pub async fn open_slot_ids(&self) -> Vec<String> {
-        let body: Value = self
-            .client
-            .get(self.url("/api/slots"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        body["slots"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["id"].as_str().unwrap().to_owned())
-            .collect()
-    }
-
-    pub async fn booking(&self, id: &str) -> Value {
-        let (status, body) = self
-            .admin(
-                reqwest::Method::GET,
-                &format!("/api/admin/bookings/{id}"),
-                None,
-            )
-            .await;
-        assert_eq!(status, 200, "{body}");
-        body
-    }
-
-    /// The `.eml` files of one kind, waiting until at least `count` are there.
-    pub async fn wait_for_mail(&self, kind: &str, count: usize) -> Vec<Vec<u8>> {
-        for _ in 0..150 {
-            let found = self.mail_of_kind(kind);
-            if found.len() >= count {
-                return found;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!(
-            "fewer than {count} {kind} emails appeared in {}",
-            self.mail_dir().display()
-        );
-    }
-
-    /// The `.eml` files of one kind present now, in the order they were written.
-    pub fn mail_of_kind(&self, kind: &str) -> Vec<Vec<u8>> {
-        self.mail_paths()
-            .into_iter()
-            .filter(|p| p.to_string_lossy().contains(&format!("-{kind}-")))
-            .map(|p| std::fs::read(p).unwrap())
-            .collect()
-    }
-
-    pub fn mail_paths(&self) -> Vec<PathBuf> {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(self.mail_dir())
-            .map(|d| {
-                d.filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-                    .collect()
-            })
-            .unwrap_or_default();
-        // In the order the worker wrote them.
-        v.sort_by_key(|p| {
-            (
-                std::fs::metadata(p).and_then(|m| m.modified()).ok(),
-                p.clone(),
-            )
-        });
-        v
-    }
-}
-
-/// The decoded text/plain body of a message (parsed by `mailparse`, not by our code).
-pub fn plain_text(raw: &[u8]) -> String {
-    let mail = mailparse::parse_mail(raw).expect("parsable email");
-    find_part(&mail, "text/plain")
-        .expect("a text/plain part")
-        .get_body()
-        .unwrap()
-}
-
-/// The text/calendar part: its `method` parameter and its body.
-pub fn calendar_part(raw: &[u8]) -> Option<(String, String)> {
-    let mail = mailparse::parse_mail(raw).expect("parsable email");
-    let part = find_part(&mail, "text/calendar")?;
-    let method = part.ctype.params.get("method").cloned().unwrap_or_default();
-    Some((method, part.get_body().unwrap()))
-}
-
-fn find_part<'a>(
-    mail: &'a mailparse::ParsedMail<'a>,
-    mimetype: &str,
-) -> Option<&'a mailparse::ParsedMail<'a>> {
-    if mail.ctype.mimetype == mimetype {
-        return Some(mail);
-    }
-    mail.subparts.iter().find_map(|p| find_part(p, mimetype))
-}
-
-/// The links under `<base>/a/` in a message's text, in order.
-pub fn action_links(raw: &[u8], base: &str) -> Vec<String> {
-    let text = plain_text(raw);
-    text.split_whitespace()
-        .filter(|w| w.starts_with(&format!("{base}/a/")))
-        .map(str::to_owned)
-        .collect()
-}
-
-/// An unfolded ICS property value, e.g. `ics_value(ics, "UID")`.
-pub fn ics_values(ics: &str, name: &str) -> Vec<String> {
-    let unfolded = ics.replace("\r\n ", "");
-    unfolded
-        .split("\r\n")
-        .filter_map(|l| {
-            let (head, value) = l.split_once(':')?;
-            (head.split(';').next() == Some(name)).then(|| value.to_owned())
-        })
-        .collect()
-}
-
-/// Runs the independent Python checker (icalendar + the stdlib email package) on `.eml` files.
-/// In CI (`CI` set) the checker must be available; elsewhere it runs when `scripts/test` set it up.
-pub fn python_check_eml(paths: &[PathBuf]) {
-    let python = std::env::var("GUIDANCE_TEST_PYTHON").ok();
-    let checker = std::env::var("GUIDANCE_CHECK_EML").ok();
-    let (Some(python), Some(checker)) = (python, checker) else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "GUIDANCE_TEST_PYTHON and GUIDANCE_CHECK_EML must be set in CI (run ./scripts/test)"
-        );
-        eprintln!(
-            "note: independent email checker not configured; run ./scripts/test to include it"
-        );
-        return;
-    };
-    let out = std::process::Command::new(python)
-        .arg(checker)
-        .args(paths)
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "check_eml.py refused our email:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }

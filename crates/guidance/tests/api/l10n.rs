@@ -5,7 +5,10 @@
 use std::collections::BTreeMap;
 
 use guidance_core::i18n;
-use guidance_testkit::{Browser, BrowserOptions, Locator};
+use guidance_testkit::api::intake;
+use guidance_testkit::mail::{action_links, all_text, header};
+use guidance_testkit::time::{hours_ahead, iso};
+use guidance_testkit::{Browser, BrowserOptions};
 use serde_json::{Value, json};
 
 use crate::admin_ui::{PASSWORD, spawn_admin_app_with};
@@ -69,28 +72,9 @@ async fn every_page_in_every_language() {
         .as_str()
         .expect("the visitor's link")
         .to_owned();
-    let owner_mail = app.wait_for_mail("owner_new_request", 1).await.remove(0);
+    let owner_mail = app.mail.wait_for("owner_new_request", 1).await.remove(0);
     let accept = action_links(&owner_mail, &app.base)[0].clone();
-    let spare_start = {
-        let body: Value = app
-            .client
-            .get(app.url("/api/slots"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        body["slots"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["id"] == spare.as_str())
-            .unwrap()["starts_at"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let spare_start = app.open_slot_start(&spare).await;
     for lang in i18n::languages().into_iter().filter(|l| *l != "en") {
         let giveaways = english_giveaways(lang, &["public", "errors"]);
         for (what, url) in [
@@ -101,7 +85,7 @@ async fn every_page_in_every_language() {
             ("the owner's link page", format!("{accept}?lang={lang}")),
             ("the visitor's page", format!("{visitor}?lang={lang}")),
         ] {
-            let resp = app.client.get(&url).send().await.unwrap();
+            let resp = app.get(&url).await;
             assert_eq!(resp.status(), 200, "{lang} {what}");
             let html = resp.text().await.unwrap();
             assert!(
@@ -115,14 +99,8 @@ async fn every_page_in_every_language() {
         }
         // The booking page names the day in the language's own form (CLDR), in the chosen zone.
         let html = app
-            .client
-            .get(app.url(&format!("/book?lang={lang}&tz=Europe/Berlin")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+            .text(&format!("/book?lang={lang}&tz=Europe/Berlin"))
+            .await;
         let day = slot_date(lang, &spare_start, "Europe/Berlin");
         assert!(html.contains(&day), "{lang} /book lacks {day:?}");
         // JSON errors follow the request's language; codes stay stable.
@@ -164,13 +142,7 @@ async fn every_email_in_every_language() {
             &["decline"][..],
         ]) {
             for action in actions {
-                let (status, body) = app
-                    .admin(
-                        reqwest::Method::POST,
-                        &format!("/api/admin/bookings/{id}/{action}"),
-                        None,
-                    )
-                    .await;
+                let (status, body) = app.act(id, action, None).await;
                 assert_eq!(status, 200, "{lang} {action}: {body}");
             }
         }
@@ -185,35 +157,17 @@ async fn every_email_in_every_language() {
             "requester_declined",
         ];
         for kind in kinds {
-            app.wait_for_mail(kind, 1).await;
+            app.mail.wait_for(kind, 1).await;
         }
         if lang == "en" {
             continue;
         }
         let giveaways = english_giveaways(lang, &["email"]);
-        for path in app.mail_paths() {
+        for path in app.mail.paths() {
             let raw = std::fs::read(&path).unwrap();
-            let mail = mailparse::parse_mail(&raw).unwrap();
-            let subject = mail
-                .headers
-                .iter()
-                .find(|h| h.get_key() == "Subject")
-                .map(|h| h.get_value())
-                .unwrap_or_default();
-            let mut text = subject.clone();
-            collect_text(&mail, &mut text);
+            let text = header(&raw, "Subject").unwrap_or_default() + &all_text(&raw);
             let what = path.file_name().unwrap().to_string_lossy().into_owned();
             assert_translated(lang, &what, &text, &giveaways);
-            let body: Value = app
-                .client
-                .get(app.url("/api/slots"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            let _ = body;
             // A date in the language's own words: one of the three session days, in the owner's or
             // the requester's zone.
             let mut days = Vec::new();
@@ -228,25 +182,12 @@ async fn every_email_in_every_language() {
             );
         }
         if lang == "ar" {
-            let html = app.mail_of_kind("requester_received").remove(0);
-            let mail = mailparse::parse_mail(&html).unwrap();
-            let mut text = String::new();
-            collect_text(&mail, &mut text);
+            let text = all_text(&app.mail.of_kind("requester_received").remove(0));
             assert!(
                 text.contains("dir=\"rtl\""),
                 "Arabic emails read right to left"
             );
         }
-    }
-}
-
-fn collect_text(mail: &mailparse::ParsedMail<'_>, out: &mut String) {
-    if mail.ctype.mimetype == "text/plain" || mail.ctype.mimetype == "text/html" {
-        out.push('\n');
-        out.push_str(&mail.get_body().unwrap_or_default());
-    }
-    for part in &mail.subparts {
-        collect_text(part, out);
     }
 }
 
@@ -268,24 +209,12 @@ async fn screenshots_in_arabic_japanese_and_german() {
             .goto(&app.url(&format!("/book?lang={lang}&tz=Asia/Tokyo")))
             .await
             .unwrap();
-        let dir = browser
-            .client
-            .find(Locator::Css("html"))
-            .await
-            .unwrap()
-            .attr("dir")
-            .await
-            .unwrap();
+        let dir = browser.element("html").await.attr("dir").await.unwrap();
         assert_eq!(dir.as_deref(), Some(i18n::direction(lang)), "{lang}");
-        let heading = browser
-            .client
-            .find(Locator::Css("h1"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert_eq!(heading, i18n::t(lang, "public.book.heading"));
+        assert_eq!(
+            browser.text_of("h1").await,
+            i18n::t(lang, "public.book.heading")
+        );
         browser.screenshot(name).await;
         browser.close().await;
     }
@@ -296,18 +225,8 @@ async fn screenshots_in_arabic_japanese_and_german() {
     .await;
     let c = &browser.client;
     c.goto(&app.url("/admin/login")).await.unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("button.primary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("button.primary").await;
     browser.wait_for_path("/admin").await;
     c.goto(&app.url("/admin/bookings")).await.unwrap();
     browser.wait_for_path("/admin/bookings").await;

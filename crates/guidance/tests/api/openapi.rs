@@ -4,11 +4,12 @@
 
 use std::collections::BTreeSet;
 
+use guidance_testkit::api::{ADMIN_TOKEN, intake, retry_after};
 use guidance_web::routes::{self, admin};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_TOKEN, intake, spawn_app, spawn_app_with};
+use crate::helpers::{spawn_app, spawn_app_with};
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
@@ -234,26 +235,6 @@ impl Checker {
     }
 }
 
-async fn send(
-    app: &crate::helpers::TestApp,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-    owner: bool,
-) -> (u16, Value) {
-    let mut req = app.client.request(method, app.url(path));
-    if owner {
-        req = req.bearer_auth(ADMIN_TOKEN);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.expect("request");
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
 #[tokio::test]
 async fn real_answers_of_a_booking_flow_validate_against_the_document() {
     let app = spawn_app().await;
@@ -264,182 +245,159 @@ async fn real_answers_of_a_booking_flow_validate_against_the_document() {
     let slot = app.create_slot(48).await;
     let other = app.create_slot(72).await;
 
-    let (s, b) = send(&app, Method::GET, "/api/slots", None, false).await;
+    let (s, b) = app.call(Method::GET, "/api/slots", None).await;
     assert_eq!(s, 200);
     c.check("get", "/api/slots", s, &b);
-    let (s, b) = send(&app, Method::GET, "/api/slots?from=yesterday", None, false).await;
+    let (s, b) = app
+        .call(Method::GET, "/api/slots?from=yesterday", None)
+        .await;
     assert_eq!(s, 422);
     c.check("get", "/api/slots", s, &b);
-    let (s, b) = send(&app, Method::GET, "/api/intake?lang=de", None, false).await;
+    let (s, b) = app.call(Method::GET, "/api/intake?lang=de", None).await;
     assert_eq!(s, 200);
     c.check("get", "/api/intake", s, &b);
 
-    let (s, b) = send(
-        &app,
-        Method::POST,
-        "/api/bookings",
-        Some(intake(&slot)),
-        false,
-    )
-    .await;
+    let (s, b) = app
+        .call(Method::POST, "/api/bookings", Some(intake(&slot)))
+        .await;
     assert_eq!(s, 201, "{b}");
     c.check("post", "/api/bookings", s, &b);
     let booking = b["id"].as_str().unwrap().to_owned();
-    let (s, b) = send(
-        &app,
-        Method::POST,
-        "/functions/v1/create-guidance-booking",
-        Some(intake(&slot)),
-        false,
-    )
-    .await;
+    let (s, b) = app
+        .call(
+            Method::POST,
+            "/functions/v1/create-guidance-booking",
+            Some(intake(&slot)),
+        )
+        .await;
     assert_eq!(s, 409);
     c.check("post", "/functions/v1/create-guidance-booking", s, &b);
     let mut bad = intake(&other);
     bad["email"] = json!("nope");
     bad["name"] = json!(7);
-    let (s, b) = send(&app, Method::POST, "/api/bookings", Some(bad), false).await;
+    let (s, b) = app.call(Method::POST, "/api/bookings", Some(bad)).await;
     assert_eq!(s, 422);
     assert!(b["error"]["fields"]["email"].is_object(), "{b}");
     c.check("post", "/api/bookings", s, &b);
-    let (s, b) = send(&app, Method::POST, "/api/bookings", Some(json!([1])), false).await;
+    let (s, b) = app
+        .call(Method::POST, "/api/bookings", Some(json!([1])))
+        .await;
     assert_eq!(s, 400);
     c.check("post", "/api/bookings", s, &b);
 
     for path in ["/api/actions", "/functions/v1/update-guidance-booking"] {
         let body = json!({"token": "not-a-real-token", "action": "accept"});
-        let (s, b) = send(&app, Method::POST, path, Some(body), false).await;
+        let (s, b) = app.call(Method::POST, path, Some(body)).await;
         assert_eq!(s, 404, "{b}");
         c.check("post", path, s, &b);
     }
 
-    let (s, b) = send(&app, Method::GET, "/api/admin/slots", None, false).await;
+    let (s, b) = app.call(Method::GET, "/api/admin/slots", None).await;
     assert_eq!(s, 401);
     c.check("get", "/api/admin/slots", s, &b);
-    let (s, b) = send(&app, Method::GET, "/api/admin/slots", None, true).await;
+    let (s, b) = app.admin(Method::GET, "/api/admin/slots", None).await;
     assert_eq!(s, 200);
     c.check("get", "/api/admin/slots", s, &b);
-    let (s, b) = send(&app, Method::GET, "/api/admin/bookings", None, true).await;
+    let (s, b) = app.admin(Method::GET, "/api/admin/bookings", None).await;
     assert_eq!(s, 200);
     assert_eq!(b["bookings"].as_array().unwrap().len(), 1);
     c.check("get", "/api/admin/bookings", s, &b);
-    let (s, b) = send(
-        &app,
-        Method::GET,
-        "/api/admin/bookings?status=nope",
-        None,
-        true,
-    )
-    .await;
+    let (s, b) = app
+        .admin(Method::GET, "/api/admin/bookings?status=nope", None)
+        .await;
     assert_eq!(s, 422);
     c.check("get", "/api/admin/bookings", s, &b);
     let detail = format!("/api/admin/bookings/{booking}");
-    let (s, b) = send(&app, Method::GET, &detail, None, true).await;
+    let (s, b) = app.admin(Method::GET, &detail, None).await;
     assert_eq!(s, 200);
     c.check("get", "/api/admin/bookings/{id}", s, &b);
     let email = b["emails"][0]["id"].as_str().expect("an email").to_owned();
-    let (s, b) = send(
-        &app,
-        Method::POST,
-        &format!("{detail}/resend"),
-        Some(json!({"email_id": email})),
-        true,
-    )
-    .await;
+    let (s, b) = app
+        .admin(
+            Method::POST,
+            &format!("{detail}/resend"),
+            Some(json!({"email_id": email})),
+        )
+        .await;
     assert_eq!(s, 202, "{b}");
     c.check("post", "/api/admin/bookings/{id}/resend", s, &b);
-    let (s, b) = send(
-        &app,
-        Method::POST,
-        &format!("{detail}/accept"),
-        Some(json!({"message": "See you then."})),
-        true,
-    )
-    .await;
+    let (s, b) = app
+        .admin(
+            Method::POST,
+            &format!("{detail}/accept"),
+            Some(json!({"message": "See you then."})),
+        )
+        .await;
     assert_eq!(s, 200, "{b}");
     c.check("post", "/api/admin/bookings/{id}/{action}", s, &b);
-    let (s, b) = send(&app, Method::POST, &format!("{detail}/accept"), None, true).await;
+    let (s, b) = app
+        .admin(Method::POST, &format!("{detail}/accept"), None)
+        .await;
     assert_eq!(s, 409, "{b}");
     c.check("post", "/api/admin/bookings/{id}/{action}", s, &b);
 
-    let (s, b) = send(
-        &app,
-        Method::DELETE,
-        &format!("/api/admin/slots/{slot}"),
-        None,
-        true,
-    )
-    .await;
+    let (s, b) = app
+        .admin(Method::DELETE, &format!("/api/admin/slots/{slot}"), None)
+        .await;
     assert_eq!(s, 409);
     c.check("delete", "/api/admin/slots/{id}", s, &b);
-    let (s, b) = send(
-        &app,
-        Method::PATCH,
-        &format!("/api/admin/slots/{other}"),
-        Some(json!({"status": "unavailable"})),
-        true,
-    )
-    .await;
+    let (s, b) = app
+        .admin(
+            Method::PATCH,
+            &format!("/api/admin/slots/{other}"),
+            Some(json!({"status": "unavailable"})),
+        )
+        .await;
     assert_eq!(s, 200, "{b}");
     c.check("patch", "/api/admin/slots/{id}", s, &b);
     let pattern = json!({"weekdays": [1, 2, 3, 4, 5, 6, 7], "window_start": "09:00",
         "window_end": "10:00", "session_minutes": 30, "first_day": "2031-03-01",
         "last_day": "2031-03-03"});
-    let (s, b) = send(
-        &app,
-        Method::POST,
-        "/api/admin/slots/generate",
-        Some(pattern),
-        true,
-    )
-    .await;
+    let (s, b) = app
+        .admin(Method::POST, "/api/admin/slots/generate", Some(pattern))
+        .await;
     assert_eq!(s, 201, "{b}");
     c.check("post", "/api/admin/slots/generate", s, &b);
-    let (s, b) = send(
-        &app,
-        Method::POST,
-        "/api/admin/slots",
-        Some(json!({"starts_at": "2031-03-01T08:00:00Z", "ends_at": "2031-03-01T08:30:00Z"})),
-        true,
-    )
-    .await;
+    let (s, b) = app
+        .admin(
+            Method::POST,
+            "/api/admin/slots",
+            Some(json!({"starts_at": "2031-03-01T08:00:00Z", "ends_at": "2031-03-01T08:30:00Z"})),
+        )
+        .await;
     assert_eq!(s, 409, "{b}");
     c.check("post", "/api/admin/slots", s, &b);
-    let (s, b) = send(&app, Method::DELETE, "/api/admin/slots/nope", None, true).await;
+    let (s, b) = app
+        .admin(Method::DELETE, "/api/admin/slots/nope", None)
+        .await;
     assert_eq!(s, 404);
     c.check("delete", "/api/admin/slots/{id}", s, &b);
 
-    let (s, b) = send(&app, Method::GET, "/api/admin/questions", None, true).await;
+    let (s, b) = app.admin(Method::GET, "/api/admin/questions", None).await;
     assert_eq!(s, 200);
     c.check("get", "/api/admin/questions", s, &b);
     let questions = json!({"questions": [{"key": "company", "label": "Company",
         "kind": "choice", "required": true, "options": ["A", "B"]}]});
-    let (s, b) = send(
-        &app,
-        Method::PUT,
-        "/api/admin/questions",
-        Some(questions),
-        true,
-    )
-    .await;
+    let (s, b) = app
+        .admin(Method::PUT, "/api/admin/questions", Some(questions))
+        .await;
     assert_eq!(s, 200, "{b}");
     c.check("put", "/api/admin/questions", s, &b);
-    let (s, b) = send(&app, Method::GET, "/api/admin/settings", None, true).await;
+    let (s, b) = app.admin(Method::GET, "/api/admin/settings", None).await;
     assert_eq!(s, 200);
     c.check("get", "/api/admin/settings", s, &b);
-    let (s, b) = send(
-        &app,
-        Method::PUT,
-        "/api/admin/settings",
-        Some(json!({"min_notice_hours": 2, "booking_open": false})),
-        true,
-    )
-    .await;
+    let (s, b) = app
+        .admin(
+            Method::PUT,
+            "/api/admin/settings",
+            Some(json!({"min_notice_hours": 2, "booking_open": false})),
+        )
+        .await;
     assert_eq!(s, 200, "{b}");
     c.check("put", "/api/admin/settings", s, &b);
     let mut closed = intake(&other);
     closed["answers"] = json!({"company": "A"});
-    let (s, b) = send(&app, Method::POST, "/api/bookings", Some(closed), false).await;
+    let (s, b) = app.call(Method::POST, "/api/bookings", Some(closed)).await;
     assert_eq!(s, 403, "{b}");
     c.check("post", "/api/bookings", s, &b);
     assert_eq!(c.checked, 27);
@@ -451,14 +409,9 @@ async fn a_rate_limited_answer_validates_and_carries_retry_after() {
     let doc = document(&app).await;
     let mut c = Checker { doc, checked: 0 };
     let body = json!({"token": "x"});
-    let (first, _) = send(
-        &app,
-        Method::POST,
-        "/api/actions",
-        Some(body.clone()),
-        false,
-    )
-    .await;
+    let (first, _) = app
+        .call(Method::POST, "/api/actions", Some(body.clone()))
+        .await;
     assert_eq!(first, 404);
     let resp = app
         .client
@@ -468,11 +421,7 @@ async fn a_rate_limited_answer_validates_and_carries_retry_after() {
         .await
         .expect("request");
     assert_eq!(resp.status(), 429);
-    let wait: u64 = resp.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let wait = retry_after(&resp).expect("a Retry-After in seconds");
     assert!((1..=60).contains(&wait));
     let b: Value = resp.json().await.unwrap();
     c.check("post", "/api/actions", 429, &b);

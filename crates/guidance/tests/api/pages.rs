@@ -1,17 +1,14 @@
 //! The booking page without JavaScript.
 
+use guidance_testkit::mail::plain_text;
+
 use crate::helpers::*;
 
 #[tokio::test]
 async fn a_visitor_books_through_the_plain_form() {
     let app = spawn_app().await;
     let slot = app.create_slot(24).await;
-    let page = app
-        .client
-        .get(app.url("/book?tz=America/Los_Angeles"))
-        .send()
-        .await
-        .unwrap();
+    let page = app.get("/book?tz=America/Los_Angeles").await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(
@@ -22,20 +19,19 @@ async fn a_visitor_books_through_the_plain_form() {
 
     // Missing fields: the form comes back with messages and what was typed.
     let resp = app
-        .client
-        .post(app.url("/book"))
-        .form(&[
-            ("slot_id", slot.as_str()),
-            ("name", "Grace <b>Hopper</b>"),
-            ("email", "not-an-email"),
-            ("topic", ""),
-            ("priority", "normal"),
-            ("time_zone", "America/Los_Angeles"),
-            ("locale", "en"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/book",
+            &[
+                ("slot_id", slot.as_str()),
+                ("name", "Grace <b>Hopper</b>"),
+                ("email", "not-an-email"),
+                ("topic", ""),
+                ("priority", "normal"),
+                ("time_zone", "America/Los_Angeles"),
+                ("locale", "en"),
+            ],
+        )
+        .await;
     assert_eq!(resp.status(), 422);
     let html = resp.text().await.unwrap();
     assert!(html.contains("Please enter a valid email address."));
@@ -55,23 +51,22 @@ async fn a_visitor_books_through_the_plain_form() {
 
     // A complete form books and redirects to a success page.
     let resp = app
-        .client
-        .post(app.url("/book"))
-        .form(&[
-            ("slot_id", slot.as_str()),
-            ("name", "Grace Hopper"),
-            ("email", "grace@example.net"),
-            ("topic", "Compilers"),
-            ("priority", "urgent"),
-            ("time_zone", "America/Los_Angeles"),
-            ("locale", "en"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/book",
+            &[
+                ("slot_id", slot.as_str()),
+                ("name", "Grace Hopper"),
+                ("email", "grace@example.net"),
+                ("topic", "Compilers"),
+                ("priority", "urgent"),
+                ("time_zone", "America/Los_Angeles"),
+                ("locale", "en"),
+            ],
+        )
+        .await;
     assert_eq!(resp.status(), 303);
     let location = resp.headers()["location"].to_str().unwrap().to_owned();
-    let done = app.client.get(app.url(&location)).send().await.unwrap();
+    let done = app.get(&location).await;
     assert_eq!(done.status(), 200);
     let html = done.text().await.unwrap();
     assert!(html.contains("Thank you, your request is on its way"));
@@ -80,25 +75,24 @@ async fn a_visitor_books_through_the_plain_form() {
         "the time is shown in the visitor's zone"
     );
     assert!(app.open_slot_ids().await.is_empty());
-    let owner = app.wait_for_mail("owner_new_request", 1).await.remove(0);
+    let owner = app.mail.wait_for("owner_new_request", 1).await.remove(0);
     assert!(plain_text(&owner).contains("Grace Hopper"));
 
     // The same slot again: a clear message, the form kept.
     let resp = app
-        .client
-        .post(app.url("/book"))
-        .form(&[
-            ("slot_id", slot.as_str()),
-            ("name", "Late Comer"),
-            ("email", "late@example.net"),
-            ("topic", "Me too"),
-            ("priority", "low"),
-            ("time_zone", "UTC"),
-            ("locale", "en"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/book",
+            &[
+                ("slot_id", slot.as_str()),
+                ("name", "Late Comer"),
+                ("email", "late@example.net"),
+                ("topic", "Me too"),
+                ("priority", "low"),
+                ("time_zone", "UTC"),
+                ("locale", "en"),
+            ],
+        )
+        .await;
     assert_eq!(resp.status(), 409);
     let html = resp.text().await.unwrap();
     assert!(html.contains("someone else has just taken that time"));

@@ -55,7 +55,7 @@ async fn owner_sessions_on_postgres() {
 
 #[tokio::test]
 async fn owner_settings_on_postgres() {
-    admin_ui::closed_booking_and_notice_and_horizon_come_from_the_settings_on(
+    admin_ui::manage::closed_booking_and_notice_and_horizon_come_from_the_settings_on(
         spawn_admin_app_on_postgres().await,
     )
     .await;
@@ -63,7 +63,7 @@ async fn owner_settings_on_postgres() {
 
 #[tokio::test]
 async fn slot_edits_on_postgres() {
-    admin_ui::slots_are_edited_and_changed_in_bulk_through_the_ui_on(
+    admin_ui::manage::slots_are_edited_and_changed_in_bulk_through_the_ui_on(
         spawn_admin_app_on_postgres().await,
     )
     .await;
@@ -79,13 +79,8 @@ async fn email_confirmation_on_postgres() {
 
 #[tokio::test]
 async fn pending_requests_per_address_on_postgres() {
-    let db = guidance_testkit::pg::TestDatabase::create().await;
-    let url = db.url.clone();
-    let mut app = spawn_app_with(|c| {
-        c.database_url = url;
-        c.max_pending_per_email = 2;
-    })
+    abuse::an_address_may_have_only_so_many_requests_awaiting_the_owner_on(
+        spawn_app_on_postgres_with(|c| c.max_pending_per_email = 2).await,
+    )
     .await;
-    app.db = Some(db);
-    abuse::an_address_may_have_only_so_many_requests_awaiting_the_owner_on(app).await;
 }

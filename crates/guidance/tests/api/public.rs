@@ -1,6 +1,7 @@
 //! The owner's supplemental questions, the answers held to them, the visitor's signed link, and
 //! CORS for embedding, over HTTP.
 
+use guidance_testkit::api::{intake, with};
 use reqwest::Method;
 use serde_json::json;
 
@@ -13,17 +14,11 @@ async fn the_owner_configures_questions_and_answers_are_held_to_them() {
 
 /// The body of the questions test, on any store (`tests/api/postgres.rs` runs it on PostgreSQL).
 pub async fn the_owner_configures_questions_and_answers_are_held_to_them_on(app: TestApp) {
-    let (status, body) = app
-        .admin(
-            Method::PUT,
-            "/api/admin/questions",
-            Some(json!({"questions": [
+    let (status, body) = app.put_questions(json!({"questions": [
                 {"key": "size", "label": "Team size", "kind": "choice", "required": true, "options": ["1", "2-10"]},
                 {"key": "goal", "label": "Your goal", "kind": "long_text"},
                 {"key": "consent", "label": "I agree", "kind": "checkbox", "required": true}
-            ]})),
-        )
-        .await;
+            ]})).await;
     assert_eq!(status, 200, "{body}");
     let (_, listed) = app.admin(Method::GET, "/api/admin/questions", None).await;
     assert_eq!(listed["questions"][0]["key"], "size");
@@ -31,11 +26,7 @@ pub async fn the_owner_configures_questions_and_answers_are_held_to_them_on(app:
 
     // A bad list is refused field by field and changes nothing.
     let (status, body) = app
-        .admin(
-            Method::PUT,
-            "/api/admin/questions",
-            Some(json!({"questions": [{"key": "x y", "label": "", "kind": "radio"}]})),
-        )
+        .put_questions(json!({"questions": [{"key": "x y", "label": "", "kind": "radio"}]}))
         .await;
     assert_eq!(status, 422);
     let fields = body["error"]["fields"].as_object().unwrap();
@@ -47,21 +38,14 @@ pub async fn the_owner_configures_questions_and_answers_are_held_to_them_on(app:
         listed
     );
     // The public form learns the questions too.
-    let intake: serde_json::Value = app
-        .client
-        .get(app.url("/api/intake?lang=en"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(intake["questions"], listed["questions"]);
-    assert_eq!(intake["limits"]["name"], 120);
+    let form: serde_json::Value = app.get_json("/api/intake?lang=en").await;
+    assert_eq!(form["questions"], listed["questions"]);
+    assert_eq!(form["limits"]["name"], 120);
 
     let slot = app.create_slot(24).await;
-    let mut body = intake_with(
-        &slot,
+    let mut body = with(
+        intake(&slot),
+        "answers",
         json!({"size": "huge", "consent": false, "company": "x"}),
     );
     let (status, err) = app.book(&body).await;
@@ -86,21 +70,20 @@ pub async fn the_owner_configures_questions_and_answers_are_held_to_them_on(app:
     // The no-JavaScript form sends the same answers by name.
     let other = app.create_slot(30).await;
     let resp = app
-        .client
-        .post(app.url("/book"))
-        .form(&[
-            ("slot_id", other.as_str()),
-            ("name", "Form Visitor"),
-            ("email", "form@example.net"),
-            ("topic", "By form"),
-            ("priority", "normal"),
-            ("time_zone", "UTC"),
-            ("locale", "en"),
-            ("answers.size", "1"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/book",
+            &[
+                ("slot_id", other.as_str()),
+                ("name", "Form Visitor"),
+                ("email", "form@example.net"),
+                ("topic", "By form"),
+                ("priority", "normal"),
+                ("time_zone", "UTC"),
+                ("locale", "en"),
+                ("answers.size", "1"),
+            ],
+        )
+        .await;
     assert_eq!(resp.status(), 422, "the required box is not ticked");
     let html = resp.text().await.unwrap();
     assert!(
@@ -113,12 +96,6 @@ pub async fn the_owner_configures_questions_and_answers_are_held_to_them_on(app:
     );
 }
 
-fn intake_with(slot: &str, answers: serde_json::Value) -> serde_json::Value {
-    let mut body = intake(slot);
-    body["answers"] = answers;
-    body
-}
-
 #[tokio::test]
 async fn the_visitors_link_is_signed_and_its_get_changes_nothing() {
     let app = spawn_app().await;
@@ -128,7 +105,7 @@ async fn the_visitors_link_is_signed_and_its_get_changes_nothing() {
     let url = created["status_url"].as_str().unwrap().to_owned();
     let path = url.strip_prefix(&app.base).unwrap().to_owned();
     assert!(path.starts_with("/my/"));
-    let page = app.client.get(&url).send().await.unwrap();
+    let page = app.get(&url).await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(
@@ -140,40 +117,25 @@ async fn the_visitors_link_is_signed_and_its_get_changes_nothing() {
     let mut forged = path.clone();
     forged.pop();
     forged.push(if path.ends_with('A') { 'B' } else { 'A' });
-    let resp = app.client.get(app.url(&forged)).send().await.unwrap();
+    let resp = app.get(&forged).await;
     assert_eq!(resp.status(), 404);
     let (_, second) = app.book(&intake(&app.create_slot(30).await)).await;
     let sig = path.rsplit('/').next().unwrap();
     let swapped = format!("/my/{}/{sig}/cancel", second["id"].as_str().unwrap());
-    let resp = app.client.post(app.url(&swapped)).send().await.unwrap();
+    let resp = app.post(&swapped).await;
     assert_eq!(resp.status(), 404);
 
     // GET of the cancel page asks; only POST cancels.
-    let resp = app
-        .client
-        .get(format!("{url}/cancel"))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.get(&format!("{url}/cancel")).await;
     assert_eq!(resp.status(), 200);
     let id = created["id"].as_str().unwrap();
     assert_eq!(app.booking(id).await["status"], "pending");
-    let resp = app
-        .client
-        .post(format!("{url}/cancel"))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.post(&format!("{url}/cancel")).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(app.booking(id).await["status"], "cancelled");
-    let resp = app
-        .client
-        .post(format!("{url}/cancel"))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.post(&format!("{url}/cancel")).await;
     assert_eq!(resp.status(), 409, "a second cancel changes nothing");
-    app.wait_for_mail("owner_calendar_cancel", 1).await;
+    app.mail.wait_for("owner_calendar_cancel", 1).await;
 }
 
 #[tokio::test]
@@ -183,24 +145,10 @@ async fn a_visitor_asked_for_another_time_picks_it_on_their_page() {
     let second = app.create_slot(30).await;
     let (_, created) = app.book(&intake(&first)).await;
     let id = created["id"].as_str().unwrap();
-    let (status, _) = app
-        .admin(
-            Method::POST,
-            &format!("/api/admin/bookings/{id}/reschedule"),
-            None,
-        )
-        .await;
+    let (status, _) = app.act(id, "reschedule", None).await;
     assert_eq!(status, 200);
     let url = created["status_url"].as_str().unwrap();
-    let html = app
-        .client
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.text(url).await;
     assert!(
         html.contains(&format!("value=\"{second}\"")),
         "open times offered"
@@ -246,13 +194,13 @@ async fn cors_is_for_the_public_api_and_configured_origins_only() {
         .unwrap();
     assert!(admin.headers().get("access-control-allow-origin").is_none());
 
-    let get = app
-        .client
-        .get(app.url("/embed/guidance-booking.js"))
-        .header("Origin", "https://www.example.org")
-        .send()
-        .await
-        .unwrap();
+    let from_embedder = |path: &str| {
+        app.client
+            .get(app.url(path))
+            .header("Origin", "https://www.example.org")
+            .send()
+    };
+    let get = from_embedder("/embed/guidance-booking.js").await.unwrap();
     assert_eq!(
         get.headers()["access-control-allow-origin"],
         "https://www.example.org"
@@ -263,13 +211,7 @@ async fn cors_is_for_the_public_api_and_configured_origins_only() {
             .unwrap()
             .starts_with("text/javascript")
     );
-    let page = app
-        .client
-        .get(app.url("/book"))
-        .header("Origin", "https://www.example.org")
-        .send()
-        .await
-        .unwrap();
+    let page = from_embedder("/book").await.unwrap();
     assert!(
         page.headers().get("access-control-allow-origin").is_none(),
         "pages never"

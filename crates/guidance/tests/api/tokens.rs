@@ -1,15 +1,18 @@
 //! Links from emails: reused, expired, tampered, out of date, wrong action.
 
+use guidance_testkit::api::{ADMIN_TOKEN, Api, intake, with};
+use guidance_testkit::mail::{MailDir, action_links, token_of};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-async fn booked_with_links(app: &TestApp, hours: i64) -> (String, Vec<String>) {
-    let slot = app.create_slot(hours).await;
-    let (status, body) = app.book(&intake(&slot)).await;
-    assert_eq!(status, 201);
+/// Books `slot`; returns the booking's id and the links of the owner's email.
+async fn booked_with_links(app: &TestApp, slot: &str) -> (String, Vec<String>) {
+    let (status, body) = app.book(&intake(slot)).await;
+    assert_eq!(status, 201, "{body}");
     let mail = app
-        .wait_for_mail("owner_new_request", 1)
+        .mail
+        .wait_for("owner_new_request", 1)
         .await
         .pop()
         .unwrap();
@@ -19,14 +22,10 @@ async fn booked_with_links(app: &TestApp, hours: i64) -> (String, Vec<String>) {
     )
 }
 
-fn token_of(link: &str) -> String {
-    link.rsplit('/').next().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn a_used_link_is_refused_with_a_clear_page_and_json_error() {
     let app = spawn_app().await;
-    let (id, links) = booked_with_links(&app, 24).await;
+    let (id, links) = booked_with_links(&app, &app.create_slot(24).await).await;
     let accept = token_of(&links[0]);
     let (status, body) = app
         .post_json(
@@ -45,7 +44,7 @@ async fn a_used_link_is_refused_with_a_clear_page_and_json_error() {
         .await;
     assert_eq!(status, 409);
     assert_eq!(body["error"]["code"], "token_used");
-    let page = app.client.get(&links[0]).send().await.unwrap();
+    let page = app.get(&links[0]).await;
     assert_eq!(page.status(), 409);
     assert!(page.text().await.unwrap().contains("already been used"));
 
@@ -55,7 +54,7 @@ async fn a_used_link_is_refused_with_a_clear_page_and_json_error() {
         .await;
     assert_eq!(status, 409);
     assert_eq!(body["error"]["code"], "token_outdated");
-    let page = app.client.post(&links[1]).send().await.unwrap();
+    let page = app.post(&links[1]).await;
     assert_eq!(page.status(), 409);
     assert!(page.text().await.unwrap().contains("out of date"));
     assert_eq!(app.booking(&id).await["status"], "accepted");
@@ -64,11 +63,9 @@ async fn a_used_link_is_refused_with_a_clear_page_and_json_error() {
 #[tokio::test]
 async fn tampered_truncated_and_made_up_links_are_refused() {
     let app = spawn_app().await;
-    let (id, links) = booked_with_links(&app, 24).await;
+    let (id, links) = booked_with_links(&app, &app.create_slot(24).await).await;
     let token = token_of(&links[0]);
-    let mut chars: Vec<char> = token.chars().collect();
-    chars[10] = if chars[10] == 'A' { 'B' } else { 'A' };
-    let tampered: String = chars.into_iter().collect();
+    let tampered = flip(&token, 10);
     for bad in [
         tampered.as_str(),
         &token[..30],
@@ -78,12 +75,7 @@ async fn tampered_truncated_and_made_up_links_are_refused() {
         let (status, body) = app.post_json("/api/actions", &json!({"token": bad})).await;
         assert_eq!(status, 404, "{bad}: {body}");
         assert_eq!(body["error"]["code"], "token_invalid");
-        let page = app
-            .client
-            .post(app.url(&format!("/a/{bad}")))
-            .send()
-            .await
-            .unwrap();
+        let page = app.post(&format!("/a/{bad}")).await;
         assert_eq!(page.status(), 404);
         assert!(
             page.text()
@@ -131,15 +123,7 @@ async fn a_link_expires_when_the_session_starts() {
                 .unwrap(),
         )
         .await;
-    let (status, body) = app.book(&intake(&slot)).await;
-    assert_eq!(status, 201, "{body}");
-    let id = body["id"].as_str().unwrap().to_owned();
-    let mail = app
-        .wait_for_mail("owner_new_request", 1)
-        .await
-        .pop()
-        .unwrap();
-    let links = action_links(&mail, &app.base);
+    let (id, links) = booked_with_links(&app, &slot).await;
     while jiff::Timestamp::now() <= start {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
@@ -148,7 +132,7 @@ async fn a_link_expires_when_the_session_starts() {
         .await;
     assert_eq!(status, 410, "{body}");
     assert_eq!(body["error"]["code"], "token_expired");
-    let page = app.client.get(&links[0]).send().await.unwrap();
+    let page = app.get(&links[0]).await;
     assert_eq!(page.status(), 410);
     assert!(page.text().await.unwrap().contains("expired"));
     assert_ne!(app.booking(&id).await["status"], "accepted");
@@ -164,7 +148,7 @@ fn flip(token: &str, i: usize) -> String {
 #[tokio::test]
 async fn every_kind_of_bad_token_is_refused_at_both_doors_and_changes_nothing() {
     let app = spawn_app().await;
-    let (id, links) = booked_with_links(&app, 24).await;
+    let (id, links) = booked_with_links(&app, &app.create_slot(24).await).await;
     let accept = token_of(&links[0]);
     let decline = token_of(&links[1]);
     assert_eq!(accept.len(), 48);
@@ -234,7 +218,7 @@ async fn every_kind_of_bad_token_is_refused_at_both_doors_and_changes_nothing() 
     );
 
     // Used once through the page; then refused everywhere as used, and its siblings as out of date.
-    let resp = app.client.post(&links[0]).send().await.unwrap();
+    let resp = app.post(&links[0]).await;
     assert_eq!(resp.status(), 200);
     for path in ["/api/actions", "/functions/v1/update-guidance-booking"] {
         let (status, body) = app.post_json(path, &json!({"token": accept})).await;
@@ -275,117 +259,41 @@ async fn every_kind_of_bad_token_is_refused_at_both_doors_and_changes_nothing() 
 #[tokio::test]
 async fn no_token_or_secret_appears_in_the_logs_at_debug_level() {
     let dir = tempfile::tempdir().unwrap();
-    let config = test_config(dir.path());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
-    let out = std::fs::File::create(dir.path().join("out.log")).unwrap();
-    let err = out.try_clone().unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_guidance"))
-        .arg("serve")
-        .current_dir(dir.path())
-        .env("GUIDANCE_DATABASE_URL", &config.database_url)
-        .env("GUIDANCE_LISTEN", format!("127.0.0.1:{port}"))
-        .env("GUIDANCE_MAIL_DIR", &config.mail_dir)
-        .env("GUIDANCE_DATA_DIR", &config.data_dir)
-        .env("GUIDANCE_ADMIN_TOKEN", ADMIN_TOKEN)
-        .env("RUST_LOG", "debug")
-        .stdout(out)
-        .stderr(err)
-        .spawn()
-        .expect("guidance serve starts");
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(10))
-        .build()
-        .unwrap();
+    let mut server = serve_binary(dir.path(), "debug", "out.log");
+    let mail = MailDir::new(test_config(dir.path()).mail_dir);
+    let api = Api::new(&server.url);
     let result = async {
-        let mut up = false;
-        for _ in 0..300 {
-            if client.get(format!("{base}/healthz")).send().await.is_ok() {
-                up = true;
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        assert!(up, "the server answers");
-        let start = hours_ahead(24);
-        let end = start
-            .checked_add(jiff::SignedDuration::from_mins(45))
-            .unwrap();
-        let slot: Value = client
-            .post(format!("{base}/api/admin/slots"))
-            .bearer_auth(ADMIN_TOKEN)
-            .json(&json!({"starts_at": iso(start), "ends_at": iso(end)}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let booked: Value = client
-            .post(format!("{base}/api/bookings"))
-            .json(&{
-                // This server has no supplemental questions.
-                let mut body = intake(slot["id"].as_str().unwrap());
-                body["answers"] = json!({});
-                body
-            })
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let slot = api.create_slot(24).await;
+        // This server has no supplemental questions.
+        let (_, booked) = api.book(&with(intake(&slot), "answers", json!({}))).await;
         let visitor = booked["status_url"].as_str().expect("booked").to_owned();
-        let mut links = Vec::new();
-        for _ in 0..150 {
-            let owner_mail = std::fs::read_dir(&config.mail_dir)
-                .into_iter()
-                .flatten()
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .find(|p| p.to_string_lossy().contains("-owner_new_request-"));
-            if let Some(p) = owner_mail {
-                links = action_links(&std::fs::read(p).unwrap(), &base);
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
+        let owner_mail = mail.wait_for("owner_new_request", 1).await.remove(0);
+        let links = action_links(&owner_mail, &api.base);
         assert_eq!(links.len(), 3, "the owner's email arrived");
         let mut secrets: Vec<String> = links.iter().map(|l| token_of(l)).collect();
-        secrets.push(visitor.rsplit('/').next().unwrap().to_owned());
+        secrets.push(token_of(&visitor));
         secrets.push(ADMIN_TOKEN.to_owned());
+        let client = &api.client;
         client.get(&links[0]).send().await.unwrap();
         client.get(&visitor).send().await.unwrap();
-        let (status, _) = (client.post(&links[0]).send().await.unwrap().status(), ());
+        let status = client.post(&links[0]).send().await.unwrap().status();
         assert_eq!(status, 200);
-        let resp = client
-            .post(format!("{base}/api/actions"))
-            .json(&json!({"token": token_of(&links[1])}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 409);
+        let (status, _) = api
+            .post_json("/api/actions", &json!({"token": token_of(&links[1])}))
+            .await;
+        assert_eq!(status, 409);
         client
-            .post(format!("{base}/a/{}x", token_of(&links[2])))
+            .post(api.url(&format!("/a/{}x", token_of(&links[2]))))
             .send()
             .await
             .unwrap();
-        client
-            .get(format!("{base}/api/admin/bookings"))
-            .bearer_auth(ADMIN_TOKEN)
-            .send()
-            .await
-            .unwrap();
+        api.admin(reqwest::Method::GET, "/api/admin/bookings", None)
+            .await;
         secrets
     }
     .await;
-    let _ = child.kill();
-    let _ = child.wait();
-    let log = std::fs::read_to_string(dir.path().join("out.log")).unwrap();
+    server.process.kill();
+    let log = server.process.log_text();
     assert!(
         log.contains("booking requested"),
         "the log was captured: {log:.2000}"
