@@ -98,13 +98,17 @@ pub async fn verify_password(password: String, stored: String) -> bool {
     .unwrap_or(false)
 }
 
-/// Checks, hashes and stores a new owner password (`guidance admin set-password`). Every
-/// session ends.
-pub async fn set_password(store: &dyn Store, password: &str) -> Result<(), SetPasswordError> {
+/// Checks, hashes and stores a new owner password (`guidance admin set-password`, which has a
+/// store but no running application): set at `now`. Every session ends.
+pub async fn set_password(
+    store: &dyn Store,
+    password: &str,
+    now: Timestamp,
+) -> Result<(), SetPasswordError> {
     check_new_password(password, None)?;
     let hash = hash_password(password.to_owned()).await?;
     store
-        .set_admin_password_hash(&hash, Timestamp::now())
+        .set_admin_password_hash(&hash, now)
         .await
         .map_err(|e| SetPasswordError::Service(e.into()))?;
     Ok(())
@@ -135,19 +139,22 @@ pub fn secret_hash(secret: &str) -> TokenHash {
 
 /// When no password is set: records a new one-time setup link and returns its URL (to print
 /// on the console). With a password set: `None`.
-pub async fn create_setup_link(store: &dyn Store, public_url: &str) -> AppResult<Option<String>> {
-    if store.admin_password_hash().await?.is_some() {
+pub async fn create_setup_link(app: &App) -> AppResult<Option<String>> {
+    if app.store.admin_password_hash().await?.is_some() {
         return Ok(None);
     }
     let token = random_secret();
-    let now = Timestamp::now();
+    let now = app.now();
     let expires = now
         .checked_add(SETUP_LINK_LIFETIME)
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    store
+    app.store
         .create_admin_setup_token(&secret_hash(&token), expires, now)
         .await?;
-    Ok(Some(format!("{public_url}/admin/setup/{token}")))
+    Ok(Some(format!(
+        "{}/admin/setup/{token}",
+        app.settings.public_url
+    )))
 }
 
 /// A signed-in owner, as handlers see it.

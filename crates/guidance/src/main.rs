@@ -105,7 +105,7 @@ async fn serve(config: Config, demo: bool) -> Result<(), Box<dyn std::error::Err
     }
     let url = app.app().settings.public_url.clone();
     println!("Guidance is running. Open {url}/book to book a session.");
-    match owner_auth::create_setup_link(app.app().store.as_ref(), &url).await? {
+    match owner_auth::create_setup_link(app.app()).await? {
         Some(link) => println!(
             "No owner password is set yet. Choose one here (works once, for 24 hours):\n  {link}\nor run `guidance admin set-password`."
         ),
@@ -168,7 +168,12 @@ async fn set_password(config: Config) -> Result<(), Box<dyn std::error::Error + 
     std::io::stdin().lock().read_line(&mut line)?;
     let password = line.trim_end_matches(['\r', '\n']);
     let store = startup::open_store(&config).await?;
-    owner_auth::set_password(store.as_ref(), password).await?;
+    owner_auth::set_password(
+        store.as_ref(),
+        password,
+        guidance_app::Clock::system().now(),
+    )
+    .await?;
     println!("The owner password is set; every earlier session is signed out.");
     Ok(())
 }

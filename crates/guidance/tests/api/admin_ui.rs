@@ -45,9 +45,13 @@ pub async fn spawn_admin_app_on_postgres() -> TestApp {
 }
 
 async fn with_password(app: TestApp) -> TestApp {
-    guidance_app::owner_auth::set_password(side_store(&app).await.as_ref(), PASSWORD)
-        .await
-        .expect("password set");
+    guidance_app::owner_auth::set_password(
+        side_store(&app).await.as_ref(),
+        PASSWORD,
+        app.clock.now(),
+    )
+    .await
+    .expect("password set");
     app
 }
 
@@ -387,6 +391,7 @@ pub async fn sessions_end_at_logout_and_when_the_password_changes_on(app: TestAp
     guidance_app::owner_auth::set_password(
         side_store(&app).await.as_ref(),
         "another good password",
+        app.clock.now(),
     )
     .await
     .unwrap();
@@ -400,8 +405,7 @@ pub async fn sessions_end_at_logout_and_when_the_password_changes_on(app: TestAp
 #[tokio::test]
 async fn the_setup_link_sets_the_first_password_once() {
     let app = spawn_app().await;
-    let store = side_store(&app).await;
-    let link = guidance_app::owner_auth::create_setup_link(store.as_ref(), &app.base)
+    let link = guidance_app::owner_auth::create_setup_link(&app.app)
         .await
         .unwrap()
         .expect("no password yet, so a link");
@@ -450,7 +454,7 @@ async fn the_setup_link_sets_the_first_password_once() {
         404
     );
     assert!(
-        guidance_app::owner_auth::create_setup_link(store.as_ref(), &app.base)
+        guidance_app::owner_auth::create_setup_link(&app.app)
             .await
             .unwrap()
             .is_none()
