@@ -6,7 +6,7 @@
 //! production), then times the outbox worker's own loop (`outbox::send_one`: claim, send, record)
 //! until the queue is empty. Queueing is not part of the time.
 //!
-//! `cargo run --release -p guidance-server --example bench_mail -- --count 2000 \
+//! `cargo run --release -p guidance --example bench_mail -- --count 2000 \
 //!   --smtp-url 'smtp://127.0.0.1:2525?tls=none' --database-url sqlite:///tmp/b/bench.db \
 //!   --data-dir /tmp/b --mail-dir /tmp/b/mail --listen 127.0.0.1:0`
 

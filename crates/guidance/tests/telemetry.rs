@@ -7,8 +7,14 @@ use std::time::Duration;
 
 use guidance_testkit::binary::{self, Server};
 
-/// The binary serving on a free port with its log written to a file, in JSON when `json`.
+/// The binary serving on a free port with its log written to a file, in JSON when `json`, with
+/// the access log (`debug` for the web layer) turned on.
 fn serve(dir: &Path, json: bool) -> Server {
+    serve_logging(dir, json, Some("info,guidance_web=debug"))
+}
+
+/// The binary serving as [`serve`] does, with `RUST_LOG` set to `filter` (unset: the default).
+fn serve_logging(dir: &Path, json: bool, filter: Option<&str>) -> Server {
     let mut cmd = binary::command(
         env!("CARGO_BIN_EXE_guidance"),
         &["serve"],
@@ -16,7 +22,10 @@ fn serve(dir: &Path, json: bool) -> Server {
         &dir.join("mail"),
         dir,
     );
-    cmd.env("RUST_LOG", "info,guidance_web=debug");
+    match filter {
+        Some(f) => cmd.env("RUST_LOG", f),
+        None => cmd.env_remove("RUST_LOG"),
+    };
     if json {
         cmd.env("GUIDANCE_LOG_FORMAT", "json");
     }
@@ -107,4 +116,44 @@ async fn json_logs_are_one_object_a_line_with_the_request_span() {
     assert_eq!(answered["span"]["route"], "/api/slots");
     assert_eq!(answered["span"]["method"], "GET");
     assert!(answered["timestamp"].is_string() && answered["level"] == "DEBUG");
+}
+
+#[tokio::test]
+async fn at_the_default_level_what_a_change_logs_names_its_request_and_reads_stay_quiet() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut server = serve_logging(dir.path(), false, None);
+    let base = server.url.clone();
+    let client = reqwest::Client::new();
+    let resp = client
+        .get(format!("{base}/api/slots"))
+        .header("x-request-id", "probe-read")
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(resp.status(), 200);
+    // A robot's request: refused, and logged inside its request's span.
+    let resp = client
+        .post(format!("{base}/api/bookings"))
+        .header("x-request-id", "probe-change")
+        .json(&serde_json::json!({"website": "http://spam.example"}))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(resp.status(), 422);
+    let text = log_with(&mut server, "honeypot");
+    let line = text
+        .lines()
+        .find(|l| l.contains("honeypot"))
+        .expect("the refusal's line");
+    for field in [
+        "request_id=probe-change",
+        "method=POST",
+        "route=/api/bookings",
+    ] {
+        assert!(line.contains(field), "{field} in {line}");
+    }
+    assert!(
+        !text.contains("probe-read"),
+        "no line for a read at the default level:\n{text}"
+    );
 }

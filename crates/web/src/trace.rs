@@ -1,26 +1,35 @@
-//! A span per request: method, matched route, a request id, and once answered its status and
-//! latency. Every log line written while the request is served carries them, so that one
-//! request's lines can be found together. The id is the client's (or the proxy's)
-//! `X-Request-Id` when it is a short token, else a fresh one, and is echoed in the answer.
+//! A span per request: method, matched route and a request id, so that one request's log lines
+//! can be found together; its closing line ("request answered") adds the status and latency. The
+//! id is the client's (or the proxy's) `X-Request-Id` when it is a short token, else a fresh one,
+//! and is echoed in the answer.
 //!
-//! The closing line of each request ("request answered") is logged at `debug` level (turn it on
-//! with `RUST_LOG=info,guidance_web=debug`), except for server errors, which are `warn`: an
-//! access log at `info` would cost every request a write.
+//! What it costs decides the levels. Requests that may change something (and log what they
+//! did) run in an `info` span; reads (GET, HEAD, OPTIONS) in a `debug` one, and the closing line
+//! is `debug` too, except for server errors (`warn`): formatting a span and a line for each of
+//! the many reads would cost the slot list a fifth of its speed. `RUST_LOG=info,guidance_web=debug`
+//! turns both on, which makes an access log.
 
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
-use tracing::field::Empty;
 
 /// The header that carries the request id.
 pub const REQUEST_ID: &str = "x-request-id";
 
 /// The longest request id taken from a client.
 const REQUEST_ID_MAX: usize = 64;
+
+/// Request ids made here are this process's random half and its count of requests: unique
+/// across processes and restarts, without asking the system for randomness on every request.
+static PROCESS: LazyLock<u64> = LazyLock::new(rand::random);
+/// Requests counted by this process.
+static COUNT: AtomicU64 = AtomicU64::new(0);
 
 /// Serves a request inside its span and sets `X-Request-Id` on the answer.
 pub async fn requests(req: Request, next: Next) -> Response {
@@ -29,33 +38,42 @@ pub async fn requests(req: Request, next: Next) -> Response {
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .filter(|v| is_token(v))
-        .map_or_else(|| uuid::Uuid::new_v4().simple().to_string(), str::to_owned);
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("(unmatched)", MatchedPath::as_str)
-        .to_owned();
-    let span = tracing::info_span!(
-        "request",
-        method = %req.method(),
-        route = %route,
-        request_id = %id,
-        status = Empty,
-        latency_ms = Empty,
-    );
+        .map_or_else(
+            || {
+                format!(
+                    "{:016x}{:016x}",
+                    *PROCESS,
+                    COUNT.fetch_add(1, Ordering::Relaxed)
+                )
+            },
+            str::to_owned,
+        );
+    // Shared with the router, not copied.
+    let matched = req.extensions().get::<MatchedPath>().cloned();
+    let route = matched.as_ref().map_or("(unmatched)", MatchedPath::as_str);
+    // Requests that may change something run in an `info` span, so that every line they log
+    // carries the request; reads (GET, HEAD, OPTIONS: most of the traffic, and they log little)
+    // in a `debug` one, which costs nothing unless turned on.
+    let reads = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let method = req.method().clone();
+    let span = if reads {
+        tracing::debug_span!("request", method = %method, route = %route, request_id = %id)
+    } else {
+        tracing::info_span!("request", method = %method, route = %route, request_id = %id)
+    };
     let started = Instant::now();
     let mut resp = next.run(req).instrument(span.clone()).await;
-    let status = resp.status();
-    span.record("status", status.as_u16());
-    span.record("latency_ms", started.elapsed().as_secs_f64() * 1000.0);
-    span.in_scope(|| {
-        if status.is_server_error() {
-            tracing::warn!("request answered");
-        } else {
-            tracing::debug!("request answered");
-        }
-    });
-    if let Ok(v) = HeaderValue::from_str(&id) {
+    let status = resp.status().as_u16();
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    // The closing line names the request itself, so that it reads whole even where the span
+    // was off.
+    if resp.status().is_server_error() {
+        tracing::warn!(parent: &span, %method, %route, request_id = %id, status, latency_ms, "request answered");
+    } else {
+        tracing::debug!(parent: &span, %method, %route, request_id = %id, status, latency_ms, "request answered");
+    }
+    // The id is a checked token or hex digits: a valid header value, handed over without a copy.
+    if let Ok(v) = HeaderValue::from_maybe_shared(axum::body::Bytes::from(id)) {
         resp.headers_mut().insert(REQUEST_ID, v);
     }
     resp
