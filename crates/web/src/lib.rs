@@ -18,5 +18,5 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// The whole HTTP service over `app`, each request in its own span (see [`trace`]).
 pub fn router(app: guidance_app::App) -> axum::Router {
-    routes::router(WebState::new(app)).layer(axum::middleware::from_fn(trace::requests))
+    routes::router(WebState::new(app)).layer(trace::RequestSpans)
 }
