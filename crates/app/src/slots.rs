@@ -163,7 +163,7 @@ pub async fn slots_bulk(app: &App, ids: &[Uuid], action: SlotBulkAction) -> AppR
         };
         match result {
             Ok(()) => report.done += 1,
-            Err(e @ (AppError::Internal(_) | AppError::Unavailable(_))) => return Err(e),
+            Err(e) if e.is_failure() => return Err(e),
             Err(e) => report.refused.push((id, e)),
         }
     }

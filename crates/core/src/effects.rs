@@ -33,18 +33,6 @@ pub enum Notice {
     },
 }
 
-impl Notice {
-    /// Whether this email carries the owner's three answer links.
-    pub fn needs_owner_links(self) -> bool {
-        self == Notice::OwnerNewRequest
-    }
-
-    /// Whether this email carries the requester's link to choose a new time.
-    pub fn needs_pick_link(self) -> bool {
-        matches!(self, Notice::RequesterPickNewTime { .. })
-    }
-}
-
 /// The emails that `action` taking a booking from `from` to `to` sends, in the order they are
 /// queued. `by_requester` says who acted (for the wording of a cancellation).
 pub fn notices(
@@ -127,20 +115,5 @@ mod tests {
             of(A::Accept, S::Pending, false),
             [N::RequesterAccepted, N::OwnerAccepted]
         );
-    }
-
-    #[test]
-    fn only_the_request_and_the_reschedule_carry_new_links() {
-        for action in A::ALL {
-            for from in S::ALL.into_iter().filter(|s| action.allowed_from(*s)) {
-                for n in of(action, from, false) {
-                    assert_eq!(n.needs_owner_links(), n == N::OwnerNewRequest);
-                    assert_eq!(
-                        n.needs_pick_link(),
-                        matches!(n, N::RequesterPickNewTime { .. })
-                    );
-                }
-            }
-        }
     }
 }

@@ -69,14 +69,6 @@ impl HttpError {
         }
     }
 
-    /// The application's error, when it is one.
-    pub fn app(&self) -> Option<&AppError> {
-        match self {
-            HttpError::App(e) => Some(e),
-            _ => None,
-        }
-    }
-
     /// A single refused field.
     pub fn field(name: &str, reason: FieldReason) -> Self {
         HttpError::App(AppError::field(name, reason))
@@ -127,7 +119,10 @@ impl HttpError {
             let described: serde_json::Map<String, serde_json::Value> = fields
                 .iter()
                 .map(|(f, reason)| {
-                    (f.to_owned(), serde_json::json!({"code": reason.code(), "message": tr.get(&format!("errors.field.{reason}"))}))
+                    (
+                        f.to_owned(),
+                        serde_json::json!({"code": reason.code(), "message": tr.field(reason)}),
+                    )
                 })
                 .collect();
             body["error"]["fields"] = serde_json::Value::Object(described);

@@ -41,6 +41,11 @@ impl Tr {
         i18n::tf(self.lang, key, args)
     }
 
+    /// What a refused field's reason tells the reader (`errors.field.<code>`).
+    pub fn field(&self, reason: guidance_core::FieldReason) -> String {
+        self.get(&format!("errors.field.{reason}"))
+    }
+
     /// The counted text `key.<CLDR plural category of n>` with `{count}` and `args` filled.
     pub fn count(&self, key: &str, n: u64, args: &[(&str, &str)]) -> String {
         i18n::tn(self.lang, key, n, args)

@@ -494,7 +494,7 @@ async fn book_submit(
         Err(AppError::Invalid(fields)) => {
             let described = fields
                 .iter()
-                .map(|(f, r)| (f.to_owned(), tr.get(&format!("errors.field.{r}"))))
+                .map(|(f, r)| (f.to_owned(), tr.field(r)))
                 .collect();
             let msg = tr.get("public.book.fix_fields");
             book_form_response(

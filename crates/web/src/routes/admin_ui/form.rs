@@ -40,7 +40,7 @@ impl FieldMessages {
     pub(super) fn show(chrome: &mut Chrome, reasons: &FieldErrors) -> Self {
         let messages = reasons
             .iter()
-            .map(|(f, r)| (f.to_owned(), chrome.tr.get(&format!("errors.field.{r}"))))
+            .map(|(f, r)| (f.to_owned(), chrome.tr.field(r)))
             .collect();
         if !reasons.is_empty() {
             chrome.error = Some(chrome.tr.get("admin.form.fix_fields"));

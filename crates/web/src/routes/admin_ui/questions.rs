@@ -139,7 +139,7 @@ fn form_errors(tr: &Tr, fields: &FieldErrors) -> (BTreeMap<String, String>, Opti
                 "admin.questions.error.options_repeat",
                 &[("max", &OPTIONS_MAX.to_string())],
             ),
-            (_, r) => tr.get(&format!("errors.field.{r}")),
+            (_, r) => tr.field(r),
         };
         let name = if name.is_empty() { "label" } else { name };
         out.entry(name.to_owned()).or_insert(message);

@@ -90,11 +90,10 @@ impl SlotForm {
         let window =
             slots::parse_slot_window(Some(starts_at), Some(ends_at)).map_err(|e| match e {
                 // The form names the end time "end".
-                AppError::Invalid(f) => AppError::Invalid(
-                    f.into_iter()
-                        .map(|(k, v)| (if k == "ends_at" { "end".into() } else { k }, v))
-                        .collect(),
-                ),
+                AppError::Invalid(mut f) => {
+                    f.rename("ends_at", "end");
+                    AppError::Invalid(f)
+                }
                 other => other,
             })?;
         let details = slots::parse_meeting_details(Some(&self.meeting_details))?;
