@@ -1,6 +1,7 @@
-//! The `guidance` binary's library: start-up you can test ([`startup::Application`]) and the
-//! log output ([`telemetry`]). The use cases are in `guidance-app`, HTTP in `guidance-web`; see
+//! The `guidance` binary's library: start-up you can test ([`startup::Application`]) the log output
+//! ([`telemetry`]) and the operator's commands ([`ops`]). The use cases are in `guidance-app`, HTTP in `guidance-web`; see
 //! `ARCHITECTURE.md` at the repository root.
 
+pub mod ops;
 pub mod startup;
 pub mod telemetry;
