@@ -36,11 +36,16 @@ const UNLISTED: &str = "(unlisted)";
 /// The method label of methods a route does not register (HEAD on a GET route, a 405).
 const OTHER_METHOD: &str = "other";
 
+/// The series of one route template: one per registered method, and one for any other.
+struct RouteSeries {
+    methods: Vec<(Method, usize)>,
+    other: usize,
+}
+
 /// Which series a request belongs to: built once from the route table.
 struct Index {
-    /// Per route template: its registered methods with their series, and the series of any
-    /// other method.
-    routes: HashMap<&'static str, (Vec<(Method, usize)>, usize)>,
+    /// The series of each route template.
+    routes: HashMap<&'static str, RouteSeries>,
     /// `(method, route)` of each series.
     labels: Vec<(&'static str, &'static str)>,
     unmatched: usize,
@@ -49,15 +54,18 @@ struct Index {
 
 static INDEX: LazyLock<Index> = LazyLock::new(|| {
     let mut labels = Vec::new();
-    let mut routes: HashMap<&'static str, (Vec<(Method, usize)>, usize)> = HashMap::new();
+    let mut routes: HashMap<&'static str, RouteSeries> = HashMap::new();
     for route in crate::routes::route_table() {
         let entry = routes.entry(route.path).or_insert_with(|| {
             labels.push((OTHER_METHOD, route.path));
-            (Vec::new(), labels.len() - 1)
+            RouteSeries {
+                methods: Vec::new(),
+                other: labels.len() - 1,
+            }
         });
-        if !entry.0.iter().any(|(m, _)| *m == route.method) {
+        if !entry.methods.iter().any(|(m, _)| *m == route.method) {
             labels.push((static_method(&route.method), route.path));
-            entry.0.push((route.method, labels.len() - 1));
+            entry.methods.push((route.method, labels.len() - 1));
         }
     }
     labels.push((OTHER_METHOD, UNMATCHED));
@@ -90,10 +98,11 @@ impl Index {
             return self.unmatched;
         };
         match self.routes.get(route.as_str()) {
-            Some((methods, other)) => methods
+            Some(r) => r
+                .methods
                 .iter()
                 .find(|(m, _)| m == method)
-                .map_or(*other, |(_, i)| *i),
+                .map_or(r.other, |(_, i)| *i),
             None => self.unlisted,
         }
     }
@@ -273,17 +282,17 @@ mod tests {
         let get = INDEX.series(&Method::GET, None);
         assert_eq!(get, INDEX.unmatched);
         assert_eq!(INDEX.labels[INDEX.unlisted].1, UNLISTED);
-        let (methods, other) = &INDEX.routes["/healthz"];
-        assert_eq!(INDEX.labels[methods[0].1], ("GET", "/healthz"));
-        assert_eq!(INDEX.labels[*other], ("other", "/healthz"));
+        let r = &INDEX.routes["/healthz"];
+        assert_eq!(INDEX.labels[r.methods[0].1], ("GET", "/healthz"));
+        assert_eq!(INDEX.labels[r.other], ("other", "/healthz"));
     }
 
     #[test]
     fn requests_land_in_their_class_status_and_bucket() {
         let m = RequestMetrics::default();
-        let (methods, _) = &INDEX.routes["/healthz"];
-        m.record(methods[0].1, 200, std::time::Duration::from_millis(3));
-        m.record(methods[0].1, 503, std::time::Duration::from_secs(60));
+        let get = INDEX.routes["/healthz"].methods[0].1;
+        m.record(get, 200, std::time::Duration::from_millis(3));
+        m.record(get, 503, std::time::Duration::from_secs(60));
         let mut out = Exposition::new();
         m.render(&mut out);
         let text = out.into_string();
