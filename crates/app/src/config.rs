@@ -100,6 +100,17 @@ pub struct Config {
     /// `<guidance-booking>`: they get CORS access to the public API. Unset: none.
     #[arg(long, env = "GUIDANCE_EMBED_ORIGINS")]
     pub embed_origins: Option<String>,
+
+    // --- Operations: metrics (README, "Operations") -----------------------------------------
+    /// Bearer token (at least 16 characters) that `GET /metrics` asks for. Unset, and no
+    /// `GUIDANCE_METRICS_LISTEN` either: there are no metrics.
+    #[arg(long, env = "GUIDANCE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// A second address (e.g. `127.0.0.1:9464`) that serves only `GET /metrics`, for a scraper
+    /// on a private network; the main address then serves none. Without a token there unless
+    /// `GUIDANCE_METRICS_TOKEN` is set too.
+    #[arg(long, env = "GUIDANCE_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
     /// Behind a reverse proxy: which proxies are believed, and the limits on connections.
     #[command(flatten)]
     pub edge: EdgeConfig,
@@ -187,6 +198,10 @@ pub struct Settings {
     pub embed_origins: Vec<String>,
     /// The reverse proxies whose forwarding headers are believed.
     pub trusted_proxies: crate::forwarded::TrustedProxies,
+    /// The token `/metrics` asks for, when set.
+    pub metrics_token: Option<String>,
+    /// The separate address that serves `/metrics`, when set.
+    pub metrics_listen: Option<String>,
 }
 
 impl Settings {
@@ -194,6 +209,12 @@ impl Settings {
     /// and https answers carry `Strict-Transport-Security`.
     pub fn https(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+
+    /// Whether the main address serves `/metrics`: only with a token, and only when no separate
+    /// address serves them.
+    pub fn metrics_on_main_port(&self) -> bool {
+        self.metrics_token.is_some() && self.metrics_listen.is_none()
     }
 }
 
@@ -304,6 +325,21 @@ impl Config {
         }
         let embed_origins = parse_origins(self.embed_origins.as_deref().unwrap_or_default())?;
         let trusted_proxies = self.edge.check()?;
+        let metrics_token = match self.metrics_token.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(t) if t.chars().count() < 16 => {
+                return Err(ConfigError(
+                    "GUIDANCE_METRICS_TOKEN must be at least 16 characters long".into(),
+                ));
+            }
+            Some(t) => Some(t.to_owned()),
+        };
+        let metrics_listen = self
+            .metrics_listen
+            .as_deref()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned);
         Ok(Settings {
             config: self.clone(),
             public_url,
@@ -314,6 +350,8 @@ impl Config {
             retry,
             embed_origins,
             trusted_proxies,
+            metrics_token,
+            metrics_listen,
         })
     }
 
@@ -337,6 +375,12 @@ impl Config {
         };
         TokenSecret::from_config(&text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))
     }
+}
+
+/// Whether a database URL names PostgreSQL (a plain server or Supabase); else it is SQLite.
+pub fn is_postgres_url(url: &str) -> bool {
+    let url = url.trim();
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
 /// Parses `GUIDANCE_EMBED_ORIGINS`: each entry an origin as browsers send it in `Origin:`

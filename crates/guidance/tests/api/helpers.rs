@@ -61,6 +61,8 @@ pub fn test_config(dir: &Path) -> Config {
         confirm_hold_minutes: 30,
         embed_origins: None,
         edge: Default::default(),
+        metrics_token: None,
+        metrics_listen: None,
     }
 }
 

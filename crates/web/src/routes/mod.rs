@@ -6,6 +6,7 @@ pub mod api;
 pub mod bodies;
 pub mod embed;
 pub mod openapi;
+pub mod ops;
 pub mod pages;
 pub mod readable;
 pub mod recorder;
@@ -26,6 +27,7 @@ pub fn route_table() -> Vec<recorder::RecordedRoute> {
         method: axum::http::Method::GET,
         path: "/healthz",
     }];
+    all.extend(ops::route_table());
     all.extend(public_route_table());
     all.extend(admin::route_table());
     all.extend(admin_ui::open_route_table());
@@ -53,6 +55,7 @@ pub fn public_route_table() -> Vec<recorder::RecordedRoute> {
 pub fn router(state: WebState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .merge(ops::register(Recorder::new()).into_router())
         .merge(public(Recorder::new()).into_router())
         .merge(admin::routes(state.clone()))
         .merge(admin_ui::routes(state.clone()))
