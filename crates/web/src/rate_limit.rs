@@ -174,10 +174,10 @@ impl LoginThrottle {
     pub fn attempt(&self, client: ClientKey) -> Result<Option<u64>, u64> {
         let now = Instant::now();
         let mut clients = self.clients.lock().expect("login throttle lock");
-        if let Some(until) = clients.map.get(&client).and_then(|f| f.locked_until) {
-            if until > now {
-                return Err(until.duration_since(now).as_secs().max(1));
-            }
+        if let Some(until) = clients.map.get(&client).and_then(|f| f.locked_until)
+            && until > now
+        {
+            return Err(until.duration_since(now).as_secs().max(1));
         }
         Ok(self.count_failure(&mut clients, client, now))
     }

@@ -44,10 +44,10 @@ async fn slow_client(
                 Ok(n) => said.extend_from_slice(&buf[..n]),
             },
             () = tokio::time::sleep(Duration::from_millis(200)) => {
-                if let Some(byte) = next.next() {
-                    if stream.write_all(&[*byte]).await.is_err() {
-                        return Ended::Closed(String::from_utf8_lossy(&said).into_owned());
-                    }
+                if let Some(byte) = next.next()
+                    && stream.write_all(&[*byte]).await.is_err()
+                {
+                    return Ended::Closed(String::from_utf8_lossy(&said).into_owned());
                 }
             }
         }
@@ -110,6 +110,54 @@ async fn a_slow_body_is_answered_408_and_an_idle_connection_closed() {
     // A connection that says nothing at all is closed as well.
     let ended = slow_client(guidance.port, Vec::new(), b"", Duration::from_secs(60)).await;
     assert!(matches!(ended, Ended::Closed(_)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_the_connection_cap_a_newcomer_waits_until_a_connection_ends() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let guidance = serve(
+        dir.path(),
+        &[
+            ("GUIDANCE_MAX_CONNECTIONS", "5"),
+            ("GUIDANCE_HEADER_TIMEOUT_SECS", "2"),
+        ],
+    );
+    // Five connections that say nothing hold every place...
+    let mut idle = Vec::new();
+    for _ in 0..5 {
+        idle.push(
+            TcpStream::connect(("127.0.0.1", guidance.port))
+                .await
+                .expect("connect"),
+        );
+    }
+    let closed: Vec<_> = idle
+        .into_iter()
+        .map(|mut stream| {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 64];
+                let _ = tokio::time::timeout(Duration::from_secs(60), stream.read(&mut buf)).await;
+                Instant::now()
+            })
+        })
+        .collect();
+    // ...so the next visitor is answered only once the header time-out has ended one of them.
+    let resp = client_from(loopback(2), None)
+        .get(format!("{}/healthz", guidance.url))
+        .send()
+        .await
+        .expect("answered in the end");
+    let answered = Instant::now();
+    assert_eq!(resp.status(), 200);
+    let mut first_closed = None::<Instant>;
+    for task in closed {
+        let at = task.await.expect("an idle connection");
+        first_closed = Some(first_closed.map_or(at, |f| f.min(at)));
+    }
+    assert!(
+        answered >= first_closed.expect("five"),
+        "the sixth connection was served while five were open"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

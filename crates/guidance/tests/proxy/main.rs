@@ -6,11 +6,13 @@
 //!   `Forwarded` (through the proxy or straight to Guidance), the owner signs in while another
 //!   address is locked out, and https answers carry HSTS and a `__Host-` session cookie.
 //! - `edge`: straight to Guidance: slow clients are cut off by the header and request time-outs
-//!   while visitors keep booking, an IPv6 visitor counts by its /64, a plain-http site sends
+//!   while visitors keep booking, newcomers wait at the connection cap, an IPv6 visitor counts by its /64, a plain-http site sends
 //!   neither HSTS nor a `__Host-` cookie, the files it writes are its user's alone, and a wrong
 //!   `GUIDANCE_TRUSTED_PROXIES` stops the start.
+//! - `unit`: the systemd unit in `deploy/`, read by `systemd-analyze`: valid, and sandboxed.
 
 mod behind;
 mod edge;
 mod proxies;
 mod site;
+mod unit;
