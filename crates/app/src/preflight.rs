@@ -71,9 +71,24 @@ pub async fn run(config: &Config) -> Vec<Finding> {
         Ok(settings) => smtp(settings).await,
         Err(_) => problem("smtp", "not tried: the settings above must parse first"),
     });
-    // GUIDANCE_TRUSTED_PROXIES: parsed by `Config::check` once it is a setting, so a bad
-    // value shows on the "settings" line; its own line (the proxies it trusts) goes here.
+    findings.push(trusted_proxies(config));
     findings
+}
+
+/// `GUIDANCE_TRUSTED_PROXIES` parses (as `serve` parses it); none is fine for a site that
+/// visitors reach directly, and said, since behind a proxy it means one budget for everybody.
+fn trusted_proxies(config: &Config) -> Finding {
+    const WHAT: &str = "trusted proxies";
+    let raw = config.edge.trusted_proxies.as_deref().unwrap_or_default();
+    match crate::forwarded::TrustedProxies::parse(raw) {
+        Err(e) => problem(WHAT, format!("GUIDANCE_TRUSTED_PROXIES: {e}")),
+        Ok(p) if p.is_empty() => ok(
+            WHAT,
+            "none: every visitor is taken for the address that connects (behind a reverse \
+             proxy, set GUIDANCE_TRUSTED_PROXIES to its address)",
+        ),
+        Ok(_) => ok(WHAT, raw.trim().to_owned()),
+    }
 }
 
 /// The public URL must be absolute (`https://host…`): it is the start of every link in every

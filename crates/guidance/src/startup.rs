@@ -83,7 +83,25 @@ async fn build_app(
     let settings = config.check(bound)?;
     let secret = config.load_secret()?;
     let store = open_store(&config).await?;
+    if let Some(mode) = guidance_app::private_files::loose_mode(&config.data_dir) {
+        tracing::warn!(
+            dir = %config.data_dir.display(),
+            mode = format!("{mode:o}"),
+            "the data directory is open to other users; `chmod 700` it (it holds the secret and visitors' data)"
+        );
+    }
     Ok(App::new(store, settings, secret, clock))
+}
+
+/// Warns about a site on https whose proxy is not trusted: every visitor would count as the
+/// proxy's address, and no answer would carry `Strict-Transport-Security`.
+fn warn_about_the_edge(settings: &Settings) {
+    if settings.https() && settings.trusted_proxies.is_empty() {
+        tracing::warn!(
+            "GUIDANCE_PUBLIC_URL is https but GUIDANCE_TRUSTED_PROXIES is unset: all visitors \
+             share the proxy's limits and HSTS is not sent (README, \"Deployment\")"
+        );
+    }
 }
 
 /// Runs the outbox worker, which also expires overdue bookings, until `stop_rx` turns true.
@@ -179,6 +197,7 @@ impl Application {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
         let app = build_app(config, Some(listener.local_addr()?), clock).await?;
+        warn_about_the_edge(&app.settings);
         let mailer = mailer(&app.settings)?;
         let metrics = bind_metrics(&app.settings).await?;
         Ok(Self {
@@ -220,14 +239,10 @@ impl Application {
     ) -> std::io::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let worker = spawn_worker(self.app.clone(), self.mailer, stop_rx);
+        let limits = crate::server::Limits::from_config(&self.app.settings.config.edge);
         let (router, metrics_router) = guidance_web::routers(self.app);
         let metrics = self.metrics.map(|l| spawn_metrics(l, metrics_router));
-        let served = axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        let served = crate::server::serve(self.listener, router, limits, shutdown).await;
         if let Some(m) = metrics {
             m.abort();
         }

@@ -2,6 +2,7 @@
 //! and static files. Handlers read a request, call one use case of [`guidance_app`] and answer;
 //! no rule of the service is decided here. See `ARCHITECTURE.md` at the repository root.
 
+pub mod client;
 pub mod error;
 pub mod extract;
 pub mod i18n;

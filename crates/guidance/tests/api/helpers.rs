@@ -62,6 +62,7 @@ pub fn test_config(dir: &Path) -> Config {
         embed_origins: None,
         metrics_token: None,
         metrics_listen: None,
+        edge: Default::default(),
     }
 }
 

@@ -61,6 +61,7 @@ async fn check_passes_a_good_configuration_and_names_each_problem() {
         "owner address",
         "database",
         "smtp",
+        "trusted proxies",
     ] {
         assert!(
             report
@@ -115,6 +116,13 @@ async fn check_passes_a_good_configuration_and_names_each_problem() {
     let (ok, line, all) = line_about(cmd, "public URL");
     assert!(!ok && line.starts_with("PROBLEM"), "{all}");
     assert!(line.contains("not an absolute"), "{all}");
+
+    // Trusted proxies that do not parse.
+    let mut cmd = check(&db.url, dir.path());
+    cmd.env("GUIDANCE_TRUSTED_PROXIES", "127.0.0.1,not-an-address");
+    let (ok, line, all) = line_about(cmd, "trusted proxies");
+    assert!(!ok && line.starts_with("PROBLEM"), "{all}");
+    assert!(line.contains("not-an-address"), "{all}");
 
     // An owner address nobody can write to.
     let mut cmd = check(&db.url, dir.path());
