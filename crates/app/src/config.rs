@@ -324,6 +324,7 @@ impl Config {
             )));
         }
         let embed_origins = parse_origins(self.embed_origins.as_deref().unwrap_or_default())?;
+        let trusted_proxies = self.edge.check()?;
         let metrics_token = match self.metrics_token.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(t) if t.chars().count() < 16 => {
@@ -339,7 +340,6 @@ impl Config {
             .map(str::trim)
             .filter(|l| !l.is_empty())
             .map(str::to_owned);
-        let trusted_proxies = self.edge.check()?;
         Ok(Settings {
             config: self.clone(),
             public_url,
@@ -349,9 +349,9 @@ impl Config {
             smtp_ca,
             retry,
             embed_origins,
+            trusted_proxies,
             metrics_token,
             metrics_listen,
-            trusted_proxies,
         })
     }
 

@@ -75,8 +75,8 @@ pub async fn run(config: &Config) -> Vec<Finding> {
     findings
 }
 
-/// `GUIDANCE_TRUSTED_PROXIES` parses (as `serve` parses it); none is fine for a site that
-/// visitors reach directly, and said, since behind a proxy it means one budget for everybody.
+/// `GUIDANCE_TRUSTED_PROXIES` must parse; unset is fine (no proxy), but behind one every
+/// visitor would then count as the proxy, so the line says so.
 fn trusted_proxies(config: &Config) -> Finding {
     const WHAT: &str = "trusted proxies";
     let raw = config.edge.trusted_proxies.as_deref().unwrap_or_default();
@@ -84,10 +84,12 @@ fn trusted_proxies(config: &Config) -> Finding {
         Err(e) => problem(WHAT, format!("GUIDANCE_TRUSTED_PROXIES: {e}")),
         Ok(p) if p.is_empty() => ok(
             WHAT,
-            "none: every visitor is taken for the address that connects (behind a reverse \
-             proxy, set GUIDANCE_TRUSTED_PROXIES to its address)",
+            "none: forwarding headers are ignored (set GUIDANCE_TRUSTED_PROXIES behind a proxy)",
         ),
-        Ok(_) => ok(WHAT, raw.trim().to_owned()),
+        Ok(_) => ok(
+            WHAT,
+            format!("forwarding headers believed from {}", raw.trim()),
+        ),
     }
 }
 

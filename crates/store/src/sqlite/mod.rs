@@ -92,6 +92,52 @@ impl SqliteStore {
     }
 }
 
+/// Creates the database's directory and its missing parents `0700`: it holds visitors' data.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+/// Creates the database file `0600` when missing (an empty file is an empty database), and
+/// makes it and its companions `0600` when they exist. SQLite creates `-wal` and `-shm` with
+/// the database file's mode, so they follow.
+fn keep_private(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            let file = Path::new(&file);
+            match std::fs::metadata(file) {
+                Ok(m) if m.permissions().mode() & 0o077 != 0 => {
+                    std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))?;
+                }
+                _ => {}
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 /// The file a `sqlite://path` URL (or a bare path) names, without its `?…` options.
 pub fn path_of_url(url: &str) -> &str {
     let path = url
@@ -139,52 +185,6 @@ pub async fn inspect(url: &str) -> StoreResult<Option<Vec<i64>>> {
     let pending = pending_migrations(&pool).await;
     pool.close().await;
     pending.map(Some)
-}
-
-/// Creates the database's directory and its missing parents `0700`: it holds visitors' data.
-fn private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir)
-}
-
-/// Creates the database file `0600` when missing (an empty file is an empty database), and
-/// makes it and its companions `0600` when they exist. SQLite creates `-wal` and `-shm` with
-/// the database file's mode, so they follow.
-fn keep_private(path: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-        {
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e),
-        }
-        for suffix in ["", "-wal", "-shm"] {
-            let mut file = path.as_os_str().to_owned();
-            file.push(suffix);
-            let file = Path::new(&file);
-            match std::fs::metadata(file) {
-                Ok(m) if m.permissions().mode() & 0o077 != 0 => {
-                    std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))?;
-                }
-                _ => {}
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = path;
-    Ok(())
 }
 
 /// Maps the database's own refusals to domain errors: the overlap trigger and the unique index
