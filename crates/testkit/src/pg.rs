@@ -171,7 +171,8 @@ impl ServerLog {
         use std::io::{Read, Seek, SeekFrom};
         let mut file = std::fs::File::open(&self.path)
             .unwrap_or_else(|e| panic!("cannot read the server log {}: {e}", self.path.display()));
-        file.seek(SeekFrom::Start(self.start)).expect("seek the log");
+        file.seek(SeekFrom::Start(self.start))
+            .expect("seek the log");
         let mut text = Vec::new();
         file.read_to_end(&mut text).expect("read the log");
         String::from_utf8_lossy(&text)

@@ -27,6 +27,7 @@ mod tx;
 
 pub use time::PgTime;
 
+use crate::shared::guard::to_the_end;
 use crate::shared::rows::outbox_from_row;
 use crate::shared::sql::OUTBOX_COLUMNS;
 use crate::shared::tx::Tx as _;
@@ -66,8 +67,6 @@ pub struct PostgresStore {
     /// connection that knows nothing of them).
     persistent: bool,
 }
-
-type Tx = sqlx::Transaction<'static, sqlx::Postgres>;
 
 /// How long a request waits for a database connection (a new one included) before it is
 /// answered [`StoreError::Unavailable`].
@@ -131,20 +130,6 @@ impl PostgresStore {
     /// The connection pool (for tools such as the SQLite copy, which write rows as they are).
     pub fn pool(&self) -> &PgPool {
         &self.pool
-    }
-
-    /// Begins a transaction in the service's role.
-    pub async fn begin(&self) -> StoreResult<Tx> {
-        if self.service_role {
-            // One round trip instead of two: both statements go in one simple query, and the
-            // transaction is open (in the role) when it returns.
-            Ok(self
-                .pool
-                .begin_with("BEGIN; SET LOCAL ROLE service_role")
-                .await?)
-        } else {
-            Ok(self.pool.begin().await?)
-        }
     }
 
     /// Closes the pool.
@@ -230,7 +215,8 @@ impl Store for PostgresStore {
     }
 
     async fn create_booking(&self, new: NewBooking) -> StoreResult<Booking> {
-        booking::create_booking(self.tx().await?, new).await
+        let store = self.clone();
+        to_the_end(async move { booking::create_booking(store.tx().await?, new).await }).await
     }
 
     async fn get_booking(&self, id: Uuid) -> StoreResult<Booking> {
@@ -250,7 +236,8 @@ impl Store for PostgresStore {
     }
 
     async fn transition(&self, t: Transition) -> StoreResult<Booking> {
-        booking::transition(self.tx().await?, t).await
+        let store = self.clone();
+        to_the_end(async move { booking::transition(store.tx().await?, t).await }).await
     }
 
     async fn booking_events(&self, booking_id: Uuid) -> StoreResult<Vec<BookingEvent>> {

@@ -17,6 +17,7 @@ use uuid::Uuid;
 mod rows;
 mod tx;
 
+use crate::shared::guard::to_the_end;
 use crate::shared::rows::outbox_from_row;
 use crate::shared::sql::OUTBOX_COLUMNS;
 use crate::shared::tx::Tx as _;
@@ -144,7 +145,8 @@ impl Store for SqliteStore {
     }
 
     async fn create_booking(&self, new: NewBooking) -> StoreResult<Booking> {
-        booking::create_booking(self.tx().await?, new).await
+        let store = self.clone();
+        to_the_end(async move { booking::create_booking(store.tx().await?, new).await }).await
     }
 
     async fn get_booking(&self, id: Uuid) -> StoreResult<Booking> {
@@ -164,7 +166,8 @@ impl Store for SqliteStore {
     }
 
     async fn transition(&self, t: Transition) -> StoreResult<Booking> {
-        booking::transition(self.tx().await?, t).await
+        let store = self.clone();
+        to_the_end(async move { booking::transition(store.tx().await?, t).await }).await
     }
 
     async fn booking_events(&self, booking_id: Uuid) -> StoreResult<Vec<BookingEvent>> {
