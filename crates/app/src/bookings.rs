@@ -7,8 +7,8 @@ use guidance_core::intake::{Answers, RawIntake};
 use guidance_core::question::check_answers;
 use guidance_core::token::{self, ActionToken};
 use guidance_core::{
-    BookingAction, BookingStatus, FieldErrors, FieldReason, Intake, Question, SlotStatus,
-    SlotWindow, TokenHash,
+    BookingAction, BookingStatus, FieldErrors, FieldReason, Intake, OwnerSettings, Question,
+    SlotStatus, SlotWindow, TokenHash,
 };
 use guidance_mail::{BookingFacts, Message, render, render_with_owner_message};
 use guidance_store::{
@@ -100,17 +100,8 @@ pub async fn create_booking(
 async fn book_parsed(app: &App, slot_id: Uuid, intake: Intake) -> AppResult<Booking> {
     let now = app.now();
     let owner = owner_settings::load(app).await?;
-    if !owner.booking_open {
-        return Err(AppError::BookingClosed);
-    }
     let slot = app.store.get_slot(slot_id).await?;
-    if slot.status != SlotStatus::Open
-        || slot.starts_at <= now
-        || slot.starts_at < owner.earliest_start(now)
-        || slot.starts_at > owner.horizon(now)
-    {
-        return Err(AppError::SlotTaken);
-    }
+    check_bookable(&owner, &slot, now)?;
     let window = SlotWindow::parse(slot.starts_at, slot.ends_at)
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let booking_id = Uuid::new_v4();
@@ -163,6 +154,24 @@ async fn book_parsed(app: &App, slot_id: Uuid, intake: Intake) -> AppResult<Book
     app.outbox_wake.notify_one();
     tracing::info!(booking = %booking.id, slot = %slot_id, status = %booking.status, "booking requested");
     Ok(booking)
+}
+
+/// Whether a visitor may take `slot` at `now`: booking is open ([`AppError::BookingClosed`] if
+/// not), and the slot is open, after the owner's minimum notice and within their horizon
+/// ([`AppError::SlotTaken`] if not). The one rule for a new booking and for a new time chosen
+/// from the visitor's link.
+fn check_bookable(owner: &OwnerSettings, slot: &Slot, now: Timestamp) -> AppResult<()> {
+    if !owner.booking_open {
+        return Err(AppError::BookingClosed);
+    }
+    if slot.status != SlotStatus::Open
+        || slot.starts_at <= now
+        || slot.starts_at < owner.earliest_start(now)
+        || slot.starts_at > owner.horizon(now)
+    {
+        return Err(AppError::SlotTaken);
+    }
+    Ok(())
 }
 
 /// When an unconfirmed request made at `now` stops holding its slot: after
@@ -401,11 +410,11 @@ async fn apply(
     } else {
         booking.ics_sequence + 1
     };
+    let owner = owner_settings::load(app).await?;
     let (starts_at, ends_at) = match &new_slot {
         Some(s) => {
-            if s.status != SlotStatus::Open || s.starts_at <= now {
-                return Err(AppError::SlotTaken);
-            }
+            // A new time is chosen as a new booking is made.
+            check_bookable(&owner, s, now)?;
             (s.starts_at, s.ends_at)
         }
         None => (booking.starts_at, booking.ends_at),
@@ -416,7 +425,7 @@ async fn apply(
         ends_at,
         ..BookingFacts::of_booking(&booking, Some(status_url(app, booking.id)))
     };
-    let ctx = app.mail_context_for(&owner_settings::load(app).await?);
+    let ctx = app.mail_context_for(&owner);
     let mut tokens = Vec::new();
     let mut messages = Vec::new();
     for notice in effects::notices(action, booking.status, to, actor == Actor::Requester) {

@@ -20,6 +20,7 @@ mod delivery;
 mod flow;
 mod hostile;
 mod openapi;
+mod pick_rules;
 mod pages;
 mod postgres;
 mod public;
