@@ -55,7 +55,11 @@ async fn a_new_time_inside_the_minimum_notice_is_refused_as_a_new_booking_is() {
     // With a notice that the slot keeps, the same pick goes through.
     app.put_settings(json!({"min_notice_hours": 24})).await;
     let (status, body) = pick(&app, &token, &two_days_out).await;
-    assert_eq!((status, &body["status"]), (200, &json!("pending")), "{body}");
+    assert_eq!(
+        (status, &body["status"]),
+        (200, &json!("pending")),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -67,7 +71,10 @@ async fn a_new_time_beyond_the_horizon_or_while_booking_is_closed_is_refused() {
 
     app.put_settings(json!({"horizon_days": 10})).await;
     let (status, body) = pick(&app, &token, &far).await;
-    assert_eq!((status, &body["error"]["code"]), (409, &json!("slot_taken")));
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (409, &json!("slot_taken"))
+    );
 
     app.put_settings(json!({"booking_open": false})).await;
     let (new_status, new_body) = app.book(&intake(&near)).await;
@@ -76,5 +83,8 @@ async fn a_new_time_beyond_the_horizon_or_while_booking_is_closed_is_refused() {
         (status, &body["error"]["code"]),
         (new_status, &new_body["error"]["code"])
     );
-    assert_eq!((status, &body["error"]["code"]), (403, &json!("booking_closed")));
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (403, &json!("booking_closed"))
+    );
 }

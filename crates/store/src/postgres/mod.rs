@@ -16,6 +16,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use guidance_core::idempotency::{IdempotencyKey, Scope};
 use guidance_core::{BookingStatus, Question, SlotStatus, SlotWindow, TokenHash};
 use jiff::Timestamp;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -32,17 +33,17 @@ use crate::shared::rows::outbox_from_row;
 use crate::shared::sql::OUTBOX_COLUMNS;
 use crate::shared::tx::Tx as _;
 use crate::shared::tx::Value::Time;
-use crate::shared::{booking, outbox, owner, reads, settings, slots};
+use crate::shared::{booking, idempotency, outbox, owner, reads, settings, slots};
 use crate::{
-    Booking, BookingEvent, NewAdminSession, NewBooking, OutboxMessage, Slot, Store, StoreError,
-    StoreResult, TokenRecord, Transition,
+    Booking, BookingEvent, KeptAnswer, NewAdminSession, NewBooking, OutboxMessage, Slot, Store,
+    StoreError, StoreResult, TokenRecord, Transition,
 };
 
 /// The migrations of `supabase/migrations/`, compiled into the binary.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../supabase/migrations");
 
 /// The tables of the schema, in an order that respects their foreign keys.
-pub const TABLES: [&str; 10] = [
+pub const TABLES: [&str; 11] = [
     "guidance_availability",
     "guidance_bookings",
     "guidance_booking_actions",
@@ -53,6 +54,7 @@ pub const TABLES: [&str; 10] = [
     "guidance_admin_setup_tokens",
     "guidance_admin_sessions",
     "guidance_settings",
+    "guidance_idempotency_keys",
 ];
 
 /// The PostgreSQL implementation of [`Store`].
@@ -238,6 +240,19 @@ impl Store for PostgresStore {
     async fn transition(&self, t: Transition) -> StoreResult<Booking> {
         let store = self.clone();
         to_the_end(async move { booking::transition(store.tx().await?, t).await }).await
+    }
+
+    async fn kept_answer(
+        &self,
+        scope: Scope,
+        key: &IdempotencyKey,
+        now: Timestamp,
+    ) -> StoreResult<Option<KeptAnswer>> {
+        idempotency::kept(self, scope, key, now).await
+    }
+
+    async fn forget_expired_answers(&self, now: Timestamp) -> StoreResult<u64> {
+        idempotency::forget_expired(self, now).await
     }
 
     async fn booking_events(&self, booking_id: Uuid) -> StoreResult<Vec<BookingEvent>> {

@@ -6,6 +6,7 @@ use guidance_core::{BookingStatus, SlotWindow};
 use jiff::Timestamp;
 use uuid::Uuid;
 
+use super::idempotency;
 use super::rows::{PlainColumns, StoredRow, booking_from_row};
 use super::slots::slot_exists;
 use super::sql;
@@ -56,6 +57,9 @@ pub(crate) async fn create_booking<T: Tx>(mut tx: T, new: NewBooking) -> StoreRe
     };
     record(&mut tx, new.id, request, new.now).await?;
     let booking = fetch_booking(&mut tx, new.id).await?;
+    if let Some(keep) = &new.keep_answer {
+        idempotency::keep(&mut tx, keep, &booking, new.now).await?;
+    }
     tx.commit().await?;
     Ok(booking)
 }
@@ -148,6 +152,9 @@ pub(crate) async fn transition<T: Tx>(mut tx: T, t: Transition) -> StoreResult<B
     };
     record(&mut tx, t.booking_id, change, t.now).await?;
     let booking = fetch_booking(&mut tx, t.booking_id).await?;
+    if let Some(keep) = &t.keep_answer {
+        idempotency::keep(&mut tx, keep, &booking, t.now).await?;
+    }
     tx.commit().await?;
     Ok(booking)
 }

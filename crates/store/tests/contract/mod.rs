@@ -237,6 +237,7 @@ fn request_for(slot_id: Uuid, window: SlotWindow, who: &str, now: Timestamp) -> 
                 .collect(),
             emails,
             pending_limit: None,
+            keep_answer: None,
             now,
         },
         tokens,
@@ -289,6 +290,7 @@ fn transition(
             })
             .collect(),
         emails: vec![email(&format!("requester_{action}"), &b.email)],
+        keep_answer: None,
         now,
     }
 }
