@@ -82,6 +82,9 @@ macro_rules! all_contract_tests {
             requeued_email_keeps_its_bytes_and_message_id,
             admin_password_setup_link_and_sessions,
             settings_are_stored_and_replaced,
+            // 9. Idempotency keys
+            idempotency_key_keeps_the_answer_until_it_expires,
+            idempotency_key_in_use_refuses_the_whole_change,
         }
     };
 }
@@ -101,6 +104,7 @@ macro_rules! assert_err {
 }
 
 mod bookings;
+mod idempotency;
 mod lists;
 mod outbox;
 mod owner;
@@ -113,7 +117,9 @@ mod transitions;
     unused_imports,
     reason = "each test crate that includes this module uses a different part of it"
 )]
-pub use {bookings::*, lists::*, outbox::*, owner::*, site::*, slots::*, transitions::*};
+pub use {
+    bookings::*, idempotency::*, lists::*, outbox::*, owner::*, site::*, slots::*, transitions::*,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
