@@ -3,16 +3,18 @@
 //! all call these functions; none of them repeats a rule.
 
 use guidance_core::effects::{self, Notice};
+use guidance_core::idempotency::{self, Keyed};
 use guidance_core::intake::{Answers, RawIntake};
 use guidance_core::question::check_answers;
 use guidance_core::token::{self, ActionToken};
 use guidance_core::{
-    BookingAction, BookingStatus, FieldErrors, FieldReason, Intake, Question, SlotStatus,
-    SlotWindow, TokenHash,
+    BookingAction, BookingStatus, FieldErrors, FieldReason, Intake, OwnerSettings, Question,
+    SlotStatus, SlotWindow, TokenHash,
 };
 use guidance_mail::{BookingFacts, Message, render, render_with_owner_message};
 use guidance_store::{
-    Actor, Booking, NewBooking, NewEmail, NewToken, Slot, SlotChange, TokenRecord, Transition,
+    Actor, Booking, KeepAnswer, NewBooking, NewEmail, NewToken, Slot, SlotChange, TokenRecord,
+    Transition,
 };
 use jiff::{SignedDuration, Timestamp};
 use uuid::Uuid;
@@ -75,42 +77,88 @@ fn refuse_honeypot(website: &str) -> AppResult<()> {
 /// Checks the honeypot and the intake, then books (see [`book_parsed`]). `unread` holds the
 /// fields the caller could not even read (a number where text belongs): they are refused together
 /// with every field the intake refuses, so that the visitor learns everything at once.
+///
+/// A request `keyed` with an idempotency key that was answered before with the same body gets
+/// that answer (the booking as it was shown then) instead of a refusal its first sending caused.
 pub async fn create_booking(
     app: &App,
     slot_id: &str,
     raw: &RawIntake,
     website: &str,
     unread: FieldErrors,
+    keyed: Option<&Keyed>,
 ) -> AppResult<Booking> {
-    refuse_honeypot(website)?;
-    let questions = crate::questions::questions(app).await?;
-    match parse_booking_request(slot_id, raw, &questions) {
-        Ok((slot_id, intake)) if unread.is_empty() => book_parsed(app, slot_id, intake).await,
-        Ok(_) => Err(AppError::Invalid(unread)),
-        Err(mut fields) => {
-            fields.merge(unread);
-            Err(AppError::Invalid(fields))
+    let booked = async {
+        refuse_honeypot(website)?;
+        let questions = crate::questions::questions(app).await?;
+        match parse_booking_request(slot_id, raw, &questions) {
+            Ok((slot_id, intake)) if unread.is_empty() => {
+                book_parsed(app, slot_id, intake, keyed).await
+            }
+            Ok(_) => Err(AppError::Invalid(unread)),
+            Err(mut fields) => {
+                fields.merge(unread);
+                Err(AppError::Invalid(fields))
+            }
         }
     }
+    .await;
+    answered_before(app, keyed, booked).await
+}
+
+/// What a request `keyed` with an idempotency key gets: its own `result` when that succeeded
+/// or failed for want of a database; otherwise (a refusal, which its own first sending may have
+/// caused: the slot it took, the link it used) the answer kept for the key if the key was kept
+/// with the same body, [`AppError::IdempotencyKeyReused`] if with another, or the refusal.
+async fn answered_before(
+    app: &App,
+    keyed: Option<&Keyed>,
+    result: AppResult<Booking>,
+) -> AppResult<Booking> {
+    let (Some(keyed), Err(refusal)) = (keyed, &result) else {
+        return result;
+    };
+    if refusal.is_failure() {
+        return result;
+    }
+    match app
+        .store
+        .kept_answer(keyed.scope, &keyed.key, app.now())
+        .await?
+    {
+        Some(kept) if kept.request_hash == keyed.request_hash => {
+            tracing::info!(booking = %kept.booking.id, "request sent again: its first answer given again");
+            Ok(kept.booking)
+        }
+        Some(_) => Err(AppError::IdempotencyKeyReused),
+        None => result,
+    }
+}
+
+/// The key of a request, to keep with the answer of the change it makes.
+fn keep_answer(app: &App, keyed: Option<&Keyed>) -> Option<KeepAnswer> {
+    keyed.map(|keyed| KeepAnswer {
+        keyed: keyed.clone(),
+        expires_at: app
+            .now()
+            .checked_add(idempotency::LIFETIME)
+            .unwrap_or(Timestamp::MAX),
+    })
 }
 
 /// Reserves the slot atomically and queues the owner's request and the visitor's confirmation
 /// of receipt, all in one transaction. Refused when the visitor's address already has
 /// `GUIDANCE_MAX_PENDING_PER_EMAIL` requests awaiting the owner.
-async fn book_parsed(app: &App, slot_id: Uuid, intake: Intake) -> AppResult<Booking> {
+async fn book_parsed(
+    app: &App,
+    slot_id: Uuid,
+    intake: Intake,
+    keyed: Option<&Keyed>,
+) -> AppResult<Booking> {
     let now = app.now();
     let owner = owner_settings::load(app).await?;
-    if !owner.booking_open {
-        return Err(AppError::BookingClosed);
-    }
     let slot = app.store.get_slot(slot_id).await?;
-    if slot.status != SlotStatus::Open
-        || slot.starts_at <= now
-        || slot.starts_at < owner.earliest_start(now)
-        || slot.starts_at > owner.horizon(now)
-    {
-        return Err(AppError::SlotTaken);
-    }
+    check_bookable(&owner, &slot, now)?;
     let window = SlotWindow::parse(slot.starts_at, slot.ends_at)
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let booking_id = Uuid::new_v4();
@@ -157,6 +205,7 @@ async fn book_parsed(app: &App, slot_id: Uuid, intake: Intake) -> AppResult<Book
             tokens,
             emails,
             pending_limit: pending_limit(app),
+            keep_answer: keep_answer(app, keyed),
             now,
         })
         .await?;
@@ -164,6 +213,24 @@ async fn book_parsed(app: &App, slot_id: Uuid, intake: Intake) -> AppResult<Book
     app.metrics.booking_created();
     tracing::info!(booking = %booking.id, slot = %slot_id, status = %booking.status, "booking requested");
     Ok(booking)
+}
+
+/// Whether a visitor may take `slot` at `now`: booking is open ([`AppError::BookingClosed`] if
+/// not), and the slot is open, after the owner's minimum notice and within their horizon
+/// ([`AppError::SlotTaken`] if not). The one rule for a new booking and for a new time chosen
+/// from the visitor's link.
+fn check_bookable(owner: &OwnerSettings, slot: &Slot, now: Timestamp) -> AppResult<()> {
+    if !owner.booking_open {
+        return Err(AppError::BookingClosed);
+    }
+    if slot.status != SlotStatus::Open
+        || slot.starts_at <= now
+        || slot.starts_at < owner.earliest_start(now)
+        || slot.starts_at > owner.horizon(now)
+    {
+        return Err(AppError::SlotTaken);
+    }
+    Ok(())
 }
 
 /// When an unconfirmed request made at `now` stops holding its slot: after
@@ -273,12 +340,26 @@ pub async fn check_token(app: &App, presented: &str) -> AppResult<CheckedToken> 
 }
 
 /// Carries out what a link says. `action`, when given, must be the link's own action;
-/// `slot_id` is required for choosing a new time.
+/// `slot_id` is required for choosing a new time. A request `keyed` with an idempotency key is
+/// answered as [`create_booking`] says.
 pub async fn use_token(
     app: &App,
     presented: &str,
     action: Option<BookingAction>,
     slot_id: Option<&str>,
+    keyed: Option<&Keyed>,
+) -> AppResult<Booking> {
+    let used = carry_out(app, presented, action, slot_id, keyed).await;
+    answered_before(app, keyed, used).await
+}
+
+/// See [`use_token`].
+async fn carry_out(
+    app: &App,
+    presented: &str,
+    action: Option<BookingAction>,
+    slot_id: Option<&str>,
+    keyed: Option<&Keyed>,
 ) -> AppResult<Booking> {
     let checked = check_token(app, presented).await?;
     if action.is_some_and(|a| a != checked.record.action) {
@@ -301,16 +382,15 @@ pub async fn use_token(
         BookingAction::PickSlot | BookingAction::Confirm => Actor::Requester,
         _ => Actor::Owner,
     };
-    apply(
-        app,
-        checked.booking,
-        checked.record.action,
+    let moved = Move {
+        action: checked.record.action,
         actor,
-        Some(checked.hash),
+        consume_token: Some(checked.hash),
         new_slot,
-        None,
-    )
-    .await
+        note: None,
+        keep_answer: keep_answer(app, keyed),
+    };
+    apply(app, checked.booking, moved).await
 }
 
 /// The owner acts on a booking from the owner API or the admin UI. Their `message`, when not
@@ -330,7 +410,7 @@ pub async fn owner_action(
     }
     let note = note.map(str::to_owned);
     let booking = app.store.get_booking(booking_id).await?;
-    apply(app, booking, action, Actor::Owner, None, None, note).await
+    apply(app, booking, Move::plain(action, Actor::Owner, note)).await
 }
 
 /// The visitor's own page for a booking (status, cancel, a new time when asked), as a full URL.
@@ -345,16 +425,8 @@ pub fn status_url(app: &App, booking_id: Uuid) -> String {
 /// The visitor calls their booking off from their own page.
 pub async fn requester_cancel(app: &App, booking_id: Uuid) -> AppResult<Booking> {
     let booking = app.store.get_booking(booking_id).await?;
-    apply(
-        app,
-        booking,
-        BookingAction::Cancel,
-        Actor::Requester,
-        None,
-        None,
-        None,
-    )
-    .await
+    let cancel = Move::plain(BookingAction::Cancel, Actor::Requester, None);
+    apply(app, booking, cancel).await
 }
 
 /// The visitor, asked for another time, picks a new slot from their own page.
@@ -367,28 +439,51 @@ pub async fn requester_pick(app: &App, booking_id: Uuid, slot_id: &str) -> AppRe
         }
         other => other.into(),
     })?;
-    apply(
-        app,
-        booking,
-        BookingAction::PickSlot,
-        Actor::Requester,
-        None,
-        Some(slot),
-        None,
-    )
-    .await
+    let pick = Move {
+        new_slot: Some(slot),
+        ..Move::plain(BookingAction::PickSlot, Actor::Requester, None)
+    };
+    apply(app, booking, pick).await
+}
+
+/// A move of a booking, as [`apply`] makes it.
+struct Move {
+    action: BookingAction,
+    actor: Actor,
+    /// The link that causes it, spent with it.
+    consume_token: Option<TokenHash>,
+    /// For a new time: the slot chosen.
+    new_slot: Option<Slot>,
+    /// The owner's message.
+    note: Option<String>,
+    /// The request's idempotency key.
+    keep_answer: Option<KeepAnswer>,
+}
+
+impl Move {
+    /// `action` by `actor`, with no link, slot or key.
+    fn plain(action: BookingAction, actor: Actor, note: Option<String>) -> Self {
+        Self {
+            action,
+            actor,
+            consume_token: None,
+            new_slot: None,
+            note,
+            keep_answer: None,
+        }
+    }
 }
 
 /// Moves a booking and queues the emails the move causes, atomically.
-async fn apply(
-    app: &App,
-    booking: Booking,
-    action: BookingAction,
-    actor: Actor,
-    consume_token: Option<TokenHash>,
-    new_slot: Option<Slot>,
-    note: Option<String>,
-) -> AppResult<Booking> {
+async fn apply(app: &App, booking: Booking, m: Move) -> AppResult<Booking> {
+    let Move {
+        action,
+        actor,
+        consume_token,
+        new_slot,
+        note,
+        keep_answer,
+    } = m;
     let to = action
         .apply(booking.status)
         .map_err(|_| AppError::InvalidTransition)?;
@@ -402,11 +497,11 @@ async fn apply(
     } else {
         booking.ics_sequence + 1
     };
+    let owner = owner_settings::load(app).await?;
     let (starts_at, ends_at) = match &new_slot {
         Some(s) => {
-            if s.status != SlotStatus::Open || s.starts_at <= now {
-                return Err(AppError::SlotTaken);
-            }
+            // A new time is chosen as a new booking is made.
+            check_bookable(&owner, s, now)?;
             (s.starts_at, s.ends_at)
         }
         None => (booking.starts_at, booking.ends_at),
@@ -417,7 +512,7 @@ async fn apply(
         ends_at,
         ..BookingFacts::of_booking(&booking, Some(status_url(app, booking.id)))
     };
-    let ctx = app.mail_context_for(&owner_settings::load(app).await?);
+    let ctx = app.mail_context_for(&owner);
     let mut tokens = Vec::new();
     let mut messages = Vec::new();
     for notice in effects::notices(action, booking.status, to, actor == Actor::Requester) {
@@ -486,6 +581,7 @@ async fn apply(
             ics_sequence: sequence,
             tokens,
             emails,
+            keep_answer,
             now,
         })
         .await?;
@@ -528,16 +624,14 @@ pub async fn expire_overdue(app: &App) -> AppResult<usize> {
     let deadline = now
         .checked_sub(RESCHEDULE_WINDOW)
         .map_err(|e| AppError::Internal(e.to_string()))?;
+    // Idempotency keys live as long as the same clock says.
+    app.store.forget_expired_answers(now).await?;
     let mut n = 0;
     for booking in app.store.list_overdue(now, deadline).await? {
         match apply(
             app,
             booking,
-            BookingAction::Expire,
-            Actor::System,
-            None,
-            None,
-            None,
+            Move::plain(BookingAction::Expire, Actor::System, None),
         )
         .await
         {

@@ -59,6 +59,12 @@ pub enum AppError {
     /// The owner has closed booking for now.
     #[error("booking is closed")]
     BookingClosed,
+    /// The `Idempotency-Key` is not 1 to 255 visible ASCII characters.
+    #[error("idempotency key invalid")]
+    IdempotencyKeyInvalid,
+    /// The `Idempotency-Key` was used for another request (another body) within its lifetime.
+    #[error("idempotency key reused")]
+    IdempotencyKeyReused,
     /// The database cannot be reached for now; the same request may succeed in a moment. Its
     /// transaction did not commit, unless the connection broke while the commit's answer was on
     /// its way (which no client of a remote database can rule out).
@@ -93,6 +99,8 @@ impl AppError {
             AppError::TooManyPending => "too_many_pending",
             AppError::Unauthorized => "unauthorized",
             AppError::BookingClosed => "booking_closed",
+            AppError::IdempotencyKeyInvalid => "idempotency_key_invalid",
+            AppError::IdempotencyKeyReused => "idempotency_key_reused",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
             AppError::Busy => "busy",
@@ -128,6 +136,7 @@ impl From<StoreError> for AppError {
             StoreError::TokenUsed => AppError::TokenUsed,
             StoreError::Unavailable(e) => AppError::Unavailable(e.to_string()),
             StoreError::TooManyPending => AppError::TooManyPending,
+            StoreError::KeyInUse => AppError::IdempotencyKeyReused,
             other => AppError::Internal(other.to_string()),
         }
     }

@@ -9,6 +9,7 @@ pub mod effects;
 pub mod fields;
 pub mod i18n;
 pub mod ics;
+pub mod idempotency;
 pub mod intake;
 pub mod owner_settings;
 pub mod pattern;

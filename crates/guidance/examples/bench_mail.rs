@@ -50,8 +50,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             locale: "en".into(),
             time_zone: "Europe/Berlin".into(),
         };
-        bookings::create_booking(&state, &slot.id.to_string(), &raw, "", Default::default())
-            .await?;
+        bookings::create_booking(
+            &state,
+            &slot.id.to_string(),
+            &raw,
+            "",
+            Default::default(),
+            None,
+        )
+        .await?;
     }
     let mailer = startup::mailer(&state.settings)?;
     let (_stop, stop_rx) = tokio::sync::watch::channel(false);

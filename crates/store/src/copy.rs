@@ -179,6 +179,18 @@ const COLUMNS: [(&str, &[(&str, Kind)]); TABLES.len()] = [
         "guidance_settings",
         &[("key", Text), ("value", Text), ("updated_at", Time)],
     ),
+    (
+        "guidance_idempotency_keys",
+        &[
+            ("scope", Text),
+            ("key", Text),
+            ("request_hash", Text),
+            ("booking_id", Id),
+            ("answer", Text),
+            ("created_at", Time),
+            ("expires_at", Time),
+        ],
+    ),
 ];
 
 /// Rows copied per table, in [`TABLES`] order.

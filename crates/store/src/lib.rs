@@ -47,6 +47,10 @@ pub enum StoreError {
     /// The requester's address already has as many requests awaiting the owner as allowed.
     #[error("too many requests of this address await an answer")]
     TooManyPending,
+    /// The idempotency key is kept already, with the answer of another request (or of the same
+    /// request, sent twice at once).
+    #[error("the idempotency key is in use")]
+    KeyInUse,
     /// The database failed.
     #[error("database error: {0}")]
     Database(sqlx::Error),
@@ -148,6 +152,15 @@ pub trait Store: Send + Sync + 'static {
     /// consumes the token that caused it, and writes the audit event, new tokens and emails,
     /// all in one transaction.
     async fn transition(&self, t: Transition) -> StoreResult<Booking>;
+    /// The answer kept for `key` of `scope`, unless none is or it expired by `now`.
+    async fn kept_answer(
+        &self,
+        scope: guidance_core::idempotency::Scope,
+        key: &guidance_core::idempotency::IdempotencyKey,
+        now: Timestamp,
+    ) -> StoreResult<Option<KeptAnswer>>;
+    /// Forgets the idempotency keys expired by `now`; how many.
+    async fn forget_expired_answers(&self, now: Timestamp) -> StoreResult<u64>;
     /// The audit trail of a booking, oldest first.
     async fn booking_events(&self, booking_id: Uuid) -> StoreResult<Vec<BookingEvent>>;
 

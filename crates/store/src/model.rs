@@ -25,8 +25,9 @@ pub struct Slot {
     pub created_at: Timestamp,
 }
 
-/// A booking as stored.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A booking as stored. Also kept, as JSON, with an idempotency key as the answer it was given
+/// ([`KeptAnswer`]).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Booking {
     /// Identity.
     pub id: Uuid,
@@ -251,8 +252,30 @@ pub struct NewBooking {
     /// [`crate::StoreError::TooManyPending`]. Checked in the transaction that inserts, so that
     /// concurrent requests cannot get past it. `None`: no limit.
     pub pending_limit: Option<u32>,
+    /// The request's idempotency key, kept with the booking as its answer.
+    pub keep_answer: Option<KeepAnswer>,
     /// Now.
     pub now: Timestamp,
+}
+
+/// A request's idempotency key, to be kept in the transaction of the change it causes, with the
+/// booking as that change leaves it. [`crate::StoreError::KeyInUse`] when the key is kept already
+/// and has not expired.
+#[derive(Debug, Clone)]
+pub struct KeepAnswer {
+    /// The key, its scope, and the hash of the request's body.
+    pub keyed: guidance_core::idempotency::Keyed,
+    /// When the key may be used again for another request.
+    pub expires_at: Timestamp,
+}
+
+/// The answer kept for an idempotency key.
+#[derive(Debug, Clone)]
+pub struct KeptAnswer {
+    /// The hash of the body of the request that was answered.
+    pub request_hash: String,
+    /// The booking as the answer showed it.
+    pub booking: Booking,
 }
 
 /// A slot to move a booking to.
@@ -291,6 +314,8 @@ pub struct Transition {
     pub tokens: Vec<NewToken>,
     /// Emails this transition causes.
     pub emails: Vec<NewEmail>,
+    /// The request's idempotency key, kept with the moved booking as its answer.
+    pub keep_answer: Option<KeepAnswer>,
     /// Now.
     pub now: Timestamp,
 }

@@ -106,6 +106,7 @@ async fn seed(store: &dyn Store) -> Seeded {
                 message: b"Subject: New request\r\n\r\nHello\r\n".to_vec(),
             }],
             pending_limit: None,
+            keep_answer: None,
             now: t0,
         })
         .await

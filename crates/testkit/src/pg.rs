@@ -114,3 +114,71 @@ fn random_suffix() -> String {
     b.write_u64(a.finish());
     format!("{:016x}{:08x}", b.finish(), std::process::id())
 }
+
+/// The PostgreSQL server's own log from the moment it was opened, read back as the lines about
+/// one database: what the server said (warnings included) while a test ran.
+///
+/// The file is found from the server itself: `pg_current_logfile()` when the server's logging
+/// collector writes it, otherwise the standard error of the server process that serves the
+/// connection (`/proc/<backend pid>/fd/2`, where Debian's `pg_ctlcluster` points it). A server
+/// whose log cannot be read this way, or whose `log_line_prefix` does not name the database
+/// (`%d`), fails the test: it never passes for want of a log.
+#[derive(Debug)]
+pub struct ServerLog {
+    path: std::path::PathBuf,
+    start: u64,
+}
+
+impl ServerLog {
+    /// Finds the server's log and remembers how far it reaches now.
+    pub async fn open() -> ServerLog {
+        let mut conn = PgConnection::connect(&admin_url())
+            .await
+            .expect("connect to PostgreSQL to find its log");
+        let prefix: String = sqlx::query_scalar("SELECT current_setting('log_line_prefix')")
+            .fetch_one(&mut conn)
+            .await
+            .expect("log_line_prefix");
+        assert!(
+            prefix.contains("%d"),
+            "the server's log_line_prefix ({prefix:?}) does not name the database (%d)"
+        );
+        let (file, data_dir, pid): (Option<String>, String, i32) = sqlx::query_as(
+            "SELECT pg_current_logfile(), current_setting('data_directory'), pg_backend_pid()",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .expect("where the server logs");
+        let path = match file {
+            Some(f) => std::path::Path::new(&data_dir).join(f),
+            None => std::fs::read_link(format!("/proc/{pid}/fd/2")).unwrap_or_else(|e| {
+                panic!(
+                    "cannot find the PostgreSQL server's log (no logging collector, and \
+                     /proc/{pid}/fd/2 is not readable: {e}); run the tests where the server is \
+                     local and readable, or turn on logging_collector"
+                )
+            }),
+        };
+        conn.close().await.ok();
+        let start = std::fs::metadata(&path)
+            .unwrap_or_else(|e| panic!("cannot read the server log {}: {e}", path.display()))
+            .len();
+        ServerLog { path, start }
+    }
+
+    /// The lines written since [`ServerLog::open`] that are about database `name`.
+    pub fn lines_about(&self, name: &str) -> Vec<String> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut file = std::fs::File::open(&self.path)
+            .unwrap_or_else(|e| panic!("cannot read the server log {}: {e}", self.path.display()));
+        file.seek(SeekFrom::Start(self.start))
+            .expect("seek the log");
+        let mut text = Vec::new();
+        file.read_to_end(&mut text).expect("read the log");
+        String::from_utf8_lossy(&text)
+            .lines()
+            .filter(|l| l.contains(name))
+            .map(str::to_owned)
+            .collect()
+    }
+}

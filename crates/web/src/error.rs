@@ -169,7 +169,9 @@ fn app_status(e: &AppError) -> StatusCode {
         // much at once, and may ask again once the owner has answered. Without a
         // `Retry-After`, because nobody knows when the owner will answer.
         AppError::TooManyPending => StatusCode::TOO_MANY_REQUESTS,
-        AppError::WrongAction => StatusCode::BAD_REQUEST,
+        AppError::WrongAction | AppError::IdempotencyKeyInvalid => StatusCode::BAD_REQUEST,
+        // As the IETF's draft on the header says: the key names another request.
+        AppError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::SlotTaken
         | AppError::SlotOverlap
         | AppError::SlotBooked

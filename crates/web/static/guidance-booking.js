@@ -279,11 +279,19 @@ export class Booker {
     this.form.setAttribute('aria-busy', 'true');
     let resp = null;
     let data = {};
+    // One key per request: sent again unchanged (after a lost answer), it keeps its key, and the
+    // server answers as it did the first time instead of "taken" by the visitor's own booking.
+    const body = JSON.stringify(this.payload());
+    if (this.attempt?.body !== body) this.attempt = { body, key: newKey() };
     try {
       resp = await fetch(`${this.base}/api/bookings`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'accept-language': this.lang },
-        body: JSON.stringify(this.payload()),
+        headers: {
+          'content-type': 'application/json',
+          'accept-language': this.lang,
+          'idempotency-key': this.attempt.key,
+        },
+        body,
       });
       data = await resp.json().catch(() => ({}));
     } catch {
@@ -296,7 +304,10 @@ export class Booker {
     const retry = { label: this.t('public.book.retry'), run: () => this.submit() };
     if (!resp) return this.notify(this.t('public.book.network_error'), retry);
     const code = data?.error?.code;
-    if (resp.status === 201) return this.success(data);
+    if (resp.status === 201) {
+      this.attempt = null;
+      return this.success(data);
+    }
     if (resp.status === 409 || resp.status === 404) return this.slotTaken();
     if (resp.status === 422 && code === 'invalid') return this.invalid(data.error.fields || {});
     if (resp.status === 429 && code === 'too_many_requests') {
@@ -394,6 +405,12 @@ function controls(t, intake) {
 
 /** The honeypot field: off-screen, out of the tab order and hidden from screen readers, so
  * that only form-filling robots fill it in; the server refuses a request that has it. */
+/** A fresh idempotency key: 128 random bits in hex (`crypto.randomUUID` needs https). */
+function newKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 function honeypot(t) {
   return h('div', { class: 'hp', 'aria-hidden': 'true' },
     h('label', { for: 'website' }, t('public.book.honeypot')),

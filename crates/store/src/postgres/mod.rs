@@ -16,6 +16,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use guidance_core::idempotency::{IdempotencyKey, Scope};
 use guidance_core::{BookingStatus, Question, SlotStatus, SlotWindow, TokenHash};
 use jiff::Timestamp;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -27,21 +28,22 @@ mod tx;
 
 pub use time::PgTime;
 
+use crate::shared::guard::to_the_end;
 use crate::shared::rows::outbox_from_row;
 use crate::shared::sql::OUTBOX_COLUMNS;
 use crate::shared::tx::Tx as _;
 use crate::shared::tx::Value::Time;
-use crate::shared::{booking, outbox, owner, reads, settings, slots};
+use crate::shared::{booking, idempotency, outbox, owner, reads, settings, slots};
 use crate::{
-    Booking, BookingEvent, NewAdminSession, NewBooking, OutboxMessage, Slot, Store, StoreError,
-    StoreResult, TokenRecord, Transition,
+    Booking, BookingEvent, KeptAnswer, NewAdminSession, NewBooking, OutboxMessage, Slot, Store,
+    StoreError, StoreResult, TokenRecord, Transition,
 };
 
 /// The migrations of `supabase/migrations/`, compiled into the binary.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../supabase/migrations");
 
 /// The tables of the schema, in an order that respects their foreign keys.
-pub const TABLES: [&str; 10] = [
+pub const TABLES: [&str; 11] = [
     "guidance_availability",
     "guidance_bookings",
     "guidance_booking_actions",
@@ -52,6 +54,7 @@ pub const TABLES: [&str; 10] = [
     "guidance_admin_setup_tokens",
     "guidance_admin_sessions",
     "guidance_settings",
+    "guidance_idempotency_keys",
 ];
 
 /// The PostgreSQL implementation of [`Store`].
@@ -66,8 +69,6 @@ pub struct PostgresStore {
     /// connection that knows nothing of them).
     persistent: bool,
 }
-
-type Tx = sqlx::Transaction<'static, sqlx::Postgres>;
 
 /// How long a request waits for a database connection (a new one included) before it is
 /// answered [`StoreError::Unavailable`].
@@ -131,20 +132,6 @@ impl PostgresStore {
     /// The connection pool (for tools such as the SQLite copy, which write rows as they are).
     pub fn pool(&self) -> &PgPool {
         &self.pool
-    }
-
-    /// Begins a transaction in the service's role.
-    pub async fn begin(&self) -> StoreResult<Tx> {
-        if self.service_role {
-            // One round trip instead of two: both statements go in one simple query, and the
-            // transaction is open (in the role) when it returns.
-            Ok(self
-                .pool
-                .begin_with("BEGIN; SET LOCAL ROLE service_role")
-                .await?)
-        } else {
-            Ok(self.pool.begin().await?)
-        }
     }
 
     /// Closes the pool.
@@ -230,7 +217,8 @@ impl Store for PostgresStore {
     }
 
     async fn create_booking(&self, new: NewBooking) -> StoreResult<Booking> {
-        booking::create_booking(self.tx().await?, new).await
+        let store = self.clone();
+        to_the_end(async move { booking::create_booking(store.tx().await?, new).await }).await
     }
 
     async fn get_booking(&self, id: Uuid) -> StoreResult<Booking> {
@@ -250,7 +238,21 @@ impl Store for PostgresStore {
     }
 
     async fn transition(&self, t: Transition) -> StoreResult<Booking> {
-        booking::transition(self.tx().await?, t).await
+        let store = self.clone();
+        to_the_end(async move { booking::transition(store.tx().await?, t).await }).await
+    }
+
+    async fn kept_answer(
+        &self,
+        scope: Scope,
+        key: &IdempotencyKey,
+        now: Timestamp,
+    ) -> StoreResult<Option<KeptAnswer>> {
+        idempotency::kept(self, scope, key, now).await
+    }
+
+    async fn forget_expired_answers(&self, now: Timestamp) -> StoreResult<u64> {
+        idempotency::forget_expired(self, now).await
     }
 
     async fn booking_events(&self, booking_id: Uuid) -> StoreResult<Vec<BookingEvent>> {

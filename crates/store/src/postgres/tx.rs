@@ -3,17 +3,18 @@
 //! role, rows locked with `FOR UPDATE`, and the requests of one address serialised by an
 //! advisory lock.
 
+use sqlx::Postgres;
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::Query;
-use sqlx::{Postgres, Transaction};
 
 use super::{PgTime, PostgresStore, map_constraint};
 use crate::StoreResult;
+use crate::shared::guard::PooledTx;
 use crate::shared::tx::{Db, Tx, Value};
 
-/// A transaction in the service's role.
+/// A transaction in the service's role, safe to drop at any point (see [`PooledTx`]).
 pub(super) struct PgTx {
-    tx: Transaction<'static, Postgres>,
+    tx: PooledTx<Postgres>,
     /// See [`PostgresStore`]: whether statements are prepared and cached.
     persistent: bool,
 }
@@ -21,8 +22,15 @@ pub(super) struct PgTx {
 impl PostgresStore {
     /// Begins a transaction in the service's role, for the shared code.
     pub(super) async fn tx(&self) -> StoreResult<PgTx> {
+        // One round trip instead of two where the role exists: both statements go in one
+        // simple query, and the transaction is open (in the role) when it returns.
+        let begin = if self.service_role {
+            "BEGIN; SET LOCAL ROLE service_role"
+        } else {
+            "BEGIN"
+        };
         Ok(PgTx {
-            tx: self.begin().await?,
+            tx: PooledTx::begin(&self.pool, begin).await?,
             persistent: self.persistent,
         })
     }
@@ -59,7 +67,8 @@ impl Db for PostgresStore {
     async fn read_all(&self, sql: &str, values: &[Value<'_>]) -> StoreResult<Vec<PgRow>> {
         let mut tx = self.tx().await?;
         let query = sqlx::query(sql).persistent(tx.persistent);
-        let rows = bind(query, values).fetch_all(&mut *tx.tx).await?;
+        let rows = bind(query, values).fetch_all(tx.tx.conn()).await?;
+        tx.tx.settled();
         tx.commit().await?;
         Ok(rows)
     }
@@ -88,11 +97,9 @@ impl Tx for PgTx {
 
     async fn execute(&mut self, sql: &str, values: &[Value<'_>]) -> StoreResult<u64> {
         let query = sqlx::query(sql).persistent(self.persistent);
-        let done = bind(query, values)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(map_constraint)?;
-        Ok(done.rows_affected())
+        let done = bind(query, values).execute(self.tx.conn()).await;
+        self.tx.settled();
+        Ok(done.map_err(map_constraint)?.rows_affected())
     }
 
     async fn fetch_optional(
@@ -101,10 +108,9 @@ impl Tx for PgTx {
         values: &[Value<'_>],
     ) -> StoreResult<Option<PgRow>> {
         let query = sqlx::query(sql).persistent(self.persistent);
-        bind(query, values)
-            .fetch_optional(&mut *self.tx)
-            .await
-            .map_err(map_constraint)
+        let row = bind(query, values).fetch_optional(self.tx.conn()).await;
+        self.tx.settled();
+        row.map_err(map_constraint)
     }
 
     /// A transaction-level advisory lock on the address: concurrent requests of one address
@@ -112,15 +118,17 @@ impl Tx for PgTx {
     /// bookings the earlier lock holders committed. The lock ends with the transaction, which
     /// keeps it safe behind a transaction pooler.
     async fn lock_address(&mut self, email: &str) -> StoreResult<()> {
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended(lower($1), 0))")
+        let locked = sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended(lower($1), 0))")
             .persistent(self.persistent)
             .bind(email)
-            .execute(&mut *self.tx)
-            .await?;
+            .execute(self.tx.conn())
+            .await;
+        self.tx.settled();
+        locked?;
         Ok(())
     }
 
     async fn commit(self) -> StoreResult<()> {
-        Ok(self.tx.commit().await?)
+        self.tx.commit().await
     }
 }

@@ -6,6 +6,7 @@ use guidance_core::{BookingStatus, SlotWindow};
 use jiff::Timestamp;
 use uuid::Uuid;
 
+use super::idempotency;
 use super::rows::{PlainColumns, StoredRow, booking_from_row};
 use super::slots::slot_exists;
 use super::sql;
@@ -43,7 +44,7 @@ pub(crate) async fn create_booking<T: Tx>(mut tx: T, new: NewBooking) -> StoreRe
         }
     }
     reserve_slot(&mut tx, new.slot_id, new.window, new.now).await?;
-    insert_booking(&mut tx, &new).await?;
+    let booking = insert_booking(&mut tx, &new).await?;
     let request = Record {
         actor: "requester",
         action: "request",
@@ -55,7 +56,9 @@ pub(crate) async fn create_booking<T: Tx>(mut tx: T, new: NewBooking) -> StoreRe
         emails: &new.emails,
     };
     record(&mut tx, new.id, request, new.now).await?;
-    let booking = fetch_booking(&mut tx, new.id).await?;
+    if let Some(keep) = &new.keep_answer {
+        idempotency::keep(&mut tx, keep, &booking, new.now).await?;
+    }
     tx.commit().await?;
     Ok(booking)
 }
@@ -148,6 +151,9 @@ pub(crate) async fn transition<T: Tx>(mut tx: T, t: Transition) -> StoreResult<B
     };
     record(&mut tx, t.booking_id, change, t.now).await?;
     let booking = fetch_booking(&mut tx, t.booking_id).await?;
+    if let Some(keep) = &t.keep_answer {
+        idempotency::keep(&mut tx, keep, &booking, t.now).await?;
+    }
     tx.commit().await?;
     Ok(booking)
 }
@@ -198,38 +204,43 @@ async fn reserve_slot<T: Tx>(
     })
 }
 
-/// Inserts the booking row of a request (version 0, calendar sequence 0).
-async fn insert_booking<T: Tx>(tx: &mut T, new: &NewBooking) -> StoreResult<()> {
+/// Inserts the booking row of a request (version 0, calendar sequence 0); the booking as
+/// stored (read back in the same round trip: nothing else in the request changes its row).
+async fn insert_booking<T: Tx>(tx: &mut T, new: &NewBooking) -> StoreResult<Booking> {
     let i = &new.intake;
     let answers = serde_json::Value::Object(i.answers.as_json().clone()).to_string();
     let sql = format!(
         "INSERT INTO guidance_bookings (id, slot_id, starts_at, ends_at, requester_name, \
          requester_email, requester_locale, requester_time_zone, topic, priority, answers, status, \
          version, ics_uid, ics_sequence, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11{jsonb}, $12, 0, $13, 0, $14, $14)",
-        jsonb = T::JSONB_CAST
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11{jsonb}, $12, 0, $13, 0, $14, $14) \
+         RETURNING {columns}",
+        jsonb = T::JSONB_CAST,
+        columns = sql::BOOKING_COLUMNS
     );
-    tx.execute(
-        &sql,
-        &[
-            Id(new.id),
-            Id(new.slot_id),
-            Time(new.window.starts_at()),
-            Time(new.window.ends_at()),
-            Text(i.name.as_str()),
-            Text(i.email.as_str()),
-            Text(i.locale.as_str()),
-            Text(i.time_zone.as_str()),
-            Text(i.topic.as_str()),
-            Text(i.priority.as_str()),
-            Text(&answers),
-            Text(new.status.as_str()),
-            Text(&new.ics_uid),
-            Time(new.now),
-        ],
-    )
-    .await?;
-    Ok(())
+    let row = tx
+        .fetch_optional(
+            &sql,
+            &[
+                Id(new.id),
+                Id(new.slot_id),
+                Time(new.window.starts_at()),
+                Time(new.window.ends_at()),
+                Text(i.name.as_str()),
+                Text(i.email.as_str()),
+                Text(i.locale.as_str()),
+                Text(i.time_zone.as_str()),
+                Text(i.topic.as_str()),
+                Text(i.priority.as_str()),
+                Text(&answers),
+                Text(new.status.as_str()),
+                Text(&new.ics_uid),
+                Time(new.now),
+            ],
+        )
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    booking_from_row(&row)
 }
 
 /// What a change of a booking records with it: a line of history, the tokens for the links in
@@ -268,23 +279,7 @@ async fn record<T: Tx>(
         ],
     )
     .await?;
-    for token in change.tokens {
-        tx.execute(
-            "INSERT INTO guidance_booking_actions \
-             (id, booking_id, action, token_hash, booking_version, expires_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            &[
-                Id(Uuid::new_v4()),
-                Id(booking_id),
-                Text(token.action.as_str()),
-                Text(token.hash.as_str()),
-                Int(change.tokens_version),
-                Time(token.expires_at),
-                Time(now),
-            ],
-        )
-        .await?;
-    }
+    insert_tokens(tx, booking_id, &change, now).await?;
     for email in change.emails {
         // Due at once: its first attempt is due when it is queued.
         tx.execute(
@@ -304,6 +299,47 @@ async fn record<T: Tx>(
         )
         .await?;
     }
+    Ok(())
+}
+
+/// Inserts the tokens of `change`, all in one statement (one round trip however many).
+async fn insert_tokens<T: Tx>(
+    tx: &mut T,
+    booking_id: Uuid,
+    change: &Record<'_>,
+    now: Timestamp,
+) -> StoreResult<()> {
+    const COLUMNS: usize = 7;
+    if change.tokens.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = change.tokens.iter().map(|_| Uuid::new_v4()).collect();
+    let mut rows = Vec::new();
+    let mut values = Vec::new();
+    for (n, (token, id)) in change.tokens.iter().zip(&ids).enumerate() {
+        let first = n * COLUMNS + 1;
+        let placeholders: Vec<String> = (first..first + COLUMNS).map(|i| format!("${i}")).collect();
+        rows.push(format!("({})", placeholders.join(", ")));
+        values.extend([
+            Id(*id),
+            Id(booking_id),
+            Text(token.action.as_str()),
+            Text(token.hash.as_str()),
+            Int(change.tokens_version),
+            Time(token.expires_at),
+            Time(now),
+        ]);
+    }
+    tx.execute(
+        &format!(
+            "INSERT INTO guidance_booking_actions \
+             (id, booking_id, action, token_hash, booking_version, expires_at, created_at) \
+             VALUES {}",
+            rows.join(", ")
+        ),
+        &values,
+    )
+    .await?;
     Ok(())
 }
 

@@ -6,7 +6,9 @@
 //! encoded, where statements run, row locks, the per-address lock, `jsonb`.
 
 pub(crate) mod booking;
+pub(crate) mod guard;
 pub(crate) mod health;
+pub(crate) mod idempotency;
 pub(crate) mod outbox;
 pub(crate) mod owner;
 pub(crate) mod reads;

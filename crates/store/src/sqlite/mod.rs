@@ -8,6 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use guidance_core::idempotency::{IdempotencyKey, Scope};
 use guidance_core::{BookingStatus, Question, SlotStatus, SlotWindow, TokenHash};
 use jiff::Timestamp;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -21,14 +22,15 @@ mod tx;
 /// The migrations of `crates/store/migrations/sqlite/`, compiled into the binary.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
+use crate::shared::guard::to_the_end;
 use crate::shared::rows::outbox_from_row;
 use crate::shared::sql::OUTBOX_COLUMNS;
 use crate::shared::tx::Tx as _;
 use crate::shared::tx::Value::{Id, Time};
-use crate::shared::{booking, outbox, owner, reads, settings, slots};
+use crate::shared::{booking, idempotency, outbox, owner, reads, settings, slots};
 use crate::{
-    Booking, BookingEvent, NewAdminSession, NewBooking, OutboxMessage, Slot, Store, StoreError,
-    StoreResult, TokenRecord, Transition,
+    Booking, BookingEvent, KeptAnswer, NewAdminSession, NewBooking, OutboxMessage, Slot, Store,
+    StoreError, StoreResult, TokenRecord, Transition,
 };
 
 /// The SQLite implementation of [`Store`].
@@ -240,7 +242,8 @@ impl Store for SqliteStore {
     }
 
     async fn create_booking(&self, new: NewBooking) -> StoreResult<Booking> {
-        booking::create_booking(self.tx().await?, new).await
+        let store = self.clone();
+        to_the_end(async move { booking::create_booking(store.tx().await?, new).await }).await
     }
 
     async fn get_booking(&self, id: Uuid) -> StoreResult<Booking> {
@@ -260,7 +263,21 @@ impl Store for SqliteStore {
     }
 
     async fn transition(&self, t: Transition) -> StoreResult<Booking> {
-        booking::transition(self.tx().await?, t).await
+        let store = self.clone();
+        to_the_end(async move { booking::transition(store.tx().await?, t).await }).await
+    }
+
+    async fn kept_answer(
+        &self,
+        scope: Scope,
+        key: &IdempotencyKey,
+        now: Timestamp,
+    ) -> StoreResult<Option<KeptAnswer>> {
+        idempotency::kept(self, scope, key, now).await
+    }
+
+    async fn forget_expired_answers(&self, now: Timestamp) -> StoreResult<u64> {
+        idempotency::forget_expired(self, now).await
     }
 
     async fn booking_events(&self, booking_id: Uuid) -> StoreResult<Vec<BookingEvent>> {

@@ -1,22 +1,27 @@
 //! How SQLite runs the shared statements: ids and times bound as text, reads on the read-only
 //! pool, writes on the one writer connection (so writers take turns, and nothing needs a lock).
 
+use sqlx::Sqlite;
 use sqlx::query::Query;
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
-use sqlx::{Sqlite, Transaction};
 
 use super::rows::ts;
 use super::{SqliteStore, map_constraint};
 use crate::StoreResult;
+use crate::shared::guard::PooledTx;
 use crate::shared::tx::{Db, Tx, Value};
 
-/// A transaction on the writer connection.
-pub(super) struct SqliteTx(Transaction<'static, Sqlite>);
+/// A transaction on the writer connection, safe to drop at any point (see [`PooledTx`]).
+pub(super) struct SqliteTx(PooledTx<Sqlite>);
 
 impl SqliteStore {
-    /// Begins a transaction on the writer, for the shared rules.
+    /// Begins a transaction on the writer, for the shared rules. `IMMEDIATE`: it takes the
+    /// file's write lock at once, so that it never has to upgrade a read lock (which another
+    /// process's writer could refuse) half-way.
     pub(super) async fn tx(&self) -> StoreResult<SqliteTx> {
-        Ok(SqliteTx(self.writer.begin().await?))
+        Ok(SqliteTx(
+            PooledTx::begin(&self.writer, "BEGIN IMMEDIATE").await?,
+        ))
     }
 }
 
@@ -81,11 +86,9 @@ impl Tx for SqliteTx {
     const JSONB_CAST: &'static str = "";
 
     async fn execute(&mut self, sql: &str, values: &[Value<'_>]) -> StoreResult<u64> {
-        let done = bind(sqlx::query(sql), values)
-            .execute(&mut *self.0)
-            .await
-            .map_err(map_constraint)?;
-        Ok(done.rows_affected())
+        let done = bind(sqlx::query(sql), values).execute(self.0.conn()).await;
+        self.0.settled();
+        Ok(done.map_err(map_constraint)?.rows_affected())
     }
 
     async fn fetch_optional(
@@ -93,10 +96,11 @@ impl Tx for SqliteTx {
         sql: &str,
         values: &[Value<'_>],
     ) -> StoreResult<Option<SqliteRow>> {
-        bind(sqlx::query(sql), values)
-            .fetch_optional(&mut *self.0)
-            .await
-            .map_err(map_constraint)
+        let row = bind(sqlx::query(sql), values)
+            .fetch_optional(self.0.conn())
+            .await;
+        self.0.settled();
+        row.map_err(map_constraint)
     }
 
     async fn lock_address(&mut self, _email: &str) -> StoreResult<()> {
@@ -106,6 +110,6 @@ impl Tx for SqliteTx {
     }
 
     async fn commit(self) -> StoreResult<()> {
-        Ok(self.0.commit().await?)
+        self.0.commit().await
     }
 }

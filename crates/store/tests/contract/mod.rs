@@ -84,6 +84,9 @@ macro_rules! all_contract_tests {
             settings_are_stored_and_replaced,
             // 9. Health
             health_counts_bookings_and_waiting_emails,
+            // 10. Idempotency keys
+            idempotency_key_keeps_the_answer_until_it_expires,
+            idempotency_key_in_use_refuses_the_whole_change,
         }
     };
 }
@@ -104,6 +107,7 @@ macro_rules! assert_err {
 
 mod bookings;
 mod health;
+mod idempotency;
 mod lists;
 mod outbox;
 mod owner;
@@ -117,7 +121,8 @@ mod transitions;
     reason = "each test crate that includes this module uses a different part of it"
 )]
 pub use {
-    bookings::*, health::*, lists::*, outbox::*, owner::*, site::*, slots::*, transitions::*,
+    bookings::*, health::*, idempotency::*, lists::*, outbox::*, owner::*, site::*, slots::*,
+    transitions::*,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -242,6 +247,7 @@ fn request_for(slot_id: Uuid, window: SlotWindow, who: &str, now: Timestamp) -> 
                 .collect(),
             emails,
             pending_limit: None,
+            keep_answer: None,
             now,
         },
         tokens,
@@ -294,6 +300,7 @@ fn transition(
             })
             .collect(),
         emails: vec![email(&format!("requester_{action}"), &b.email)],
+        keep_answer: None,
         now,
     }
 }

@@ -10,6 +10,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use guidance_core::BookingAction;
+use guidance_core::idempotency::{IdempotencyKey, Keyed, Scope};
 use guidance_core::intake::RawIntake;
 use guidance_store::Booking;
 use jiff::Timestamp;
@@ -41,6 +42,21 @@ pub(super) fn register(r: Recorder) -> Recorder {
         .post(CREATE_BOOKING_ALIAS, create_booking)
         .post("/api/actions", act)
         .post(ACT_ALIAS, act)
+}
+
+/// The `Idempotency-Key` header of the requests that create or change a booking.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Header)]
+#[expect(
+    dead_code,
+    reason = "read from the headers; this type only documents it"
+)]
+pub struct IdempotencyHeader {
+    /// A key of 1 to 255 visible ASCII characters (a random UUID, say), the same on every
+    /// sending of one request: a sending after the first, with the same body, gets the first
+    /// answer again for 24 hours; with another body it is refused (`idempotency_key_reused`).
+    #[param(rename = "Idempotency-Key")]
+    idempotency_key: Option<String>,
 }
 
 /// The query of `GET /api/slots`.
@@ -137,16 +153,34 @@ fn limited_body<T: serde::de::DeserializeOwned>(
     JsonBody::parse(body)
 }
 
+/// The request's `Idempotency-Key` header, if it sent one, with the hash of its `body`.
+fn keyed(headers: &HeaderMap, scope: Scope, body: &Bytes) -> Result<Option<Keyed>, HttpError> {
+    let Some(raw) = headers.get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let key = raw
+        .to_str()
+        .ok()
+        .and_then(|k| IdempotencyKey::parse(k).ok())
+        .ok_or(HttpError::App(AppError::IdempotencyKeyInvalid))?;
+    Ok(Some(Keyed::new(scope, key, body)))
+}
+
+/// The header that names a request sent again as the same request.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
 /// Requests a session: reserves the slot and tells the owner. Also served at
-/// `POST /functions/v1/create-guidance-booking`.
+/// `POST /functions/v1/create-guidance-booking`. A request sent again with the
+/// `Idempotency-Key` of its first sending and the same body gets the first answer again.
 #[utoipa::path(post, path = "/api/bookings", tag = "public", request_body = BookingRequest,
+    params(IdempotencyHeader),
     responses(
-        (status = 201, description = "Requested: `pending`, the owner is told; or, when the owner asks visitors to confirm their address, `unconfirmed` until the visitor uses the emailed link", body = PublicBooking),
-        (status = 400, description = "The body is not a JSON object", body = ErrorBody),
+        (status = 201, description = "Requested: `pending`, the owner is told; or, when the owner asks visitors to confirm their address, `unconfirmed` until the visitor uses the emailed link. A request sent again with the same `Idempotency-Key` and body gets this answer again", body = PublicBooking),
+        (status = 400, description = "The body is not a JSON object, or the `Idempotency-Key` is malformed (`idempotency_key_invalid`)", body = ErrorBody),
         (status = 403, description = "The owner has closed booking (`booking_closed`)", body = ErrorBody),
         (status = 404, description = "No such slot", body = ErrorBody),
         (status = 409, description = "The slot is taken or no longer bookable (`slot_taken`)", body = ErrorBody),
-        (status = 422, description = "Refused fields (`invalid`, with `fields`), or the hidden `website` field filled in (`spam_suspected`)", body = ErrorBody),
+        (status = 422, description = "Refused fields (`invalid`, with `fields`), the hidden `website` field filled in (`spam_suspected`), or an `Idempotency-Key` used for another body (`idempotency_key_reused`)", body = ErrorBody),
     ))]
 async fn create_booking(
     State(state): State<WebState>,
@@ -157,6 +191,7 @@ async fn create_booking(
     let tr = api_language(&headers);
     let result = async {
         let request: BookingRequest = limited_body(&state, client, &body)?;
+        let keyed = keyed(&headers, Scope::Booking, &body)?;
         // Mistyped fields count as empty below, and are named with the intake's refusals.
         let wrong = request.wrong_types();
         let raw = RawIntake {
@@ -172,7 +207,8 @@ async fn create_booking(
         let website = request.website.text();
         let slot_id = request.slot_id.text();
         Ok::<_, HttpError>(
-            bookings::create_booking(&state.app, slot_id, &raw, website, wrong).await?,
+            bookings::create_booking(&state.app, slot_id, &raw, website, wrong, keyed.as_ref())
+                .await?,
         )
     }
     .await;
@@ -190,13 +226,14 @@ async fn create_booking(
 /// Carries out an emailed link (accept, decline, ask to reschedule, cancel, pick a new slot).
 /// Also served at `POST /functions/v1/update-guidance-booking`.
 #[utoipa::path(post, path = "/api/actions", tag = "public", request_body = ActionRequest,
+    params(IdempotencyHeader),
     responses(
-        (status = 200, description = "Done; the booking as it is now", body = PublicBooking),
-        (status = 400, description = "The body is not a JSON object, or the link does something else (`wrong_action`)", body = ErrorBody),
+        (status = 200, description = "Done; the booking as it is now. A request sent again with the same `Idempotency-Key` and body gets this answer again", body = PublicBooking),
+        (status = 400, description = "The body is not a JSON object, the link does something else (`wrong_action`), or the `Idempotency-Key` is malformed (`idempotency_key_invalid`)", body = ErrorBody),
         (status = 404, description = "Not one of our links (`token_invalid`), or no such slot", body = ErrorBody),
         (status = 409, description = "The link was used (`token_used`), the booking moved on (`token_outdated`, `invalid_transition`), or the new slot is taken", body = ErrorBody),
         (status = 410, description = "The link is too old (`token_expired`)", body = ErrorBody),
-        (status = 422, description = "Refused fields (`invalid`, with `fields`)", body = ErrorBody),
+        (status = 422, description = "Refused fields (`invalid`, with `fields`), or an `Idempotency-Key` used for another body (`idempotency_key_reused`)", body = ErrorBody),
     ))]
 async fn act(
     State(state): State<WebState>,
@@ -207,6 +244,7 @@ async fn act(
     let tr = api_language(&headers);
     let result = async {
         let request: ActionRequest = limited_body(&state, client, &body)?;
+        let keyed = keyed(&headers, Scope::Action, &body)?;
         let wrong = request.wrong_types();
         if !wrong.is_empty() {
             return Err(HttpError::App(AppError::Invalid(wrong)));
@@ -227,6 +265,7 @@ async fn act(
             token,
             action,
             Some(request.slot_id.text()).filter(|s| !s.is_empty()),
+            keyed.as_ref(),
         )
         .await?)
     }

@@ -200,7 +200,7 @@ pub async fn cors(State(state): State<WebState>, req: Request, next: Next) -> Re
         );
         h.insert(
             header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static("content-type, accept-language"),
+            HeaderValue::from_static("content-type, accept-language, idempotency-key"),
         );
         h.insert(
             header::ACCESS_CONTROL_MAX_AGE,

@@ -481,6 +481,7 @@ async fn book_submit(
         &raw,
         &form.website,
         FieldErrors::new(),
+        None,
     )
     .await
     {
@@ -730,7 +731,7 @@ async fn action_submit(
     };
     let (tr, zone) = link_reader(&state, &checked, &q, &headers).await;
     let slot = Some(form.slot_id.as_str()).filter(|s| !s.is_empty());
-    match bookings::use_token(&state.app, &token, None, slot).await {
+    match bookings::use_token(&state.app, &token, None, slot, None).await {
         Ok(b) => {
             let action = checked.record.action.as_str();
             let page = MessagePage {
