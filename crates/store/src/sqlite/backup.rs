@@ -81,7 +81,8 @@ pub async fn restore(backup: &Path, target: &Path) -> Result<Copied, BackupError
     }
     check(backup).await?;
     if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| BackupError::Io {
+        // A new directory for the database is made as `serve` makes it: 0700.
+        super::private_dir(dir).map_err(|source| BackupError::Io {
             path: dir.to_owned(),
             source,
         })?;
@@ -217,6 +218,14 @@ mod tests {
         ));
         let restored = dir.path().join("new/guidance.db");
         assert_eq!(restore(&dest, &restored).await.unwrap().bookings, 0);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            for (path, private) in [(dir.path().join("new"), 0o700), (restored, 0o600)] {
+                let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+                assert_eq!(mode & 0o777, private, "{}", path.display());
+            }
+        }
         drop(store);
     }
 

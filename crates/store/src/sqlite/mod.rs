@@ -95,7 +95,7 @@ impl SqliteStore {
 }
 
 /// Creates the database's directory and its missing parents `0700`: it holds visitors' data.
-fn private_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn private_dir(dir: &Path) -> std::io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
