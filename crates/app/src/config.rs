@@ -100,6 +100,9 @@ pub struct Config {
     /// `<guidance-booking>`: they get CORS access to the public API. Unset: none.
     #[arg(long, env = "GUIDANCE_EMBED_ORIGINS")]
     pub embed_origins: Option<String>,
+    /// Meeting rooms made per booking (`GUIDANCE_MEETING_*`).
+    #[command(flatten)]
+    pub meeting: crate::meeting::MeetingConfig,
 }
 
 /// The longest hold of an unconfirmed request, in minutes (one day): longer, and a robot could
@@ -130,6 +133,8 @@ pub struct Settings {
     pub retry: crate::outbox::RetryPolicy,
     /// Origins allowed to use the public API from the browser (`scheme://host[:port]`).
     pub embed_origins: Vec<String>,
+    /// Meeting rooms, when the service makes them.
+    pub meeting: Option<guidance_core::meeting::MeetingRooms>,
 }
 
 impl Config {
@@ -238,7 +243,9 @@ impl Config {
             )));
         }
         let embed_origins = parse_origins(self.embed_origins.as_deref().unwrap_or_default())?;
+        let meeting = self.meeting.check()?;
         Ok(Settings {
+            meeting,
             config: self.clone(),
             public_url,
             time_zone,

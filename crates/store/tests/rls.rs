@@ -104,7 +104,10 @@ async fn seed(store: &dyn Store) -> Seeded {
                 subject: "New request".into(),
                 message_id: format!("<{id}@guidance.test>"),
                 message: b"Subject: New request\r\n\r\nHello\r\n".to_vec(),
+                send_after: None,
+                send_before: None,
             }],
+            answer_by: None,
             pending_limit: None,
             now: t0,
         })

@@ -154,7 +154,7 @@ async fn the_owner_sends_a_failed_email_again_in_chromium() {
     let booking = booking["id"].as_str().unwrap().to_owned();
     // The worker runs on its own: at most 15 seconds.
     let failed = poll(Duration::from_secs(15), || async {
-        let emails = app.emails(&booking).await;
+        let emails = app.emails_now(&booking).await;
         (emails.len() == 2 && emails.iter().all(|m| m["last_error"].is_string())).then_some(emails)
     })
     .await

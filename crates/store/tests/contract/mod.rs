@@ -82,6 +82,11 @@ macro_rules! all_contract_tests {
             requeued_email_keeps_its_bytes_and_message_id,
             admin_password_setup_link_and_sessions,
             settings_are_stored_and_replaced,
+            // 9. Around the session
+            answer_by_decides_when_a_pending_request_is_overdue,
+            scheduled_email_waits_and_a_change_withdraws_it,
+            late_scheduled_email_is_dropped_and_kept,
+            a_booking_keeps_its_first_meeting_room,
         }
     };
 }
@@ -104,6 +109,7 @@ mod bookings;
 mod lists;
 mod outbox;
 mod owner;
+mod scheduled;
 mod site;
 mod slots;
 mod transitions;
@@ -113,7 +119,9 @@ mod transitions;
     unused_imports,
     reason = "each test crate that includes this module uses a different part of it"
 )]
-pub use {bookings::*, lists::*, outbox::*, owner::*, site::*, slots::*, transitions::*};
+pub use {
+    bookings::*, lists::*, outbox::*, owner::*, scheduled::*, site::*, slots::*, transitions::*,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -181,6 +189,8 @@ fn email(kind: &str, recipient: &str) -> NewEmail {
         message_id: format!("<{id}@guidance.test>"),
         message: format!("Message-ID: <{id}@guidance.test>\r\nSubject: {kind}\r\n\r\nHello\r\n")
             .into_bytes(),
+        send_after: None,
+        send_before: None,
     }
 }
 
@@ -236,6 +246,7 @@ fn request_for(slot_id: Uuid, window: SlotWindow, who: &str, now: Timestamp) -> 
                 })
                 .collect(),
             emails,
+            answer_by: None,
             pending_limit: None,
             now,
         },
@@ -289,6 +300,8 @@ fn transition(
             })
             .collect(),
         emails: vec![email(&format!("requester_{action}"), &b.email)],
+        answer_by: None,
+        meeting_room: None,
         now,
     }
 }
