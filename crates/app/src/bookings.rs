@@ -19,6 +19,7 @@ use guidance_store::{
 use jiff::{SignedDuration, Timestamp};
 use uuid::Uuid;
 
+use crate::reminders;
 use crate::settings as owner_settings;
 use crate::{App, AppError, AppResult};
 
@@ -171,7 +172,7 @@ async fn book_parsed(
         Some(status_url(app, booking_id)),
     );
     let ctx = app.mail_context_for(&owner);
-    let (status, tokens, emails) = if owner.confirm_email {
+    let (status, tokens, emails, answer_by) = if owner.confirm_email {
         // The owner hears of the request only once the visitor has confirmed their address
         // with the link sent to it; until then the request holds its slot, but not for long.
         let hold_until = confirm_hold_end(app, now, slot.starts_at);
@@ -184,14 +185,20 @@ async fn book_parsed(
             BookingStatus::Unconfirmed,
             vec![confirm],
             vec![email(render(&message, &facts, &ctx, now))],
+            None,
         )
     } else {
         let (tokens, links) = owner_tokens(app, token::expiry(now, Some(slot.starts_at)));
-        let emails = vec![
+        let answer_by = reminders::answer_by(&owner, now, slot.starts_at);
+        let mut emails = vec![
             email(render(&links.new_request_message(), &facts, &ctx, now)),
             email(render(&Message::RequesterReceived, &facts, &ctx, now)),
         ];
-        (BookingStatus::Pending, tokens, emails)
+        let reminder = links.answer_reminder_message(answer_by);
+        emails.extend(reminders::answer_reminder(
+            &owner, now, answer_by, &reminder, &facts, &ctx,
+        ));
+        (BookingStatus::Pending, tokens, emails, Some(answer_by))
     };
     let booking = app
         .store
@@ -204,6 +211,7 @@ async fn book_parsed(
             ics_uid,
             tokens,
             emails,
+            answer_by,
             pending_limit: pending_limit(app),
             keep_answer: keep_answer(app, keyed),
             now,
@@ -262,6 +270,16 @@ impl OwnerLinks {
             reschedule_url: self.reschedule.clone(),
         }
     }
+
+    /// The owner's reminder of the request, with the same links, due by `answer_by`.
+    fn answer_reminder_message(&self, answer_by: Timestamp) -> Message {
+        Message::OwnerAnswerReminder {
+            accept_url: self.accept.clone(),
+            decline_url: self.decline.clone(),
+            reschedule_url: self.reschedule.clone(),
+            answer_by,
+        }
+    }
 }
 
 fn owner_tokens(app: &App, expires_at: Timestamp) -> (Vec<NewToken>, OwnerLinks) {
@@ -299,6 +317,8 @@ fn email(r: guidance_mail::Rendered) -> NewEmail {
         subject: r.subject,
         message_id: r.message_id,
         message: r.bytes,
+        send_after: None,
+        send_before: None,
     }
 }
 
@@ -506,20 +526,44 @@ async fn apply(app: &App, booking: Booking, m: Move) -> AppResult<Booking> {
         }
         None => (booking.starts_at, booking.ends_at),
     };
+    // How to join, told to both once the session is accepted: the slot's details and the
+    // booking's room (made now, or kept from an earlier acceptance).
+    let (meeting_details, meeting_room) = if to == BookingStatus::Accepted {
+        (
+            reminders::meeting_details(app, &booking).await?,
+            crate::meeting::room_for(app, &booking),
+        )
+    } else {
+        (None, None)
+    };
+    let join_url = crate::meeting::join_url(app, meeting_room.as_deref(), ends_at);
     let facts = BookingFacts {
         ics_sequence: u32::try_from(sequence).unwrap_or(u32::MAX),
         starts_at,
         ends_at,
+        meeting_details,
+        join_url,
         ..BookingFacts::of_booking(&booking, Some(status_url(app, booking.id)))
     };
     let ctx = app.mail_context_for(&owner);
+    // A request that reaches the owner (again) must be answered by a time of its own.
+    let answer_by =
+        (to == BookingStatus::Pending).then(|| reminders::answer_by(&owner, now, starts_at));
     let mut tokens = Vec::new();
     let mut messages = Vec::new();
+    // Emails due later, each at its own moment (rendered now, like every other).
+    let mut scheduled = Vec::new();
     for notice in effects::notices(action, booking.status, to, actor == Actor::Requester) {
         let message = match notice {
             Notice::OwnerNewRequest => {
-                let (owner, links) = owner_tokens(app, token::expiry(now, Some(starts_at)));
-                tokens.extend(owner);
+                let (owner_links, links) = owner_tokens(app, token::expiry(now, Some(starts_at)));
+                tokens.extend(owner_links);
+                if let Some(by) = answer_by {
+                    let reminder = links.answer_reminder_message(by);
+                    scheduled.extend(reminders::answer_reminder(
+                        &owner, now, by, &reminder, &facts, &ctx,
+                    ));
+                }
                 links.new_request_message()
             }
             Notice::RequesterPickNewTime { had_invite } => {
@@ -542,8 +586,13 @@ async fn apply(app: &App, booking: Booking, m: Move) -> AppResult<Booking> {
                 had_invite,
                 by_requester,
             },
+            Notice::RequesterExpired => Message::RequesterExpired,
+            Notice::OwnerExpired => Message::OwnerExpired,
         };
         messages.push(message);
+    }
+    if to == BookingStatus::Accepted {
+        scheduled.extend(reminders::session_reminders(&owner, now, &facts, &ctx));
     }
     // The owner's note reaches the requester in the emails this move sends them.
     let emails = messages
@@ -557,6 +606,7 @@ async fn apply(app: &App, booking: Booking, m: Move) -> AppResult<Booking> {
                 note.as_deref(),
             ))
         })
+        .chain(scheduled)
         .collect();
     let new_slot = match new_slot {
         Some(s) => Some(SlotChange {
@@ -582,6 +632,8 @@ async fn apply(app: &App, booking: Booking, m: Move) -> AppResult<Booking> {
             tokens,
             emails,
             keep_answer,
+            answer_by,
+            meeting_room,
             now,
         })
         .await?;
@@ -616,7 +668,8 @@ pub async fn resend_email(
     Ok(msg)
 }
 
-/// Expires pending requests whose session has started, reschedule requests nobody answered
+/// Expires pending requests whose answer-by time has come (telling the visitor, with a link to
+/// choose another time, and the owner), reschedule requests nobody answered
 /// within [`RESCHEDULE_WINDOW`], and unconfirmed requests whose hold ended (which frees their
 /// slots). Returns how many expired. The outbox worker runs this every minute.
 pub async fn expire_overdue(app: &App) -> AppResult<usize> {

@@ -114,6 +114,9 @@ pub struct Config {
     /// Behind a reverse proxy: which proxies are believed, and the limits on connections.
     #[command(flatten)]
     pub edge: EdgeConfig,
+    /// Meeting rooms made per booking (`GUIDANCE_MEETING_*`).
+    #[command(flatten)]
+    pub meeting: crate::meeting::MeetingConfig,
 }
 
 /// The HTTP edge (README, "Deployment"): the reverse proxies whose forwarding headers are
@@ -202,6 +205,8 @@ pub struct Settings {
     pub metrics_token: Option<String>,
     /// The separate address that serves `/metrics`, when set.
     pub metrics_listen: Option<String>,
+    /// Meeting rooms, when the service makes them.
+    pub meeting: Option<guidance_core::meeting::MeetingRooms>,
 }
 
 impl Settings {
@@ -340,7 +345,9 @@ impl Config {
             .map(str::trim)
             .filter(|l| !l.is_empty())
             .map(str::to_owned);
+        let meeting = self.meeting.check()?;
         Ok(Settings {
+            meeting,
             config: self.clone(),
             public_url,
             time_zone,

@@ -20,6 +20,11 @@ pub fn defaults(settings: &Settings) -> OwnerSettings {
         min_notice_hours: 0,
         horizon_days: i64::from(c.booking_horizon_days),
         confirm_email: false,
+        // Around the session.
+        answer_within_hours: 48,
+        answer_reminder_hours: 12,
+        reminder_offsets_minutes: Default::default(),
+        remind_owner: false,
     }
 }
 

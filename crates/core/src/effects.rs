@@ -31,6 +31,10 @@ pub enum Notice {
         /// Whether the requester called it off themselves.
         by_requester: bool,
     },
+    /// To the requester: the owner did not answer in time, so the request lapsed.
+    RequesterExpired,
+    /// To the owner: the request they did not answer expired; its calendar entry is withdrawn.
+    OwnerExpired,
 }
 
 /// The emails that `action` taking a booking from `from` to `to` sends, in the order they are
@@ -55,6 +59,11 @@ pub fn notices(
             had_invite,
             by_requester,
         }],
+        // Only a request the owner left unanswered is news to anyone: one waiting for the
+        // visitor (to confirm, or to pick a new time) simply lapses.
+        BookingAction::Expire if from == BookingStatus::Pending => {
+            return vec![Notice::RequesterExpired, Notice::OwnerExpired];
+        }
         BookingAction::Expire => Vec::new(),
     };
     // The owner's calendar holds an entry while the booking holds its slot; take it out whenever
@@ -101,7 +110,11 @@ mod tests {
                 N::OwnerCalendarCancel
             ]
         );
-        assert_eq!(of(A::Expire, S::Pending, false), [N::OwnerCalendarCancel]);
+        // An unanswered request: both hear of it, the owner's note withdrawing the entry.
+        assert_eq!(
+            of(A::Expire, S::Pending, false),
+            [N::RequesterExpired, N::OwnerExpired]
+        );
         // Nothing reached the owner's calendar for an unconfirmed or rescheduled request.
         assert_eq!(of(A::Expire, S::Unconfirmed, false), []);
         assert_eq!(

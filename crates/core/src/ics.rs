@@ -108,6 +108,9 @@ pub struct Invite {
     pub attendees: Vec<Attendee>,
     /// Matches the booking's state.
     pub status: EventStatus,
+    /// The meeting room's address, when the session has one: written as `LOCATION`, `URL` and
+    /// `CONFERENCE` (RFC 7986), so that calendar apps show a join button.
+    pub join_url: Option<String>,
 }
 
 /// Longest line in octets, not counting CRLF (RFC 5545 §3.1).
@@ -132,6 +135,11 @@ impl Invite {
         line(&format!("SUMMARY:{}", text(&self.summary)));
         if !self.description.is_empty() {
             line(&format!("DESCRIPTION:{}", text(&self.description)));
+        }
+        if let Some(url) = self.join_url.as_deref().map(uri) {
+            line(&format!("LOCATION:{}", text(&url)));
+            line(&format!("URL:{url}"));
+            line(&format!("CONFERENCE;VALUE=URI;FEATURE=AUDIO,VIDEO:{url}"));
         }
         line(&format!("STATUS:{}", self.status.as_str()));
         line("TRANSP:OPAQUE");
@@ -190,6 +198,14 @@ pub fn param(s: &str) -> String {
     format!("\"{cleaned}\"")
 }
 
+/// A URI value (RFC 5545 §3.3.13, not TEXT: no escaping), with anything that could end the
+/// line or the value removed.
+fn uri(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_control() && !c.is_whitespace() && *c != '"')
+        .collect()
+}
+
 /// An address for a `mailto:` value, with anything that could end the value removed.
 fn address(s: &str) -> String {
     s.chars()
@@ -243,6 +259,7 @@ mod tests {
                 partstat: PartStat::NeedsAction,
             }],
             status: EventStatus::Tentative,
+            join_url: None,
         }
     }
 
@@ -277,6 +294,29 @@ mod tests {
         assert!(lines.contains(&"DESCRIPTION:Topic:\\nwhat\\, exactly\\; and \\\\ why".to_owned()));
         assert!(ics.ends_with("END:VCALENDAR\r\n"));
         assert!(!ics.replace("\r\n", "").contains('\n') && !ics.replace("\r\n", "").contains('\r'));
+    }
+
+    #[test]
+    fn a_meeting_room_is_the_location_the_url_and_the_conference() {
+        let url = "https://meet.example.org/g-abc?jwt=a.b.c";
+        let ics = Invite {
+            join_url: Some(format!("{url}\r\nATTENDEE:mailto:evil@example.com")),
+            ..invite("Session", "Owner")
+        }
+        .to_ics();
+        let lines = unfold(&ics);
+        let smuggled = format!("{url}ATTENDEE:mailto:evil@example.com");
+        for needed in [
+            format!("LOCATION:{smuggled}"),
+            format!("URL:{smuggled}"),
+            format!("CONFERENCE;VALUE=URI;FEATURE=AUDIO,VIDEO:{smuggled}"),
+        ] {
+            assert!(lines.contains(&needed), "missing {needed} in\n{ics}");
+        }
+        assert_eq!(
+            lines.iter().filter(|l| l.starts_with("ATTENDEE")).count(),
+            1
+        );
     }
 
     #[test]

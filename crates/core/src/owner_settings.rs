@@ -14,6 +14,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::fields::{FieldErrors, FieldReason};
 use crate::intake::{EmailAddress, TimeZoneName};
+use crate::session_times::{MAX_ANSWER_HOURS, ReminderOffsets};
 
 /// Longest minimum notice, in hours (30 days).
 pub const MAX_NOTICE_HOURS: i64 = 30 * 24;
@@ -41,11 +42,20 @@ pub enum Setting {
     HorizonDays,
     /// Whether visitors confirm their email address first.
     ConfirmEmail,
+    // Around the session (answer-by time and reminders).
+    /// Hours the owner has to answer a request.
+    AnswerWithinHours,
+    /// Hours before the answer-by time the owner is reminded (0: never).
+    AnswerReminderHours,
+    /// Minutes before an accepted session its reminders go out.
+    ReminderOffsetsMinutes,
+    /// Whether the owner gets the session reminders too.
+    RemindOwner,
 }
 
 impl Setting {
     /// Every setting, in the order the settings page shows them.
-    pub const ALL: [Setting; 8] = [
+    pub const ALL: [Setting; 12] = [
         Setting::BookingOpen,
         Setting::OwnerName,
         Setting::OwnerEmail,
@@ -54,6 +64,11 @@ impl Setting {
         Setting::MinNoticeHours,
         Setting::HorizonDays,
         Setting::ConfirmEmail,
+        // Around the session.
+        Setting::AnswerWithinHours,
+        Setting::AnswerReminderHours,
+        Setting::ReminderOffsetsMinutes,
+        Setting::RemindOwner,
     ];
 
     /// Its name: the stored key, the form and JSON field, the refused field.
@@ -67,6 +82,11 @@ impl Setting {
             Setting::MinNoticeHours => "min_notice_hours",
             Setting::HorizonDays => "horizon_days",
             Setting::ConfirmEmail => "confirm_email",
+            // Around the session.
+            Setting::AnswerWithinHours => "answer_within_hours",
+            Setting::AnswerReminderHours => "answer_reminder_hours",
+            Setting::ReminderOffsetsMinutes => "reminder_offsets_minutes",
+            Setting::RemindOwner => "remind_owner",
         }
     }
 
@@ -96,6 +116,16 @@ pub struct OwnerSettings {
     /// Whether a visitor first confirms their email address (by a link sent to it) before the
     /// owner hears of the request; until then the request holds its slot for a short time.
     pub confirm_email: bool,
+    // Around the session.
+    /// Hours the owner has to answer a request before it expires (see
+    /// [`crate::session_times::answer_by`]).
+    pub answer_within_hours: i64,
+    /// Hours before the answer-by time the owner is reminded (0: no reminder).
+    pub answer_reminder_hours: i64,
+    /// When an accepted session's reminders go out, in minutes before it.
+    pub reminder_offsets_minutes: ReminderOffsets,
+    /// Whether the owner gets the session reminders as well as the visitor.
+    pub remind_owner: bool,
 }
 
 /// The settings form as typed: raw text per field (checkbox: present or not).
@@ -118,6 +148,15 @@ pub struct SettingsForm {
     pub horizon_days: String,
     /// "on" (a checked box) or "true" when visitors confirm their email address first.
     pub confirm_email: Option<String>,
+    // Around the session.
+    /// Hours.
+    pub answer_within_hours: String,
+    /// Hours.
+    pub answer_reminder_hours: String,
+    /// Minutes, separated by commas (`1440, 60`).
+    pub reminder_offsets_minutes: String,
+    /// "on" (a checked box) or "true" when the owner gets the session reminders too.
+    pub remind_owner: Option<String>,
 }
 
 /// A change of some settings, as the owner API sends it: each value in its own type, `None`
@@ -140,6 +179,15 @@ pub struct SettingsChange {
     pub horizon_days: Option<i64>,
     /// Whether visitors confirm their email address first.
     pub confirm_email: Option<bool>,
+    // Around the session.
+    /// Hours.
+    pub answer_within_hours: Option<i64>,
+    /// Hours.
+    pub answer_reminder_hours: Option<i64>,
+    /// Minutes.
+    pub reminder_offsets_minutes: Option<Vec<i64>>,
+    /// Whether the owner gets the session reminders too.
+    pub remind_owner: Option<bool>,
     /// Fields refused before their value could be read (a key that is no setting, a value of
     /// the wrong type): reported together with the refused values.
     pub refused: FieldErrors,
@@ -175,6 +223,11 @@ struct Draft {
     min_notice_hours: Count,
     horizon_days: Count,
     confirm_email: bool,
+    // Around the session.
+    answer_within_hours: Count,
+    answer_reminder_hours: Count,
+    reminder_offsets_minutes: String,
+    remind_owner: bool,
 }
 
 impl Draft {
@@ -189,6 +242,10 @@ impl Draft {
             min_notice_hours: Count::Given(s.min_notice_hours),
             horizon_days: Count::Given(s.horizon_days),
             confirm_email: s.confirm_email,
+            answer_within_hours: Count::Given(s.answer_within_hours),
+            answer_reminder_hours: Count::Given(s.answer_reminder_hours),
+            reminder_offsets_minutes: s.reminder_offsets_minutes.to_text(),
+            remind_owner: s.remind_owner,
         }
     }
 
@@ -204,6 +261,10 @@ impl Draft {
             min_notice_hours: Count::read(&f.min_notice_hours),
             horizon_days: Count::read(&f.horizon_days),
             confirm_email: ticked(&f.confirm_email),
+            answer_within_hours: Count::read(&f.answer_within_hours),
+            answer_reminder_hours: Count::read(&f.answer_reminder_hours),
+            reminder_offsets_minutes: f.reminder_offsets_minutes.clone(),
+            remind_owner: ticked(&f.remind_owner),
         }
     }
 
@@ -218,6 +279,10 @@ impl Draft {
             Setting::MinNoticeHours => self.min_notice_hours = Count::read(raw),
             Setting::HorizonDays => self.horizon_days = Count::read(raw),
             Setting::ConfirmEmail => self.confirm_email = raw == "true",
+            Setting::AnswerWithinHours => self.answer_within_hours = Count::read(raw),
+            Setting::AnswerReminderHours => self.answer_reminder_hours = Count::read(raw),
+            Setting::ReminderOffsetsMinutes => self.reminder_offsets_minutes = raw.to_owned(),
+            Setting::RemindOwner => self.remind_owner = raw == "true",
         }
     }
 
@@ -239,6 +304,20 @@ impl Draft {
         );
         set(&mut self.horizon_days, &c.horizon_days.map(Count::Given));
         set(&mut self.confirm_email, &c.confirm_email);
+        let count = |n: &Option<i64>| n.map(Count::Given);
+        set(
+            &mut self.answer_within_hours,
+            &count(&c.answer_within_hours),
+        );
+        set(
+            &mut self.answer_reminder_hours,
+            &count(&c.answer_reminder_hours),
+        );
+        if let Some(minutes) = &c.reminder_offsets_minutes {
+            let text: Vec<String> = minutes.iter().map(i64::to_string).collect();
+            self.reminder_offsets_minutes = text.join(", ");
+        }
+        set(&mut self.remind_owner, &c.remind_owner);
     }
 
     /// Checks every value; every refused field at once.
@@ -292,17 +371,37 @@ impl Draft {
             MAX_NOTICE_HOURS,
         );
         let horizon_days = count(Setting::HorizonDays, self.horizon_days, 1, MAX_HORIZON_DAYS);
-        match (zone, language) {
-            (Ok(time_zone), Some(language)) if fields.is_empty() => Ok(OwnerSettings {
-                booking_open: self.booking_open,
-                owner_name: name.to_owned(),
-                owner_email: email.to_owned(),
-                time_zone,
-                language,
-                min_notice_hours,
-                horizon_days,
-                confirm_email: self.confirm_email,
-            }),
+        let answer_within_hours = count(
+            Setting::AnswerWithinHours,
+            self.answer_within_hours,
+            1,
+            MAX_ANSWER_HOURS,
+        );
+        let answer_reminder_hours = count(
+            Setting::AnswerReminderHours,
+            self.answer_reminder_hours,
+            0,
+            MAX_ANSWER_HOURS,
+        );
+        let offsets = ReminderOffsets::parse(&self.reminder_offsets_minutes)
+            .map_err(|reason| fields.add(Setting::ReminderOffsetsMinutes.key(), reason));
+        match (zone, language, offsets) {
+            (Ok(time_zone), Some(language), Ok(offsets)) if fields.is_empty() => {
+                Ok(OwnerSettings {
+                    booking_open: self.booking_open,
+                    owner_name: name.to_owned(),
+                    owner_email: email.to_owned(),
+                    time_zone,
+                    language,
+                    min_notice_hours,
+                    horizon_days,
+                    confirm_email: self.confirm_email,
+                    answer_within_hours,
+                    answer_reminder_hours,
+                    reminder_offsets_minutes: offsets,
+                    remind_owner: self.remind_owner,
+                })
+            }
             _ => Err(fields),
         }
     }
@@ -367,6 +466,10 @@ impl OwnerSettings {
             min_notice_hours: self.min_notice_hours.to_string(),
             horizon_days: self.horizon_days.to_string(),
             confirm_email: ticked(self.confirm_email),
+            answer_within_hours: self.answer_within_hours.to_string(),
+            answer_reminder_hours: self.answer_reminder_hours.to_string(),
+            reminder_offsets_minutes: self.reminder_offsets_minutes.to_text(),
+            remind_owner: ticked(self.remind_owner),
         }
     }
 
@@ -389,6 +492,10 @@ impl OwnerSettings {
             Setting::MinNoticeHours => self.min_notice_hours.to_string(),
             Setting::HorizonDays => self.horizon_days.to_string(),
             Setting::ConfirmEmail => self.confirm_email.to_string(),
+            Setting::AnswerWithinHours => self.answer_within_hours.to_string(),
+            Setting::AnswerReminderHours => self.answer_reminder_hours.to_string(),
+            Setting::ReminderOffsetsMinutes => self.reminder_offsets_minutes.to_text(),
+            Setting::RemindOwner => self.remind_owner.to_string(),
         }
     }
 
@@ -432,6 +539,10 @@ mod tests {
             min_notice_hours: 0,
             horizon_days: 60,
             confirm_email: false,
+            answer_within_hours: 48,
+            answer_reminder_hours: 12,
+            reminder_offsets_minutes: ReminderOffsets::default(),
+            remind_owner: false,
         }
     }
 
@@ -473,6 +584,10 @@ mod tests {
             min_notice_hours: 12,
             horizon_days: 30,
             confirm_email: true,
+            answer_within_hours: 24,
+            answer_reminder_hours: 0,
+            reminder_offsets_minutes: ReminderOffsets::new(&[30]).unwrap(),
+            remind_owner: true,
         };
         assert_eq!(
             base().with_stored(&other.to_stored()),
@@ -580,16 +695,22 @@ mod tests {
             min_notice_hours: "-1".into(),
             horizon_days: "".into(),
             confirm_email: None,
+            answer_within_hours: "0".into(),
+            answer_reminder_hours: "12".into(),
+            reminder_offsets_minutes: "60, 0".into(),
+            remind_owner: None,
         };
         let e = parse(&f).unwrap_err();
         assert_eq!(
             e.iter().map(|(f, _)| f).collect::<Vec<_>>(),
             [
+                "answer_within_hours",
                 "horizon_days",
                 "language",
                 "min_notice_hours",
                 "owner_email",
                 "owner_name",
+                "reminder_offsets_minutes",
                 "time_zone"
             ]
         );

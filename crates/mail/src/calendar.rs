@@ -38,7 +38,7 @@ pub fn invite(
             EventStatus::Tentative,
             vec![attendee(owner, PartStat::NeedsAction)],
         ),
-        Message::OwnerCalendarCancel => (
+        Message::OwnerCalendarCancel | Message::OwnerExpired => (
             Method::Cancel,
             EventStatus::Cancelled,
             vec![attendee(owner, PartStat::NeedsAction)],
@@ -63,6 +63,10 @@ pub fn invite(
             both(owner, requester),
         ),
         Message::RequesterConfirm { .. }
+        | Message::OwnerAnswerReminder { .. }
+        | Message::RequesterExpired
+        | Message::RequesterSessionReminder
+        | Message::OwnerSessionReminder
         | Message::RequesterReceived
         | Message::RequesterDeclined
         | Message::RequesterPickNewTime {
@@ -118,6 +122,11 @@ pub fn invite(
             name: one_line(&ctx.from_name),
         },
         attendees,
+        // Where to meet, for the confirmed entry (a cancelled one needs no room).
+        join_url: b
+            .join_url
+            .clone()
+            .filter(|_| status == EventStatus::Confirmed),
         status,
     })
 }

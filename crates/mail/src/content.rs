@@ -262,6 +262,7 @@ pub fn build(msg: &Message, b: &BookingFacts, ctx: &MailContext) -> Content {
         Message::RequesterAccepted => {
             c.intro.push(tf(lang, &k("intro"), &text_args));
             c.facts = requester_facts(lang, &owner, &when, &priority, b);
+            c.facts.extend(meeting_facts(lang, b));
             c.notes.push(t(lang, &k("calendar_note")));
         }
         Message::RequesterDeclined => {
@@ -273,6 +274,77 @@ pub fn build(msg: &Message, b: &BookingFacts, ctx: &MailContext) -> Content {
                 url: format!("{}/", ctx.public_url),
                 primary: true,
             });
+        }
+        Message::OwnerAnswerReminder {
+            accept_url,
+            decline_url,
+            reschedule_url,
+            answer_by,
+        } => {
+            c.intro.push(tf(lang, &k("intro"), &text_args));
+            c.facts = vec![
+                fact("when", when.clone()),
+                fact("requester", format!("{name} <{}>", one_line(&b.email))),
+                fact("priority", priority.clone()),
+                fact("topic", multiline(&b.topic)),
+            ];
+            c.action_hint = Some(tf(
+                lang,
+                &k("action_hint"),
+                &[("until", &short_when(lang, *answer_by, zone))],
+            ));
+            // The very buttons of the request itself.
+            let label = |key: &str| t(lang, &format!("email.owner_new_request.{key}"));
+            c.buttons = vec![
+                Button {
+                    label: label("accept"),
+                    url: accept_url.clone(),
+                    primary: true,
+                },
+                Button {
+                    label: label("decline"),
+                    url: decline_url.clone(),
+                    primary: false,
+                },
+                Button {
+                    label: label("reschedule"),
+                    url: reschedule_url.clone(),
+                    primary: false,
+                },
+            ];
+        }
+        Message::OwnerExpired => {
+            c.intro.push(tf(lang, &k("intro"), &text_args));
+            c.facts = vec![
+                fact("when", when.clone()),
+                fact("requester", format!("{name} <{}>", one_line(&b.email))),
+                fact("topic", multiline(&b.topic)),
+            ];
+            c.notes.push(t(lang, &k("calendar_note")));
+        }
+        Message::RequesterExpired => {
+            c.intro.push(tf(lang, &k("intro"), &text_args));
+            c.action_hint = Some(t(lang, &k("note")));
+            c.buttons.push(Button {
+                label: t(lang, &k("pick")),
+                url: format!("{}/book", ctx.public_url),
+                primary: true,
+            });
+        }
+        Message::RequesterSessionReminder => {
+            c.intro.push(tf(lang, &k("intro"), &text_args));
+            c.facts = requester_facts(lang, &owner, &when, &priority, b);
+            c.facts.extend(meeting_facts(lang, b));
+            c.notes.push(t(lang, &k("note")));
+        }
+        Message::OwnerSessionReminder => {
+            c.intro.push(tf(lang, &k("intro"), &text_args));
+            c.facts = vec![
+                fact("when", when.clone()),
+                fact("requester", format!("{name} <{}>", one_line(&b.email))),
+                fact("topic", multiline(&b.topic)),
+            ];
+            c.facts.extend(meeting_facts(lang, b));
         }
         Message::RequesterPickNewTime {
             pick_url,
@@ -311,9 +383,26 @@ pub fn build(msg: &Message, b: &BookingFacts, ctx: &MailContext) -> Content {
             });
         }
     }
+    // The meeting room, once the session is accepted.
+    if let (
+        Message::RequesterAccepted
+        | Message::OwnerAccepted
+        | Message::RequesterSessionReminder
+        | Message::OwnerSessionReminder,
+        Some(url),
+    ) = (msg, &b.join_url)
+    {
+        c.buttons.push(Button {
+            label: t(lang, "email.common.join"),
+            url: url.clone(),
+            primary: true,
+        });
+    }
     // The requester's own page, where they follow and can cancel the booking.
-    if let (Message::RequesterReceived | Message::RequesterAccepted, Some(url)) =
-        (msg, &b.status_url)
+    if let (
+        Message::RequesterReceived | Message::RequesterAccepted | Message::RequesterSessionReminder,
+        Some(url),
+    ) = (msg, &b.status_url)
     {
         c.buttons.push(Button {
             label: t(lang, "email.common.status_link"),
@@ -322,6 +411,17 @@ pub fn build(msg: &Message, b: &BookingFacts, ctx: &MailContext) -> Content {
         });
     }
     c
+}
+
+/// How to join the session, once it is accepted: the slot's meeting details.
+fn meeting_facts(lang: &str, b: &BookingFacts) -> Vec<Fact> {
+    b.meeting_details
+        .iter()
+        .map(|details| Fact {
+            label: t(lang, "email.label.meeting"),
+            value: multiline(details),
+        })
+        .collect()
 }
 
 /// The owner's message to the requester: "A message from Olga:" and the text.

@@ -71,6 +71,12 @@ pub struct BookingFacts {
     /// The requester's own page for this booking (status, cancel), shown in the requester's
     /// "received" and "accepted" emails when given.
     pub status_url: Option<String>,
+    /// The slot's meeting details (a link, a phone number, an address), shown to both once the
+    /// session is accepted.
+    pub meeting_details: Option<String>,
+    /// The address of the session's meeting room (with its JWT, if secured), once accepted:
+    /// a button in the emails, and `LOCATION`, `URL` and `CONFERENCE` in the invitation.
+    pub join_url: Option<String>,
 }
 
 impl BookingFacts {
@@ -96,6 +102,8 @@ impl BookingFacts {
             starts_at: window.starts_at(),
             ends_at: window.ends_at(),
             status_url,
+            meeting_details: None,
+            join_url: None,
         }
     }
 
@@ -116,6 +124,8 @@ impl BookingFacts {
             starts_at: booking.starts_at,
             ends_at: booking.ends_at,
             status_url,
+            meeting_details: None,
+            join_url: None,
         }
     }
 }
@@ -176,6 +186,31 @@ pub enum Message {
         /// Whether the requester cancelled it themselves (the wording differs).
         by_requester: bool,
     },
+    // Around the session: the answer-by time and the reminders.
+    /// To the owner: a request still waits for an answer, due by `answer_by`; the same three
+    /// links as the request (rendered with it, so they are the very same links). No calendar
+    /// data: the tentative entry is already in the owner's calendar.
+    OwnerAnswerReminder {
+        /// Accepts the request.
+        accept_url: String,
+        /// Declines the request.
+        decline_url: String,
+        /// Asks the requester for another time.
+        reschedule_url: String,
+        /// When the request expires unanswered.
+        answer_by: Timestamp,
+    },
+    /// To the owner: nobody answered the request in time, so it expired and its time is open
+    /// again. ICS `METHOD:CANCEL` for the tentative entry, as [`Message::OwnerCalendarCancel`].
+    OwnerExpired,
+    /// To the requester: the owner did not answer in time, so the request lapsed; a link to
+    /// choose another time. No calendar data.
+    RequesterExpired,
+    /// To the requester: a reminder of the accepted session, with the meeting details and their
+    /// own page (where they can cancel). No calendar data.
+    RequesterSessionReminder,
+    /// To the owner: a reminder of the accepted session. No calendar data.
+    OwnerSessionReminder,
 }
 
 impl Message {
@@ -191,6 +226,11 @@ impl Message {
             Message::RequesterDeclined => "requester_declined",
             Message::RequesterPickNewTime { .. } => "requester_pick_new_time",
             Message::RequesterCancelled { .. } => "requester_cancelled",
+            Message::OwnerAnswerReminder { .. } => "owner_answer_reminder",
+            Message::OwnerExpired => "owner_expired",
+            Message::RequesterExpired => "requester_expired",
+            Message::RequesterSessionReminder => "requester_session_reminder",
+            Message::OwnerSessionReminder => "owner_session_reminder",
         }
     }
 
@@ -198,7 +238,12 @@ impl Message {
     pub fn to_owner(&self) -> bool {
         matches!(
             self,
-            Message::OwnerNewRequest { .. } | Message::OwnerAccepted | Message::OwnerCalendarCancel
+            Message::OwnerNewRequest { .. }
+                | Message::OwnerAccepted
+                | Message::OwnerCalendarCancel
+                | Message::OwnerAnswerReminder { .. }
+                | Message::OwnerExpired
+                | Message::OwnerSessionReminder
         )
     }
 }

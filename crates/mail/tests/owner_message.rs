@@ -33,6 +33,8 @@ fn facts() -> BookingFacts {
         starts_at: "2026-12-03T09:00:00Z".parse().unwrap(),
         ends_at: "2026-12-03T09:45:00Z".parse().unwrap(),
         status_url: Some("http://127.0.0.1:8080/my/x/y".into()),
+        meeting_details: None,
+        join_url: None,
     }
 }
 

@@ -93,6 +93,8 @@ const COLUMNS: [(&str, &[(&str, Kind)]); TABLES.len()] = [
             ("reschedule_requested_at", Time),
             ("cancelled_at", Time),
             ("expired_at", Time),
+            ("answer_by", Time),
+            ("meeting_room", Text),
         ],
     ),
     (
@@ -138,6 +140,9 @@ const COLUMNS: [(&str, &[(&str, Kind)]); TABLES.len()] = [
             ("last_error", Text),
             ("sent_at", Time),
             ("created_at", Time),
+            ("send_before", Time),
+            ("withdrawn_at", Time),
+            ("withdrawn_reason", Text),
         ],
     ),
     (

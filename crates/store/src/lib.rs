@@ -139,7 +139,8 @@ pub trait Store: Send + Sync + 'static {
         &self,
         status: Option<guidance_core::BookingStatus>,
     ) -> StoreResult<Vec<Booking>>;
-    /// Bookings that time has overtaken: pending ones whose session started, ones waiting
+    /// Bookings that time has overtaken: pending ones whose answer-by time (or, without one,
+    /// whose session start) has come, ones waiting
     /// for a new time since before `reschedule_deadline`, and unconfirmed ones whose hold (the
     /// expiry of their `confirm` link) ended or whose session started. In the order of
     /// [`Store::list_bookings`]: by `starts_at`, then `created_at`, then id.
@@ -184,6 +185,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// Records the last failed attempt: the email stays failed until resent.
     async fn mark_email_failed(&self, id: Uuid, error: &str) -> StoreResult<()>;
+    /// Withdraws a claimed scheduled email unsent because its moment passed (`too_late`): the
+    /// row stays, with when and why.
+    async fn drop_late_email(&self, id: Uuid, now: Timestamp) -> StoreResult<()>;
     /// Gives back a claimed email untouched (clean shutdown), so that it is sent promptly.
     async fn release_email(&self, id: Uuid) -> StoreResult<()>;
     /// Queues an email of `booking_id` again (owner's "resend"): the same bytes and Message-ID,

@@ -73,6 +73,11 @@ pub struct Booking {
     pub cancelled_at: Option<Timestamp>,
     /// When it expired, if it did.
     pub expired_at: Option<Timestamp>,
+    /// While pending: when it expires unless the owner answers (`None`: when the session
+    /// starts).
+    pub answer_by: Option<Timestamp>,
+    /// The meeting room's name, made when it was first accepted and kept across new times.
+    pub meeting_room: Option<String>,
 }
 
 impl Booking {
@@ -123,6 +128,11 @@ pub struct NewEmail {
     pub message_id: String,
     /// The complete message.
     pub message: Vec<u8>,
+    /// A scheduled email: not sent before this moment (`None`: at once).
+    pub send_after: Option<Timestamp>,
+    /// A scheduled email: dropped unsent once this moment has passed, and withdrawn by the
+    /// booking's next change (`None`: an ordinary email, sent however late and never withdrawn).
+    pub send_before: Option<Timestamp>,
 }
 
 /// Delivery state of an email.
@@ -185,6 +195,11 @@ pub struct OutboxMessage {
     pub sent_at: Option<Timestamp>,
     /// When it was queued.
     pub created_at: Timestamp,
+    /// A scheduled email: the moment after which it is dropped unsent.
+    pub send_before: Option<Timestamp>,
+    /// When it was withdrawn unsent, and why (`withdrawn`: the booking changed; `too_late`:
+    /// its moment had passed when the worker came to it).
+    pub withdrawn: Option<(Timestamp, String)>,
 }
 
 /// Who caused a transition.
@@ -247,6 +262,8 @@ pub struct NewBooking {
     pub tokens: Vec<NewToken>,
     /// The emails this request causes.
     pub emails: Vec<NewEmail>,
+    /// When a pending request expires unanswered (`None`: at its session's start).
+    pub answer_by: Option<Timestamp>,
     /// At most this many bookings of the requester's address may await the owner (pending, or
     /// unconfirmed) at once: with that many already, the request is refused with
     /// [`crate::StoreError::TooManyPending`]. Checked in the transaction that inserts, so that
@@ -312,10 +329,16 @@ pub struct Transition {
     pub ics_sequence: i64,
     /// Tokens for links in the new emails (issued for `expected_version + 1`).
     pub tokens: Vec<NewToken>,
-    /// Emails this transition causes.
+    /// Emails this transition causes. Every scheduled email still waiting (one with a
+    /// `send_before`) is withdrawn first: the change makes it pointless, and the change queues
+    /// those its new state needs.
     pub emails: Vec<NewEmail>,
     /// The request's idempotency key, kept with the moved booking as its answer.
     pub keep_answer: Option<KeepAnswer>,
+    /// The booking's answer-by time after the change (set when it becomes pending).
+    pub answer_by: Option<Timestamp>,
+    /// A meeting room name for a booking that has none yet (a booking keeps its first).
+    pub meeting_room: Option<String>,
     /// Now.
     pub now: Timestamp,
 }

@@ -228,9 +228,18 @@ impl Api {
             .clone()
     }
 
-    /// The kinds of the outbox emails of booking `id`, in the order they were queued.
+    /// The outbox emails of booking `id` that a change sent at once: without the ones
+    /// scheduled for a later moment (reminders), which wait for the clock.
+    pub async fn emails_now(&self, id: &str) -> Vec<Value> {
+        let mut all = self.emails(id).await;
+        all.retain(|e| e["send_before"].is_null());
+        all
+    }
+
+    /// The kinds of the outbox emails of booking `id` that a change sent at once (see
+    /// [`Api::emails_now`]), in the order they were queued.
     pub async fn email_kinds(&self, id: &str) -> Vec<String> {
-        self.emails(id)
+        self.emails_now(id)
             .await
             .iter()
             .map(|e| e["kind"].as_str().expect("a kind").to_owned())

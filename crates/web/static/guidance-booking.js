@@ -32,6 +32,22 @@ function translator(texts) {
     (texts[key] ?? key).replace(/\{(\w+)\}/g, (m, n) => (n in args ? String(args[n]) : m));
 }
 
+/** "With Olga Owner, 45 minutes": who the sessions are with and how long the open ones last. */
+function sessionLine(t, texts, lang, slots) {
+  const owner = texts.owner ?? '';
+  const mins = slots.map((s) => Math.round((Date.parse(s.ends_at) - Date.parse(s.starts_at)) / 60000));
+  if (!mins.length) return t('public.book.with_owner_only', { owner });
+  const [min, max] = [Math.min(...mins), Math.max(...mins)];
+  let length;
+  if (min === max) {
+    const key = `public.book.minutes.${new Intl.PluralRules(lang).select(min)}`;
+    length = t(key in texts ? key : 'public.book.minutes.other', { count: min });
+  } else {
+    length = t('public.book.minutes_range', { min, max });
+  }
+  return t('public.book.with_owner', { owner, length });
+}
+
 /** The visitor's IANA zone, as the browser knows it. */
 export function detectZone() {
   try {
@@ -493,6 +509,7 @@ export class GuidanceBooking extends HTMLElement {
     const zone = detectZone();
     root.replaceChildren(h('div', { class: 'guidance', lang: intake.lang },
       h('h2', {}, t('public.book.heading')),
+      h('p', { class: 'session-line' }, sessionLine(t, intake.texts, intake.lang, slots)),
       h('p', {}, t('public.book.intro')),
       h('div', { class: 'booking-area' },
         h('form', { class: 'zone' },

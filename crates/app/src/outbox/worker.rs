@@ -39,6 +39,13 @@ pub async fn send_one<M: Mailer>(
     let Some(msg) = store.claim_email(now, lease_until).await? else {
         return Ok(false);
     };
+    // A scheduled email (a reminder) whose moment passed while nobody could send it is sent
+    // late only while it still makes sense; after that it is dropped, and the row says why.
+    if msg.send_before.is_some_and(|before| before <= now) {
+        tracing::warn!(email = %msg.id, kind = %msg.kind, "scheduled email dropped: its moment passed unsent");
+        store.drop_late_email(msg.id, now).await?;
+        return Ok(true);
+    }
     let span = tracing::info_span!("outbox_attempt", email = %msg.id, kind = %msg.kind, attempt = msg.attempts);
     let outcome = async {
         tokio::select! {

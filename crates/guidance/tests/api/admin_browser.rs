@@ -154,7 +154,7 @@ async fn the_owner_sends_a_failed_email_again_in_chromium() {
     let booking = booking["id"].as_str().unwrap().to_owned();
     // The worker runs on its own: at most 15 seconds.
     let failed = poll(Duration::from_secs(15), || async {
-        let emails = app.emails(&booking).await;
+        let emails = app.emails_now(&booking).await;
         (emails.len() == 2 && emails.iter().all(|m| m["last_error"].is_string())).then_some(emails)
     })
     .await
@@ -226,4 +226,70 @@ async fn the_owner_sends_a_failed_email_again_in_chromium() {
         .await;
     assert_eq!(status, 200);
     browser.close().await;
+}
+
+#[tokio::test]
+async fn every_admin_page_passes_axe_and_a_whole_booking_row_opens_it() {
+    let app = spawn_admin_app().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    // The login page, signed out.
+    c.goto(&app.url("/admin/login")).await.unwrap();
+    browser.text_of("h1").await;
+    browser.assert_accessible("/admin/login").await;
+    sign_in(&browser, &app).await;
+
+    // Something on every list: a pending request (with its answer-by line) and an accepted one
+    // with scheduled reminders.
+    let slots = app.create_slots(30, 2).await;
+    let mut ids = Vec::new();
+    for slot in &slots {
+        let (status, booking) = app.book(&intake(slot)).await;
+        assert_eq!(status, 201);
+        ids.push(booking["id"].as_str().unwrap().to_owned());
+    }
+    // (The test app asks one question, `company`.)
+    assert_eq!(app.act(&ids[1], "accept", None).await.0, 200);
+    for path in [
+        "/admin".to_owned(),
+        "/admin/slots".to_owned(),
+        format!("/admin/slots/{}", app.create_slot(60).await),
+        "/admin/slots/generate".to_owned(),
+        "/admin/bookings".to_owned(),
+        format!("/admin/bookings/{}", ids[1]),
+        "/admin/settings".to_owned(),
+        "/admin/settings/questions".to_owned(),
+        "/admin/settings/questions/company".to_owned(),
+    ] {
+        c.goto(&app.url(&path)).await.unwrap();
+        browser.text_of("h1").await;
+        browser.assert_accessible(&path).await;
+    }
+
+    // What lies under the middle of the topic cell, far from the date, is the booking's link:
+    // a click anywhere on the row opens the booking.
+    c.goto(&app.url("/admin/bookings")).await.unwrap();
+    browser.text_of("table.bookings").await;
+    let href = c
+        .execute(
+            "const cell = document.querySelector(arguments[0]);
+             const r = cell.getBoundingClientRect();
+             const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+             const link = hit && hit.closest('a');
+             if (link) { link.click(); }
+             return link ? link.getAttribute('href') : null;",
+            vec![serde_json::json!(format!(
+                "tr.booking:has(a[href='/admin/bookings/{}']) td.topic-cell",
+                ids[0]
+            ))],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        href,
+        serde_json::json!(format!("/admin/bookings/{}", ids[0]))
+    );
+    browser
+        .wait_for_url(&format!("/admin/bookings/{}", ids[0]))
+        .await;
 }

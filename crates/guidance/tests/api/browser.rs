@@ -584,6 +584,19 @@ async fn the_element_loads_only_when_asked_and_books_from_another_origin() {
             .any(|u| u.ends_with("/components/guidance-booking/guidance-booking.js"))
     );
     assert_eq!(shadow.value("#tz").await, "Asia/Tokyo");
+    // It names the owner and the sessions' length.
+    let line = c
+        .execute(
+            "return document.querySelector('guidance-booking').shadowRoot.querySelector('.session-line').textContent",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        line.as_str().unwrap().starts_with("With Olga Owner, "),
+        "{line}"
+    );
+    assert!(line.as_str().unwrap().ends_with(" minutes"), "{line}");
     // It takes the host page's font.
     let font = c
         .execute(

@@ -63,6 +63,7 @@ pub fn test_config(dir: &Path) -> Config {
         edge: Default::default(),
         metrics_token: None,
         metrics_listen: None,
+        meeting: Default::default(),
     }
 }
 
@@ -175,13 +176,15 @@ impl Drop for TestApp {
 
 impl TestApp {
     /// Moves the app's clock `hours` ahead and runs the expiry of overdue bookings, as the
-    /// worker would at its next round.
+    /// worker would at its next round; the worker is woken to send what became due (scheduled
+    /// reminders among them).
     pub async fn pass_hours(&self, hours: f64) {
         let secs = (hours * 3600.0).round() as i64;
         self.clock.advance(jiff::SignedDuration::from_secs(secs));
         guidance_app::bookings::expire_overdue(&self.app)
             .await
             .expect("expiry runs");
+        self.app.outbox_wake.notify_one();
     }
 
     /// Stops the app cleanly (as on a shutdown signal) and waits until it has; returns its

@@ -128,8 +128,12 @@ async fn every_email_in_every_language() {
         let first = app.create_slot(40).await;
         let second = app.create_slot(42).await;
         let third = app.create_slot(44).await;
+        // Around the session: one accepted (its reminders, the owner's too), one unanswered.
+        let fourth = app.create_slot(46).await;
+        let fifth = app.create_slot(48).await;
+        assert_eq!(app.put_settings(json!({"remind_owner": true})).await.0, 200);
         let mut ids = Vec::new();
-        for slot in [&first, &second, &third] {
+        for slot in [&first, &second, &third, &fourth, &fifth] {
             let mut body = intake(slot);
             body["locale"] = json!(lang);
             let (status, booked) = app.book(&body).await;
@@ -140,6 +144,7 @@ async fn every_email_in_every_language() {
             &["accept", "cancel"][..],
             &["reschedule"][..],
             &["decline"][..],
+            &["accept"][..],
         ]) {
             for action in actions {
                 let (status, body) = app.act(id, action, None).await;
@@ -155,7 +160,16 @@ async fn every_email_in_every_language() {
             "owner_calendar_cancel",
             "requester_pick_new_time",
             "requester_declined",
+            "requester_session_reminder",
+            "owner_session_reminder",
+            "owner_answer_reminder",
+            "requester_expired",
+            "owner_expired",
         ];
+        // The fourth's day-before reminders and the fifth's answer reminder, then its expiry.
+        app.pass_hours(40.0).await;
+        app.mail.wait_for("owner_answer_reminder", 1).await;
+        app.pass_hours(8.0).await;
         for kind in kinds {
             app.mail.wait_for(kind, 1).await;
         }
@@ -171,7 +185,7 @@ async fn every_email_in_every_language() {
             // A date in the language's own words: one of the three session days, in the owner's or
             // the requester's zone.
             let mut days = Vec::new();
-            for hours in [40, 42, 44] {
+            for hours in [40, 42, 44, 46, 48] {
                 let at = iso(hours_ahead(hours));
                 days.push(slot_date(lang, &at, "Europe/Berlin"));
                 days.push(slot_date(lang, &at, "America/Los_Angeles"));

@@ -98,3 +98,15 @@ async fn a_visitor_books_through_the_plain_form() {
     assert!(html.contains("someone else has just taken that time"));
     assert!(html.contains("value=\"Late Comer\""));
 }
+
+#[tokio::test]
+async fn the_booking_page_names_the_owner_and_the_sessions_length() {
+    let app = spawn_app().await;
+    let page = app.text("/book?lang=en").await;
+    assert!(page.contains("With Olga Owner</p>"), "no open time yet");
+    app.create_slot(30).await;
+    let page = app.text("/book?lang=en").await;
+    assert!(page.contains("With Olga Owner, 45 minutes"), "{page}");
+    let page = app.text("/book?lang=de").await;
+    assert!(page.contains("Mit Olga Owner, 45 Minuten"), "{page}");
+}

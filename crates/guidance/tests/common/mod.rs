@@ -62,15 +62,19 @@ pub const LIVE_IDS: &str =
 /// Bookings written only in part: without their event, without their two emails (the owner's
 /// invitation and the requester's note) or without the owner's three action links. A booking
 /// is one transaction, so this must be 0 whatever happened to the process or the connection.
+/// (Emails scheduled for later — the owner's reminder to answer — are not counted.)
 pub const PARTIAL_BOOKINGS: &str = "SELECT count(*) FROM guidance_bookings b WHERE \
     (SELECT count(*) FROM guidance_booking_events e WHERE e.booking_id = b.id) <> 1 \
-    OR (SELECT count(*) FROM guidance_email_outbox o WHERE o.booking_id = b.id) <> 2 \
+    OR (SELECT count(*) FROM guidance_email_outbox o \
+        WHERE o.booking_id = b.id AND o.send_before IS NULL) <> 2 \
     OR (SELECT count(*) FROM guidance_booking_actions a WHERE a.booking_id = b.id) <> 3";
 
-/// Every email in the outbox: its booking, Message-ID, kind, status, and whether a worker holds
-/// it (claimed and not finished), as text on both databases.
+/// Every email in the outbox due at once (not those scheduled for later: reminders): its
+/// booking, Message-ID, kind, status, and whether a worker holds it (claimed and not finished),
+/// as text on both databases.
 pub const OUTBOX: &str = "SELECT CAST(booking_id AS TEXT), message_id, kind, status, \
-    lease_until IS NOT NULL FROM guidance_email_outbox ORDER BY message_id";
+    lease_until IS NOT NULL FROM guidance_email_outbox WHERE send_before IS NULL \
+    ORDER BY message_id";
 
 /// Every booking: id, its slot, its status and its slot's status, as text on both databases.
 pub const BOOKINGS: &str = "SELECT CAST(b.id AS TEXT), CAST(b.slot_id AS TEXT), b.status, s.status \

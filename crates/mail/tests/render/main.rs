@@ -35,6 +35,9 @@ fn ctx() -> MailContext {
 /// The requester's own page, shown in "received" and "accepted".
 const STATUS: &str = "http://127.0.0.1:8080/my/00000000-0000-0000-0000-000000001234/c2lnbmF0dXJl";
 
+/// The meeting room of the test booking.
+const JOIN: &str = "https://meet.example.org/guidance-0123abcd?jwt=e30.e30.sig";
+
 fn now() -> Timestamp {
     "2026-11-30T08:15:42Z".parse().unwrap()
 }
@@ -55,6 +58,8 @@ fn booking(name: &str, topic: &str, answers: serde_json::Value) -> BookingFacts 
         starts_at: "2026-12-03T09:00:00Z".parse().unwrap(),
         ends_at: "2026-12-03T09:45:00Z".parse().unwrap(),
         status_url: Some(STATUS.into()),
+        meeting_details: Some("Room 4, second floor".into()),
+        join_url: Some(JOIN.into()),
     }
 }
 
@@ -107,6 +112,16 @@ fn all_messages() -> Vec<Message> {
             had_invite: true,
             by_requester: true,
         },
+        Message::OwnerAnswerReminder {
+            accept_url: ACCEPT.into(),
+            decline_url: DECLINE.into(),
+            reschedule_url: RESCHEDULE.into(),
+            answer_by: "2026-12-01T20:00:00Z".parse().unwrap(),
+        },
+        Message::OwnerExpired,
+        Message::RequesterExpired,
+        Message::RequesterSessionReminder,
+        Message::OwnerSessionReminder,
     ]
 }
 
@@ -127,7 +142,7 @@ fn expected_calendar(msg: &Message) -> Option<ExpectedCalendar> {
     ];
     let (method, status, attendees) = match msg {
         Message::OwnerNewRequest { .. } => ("REQUEST", "TENTATIVE", owner_only),
-        Message::OwnerCalendarCancel => ("CANCEL", "CANCELLED", owner_only),
+        Message::OwnerCalendarCancel | Message::OwnerExpired => ("CANCEL", "CANCELLED", owner_only),
         Message::OwnerAccepted | Message::RequesterAccepted => ("REQUEST", "CONFIRMED", both),
         Message::RequesterPickNewTime {
             had_invite: true, ..
@@ -147,13 +162,19 @@ fn expected_calendar(msg: &Message) -> Option<ExpectedCalendar> {
 /// The links a message must show, in text and HTML, and never in the calendar.
 fn expected_links(msg: &Message) -> Vec<&'static str> {
     match msg {
-        Message::OwnerNewRequest { .. } => vec![ACCEPT, DECLINE, RESCHEDULE],
+        Message::OwnerNewRequest { .. } | Message::OwnerAnswerReminder { .. } => {
+            vec![ACCEPT, DECLINE, RESCHEDULE]
+        }
+        Message::RequesterExpired => vec!["http://127.0.0.1:8080/book"],
+        Message::RequesterSessionReminder => vec![JOIN, STATUS],
+        Message::OwnerAccepted | Message::OwnerSessionReminder => vec![JOIN],
         Message::RequesterPickNewTime { .. } => vec![PICK],
         Message::RequesterConfirm { .. } => vec![CONFIRM],
         Message::RequesterDeclined | Message::RequesterCancelled { .. } => {
             vec!["http://127.0.0.1:8080/"]
         }
-        Message::RequesterReceived | Message::RequesterAccepted => vec![STATUS],
+        Message::RequesterReceived => vec![STATUS],
+        Message::RequesterAccepted => vec![JOIN, STATUS],
         _ => vec![],
     }
 }
@@ -428,7 +449,22 @@ fn render_all(b: &BookingFacts) -> Vec<(Message, Rendered, Checked)> {
                     "{}: a bidi override in the calendar",
                     r.kind
                 );
-                assert!(!flat.contains("http"), "{}: a link in the calendar", r.kind);
+                // The meeting room is the only link, and only in a confirmed entry.
+                let rest = flat.replace(JOIN, "");
+                assert!(!rest.contains("http"), "{}: a link in the calendar", r.kind);
+                let confirmed = flat.contains("STATUS:CONFIRMED");
+                for prop in [
+                    "LOCATION:",
+                    "URL:",
+                    "CONFERENCE;VALUE=URI;FEATURE=AUDIO,VIDEO:",
+                ] {
+                    assert_eq!(
+                        flat.contains(&format!("\r\n{prop}{JOIN}\r\n")),
+                        confirmed,
+                        "{}: {prop}",
+                        r.kind
+                    );
+                }
                 assert!(
                     !flat.contains("_tok"),
                     "{}: a token in the calendar",
@@ -463,7 +499,12 @@ fn every_message_has_the_designed_mime_shape_and_calendar() {
             "requester_pick_new_time",
             "requester_cancelled",
             "requester_cancelled",
-            "requester_cancelled"
+            "requester_cancelled",
+            "owner_answer_reminder",
+            "owner_expired",
+            "requester_expired",
+            "requester_session_reminder",
+            "owner_session_reminder"
         ]
     );
     for (msg, r, c) in &results {

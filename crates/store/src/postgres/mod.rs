@@ -278,7 +278,7 @@ impl Store for PostgresStore {
                     "UPDATE guidance_email_outbox SET lease_until = $2, attempts = attempts + 1 \
                      WHERE id = ( \
                          SELECT id FROM guidance_email_outbox \
-                         WHERE status = 'queued' AND next_attempt_at <= $1 \
+                         WHERE status = 'queued' AND next_attempt_at <= $1 AND withdrawn_at IS NULL \
                            AND (lease_until IS NULL OR lease_until < $1) \
                          ORDER BY next_attempt_at, created_at, seq LIMIT 1 \
                          FOR UPDATE SKIP LOCKED) \
@@ -306,6 +306,10 @@ impl Store for PostgresStore {
 
     async fn mark_email_failed(&self, id: Uuid, error: &str) -> StoreResult<()> {
         outbox::mark_failed(self, id, error).await
+    }
+
+    async fn drop_late_email(&self, id: Uuid, now: Timestamp) -> StoreResult<()> {
+        outbox::drop_late(self, id, now).await
     }
 
     async fn release_email(&self, id: Uuid) -> StoreResult<()> {

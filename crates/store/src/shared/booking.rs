@@ -11,7 +11,7 @@ use super::rows::{PlainColumns, StoredRow, booking_from_row};
 use super::slots::slot_exists;
 use super::sql;
 use super::tx::Tx;
-use super::tx::Value::{Bytes, Id, Int, OptText, Text, Time};
+use super::tx::Value::{Bytes, Id, Int, OptText, OptTime, Text, Time};
 use crate::{Booking, NewBooking, NewEmail, NewToken, StoreError, StoreResult, Transition};
 
 /// The column that records when a booking reached `to`, if that status has one.
@@ -104,6 +104,16 @@ pub(crate) async fn transition<T: Tx>(mut tx: T, t: Transition) -> StoreResult<B
         .await?;
     }
 
+    // Scheduled emails (reminders) are about the booking as it was: the change withdraws them,
+    // and queues below those its new state needs.
+    tx.execute(
+        "UPDATE guidance_email_outbox SET withdrawn_at = $1, withdrawn_reason = 'withdrawn' \
+         WHERE booking_id = $2 AND status = 'queued' AND send_before IS NOT NULL \
+           AND withdrawn_at IS NULL",
+        &[Time(t.now), Id(t.booking_id)],
+    )
+    .await?;
+
     // The compare-and-swap: only the version and status the caller read may move on.
     let stamp = status_timestamp_column(t.to)
         .map(|column| format!(", {column} = $3"))
@@ -112,7 +122,8 @@ pub(crate) async fn transition<T: Tx>(mut tx: T, t: Transition) -> StoreResult<B
         .execute(
             &format!(
                 "UPDATE guidance_bookings \
-                 SET status = $1, version = version + 1, ics_sequence = $2, updated_at = $3{stamp} \
+                 SET status = $1, version = version + 1, ics_sequence = $2, updated_at = $3, \
+                     answer_by = $7, meeting_room = COALESCE(meeting_room, $8){stamp} \
                  WHERE id = $4 AND version = $5 AND status = $6"
             ),
             &[
@@ -122,6 +133,8 @@ pub(crate) async fn transition<T: Tx>(mut tx: T, t: Transition) -> StoreResult<B
                 Id(t.booking_id),
                 Int(t.expected_version),
                 Text(t.from.as_str()),
+                OptTime(t.answer_by),
+                OptText(t.meeting_room.as_deref()),
             ],
         )
         .await?;
@@ -212,8 +225,9 @@ async fn insert_booking<T: Tx>(tx: &mut T, new: &NewBooking) -> StoreResult<Book
     let sql = format!(
         "INSERT INTO guidance_bookings (id, slot_id, starts_at, ends_at, requester_name, \
          requester_email, requester_locale, requester_time_zone, topic, priority, answers, status, \
-         version, ics_uid, ics_sequence, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11{jsonb}, $12, 0, $13, 0, $14, $14) \
+         version, ics_uid, ics_sequence, created_at, updated_at, answer_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11{jsonb}, $12, 0, $13, 0, $14, $14, \
+         $15) \
          RETURNING {columns}",
         jsonb = T::JSONB_CAST,
         columns = sql::BOOKING_COLUMNS
@@ -236,6 +250,7 @@ async fn insert_booking<T: Tx>(tx: &mut T, new: &NewBooking) -> StoreResult<Book
                 Text(new.status.as_str()),
                 Text(&new.ics_uid),
                 Time(new.now),
+                OptTime(new.answer_by),
             ],
         )
         .await?
@@ -281,11 +296,11 @@ async fn record<T: Tx>(
     .await?;
     insert_tokens(tx, booking_id, &change, now).await?;
     for email in change.emails {
-        // Due at once: its first attempt is due when it is queued.
+        // Due at once, or at its moment when scheduled.
         tx.execute(
             "INSERT INTO guidance_email_outbox (id, booking_id, kind, recipient, subject, \
-             message_id, message, next_attempt_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+             message_id, message, next_attempt_at, created_at, send_before) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             &[
                 Id(Uuid::new_v4()),
                 Id(booking_id),
@@ -294,7 +309,9 @@ async fn record<T: Tx>(
                 Text(&email.subject),
                 Text(&email.message_id),
                 Bytes(&email.message),
+                Time(email.send_after.unwrap_or(now)),
                 Time(now),
+                OptTime(email.send_before),
             ],
         )
         .await?;

@@ -50,6 +50,17 @@ pub(crate) async fn mark_failed<D: Db>(db: &D, id: Uuid, error: &str) -> StoreRe
     Ok(())
 }
 
+/// See [`crate::Store::drop_late_email`].
+pub(crate) async fn drop_late<D: Db>(db: &D, id: Uuid, now: Timestamp) -> StoreResult<()> {
+    db.write(
+        "UPDATE guidance_email_outbox \
+         SET withdrawn_at = $1, withdrawn_reason = 'too_late', lease_until = NULL WHERE id = $2",
+        &[Time(now), Id(id)],
+    )
+    .await?;
+    Ok(())
+}
+
 /// See [`crate::Store::release_email`].
 pub(crate) async fn release<D: Db>(db: &D, id: Uuid) -> StoreResult<()> {
     db.write(
@@ -69,7 +80,8 @@ pub(crate) async fn release<D: Db>(db: &D, id: Uuid) -> StoreResult<()> {
 pub(crate) async fn next_due<D: Db>(db: &D) -> StoreResult<Option<Timestamp>> {
     let sql = format!(
         "SELECT MIN({greatest}(next_attempt_at, COALESCE(lease_until, next_attempt_at))) \
-         AS next_attempt_at FROM guidance_email_outbox WHERE status = 'queued'",
+         AS next_attempt_at FROM guidance_email_outbox \
+         WHERE status = 'queued' AND withdrawn_at IS NULL",
         greatest = D::GREATEST
     );
     let row = db.read_optional(&sql, &[]).await?;
@@ -114,7 +126,8 @@ pub(crate) async fn requeue_email<T: Tx>(
         .execute(
             "UPDATE guidance_email_outbox SET status = 'queued', attempts = 0, \
              next_attempt_at = $1, lease_until = NULL, sent_at = NULL \
-             WHERE id = $2 AND booking_id = $3 AND (lease_until IS NULL OR lease_until < $1)",
+             WHERE id = $2 AND booking_id = $3 AND (lease_until IS NULL OR lease_until < $1) \
+               AND withdrawn_at IS NULL",
             &[Time(now), Id(email_id), Id(booking_id)],
         )
         .await?;

@@ -127,6 +127,8 @@ pub(crate) fn booking_from_row(row: &impl StoredRow) -> StoreResult<Booking> {
         reschedule_requested_at: row.opt_time("reschedule_requested_at")?,
         cancelled_at: row.opt_time("cancelled_at")?,
         expired_at: row.opt_time("expired_at")?,
+        answer_by: row.opt_time("answer_by")?,
+        meeting_room: row.opt_text("meeting_room")?,
     })
 }
 
@@ -146,6 +148,11 @@ pub(crate) fn outbox_from_row(row: &impl StoredRow) -> StoreResult<OutboxMessage
         last_error: row.opt_text("last_error")?,
         sent_at: row.opt_time("sent_at")?,
         created_at: row.time("created_at")?,
+        send_before: row.opt_time("send_before")?,
+        withdrawn: match row.opt_time("withdrawn_at")? {
+            Some(at) => Some((at, row.opt_text("withdrawn_reason")?.unwrap_or_default())),
+            None => None,
+        },
     })
 }
 

@@ -17,11 +17,13 @@ pub(crate) const SLOT_COLUMNS: &str = "id, starts_at, ends_at, status, meeting_d
 pub(crate) const BOOKING_COLUMNS: &str = "id, slot_id, starts_at, ends_at, requester_name, \
     requester_email, requester_locale, requester_time_zone, topic, priority, \
     CAST(answers AS TEXT) AS answers, status, version, ics_uid, ics_sequence, created_at, \
-    updated_at, accepted_at, declined_at, reschedule_requested_at, cancelled_at, expired_at";
+    updated_at, accepted_at, declined_at, reschedule_requested_at, cancelled_at, expired_at, \
+    answer_by, meeting_room";
 
 /// The columns [`super::rows::outbox_from_row`] reads.
 pub(crate) const OUTBOX_COLUMNS: &str = "id, booking_id, kind, recipient, subject, message_id, \
-    message, status, attempts, next_attempt_at, last_error, sent_at, created_at";
+    message, status, attempts, next_attempt_at, last_error, sent_at, created_at, \
+    send_before, withdrawn_at, withdrawn_reason";
 
 /// The columns [`super::rows::token_from_row`] reads.
 pub(crate) const TOKEN_COLUMNS: &str =
@@ -71,7 +73,7 @@ pub(crate) static LIST_BOOKINGS: LazyLock<String> = LazyLock::new(|| {
 pub(crate) static LIST_OVERDUE: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT {BOOKING_COLUMNS} FROM guidance_bookings \
-         WHERE (status = 'pending' AND starts_at <= $1) \
+         WHERE (status = 'pending' AND COALESCE(answer_by, starts_at) <= $1) \
             OR (status = 'needs_reschedule' AND reschedule_requested_at <= $2) \
             OR (status = 'unconfirmed' AND (starts_at <= $1 OR EXISTS ( \
                 SELECT 1 FROM guidance_booking_actions a \

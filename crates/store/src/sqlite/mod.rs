@@ -299,7 +299,7 @@ impl Store for SqliteStore {
             .fetch_optional(
                 &format!(
                     "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox \
-                     WHERE status = 'queued' AND next_attempt_at <= $1 \
+                     WHERE status = 'queued' AND next_attempt_at <= $1 AND withdrawn_at IS NULL \
                        AND (lease_until IS NULL OR lease_until < $1) \
                      ORDER BY next_attempt_at, created_at, rowid LIMIT 1"
                 ),
@@ -334,6 +334,10 @@ impl Store for SqliteStore {
 
     async fn mark_email_failed(&self, id: Uuid, error: &str) -> StoreResult<()> {
         outbox::mark_failed(self, id, error).await
+    }
+
+    async fn drop_late_email(&self, id: Uuid, now: Timestamp) -> StoreResult<()> {
+        outbox::drop_late(self, id, now).await
     }
 
     async fn release_email(&self, id: Uuid) -> StoreResult<()> {

@@ -87,6 +87,11 @@ macro_rules! all_contract_tests {
             // 10. Idempotency keys
             idempotency_key_keeps_the_answer_until_it_expires,
             idempotency_key_in_use_refuses_the_whole_change,
+            // 11. Around the session
+            answer_by_decides_when_a_pending_request_is_overdue,
+            scheduled_email_waits_and_a_change_withdraws_it,
+            late_scheduled_email_is_dropped_and_kept,
+            a_booking_keeps_its_first_meeting_room,
         }
     };
 }
@@ -111,6 +116,7 @@ mod idempotency;
 mod lists;
 mod outbox;
 mod owner;
+mod scheduled;
 mod site;
 mod slots;
 mod transitions;
@@ -121,8 +127,8 @@ mod transitions;
     reason = "each test crate that includes this module uses a different part of it"
 )]
 pub use {
-    bookings::*, health::*, idempotency::*, lists::*, outbox::*, owner::*, site::*, slots::*,
-    transitions::*,
+    bookings::*, health::*, idempotency::*, lists::*, outbox::*, owner::*, scheduled::*, site::*,
+    slots::*, transitions::*,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -191,6 +197,8 @@ fn email(kind: &str, recipient: &str) -> NewEmail {
         message_id: format!("<{id}@guidance.test>"),
         message: format!("Message-ID: <{id}@guidance.test>\r\nSubject: {kind}\r\n\r\nHello\r\n")
             .into_bytes(),
+        send_after: None,
+        send_before: None,
     }
 }
 
@@ -246,6 +254,7 @@ fn request_for(slot_id: Uuid, window: SlotWindow, who: &str, now: Timestamp) -> 
                 })
                 .collect(),
             emails,
+            answer_by: None,
             pending_limit: None,
             keep_answer: None,
             now,
@@ -301,6 +310,8 @@ fn transition(
             .collect(),
         emails: vec![email(&format!("requester_{action}"), &b.email)],
         keep_answer: None,
+        answer_by: None,
+        meeting_room: None,
         now,
     }
 }

@@ -566,6 +566,10 @@ fn settings_json(s: &OwnerSettings) -> SettingsBody {
         min_notice_hours: s.min_notice_hours,
         horizon_days: s.horizon_days,
         confirm_email: s.confirm_email,
+        answer_within_hours: s.answer_within_hours,
+        answer_reminder_hours: s.answer_reminder_hours,
+        reminder_offsets_minutes: s.reminder_offsets_minutes.minutes().to_vec(),
+        remind_owner: s.remind_owner,
     }
 }
 

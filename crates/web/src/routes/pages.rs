@@ -353,6 +353,8 @@ struct BookPage {
     error: Option<String>,
     field_errors: BTreeMap<String, String>,
     texts_json: String,
+    /// Who the session is with and how long it lasts ("With Olga Owner, 45 minutes").
+    session_line: String,
 }
 
 impl BookPage {
@@ -395,6 +397,29 @@ async fn book_page(
     .await
 }
 
+/// "With Olga Owner, 45 minutes": the owner's name and the length of the open sessions (a
+/// range when they differ; the name alone when none is open).
+fn session_line(tr: &Tr, owner: &str, slots: &[guidance_store::Slot]) -> String {
+    let minutes = slots
+        .iter()
+        .map(|s| s.ends_at.duration_since(s.starts_at).as_mins());
+    let (min, max) = (minutes.clone().min(), minutes.max());
+    let length = match (min, max) {
+        (Some(a), Some(b)) if a == b => {
+            tr.count("public.book.minutes", u64::try_from(a).unwrap_or(0), &[])
+        }
+        (Some(a), Some(b)) => tr.fmt(
+            "public.book.minutes_range",
+            &[("min", &a.to_string()), ("max", &b.to_string())],
+        ),
+        _ => return tr.fmt("public.book.with_owner_only", &[("owner", owner)]),
+    };
+    tr.fmt(
+        "public.book.with_owner",
+        &[("owner", owner), ("length", &length)],
+    )
+}
+
 async fn book_form_response(
     state: &WebState,
     tr: Tr,
@@ -425,6 +450,7 @@ async fn book_form_response(
         error,
         field_errors,
         texts_json: script_texts(&tr, &owner_name),
+        session_line: session_line(&tr, &owner_name, &slots),
         tr,
     };
     render(status, &page)

@@ -112,6 +112,8 @@ struct StatusPage {
     days: Vec<DayGroup>,
     cancellable: bool,
     finished: bool,
+    /// The meeting room, while the session is accepted.
+    join_url: Option<String>,
 }
 
 async fn status_response(
@@ -166,6 +168,11 @@ async fn status_response(
         days,
         cancellable: BookingAction::Cancel.allowed_from(b.status),
         finished: b.status.is_final(),
+        join_url: (b.status == BookingStatus::Accepted)
+            .then(|| {
+                guidance_app::meeting::join_url(&state.app, b.meeting_room.as_deref(), b.ends_at)
+            })
+            .flatten(),
         tr,
     };
     render(status, &page)

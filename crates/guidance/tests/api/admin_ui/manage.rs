@@ -74,6 +74,9 @@ pub async fn closed_booking_and_notice_and_horizon_come_from_the_settings_on(app
             ("language", "en"),
             ("min_notice_hours", "0"),
             ("horizon_days", "30"),
+            ("answer_within_hours", "48"),
+            ("answer_reminder_hours", "12"),
+            ("reminder_offsets_minutes", "1440, 60"),
         ]
     };
     let (status, html) = owner

@@ -70,7 +70,7 @@ async fn smtps_url_delivers_over_implicit_tls_with_login_trusting_a_private_ca()
 /// them; panics if one was sent.
 async fn wait_all_failed(app: &TestApp, id: &str) -> Vec<Value> {
     poll(Duration::from_secs(30), || async {
-        let all = app.emails(id).await;
+        let all = app.emails_now(id).await;
         assert!(all.iter().all(|e| e["status"] != "sent"), "{all:#?}");
         all.iter().all(|e| e["status"] == "failed").then_some(all)
     })

@@ -620,6 +620,9 @@ pub fn probes_for(route: &RecordedRoute, l: &Live) -> Vec<Probe> {
                     ("language", "en"),
                     ("min_notice_hours", "0"),
                     ("horizon_days", "60"),
+                    ("answer_within_hours", "48"),
+                    ("answer_reminder_hours", "12"),
+                    ("reminder_offsets_minutes", "1440, 60"),
                 ],
                 vec![
                     ("time_zone", zones.clone()),
@@ -628,6 +631,11 @@ pub fn probes_for(route: &RecordedRoute, l: &Live) -> Vec<Probe> {
                     ("owner_name", strings(&["Olga\r\nBcc: v@x.org", ""])),
                     ("min_notice_hours", strings(&["-1", "1e99", "x"])),
                     ("horizon_days", strings(&["0", "100000", "x"])),
+                    ("answer_within_hours", strings(&["0", "100000", "x"])),
+                    (
+                        "reminder_offsets_minutes",
+                        strings(&["0", "1, 2, 3, 4, 5, 6", "soon"]),
+                    ),
                 ],
             ));
             p

@@ -9,7 +9,9 @@ use guidance_core::{BookingStatus, Priority, SlotStatus};
 use guidance_store::Booking;
 
 use super::chrome::{Chrome, FlashQuery, chrome, error_response, render};
-use super::format::{BookingRow, EmailRow, booking_row, email_row};
+use super::format::{
+    BookingRow, EmailRow, booking_row, email_row, short_moment, time_of_day, zoned,
+};
 use crate::error::HttpError;
 use crate::state::WebState;
 
@@ -19,6 +21,8 @@ struct DashboardPage {
     chrome: Chrome,
     title: String,
     pending: Vec<BookingRow>,
+    /// "3 requests need an answer, the first by 14:00 today" (empty when none does).
+    answer_by: String,
     waiting: Vec<BookingRow>,
     upcoming: Vec<BookingRow>,
     failing: Vec<EmailRow>,
@@ -66,7 +70,19 @@ pub(super) async fn dashboard(
             .list_slots(now, week, Some(SlotStatus::Open))
             .await?
             .len();
+        let first_due = pending
+            .iter()
+            .map(|b| b.answer_by.unwrap_or(b.starts_at))
+            .min();
+        let answer_by = first_due.map_or_else(String::new, |due| {
+            tr.count(
+                "admin.dashboard.answer_by",
+                u64::try_from(pending.len()).unwrap_or(0),
+                &[("when", &relative_moment(tr, &owner, now, due))],
+            )
+        });
         Ok::<_, HttpError>(DashboardPage {
+            answer_by,
             title: tr.get("admin.dashboard.title"),
             pending: pending.iter().map(|b| booking_row(tr, &owner, b)).collect(),
             waiting: waiting.iter().map(|b| booking_row(tr, &owner, b)).collect(),
@@ -87,6 +103,24 @@ pub(super) async fn dashboard(
     match result {
         Ok(page) => render(StatusCode::OK, &page),
         Err(e) => error_response(&state, &session, e).await,
+    }
+}
+
+/// A moment as the owner thinks of it: "14:00 today", "9:00 tomorrow", or a date and time.
+fn relative_moment(
+    tr: &crate::i18n::Tr,
+    owner: &guidance_core::OwnerSettings,
+    now: jiff::Timestamp,
+    at: jiff::Timestamp,
+) -> String {
+    let (day, today) = (zoned(at, owner).date(), zoned(now, owner).date());
+    let time = time_of_day(tr, &zoned(at, owner));
+    if day == today {
+        tr.fmt("admin.datetime.today_at", &[("time", &time)])
+    } else if today.tomorrow().is_ok_and(|t| t == day) {
+        tr.fmt("admin.datetime.tomorrow_at", &[("time", &time)])
+    } else {
+        short_moment(tr, owner, at)
     }
 }
 

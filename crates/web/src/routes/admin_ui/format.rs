@@ -118,11 +118,26 @@ pub(super) struct EmailRow {
     pub(super) attempts: String,
     pub(super) error: String,
     pub(super) when: String,
+    /// Whether "send again" makes sense (not for a reminder withdrawn or still waiting).
+    pub(super) resendable: bool,
 }
 
 /// `m` as a row of an emails list, with when it was sent, is due again or was queued.
 pub(super) fn email_row(tr: &Tr, owner: &OwnerSettings, m: &OutboxMessage) -> EmailRow {
+    let scheduled = m.send_before.is_some() && m.sent_at.is_none();
     let when = match m.sent_at {
+        // Reminders: withdrawn or dropped unsent, or waiting for their moment.
+        None if m.withdrawn.is_some() => {
+            let at = m.withdrawn.as_ref().map_or(m.created_at, |(at, _)| *at);
+            tr.fmt(
+                "admin.email.withdrawn_at",
+                &[("when", &short_moment(tr, owner, at))],
+            )
+        }
+        None if scheduled && m.last_error.is_none() => tr.fmt(
+            "admin.email.scheduled_at",
+            &[("when", &short_moment(tr, owner, m.next_attempt_at))],
+        ),
         Some(at) => tr.fmt(
             "admin.email.sent_at",
             &[("when", &short_moment(tr, owner, at))],
@@ -137,9 +152,12 @@ pub(super) fn email_row(tr: &Tr, owner: &OwnerSettings, m: &OutboxMessage) -> Em
             &[("when", &short_moment(tr, owner, m.created_at))],
         ),
     };
-    let status = match (m.status, &m.last_error) {
-        (guidance_store::EmailStatus::Queued, Some(_)) => "retrying",
-        (s, _) => s.as_str(),
+    let status = match (m.status, &m.last_error, &m.withdrawn) {
+        (_, _, Some((_, why))) if why == "too_late" => "too_late",
+        (_, _, Some(_)) => "withdrawn",
+        (guidance_store::EmailStatus::Queued, Some(_), _) => "retrying",
+        (guidance_store::EmailStatus::Queued, None, _) if scheduled => "scheduled",
+        (s, _, _) => s.as_str(),
     };
     EmailRow {
         id: m.id.to_string(),
@@ -160,6 +178,8 @@ pub(super) fn email_row(tr: &Tr, owner: &OwnerSettings, m: &OutboxMessage) -> Em
         },
         error: m.last_error.clone().unwrap_or_default(),
         when,
+        resendable: m.withdrawn.is_none()
+            && !(scheduled && m.status == guidance_store::EmailStatus::Queued),
     }
 }
 

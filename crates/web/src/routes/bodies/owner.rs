@@ -206,6 +206,9 @@ pub struct OwnerBooking {
     /// When it last changed.
     #[schema(format = DateTime)]
     pub updated_at: String,
+    /// While pending: when it expires unless answered (`null` otherwise).
+    #[schema(required = true, format = DateTime)]
+    pub answer_by: Option<String>,
 }
 
 impl From<&Booking> for OwnerBooking {
@@ -227,8 +230,14 @@ impl From<&Booking> for OwnerBooking {
             ics_sequence: b.ics_sequence,
             created_at: format_utc(b.created_at),
             updated_at: format_utc(b.updated_at),
+            answer_by: answer_by(b),
         }
     }
+}
+
+/// A pending booking's answer-by time (its session's start when it has none of its own).
+fn answer_by(b: &Booking) -> Option<String> {
+    (b.status == BookingStatus::Pending).then(|| format_utc(b.answer_by.unwrap_or(b.starts_at)))
 }
 
 /// Bookings: pending first, then accepted, needs_reschedule, declined, cancelled, expired.
@@ -313,6 +322,15 @@ pub struct EmailBody {
     /// When it was queued.
     #[schema(format = DateTime)]
     pub created_at: String,
+    /// A scheduled email (a reminder): dropped unsent once this moment has passed.
+    #[schema(required = true, format = DateTime)]
+    pub send_before: Option<String>,
+    /// When it was withdrawn unsent, if it was.
+    #[schema(required = true, format = DateTime)]
+    pub withdrawn_at: Option<String>,
+    /// Why: `withdrawn` (the booking changed) or `too_late` (its moment passed unsent).
+    #[schema(required = true)]
+    pub withdrawn_reason: Option<String>,
 }
 
 impl From<&OutboxMessage> for EmailBody {
@@ -329,6 +347,9 @@ impl From<&OutboxMessage> for EmailBody {
             last_error: m.last_error.clone(),
             sent_at: m.sent_at.map(format_utc),
             created_at: format_utc(m.created_at),
+            send_before: m.send_before.map(format_utc),
+            withdrawn_at: m.withdrawn.as_ref().map(|(at, _)| format_utc(*at)),
+            withdrawn_reason: m.withdrawn.as_ref().map(|(_, why)| why.clone()),
         }
     }
 }
@@ -430,6 +451,15 @@ pub struct SettingsBody {
     pub horizon_days: i64,
     /// Whether a visitor must confirm their email address before the owner hears of a request.
     pub confirm_email: bool,
+    // Around the session.
+    /// Hours the owner has to answer a request before it expires.
+    pub answer_within_hours: i64,
+    /// Hours before the answer-by time the owner is reminded (0: never).
+    pub answer_reminder_hours: i64,
+    /// Minutes before an accepted session its reminders go out, largest first.
+    pub reminder_offsets_minutes: Vec<i64>,
+    /// Whether the owner gets the session reminders too.
+    pub remind_owner: bool,
 }
 
 /// Any subset of the settings; the others keep their value. A key that is no setting is refused
@@ -469,6 +499,23 @@ pub struct SettingsChange {
     #[schema(value_type = bool)]
     #[serde(default)]
     pub confirm_email: Field<bool>,
+    // Around the session.
+    /// Hours the owner has to answer a request (1 to 720).
+    #[schema(value_type = i64)]
+    #[serde(default)]
+    pub answer_within_hours: Field<i64>,
+    /// Hours before the answer-by time the owner is reminded (0 to 720; 0: never).
+    #[schema(value_type = i64)]
+    #[serde(default)]
+    pub answer_reminder_hours: Field<i64>,
+    /// Minutes before an accepted session its reminders go out (at most 5, each 1 to 43200).
+    #[schema(value_type = Vec<i64>)]
+    #[serde(default)]
+    pub reminder_offsets_minutes: Field<Vec<i64>>,
+    /// Whether the owner gets the session reminders too.
+    #[schema(value_type = bool)]
+    #[serde(default)]
+    pub remind_owner: Field<bool>,
     /// Every other key: none is a setting.
     #[serde(flatten)]
     #[schema(ignore)]
@@ -496,6 +543,16 @@ impl SettingsChange {
                 .given(Setting::MinNoticeHours.key(), r),
             horizon_days: self.horizon_days.given(Setting::HorizonDays.key(), r),
             confirm_email: self.confirm_email.given(Setting::ConfirmEmail.key(), r),
+            answer_within_hours: self
+                .answer_within_hours
+                .given(Setting::AnswerWithinHours.key(), r),
+            answer_reminder_hours: self
+                .answer_reminder_hours
+                .given(Setting::AnswerReminderHours.key(), r),
+            reminder_offsets_minutes: self
+                .reminder_offsets_minutes
+                .given(Setting::ReminderOffsetsMinutes.key(), r),
+            remind_owner: self.remind_owner.given(Setting::RemindOwner.key(), r),
             refused,
         }
     }

@@ -63,6 +63,9 @@ pub struct PublicBooking {
     /// The requester's own page (status, cancel); only in the answer to a new booking.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_url: Option<String>,
+    /// While pending: when the request lapses unless the owner answers (`null` otherwise).
+    #[schema(required = true, format = DateTime)]
+    pub answer_by: Option<String>,
 }
 
 impl From<&Booking> for PublicBooking {
@@ -73,6 +76,8 @@ impl From<&Booking> for PublicBooking {
             starts_at: format_utc(b.starts_at),
             ends_at: format_utc(b.ends_at),
             status_url: None,
+            answer_by: (b.status == BookingStatus::Pending)
+                .then(|| format_utc(b.answer_by.unwrap_or(b.starts_at))),
         }
     }
 }

@@ -86,7 +86,8 @@ fn the_settings_api_reads_and_shows_exactly_the_settings() {
     // Each setting is read in its own type, into its own place of the change.
     let body = json!({"booking_open": false, "owner_name": "Grete", "owner_email": "g@example.org",
         "time_zone": "Europe/Berlin", "language": "de", "min_notice_hours": 12,
-        "horizon_days": 30, "confirm_email": true});
+        "horizon_days": 30, "confirm_email": true, "answer_within_hours": 24,
+        "answer_reminder_hours": 6, "reminder_offsets_minutes": [120, 15], "remind_owner": true});
     let change = JsonBody::<SettingsChange>::parse(body.to_string().as_bytes())
         .unwrap()
         .into_change();
@@ -101,6 +102,10 @@ fn the_settings_api_reads_and_shows_exactly_the_settings() {
             min_notice_hours: Some(12),
             horizon_days: Some(30),
             confirm_email: Some(true),
+            answer_within_hours: Some(24),
+            answer_reminder_hours: Some(6),
+            reminder_offsets_minutes: Some(vec![120, 15]),
+            remind_owner: Some(true),
             refused: FieldErrors::new(),
         }
     );
