@@ -210,6 +210,7 @@ async fn book_parsed(
         })
         .await?;
     app.outbox_wake.notify_one();
+    app.metrics.booking_created();
     tracing::info!(booking = %booking.id, slot = %slot_id, status = %booking.status, "booking requested");
     Ok(booking)
 }
@@ -585,6 +586,7 @@ async fn apply(app: &App, booking: Booking, m: Move) -> AppResult<Booking> {
         })
         .await?;
     app.outbox_wake.notify_one();
+    app.metrics.booking_moved(moved.status);
     tracing::info!(booking = %moved.id, from = %booking.status, to = %moved.status, "booking moved");
     Ok(moved)
 }

@@ -73,6 +73,10 @@ pub enum AppError {
     /// Something broke on our side.
     #[error("internal error: {0}")]
     Internal(String),
+    /// Too much of a deliberately slow kind of work (password hashing) is waiting already; the
+    /// same request may succeed in a moment.
+    #[error("busy")]
+    Busy,
 }
 
 impl AppError {
@@ -99,6 +103,7 @@ impl AppError {
             AppError::IdempotencyKeyReused => "idempotency_key_reused",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
+            AppError::Busy => "busy",
         }
     }
 

@@ -2,9 +2,11 @@
 //! and static files. Handlers read a request, call one use case of [`guidance_app`] and answer;
 //! no rule of the service is decided here. See `ARCHITECTURE.md` at the repository root.
 
+pub mod client;
 pub mod error;
 pub mod extract;
 pub mod i18n;
+pub mod metrics;
 pub mod rate_limit;
 pub mod routes;
 pub mod session;
@@ -18,5 +20,16 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// The whole HTTP service over `app`, each request in its own span (see [`trace`]).
 pub fn router(app: guidance_app::App) -> axum::Router {
-    routes::router(WebState::new(app)).layer(trace::RequestSpans)
+    routers(app).0
+}
+
+/// The whole HTTP service over `app`, each request in its own span (see [`trace`]) and counted
+/// (see [`metrics`]); and beside it the router of the separate metrics address
+/// (`GUIDANCE_METRICS_LISTEN`), which reads the same counters.
+pub fn routers(app: guidance_app::App) -> (axum::Router, axum::Router) {
+    let state = WebState::new(app);
+    let main = routes::router(state.clone())
+        .layer(trace::RequestSpans)
+        .layer(metrics::CountRequests(state.requests.clone()));
+    (main, routes::ops::metrics_router(state))
 }

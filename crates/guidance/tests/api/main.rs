@@ -21,6 +21,7 @@ mod flow;
 mod hostile;
 mod idempotency;
 mod openapi;
+mod ops;
 mod pages;
 mod pick_rules;
 mod postgres;

@@ -82,7 +82,9 @@ macro_rules! all_contract_tests {
             requeued_email_keeps_its_bytes_and_message_id,
             admin_password_setup_link_and_sessions,
             settings_are_stored_and_replaced,
-            // 9. Idempotency keys
+            // 9. Health
+            health_counts_bookings_and_waiting_emails,
+            // 10. Idempotency keys
             idempotency_key_keeps_the_answer_until_it_expires,
             idempotency_key_in_use_refuses_the_whole_change,
         }
@@ -104,6 +106,7 @@ macro_rules! assert_err {
 }
 
 mod bookings;
+mod health;
 mod idempotency;
 mod lists;
 mod outbox;
@@ -118,7 +121,8 @@ mod transitions;
     reason = "each test crate that includes this module uses a different part of it"
 )]
 pub use {
-    bookings::*, idempotency::*, lists::*, outbox::*, owner::*, site::*, slots::*, transitions::*,
+    bookings::*, health::*, idempotency::*, lists::*, outbox::*, owner::*, site::*, slots::*,
+    transitions::*,
 };
 
 // ---------------------------------------------------------------------------------------------

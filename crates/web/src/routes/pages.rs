@@ -2,12 +2,11 @@
 //! email link (`GET` shows, `POST` does), and the visitor's choice of a new time.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use guidance_core::i18n::{format_date, format_short_date, format_span, format_time};
@@ -19,6 +18,7 @@ use guidance_store::{Booking, Slot};
 use serde::Deserialize;
 
 use super::recorder::{RecordedRoute, Recorder};
+use crate::client::Client;
 use crate::error::HttpError;
 use crate::i18n::{Tr, page_language};
 use crate::state::WebState;
@@ -432,7 +432,7 @@ async fn book_form_response(
 
 async fn book_submit(
     State(state): State<WebState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    client: Client,
     headers: HeaderMap,
     Query(q): Query<BookQuery>,
     body: Bytes,
@@ -440,7 +440,7 @@ async fn book_submit(
     let form = BookForm::read(&body);
     let tr = page_language(q.lang.as_deref().or(Some(form.locale.as_str())), &headers);
     let zone = visitor_zone(&state, Some(form.time_zone.as_str()));
-    if let Err(wait) = state.limiter.check(super::client_ip(&addr)) {
+    if let Err(wait) = state.limiter.check(client.key()) {
         let e = HttpError::RateLimited(wait);
         let mut resp = book_form_response(
             &state,
@@ -714,7 +714,7 @@ struct ActionForm {
 
 async fn action_submit(
     State(state): State<WebState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    client: Client,
     headers: HeaderMap,
     Path(token): Path<String>,
     Query(q): Query<LangQuery>,
@@ -722,7 +722,7 @@ async fn action_submit(
 ) -> Response {
     let form: ActionForm = read_form(&body);
     let fallback_tr = page_language(q.lang.as_deref(), &headers);
-    if let Err(wait) = state.limiter.check(super::client_ip(&addr)) {
+    if let Err(wait) = state.limiter.check(client.key()) {
         return error_page(&fallback_tr, HttpError::RateLimited(wait));
     }
     let checked = match bookings::check_token(&state.app, &token).await {
