@@ -8,7 +8,7 @@ use guidance_store::KeepAnswer;
 use super::*;
 
 // ---------------------------------------------------------------------------------------------
-// 9. Idempotency keys
+// 10. Idempotency keys
 // ---------------------------------------------------------------------------------------------
 
 fn keep(scope: Scope, key: &str, body: &[u8], expires_at: Timestamp) -> Option<KeepAnswer> {
