@@ -13,6 +13,7 @@ pub mod intake;
 pub mod owner_settings;
 pub mod pattern;
 pub mod question;
+pub mod sealed;
 pub mod slot;
 pub mod text;
 pub mod token;
