@@ -135,13 +135,13 @@ async fn book_parsed(app: &App, slot_id: Uuid, intake: Intake) -> AppResult<Book
         (
             BookingStatus::Unconfirmed,
             vec![confirm],
-            vec![email(render(&message, &facts, &ctx, now))],
+            vec![email(app, render(&message, &facts, &ctx, now))],
         )
     } else {
         let (tokens, links) = owner_tokens(app, token::expiry(now, Some(slot.starts_at)));
         let emails = vec![
-            email(render(&links.new_request_message(), &facts, &ctx, now)),
-            email(render(&Message::RequesterReceived, &facts, &ctx, now)),
+            email(app, render(&links.new_request_message(), &facts, &ctx, now)),
+            email(app, render(&Message::RequesterReceived, &facts, &ctx, now)),
         ];
         (BookingStatus::Pending, tokens, emails)
     };
@@ -224,13 +224,14 @@ fn new_token(app: &App, action: BookingAction, expires_at: Timestamp) -> (NewTok
     )
 }
 
-fn email(r: guidance_mail::Rendered) -> NewEmail {
+/// A rendered email as the outbox keeps it: sealed (see [`guidance_core::sealed`]).
+fn email(app: &App, r: guidance_mail::Rendered) -> NewEmail {
     NewEmail {
         kind: r.kind.to_owned(),
         recipient: r.recipient,
         subject: r.subject,
+        message: app.seal.seal(&r.message_id, &r.bytes),
         message_id: r.message_id,
-        message: r.bytes,
     }
 }
 
@@ -453,13 +454,10 @@ async fn apply(
     let emails = messages
         .iter()
         .map(|m| {
-            email(render_with_owner_message(
-                m,
-                &facts,
-                &ctx,
-                now,
-                note.as_deref(),
-            ))
+            email(
+                app,
+                render_with_owner_message(m, &facts, &ctx, now, note.as_deref()),
+            )
         })
         .collect();
     let new_slot = match new_slot {

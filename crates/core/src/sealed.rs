@@ -132,10 +132,15 @@ mod tests {
 
     #[test]
     fn opens_to_the_same_bytes_and_hides_them() {
-        let message = b"Subject: hi\r\n\r\nopen http://example.org/a/tokentokentoken\r\n".repeat(20);
+        let message =
+            b"Subject: hi\r\n\r\nopen http://example.org/a/tokentokentoken\r\n".repeat(20);
         let sealed = seal().seal(ID, &message);
         assert!(is_sealed(&sealed));
-        assert!(sealed.len() < message.len() / 4, "deflated: {}", sealed.len());
+        assert!(
+            sealed.len() < message.len() / 4,
+            "deflated: {}",
+            sealed.len()
+        );
         assert!(!sealed.windows(5).any(|w| w == b"token"));
         assert_eq!(seal().open(ID, &sealed).expect("opens"), message);
         // A fresh nonce each time: the same message never seals to the same bytes.
@@ -147,7 +152,10 @@ mod tests {
         let sealed = seal().seal(ID, b"Subject: hi\r\n\r\nbody\r\n");
         let other = MessageSeal::new(&TokenSecret::from_config(&"t".repeat(40)).expect("long"));
         assert_eq!(other.open(ID, &sealed), Err(OpenError::WrongKey));
-        assert_eq!(seal().open("<b@example.org>", &sealed), Err(OpenError::WrongKey));
+        assert_eq!(
+            seal().open("<b@example.org>", &sealed),
+            Err(OpenError::WrongKey)
+        );
         let mut flipped = sealed.clone();
         *flipped.last_mut().expect("bytes") ^= 1;
         assert_eq!(seal().open(ID, &flipped), Err(OpenError::WrongKey));

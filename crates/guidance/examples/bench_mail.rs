@@ -3,7 +3,7 @@
 //! sink and prints the figure for `BENCHMARKS.md`.
 //!
 //! It books `--count / 2` sessions through the service (each queues two emails, rendered as in
-//! production), then times the outbox worker's own loop (`outbox::send_one`: claim, send, record)
+//! production), then times the outbox worker's own loop (`outbox::send_due`: claim, send, record)
 //! until the queue is empty. Queueing is not part of the time.
 //!
 //! `cargo run --release -p guidance --example bench_mail -- --count 2000 \
@@ -57,8 +57,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let (_stop, stop_rx) = tokio::sync::watch::channel(false);
     let started = Instant::now();
     let mut sent = 0usize;
-    while outbox::send_one(&state, &mailer, stop_rx.clone()).await? {
-        sent += 1;
+    loop {
+        let n = outbox::send_due(&state, &mailer, stop_rx.clone()).await?;
+        if n == 0 {
+            break;
+        }
+        sent += n;
     }
     let secs = started.elapsed().as_secs_f64();
     let mut failed = 0;

@@ -53,7 +53,10 @@ pub(crate) fn claim_statement<D: Db>(lock: &str) -> String {
 
 /// Claimed rows in the order they were due (`RETURNING` keeps no order).
 pub(crate) fn claimed<R: StoredRow>(rows: &[R]) -> StoreResult<Vec<OutboxMessage>> {
-    let mut emails = rows.iter().map(outbox_from_row).collect::<StoreResult<Vec<_>>>()?;
+    let mut emails = rows
+        .iter()
+        .map(outbox_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
     emails.sort_by_key(|e| (e.next_attempt_at, e.created_at));
     Ok(emails)
 }

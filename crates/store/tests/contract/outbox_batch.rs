@@ -27,7 +27,10 @@ pub async fn outbox_batch_claims_hand_each_email_out_once(store: Arc<dyn Store>)
                     if batch.is_empty() {
                         break mine;
                     }
-                    assert!(batch.iter().all(|m| m.attempts == 1), "each attempt counted");
+                    assert!(
+                        batch.iter().all(|m| m.attempts == 1),
+                        "each attempt counted"
+                    );
                     mine.extend(batch.iter().map(|m| m.id));
                 }
             })
@@ -43,10 +46,7 @@ pub async fn outbox_batch_claims_hand_each_email_out_once(store: Arc<dyn Store>)
     assert_eq!(all.len(), 20, "every email claimed once");
 
     store.mark_emails_sent(&all, t0).await.expect("sent");
-    let bookings = store
-        .list_bookings(None)
-        .await
-        .expect("bookings");
+    let bookings = store.list_bookings(None).await.expect("bookings");
     for b in bookings {
         for m in store.booking_emails(b.id).await.expect("emails") {
             assert_eq!(m.status, EmailStatus::Sent, "{}", m.id);
