@@ -223,7 +223,10 @@ fn decoded(raw: &[u8]) -> String {
         }
     }
     let mut out = String::new();
-    collect(&mailparse::parse_mail(raw).expect("parsable email"), &mut out);
+    collect(
+        &mailparse::parse_mail(raw).expect("parsable email"),
+        &mut out,
+    );
     out
 }
 

@@ -10,6 +10,7 @@ mod admin;
 mod admin_browser;
 mod admin_questions;
 mod admin_ui;
+mod at_rest;
 mod bench;
 mod bodies;
 mod booking;

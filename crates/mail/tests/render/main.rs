@@ -482,7 +482,11 @@ fn every_message_has_the_designed_mime_shape_and_calendar() {
             format!("Hello {name},")
         } else {
             assert_eq!(header(&c.headers, "To"), addr);
-            assert!(!c.plain.contains(name) && !c.html.contains(name), "{}", r.kind);
+            assert!(
+                !c.plain.contains(name) && !c.html.contains(name),
+                "{}",
+                r.kind
+            );
             "Hello,".to_owned()
         };
         assert!(c.plain.starts_with(&greeting), "{}", c.plain);
