@@ -17,6 +17,9 @@ mod headers;
 mod html;
 mod mime;
 mod plain;
+mod reading;
+
+pub use reading::plain_text;
 
 use guidance_core::Priority;
 use guidance_core::intake::Answers;

@@ -93,6 +93,13 @@ pub async fn seal_stored(app: &crate::App) -> Result<u64, guidance_store::StoreE
     Ok(sealed)
 }
 
+/// What an email said, for the owner to read in the admin UI: its plain-text part, opened from
+/// the sealed outbox. `None` when it cannot be opened (another secret sealed it).
+pub fn readable_text(app: &crate::App, msg: &OutboxMessage) -> Option<String> {
+    let bytes = app.seal.open(&msg.message_id, &msg.message).ok()?;
+    guidance_mail::plain_text(&bytes)
+}
+
 /// Something that delivers a complete message.
 pub trait Mailer: Send + Sync + 'static {
     /// Delivers `msg`; an `Err` carries a short reason for the owner to read.

@@ -2,7 +2,8 @@
 //! (request, acceptance, a new time, cancellation) and beside a request still open holds none
 //! of the links that were emailed, none of their secrets, not the owner's password or session;
 //! and every token-shaped string found in it opens nothing. On SQLite the copy is the database
-//! file with its WAL; on PostgreSQL every text, JSON and bytea column of every table.
+//! file with its WAL; on PostgreSQL every text, JSON and bytea column of every table. The owner
+//! still reads every email's text in the admin UI.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -156,6 +157,26 @@ async fn nothing_opens(app: &TestApp, owner: &Owner, ids: &[String], copy: &[u8]
     }
 }
 
+/// The owner still reads what every email of the booking said, opened from the sealed outbox.
+async fn the_owner_reads_every_email(app: &TestApp, owner: &Owner, id: &str) {
+    let emails = app.emails(id).await.len();
+    assert!(emails >= 8, "the whole life's emails: {emails}");
+    let (status, html) = owner.get(app, &format!("/admin/bookings/{id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        html.matches("<details class=\"email-text\">").count(),
+        emails,
+        "{html}"
+    );
+    for said in [
+        "Ada Lovelace would like a session with you.",
+        "Hello Olga Owner,",
+        "Hello,",
+    ] {
+        assert!(html.contains(said), "{said}: {html}");
+    }
+}
+
 #[tokio::test]
 async fn a_copy_of_the_sqlite_file_opens_nothing() {
     let app = spawn_admin_app().await;
@@ -169,6 +190,7 @@ async fn a_copy_of_the_sqlite_file_opens_nothing() {
     }
     assert!(copy.len() > 10_000, "the database file was read");
     nothing_opens(&app, &owner, &ids, &copy).await;
+    the_owner_reads_every_email(&app, &owner, &ids[0]).await;
 }
 
 #[tokio::test]
@@ -208,4 +230,5 @@ async fn a_dump_of_the_postgresql_database_opens_nothing() {
     }
     pool.close().await;
     nothing_opens(&app, &owner, &ids, &copy).await;
+    the_owner_reads_every_email(&app, &owner, &ids[0]).await;
 }

@@ -58,6 +58,12 @@ fn hostile_names_topics_and_answers_change_nothing_structural() {
             }
             assert!(!c.html.contains("<script"), "{}: raw script tag", r.kind);
             assert!(!c.html.contains("<img"), "{}: raw img tag", r.kind);
+            assert_eq!(
+                guidance_mail::plain_text(&r.bytes).map(|t| t.trim_end().to_owned()),
+                Some(c.plain.replace("\r\n", "\n").trim_end().to_owned()),
+                "{}: read back",
+                r.kind
+            );
             // The owner is shown the text, as text (escaped in the HTML, as is in the plain
             // part); an address that has not proved itself gets none of it.
             if msg.to_owner() && (evil.contains('<') || evil.contains('&')) {

@@ -491,6 +491,13 @@ fn every_message_has_the_designed_mime_shape_and_calendar() {
         };
         assert!(c.plain.starts_with(&greeting), "{}", c.plain);
         assert!(c.html.contains(&greeting));
+        // The owner reads the same text back from the stored message.
+        assert_eq!(
+            guidance_mail::plain_text(&r.bytes).map(|t| t.trim_end().to_owned()),
+            Some(c.plain.replace("\r\n", "\n").trim_end().to_owned()),
+            "{}",
+            r.kind
+        );
         // No untranslated key anywhere.
         assert!(!c.plain.contains('⟦') && !c.html.contains('⟦') && !r.subject.contains('⟦'));
         assert!(!c.plain.contains("{") && !r.subject.contains("{"));

@@ -195,7 +195,13 @@ pub(super) async fn booking_page(
             answers,
             actions,
             events,
-            emails: emails.iter().map(|m| email_row(tr, &owner, m)).collect(),
+            emails: emails
+                .iter()
+                .map(|m| EmailRow {
+                    text: guidance_app::outbox::readable_text(&state.app, m).unwrap_or_default(),
+                    ..email_row(tr, &owner, m)
+                })
+                .collect(),
             slot_id: slot.as_ref().map(|s| s.id.to_string()),
             slot_status: slot
                 .as_ref()

@@ -118,6 +118,8 @@ pub(super) struct EmailRow {
     pub(super) attempts: String,
     pub(super) error: String,
     pub(super) when: String,
+    /// What the email said (its plain text), where the page shows it.
+    pub(super) text: String,
 }
 
 /// `m` as a row of an emails list, with when it was sent, is due again or was queued.
@@ -160,6 +162,7 @@ pub(super) fn email_row(tr: &Tr, owner: &OwnerSettings, m: &OutboxMessage) -> Em
         },
         error: m.last_error.clone().unwrap_or_default(),
         when,
+        text: String::new(),
     }
 }
 
