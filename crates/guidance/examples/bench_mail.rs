@@ -35,6 +35,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let app = Application::build(cli.config).await?;
     let state = app.app().clone();
     let bookings = cli.count.div_ceil(2);
+    // The one question the requests below answer.
+    let company = guidance_core::Question::parse_list(&serde_json::json!([
+        {"key": "company", "label": "Company", "kind": "short_text"}
+    ]))?;
+    state.store.replace_questions(&company, Timestamp::now()).await?;
     let now = Timestamp::now();
     let first = Timestamp::from_second(now.as_second() - now.as_second() % 3600 + 3600)?;
     for i in 0..bookings {
