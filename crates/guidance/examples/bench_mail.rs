@@ -39,7 +39,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let company = guidance_core::Question::parse_list(&serde_json::json!([
         {"key": "company", "label": "Company", "kind": "short_text"}
     ]))?;
-    state.store.replace_questions(&company, Timestamp::now()).await?;
+    state
+        .store
+        .replace_questions(&company, Timestamp::now())
+        .await?;
     let now = Timestamp::now();
     let first = Timestamp::from_second(now.as_second() - now.as_second() % 3600 + 3600)?;
     for i in 0..bookings {
