@@ -8,7 +8,9 @@
 //! on a slot marked booked, and exactly the bookings whose ids were answered 201. On
 //! PostgreSQL, every email, the owner's invitations included, must also arrive exactly once,
 //! counted by Message-ID across the delivered files (the mail directory never overwrites, so a
-//! double send would show).
+//! double send would show). Two more tests queue 2,000 emails and check that each arrives at a
+//! real SMTP server exactly once: from two `guidance worker` processes on one PostgreSQL database,
+//! and from one on SQLite.
 
 mod common;
 
@@ -21,6 +23,10 @@ use guidance_testkit::pg::TestDatabase;
 use guidance_testkit::process::Process;
 use guidance_testkit::wait::poll;
 use sqlx::Connection;
+
+/// Each test here loads the machine fully (hundreds of requests at once, or thousands of emails
+/// from several processes): they take turns, so that none measures another's load.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const SLOTS: usize = 20;
 const REQUESTS: usize = 500;
@@ -47,6 +53,7 @@ fn winners(answers: &[Answer]) -> BTreeSet<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_and_a_worker_share_one_database() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let db = TestDatabase::create().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let mail_dir = dir.path().join("mail");
@@ -171,6 +178,7 @@ async fn two_servers_and_a_worker_share_one_database() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_server_on_sqlite_books_each_slot_once() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let db_path = dir.path().join("guidance.db");
     let db_url = format!("sqlite://{}", db_path.display());
@@ -282,6 +290,7 @@ async fn bulk_arrives_once(db_url: &str, dir: &std::path::Path, workers: usize) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_on_postgresql_deliver_each_of_2000_emails_once() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let db = TestDatabase::create().await;
     let dir = tempfile::tempdir().expect("tempdir");
     common::migrate(&db.url, dir.path());
@@ -303,6 +312,7 @@ async fn two_workers_on_postgresql_deliver_each_of_2000_emails_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_on_sqlite_delivers_each_of_2000_emails_once() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let db_url = format!("sqlite://{}", dir.path().join("guidance.db").display());
     common::migrate(&db_url, dir.path());
