@@ -184,19 +184,19 @@ async fn book_parsed(
         (
             BookingStatus::Unconfirmed,
             vec![confirm],
-            vec![email(render(&message, &facts, &ctx, now))],
+            vec![queued_email(app, render(&message, &facts, &ctx, now))],
             None,
         )
     } else {
         let (tokens, links) = owner_tokens(app, token::expiry(now, Some(slot.starts_at)));
         let answer_by = reminders::answer_by(&owner, now, slot.starts_at);
         let mut emails = vec![
-            email(render(&links.new_request_message(), &facts, &ctx, now)),
-            email(render(&Message::RequesterReceived, &facts, &ctx, now)),
+            queued_email(app, render(&links.new_request_message(), &facts, &ctx, now)),
+            queued_email(app, render(&Message::RequesterReceived, &facts, &ctx, now)),
         ];
         let reminder = links.answer_reminder_message(answer_by);
         emails.extend(reminders::answer_reminder(
-            &owner, now, answer_by, &reminder, &facts, &ctx,
+            app, &owner, now, answer_by, &reminder, &facts, &ctx,
         ));
         (BookingStatus::Pending, tokens, emails, Some(answer_by))
     };
@@ -310,13 +310,14 @@ fn new_token(app: &App, action: BookingAction, expires_at: Timestamp) -> (NewTok
     )
 }
 
-fn email(r: guidance_mail::Rendered) -> NewEmail {
+/// A rendered email as the outbox keeps it: sealed (see [`guidance_core::sealed`]).
+pub(crate) fn queued_email(app: &App, r: guidance_mail::Rendered) -> NewEmail {
     NewEmail {
         kind: r.kind.to_owned(),
         recipient: r.recipient,
         subject: r.subject,
+        message: app.seal.seal(&r.message_id, &r.bytes),
         message_id: r.message_id,
-        message: r.bytes,
         send_after: None,
         send_before: None,
     }
@@ -561,7 +562,7 @@ async fn apply(app: &App, booking: Booking, m: Move) -> AppResult<Booking> {
                 if let Some(by) = answer_by {
                     let reminder = links.answer_reminder_message(by);
                     scheduled.extend(reminders::answer_reminder(
-                        &owner, now, by, &reminder, &facts, &ctx,
+                        app, &owner, now, by, &reminder, &facts, &ctx,
                     ));
                 }
                 links.new_request_message()
@@ -592,19 +593,16 @@ async fn apply(app: &App, booking: Booking, m: Move) -> AppResult<Booking> {
         messages.push(message);
     }
     if to == BookingStatus::Accepted {
-        scheduled.extend(reminders::session_reminders(&owner, now, &facts, &ctx));
+        scheduled.extend(reminders::session_reminders(app, &owner, now, &facts, &ctx));
     }
     // The owner's note reaches the requester in the emails this move sends them.
     let emails = messages
         .iter()
         .map(|m| {
-            email(render_with_owner_message(
-                m,
-                &facts,
-                &ctx,
-                now,
-                note.as_deref(),
-            ))
+            queued_email(
+                app,
+                render_with_owner_message(m, &facts, &ctx, now, note.as_deref()),
+            )
         })
         .chain(scheduled)
         .collect();

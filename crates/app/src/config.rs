@@ -34,6 +34,9 @@ pub struct Config {
     /// the public ones (a relay with a certificate from a private CA). Only with TLS.
     #[arg(long, env = "GUIDANCE_SMTP_CA_FILE")]
     pub smtp_ca_file: Option<PathBuf>,
+    /// How many connections to the SMTP server may send at once (1 to 64).
+    #[arg(long, env = "GUIDANCE_SMTP_CONNECTIONS", default_value_t = 4)]
+    pub smtp_connections: u32,
     /// The wait before retrying a failed email, in milliseconds; it doubles with each failure.
     #[arg(long, env = "GUIDANCE_MAIL_RETRY_BASE_MS", default_value_t = 30_000)]
     pub mail_retry_base_ms: u64,
@@ -256,6 +259,12 @@ impl Config {
                 "GUIDANCE_MAIL_MAX_ATTEMPTS, GUIDANCE_MAIL_RETRY_BASE_MS and GUIDANCE_MAIL_LEASE_SECS must be at least 1"
                     .into(),
             ));
+        }
+        if !(1..=crate::outbox::relay::MAX_CONNECTIONS).contains(&self.smtp_connections) {
+            return Err(ConfigError(format!(
+                "GUIDANCE_SMTP_CONNECTIONS must be from 1 to {}",
+                crate::outbox::relay::MAX_CONNECTIONS
+            )));
         }
         let retry = crate::outbox::RetryPolicy {
             base: std::time::Duration::from_millis(self.mail_retry_base_ms),

@@ -45,6 +45,8 @@ pub struct App {
     pub settings: Arc<Settings>,
     /// Signs action tokens and the visitor's links.
     pub secret: TokenSecret,
+    /// Seals the emails kept in the outbox (a key derived from `secret`).
+    pub seal: guidance_core::sealed::MessageSeal,
     /// Tells the time; tests hold it still or move it.
     pub clock: Clock,
     /// Wakes the outbox worker when an email was queued.
@@ -73,6 +75,7 @@ impl App {
         Self {
             store,
             settings: Arc::new(settings),
+            seal: guidance_core::sealed::MessageSeal::new(&secret),
             secret,
             outbox_wake: Arc::new(Notify::new()),
             slot_lists: Arc::new(kept::Kept::with_clock(clock.clone())),

@@ -12,7 +12,8 @@ use guidance_store::postgres::PostgresStore;
 use guidance_store::sqlite;
 
 use crate::config::{Config, Settings, is_postgres_url};
-use crate::outbox::smtp::{SmtpMailer, hello_name};
+use crate::outbox::relay::SmtpMailer;
+use crate::outbox::smtp::hello_name;
 
 /// The shortest secret accepted (as `GUIDANCE_SECRET` or in `<data dir>/secret`).
 const SECRET_MIN_CHARS: usize = 32;
@@ -237,6 +238,7 @@ async fn smtp(settings: &Settings) -> Finding {
         settings.smtp_ca.as_ref(),
         &settings.config.mail_from,
         &hello_name(&settings.public_url),
+        1,
     ) {
         Ok(m) => m,
         Err(e) => return problem(WHAT, e),

@@ -27,6 +27,7 @@ pub(crate) fn answer_by(owner: &OwnerSettings, now: Timestamp, starts_at: Timest
 /// request's own links), if there is time for one: sent `answer_reminder_hours` before,
 /// pointless once the answer-by time has come.
 pub(crate) fn answer_reminder(
+    app: &App,
     owner: &OwnerSettings,
     now: Timestamp,
     answer_by: Timestamp,
@@ -35,13 +36,19 @@ pub(crate) fn answer_reminder(
     ctx: &MailContext,
 ) -> Option<NewEmail> {
     let at = session_times::answer_reminder_at(now, answer_by, owner.answer_reminder_hours)?;
-    Some(scheduled(render(reminder, facts, ctx, at), at, answer_by))
+    Some(scheduled(
+        app,
+        render(reminder, facts, ctx, at),
+        at,
+        answer_by,
+    ))
 }
 
 /// The reminders of a session accepted at `now`: one to the visitor at each of the owner's
 /// offsets still ahead, and one to the owner too when they asked for it; each pointless once
 /// the session has started.
 pub(crate) fn session_reminders(
+    app: &App,
     owner: &OwnerSettings,
     now: Timestamp,
     facts: &BookingFacts,
@@ -56,7 +63,7 @@ pub(crate) fn session_reminders(
         .flat_map(|at| {
             messages
                 .iter()
-                .map(move |m| scheduled(render(m, facts, ctx, at), at, facts.starts_at))
+                .map(move |m| scheduled(app, render(m, facts, ctx, at), at, facts.starts_at))
         })
         .collect()
 }
@@ -73,15 +80,12 @@ pub(crate) async fn meeting_details(app: &App, booking: &Booking) -> AppResult<O
     }
 }
 
-/// A rendered email due at `at` (its `Date:` too), dropped unsent from `before` on.
-fn scheduled(r: guidance_mail::Rendered, at: Timestamp, before: Timestamp) -> NewEmail {
+/// A rendered email due at `at` (its `Date:` too), dropped unsent from `before` on; stored
+/// sealed, as every queued email is.
+fn scheduled(app: &App, r: guidance_mail::Rendered, at: Timestamp, before: Timestamp) -> NewEmail {
     NewEmail {
-        kind: r.kind.to_owned(),
-        recipient: r.recipient,
-        subject: r.subject,
-        message_id: r.message_id,
-        message: r.bytes,
         send_after: Some(at),
         send_before: Some(before),
+        ..crate::bookings::queued_email(app, r)
     }
 }

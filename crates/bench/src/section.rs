@@ -153,7 +153,7 @@ pub(crate) fn render(f: &Figures) -> String {
          message to disk before answering `250`); {} bookings (queued in {:.1} s, far faster \
          than they are sent), timed from the first booking request until the sink holds every \
          email. `scripts/bench-mail` measures the same path from the inside (the worker's \
-         `outbox::send_one` loop in-process, queueing not timed): the two figures should agree.\n",
+         `outbox::send_due` loop in-process, queueing not timed): the two figures should agree.\n",
         f.mail.emails / 2,
         f.mail.queued_in.as_secs_f64(),
     ));

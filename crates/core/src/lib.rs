@@ -15,6 +15,7 @@ pub mod meeting;
 pub mod owner_settings;
 pub mod pattern;
 pub mod question;
+pub mod sealed;
 pub mod session_times;
 pub mod slot;
 pub mod text;

@@ -60,6 +60,11 @@ impl TokenSecret {
         hex(&k)
     }
 
+    /// The key's bytes, for deriving keys of other purposes in this crate (see [`crate::sealed`]).
+    pub(crate) fn key_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
     fn tag(&self, nonce: &[u8]) -> [u8; TAG_LEN] {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("any key length");
         mac.update(b"guidance-action-token\0");

@@ -3,7 +3,7 @@
 //! sink and prints the figure for `BENCHMARKS.md`.
 //!
 //! It books `--count / 2` sessions through the service (each queues two emails, rendered as in
-//! production), then times the outbox worker's own loop (`outbox::send_one`: claim, send, record)
+//! production), then times the outbox worker's own loop (`outbox::send_due`: claim, send, record)
 //! until the queue is empty. Queueing is not part of the time.
 //!
 //! `cargo run --release -p guidance --example bench_mail -- --count 2000 \
@@ -35,6 +35,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let app = Application::build(cli.config).await?;
     let state = app.app().clone();
     let bookings = cli.count.div_ceil(2);
+    // The one question the requests below answer.
+    let company = guidance_core::Question::parse_list(&serde_json::json!([
+        {"key": "company", "label": "Company", "kind": "short_text"}
+    ]))?;
+    state
+        .store
+        .replace_questions(&company, Timestamp::now())
+        .await?;
     let now = Timestamp::now();
     let first = Timestamp::from_second(now.as_second() - now.as_second() % 3600 + 3600)?;
     for i in 0..bookings {
@@ -64,8 +72,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let (_stop, stop_rx) = tokio::sync::watch::channel(false);
     let started = Instant::now();
     let mut sent = 0usize;
-    while outbox::send_one(&state, &mailer, stop_rx.clone()).await? {
-        sent += 1;
+    loop {
+        let n = outbox::send_due(&state, &mailer, stop_rx.clone()).await?;
+        if n == 0 {
+            break;
+        }
+        sent += n;
     }
     let secs = started.elapsed().as_secs_f64();
     let mut failed = 0;

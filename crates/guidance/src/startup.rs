@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use guidance_app::config::{Config, Settings};
-use guidance_app::outbox::smtp::SmtpMailer;
+use guidance_app::outbox::relay::SmtpMailer;
 use guidance_app::outbox::{self, Delivery, MailDirMailer};
 use guidance_app::{App, Clock};
 use guidance_store::Store;
@@ -67,6 +67,7 @@ pub fn mailer(settings: &Settings) -> std::io::Result<Delivery> {
                 settings.smtp_ca.as_ref(),
                 &settings.config.mail_from,
                 &hello,
+                settings.config.smtp_connections,
             )
             .map(Delivery::Smtp)
             .map_err(std::io::Error::other)
@@ -90,7 +91,11 @@ async fn build_app(
             "the data directory is open to other users; `chmod 700` it (it holds the secret and visitors' data)"
         );
     }
-    Ok(App::new(store, settings, secret, clock))
+    let app = App::new(store, settings, secret, clock);
+    outbox::seal_stored(&app)
+        .await
+        .map_err(|e| format!("cannot seal the stored emails: {e}"))?;
+    Ok(app)
 }
 
 /// Warns about a site on https whose proxy is not trusted: every visitor would count as the

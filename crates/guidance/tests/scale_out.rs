@@ -8,7 +8,9 @@
 //! on a slot marked booked, and exactly the bookings whose ids were answered 201. On
 //! PostgreSQL, every email, the owner's invitations included, must also arrive exactly once,
 //! counted by Message-ID across the delivered files (the mail directory never overwrites, so a
-//! double send would show).
+//! double send would show). Two more tests queue 2,000 emails and check that each arrives at a
+//! real SMTP server exactly once: from two `guidance worker` processes on one PostgreSQL database,
+//! and from one on SQLite.
 
 mod common;
 
@@ -21,6 +23,10 @@ use guidance_testkit::pg::TestDatabase;
 use guidance_testkit::process::Process;
 use guidance_testkit::wait::poll;
 use sqlx::Connection;
+
+/// Each test here loads the machine fully (hundreds of requests at once, or thousands of emails
+/// from several processes): they take turns, so that none measures another's load.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const SLOTS: usize = 20;
 const REQUESTS: usize = 500;
@@ -47,6 +53,7 @@ fn winners(answers: &[Answer]) -> BTreeSet<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_and_a_worker_share_one_database() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let db = TestDatabase::create().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let mail_dir = dir.path().join("mail");
@@ -174,6 +181,7 @@ async fn two_servers_and_a_worker_share_one_database() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_server_on_sqlite_books_each_slot_once() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let db_path = dir.path().join("guidance.db");
     let db_url = format!("sqlite://{}", db_path.display());
@@ -207,4 +215,123 @@ async fn one_server_on_sqlite_books_each_slot_once() {
         .collect();
     assert_eq!(live, winners(&answers));
     conn.close().await.ok();
+}
+
+/// Emails queued for the bulk tests.
+const BULK: usize = 2_000;
+
+/// `BULK` plain emails as an older version queued them, each with its own Message-ID: the
+/// workers seal them at start-up and send them.
+const BULK_PG: &str = "INSERT INTO guidance_email_outbox \
+    (kind, recipient, subject, message_id, message, next_attempt_at) \
+    SELECT 'owner_note', 'owner@example.org', 'Bulk', '<bulk-' || i || '@guidance.test>', \
+      convert_to('Message-ID: <bulk-' || i || '@guidance.test>' || E'\\r\\nSubject: Bulk\\r\\n\\r\\nHello\\r\\n', 'UTF8'), \
+      now() \
+    FROM generate_series(1, 2000) AS i";
+
+/// [`BULK_PG`] for SQLite.
+const BULK_SQLITE: &str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) \
+    INSERT INTO guidance_email_outbox \
+    (id, kind, recipient, subject, message_id, message, next_attempt_at, created_at) \
+    SELECT printf('00000000-0000-4000-8000-%012d', i), 'owner_note', 'owner@example.org', 'Bulk', \
+      '<bulk-' || i || '@guidance.test>', \
+      CAST('Message-ID: <bulk-' || i || '@guidance.test>' || char(13, 10) || 'Subject: Bulk' \
+        || char(13, 10, 13, 10) || 'Hello' || char(13, 10) AS BLOB), \
+      '2000-01-01T00:00:00Z', '2000-01-01T00:00:00Z' \
+    FROM n";
+
+/// Starts `workers` × `guidance worker` on `db_url`, sending to a fresh SMTP sink, waits until
+/// the outbox holds no unsent email, and checks at the sink that each of the `BULK` emails
+/// arrived exactly once, with the bytes that were queued.
+async fn bulk_arrives_once(db_url: &str, dir: &std::path::Path, workers: usize) {
+    use guidance_testkit::smtp::Sink;
+    let sink = Sink::start(&[]);
+    let processes: Vec<Process> = (0..workers)
+        .map(|n| {
+            let mut cmd = common::command(
+                &["worker"],
+                db_url,
+                &dir.join("mail"),
+                &dir.join(format!("worker-{n}")),
+            );
+            cmd.env("GUIDANCE_SMTP_URL", sink.url(None));
+            Process::start(cmd, dir.join(format!("worker-{n}.log")))
+        })
+        .collect();
+    let logs = || {
+        processes
+            .iter()
+            .map(Process::log_text)
+            .collect::<Vec<_>>()
+            .join("\n----\n")
+    };
+    let received = poll(Duration::from_secs(120), || async {
+        let got = sink.messages();
+        (got.len() >= BULK).then_some(got)
+    })
+    .await
+    .unwrap_or_else(|| panic!("{} of {BULK} arrived\n{}", sink.messages().len(), logs()));
+    let mut by_id: BTreeMap<String, usize> = BTreeMap::new();
+    for m in &received {
+        *by_id.entry(m.message_id.clone()).or_default() += 1;
+        let want = format!(
+            "Message-ID: {}\r\nSubject: Bulk\r\n\r\nHello\r\n",
+            m.message_id
+        );
+        // The end of DATA adds a line break of its own.
+        assert_eq!(
+            String::from_utf8_lossy(&m.raw).trim_end(),
+            want.trim_end(),
+            "the bytes that were queued"
+        );
+    }
+    assert_eq!(by_id.len(), BULK, "every email arrived\n{}", logs());
+    let twice: Vec<_> = by_id.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "delivered more than once: {twice:?}");
+    drop(processes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_on_postgresql_deliver_each_of_2000_emails_once() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let db = TestDatabase::create().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::migrate(&db.url, dir.path());
+    let pool = sqlx::PgPool::connect(&db.url).await.expect("connect");
+    sqlx::query(BULK_PG)
+        .execute(&pool)
+        .await
+        .expect("queue emails");
+    bulk_arrives_once(&db.url, dir.path(), 2).await;
+    let unsent: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM guidance_email_outbox WHERE status <> 'sent' OR get_byte(message, 0) <> 0",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("count");
+    assert_eq!(unsent, 0, "every email recorded as sent, and kept sealed");
+    pool.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_on_sqlite_delivers_each_of_2000_emails_once() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db_url = format!("sqlite://{}", dir.path().join("guidance.db").display());
+    common::migrate(&db_url, dir.path());
+    let mut conn = sqlx::SqliteConnection::connect(&db_url)
+        .await
+        .expect("open the database file");
+    sqlx::query(BULK_SQLITE)
+        .execute(&mut conn)
+        .await
+        .expect("queue emails");
+    bulk_arrives_once(&db_url, dir.path(), 1).await;
+    let unsent: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM guidance_email_outbox WHERE status <> 'sent' OR substr(message, 1, 1) <> X'00'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .expect("count");
+    assert_eq!(unsent, 0, "every email recorded as sent, and kept sealed");
 }

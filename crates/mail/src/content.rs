@@ -125,11 +125,13 @@ pub fn build(msg: &Message, b: &BookingFacts, ctx: &MailContext) -> Content {
     let mut c = Content {
         lang,
         subject: String::new(),
-        greeting: tf(
-            lang,
-            "email.common.greeting",
-            &[("name", if to_owner { &owner } else { &name })],
-        ),
+        // The requester is greeted without the name they typed: whoever typed it may not be
+        // whoever reads this (see `Message::quotes_requester_text`).
+        greeting: if to_owner {
+            tf(lang, "email.common.greeting", &[("name", &owner)])
+        } else {
+            t(lang, "email.common.greeting_plain")
+        },
         intro: Vec::new(),
         quote: None,
         facts: Vec::new(),
@@ -241,7 +243,7 @@ pub fn build(msg: &Message, b: &BookingFacts, ctx: &MailContext) -> Content {
             hold_until,
         } => {
             c.intro.push(tf(lang, &k("intro"), &text_args));
-            c.facts = requester_facts(lang, &owner, &when, &priority, b);
+            c.facts = requester_facts(msg, lang, &owner, &when, &priority, b);
             c.action_hint = Some(tf(
                 lang,
                 &k("action_hint"),
@@ -256,12 +258,12 @@ pub fn build(msg: &Message, b: &BookingFacts, ctx: &MailContext) -> Content {
         }
         Message::RequesterReceived => {
             c.intro.push(tf(lang, &k("intro"), &text_args));
-            c.facts = requester_facts(lang, &owner, &when, &priority, b);
+            c.facts = requester_facts(msg, lang, &owner, &when, &priority, b);
             c.notes.push(tf(lang, &k("note"), &text_args));
         }
         Message::RequesterAccepted => {
             c.intro.push(tf(lang, &k("intro"), &text_args));
-            c.facts = requester_facts(lang, &owner, &when, &priority, b);
+            c.facts = requester_facts(msg, lang, &owner, &when, &priority, b);
             c.facts.extend(meeting_facts(lang, b));
             c.notes.push(t(lang, &k("calendar_note")));
         }
@@ -333,7 +335,7 @@ pub fn build(msg: &Message, b: &BookingFacts, ctx: &MailContext) -> Content {
         }
         Message::RequesterSessionReminder => {
             c.intro.push(tf(lang, &k("intro"), &text_args));
-            c.facts = requester_facts(lang, &owner, &when, &priority, b);
+            c.facts = requester_facts(msg, lang, &owner, &when, &priority, b);
             c.facts.extend(meeting_facts(lang, b));
             c.notes.push(t(lang, &k("note")));
         }
@@ -371,7 +373,7 @@ pub fn build(msg: &Message, b: &BookingFacts, ctx: &MailContext) -> Content {
                 k("intro")
             };
             c.intro.push(tf(lang, &intro, &text_args));
-            c.facts = requester_facts(lang, &owner, &when, &priority, b);
+            c.facts = requester_facts(msg, lang, &owner, &when, &priority, b);
             if *had_invite {
                 c.notes.push(t(lang, &k("calendar_note")));
             }
@@ -437,7 +439,9 @@ pub fn owner_quote(lang: &str, ctx: &MailContext, text: &str) -> Fact {
 }
 
 /// What a requester sees of their own booking.
+/// The topic only when `msg` may quote the requester's text.
 fn requester_facts(
+    msg: &Message,
     lang: &str,
     owner: &str,
     when: &str,
@@ -448,12 +452,15 @@ fn requester_facts(
         label: t(lang, &format!("email.label.{label_key}")),
         value,
     };
-    vec![
+    let mut facts = vec![
         fact("when", when.to_owned()),
         fact("with", owner.to_owned()),
-        fact("topic", multiline(&b.topic)),
-        fact("priority", priority.to_owned()),
-    ]
+    ];
+    if msg.quotes_requester_text() {
+        facts.push(fact("topic", multiline(&b.topic)));
+    }
+    facts.push(fact("priority", priority.to_owned()));
+    facts
 }
 
 #[cfg(test)]

@@ -17,6 +17,9 @@ mod headers;
 mod html;
 mod mime;
 mod plain;
+mod reading;
+
+pub use reading::plain_text;
 
 use guidance_core::Priority;
 use guidance_core::intake::Answers;
@@ -246,6 +249,25 @@ impl Message {
                 | Message::OwnerSessionReminder
         )
     }
+
+    /// Whether the message may quote what the requester typed (topic, answers). Always to the
+    /// owner; to the requester's address only once it has proved itself by the owner's answer.
+    /// Before that anyone may have typed any address, and the service must not carry their text
+    /// (a link, a lure) to it from its own mailbox: the requester reads their request on their
+    /// own page instead. The requester's name is never quoted to the requester, for the same
+    /// reason and since they know it.
+    pub fn quotes_requester_text(&self) -> bool {
+        !matches!(
+            self,
+            Message::RequesterConfirm { .. }
+                | Message::RequesterReceived
+                | Message::RequesterExpired
+                | Message::RequesterCancelled {
+                    by_requester: true,
+                    had_invite: false,
+                }
+        )
+    }
 }
 
 /// A message ready for the outbox.
@@ -291,10 +313,11 @@ pub fn render_with_owner_message(
         content.quote = Some(content::owner_quote(content.lang, ctx, text));
     }
     let invite = calendar::invite(msg, booking, ctx, now);
+    // The requester's name is not written back to them (see `Message::quotes_requester_text`).
     let (recipient_email, recipient_name) = if msg.to_owner() {
-        (&ctx.owner_email, &ctx.owner_name)
+        (&ctx.owner_email, ctx.owner_name.as_str())
     } else {
-        (&booking.email, &booking.name)
+        (&booking.email, "")
     };
     let message_id = format!(
         "<{}@{}>",

@@ -168,14 +168,35 @@ pub trait Store: Send + Sync + 'static {
     /// The token with this hash, if any.
     async fn find_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>>;
 
-    /// Claims the next due email for sending until `lease_until`, counting the attempt.
+    /// Claims up to `limit` due emails, the longest due first, for sending until `lease_until`,
+    /// counting each one's attempt, in one statement. While its lease lasts an email is claimed
+    /// by nobody else, in this process or another.
+    async fn claim_emails(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxMessage>>;
+    /// Claims the next due email, as [`Store::claim_emails`] does.
     async fn claim_email(
         &self,
         now: Timestamp,
         lease_until: Timestamp,
-    ) -> StoreResult<Option<OutboxMessage>>;
+    ) -> StoreResult<Option<OutboxMessage>> {
+        Ok(self.claim_emails(now, lease_until, 1).await?.pop())
+    }
+    /// Records that the emails `ids` were sent, in one statement.
+    async fn mark_emails_sent(&self, ids: &[Uuid], now: Timestamp) -> StoreResult<()>;
     /// Records a successful send.
-    async fn mark_email_sent(&self, id: Uuid, now: Timestamp) -> StoreResult<()>;
+    async fn mark_email_sent(&self, id: Uuid, now: Timestamp) -> StoreResult<()> {
+        self.mark_emails_sent(&[id], now).await
+    }
+    /// Up to `limit` emails whose message an older version stored plain rather than sealed
+    /// (see [`guidance_core::sealed`]), to be sealed at start-up.
+    async fn unsealed_emails(&self, limit: u32) -> StoreResult<Vec<OutboxMessage>>;
+    /// Replaces the plain stored message of email `id` by `sealed`; an email already sealed is
+    /// left alone.
+    async fn seal_stored_email(&self, id: Uuid, sealed: &[u8]) -> StoreResult<()>;
     /// Records a failed attempt to be retried at `next_attempt_at`.
     async fn mark_email_retry(
         &self,

@@ -36,6 +36,23 @@ impl Tr {
             .collect()
     }
 
+    /// A booking's answers as (question key, answer) lines to show, checkboxes as yes or no.
+    pub fn answers(&self, answers: &guidance_core::intake::Answers) -> Vec<(String, String)> {
+        use guidance_core::intake::AnswerText;
+        answers
+            .display_pairs()
+            .into_iter()
+            .map(|(key, value)| {
+                let value = match value {
+                    AnswerText::Text(s) => s,
+                    AnswerText::Flag(true) => self.get("common.yes"),
+                    AnswerText::Flag(false) => self.get("common.no"),
+                };
+                (key, value)
+            })
+            .collect()
+    }
+
     /// The text for `key` with placeholders filled.
     pub fn fmt(&self, key: &str, args: &[(&str, &str)]) -> String {
         i18n::tf(self.lang, key, args)

@@ -62,7 +62,7 @@ pub enum Delivery {
     /// `.eml` files in a directory.
     Dir(MailDirMailer),
     /// An SMTP server.
-    Smtp(super::smtp::SmtpMailer),
+    Smtp(super::relay::SmtpMailer),
 }
 
 impl Mailer for Delivery {

@@ -7,6 +7,7 @@
 //! for the owner to see and resend ([`crate::bookings::resend_email`]).
 
 pub mod maildir;
+pub mod relay;
 pub mod smtp;
 pub mod worker;
 
@@ -17,7 +18,7 @@ use jiff::SignedDuration;
 use rand::Rng;
 
 pub use maildir::{Delivery, MailDirMailer};
-pub use worker::{run, send_one};
+pub use worker::{run, send_due};
 
 /// How long a claimed email is reserved for one sending attempt by default (far longer than an
 /// SMTP attempt can take, see [`crate::outbox::smtp::COMMAND_TIMEOUT`]).
@@ -65,6 +66,38 @@ impl RetryPolicy {
         SignedDuration::try_from(base + Duration::from_millis(jitter))
             .unwrap_or(SignedDuration::from_hours(6))
     }
+}
+
+/// Seals the emails an older version kept plain (see [`guidance_core::sealed`]), so that a copy
+/// of the database opens nothing. Runs at start-up; safe in several processes at once. Returns
+/// how many were sealed.
+pub async fn seal_stored(app: &crate::App) -> Result<u64, guidance_store::StoreError> {
+    let mut sealed = 0;
+    loop {
+        let plain = app.store.unsealed_emails(200).await?;
+        if plain.is_empty() {
+            break;
+        }
+        for m in &plain {
+            let bytes = app.seal.seal(&m.message_id, &m.message);
+            app.store.seal_stored_email(m.id, &bytes).await?;
+            sealed += 1;
+        }
+    }
+    if sealed > 0 {
+        tracing::info!(
+            emails = sealed,
+            "sealed the emails an older version kept plain"
+        );
+    }
+    Ok(sealed)
+}
+
+/// What an email said, for the owner to read in the admin UI: its plain-text part, opened from
+/// the sealed outbox. `None` when it cannot be opened (another secret sealed it).
+pub fn readable_text(app: &crate::App, msg: &OutboxMessage) -> Option<String> {
+    let bytes = app.seal.open(&msg.message_id, &msg.message).ok()?;
+    guidance_mail::plain_text(&bytes)
 }
 
 /// Something that delivers a complete message.

@@ -5,8 +5,7 @@
 //! - `smtps://user:pass@host:465` — TLS from the first byte;
 //! - `smtp://host:25?tls=none` — plain text, for a relay on the same machine (and the tests).
 //!
-//! Each email is sent as the bytes stored in the outbox (`send_raw`), so its `Message-ID` and
-//! content are the same on every attempt. Connections are pooled and reused between emails.
+//! Sending itself, over several connections at once, is [`crate::outbox::relay`]'s.
 //!
 //! The server's certificate is always verified, against the public (webpki) roots plus, for a
 //! relay with a certificate from a private authority, the ones in `GUIDANCE_SMTP_CA_FILE`.
@@ -17,24 +16,12 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use guidance_store::OutboxMessage;
-use lettre::address::Envelope;
-use lettre::transport::smtp::PoolConfig;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
-use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-
-use crate::outbox::Mailer;
 
 /// How long one SMTP command (connect, greeting, each reply) may take before the attempt fails
 /// and is retried later.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
-/// Connections kept open for reuse; the worker sends one email at a time, so one is enough, and
-/// a second lets a new connection open while a broken one is being dropped.
-const POOL_MAX: u32 = 2;
-/// How long an unused connection stays open (well under the usual server idle limit of 5 min).
-const POOL_IDLE: Duration = Duration::from_secs(60);
 
 /// How the connection to the SMTP server is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,69 +179,6 @@ impl SmtpCa {
     }
 }
 
-/// Sends each email through one SMTP server, reusing connections.
-#[derive(Clone)]
-pub struct SmtpMailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
-    /// The envelope sender (`MAIL FROM`): the service's own mailbox.
-    from: Address,
-}
-
-impl fmt::Debug for SmtpMailer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SmtpMailer")
-            .field("from", &self.from)
-            .finish_non_exhaustive()
-    }
-}
-
-impl SmtpMailer {
-    /// A mailer for `url`, sending as `from`, greeting the server as `hello_name` (the host of
-    /// the public URL: a domain name or an address), trusting `ca` besides the public roots.
-    /// Must be called inside a Tokio runtime (the connection pool runs a task there).
-    pub fn new(
-        url: &SmtpUrl,
-        ca: Option<&SmtpCa>,
-        from: &str,
-        hello_name: &str,
-    ) -> Result<Self, String> {
-        let from: Address = from
-            .trim()
-            .parse()
-            .map_err(|e| format!("GUIDANCE_MAIL_FROM cannot be an SMTP sender: {e}"))?;
-        let tls = match url.security {
-            SmtpSecurity::None => Tls::None,
-            SmtpSecurity::StartTls => Tls::Required(tls_parameters(&url.host, ca)?),
-            SmtpSecurity::ImplicitTls => Tls::Wrapper(tls_parameters(&url.host, ca)?),
-        };
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&url.host)
-            .port(url.port)
-            .tls(tls)
-            .timeout(Some(COMMAND_TIMEOUT))
-            .hello_name(client_id(hello_name))
-            .pool_config(PoolConfig::new().max_size(POOL_MAX).idle_timeout(POOL_IDLE));
-        if let Some((user, pass)) = &url.credentials {
-            builder = builder.credentials(Credentials::new(user.clone(), pass.clone()));
-        }
-        Ok(Self {
-            transport: builder.build(),
-            from,
-        })
-    }
-}
-
-impl SmtpMailer {
-    /// Opens a new connection as sending would: connect, `EHLO`, TLS as the URL asks, `AUTH`
-    /// when it has credentials, then `NOOP`; no message is sent (`guidance check`).
-    pub async fn test_connection(&self) -> Result<(), String> {
-        match self.transport.test_connection().await {
-            Ok(true) => Ok(()),
-            Ok(false) => Err("the server did not answer NOOP after signing in".into()),
-            Err(e) => Err(format!("SMTP: {e}")),
-        }
-    }
-}
-
 /// The name the service gives in `EHLO`: the host of its public URL.
 pub fn hello_name(public_url: &str) -> String {
     url::Url::parse(public_url)
@@ -264,7 +188,7 @@ pub fn hello_name(public_url: &str) -> String {
 }
 
 /// Certificate checks for `host`: the public roots, plus `ca` when given; never relaxed.
-fn tls_parameters(host: &str, ca: Option<&SmtpCa>) -> Result<TlsParameters, String> {
+pub(crate) fn tls_parameters(host: &str, ca: Option<&SmtpCa>) -> Result<TlsParameters, String> {
     let mut builder = TlsParameters::builder(host.to_owned());
     if let Some(ca) = ca {
         let certs = Certificate::from_pem(&ca.pem)
@@ -278,7 +202,7 @@ fn tls_parameters(host: &str, ca: Option<&SmtpCa>) -> Result<TlsParameters, Stri
 }
 
 /// The name the service gives in `EHLO`: its public host name, or an address literal.
-fn client_id(host: &str) -> ClientId {
+pub(crate) fn client_id(host: &str) -> ClientId {
     match host
         .trim_start_matches('[')
         .trim_end_matches(']')
@@ -288,22 +212,6 @@ fn client_id(host: &str) -> ClientId {
         Ok(IpAddr::V6(a)) => ClientId::Ipv6(a),
         Err(_) if !host.is_empty() => ClientId::Domain(host.to_owned()),
         Err(_) => ClientId::default(),
-    }
-}
-
-impl Mailer for SmtpMailer {
-    async fn send(&self, msg: &OutboxMessage) -> Result<(), String> {
-        let to: Address = msg
-            .recipient
-            .parse()
-            .map_err(|e| format!("the recipient {:?} is not an address: {e}", msg.recipient))?;
-        let envelope = Envelope::new(Some(self.from.clone()), vec![to])
-            .map_err(|e| format!("no envelope: {e}"))?;
-        self.transport
-            .send_raw(&envelope, &msg.message)
-            .await
-            .map(|_| ())
-            .map_err(|e| format!("SMTP: {e}"))
     }
 }
 

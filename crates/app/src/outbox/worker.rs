@@ -1,10 +1,13 @@
-//! The outbox worker: claims due emails one at a time, hands each to a [`Mailer`] and records
-//! the outcome; every minute it also expires overdue bookings.
+//! The outbox worker: claims due emails in rounds, hands them to a [`Mailer`] several at once
+//! and records the outcomes; every minute it also expires overdue bookings.
 
 use std::time::Duration;
 
+use futures_util::{StreamExt as _, stream};
+use guidance_store::OutboxMessage;
 use tokio::sync::watch;
 use tracing::Instrument;
+use uuid::Uuid;
 
 use super::Mailer;
 use crate::App;
@@ -20,64 +23,143 @@ async fn stopped_for(shutdown: &mut watch::Receiver<bool>, grace: Duration) {
 
 /// The longest the worker sleeps without looking at the outbox.
 const IDLE_POLL: Duration = Duration::from_secs(3);
+/// Emails claimed per connection in one round: enough to keep every connection busy between
+/// two claims, few enough that each attempt of a round begins long before its lease ends.
+const PER_CONNECTION: u32 = 8;
 
-/// Sends one due email, if there is one. Returns whether one was handled.
+/// What became of one claimed email.
+enum Outcome {
+    /// Handed to the mail system.
+    Sent,
+    /// The attempt failed with this reason.
+    Failed(String),
+    /// The stored message cannot be opened (another secret sealed it): no attempt can succeed.
+    Unopenable(String),
+    /// Not sent because of a shutdown: given back to the queue.
+    Released,
+    /// Not begun in time: left to its lease, after which it is claimed again.
+    LeftToLease,
+    /// A scheduled email whose last useful moment (`send_before`) has passed: dropped, unsent.
+    TooLate,
+}
+
+/// Sends a round of due emails, if any: claims up to [`PER_CONNECTION`] per connection in one
+/// statement, sends them over `GUIDANCE_SMTP_CONNECTIONS` connections at once, and records the
+/// sent ones in one statement. Returns how many were claimed.
 ///
-/// The email in hand is finished (sent, or its failure recorded) unless a shutdown signal came
+/// An email in hand is finished (sent, or its failure recorded) unless a shutdown signal came
 /// and the attempt then took longer than the policy's grace: then it is released, unsent and
-/// without counting the attempt, for the next worker to send. Every path records the outcome,
+/// without counting the attempt, for the next worker to send; so are the emails of the round not
+/// begun yet. An email whose attempt could not begin within half its lease is left to the lease,
+/// so that it is never sent while another worker may hold it. Every path records the outcome,
 /// so no email is ever dropped.
-pub async fn send_one<M: Mailer>(
+pub async fn send_due<M: Mailer>(
     app: &App,
     mailer: &M,
-    mut shutdown: watch::Receiver<bool>,
-) -> Result<bool, guidance_store::StoreError> {
-    let store = app.store.as_ref();
+    shutdown: watch::Receiver<bool>,
+) -> Result<usize, guidance_store::StoreError> {
     let policy = &app.settings.retry;
+    let connections = app.settings.config.smtp_connections.max(1);
     let now = app.now();
     let lease_until = now.checked_add(policy.lease).expect("in range");
-    let Some(msg) = store.claim_email(now, lease_until).await? else {
-        return Ok(false);
-    };
+    let begin_by = now.checked_add(policy.lease / 2).expect("in range");
+    let round = app
+        .store
+        .claim_emails(now, lease_until, connections * PER_CONNECTION)
+        .await?;
+    let claimed = round.len();
+    let outcomes: Vec<(OutboxMessage, Outcome)> = stream::iter(round)
+        .map(|msg| attempt(app, mailer, msg, begin_by, shutdown.clone()))
+        .buffer_unordered(usize::try_from(connections).unwrap_or(1))
+        .collect()
+        .await;
+    record(app, outcomes).await?;
+    Ok(claimed)
+}
+
+/// One attempt at one claimed email: opens its sealed message and hands it to `mailer`.
+async fn attempt<M: Mailer>(
+    app: &App,
+    mailer: &M,
+    mut msg: OutboxMessage,
+    begin_by: jiff::Timestamp,
+    mut shutdown: watch::Receiver<bool>,
+) -> (OutboxMessage, Outcome) {
+    if *shutdown.borrow() {
+        return (msg, Outcome::Released);
+    }
     // A scheduled email (a reminder) whose moment passed while nobody could send it is sent
     // late only while it still makes sense; after that it is dropped, and the row says why.
-    if msg.send_before.is_some_and(|before| before <= now) {
-        tracing::warn!(email = %msg.id, kind = %msg.kind, "scheduled email dropped: its moment passed unsent");
-        store.drop_late_email(msg.id, now).await?;
-        return Ok(true);
+    if msg.send_before.is_some_and(|before| before <= app.now()) {
+        return (msg, Outcome::TooLate);
+    }
+    if app.now() > begin_by {
+        return (msg, Outcome::LeftToLease);
+    }
+    match app.seal.open(&msg.message_id, &msg.message) {
+        Ok(bytes) => msg.message = bytes,
+        Err(e) => return (msg, Outcome::Unopenable(e.to_string())),
     }
     let span = tracing::info_span!("outbox_attempt", email = %msg.id, kind = %msg.kind, attempt = msg.attempts);
     let outcome = async {
         tokio::select! {
             biased;
-            result = mailer.send(&msg) => Some(result),
-            () = stopped_for(&mut shutdown, policy.shutdown_grace) => None,
+            result = mailer.send(&msg) => match result {
+                Ok(()) => Outcome::Sent,
+                Err(error) => Outcome::Failed(error),
+            },
+            () = stopped_for(&mut shutdown, app.settings.retry.shutdown_grace) => Outcome::Released,
         }
     }
-    .instrument(span.clone())
+    .instrument(span)
     .await;
-    // What became of the attempt is logged in its span too.
-    async {
+    (msg, outcome)
+}
+
+/// Records the outcomes of a round: the sent emails in one statement, the others one by one.
+async fn record(
+    app: &App,
+    outcomes: Vec<(OutboxMessage, Outcome)>,
+) -> Result<(), guidance_store::StoreError> {
+    let store = app.store.as_ref();
+    let policy = &app.settings.retry;
+    let sent: Vec<Uuid> = outcomes
+        .iter()
+        .filter(|(_, o)| matches!(o, Outcome::Sent))
+        .map(|(m, _)| m.id)
+        .collect();
+    if let Err(e) = store.mark_emails_sent(&sent, app.now()).await {
+        // Their leases run out and they are sent again: twice rather than never.
+        tracing::error!(emails = sent.len(), error = %e, "emails sent but not recorded; they will be sent again");
+        return Err(e);
+    }
+    for (msg, outcome) in outcomes {
         match outcome {
-            None => {
-                tracing::warn!(email = %msg.id, kind = %msg.kind, "shutting down mid-send; email given back to the queue");
-                store.release_email(msg.id).await?;
-            }
-            Some(Ok(())) => {
-                if let Err(e) = store.mark_email_sent(msg.id, app.now()).await {
-                    // Its lease runs out and it is sent again: twice rather than never.
-                    tracing::error!(email = %msg.id, error = %e, "email sent but not recorded; it will be sent again");
-                    return Err(e);
-                }
+            Outcome::Sent => {
                 app.metrics.email_sent();
                 tracing::info!(email = %msg.id, kind = %msg.kind, attempt = msg.attempts, "email sent");
             }
-            Some(Err(error)) if msg.attempts >= policy.max_attempts => {
+            Outcome::Released => {
+                tracing::warn!(email = %msg.id, kind = %msg.kind, "shutting down; email given back to the queue");
+                store.release_email(msg.id).await?;
+            }
+            Outcome::TooLate => {
+                tracing::warn!(email = %msg.id, kind = %msg.kind, "scheduled email dropped: its moment passed unsent");
+                store.drop_late_email(msg.id, app.now()).await?;
+            }
+            Outcome::LeftToLease => {
+                tracing::warn!(email = %msg.id, kind = %msg.kind, "email not begun within half its lease; it is sent after the lease");
+            }
+            Outcome::Unopenable(error) => {
+                tracing::error!(email = %msg.id, kind = %msg.kind, %error, "email cannot be opened; the owner sees it failed");
+                store.mark_email_failed(msg.id, &error).await?;
+            }
+            Outcome::Failed(error) if msg.attempts >= policy.max_attempts => {
                 tracing::error!(email = %msg.id, kind = %msg.kind, %error, attempts = msg.attempts, "email failed for good; the owner can resend it");
                 store.mark_email_failed(msg.id, &error).await?;
                 app.metrics.email_failed();
             }
-            Some(Err(error)) => {
+            Outcome::Failed(error) => {
                 let next = app
                     .now()
                     .checked_add(policy.backoff(msg.attempts))
@@ -87,10 +169,8 @@ pub async fn send_one<M: Mailer>(
                 app.metrics.email_retry();
             }
         }
-        Ok(true)
     }
-    .instrument(span)
-    .await
+    Ok(())
 }
 
 /// Runs until `shutdown` turns true: sends due emails, sleeps until the next is due or it is
@@ -107,8 +187,8 @@ pub async fn run<M: Mailer>(app: App, mailer: M, mut shutdown: watch::Receiver<b
         }
         // Drain what is due; shutdown is looked at between emails.
         loop {
-            match send_one(&app, &mailer, shutdown.clone()).await {
-                Ok(true) if !*shutdown.borrow() => continue,
+            match send_due(&app, &mailer, shutdown.clone()).await {
+                Ok(n) if n > 0 && !*shutdown.borrow() => continue,
                 Ok(_) => break,
                 Err(e) => {
                     tracing::error!(error = %e, "outbox: database error");

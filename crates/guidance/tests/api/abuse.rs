@@ -55,6 +55,7 @@ async fn a_filled_in_honeypot_is_refused_through_the_api_and_nothing_is_kept() {
     let (status, booked) = app.book(&body).await;
     assert_eq!(status, 201, "{booked}");
     app.mail.wait_for("requester_received", 1).await;
+    app.mail.wait_for("owner_new_request", 1).await;
     assert_eq!(app.mail.paths().len(), 2, "only the good request sent mail");
 }
 
@@ -204,4 +205,75 @@ async fn refused_requests_send_no_email() {
     app.mail.wait_for("requester_received", 2).await;
     app.mail.wait_for("owner_new_request", 2).await;
     assert_eq!(app.mail.paths().len(), before + 2);
+}
+
+/// Every header value and every part of `raw`, decoded (quoted-printable, base64, RFC 2047):
+/// all a mail client could show of it.
+fn decoded(raw: &[u8]) -> String {
+    fn collect(mail: &mailparse::ParsedMail<'_>, out: &mut String) {
+        for h in &mail.headers {
+            out.push_str(&h.get_value());
+            out.push('\n');
+        }
+        out.push_str(&String::from_utf8_lossy(
+            &mail.get_body_raw().unwrap_or_default(),
+        ));
+        for part in &mail.subparts {
+            collect(part, out);
+        }
+    }
+    let mut out = String::new();
+    collect(
+        &mailparse::parse_mail(raw).expect("parsable email"),
+        &mut out,
+    );
+    out
+}
+
+/// Anyone may type anyone's address: the emails to it before it has proved itself (the
+/// "received" note, and the confirmation request when the owner asks for one) carry nothing the
+/// visitor typed, so the site's mailbox cannot relay a stranger's lure. The owner still reads
+/// everything, and the visitor reads their request on their own page.
+#[tokio::test]
+async fn a_strangers_text_never_reaches_an_address_that_has_not_proved_itself() {
+    let app = spawn_app().await;
+    let lure = |slot: &str| {
+        let mut body = intake(slot);
+        body["name"] = "http://evil.example".into();
+        body["topic"] = "visit http://evil.example/login".into();
+        body["answers"] = serde_json::json!({"company": "http://evil.example/answer"});
+        body
+    };
+    let (status, booked) = app.book(&lure(&app.create_slot(30).await)).await;
+    assert_eq!(status, 201, "{booked}");
+    let received = app.mail.wait_for("requester_received", 1).await;
+    let owner = app.mail.wait_for("owner_new_request", 1).await;
+    let text = decoded(&received[0]);
+    assert!(!text.contains("evil.example"), "relayed:\n{text}");
+    assert!(text.contains("ada@example.net"), "{text}");
+    let owner_text = decoded(&owner[0]);
+    for typed in ["http://evil.example", "visit http://evil.example/login"] {
+        assert!(owner_text.contains(typed), "the owner reads {typed:?}");
+    }
+
+    // The visitor's own page (linked from that email) shows what they asked, as text.
+    let page = guidance_testkit::mail::plain_text(&received[0])
+        .split_whitespace()
+        .find(|w| w.starts_with(&format!("{}/my/", app.base)))
+        .expect("a link to the visitor's page")
+        .to_owned();
+    let html = app.text(&page).await;
+    assert!(html.contains("visit http://evil.example/login"), "{html}");
+    assert!(html.contains("http://evil.example/answer"), "{html}");
+
+    // With confirmation on, the first email to the address asks for it, and quotes nothing.
+    let (status, _) = app
+        .put_settings(serde_json::json!({ "confirm_email": true }))
+        .await;
+    assert_eq!(status, 200);
+    let (status, booked) = app.book(&lure(&app.create_slot(32).await)).await;
+    assert_eq!(status, 201, "{booked}");
+    let confirm = app.mail.wait_for("requester_confirm", 1).await;
+    let text = decoded(&confirm[0]);
+    assert!(!text.contains("evil.example"), "relayed:\n{text}");
 }

@@ -41,6 +41,7 @@ pub fn test_config(dir: &Path) -> Config {
         public_url: None,
         smtp_url: None,
         smtp_ca_file: None,
+        smtp_connections: 4,
         mail_retry_base_ms: 30_000,
         mail_max_attempts: 8,
         mail_shutdown_grace_ms: 10_000,

@@ -11,6 +11,7 @@ mod admin_browser;
 mod admin_questions;
 mod admin_ui;
 mod around;
+mod at_rest;
 mod bench;
 mod bodies;
 mod booking;

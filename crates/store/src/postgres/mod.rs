@@ -29,10 +29,8 @@ mod tx;
 pub use time::PgTime;
 
 use crate::shared::guard::to_the_end;
-use crate::shared::rows::outbox_from_row;
-use crate::shared::sql::OUTBOX_COLUMNS;
-use crate::shared::tx::Tx as _;
-use crate::shared::tx::Value::Time;
+use crate::shared::tx::Db as _;
+use crate::shared::tx::Value::{Int, Time};
 use crate::shared::{booking, idempotency, outbox, owner, reads, settings, slots};
 use crate::{
     Booking, BookingEvent, KeptAnswer, NewAdminSession, NewBooking, OutboxMessage, Slot, Store,
@@ -263,36 +261,32 @@ impl Store for PostgresStore {
         reads::find_token(self, hash).await
     }
 
-    async fn claim_email(
+    async fn claim_emails(
         &self,
         now: Timestamp,
         lease_until: Timestamp,
-    ) -> StoreResult<Option<OutboxMessage>> {
-        // SKIP LOCKED: a worker never waits for a row another worker is claiming; the lease
-        // keeps the row out of reach while it is being sent, and gives it back if that worker
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxMessage>> {
+        // SKIP LOCKED: a worker never waits for rows another worker is claiming; the lease
+        // keeps a row out of reach while it is being sent, and gives it back if that worker
         // dies (the next claim after `lease_until` sends it again, with the same Message-ID).
-        let mut tx = self.tx().await?;
-        let row = tx
-            .fetch_optional(
-                &format!(
-                    "UPDATE guidance_email_outbox SET lease_until = $2, attempts = attempts + 1 \
-                     WHERE id = ( \
-                         SELECT id FROM guidance_email_outbox \
-                         WHERE status = 'queued' AND next_attempt_at <= $1 AND withdrawn_at IS NULL \
-                           AND (lease_until IS NULL OR lease_until < $1) \
-                         ORDER BY next_attempt_at, created_at, seq LIMIT 1 \
-                         FOR UPDATE SKIP LOCKED) \
-                     RETURNING {OUTBOX_COLUMNS}"
-                ),
-                &[Time(now), Time(lease_until)],
-            )
+        let sql = outbox::claim_statement::<Self>(" FOR UPDATE SKIP LOCKED");
+        let rows = self
+            .read_all(&sql, &[Time(now), Time(lease_until), Int(i64::from(limit))])
             .await?;
-        tx.commit().await?;
-        row.as_ref().map(outbox_from_row).transpose()
+        outbox::claimed(&rows)
     }
 
-    async fn mark_email_sent(&self, id: Uuid, now: Timestamp) -> StoreResult<()> {
-        outbox::mark_sent(self, id, now).await
+    async fn mark_emails_sent(&self, ids: &[Uuid], now: Timestamp) -> StoreResult<()> {
+        outbox::mark_sent(self, ids, now).await
+    }
+
+    async fn unsealed_emails(&self, limit: u32) -> StoreResult<Vec<OutboxMessage>> {
+        outbox::unsealed(self, limit).await
+    }
+
+    async fn seal_stored_email(&self, id: Uuid, sealed: &[u8]) -> StoreResult<()> {
+        outbox::seal_stored(self, id, sealed).await
     }
 
     async fn mark_email_retry(

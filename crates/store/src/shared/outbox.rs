@@ -8,20 +8,82 @@ use uuid::Uuid;
 
 use super::rows::{StoredRow, outbox_from_row};
 use super::sql::{self, OUTBOX_COLUMNS};
-use super::tx::Value::{Id, Text, Time};
+use super::tx::Value::{Bytes, Id, Text, Time};
 use super::tx::{Db, Tx};
 use crate::{OutboxMessage, StoreError, StoreResult};
 
-/// See [`crate::Store::mark_email_sent`].
-pub(crate) async fn mark_sent<D: Db>(db: &D, id: Uuid, now: Timestamp) -> StoreResult<()> {
+/// See [`crate::Store::mark_emails_sent`].
+pub(crate) async fn mark_sent<D: Db>(db: &D, ids: &[Uuid], now: Timestamp) -> StoreResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let list = (2..ids.len() + 2)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut values = vec![Time(now)];
+    values.extend(ids.iter().map(|id| Id(*id)));
     db.write(
-        "UPDATE guidance_email_outbox \
-         SET status = 'sent', sent_at = $1, lease_until = NULL, last_error = NULL WHERE id = $2",
-        &[Time(now), Id(id)],
+        &format!(
+            "UPDATE guidance_email_outbox \
+             SET status = 'sent', sent_at = $1, lease_until = NULL, last_error = NULL \
+             WHERE id IN ({list})"
+        ),
+        &values,
     )
     .await?;
     Ok(())
 }
+
+/// The statement that claims up to `$3` due emails until `$2` (`$1` is now) and returns them,
+/// the subquery's rows locked by `lock` (PostgreSQL skips the rows other workers are claiming;
+/// SQLite's writers take turns anyway). Each backend runs it where it writes.
+pub(crate) fn claim_statement<D: Db>(lock: &str) -> String {
+    format!(
+        "UPDATE guidance_email_outbox SET lease_until = $2, attempts = attempts + 1 \
+         WHERE id IN ( \
+             SELECT id FROM guidance_email_outbox \
+             WHERE status = 'queued' AND next_attempt_at <= $1 AND withdrawn_at IS NULL \
+               AND (lease_until IS NULL OR lease_until < $1) \
+             ORDER BY next_attempt_at, created_at, {queued} LIMIT $3{lock}) \
+         RETURNING {OUTBOX_COLUMNS}",
+        queued = D::QUEUE_ORDER
+    )
+}
+
+/// Claimed rows in the order they were due (`RETURNING` keeps no order).
+pub(crate) fn claimed<R: StoredRow>(rows: &[R]) -> StoreResult<Vec<OutboxMessage>> {
+    let mut emails = rows
+        .iter()
+        .map(outbox_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+    emails.sort_by_key(|e| (e.next_attempt_at, e.created_at));
+    Ok(emails)
+}
+
+/// See [`crate::Store::unsealed_emails`]: a sealed message starts with a NUL byte.
+pub(crate) async fn unsealed<D: Db>(db: &D, limit: u32) -> StoreResult<Vec<OutboxMessage>> {
+    let sql = format!(
+        "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox \
+         WHERE substr(message, 1, 1) <> $1 LIMIT {limit}"
+    );
+    let rows = db.read_all(&sql, &[Bytes(&SEALED_MARK)]).await?;
+    rows.iter().map(outbox_from_row).collect()
+}
+
+/// See [`crate::Store::seal_stored_email`].
+pub(crate) async fn seal_stored<D: Db>(db: &D, id: Uuid, sealed: &[u8]) -> StoreResult<()> {
+    db.write(
+        "UPDATE guidance_email_outbox SET message = $1 \
+         WHERE id = $2 AND substr(message, 1, 1) <> $3",
+        &[Bytes(sealed), Id(id), Bytes(&SEALED_MARK)],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The first byte of every sealed message.
+const SEALED_MARK: [u8; 1] = [guidance_core::sealed::SEALED_PREFIX[0]];
 
 /// See [`crate::Store::mark_email_retry`].
 pub(crate) async fn mark_retry<D: Db>(

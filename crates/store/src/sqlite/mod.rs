@@ -23,10 +23,6 @@ mod tx;
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 use crate::shared::guard::to_the_end;
-use crate::shared::rows::outbox_from_row;
-use crate::shared::sql::OUTBOX_COLUMNS;
-use crate::shared::tx::Tx as _;
-use crate::shared::tx::Value::{Id, Time};
 use crate::shared::{booking, idempotency, outbox, owner, reads, settings, slots};
 use crate::{
     Booking, BookingEvent, KeptAnswer, NewAdminSession, NewBooking, OutboxMessage, Slot, Store,
@@ -288,39 +284,34 @@ impl Store for SqliteStore {
         reads::find_token(self, hash).await
     }
 
-    async fn claim_email(
+    async fn claim_emails(
         &self,
         now: Timestamp,
         lease_until: Timestamp,
-    ) -> StoreResult<Option<OutboxMessage>> {
-        // Writers take turns: no other claim can read the same email before this one leases it.
-        let mut tx = self.tx().await?;
-        let row = tx
-            .fetch_optional(
-                &format!(
-                    "SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox \
-                     WHERE status = 'queued' AND next_attempt_at <= $1 AND withdrawn_at IS NULL \
-                       AND (lease_until IS NULL OR lease_until < $1) \
-                     ORDER BY next_attempt_at, created_at, rowid LIMIT 1"
-                ),
-                &[Time(now)],
-            )
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxMessage>> {
+        // One statement on the writer: writers take turns, so no other claim can read these
+        // emails before they are leased.
+        let sql = outbox::claim_statement::<Self>("");
+        let rows = sqlx::query(&sql)
+            .bind(rows::ts(now))
+            .bind(rows::ts(lease_until))
+            .bind(i64::from(limit))
+            .fetch_all(&self.writer)
             .await?;
-        let Some(row) = row else { return Ok(None) };
-        let mut email = outbox_from_row(&row)?;
-        tx.execute(
-            "UPDATE guidance_email_outbox SET lease_until = $1, attempts = attempts + 1 \
-             WHERE id = $2",
-            &[Time(lease_until), Id(email.id)],
-        )
-        .await?;
-        tx.commit().await?;
-        email.attempts += 1;
-        Ok(Some(email))
+        outbox::claimed(&rows)
     }
 
-    async fn mark_email_sent(&self, id: Uuid, now: Timestamp) -> StoreResult<()> {
-        outbox::mark_sent(self, id, now).await
+    async fn mark_emails_sent(&self, ids: &[Uuid], now: Timestamp) -> StoreResult<()> {
+        outbox::mark_sent(self, ids, now).await
+    }
+
+    async fn unsealed_emails(&self, limit: u32) -> StoreResult<Vec<OutboxMessage>> {
+        outbox::unsealed(self, limit).await
+    }
+
+    async fn seal_stored_email(&self, id: Uuid, sealed: &[u8]) -> StoreResult<()> {
+        outbox::seal_stored(self, id, sealed).await
     }
 
     async fn mark_email_retry(

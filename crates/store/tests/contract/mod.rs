@@ -75,6 +75,8 @@ macro_rules! all_contract_tests {
             outbox_release_makes_email_claimable_at_once,
             outbox_requeue_sends_the_same_email_again,
             outbox_next_email_due_reports_earliest,
+            outbox_batch_claims_hand_each_email_out_once,
+            outbox_plain_messages_are_found_and_sealed_once,
             // 7. Supplemental questions
             questions_replace_and_list_in_order,
             // 8. Owner (admin UI)
@@ -115,6 +117,7 @@ mod health;
 mod idempotency;
 mod lists;
 mod outbox;
+mod outbox_batch;
 mod owner;
 mod scheduled;
 mod site;
@@ -127,8 +130,8 @@ mod transitions;
     reason = "each test crate that includes this module uses a different part of it"
 )]
 pub use {
-    bookings::*, health::*, idempotency::*, lists::*, outbox::*, owner::*, scheduled::*, site::*,
-    slots::*, transitions::*,
+    bookings::*, health::*, idempotency::*, lists::*, outbox::*, outbox_batch::*, owner::*,
+    scheduled::*, site::*, slots::*, transitions::*,
 };
 
 // ---------------------------------------------------------------------------------------------

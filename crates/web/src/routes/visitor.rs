@@ -106,6 +106,9 @@ struct StatusPage {
     when: String,
     owner: String,
     topic: String,
+    /// The answers to the owner's questions: the visitor reads them here, not in the emails
+    /// to an address that has not proved itself yet.
+    answers: Vec<(String, String)>,
     base: String,
     zone: String,
     picking: bool,
@@ -162,6 +165,7 @@ async fn status_response(
         when: format_span(tr.lang, b.starts_at, b.ends_at, v.zone.as_str()),
         owner,
         topic: b.topic.clone(),
+        answers: tr.answers(&b.parsed_answers()),
         base: v.base,
         zone: v.zone.as_str().to_owned(),
         picking,

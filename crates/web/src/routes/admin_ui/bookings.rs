@@ -11,8 +11,7 @@ use guidance_app::bookings;
 use guidance_app::owner_auth::AdminSession;
 use guidance_app::slots;
 use guidance_core::FieldReason;
-use guidance_core::i18n::{format_span, t};
-use guidance_core::intake::AnswerText;
+use guidance_core::i18n::format_span;
 use guidance_core::{BookingAction, BookingStatus, SlotStatus};
 use serde::Deserialize;
 
@@ -160,19 +159,7 @@ pub(super) async fn booking_page(
             },
             None => None,
         };
-        let answers = b
-            .parsed_answers()
-            .display_pairs()
-            .into_iter()
-            .map(|(k, v)| {
-                let value = match v {
-                    AnswerText::Text(s) => s,
-                    AnswerText::Flag(true) => t(tr.lang, "common.yes"),
-                    AnswerText::Flag(false) => t(tr.lang, "common.no"),
-                };
-                (k, value)
-            })
-            .collect();
+        let answers = tr.answers(&b.parsed_answers());
         let actions = BookingAction::BY_OWNER
             .into_iter()
             .filter(|a| a.allowed_from(b.status))
@@ -208,7 +195,13 @@ pub(super) async fn booking_page(
             answers,
             actions,
             events,
-            emails: emails.iter().map(|m| email_row(tr, &owner, m)).collect(),
+            emails: emails
+                .iter()
+                .map(|m| EmailRow {
+                    text: guidance_app::outbox::readable_text(&state.app, m).unwrap_or_default(),
+                    ..email_row(tr, &owner, m)
+                })
+                .collect(),
             slot_id: slot.as_ref().map(|s| s.id.to_string()),
             slot_status: slot
                 .as_ref()

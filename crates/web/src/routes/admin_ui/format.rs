@@ -120,6 +120,8 @@ pub(super) struct EmailRow {
     pub(super) when: String,
     /// Whether "send again" makes sense (not for a reminder withdrawn or still waiting).
     pub(super) resendable: bool,
+    /// What the email said (its plain text), where the page shows it.
+    pub(super) text: String,
 }
 
 /// `m` as a row of an emails list, with when it was sent, is due again or was queued.
@@ -180,6 +182,7 @@ pub(super) fn email_row(tr: &Tr, owner: &OwnerSettings, m: &OutboxMessage) -> Em
         when,
         resendable: m.withdrawn.is_none()
             && !(scheduled && m.status == guidance_store::EmailStatus::Queued),
+        text: String::new(),
     }
 }
 
