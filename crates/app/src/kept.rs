@@ -33,8 +33,9 @@ pub const MAX_AGE: Duration = Duration::from_secs(1);
 /// At most this many keys are kept, so that odd `from`/`to` values cannot grow memory.
 const MAX_ENTRIES: usize = 64;
 
-/// A query window: the `from` and `to` the client asked for (absent: the defaults).
-pub type Window = (Option<Timestamp>, Option<Timestamp>);
+/// A query window: the `from` and `to` the client asked for, and the most slots it wants
+/// (absent: the defaults).
+pub type Window = (Option<Timestamp>, Option<Timestamp>, Option<usize>);
 
 struct Entry<V> {
     body: V,
@@ -145,7 +146,7 @@ mod tests {
     use super::*;
 
     fn window() -> Window {
-        (Some("2030-01-01T00:00:00Z".parse().unwrap()), None)
+        (Some("2030-01-01T00:00:00Z".parse().unwrap()), None, None)
     }
 
     #[test]
@@ -155,7 +156,7 @@ mod tests {
         let g = cache.generation();
         cache.put(window(), g, Bytes::from_static(b"a"));
         assert_eq!(cache.get(&window()).as_deref(), Some(&b"a"[..]));
-        assert!(cache.get(&(None, None)).is_none(), "another window");
+        assert!(cache.get(&(None, None, None)).is_none(), "another window");
         cache.invalidate();
         assert!(cache.get(&window()).is_none());
     }
@@ -186,7 +187,7 @@ mod tests {
         let g = cache.generation();
         for i in 0..1000 {
             let from = Timestamp::from_second(i).unwrap();
-            cache.put((Some(from), None), g, Bytes::from_static(b"x"));
+            cache.put((Some(from), None, None), g, Bytes::from_static(b"x"));
         }
         assert!(cache.entries.lock().unwrap().len() <= MAX_ENTRIES);
     }

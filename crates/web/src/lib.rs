@@ -16,7 +16,17 @@ pub use state::WebState;
 /// Largest request body accepted anywhere.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-/// The whole HTTP service over `app`, each request in its own span (see [`trace`]).
+/// Answers smaller than this are sent as they are: compressing them saves a few bytes at most
+/// and costs every request some CPU time.
+pub const COMPRESS_ABOVE: u16 = 1024;
+
+/// The whole HTTP service over `app`, each request in its own span (see [`trace`]), every answer
+/// of some size compressed (gzip or brotli) when the client accepts it.
 pub fn router(app: guidance_app::App) -> axum::Router {
-    routes::router(WebState::new(app)).layer(trace::RequestSpans)
+    use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+    let compression = tower_http::compression::CompressionLayer::new()
+        .compress_when(SizeAbove::new(COMPRESS_ABOVE).and(NotForContentType::IMAGES));
+    routes::router(WebState::new(app))
+        .layer(compression)
+        .layer(trace::RequestSpans)
 }
