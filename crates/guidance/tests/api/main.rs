@@ -21,6 +21,7 @@ mod flow;
 mod hostile;
 mod openapi;
 mod pages;
+mod paging;
 mod postgres;
 mod public;
 mod tokens;
