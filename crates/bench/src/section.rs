@@ -217,7 +217,7 @@ pub(crate) fn render(f: &Figures) -> String {
          bytes received. A return visit fetches the HTML again; files served \
          `Cache-Control: immutable` (the hashed names) come from the browser's cache. The \
          element is `/embed/guidance-booking.js` with `/api/intake` and its first \
-         `/api/slots?limit=48`.\n",
+         `/api/slots?limit=24`.\n",
     );
     s.push_str(report::END);
     s

@@ -19,7 +19,7 @@ use crate::{BenchError, say, seed};
 const ACCEPT_COMPRESSED: &str = "gzip, deflate, br";
 
 /// The element's first request for slots (`PAGE` in `crates/web/static/guidance-booking.js`).
-const ELEMENT_SLOTS: &str = "/api/slots?limit=48";
+const ELEMENT_SLOTS: &str = "/api/slots?limit=24";
 
 /// The open-slot counts measured.
 pub const SCHEDULES: [usize; 2] = [20, 700];

@@ -24,7 +24,9 @@ pub const COMPRESS_ABOVE: u16 = 1024;
 /// of some size compressed (gzip or brotli) when the client accepts it.
 pub fn router(app: guidance_app::App) -> axum::Router {
     use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+    // Brotli 5 instead of tower-http's 4: a tenth smaller pages and JSON for about the same time.
     let compression = tower_http::compression::CompressionLayer::new()
+        .quality(tower_http::compression::CompressionLevel::Precise(5))
         .compress_when(SizeAbove::new(COMPRESS_ABOVE).and(NotForContentType::IMAGES));
     routes::router(WebState::new(app))
         .layer(compression)

@@ -72,7 +72,7 @@ function clock(lang, zone) {
 }
 
 /** Open slots asked for at a time, as the visitor moves on to later days. */
-const PAGE = 48;
+const PAGE = 24;
 
 /**
  * Of `list` (an answer to `/api/slots?limit=PAGE`), the slots to show and where the next ones

@@ -63,19 +63,44 @@ impl Asset {
     }
 }
 
+/// A script as sent: without its comment lines and indentation, which explain the source to its
+/// readers but are a quarter of its bytes. Only whole lines go (`//` lines, and `/* … */` blocks
+/// that start a line), so no code, string or regular expression is touched.
+fn lean_js(source: &str) -> String {
+    let mut out = String::with_capacity(source.len());
+    let mut in_block = false;
+    for line in source.lines() {
+        let code = line.trim_start();
+        if in_block {
+            in_block = !code.contains("*/");
+            continue;
+        }
+        if code.starts_with("/*") {
+            in_block = !code.contains("*/");
+            continue;
+        }
+        if code.is_empty() || code.starts_with("//") {
+            continue;
+        }
+        out.push_str(code);
+        out.push('\n');
+    }
+    out
+}
+
 /// Every static file, hashed once.
 static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
     let element = Asset::new(
         ELEMENT,
         JS,
-        include_str!("../../static/guidance-booking.js").to_owned(),
+        lean_js(include_str!("../../static/guidance-booking.js")),
     );
     // The page's script imports the element under its hashed name, so that a returning visitor
     // asks for neither; its own hash then covers the element's.
     let book = Asset::new(
         "/static/book.js",
         JS,
-        include_str!("../../static/book.js").replace(ELEMENT, &element.hashed),
+        lean_js(include_str!("../../static/book.js")).replace(ELEMENT, &element.hashed),
     );
     vec![
         Asset::new(
@@ -91,7 +116,7 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
         Asset::new(
             "/static/admin.js",
             JS,
-            include_str!("../../static/admin.js").to_owned(),
+            lean_js(include_str!("../../static/admin.js")),
         ),
         book,
         element,
@@ -151,5 +176,14 @@ mod tests {
         assert!(book.body.contains(element), "{}", book.body);
         assert!(!book.body.contains(&format!("'{ELEMENT}'")));
         assert_eq!(url("/not/static.css"), "/not/static.css");
+    }
+
+    #[test]
+    fn scripts_are_sent_without_comment_lines_and_indentation() {
+        let source = "// About.\n/**\n * Doc.\n */\nfunction f() {\n  return 'a // b'; // why\n  /* one */\n}\n";
+        assert_eq!(
+            lean_js(source),
+            "function f() {\nreturn 'a // b'; // why\n}\n"
+        );
     }
 }

@@ -248,9 +248,19 @@ pub fn script_texts(tr: &Tr, owner: &str) -> String {
         "errors.field.",
         "common.priority.",
     ];
+    // Words only the server's pages show; every byte here is sent with each page and form.
+    const SERVER_ONLY: [&str; 7] = [
+        "public.book.title",
+        "public.book.zone.apply",
+        "public.book.no_slots",
+        "public.book.earlier",
+        "public.book.pages.label",
+        "public.requested.title",
+        "public.requested.body",
+    ];
     let mut texts: BTreeMap<&str, String> = guidance_core::i18n::keys(tr.lang)
         .into_iter()
-        .filter(|k| PREFIXES.iter().any(|p| k.starts_with(p)))
+        .filter(|k| PREFIXES.iter().any(|p| k.starts_with(p)) && !SERVER_ONLY.contains(k))
         .map(|k| (k, tr.get(k)))
         .collect();
     texts.insert("owner", owner.to_owned());
