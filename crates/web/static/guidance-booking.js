@@ -86,8 +86,10 @@ export function wholeDays(list, key) {
   let cut = list.length;
   while (cut > 0 && day(list[cut - 1]) === last) cut -= 1;
   if (cut > 0) return { slots: list.slice(0, cut), next: list[cut].starts_at };
-  // One long day: show what came, the rest of it follows.
-  const after = new Date(Date.parse(list[list.length - 1].starts_at) + 1).toISOString();
+  // One long day: show what came, the rest of it follows (a second later: slots start on whole
+  // seconds, and times are compared as written, so none with a fraction of a second).
+  const after = new Date(Date.parse(list[list.length - 1].starts_at) + 1000)
+    .toISOString().replace(/\.\d+Z$/, 'Z');
   return { slots: list, next: after };
 }
 

@@ -128,8 +128,11 @@ async fn with_javascript_the_next_days_load_from_the_api_until_every_slot_is_the
     while browser.count("button.later:not([hidden])").await > 0 {
         let before = drawn_slot_ids(&browser).await.len();
         browser.click("button.later").await;
+        // Loaded once more times are drawn and the button is ready again (or gone).
         let loaded = guidance_testkit::wait::poll(std::time::Duration::from_secs(10), || async {
-            (drawn_slot_ids(&browser).await.len() > before).then_some(())
+            let more = drawn_slot_ids(&browser).await.len() > before;
+            let ready = browser.count("button.later[disabled]").await == 0;
+            (more && ready).then_some(())
         })
         .await;
         assert!(loaded.is_some(), "later days loaded after click {clicks}");
