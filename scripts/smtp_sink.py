@@ -73,7 +73,9 @@ def authenticator_for(expected_user, expected_pass):
             and getattr(auth_data, "login", None) == expected_user.encode()
             and getattr(auth_data, "password", None) == expected_pass.encode()
         )
-        return AuthResult(success=ok, auth_data=auth_data if ok else None)
+        # handled=False: aiosmtpd itself answers a refusal with 535 (its default, handled=True,
+        # would leave the client waiting for an answer that never comes).
+        return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
 
     return authenticate
 

@@ -161,6 +161,7 @@ async fn book_parsed(app: &App, slot_id: Uuid, intake: Intake) -> AppResult<Book
         })
         .await?;
     app.outbox_wake.notify_one();
+    app.metrics.booking_created();
     tracing::info!(booking = %booking.id, slot = %slot_id, status = %booking.status, "booking requested");
     Ok(booking)
 }
@@ -489,6 +490,7 @@ async fn apply(
         })
         .await?;
     app.outbox_wake.notify_one();
+    app.metrics.booking_moved(moved.status);
     tracing::info!(booking = %moved.id, from = %booking.status, to = %moved.status, "booking moved");
     Ok(moved)
 }

@@ -100,6 +100,72 @@ pub struct Config {
     /// `<guidance-booking>`: they get CORS access to the public API. Unset: none.
     #[arg(long, env = "GUIDANCE_EMBED_ORIGINS")]
     pub embed_origins: Option<String>,
+
+    // --- Operations: metrics (README, "Operations") -----------------------------------------
+    /// Bearer token (at least 16 characters) that `GET /metrics` asks for. Unset, and no
+    /// `GUIDANCE_METRICS_LISTEN` either: there are no metrics.
+    #[arg(long, env = "GUIDANCE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// A second address (e.g. `127.0.0.1:9464`) that serves only `GET /metrics`, for a scraper
+    /// on a private network; the main address then serves none. Without a token there unless
+    /// `GUIDANCE_METRICS_TOKEN` is set too.
+    #[arg(long, env = "GUIDANCE_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
+    /// Behind a reverse proxy: which proxies are believed, and the limits on connections.
+    #[command(flatten)]
+    pub edge: EdgeConfig,
+}
+
+/// The HTTP edge (README, "Deployment"): the reverse proxies whose forwarding headers are
+/// believed, and how long and how many connections are held.
+#[derive(Debug, Clone, Args)]
+pub struct EdgeConfig {
+    /// Reverse proxies whose `X-Forwarded-For`/`Forwarded` name the client (comma-separated
+    /// addresses and CIDR ranges, e.g. `127.0.0.1,::1` or `10.0.0.0/8`). Unset: none, and those
+    /// headers are ignored.
+    #[arg(long, env = "GUIDANCE_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<String>,
+    /// Seconds a connection may take to send a request's headers (and may stay idle between
+    /// requests) before it is closed.
+    #[arg(long, env = "GUIDANCE_HEADER_TIMEOUT_SECS", default_value_t = EdgeConfig::DEFAULT.header_timeout_secs)]
+    pub header_timeout_secs: u64,
+    /// Seconds a request may take, its body included, before it is answered `408`.
+    #[arg(long, env = "GUIDANCE_REQUEST_TIMEOUT_SECS", default_value_t = EdgeConfig::DEFAULT.request_timeout_secs)]
+    pub request_timeout_secs: u64,
+    /// Connections served at once; further ones wait in the listen queue.
+    #[arg(long, env = "GUIDANCE_MAX_CONNECTIONS", default_value_t = EdgeConfig::DEFAULT.max_connections)]
+    pub max_connections: usize,
+}
+
+impl EdgeConfig {
+    /// The defaults: 10 s for headers, 30 s per request, 1024 connections, no proxy trusted.
+    pub const DEFAULT: EdgeConfig = EdgeConfig {
+        trusted_proxies: None,
+        header_timeout_secs: 10,
+        request_timeout_secs: 30,
+        max_connections: 1024,
+    };
+
+    /// Checks the limits and parses the proxies.
+    fn check(&self) -> Result<crate::forwarded::TrustedProxies, ConfigError> {
+        if self.header_timeout_secs == 0
+            || self.request_timeout_secs == 0
+            || self.max_connections == 0
+        {
+            return Err(ConfigError(
+                "GUIDANCE_HEADER_TIMEOUT_SECS, GUIDANCE_REQUEST_TIMEOUT_SECS and GUIDANCE_MAX_CONNECTIONS must be at least 1"
+                    .into(),
+            ));
+        }
+        crate::forwarded::TrustedProxies::parse(self.trusted_proxies.as_deref().unwrap_or_default())
+            .map_err(|e| ConfigError(format!("GUIDANCE_TRUSTED_PROXIES: {e}")))
+    }
+}
+
+impl Default for EdgeConfig {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
 }
 
 /// The longest hold of an unconfirmed request, in minutes (one day): longer, and a robot could
@@ -130,6 +196,26 @@ pub struct Settings {
     pub retry: crate::outbox::RetryPolicy,
     /// Origins allowed to use the public API from the browser (`scheme://host[:port]`).
     pub embed_origins: Vec<String>,
+    /// The reverse proxies whose forwarding headers are believed.
+    pub trusted_proxies: crate::forwarded::TrustedProxies,
+    /// The token `/metrics` asks for, when set.
+    pub metrics_token: Option<String>,
+    /// The separate address that serves `/metrics`, when set.
+    pub metrics_listen: Option<String>,
+}
+
+impl Settings {
+    /// Whether the site is public over https: then the admin cookie is `__Host-` and `Secure`,
+    /// and https answers carry `Strict-Transport-Security`.
+    pub fn https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// Whether the main address serves `/metrics`: only with a token, and only when no separate
+    /// address serves them.
+    pub fn metrics_on_main_port(&self) -> bool {
+        self.metrics_token.is_some() && self.metrics_listen.is_none()
+    }
 }
 
 impl Config {
@@ -238,6 +324,22 @@ impl Config {
             )));
         }
         let embed_origins = parse_origins(self.embed_origins.as_deref().unwrap_or_default())?;
+        let trusted_proxies = self.edge.check()?;
+        let metrics_token = match self.metrics_token.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(t) if t.chars().count() < 16 => {
+                return Err(ConfigError(
+                    "GUIDANCE_METRICS_TOKEN must be at least 16 characters long".into(),
+                ));
+            }
+            Some(t) => Some(t.to_owned()),
+        };
+        let metrics_listen = self
+            .metrics_listen
+            .as_deref()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned);
         Ok(Settings {
             config: self.clone(),
             public_url,
@@ -247,6 +349,9 @@ impl Config {
             smtp_ca,
             retry,
             embed_origins,
+            trusted_proxies,
+            metrics_token,
+            metrics_listen,
         })
     }
 
@@ -270,6 +375,12 @@ impl Config {
         };
         TokenSecret::from_config(&text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))
     }
+}
+
+/// Whether a database URL names PostgreSQL (a plain server or Supabase); else it is SQLite.
+pub fn is_postgres_url(url: &str) -> bool {
+    let url = url.trim();
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
 /// Parses `GUIDANCE_EMBED_ORIGINS`: each entry an origin as browsers send it in `Origin:`
@@ -311,20 +422,15 @@ fn localhost_address(s: &str) -> Result<(), ()> {
 }
 
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::private_files::create_dir(dir)?;
     }
     let tmp = path.with_extension("tmp");
+    // A temporary file left by a start-up that died half-way is not ours to keep.
+    let _ = std::fs::remove_file(&tmp);
     {
         use std::io::Write;
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut f = opts.open(&tmp)?;
+        let mut f = crate::private_files::new_file().open(&tmp)?;
         f.write_all(text.as_bytes())?;
         f.sync_all()?;
     }

@@ -67,6 +67,10 @@ pub enum AppError {
     /// Something broke on our side.
     #[error("internal error: {0}")]
     Internal(String),
+    /// Too much of a deliberately slow kind of work (password hashing) is waiting already; the
+    /// same request may succeed in a moment.
+    #[error("busy")]
+    Busy,
 }
 
 impl AppError {
@@ -91,6 +95,7 @@ impl AppError {
             AppError::BookingClosed => "booking_closed",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
+            AppError::Busy => "busy",
         }
     }
 

@@ -8,10 +8,16 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod exposition;
+pub mod forwarded;
 pub mod kept;
+pub mod metrics;
+pub mod ops;
 pub mod outbox;
 pub mod owner_auth;
 pub mod patterns;
+pub mod preflight;
+pub mod private_files;
 pub mod questions;
 pub mod settings;
 pub mod slots;
@@ -48,6 +54,10 @@ pub struct App {
     pub settings_kept: Arc<kept::Kept<(), std::collections::BTreeMap<String, String>>>,
     /// The owner's questions, kept for a moment (read by every booking).
     pub questions_kept: Arc<kept::Kept<(), Vec<guidance_core::Question>>>,
+    /// This process's counters for `/metrics` (see [`metrics`]).
+    pub metrics: Arc<metrics::Metrics>,
+    /// The database's health, kept for a moment (read by `/metrics` and `/readyz`).
+    pub health_kept: Arc<kept::Kept<(), guidance_store::Health>>,
 }
 
 impl App {
@@ -66,6 +76,8 @@ impl App {
             slot_lists: Arc::new(kept::Kept::with_clock(clock.clone())),
             settings_kept: Arc::new(kept::Kept::with_clock(clock.clone())),
             questions_kept: Arc::new(kept::Kept::with_clock(clock.clone())),
+            metrics: Arc::new(metrics::Metrics::default()),
+            health_kept: Arc::new(kept::Kept::with_clock(clock.clone())),
             clock,
         }
     }

@@ -2,7 +2,9 @@
 //! CSRF tokens — everything but the cookie, which is the web layer's.
 //!
 //! - The password is stored as an argon2id PHC string; hashing and checking run in
-//!   `spawn_blocking`, as they are slow on purpose.
+//!   `spawn_blocking`, as they are slow on purpose, and only [`HASHING_AT_ONCE`] at a time:
+//!   each takes 19 MiB and a core, so a burst of sign-ins waits its turn, and past
+//!   [`HASHING_WAIT`] is refused as [`AppError::Busy`] instead of exhausting the machine.
 //! - A session id is 256 random bits, handed to the owner's browser only; the store keeps its
 //!   SHA-256 with an idle and an absolute expiry.
 //! - Every state-changing request made with a session carries a CSRF token: the HMAC of the
@@ -17,7 +19,10 @@ use guidance_store::{NewAdminSession, Store, StoreError};
 use jiff::{SignedDuration, Timestamp};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use std::time::Duration;
+
 use subtle::ConstantTimeEq;
+use tokio::sync::Semaphore;
 
 use crate::{App, AppError, AppResult};
 
@@ -71,9 +76,40 @@ pub fn check_new_password(password: &str, repeated: Option<&str>) -> Result<(), 
     Ok(())
 }
 
+/// Password hashes computed at once, per process.
+pub const HASHING_AT_ONCE: usize = 2;
+/// How long a hash waits for its turn before it is refused as [`AppError::Busy`].
+pub const HASHING_WAIT: Duration = Duration::from_secs(5);
+
+/// The turns of [`HASHING_AT_ONCE`].
+static HASHING: Semaphore = Semaphore::const_new(HASHING_AT_ONCE);
+
+/// Runs `work` off the async threads once one of `turns` is free, waiting at most `wait`. The
+/// turn goes with the work, so a request that is given up does not free it before the work ends.
+async fn in_turn<T: Send + 'static>(
+    turns: &'static Semaphore,
+    wait: Duration,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> AppResult<T> {
+    let turn = match tokio::time::timeout(wait, turns.acquire()).await {
+        Ok(Ok(turn)) => turn,
+        Ok(Err(_)) | Err(_) => {
+            tracing::warn!("password hashing busy; request refused");
+            return Err(AppError::Busy);
+        }
+    };
+    tokio::task::spawn_blocking(move || {
+        let out = work();
+        drop(turn);
+        out
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))
+}
+
 /// Hashes a password with argon2id (default parameters: 19 MiB, 2 passes) off the async threads.
 pub async fn hash_password(password: String) -> AppResult<String> {
-    tokio::task::spawn_blocking(move || {
+    in_turn(&HASHING, HASHING_WAIT, move || {
         let mut salt = [0u8; 16];
         rand::rng().fill_bytes(&mut salt);
         let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
@@ -82,20 +118,18 @@ pub async fn hash_password(password: String) -> AppResult<String> {
             .map(|h| h.to_string())
             .map_err(|e| e.to_string())
     })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))?
+    .await?
     .map_err(AppError::Internal)
 }
 
 /// Checks a password against a stored hash off the async threads.
-pub async fn verify_password(password: String, stored: String) -> bool {
-    tokio::task::spawn_blocking(move || {
+pub async fn verify_password(password: String, stored: String) -> AppResult<bool> {
+    in_turn(&HASHING, HASHING_WAIT, move || {
         PasswordHash::new(&stored)
             .and_then(|h| Argon2::default().verify_password(password.as_bytes(), &h))
             .is_ok()
     })
     .await
-    .unwrap_or(false)
 }
 
 /// Checks, hashes and stores a new owner password (`guidance admin set-password`, which has a
@@ -246,7 +280,7 @@ pub async fn sign_in(app: &App, password: String) -> AppResult<StartedSession> {
     let stored = app.store.admin_password_hash().await?;
     let ok = match stored {
         Some(hash) if !password.is_empty() && password.len() <= PASSWORD_MAX => {
-            verify_password(password, hash).await
+            verify_password(password, hash).await?
         }
         _ => false,
     };
@@ -330,10 +364,38 @@ mod tests {
     async fn hashes_are_argon2id_and_verify_only_the_right_password() {
         let h = hash_password("correct horse battery".into()).await.unwrap();
         assert!(h.starts_with("$argon2id$"), "{h}");
-        assert!(verify_password("correct horse battery".into(), h.clone()).await);
-        assert!(!verify_password("wrong horse battery".into(), h.clone()).await);
-        assert!(!verify_password("x".into(), "not a hash".into()).await);
+        assert!(
+            verify_password("correct horse battery".into(), h.clone())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !verify_password("wrong horse battery".into(), h.clone())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !verify_password("x".into(), "not a hash".into())
+                .await
+                .unwrap()
+        );
         let again = hash_password("correct horse battery".into()).await.unwrap();
         assert_ne!(h, again, "salted");
+    }
+
+    #[tokio::test]
+    async fn hashing_past_its_turns_waits_then_is_refused_as_busy() {
+        static TURNS: Semaphore = Semaphore::const_new(1);
+        let wait = Duration::from_millis(50);
+        let held = TURNS.acquire().await.unwrap();
+        assert!(matches!(
+            in_turn(&TURNS, wait, || 1).await,
+            Err(AppError::Busy)
+        ));
+        // A turn freed while waiting is taken.
+        let waiting = tokio::spawn(in_turn(&TURNS, Duration::from_secs(30), || 2));
+        drop(held);
+        assert_eq!(waiting.await.unwrap().unwrap(), 2);
+        assert_eq!(in_turn(&TURNS, wait, || 3).await.unwrap(), 3);
     }
 }

@@ -47,6 +47,29 @@ enum Command {
         #[command(flatten)]
         config: Config,
     },
+    /// Check the configuration as `serve` reads it, line by line: settings, public URL,
+    /// secret, addresses, database (reachable, migrated), SMTP (TLS and sign-in, no message
+    /// sent). Exits non-zero on a problem.
+    Check {
+        #[command(flatten)]
+        config: Config,
+    },
+    /// Copy the SQLite database, consistently while the service runs, into a new file
+    /// (never overwriting one; readable by you only). For PostgreSQL, use `pg_dump`.
+    Backup {
+        /// The file to write; it must not exist.
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        config: Config,
+    },
+    /// Put a backup in place as the configured SQLite database, which must not exist: stop the
+    /// service and move the old database (and its -wal and -shm files) aside first.
+    Restore {
+        /// The backup to restore.
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        config: Config,
+    },
     /// Owner administration.
     Admin {
         #[command(subcommand)]
@@ -81,6 +104,9 @@ async fn main() -> std::process::ExitCode {
         Command::Migrate { config } => startup::migrate(&config)
             .await
             .map(|()| println!("Migrations applied.")),
+        Command::Check { config } => guidance::ops::check(&config).await,
+        Command::Backup { file, config } => guidance::ops::backup(&config, &file).await,
+        Command::Restore { file, config } => guidance::ops::restore(&config, &file).await,
         Command::Admin {
             command: AdminCommand::SetPassword { config },
         } => set_password(config).await,
@@ -102,6 +128,11 @@ async fn serve(config: Config, demo: bool) -> Result<(), Box<dyn std::error::Err
     }
     if let Ok(addr) = app.local_addr() {
         println!("Listening on {addr}");
+    }
+    if let Some(addr) = app.metrics_addr() {
+        println!("Metrics on http://{addr}/metrics");
+    } else if app.app().settings.metrics_on_main_port() {
+        println!("Metrics on /metrics (Authorization: Bearer $GUIDANCE_METRICS_TOKEN)");
     }
     let url = app.app().settings.public_url.clone();
     println!("Guidance is running. Open {url}/book to book a session.");
@@ -131,6 +162,9 @@ async fn serve(config: Config, demo: bool) -> Result<(), Box<dyn std::error::Err
 
 async fn worker(config: Config) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let worker = startup::Worker::build(config).await?;
+    if let Some(addr) = worker.metrics_addr() {
+        println!("Metrics on http://{addr}/metrics");
+    }
     println!("Guidance worker is running: sending queued emails and expiring overdue bookings.");
     worker.run_until_stopped(shutdown_signal()).await;
     Ok(())

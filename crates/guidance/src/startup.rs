@@ -20,8 +20,7 @@ pub type StartError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Whether a database URL names PostgreSQL (a plain server or Supabase).
 pub fn is_postgres_url(url: &str) -> bool {
-    let url = url.trim();
-    url.starts_with("postgres://") || url.starts_with("postgresql://")
+    guidance_app::config::is_postgres_url(url)
 }
 
 /// Opens the database named in the configuration. SQLite applies its migrations here;
@@ -62,10 +61,7 @@ pub fn mailer(settings: &Settings) -> std::io::Result<Delivery> {
             settings.config.mail_dir.clone(),
         ))),
         Some(url) => {
-            let hello = url::Url::parse(&settings.public_url)
-                .ok()
-                .and_then(|u| u.host_str().map(str::to_owned))
-                .unwrap_or_default();
+            let hello = guidance_app::outbox::smtp::hello_name(&settings.public_url);
             SmtpMailer::new(
                 url,
                 settings.smtp_ca.as_ref(),
@@ -87,7 +83,25 @@ async fn build_app(
     let settings = config.check(bound)?;
     let secret = config.load_secret()?;
     let store = open_store(&config).await?;
+    if let Some(mode) = guidance_app::private_files::loose_mode(&config.data_dir) {
+        tracing::warn!(
+            dir = %config.data_dir.display(),
+            mode = format!("{mode:o}"),
+            "the data directory is open to other users; `chmod 700` it (it holds the secret and visitors' data)"
+        );
+    }
     Ok(App::new(store, settings, secret, clock))
+}
+
+/// Warns about a site on https whose proxy is not trusted: every visitor would count as the
+/// proxy's address, and no answer would carry `Strict-Transport-Security`.
+fn warn_about_the_edge(settings: &Settings) {
+    if settings.https() && settings.trusted_proxies.is_empty() {
+        tracing::warn!(
+            "GUIDANCE_PUBLIC_URL is https but GUIDANCE_TRUSTED_PROXIES is unset: all visitors \
+             share the proxy's limits and HSTS is not sent (README, \"Deployment\")"
+        );
+    }
 }
 
 /// Runs the outbox worker, which also expires overdue bookings, until `stop_rx` turns true.
@@ -99,12 +113,33 @@ fn spawn_worker(
     tokio::spawn(outbox::run(app, mailer, stop_rx))
 }
 
+/// Binds the separate metrics address, when one is configured (`GUIDANCE_METRICS_LISTEN`).
+async fn bind_metrics(settings: &Settings) -> Result<Option<TcpListener>, StartError> {
+    let Some(addr) = &settings.metrics_listen else {
+        return Ok(None);
+    };
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr} for metrics: {e}"))?;
+    Ok(Some(listener))
+}
+
+/// Serves `/metrics` on its own address until the task is aborted.
+fn spawn_metrics(listener: TcpListener, router: axum::Router) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::error!(error = %e, "the metrics address stopped serving");
+        }
+    })
+}
+
 /// The outbox worker and the expiry of overdue bookings without HTTP (`guidance worker`): run
 /// any number of them beside any number of servers on one PostgreSQL database; each email is
 /// claimed by one worker at a time.
 pub struct Worker {
     app: App,
     mailer: Delivery,
+    metrics: Option<TcpListener>,
 }
 
 impl Worker {
@@ -112,14 +147,30 @@ impl Worker {
     pub async fn build(config: Config) -> Result<Self, StartError> {
         let app = build_app(config, None, Clock::system()).await?;
         let mailer = mailer(&app.settings)?;
-        Ok(Self { app, mailer })
+        let metrics = bind_metrics(&app.settings).await?;
+        Ok(Self {
+            app,
+            mailer,
+            metrics,
+        })
+    }
+
+    /// The separate metrics address, when one is configured.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// Works until `shutdown` completes, then finishes the email in hand.
     pub async fn run_until_stopped(self, shutdown: impl std::future::Future<Output = ()>) {
         let (stop_tx, stop_rx) = watch::channel(false);
+        let metrics = self
+            .metrics
+            .map(|l| spawn_metrics(l, guidance_web::routers(self.app.clone()).1));
         let worker = spawn_worker(self.app, self.mailer, stop_rx);
         shutdown.await;
+        if let Some(m) = metrics {
+            m.abort();
+        }
         let _ = stop_tx.send(true);
         let _ = worker.await;
     }
@@ -130,6 +181,7 @@ pub struct Application {
     listener: TcpListener,
     app: App,
     mailer: Delivery,
+    metrics: Option<TcpListener>,
 }
 
 impl Application {
@@ -145,12 +197,20 @@ impl Application {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
         let app = build_app(config, Some(listener.local_addr()?), clock).await?;
+        warn_about_the_edge(&app.settings);
         let mailer = mailer(&app.settings)?;
+        let metrics = bind_metrics(&app.settings).await?;
         Ok(Self {
             listener,
             app,
             mailer,
+            metrics,
         })
+    }
+
+    /// The separate metrics address, when one is configured.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// The bound port.
@@ -179,13 +239,13 @@ impl Application {
     ) -> std::io::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let worker = spawn_worker(self.app.clone(), self.mailer, stop_rx);
-        let router = guidance_web::router(self.app);
-        let served = axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        let limits = crate::server::Limits::from_config(&self.app.settings.config.edge);
+        let (router, metrics_router) = guidance_web::routers(self.app);
+        let metrics = self.metrics.map(|l| spawn_metrics(l, metrics_router));
+        let served = crate::server::serve(self.listener, router, limits, shutdown).await;
+        if let Some(m) = metrics {
+            m.abort();
+        }
         let _ = stop_tx.send(true);
         let _ = worker.await;
         served

@@ -5,11 +5,13 @@
 //! transaction as the change that causes an email. Handlers never see SQL.
 
 pub mod copy;
+mod health;
 mod model;
 pub mod postgres;
 mod shared;
 pub mod sqlite;
 
+pub use health::{Health, PoolUse};
 pub use model::*;
 
 use async_trait::async_trait;
@@ -254,4 +256,12 @@ pub trait Store: Send + Sync + 'static {
         values: &std::collections::BTreeMap<String, String>,
         now: Timestamp,
     ) -> StoreResult<()>;
+
+    // --- Operations (metrics, readiness) ------------------------------------------------------
+
+    /// Bookings by status, the waiting and failed emails, and the migrations not applied, as
+    /// of `now`: a few counting queries, for `/metrics` and `/readyz` rather than requests.
+    async fn health(&self, now: Timestamp) -> StoreResult<Health>;
+    /// How many connections each pool holds, and how many of them are idle (no IO).
+    fn pool_use(&self) -> Vec<PoolUse>;
 }

@@ -246,3 +246,33 @@ async fn the_rebuild_for_unconfirmed_requests_keeps_every_row_and_reference() {
     .expect("indexes");
     assert!(indexes[0].contains("'unconfirmed'"), "{indexes:?}");
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_and_its_companions_are_the_owners_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("data/sub/guidance.db");
+    let store = SqliteStore::open_url(&format!("sqlite://{}", db.display()))
+        .await
+        .expect("open");
+    assert_eq!(mode(&dir.path().join("data")), 0o700);
+    assert_eq!(mode(&dir.path().join("data/sub")), 0o700);
+    for name in ["guidance.db", "guidance.db-wal", "guidance.db-shm"] {
+        let file = dir.path().join("data/sub").join(name);
+        if name == "guidance.db" || file.exists() {
+            assert_eq!(mode(&file), 0o600, "{name}");
+        }
+    }
+    assert!(
+        dir.path().join("data/sub/guidance.db-wal").exists(),
+        "WAL mode"
+    );
+    drop(store);
+    // A database made readable by all (by an older version) is closed again when opened.
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let _store = SqliteStore::open(&db).await.expect("reopen");
+    assert_eq!(mode(&db), 0o600);
+    assert_eq!(mode(&dir.path().join("data/sub/guidance.db-wal")), 0o600);
+}

@@ -15,6 +15,8 @@ use crate::i18n::Tr;
 /// How long a client is asked to wait when the database is unreachable: about one attempt to
 /// reach it again.
 const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+/// How long a client is asked to wait when sign-in is busy: a few hashes' time.
+const BUSY_RETRY_AFTER_SECS: u64 = 2;
 
 /// Why a request could not be served.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +42,10 @@ pub enum HttpError {
     /// The path exists, but not for this method.
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// The request took longer than `GUIDANCE_REQUEST_TIMEOUT_SECS` (a slow body, or a slow
+    /// answer).
+    #[error("request timeout")]
+    RequestTimeout,
 }
 
 impl HttpError {
@@ -53,6 +59,7 @@ impl HttpError {
             HttpError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             HttpError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             HttpError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            HttpError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         }
     }
 
@@ -66,6 +73,7 @@ impl HttpError {
             HttpError::TooLarge => "too_large",
             HttpError::UnsupportedMediaType => "unsupported_media_type",
             HttpError::MethodNotAllowed => "method_not_allowed",
+            HttpError::RequestTimeout => "request_timeout",
         }
     }
 
@@ -80,6 +88,7 @@ impl HttpError {
         match self {
             HttpError::RateLimited(secs) => Some(*secs),
             HttpError::App(AppError::Unavailable(_)) => Some(UNAVAILABLE_RETRY_AFTER_SECS),
+            HttpError::App(AppError::Busy) => Some(BUSY_RETRY_AFTER_SECS),
             _ => None,
         }
     }
@@ -172,7 +181,7 @@ fn app_status(e: &AppError) -> StatusCode {
         AppError::TokenExpired => StatusCode::GONE,
         AppError::Unauthorized => StatusCode::UNAUTHORIZED,
         AppError::BookingClosed => StatusCode::FORBIDDEN,
-        AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Unavailable(_) | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

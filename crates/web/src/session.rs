@@ -1,5 +1,7 @@
-//! The owner's session as HTTP carries it: the cookie (`HttpOnly`, `SameSite=Strict`, `Secure`
-//! when the public URL is https), the middleware that lets admin pages through only with a live
+//! The owner's session as HTTP carries it: the cookie (`HttpOnly`, `SameSite=Strict`; when the
+//! public URL is https, named `__Host-guidance_admin` and `Secure`, so that browsers take it only
+//! from this very origin over https, never set by a sibling domain or a plain-http page), the
+//! middleware that lets admin pages through only with a live
 //! session and state-changing requests only with their CSRF token (the login throttle is in
 //! [`crate::rate_limit`]).
 //! The rules of sign-in itself are in [`guidance_app::owner_auth`].
@@ -14,8 +16,20 @@ use guidance_app::owner_auth::{self, AdminSession, SESSION_MAX, StartedSession, 
 use crate::error::HttpError;
 use crate::state::WebState;
 
-/// The session cookie's name.
+/// The session cookie's name on plain http (local use).
 pub const SESSION_COOKIE: &str = "guidance_admin";
+/// The session cookie's name when the public URL is https: the `__Host-` prefix makes browsers
+/// accept it only with `Secure`, `Path=/` and no `Domain`.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-guidance_admin";
+
+/// The session cookie's name for this site.
+pub fn cookie_name(state: &WebState) -> &'static str {
+    if state.app.settings.https() {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
 /// The form field that carries the CSRF token.
 pub const CSRF_FIELD: &str = "csrf";
 /// The header that carries the CSRF token for scripts using the session.
@@ -24,7 +38,8 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// The `Set-Cookie` value that hands a new session's id to the browser.
 pub fn session_cookie(state: &WebState, started: &StartedSession) -> HeaderValue {
     HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict{}",
+        "{}={}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict{}",
+        cookie_name(state),
         started.id,
         SESSION_MAX.as_secs(),
         secure_attribute(state)
@@ -35,27 +50,28 @@ pub fn session_cookie(state: &WebState, started: &StartedSession) -> HeaderValue
 /// The `Set-Cookie` value that removes the session cookie.
 pub fn clear_cookie(state: &WebState) -> HeaderValue {
     HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict{}",
+        "{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict{}",
+        cookie_name(state),
         secure_attribute(state)
     ))
     .expect("a valid header value")
 }
 
 fn secure_attribute(state: &WebState) -> &'static str {
-    if state.app.settings.public_url.starts_with("https://") {
+    if state.app.settings.https() {
         "; Secure"
     } else {
         ""
     }
 }
 
-fn session_id_from(headers: &HeaderMap) -> Option<&str> {
+fn session_id_from<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .find_map(|c| c.trim().strip_prefix(SESSION_COOKIE)?.strip_prefix('='))
+        .find_map(|c| c.trim().strip_prefix(name)?.strip_prefix('='))
         .filter(|id| !id.is_empty() && id.len() <= 64)
 }
 
@@ -64,7 +80,7 @@ pub async fn session_from(
     state: &WebState,
     headers: &HeaderMap,
 ) -> Result<Option<AdminSession>, HttpError> {
-    let Some(id) = session_id_from(headers) else {
+    let Some(id) = session_id_from(headers, cookie_name(state)) else {
         return Ok(None);
     };
     Ok(owner_auth::session(&state.app, id).await?)
@@ -150,12 +166,19 @@ mod tests {
             header::COOKIE,
             HeaderValue::from_static("guidance_lang=en; guidance_admin=abc; x=y"),
         );
-        assert_eq!(session_id_from(&h), Some("abc"));
+        assert_eq!(session_id_from(&h, SESSION_COOKIE), Some("abc"));
+        assert_eq!(session_id_from(&h, SECURE_SESSION_COOKIE), None);
         let mut h = HeaderMap::new();
         h.insert(
             header::COOKIE,
             HeaderValue::from_static("guidance_adminx=abc"),
         );
-        assert_eq!(session_id_from(&h), None);
+        assert_eq!(session_id_from(&h, SESSION_COOKIE), None);
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("guidance_admin=plain; __Host-guidance_admin=secure"),
+        );
+        assert_eq!(session_id_from(&h, SECURE_SESSION_COOKIE), Some("secure"));
     }
 }

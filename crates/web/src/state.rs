@@ -16,6 +16,8 @@ pub struct WebState {
     pub limiter: Arc<RateLimiter>,
     /// Slows down repeated failed owner logins per client address.
     pub login_throttle: Arc<LoginThrottle>,
+    /// The requests counted for `/metrics`.
+    pub requests: Arc<crate::metrics::RequestMetrics>,
 }
 
 impl WebState {
@@ -26,6 +28,7 @@ impl WebState {
             app,
             limiter: Arc::new(RateLimiter::per_minute(per_minute)),
             login_throttle: Arc::new(LoginThrottle::default()),
+            requests: Arc::new(crate::metrics::RequestMetrics::default()),
         }
     }
 }

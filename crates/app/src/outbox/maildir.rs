@@ -24,26 +24,24 @@ impl MailDirMailer {
 
 impl Mailer for MailDirMailer {
     async fn send(&self, msg: &OutboxMessage) -> Result<(), String> {
-        tokio::fs::create_dir_all(&self.dir)
-            .await
-            .map_err(|e| format!("cannot create {}: {e}", self.dir.display()))?;
         // Every delivery is a new file, never an overwrite: named by creation time, kind and id
         // plus a random suffix, and linked into place only if that name is free. A second
         // delivery of the same email (which the outbox lease should prevent) thus shows up as a
-        // second file with the same Message-ID instead of vanishing.
+        // second file with the same Message-ID instead of vanishing. The directory and the files
+        // are the service user's alone: emails hold visitors' data and working links.
         let stamp = msg.created_at.strftime("%Y%m%dT%H%M%SZ");
         let suffix: u64 = rand::rng().random();
         let name = format!("{stamp}-{}-{}-{suffix:016x}.eml", msg.kind, msg.id);
+        let dir = self.dir.clone();
         let path = self.dir.join(&name);
         let tmp = self.dir.join(format!(".{name}.tmp"));
         let bytes = msg.message.clone();
         tokio::task::spawn_blocking(move || {
             use std::io::Write;
+            crate::private_files::create_dir(&dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
             let written = (|| {
-                let mut file = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(&tmp)?;
+                let mut file = crate::private_files::new_file().open(&tmp)?;
                 file.write_all(&bytes)?;
                 drop(file);
                 // A hard link fails when the name exists: the file appears whole, or not at all.

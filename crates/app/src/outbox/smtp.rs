@@ -243,6 +243,26 @@ impl SmtpMailer {
     }
 }
 
+impl SmtpMailer {
+    /// Opens a new connection as sending would: connect, `EHLO`, TLS as the URL asks, `AUTH`
+    /// when it has credentials, then `NOOP`; no message is sent (`guidance check`).
+    pub async fn test_connection(&self) -> Result<(), String> {
+        match self.transport.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err("the server did not answer NOOP after signing in".into()),
+            Err(e) => Err(format!("SMTP: {e}")),
+        }
+    }
+}
+
+/// The name the service gives in `EHLO`: the host of its public URL.
+pub fn hello_name(public_url: &str) -> String {
+    url::Url::parse(public_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// Certificate checks for `host`: the public roots, plus `ca` when given; never relaxed.
 fn tls_parameters(host: &str, ca: Option<&SmtpCa>) -> Result<TlsParameters, String> {
     let mut builder = TlsParameters::builder(host.to_owned());

@@ -62,11 +62,13 @@ pub async fn send_one<M: Mailer>(
                     tracing::error!(email = %msg.id, error = %e, "email sent but not recorded; it will be sent again");
                     return Err(e);
                 }
+                app.metrics.email_sent();
                 tracing::info!(email = %msg.id, kind = %msg.kind, attempt = msg.attempts, "email sent");
             }
             Some(Err(error)) if msg.attempts >= policy.max_attempts => {
                 tracing::error!(email = %msg.id, kind = %msg.kind, %error, attempts = msg.attempts, "email failed for good; the owner can resend it");
                 store.mark_email_failed(msg.id, &error).await?;
+                app.metrics.email_failed();
             }
             Some(Err(error)) => {
                 let next = app
@@ -75,6 +77,7 @@ pub async fn send_one<M: Mailer>(
                     .expect("in range");
                 tracing::warn!(email = %msg.id, %error, attempt = msg.attempts, "email attempt failed; will retry");
                 store.mark_email_retry(msg.id, &error, next).await?;
+                app.metrics.email_retry();
             }
         }
         Ok(true)
@@ -128,10 +131,11 @@ pub async fn run<M: Mailer>(app: App, mailer: M, mut shutdown: watch::Receiver<b
 /// One expiry run: overdue requests expire, and the slots they held are offered again.
 async fn expire(app: &App) {
     let span = tracing::info_span!("expiry_run");
-    match crate::bookings::expire_overdue(app)
+    let outcome = crate::bookings::expire_overdue(app)
         .instrument(span.clone())
-        .await
-    {
+        .await;
+    app.metrics.expiry_run(&outcome);
+    match outcome {
         Ok(0) => {}
         Ok(n) => tracing::info!(expired = n, "expired overdue bookings"),
         Err(e) => tracing::error!(error = %e, "expiring overdue bookings failed"),

@@ -60,6 +60,9 @@ pub fn test_config(dir: &Path) -> Config {
         max_pending_per_email: 0,
         confirm_hold_minutes: 30,
         embed_origins: None,
+        edge: Default::default(),
+        metrics_token: None,
+        metrics_listen: None,
     }
 }
 

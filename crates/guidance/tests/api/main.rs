@@ -20,6 +20,7 @@ mod delivery;
 mod flow;
 mod hostile;
 mod openapi;
+mod ops;
 mod pages;
 mod paging;
 mod postgres;

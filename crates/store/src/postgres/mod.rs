@@ -408,4 +408,49 @@ impl Store for PostgresStore {
     ) -> StoreResult<()> {
         settings::save_settings(self.tx().await?, values, now).await
     }
+
+    async fn health(&self, now: Timestamp) -> StoreResult<crate::Health> {
+        let mut health = crate::shared::health::counts(self, now).await?;
+        health.pending_migrations = pending_migrations(&self.pool, self.persistent).await?;
+        Ok(health)
+    }
+
+    fn pool_use(&self) -> Vec<crate::PoolUse> {
+        vec![crate::health::pool_use("main", &self.pool)]
+    }
+}
+
+/// The migrations of this binary that the database has not applied (all of them on a database
+/// never migrated). Read as the login user, which ran them, rather than in the service's role.
+async fn pending_migrations(pool: &PgPool, persistent: bool) -> StoreResult<Vec<i64>> {
+    let present: bool =
+        sqlx::query_scalar("SELECT to_regclass('public._sqlx_migrations') IS NOT NULL")
+            .persistent(persistent)
+            .fetch_one(pool)
+            .await?;
+    let applied: Vec<i64> = if present {
+        sqlx::query_scalar("SELECT version FROM public._sqlx_migrations WHERE success")
+            .persistent(persistent)
+            .fetch_all(pool)
+            .await?
+    } else {
+        Vec::new()
+    };
+    Ok(crate::health::pending(&MIGRATOR, &applied))
+}
+
+impl PostgresStore {
+    /// The migrations of this binary that the database at `url` has not applied, read without
+    /// changing anything (`guidance check`).
+    pub async fn inspect(url: &str) -> StoreResult<Vec<i64>> {
+        let options = PgConnectOptions::from_str(url)?.application_name("guidance check");
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await?;
+        let pending = pending_migrations(&pool, statement_cache_enabled(url)).await;
+        pool.close().await;
+        pending
+    }
 }

@@ -14,8 +14,12 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Connection, SqliteConnection, SqlitePool};
 use uuid::Uuid;
 
+pub mod backup;
 mod rows;
 mod tx;
+
+/// The migrations of `crates/store/migrations/sqlite/`, compiled into the binary.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 use crate::shared::rows::outbox_from_row;
 use crate::shared::sql::OUTBOX_COLUMNS;
@@ -35,8 +39,10 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (creating when missing) the database file and applies the migrations.
+    /// Opens (creating when missing) the database file and applies the migrations. The file and
+    /// its `-wal` and `-shm` companions are the service user's alone (`0600`).
     pub async fn open(path: &Path) -> StoreResult<Self> {
+        keep_private(path).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -50,7 +56,7 @@ impl SqliteStore {
         // checks the references itself before it commits.
         let mut migrating =
             SqliteConnection::connect_with(&options.clone().foreign_keys(false)).await?;
-        sqlx::migrate!("./migrations/sqlite")
+        MIGRATOR
             .run(&mut migrating)
             .await
             .map_err(|e| StoreError::Database(e.into()))?;
@@ -75,20 +81,110 @@ impl SqliteStore {
 
     /// Opens the database named by a `sqlite://path` URL (a bare path works too).
     pub async fn open_url(url: &str) -> StoreResult<Self> {
-        let path = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-            .unwrap_or(url);
-        let path = path.split('?').next().unwrap_or(path);
+        let path = path_of_url(url);
         if let Some(parent) = Path::new(path)
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
         {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+            private_dir(parent).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
         }
         Self::open(Path::new(path)).await
     }
+}
+
+/// Creates the database's directory and its missing parents `0700`: it holds visitors' data.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+/// Creates the database file `0600` when missing (an empty file is an empty database), and
+/// makes it and its companions `0600` when they exist. SQLite creates `-wal` and `-shm` with
+/// the database file's mode, so they follow.
+fn keep_private(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            let file = Path::new(&file);
+            match std::fs::metadata(file) {
+                Ok(m) if m.permissions().mode() & 0o077 != 0 => {
+                    std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))?;
+                }
+                _ => {}
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// The file a `sqlite://path` URL (or a bare path) names, without its `?…` options.
+pub fn path_of_url(url: &str) -> &str {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    path.split('?').next().unwrap_or(path)
+}
+
+/// The migrations of this binary that the database `pool` reads has not applied (all of them
+/// when it has none).
+async fn pending_migrations(pool: &SqlitePool) -> StoreResult<Vec<i64>> {
+    let present: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master \
+         WHERE type = 'table' AND name = '_sqlx_migrations')",
+    )
+    .fetch_one(pool)
+    .await?;
+    let applied: Vec<i64> = if present {
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+            .fetch_all(pool)
+            .await?
+    } else {
+        Vec::new()
+    };
+    Ok(crate::health::pending(&MIGRATOR, &applied))
+}
+
+/// The migrations of this binary that the existing database at `url` has not applied, read
+/// without creating, changing or migrating anything (`guidance check`); `None` when there is
+/// no database file yet (`serve` creates and migrates it).
+pub async fn inspect(url: &str) -> StoreResult<Option<Vec<i64>>> {
+    let path = Path::new(path_of_url(url));
+    if !path.exists() {
+        return Ok(None);
+    }
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(true)
+        .busy_timeout(Duration::from_secs(10));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await?;
+    let pending = pending_migrations(&pool).await;
+    pool.close().await;
+    pending.map(Some)
 }
 
 /// Maps the database's own refusals to domain errors: the overlap trigger and the unique index
@@ -325,5 +421,18 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> StoreResult<()> {
         settings::save_settings(self.tx().await?, values, now).await
+    }
+
+    async fn health(&self, now: Timestamp) -> StoreResult<crate::Health> {
+        let mut health = crate::shared::health::counts(self, now).await?;
+        health.pending_migrations = pending_migrations(&self.reader).await?;
+        Ok(health)
+    }
+
+    fn pool_use(&self) -> Vec<crate::PoolUse> {
+        vec![
+            crate::health::pool_use("writer", &self.writer),
+            crate::health::pool_use("reader", &self.reader),
+        ]
     }
 }

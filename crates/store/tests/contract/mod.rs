@@ -82,6 +82,8 @@ macro_rules! all_contract_tests {
             requeued_email_keeps_its_bytes_and_message_id,
             admin_password_setup_link_and_sessions,
             settings_are_stored_and_replaced,
+            // 9. Health
+            health_counts_bookings_and_waiting_emails,
         }
     };
 }
@@ -101,6 +103,7 @@ macro_rules! assert_err {
 }
 
 mod bookings;
+mod health;
 mod lists;
 mod outbox;
 mod owner;
@@ -113,7 +116,9 @@ mod transitions;
     unused_imports,
     reason = "each test crate that includes this module uses a different part of it"
 )]
-pub use {bookings::*, lists::*, outbox::*, owner::*, site::*, slots::*, transitions::*};
+pub use {
+    bookings::*, health::*, lists::*, outbox::*, owner::*, site::*, slots::*, transitions::*,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers

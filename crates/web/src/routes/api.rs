@@ -2,12 +2,11 @@
 //! OpenAPI document that describes it and the owner API.
 
 use guidance_core::FieldReason;
-use std::net::SocketAddr;
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use guidance_core::BookingAction;
@@ -22,6 +21,7 @@ use super::bodies::{
     ActionRequest, BookingRequest, ErrorBody, PublicBooking, PublicSlot, SlotList,
 };
 use super::recorder::Recorder;
+use crate::client::Client;
 use crate::error::HttpError;
 use crate::extract::JsonBody;
 use crate::state::WebState;
@@ -135,12 +135,12 @@ pub fn public_booking(b: &Booking) -> PublicBooking {
 /// limit first (whatever the body holds), then read.
 fn limited_body<T: serde::de::DeserializeOwned>(
     state: &WebState,
-    addr: &SocketAddr,
+    client: Client,
     body: &Bytes,
 ) -> Result<T, HttpError> {
     state
         .limiter
-        .check(super::client_ip(addr))
+        .check(client.key())
         .map_err(HttpError::RateLimited)?;
     JsonBody::parse(body)
 }
@@ -158,13 +158,13 @@ fn limited_body<T: serde::de::DeserializeOwned>(
     ))]
 async fn create_booking(
     State(state): State<WebState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    client: Client,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let tr = api_language(&headers);
     let result = async {
-        let request: BookingRequest = limited_body(&state, &addr, &body)?;
+        let request: BookingRequest = limited_body(&state, client, &body)?;
         // Mistyped fields count as empty below, and are named with the intake's refusals.
         let wrong = request.wrong_types();
         let raw = RawIntake {
@@ -208,13 +208,13 @@ async fn create_booking(
     ))]
 async fn act(
     State(state): State<WebState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    client: Client,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let tr = api_language(&headers);
     let result = async {
-        let request: ActionRequest = limited_body(&state, &addr, &body)?;
+        let request: ActionRequest = limited_body(&state, client, &body)?;
         let wrong = request.wrong_types();
         if !wrong.is_empty() {
             return Err(HttpError::App(AppError::Invalid(wrong)));

@@ -7,13 +7,12 @@ pub mod assets;
 pub mod bodies;
 pub mod embed;
 pub mod openapi;
+pub mod ops;
 pub mod pages;
 pub mod readable;
 pub mod recorder;
 pub mod slot_days;
 pub mod visitor;
-
-use std::net::SocketAddr;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -30,6 +29,7 @@ pub fn route_table() -> Vec<recorder::RecordedRoute> {
         method: axum::http::Method::GET,
         path: "/healthz",
     }];
+    all.extend(ops::route_table());
     all.extend(public_route_table());
     all.extend(admin::route_table());
     all.extend(admin_ui::open_route_table());
@@ -58,6 +58,7 @@ pub fn public_route_table() -> Vec<recorder::RecordedRoute> {
 pub fn router(state: WebState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .merge(ops::register(Recorder::new()).into_router())
         .merge(public(Recorder::new()).into_router())
         .merge(admin::routes(state.clone()))
         .merge(admin_ui::routes(state.clone()))
@@ -140,6 +141,10 @@ async fn healthz(axum::extract::State(state): axum::extract::State<WebState>) ->
     }
 }
 
+/// `Strict-Transport-Security` when the public URL is https: a year, this host only (the owner's
+/// other hosts are theirs to decide).
+const HSTS: &str = "max-age=31536000";
+
 /// The policy of every response: scripts and styles from this origin only, and no framing.
 const POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
@@ -173,8 +178,20 @@ async fn security_headers(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let path = req.uri().path().to_owned();
+    let hsts = state.app.settings.https()
+        && crate::client::peer_of(req.extensions()).is_some_and(|peer| {
+            crate::client::Client::of(&state.app.settings, peer, req.headers()).https()
+        });
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
+    if hsts {
+        // Browsers keep to https for this host from now on. Sent only on answers that went out
+        // over https, as browsers ignore it otherwise (RFC 6797).
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -207,11 +224,6 @@ async fn security_headers(
         h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
     resp
-}
-
-/// The client's address, for rate limiting.
-pub fn client_ip(addr: &SocketAddr) -> std::net::IpAddr {
-    addr.ip()
 }
 
 /// The language of a JSON API request (`Accept-Language`).

@@ -113,8 +113,9 @@ impl Modify for CommonAnswers {
             RefOr::T(SecurityScheme::ApiKey(ApiKey::Cookie(
                 ApiKeyValue::with_description(
                     session::SESSION_COOKIE,
-                    "The admin UI's session; state-changing requests also need its CSRF token in \
-                 an `X-CSRF-Token` header",
+                    "The admin UI's session (named `__Host-guidance_admin` when the public URL \
+                 is https); state-changing requests also need its CSRF token in an \
+                 `X-CSRF-Token` header",
                 ),
             ))),
         );

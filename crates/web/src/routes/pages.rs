@@ -2,12 +2,11 @@
 //! email link (`GET` shows, `POST` does), and the visitor's choice of a new time.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use guidance_core::i18n::format_span;
@@ -20,6 +19,7 @@ use serde::Deserialize;
 
 use super::recorder::{RecordedRoute, Recorder};
 use super::slot_days::{DayGroup, group_by_day, window, window_href};
+use crate::client::Client;
 use crate::error::HttpError;
 use crate::i18n::{Tr, page_language};
 use crate::state::WebState;
@@ -398,7 +398,7 @@ async fn book_page_response(
 
 async fn book_submit(
     State(state): State<WebState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    client: Client,
     headers: HeaderMap,
     Query(q): Query<BookQuery>,
     body: Bytes,
@@ -406,7 +406,7 @@ async fn book_submit(
     let form = BookForm::read(&body);
     let tr = page_language(q.lang.as_deref().or(Some(form.locale.as_str())), &headers);
     let zone = visitor_zone(&state, Some(form.time_zone.as_str()));
-    if let Err(wait) = state.limiter.check(super::client_ip(&addr)) {
+    if let Err(wait) = state.limiter.check(client.key()) {
         let e = HttpError::RateLimited(wait);
         let mut resp = book_form_response(
             &state,
@@ -679,7 +679,7 @@ struct ActionForm {
 
 async fn action_submit(
     State(state): State<WebState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    client: Client,
     headers: HeaderMap,
     Path(token): Path<String>,
     Query(q): Query<LangQuery>,
@@ -687,7 +687,7 @@ async fn action_submit(
 ) -> Response {
     let form: ActionForm = read_form(&body);
     let fallback_tr = page_language(q.lang.as_deref(), &headers);
-    if let Err(wait) = state.limiter.check(super::client_ip(&addr)) {
+    if let Err(wait) = state.limiter.check(client.key()) {
         return error_page(&fallback_tr, HttpError::RateLimited(wait));
     }
     let checked = match bookings::check_token(&state.app, &token).await {

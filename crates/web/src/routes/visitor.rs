@@ -3,12 +3,10 @@
 //! `GET` asks, only a `POST` cancels, so mail scanners change nothing), and choosing a new time
 //! when the owner asked for one.
 
-use std::net::SocketAddr;
-
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use guidance_core::i18n::format_span;
@@ -20,6 +18,7 @@ use serde::Deserialize;
 use super::pages::{MessagePage, error_page, read_form, render};
 use super::recorder::{RecordedRoute, Recorder};
 use super::slot_days::{DayGroup, group_by_day};
+use crate::client::Client;
 use crate::error::HttpError;
 use crate::i18n::{Tr, page_language};
 use crate::state::WebState;
@@ -235,17 +234,17 @@ async fn cancel_page(
     render(StatusCode::OK, &page)
 }
 
-fn rate_limited(state: &WebState, addr: &SocketAddr, tr: &Tr) -> Option<Response> {
+fn rate_limited(state: &WebState, client: Client, tr: &Tr) -> Option<Response> {
     state
         .limiter
-        .check(super::client_ip(addr))
+        .check(client.key())
         .err()
         .map(|wait| error_page(tr, HttpError::RateLimited(wait)))
 }
 
 async fn cancel_submit(
     State(state): State<WebState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    client: Client,
     headers: HeaderMap,
     Path((id, sig)): Path<(String, String)>,
     Query(q): Query<VisitorQuery>,
@@ -254,7 +253,7 @@ async fn cancel_submit(
         Ok(v) => v,
         Err(resp) => return resp,
     };
-    if let Some(resp) = rate_limited(&state, &addr, &v.tr) {
+    if let Some(resp) = rate_limited(&state, client, &v.tr) {
         return resp;
     }
     match bookings::requester_cancel(&state.app, v.booking.id).await {
@@ -288,7 +287,7 @@ struct PickForm {
 
 async fn pick_submit(
     State(state): State<WebState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    client: Client,
     headers: HeaderMap,
     Path((id, sig)): Path<(String, String)>,
     Query(q): Query<VisitorQuery>,
@@ -299,7 +298,7 @@ async fn pick_submit(
         Ok(v) => v,
         Err(resp) => return resp,
     };
-    if let Some(resp) = rate_limited(&state, &addr, &v.tr) {
+    if let Some(resp) = rate_limited(&state, client, &v.tr) {
         return resp;
     }
     match bookings::requester_pick(&state.app, v.booking.id, &form.slot_id).await {

@@ -1,11 +1,9 @@
 //! Signing in and out, and the one-time setup link that sets the first password. These pages have
 //! no session, so no page chrome: they speak the owner's language through a bare [`Tr`].
 
-use std::net::SocketAddr;
-
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Extension, Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use guidance_app::AppError;
@@ -15,9 +13,9 @@ use serde::Deserialize;
 
 use super::chrome::{render, see_other};
 use super::form::read_form;
+use crate::client::Client;
 use crate::error::HttpError;
 use crate::i18n::Tr;
-use crate::routes::client_ip;
 use crate::session;
 use crate::state::WebState;
 
@@ -64,24 +62,20 @@ struct LoginForm {
 /// `POST /admin/login`: signs in, throttling clients that guess.
 pub(super) async fn login_submit(
     State(state): State<WebState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    client: Client,
     body: Bytes,
 ) -> Response {
     let form: LoginForm = read_form(&body);
-    let client = client_ip(&addr);
     let tr = owner_tr(&state).await;
-    // Every attempt counts against the per-client request limit; failures also lock the client
-    // out for a growing while.
-    if let Err(wait) = state
-        .login_throttle
-        .check(client)
-        .and_then(|()| state.limiter.check(client))
-    {
-        return throttled(&state, &tr, wait).await;
-    }
+    // Sign-in has a throttle of its own (never the booking limit): each attempt counts as a
+    // failure until it succeeds, and failures lock the client out for a growing while.
+    let lock_if_wrong = match state.login_throttle.attempt(client.key()) {
+        Ok(lock) => lock,
+        Err(wait) => return throttled(&state, &tr, wait).await,
+    };
     match owner_auth::sign_in(&state.app, form.password).await {
         Ok(started) => {
-            state.login_throttle.succeeded(client);
+            state.login_throttle.succeeded(client.key());
             let mut resp = see_other("/admin");
             resp.headers_mut().insert(
                 header::SET_COOKIE,
@@ -90,8 +84,8 @@ pub(super) async fn login_submit(
             resp
         }
         Err(AppError::Unauthorized) => {
-            tracing::warn!(client = %client, "owner login failed");
-            if let Some(wait) = state.login_throttle.failed(client) {
+            tracing::warn!(client = %client.key(), "owner login failed");
+            if let Some(wait) = lock_if_wrong {
                 return throttled(&state, &tr, wait).await;
             }
             login_response(
@@ -100,6 +94,14 @@ pub(super) async fn login_submit(
                 StatusCode::UNAUTHORIZED,
             )
             .await
+        }
+        Err(e @ AppError::Busy) => {
+            // Not the client's doing: the attempt does not count.
+            state.login_throttle.not_tried(client.key());
+            let e = HttpError::from(e);
+            let mut resp = login_response(&state, Some(e.message(&tr)), e.status()).await;
+            e.add_retry_after(&mut resp);
+            resp
         }
         Err(e) => HttpError::from(e).into_response(),
     }
@@ -173,14 +175,14 @@ struct SetupForm {
 /// `POST /admin/setup/{token}`: sets the password and signs in.
 pub(super) async fn setup_submit(
     State(state): State<WebState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    client: Client,
     Path(token): Path<String>,
     body: Bytes,
 ) -> Response {
     let form: SetupForm = read_form(&body);
     let tr = owner_tr(&state).await;
     // Guessing setup links counts like guessing passwords.
-    let client = client_ip(&addr);
+    let client = client.key();
     if let Err(wait) = state.login_throttle.check(client) {
         return throttled(&state, &tr, wait).await;
     }

@@ -80,7 +80,8 @@ pub struct ErrorDetail {
     /// `not_found`, `token_invalid`, `token_expired`, `token_used`, `token_outdated`,
     /// `wrong_action`, `invalid_transition`, `conflict`, `too_many_requests`, `too_many_pending`,
     /// `spam_suspected`, `unauthorized`, `booking_closed`, `csrf_refused`, `too_large`,
-    /// `unsupported_media_type`, `method_not_allowed`, `unavailable`, `internal`.
+    /// `unsupported_media_type`, `method_not_allowed`, `request_timeout`, `unavailable`, `busy`,
+    /// `internal`.
     #[schema(example = "slot_taken")]
     pub code: String,
     /// For people, in the reader's language.
