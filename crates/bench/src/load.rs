@@ -145,6 +145,50 @@ where
     all
 }
 
+/// Sends `request(i)` for i = 0 … n-1 at `per_second`, each at its own scheduled moment whatever
+/// the answers before it (an open loop, as independent visitors arrive): a slow answer delays
+/// nothing else, and each latency counts from the moment the request was due, so that time spent
+/// waiting behind a slow server is not hidden.
+pub async fn paced<F, Fut>(per_second: f64, n: usize, request: F) -> Outcome
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<u16, reqwest::Error>> + Send + 'static,
+{
+    let started = tokio::time::Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let due = started + Duration::from_secs_f64(i as f64 / per_second);
+        tokio::time::sleep_until(due).await;
+        let answer = request(i);
+        tasks.spawn(async move {
+            let result = answer.await;
+            (result, due.elapsed(), Instant::now())
+        });
+    }
+    let mut all = Outcome::default();
+    let mut last = started.into_std();
+    while let Some(done) = tasks.join_next().await {
+        let Ok((result, latency, at)) = done else {
+            all.errors += 1;
+            continue;
+        };
+        match result {
+            Ok(status) => {
+                all.latencies.push(latency);
+                *all.statuses.entry(status).or_default() += 1;
+            }
+            Err(e) => {
+                all.errors += 1;
+                all.first_error.get_or_insert_with(|| e.to_string());
+            }
+        }
+        last = last.max(at);
+    }
+    all.elapsed = last.duration_since(started.into_std());
+    all.latencies.sort_unstable();
+    all
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,5 +214,12 @@ mod tests {
         assert_eq!(o.count(201), 37);
         assert_eq!(o.latencies.len(), 37);
         assert_eq!(o.unexpected(201), "");
+    }
+
+    #[tokio::test]
+    async fn a_paced_run_sends_each_request_once() {
+        let o = paced(10_000.0, 25, |_| async { Ok(201) }).await;
+        assert_eq!(o.count(201), 25);
+        assert_eq!(o.latencies.len(), 25);
     }
 }

@@ -17,6 +17,7 @@ mod precomputed;
 mod report;
 mod section;
 mod seed;
+mod weight;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -85,7 +86,17 @@ struct RunArgs {
     /// Concurrent clients (HTTP connections; pgbench clients).
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
-    /// Bookings per database in the booking phase (memory is read after them).
+    /// The higher number of concurrent clients, for bookings and the slot list.
+    #[arg(long, default_value_t = 32)]
+    high_concurrency: usize,
+    /// Bookings offered per second in the paced run (an open loop, for latency).
+    #[arg(long, default_value_t = 400.0)]
+    paced_rate: f64,
+    /// Seconds of the paced run.
+    #[arg(long, default_value_t = 5)]
+    paced_seconds: u64,
+    /// Bookings per database at each concurrency in the booking phase (memory is read after
+    /// them).
     #[arg(long, default_value_t = 10_000)]
     bookings: usize,
     /// Seconds of each `GET /api/slots` run and of the pgbench run.
@@ -142,9 +153,39 @@ struct DbFigures {
     /// The untimed bookings before the timed ones.
     warm_up: Outcome,
     bookings: Outcome,
+    /// At `high_concurrency` clients.
+    bookings_high: Outcome,
+    /// Offered at `paced_rate` per second.
+    paced: Outcome,
     peak_rss_kib: u64,
     startup: Duration,
     slots: Outcome,
+    /// At `high_concurrency` clients.
+    slots_high: Outcome,
+}
+
+impl DbFigures {
+    /// Every booking request made.
+    fn booking_runs(&self) -> [&Outcome; 4] {
+        [
+            &self.warm_up,
+            &self.bookings,
+            &self.bookings_high,
+            &self.paced,
+        ]
+    }
+}
+
+impl RunArgs {
+    /// Bookings of the paced run.
+    fn paced_bookings(&self) -> usize {
+        (self.paced_rate * self.paced_seconds as f64).round() as usize
+    }
+
+    /// Slots booked by guidance per database.
+    fn booked_slots(&self) -> usize {
+        WARM_UP_BOOKINGS + 2 * self.bookings + self.paced_bookings()
+    }
 }
 
 /// Everything the section reports.
@@ -161,6 +202,7 @@ struct Figures {
     precomputed: Outcome,
     slots_body_bytes: usize,
     mail: MailFigures,
+    weights: Vec<weight::Weights>,
 }
 
 struct MailFigures {
@@ -223,11 +265,7 @@ async fn run(args: RunArgs) -> Result<(), BenchError> {
     sqlite.migrate()?;
     seed::seed_sqlite(&sqlite_db, &seed::month_plan(now)).await?;
     let ids = seed::shuffled(
-        seed::seed_sqlite(
-            &sqlite_db,
-            &seed::booking_plan(now, 0, WARM_UP_BOOKINGS + args.bookings),
-        )
-        .await?,
+        seed::seed_sqlite(&sqlite_db, &seed::booking_plan(now, 0, args.booked_slots())).await?,
     );
     let (sqlite_figures, slots_capture) = measure_database(&sqlite, &args, ids, now, None).await?;
     let (rows, doubles) = seed::sqlite_count_bookings(&sqlite_db).await?;
@@ -248,6 +286,9 @@ async fn run(args: RunArgs) -> Result<(), BenchError> {
     say("Outbox → SMTP");
     let mail = mail::measure_mail(&guidance_bin, tmp.path(), &args, now).await?;
 
+    say("Page weight: /book and the element");
+    let weights = weight::measure_weights(&guidance_bin, tmp.path(), now).await?;
+
     let figures = Figures {
         date: now.strftime("%Y-%m-%d").to_string(),
         machine: Machine::read(),
@@ -261,6 +302,7 @@ async fn run(args: RunArgs) -> Result<(), BenchError> {
         precomputed,
         slots_body_bytes: slots_capture.body.len(),
         mail,
+        weights,
     };
     let section = section::render(&figures);
     if args.dry_run {
@@ -295,11 +337,7 @@ async fn postgres_phase(
     let service_role = pg::uses_service_role(&mut conn).await?;
     pg::seed_slots(&mut conn, &seed::month_plan(now)).await?;
     let ids = seed::shuffled(
-        pg::seed_slots(
-            &mut conn,
-            &seed::booking_plan(now, 0, WARM_UP_BOOKINGS + args.bookings),
-        )
-        .await?,
+        pg::seed_slots(&mut conn, &seed::booking_plan(now, 0, args.booked_slots())).await?,
     );
     // pgbench's own slots, after guidance's: enough for a fast machine (it fails loudly when
     // they run out rather than measuring failed transactions).
@@ -307,7 +345,7 @@ async fn postgres_phase(
     let pgbench_ids = seed::shuffled(
         pg::seed_slots(
             &mut conn,
-            &seed::booking_plan(now, WARM_UP_BOOKINGS + args.bookings, pgbench_slots),
+            &seed::booking_plan(now, args.booked_slots(), pgbench_slots),
         )
         .await?,
     );
@@ -350,7 +388,7 @@ async fn postgres_phase(
 
 /// Fails when the database disagrees with what the client saw.
 fn check_bookings(what: &str, f: &DbFigures, rows: i64, doubles: i64) -> Result<(), BenchError> {
-    for o in [&f.warm_up, &f.bookings] {
+    for o in f.booking_runs() {
         if !o.unexpected(201).is_empty() {
             return Err(format!(
                 "{what}: booking requests not answered 201: {}",
@@ -359,7 +397,7 @@ fn check_bookings(what: &str, f: &DbFigures, rows: i64, doubles: i64) -> Result<
             .into());
         }
     }
-    let booked = f.warm_up.count(201) + f.bookings.count(201);
+    let booked: usize = f.booking_runs().iter().map(|o| o.count(201)).sum();
     if rows != booked as i64 || doubles != 0 {
         return Err(format!(
             "{what}: {booked} bookings answered 201 but {rows} in the database ({doubles} double-booked slots)"
@@ -412,6 +450,8 @@ async fn measure_database(
         conn.close().await.ok();
     }
 
+    let paced_ids = slot_ids.split_off(slot_ids.len().saturating_sub(args.paced_bookings()));
+    let high_ids = slot_ids.split_off(slot_ids.len().saturating_sub(args.bookings));
     say(&format!(
         "  {} bookings, {} clients",
         slot_ids.len(),
@@ -419,22 +459,52 @@ async fn measure_database(
     ));
     let bookings = book_all(&client, port, slot_ids, args.concurrency).await;
     server.check_alive()?;
+    say(&format!(
+        "  {} bookings, {} clients",
+        high_ids.len(),
+        args.high_concurrency
+    ));
+    let high_client = load::client(args.high_concurrency)?;
+    let bookings_high = book_all(&high_client, port, high_ids, args.high_concurrency).await;
+    server.check_alive()?;
+    say(&format!(
+        "  {} bookings offered at {}/s",
+        paced_ids.len(),
+        args.paced_rate
+    ));
+    let paced = book_paced(&high_client, port, paced_ids, args.paced_rate).await;
+    server.check_alive()?;
     let (peak_rss_kib, _) = server.memory_kib()?;
 
     let (from, to) = seed::month(now);
     let path_and_query = format!("/api/slots?from={from}&to={to}");
     let capture = capture_slots(&client, port, &path_and_query).await?;
     say(&format!("  GET /api/slots, {} s", args.seconds));
-    let slots = get_for(&client, port, &path_and_query, args).await;
+    let slots = get_for(&client, port, &path_and_query, args, args.concurrency).await;
+    say(&format!(
+        "  GET /api/slots, {} s, {} clients",
+        args.seconds, args.high_concurrency
+    ));
+    let slots_high = get_for(
+        &high_client,
+        port,
+        &path_and_query,
+        args,
+        args.high_concurrency,
+    )
+    .await;
     server.check_alive()?;
     server.stop(Duration::from_secs(10))?;
     Ok((
         DbFigures {
             warm_up,
             bookings,
+            bookings_high,
+            paced,
             peak_rss_kib,
             startup,
             slots,
+            slots_high,
         },
         capture,
     ))
@@ -447,38 +517,63 @@ async fn book_all(
     slot_ids: Vec<Uuid>,
     concurrency: usize,
 ) -> Outcome {
-    let url = format!("http://127.0.0.1:{port}/api/bookings");
     let n = slot_ids.len();
-    let slot_ids = Arc::new(slot_ids);
-    let client = client.clone();
     load::run(
         concurrency,
         Until::Count(n, Duration::from_secs(120)),
-        move |i| {
-            let body = serde_json::json!({
-                "slot_id": slot_ids[i],
-                "name": format!("Bench Visitor {i}"),
-                "email": format!("visitor{i}@example.net"),
-                "topic": "A benchmark session",
-                "priority": "normal",
-                "answers": {},
-                "locale": "en",
-                "time_zone": "Europe/Berlin",
-            })
-            .to_string();
-            let request = client
-                .post(&url)
-                .header("content-type", "application/json")
-                .body(body);
-            async move {
-                let r = request.send().await?;
-                let status = r.status().as_u16();
-                r.bytes().await?;
-                Ok(status)
-            }
-        },
+        booking_requests(client, port, slot_ids),
     )
     .await
+}
+
+/// Books each slot once, the requests sent at `per_second` whatever the answers.
+async fn book_paced(
+    client: &reqwest::Client,
+    port: u16,
+    slot_ids: Vec<Uuid>,
+    per_second: f64,
+) -> Outcome {
+    let n = slot_ids.len();
+    load::paced(per_second, n, booking_requests(client, port, slot_ids)).await
+}
+
+/// The `i`-th booking request, for `slot_ids[i]`.
+fn booking_requests(
+    client: &reqwest::Client,
+    port: u16,
+    slot_ids: Vec<Uuid>,
+) -> impl Fn(
+    usize,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<u16, reqwest::Error>> + Send>>
++ Send
++ Sync
++ 'static {
+    let url = format!("http://127.0.0.1:{port}/api/bookings");
+    let slot_ids = Arc::new(slot_ids);
+    let client = client.clone();
+    move |i| {
+        let body = serde_json::json!({
+            "slot_id": slot_ids[i],
+            "name": format!("Bench Visitor {i}"),
+            "email": format!("visitor{i}@example.net"),
+            "topic": "A benchmark session",
+            "priority": "normal",
+            "answers": {},
+            "locale": "en",
+            "time_zone": "Europe/Berlin",
+        })
+        .to_string();
+        let request = client
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body);
+        Box::pin(async move {
+            let r = request.send().await?;
+            let status = r.status().as_u16();
+            r.bytes().await?;
+            Ok(status)
+        })
+    }
 }
 
 /// One `GET`, checked: 200 and exactly the month's slots.
@@ -518,17 +613,19 @@ async fn capture_slots(
     })
 }
 
-/// `GET path_and_query` for `args.seconds` after a one-second warm-up.
+/// `GET path_and_query` from `concurrency` clients for `args.seconds` after a one-second
+/// warm-up.
 async fn get_for(
     client: &reqwest::Client,
     port: u16,
     path_and_query: &str,
     args: &RunArgs,
+    concurrency: usize,
 ) -> Outcome {
     let url = format!("http://127.0.0.1:{port}{path_and_query}");
     let get = |until| {
         let (client, url) = (client.clone(), url.clone());
-        load::run(args.concurrency, until, move |_| {
+        load::run(concurrency, until, move |_| {
             let request = client.get(&url);
             async move {
                 let r = request.send().await?;
@@ -583,7 +680,14 @@ async fn measure_precomputed(
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     say(&format!("  GET /api/slots, {} s", args.seconds));
-    let outcome = get_for(&client, port, &capture.path_and_query, args).await;
+    let outcome = get_for(
+        &client,
+        port,
+        &capture.path_and_query,
+        args,
+        args.concurrency,
+    )
+    .await;
     server.check_alive()?;
     server.stop(Duration::from_secs(5))?;
     Ok(outcome)

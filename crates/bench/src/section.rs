@@ -12,6 +12,21 @@ fn latency(o: &Outcome) -> String {
     )
 }
 
+/// Latency percentiles of a paced run, where the tail is the point.
+fn tail(o: &Outcome) -> String {
+    format!(
+        "p50 {} · p90 {} · p99 {} · max {}",
+        ms(o.percentile(0.5)),
+        ms(o.percentile(0.9)),
+        ms(o.percentile(0.99)),
+        ms(o.percentile(1.0))
+    )
+}
+
+fn kb(bytes: usize) -> String {
+    format!("{:.1} KB", bytes as f64 / 1000.0)
+}
+
 fn mib(kib: u64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
 }
@@ -85,8 +100,34 @@ pub(crate) fn render(f: &Figures) -> String {
         f.sqlite.bookings.elapsed.as_secs_f64(),
         latency(&f.sqlite.bookings),
     ));
+    let h = a.high_concurrency;
+    for (name, d) in [("PostgreSQL", &f.postgres), ("SQLite", &f.sqlite)] {
+        s.push_str(&format!(
+            "| Booking creation, {name}, {h} clients | {} bookings/s ({} × 201 in {:.1} s; {}) | — | — |\n",
+            rate(d.bookings_high.rate(201)),
+            d.bookings_high.count(201),
+            d.bookings_high.elapsed.as_secs_f64(),
+            latency(&d.bookings_high),
+        ));
+    }
+    for (name, d) in [("PostgreSQL", &f.postgres), ("SQLite", &f.sqlite)] {
+        s.push_str(&format!(
+            "| Booking latency, {name}, {} bookings/s offered (paced) | {} × 201 in {:.1} s; {} | — | — |\n",
+            rate(a.paced_rate),
+            d.paced.count(201),
+            d.paced.elapsed.as_secs_f64(),
+            tail(&d.paced),
+        ));
+    }
     s.push_str(&slots_row("SQLite", &f.sqlite));
     s.push_str(&slots_row("PostgreSQL", &f.postgres));
+    for (name, d) in [("SQLite", &f.sqlite), ("PostgreSQL", &f.postgres)] {
+        s.push_str(&format!(
+            "| `GET /api/slots`, the same month, {name}, {h} clients | {} requests/s · {} | — | — |\n",
+            rate(d.slots_high.rate(200)),
+            latency(&d.slots_high),
+        ));
+    }
     s.push_str(&format!(
         "| Peak memory (`VmHWM`) after {} bookings | PostgreSQL: {} · SQLite: {} | — | — |\n",
         f.postgres.warm_up.count(201) + f.postgres.bookings.count(201),
@@ -106,6 +147,7 @@ pub(crate) fn render(f: &Figures) -> String {
         f.mail.emails,
         f.mail.elapsed.as_secs_f64(),
     ));
+    s.push_str(&weights_table(f));
     s.push_str("How each figure is measured:\n\n");
     s.push_str(&format!(
         "- **Booking creation**: `POST /api/bookings` from {c} clients, each request for a \
@@ -157,6 +199,71 @@ pub(crate) fn render(f: &Figures) -> String {
         f.mail.emails / 2,
         f.mail.queued_in.as_secs_f64(),
     ));
+    s.push_str(&format!(
+        "- **Bookings at {h} clients** and **paced**: on the same server right after the \
+         {c}-client run, {} more bookings from {h} clients, then {} bookings sent at {} a second \
+         whatever the answers (each request at its own moment, as independent visitors arrive), \
+         each latency counted from the moment its request was due. **`GET /api/slots` at {h} \
+         clients**: the same month and duration as above.\n",
+        a.bookings,
+        a.paced_bookings(),
+        rate(a.paced_rate),
+    ));
+    s.push_str(
+        "- **Page weight**: a fresh SQLite server per schedule (20 open slots: two a weekday; 700: \
+         every half hour 09:00–17:00 UTC on weekdays). The bench fetches `/book`, then every \
+         style sheet and script the HTML names and every module those scripts import, each \
+         once without and once with `Accept-Encoding: gzip, deflate, br`, and counts the body \
+         bytes received. A return visit fetches the HTML again; files served \
+         `Cache-Control: immutable` (the hashed names) come from the browser's cache. The \
+         element is `/embed/guidance-booking.js` with `/api/intake` and its first \
+         `/api/slots?limit=24`.\n",
+    );
     s.push_str(report::END);
+    s
+}
+
+/// The page-weight table: `/book` and the element, at each schedule.
+fn weights_table(f: &Figures) -> String {
+    let mut s = String::from(
+        "| page weight (compressed · uncompressed) | first visit | return visit | times in the HTML |\n|---|---|---|---|\n",
+    );
+    for w in &f.weights {
+        let (first, back) = (w.first_visit(), w.return_visit());
+        s.push_str(&format!(
+            "| `/book` with everything it loads, {} open slots | {} · {} | {} · {} | {} |\n",
+            w.slots,
+            kb(first.sent),
+            kb(first.plain),
+            kb(back.sent),
+            kb(back.plain),
+            w.slots_shown,
+        ));
+    }
+    for w in &f.weights {
+        let e = w.element();
+        s.push_str(&format!(
+            "| the element with its data, {} open slots | {} · {} | — | — |\n",
+            w.slots,
+            kb(e.sent),
+            kb(e.plain),
+        ));
+    }
+    if let Some(w) = f.weights.last() {
+        s.push_str(&format!(
+            "\nWhat `/book` and then the element load ({} open slots):",
+            w.slots
+        ));
+        for p in w.page.iter().chain(&w.element) {
+            s.push_str(&format!(
+                " `{}` {} B ({} B compressed{});",
+                p.path,
+                p.plain,
+                p.sent,
+                if p.cached { ", immutable" } else { "" }
+            ));
+        }
+        s.push_str("\n\n");
+    }
     s
 }

@@ -87,6 +87,28 @@ function clock(lang, zone) {
   };
 }
 
+/** Open slots asked for at a time, as the visitor moves on to later days. */
+const PAGE = 24;
+
+/**
+ * Of `list` (an answer to `/api/slots?limit=PAGE`), the slots to show and where the next ones
+ * start (null: there are none). A full answer may end inside a day: that day waits for the next
+ * load, so that no day is shown with only some of its times.
+ */
+export function wholeDays(list, key) {
+  if (list.length < PAGE) return { slots: list, next: null };
+  const day = (s) => key(new Date(s.starts_at));
+  const last = day(list[list.length - 1]);
+  let cut = list.length;
+  while (cut > 0 && day(list[cut - 1]) === last) cut -= 1;
+  if (cut > 0) return { slots: list.slice(0, cut), next: list[cut].starts_at };
+  // One long day: show what came, the rest of it follows (a second later: slots start on whole
+  // seconds, and times are compared as written, so none with a fraction of a second).
+  const after = new Date(Date.parse(list[list.length - 1].starts_at) + 1000)
+    .toISOString().replace(/\.\d+Z$/, 'Z');
+  return { slots: list, next: after };
+}
+
 /**
  * The booking behaviour shared by /book and the element: slots by day in the visitor's zone, a
  * day picker, inline validation, and sending through the JSON API with every error state.
@@ -94,7 +116,7 @@ function clock(lang, zone) {
  * `form.booking`.
  */
 export class Booker {
-  constructor(root, { base = '', lang = 'en', texts = {}, zone, slots, level = 1 }) {
+  constructor(root, { base = '', lang = 'en', texts = {}, zone, slots, next = null, level = 1 }) {
     this.root = root;
     this.base = base.replace(/\/$/, '');
     this.lang = lang;
@@ -111,6 +133,14 @@ export class Booker {
     }));
     this.chosen = this.form.querySelector('input[name=slot_id]:checked')?.value || '';
     this.day = '';
+    // Later days: the page's "later" link (its `from`) or what the element's first load left.
+    const link = root.querySelector('a.later');
+    this.next = link ? new URL(link.href, location.href).searchParams.get('from') : next;
+    this.more = h('button', { type: 'button', class: 'later', onclick: () => this.loadMore() },
+      this.t('public.book.later'));
+    this.more.hidden = !this.next;
+    if (link) link.replaceWith(this.more);
+    else this.list.after(this.more);
     this.setupZone();
     this.renderSlots();
     performance.mark('guidance:slots-shown');
@@ -155,8 +185,37 @@ export class Booker {
     });
   }
 
-  /** Draws the open slots grouped by day in the visitor's zone, one day at a time. */
-  renderSlots() {
+  /** Loads the next days from the JSON API and shows the first of them. */
+  async loadMore() {
+    if (!this.next || this.loading) return;
+    this.loading = true;
+    this.more.disabled = true;
+    this.more.textContent = this.t('public.book.loading');
+    const key = clock(this.lang, this.zone).key;
+    try {
+      const q = new URLSearchParams({ from: this.next, limit: PAGE });
+      const r = await fetch(`${this.base}/api/slots?${q}`);
+      if (!r.ok) throw new Error(String(r.status));
+      const { slots, next } = wholeDays((await r.json()).slots, key);
+      const known = new Set(this.slots.map((s) => s.id));
+      this.slots.push(...slots.filter((s) => !known.has(s.id)));
+      this.next = next;
+      this.renderSlots(slots[0] && key(new Date(slots[0].starts_at)));
+      this.list.querySelector('.days button[aria-pressed=true]')?.focus();
+    } catch {
+      this.notify(this.t('public.book.load_error'),
+        { label: this.t('public.book.retry'), run: () => this.loadMore() });
+    } finally {
+      this.loading = false;
+      this.more.disabled = false;
+      this.more.textContent = this.t('public.book.later');
+      this.more.hidden = !this.next;
+    }
+  }
+
+  /** Draws the open slots grouped by day in the visitor's zone, one day at a time (`show`, or
+   * the chosen slot's, or the first). */
+  renderSlots(show) {
     const c = clock(this.lang, this.zone);
     const groups = new Map();
     for (const s of this.slots) {
@@ -167,7 +226,8 @@ export class Booker {
     }
     if (!this.slots.some((s) => s.id === this.chosen)) this.chosen = '';
     const chosen = this.slots.find((s) => s.id === this.chosen);
-    if (chosen) this.day = c.key(new Date(chosen.starts_at));
+    if (show) this.day = show;
+    else if (chosen) this.day = c.key(new Date(chosen.starts_at));
     if (!groups.has(this.day)) this.day = groups.keys().next().value || '';
     this.button.disabled = groups.size === 0;
     if (groups.size === 0) {
@@ -354,9 +414,13 @@ export class Booker {
   async slotTaken() {
     const taken = this.chosen;
     this.chosen = '';
+    // The same days again, fresh: from the first slot shown to where the next load would start.
+    const q = new URLSearchParams();
+    if (this.slots[0]) q.set('from', this.slots[0].starts_at);
+    if (this.next) q.set('to', this.next);
     this.slots = this.slots.filter((s) => s.id !== taken);
     try {
-      const r = await fetch(`${this.base}/api/slots`);
+      const r = await fetch(`${this.base}/api/slots?${q}`);
       if (r.ok) this.slots = (await r.json()).slots;
     } catch {
       // The list without the taken slot is the best we know.
@@ -462,7 +526,7 @@ button:disabled { opacity: .6; cursor: not-allowed; }
 :focus-visible { outline: 3px solid var(--_accent); outline-offset: 2px; }
 .notice { border: 1px solid var(--_error); color: var(--_error); border-radius: var(--_radius); padding: .6rem .8rem; margin: 1rem 0; }
 .field-error { color: var(--_error); margin: .25rem 0 0; }
-.hint, .detail, .empty { color: var(--_muted); }
+.hint, .detail, .empty { color: var(--_muted); } .later { margin-top: .75rem; }
 .done { border: 1px solid var(--_accent); border-radius: var(--_radius); padding: .5rem 1rem; }
 .hp { position: absolute; left: -10000px; top: auto; width: 1px; height: 1px; overflow: hidden; }
 .vh { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
@@ -497,16 +561,17 @@ export class GuidanceBooking extends HTMLElement {
       return r.json();
     };
     let intake;
-    let slots;
+    let first;
     try {
-      [intake, { slots }] = await Promise.all([
-        get(`/api/intake?lang=${encodeURIComponent(lang)}`), get('/api/slots')]);
+      [intake, first] = await Promise.all([
+        get(`/api/intake?lang=${encodeURIComponent(lang)}`), get(`/api/slots?limit=${PAGE}`)]);
     } catch {
       root.replaceChildren(h('slot'));
       return;
     }
     const t = translator(intake.texts);
     const zone = detectZone();
+    const { slots, next } = wholeDays(first.slots, clock(intake.lang, zone).key);
     root.replaceChildren(h('div', { class: 'guidance', lang: intake.lang },
       h('h2', {}, t('public.book.heading')),
       h('p', { class: 'session-line' }, sessionLine(t, intake.texts, intake.lang, slots)),
@@ -528,7 +593,7 @@ export class GuidanceBooking extends HTMLElement {
             honeypot(t)),
           h('button', { type: 'submit', class: 'primary' }, t('public.book.submit')),
           h('p', { class: 'hint' }, t('public.book.what_next'))))));
-    this.booker = new Booker(root, { base, lang: intake.lang, texts: intake.texts, zone, slots, level: 2 });
+    this.booker = new Booker(root, { base, lang: intake.lang, texts: intake.texts, zone, slots, next, level: 2 });
     this.dispatchEvent(new CustomEvent('guidance-ready', { bubbles: true }));
   }
 }

@@ -26,6 +26,7 @@ mod meeting;
 mod openapi;
 mod ops;
 mod pages;
+mod paging;
 mod pick_rules;
 mod postgres;
 mod public;

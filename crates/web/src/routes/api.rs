@@ -69,6 +69,9 @@ pub struct SlotQuery {
     /// Latest start, RFC 3339 (default: the end of the booking horizon).
     #[param(format = DateTime)]
     to: Option<String>,
+    /// At most this many slots, the earliest (default: every one): a page loads the next ones
+    /// as the visitor moves on, starting just after the last one it has.
+    limit: Option<usize>,
 }
 
 fn parse_time(field: &str, raw: Option<&str>) -> Result<Option<Timestamp>, HttpError> {
@@ -98,19 +101,24 @@ async fn list_slots(
         Ok((
             parse_time("from", q.from.as_deref())?,
             parse_time("to", q.to.as_deref())?,
+            q.limit,
         ))
     }) {
         Ok(window) => window,
         Err(e) => return e.to_json_response(&tr),
     };
-    let (from, to) = window;
+    let (from, to, limit) = window;
     let body = state
         .app
         .slot_lists
         .get_or_load(window, || async {
             let slots = guidance_app::slots::open_slots(&state.app, from, to).await?;
             let list = SlotList {
-                slots: slots.iter().map(PublicSlot::from).collect(),
+                slots: slots
+                    .iter()
+                    .take(limit.unwrap_or(usize::MAX))
+                    .map(PublicSlot::from)
+                    .collect(),
             };
             // Serializing strings and UUIDs cannot fail.
             Ok::<_, HttpError>(Bytes::from(serde_json::to_vec(&list).unwrap_or_default()))

@@ -21,7 +21,6 @@ use crate::error::HttpError;
 use crate::i18n::page_language;
 use crate::state::WebState;
 
-const ELEMENT: &str = include_str!("../../static/guidance-booking.js");
 const EXAMPLE_INDEX: &str = include_str!("../../../../examples/support-page/index.html");
 const EXAMPLE_CSS: &str = include_str!("../../../../examples/support-page/support/support.css");
 const EXAMPLE_FORM: &str =
@@ -31,10 +30,7 @@ const EXAMPLE_COMPONENT: &str = include_str!(
 );
 
 fn register(r: Recorder) -> Recorder {
-    r.get("/embed/guidance-booking.js", || async {
-        asset(JS, ELEMENT)
-    })
-    .get("/examples/support", || async {
+    r.get("/examples/support", || async {
         axum::response::Redirect::to("/examples/support/")
     })
     .get("/examples/support/", example_index)

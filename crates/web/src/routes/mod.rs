@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod admin_ui;
 pub mod api;
+pub mod assets;
 pub mod bodies;
 pub mod embed;
 pub mod openapi;
@@ -10,6 +11,7 @@ pub mod ops;
 pub mod pages;
 pub mod readable;
 pub mod recorder;
+pub mod slot_days;
 pub mod visitor;
 
 use axum::Router;
@@ -35,6 +37,7 @@ pub fn route_table() -> Vec<recorder::RecordedRoute> {
     all.extend(pages::route_table());
     all.extend(visitor::route_table());
     all.extend(embed::route_table());
+    all.extend(assets::route_table());
     all
 }
 
@@ -62,6 +65,7 @@ pub fn router(state: WebState) -> Router {
         .merge(pages::routes())
         .merge(visitor::routes())
         .merge(embed::routes())
+        .merge(assets::routes())
         .layer(axum::middleware::from_fn(readable::refuse_unreadable))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

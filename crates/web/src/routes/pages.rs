@@ -9,15 +9,16 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use guidance_core::i18n::{format_date, format_short_date, format_span, format_time};
+use guidance_core::i18n::format_span;
 use guidance_core::intake::{ANSWER_MAX, EMAIL_MAX, NAME_MAX, RawIntake, TOPIC_MAX, TimeZoneName};
 use guidance_core::question::SHORT_TEXT_MAX;
-use guidance_core::slot::format_utc;
 use guidance_core::{BookingAction, FieldErrors, Priority, Question, QuestionKind};
-use guidance_store::{Booking, Slot};
+use guidance_store::Booking;
+use jiff::Timestamp;
 use serde::Deserialize;
 
 use super::recorder::{RecordedRoute, Recorder};
+use super::slot_days::{DayGroup, group_by_day, window, window_href};
 use crate::client::Client;
 use crate::error::HttpError;
 use crate::i18n::{Tr, page_language};
@@ -31,21 +32,9 @@ fn register(r: Recorder) -> Recorder {
         .post("/book", book_submit)
         .get("/a/{token}", action_page)
         .post("/a/{token}", action_submit)
-        .get("/static/guidance.css", || async {
-            static_file(
-                "text/css; charset=utf-8",
-                include_str!("../../static/guidance.css"),
-            )
-        })
-        .get("/static/book.js", || async {
-            static_file(
-                "text/javascript; charset=utf-8",
-                include_str!("../../static/book.js"),
-            )
-        })
 }
 
-/// The page routes and their static files.
+/// The page routes.
 pub fn routes() -> Router<WebState> {
     register(Recorder::new()).into_router()
 }
@@ -61,17 +50,6 @@ pub fn read_form<T: serde::de::DeserializeOwned + Default>(body: &Bytes) -> T {
     serde_urlencoded::from_bytes(body).unwrap_or_default()
 }
 
-fn static_file(content_type: &'static str, body: &'static str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        body,
-    )
-        .into_response()
-}
-
 /// Renders a page template, or a plain 500 when the template fails.
 pub fn render<T: Template>(status: StatusCode, t: &T) -> Response {
     match t.render() {
@@ -81,66 +59,6 @@ pub fn render<T: Template>(status: StatusCode, t: &T) -> Response {
             (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
         }
     }
-}
-
-/// One day of open slots, in the reader's zone.
-pub struct DayGroup {
-    /// The day as `YYYY-MM-DD` in the reader's zone (anchor of the day picker).
-    pub key: String,
-    /// The day, written out.
-    pub label: String,
-    /// The day, short, for the day picker.
-    pub short: String,
-    /// Its slots.
-    pub slots: Vec<SlotChoice>,
-}
-
-/// One slot as a choice on a page.
-pub struct SlotChoice {
-    /// Slot id.
-    pub id: String,
-    /// Start and end times of day, e.g. "09:00–09:45".
-    pub time: String,
-    /// The full date and time, for screen readers and titles.
-    pub full: String,
-    /// Start, RFC 3339 UTC (for the script that relabels slots in another zone).
-    pub starts_at: String,
-    /// End, RFC 3339 UTC.
-    pub ends_at: String,
-    /// Whether it is the one chosen.
-    pub checked: bool,
-}
-
-/// Groups slots by day in `zone`.
-pub fn group_by_day(tr: &Tr, slots: &[Slot], zone: &TimeZoneName, chosen: &str) -> Vec<DayGroup> {
-    let tz = zone.zone();
-    let mut groups: Vec<DayGroup> = Vec::new();
-    for s in slots {
-        let start = s.starts_at.to_zoned(tz.clone());
-        let key = start.strftime("%Y-%m-%d").to_string();
-        let choice = SlotChoice {
-            id: s.id.to_string(),
-            time: format!(
-                "{}–{}",
-                format_time(tr.lang, &start),
-                format_time(tr.lang, &s.ends_at.to_zoned(tz.clone()))
-            ),
-            full: format_span(tr.lang, s.starts_at, s.ends_at, zone.as_str()),
-            starts_at: format_utc(s.starts_at),
-            ends_at: format_utc(s.ends_at),
-            checked: chosen == s.id.to_string(),
-        };
-        match groups.last_mut() {
-            Some(g) if g.key == key => g.slots.push(choice),
-            _ => groups.push(DayGroup {
-                key,
-                label: format_date(tr.lang, &start),
-                short: format_short_date(tr.lang, &start),
-                slots: vec![choice],
-            }),
-        }
-    }
-    groups
 }
 
 /// What the visitor typed, kept when the form comes back with errors.
@@ -330,9 +248,19 @@ pub fn script_texts(tr: &Tr, owner: &str) -> String {
         "errors.field.",
         "common.priority.",
     ];
+    // Words only the server's pages show; every byte here is sent with each page and form.
+    const SERVER_ONLY: [&str; 7] = [
+        "public.book.title",
+        "public.book.zone.apply",
+        "public.book.no_slots",
+        "public.book.earlier",
+        "public.book.pages.label",
+        "public.requested.title",
+        "public.requested.body",
+    ];
     let mut texts: BTreeMap<&str, String> = guidance_core::i18n::keys(tr.lang)
         .into_iter()
-        .filter(|k| PREFIXES.iter().any(|p| k.starts_with(p)))
+        .filter(|k| PREFIXES.iter().any(|p| k.starts_with(p)) && !SERVER_ONLY.contains(k))
         .map(|k| (k, tr.get(k)))
         .collect();
     texts.insert("owner", owner.to_owned());
@@ -349,6 +277,9 @@ struct BookPage {
     title: String,
     zone: String,
     days: Vec<DayGroup>,
+    /// The addresses of the windows of days before and after these (see `slot_days`).
+    earlier: Option<String>,
+    later: Option<String>,
     fields: Vec<FormField>,
     error: Option<String>,
     field_errors: BTreeMap<String, String>,
@@ -367,6 +298,8 @@ impl BookPage {
 struct BookQuery {
     tz: Option<String>,
     lang: Option<String>,
+    /// Where the window of days shown starts (RFC 3339); absent or unreadable: the first.
+    from: Option<String>,
 }
 
 fn visitor_zone(state: &WebState, raw: Option<&str>) -> TimeZoneName {
@@ -385,16 +318,14 @@ async fn book_page(
         priority: "normal".into(),
         ..BookForm::default()
     };
-    book_form_response(
-        &state,
+    let from = q.from.as_deref().and_then(|f| f.parse::<Timestamp>().ok());
+    let page = BookPageState {
         tr,
         zone,
         form,
-        None,
-        BTreeMap::new(),
-        StatusCode::OK,
-    )
-    .await
+        from,
+    };
+    book_page_response(&state, page, None, BTreeMap::new(), StatusCode::OK).await
 }
 
 /// "With Olga Owner, 45 minutes": the owner's name and the length of the open sessions (a
@@ -420,6 +351,15 @@ fn session_line(tr: &Tr, owner: &str, slots: &[guidance_store::Slot]) -> String 
     )
 }
 
+/// Who reads the booking page, what they typed, and where its window starts.
+struct BookPageState {
+    tr: Tr,
+    zone: TimeZoneName,
+    form: BookForm,
+    from: Option<Timestamp>,
+}
+
+/// The booking page sent back with a message: its window keeps the chosen slot in view.
 async fn book_form_response(
     state: &WebState,
     tr: Tr,
@@ -429,6 +369,29 @@ async fn book_form_response(
     field_errors: BTreeMap<String, String>,
     status: StatusCode,
 ) -> Response {
+    let page = BookPageState {
+        tr,
+        zone,
+        form,
+        from: None,
+    };
+    book_page_response(state, page, error, field_errors, status).await
+}
+
+/// The booking page over the window of days `page` asks for.
+async fn book_page_response(
+    state: &WebState,
+    page: BookPageState,
+    error: Option<String>,
+    field_errors: BTreeMap<String, String>,
+    status: StatusCode,
+) -> Response {
+    let BookPageState {
+        tr,
+        zone,
+        form,
+        from,
+    } = page;
     let (slots, questions) = match tokio::try_join!(
         guidance_app::slots::open_slots(&state.app, None, None),
         guidance_app::questions::questions(&state.app)
@@ -441,11 +404,14 @@ async fn book_form_response(
     let closed = !owner.booking_open;
     let owner_name = owner.owner_name;
     let error = error.or_else(|| closed.then(|| tr.get("errors.booking_closed")));
-    let days = group_by_day(&tr, &slots, &zone, &form.slot_id);
+    let shown = window(&slots, &zone, from, &form.slot_id);
+    let days = group_by_day(&tr, shown.slots, &zone, &form.slot_id);
     let page = BookPage {
         title: tr.get("public.book.title"),
         zone: zone.as_str().to_owned(),
         days,
+        earlier: shown.earlier.map(|from| window_href(from, &zone, &tr)),
+        later: shown.later.map(|from| window_href(Some(from), &zone, &tr)),
         fields: intake_fields(&tr, &form, &questions, &field_errors),
         error,
         field_errors,

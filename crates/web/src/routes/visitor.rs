@@ -15,8 +15,9 @@ use guidance_core::{BookingAction, BookingStatus};
 use guidance_store::Booking;
 use serde::Deserialize;
 
-use super::pages::{DayGroup, MessagePage, error_page, group_by_day, read_form, render};
+use super::pages::{MessagePage, error_page, read_form, render};
 use super::recorder::{RecordedRoute, Recorder};
+use super::slot_days::{DayGroup, group_by_day};
 use crate::client::Client;
 use crate::error::HttpError;
 use crate::i18n::{Tr, page_language};

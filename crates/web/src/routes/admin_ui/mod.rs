@@ -12,9 +12,7 @@
 //! the one slot form that both slot pages show. Page modules import those and never each other.
 
 use axum::Router;
-use axum::http::header;
 use axum::middleware;
-use axum::response::{IntoResponse, Response};
 
 use super::recorder::{RecordedRoute, Recorder};
 use crate::session;
@@ -76,27 +74,15 @@ fn register(r: Recorder) -> Recorder {
         .post("/admin/logout", login::logout)
 }
 
-/// Registers the sign-in pages and static files, open to all.
+/// Registers the sign-in pages, open to all.
 fn register_open(r: Recorder) -> Recorder {
     r.get("/admin/login", login::login_page)
         .post("/admin/login", login::login_submit)
         .get("/admin/setup/{token}", login::setup_page)
         .post("/admin/setup/{token}", login::setup_submit)
-        .get("/static/admin.css", || async {
-            static_file(
-                "text/css; charset=utf-8",
-                include_str!("../../../static/admin.css"),
-            )
-        })
-        .get("/static/admin.js", || async {
-            static_file(
-                "text/javascript; charset=utf-8",
-                include_str!("../../../static/admin.js"),
-            )
-        })
 }
 
-/// The admin UI: sign-in pages and static files open to all, everything else behind a session.
+/// The admin UI: sign-in pages open to all, everything else behind a session.
 pub fn routes(state: WebState) -> Router<WebState> {
     let guarded =
         register(Recorder::new())
@@ -108,7 +94,7 @@ pub fn routes(state: WebState) -> Router<WebState> {
     register_open(Recorder::new()).into_router().merge(guarded)
 }
 
-/// The admin UI's routes open without a session (sign-in, setup link, static files).
+/// The admin UI's routes open without a session (sign-in, setup link).
 pub fn open_route_table() -> Vec<RecordedRoute> {
     register_open(Recorder::new()).table()
 }
@@ -116,15 +102,4 @@ pub fn open_route_table() -> Vec<RecordedRoute> {
 /// Every signed-in admin route as registered (method and path pattern).
 pub fn route_table() -> Vec<RecordedRoute> {
     register(Recorder::new()).table()
-}
-
-fn static_file(content_type: &'static str, body: &'static str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        body,
-    )
-        .into_response()
 }
