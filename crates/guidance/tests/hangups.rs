@@ -141,6 +141,15 @@ fn booking_id(body: &str) -> String {
         .to_owned()
 }
 
+/// `guidance serve` on `db_url` with a request time-out far above what any booking here may
+/// wait for its turn on a loaded machine: this test is about clients that leave, and a `408`
+/// would be the server leaving.
+fn patient_server(db_url: &str, dir: &std::path::Path) -> Server {
+    let mut cmd = common::command(&["serve"], db_url, &dir.join("mail"), &dir.join("serve"));
+    cmd.env("GUIDANCE_REQUEST_TIMEOUT_SECS", "600");
+    guidance_testkit::binary::serve(cmd, dir.join("serve.log"))
+}
+
 /// Books one request per slot from [`CLIENTS`] clients at once, each hanging up at random.
 async fn storm(server: &Server, slots: &[String]) -> Outcome {
     let addr: SocketAddr = format!("127.0.0.1:{}", server.port)
@@ -306,7 +315,7 @@ async fn clients_hanging_up_leave_no_transaction_open_and_no_booking_half_writte
     let server_log = ServerLog::open().await;
     let dir = tempfile::tempdir().expect("tempdir");
     common::migrate(&pg.url, dir.path());
-    let server = common::serve(&pg.url, &dir.path().join("mail"), dir.path(), "serve");
+    let server = patient_server(&pg.url, dir.path());
     let (slots, spare) = slots(&server).await;
 
     let mut outcome = storm(&server, &slots).await;
@@ -352,7 +361,7 @@ async fn clients_hanging_up_leave_no_transaction_open_and_no_booking_half_writte
     let dir = tempfile::tempdir().expect("tempdir");
     let db_path = dir.path().join("guidance.db");
     let db_url = format!("sqlite://{}", db_path.display());
-    let server = common::serve(&db_url, &dir.path().join("mail"), dir.path(), "serve");
+    let server = patient_server(&db_url, dir.path());
     let (slots, spare) = slots(&server).await;
 
     let mut outcome = storm(&server, &slots).await;

@@ -10,11 +10,12 @@ use jiff::Timestamp;
 pub struct Health {
     /// How many bookings are in each status (statuses without any are left out).
     pub bookings: Vec<(BookingStatus, i64)>,
-    /// Emails waiting to be sent (due now or waiting for a retry).
+    /// Emails waiting to be sent (due now or waiting for a retry; a reminder scheduled for
+    /// later, or withdrawn, is not waiting).
     pub emails_queued: i64,
     /// Emails that failed for good and wait for the owner's "resend".
     pub emails_failed: i64,
-    /// When the oldest email still waiting was queued.
+    /// Since when the oldest email still waiting has waited (a scheduled one: since its moment).
     pub oldest_queued_at: Option<Timestamp>,
     /// The earliest `next_attempt_at` of the waiting emails that no worker holds right now:
     /// long past means no worker is sending.

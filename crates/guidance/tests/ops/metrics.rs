@@ -174,7 +174,9 @@ async fn counters_move_as_bookings_and_emails_happen() {
 
     let after = poll(Duration::from_secs(30), || async {
         let s = scrape(&url, Some(TOKEN)).await;
+        // The database's figures are kept a second: wait until they show the bookings too.
         (value(&s, "guidance_emails_sent_total", &[]) >= emails
+            && value(&s, "guidance_bookings", &[("status", "pending")]) == 2.0
             && value(&s, "guidance_outbox_emails", &[("status", "queued")]) == 0.0)
             .then_some(s)
     })

@@ -30,8 +30,10 @@ pub(crate) async fn counts<D: Db>(db: &D, now: Timestamp) -> StoreResult<Health>
     for row in db
         .read_all(
             "SELECT status, COUNT(*) AS n FROM guidance_email_outbox \
-             WHERE status IN ('queued', 'failed') GROUP BY status",
-            &[],
+             WHERE status IN ('queued', 'failed') AND withdrawn_at IS NULL \
+               AND NOT (send_before IS NOT NULL AND next_attempt_at > $1) \
+             GROUP BY status",
+            &[Time(now)],
         )
         .await?
     {
@@ -42,10 +44,11 @@ pub(crate) async fn counts<D: Db>(db: &D, now: Timestamp) -> StoreResult<Health>
     }
     let oldest = db
         .read_optional(
-            "SELECT MIN(created_at) AS queued, \
+            "SELECT MIN(CASE WHEN send_before IS NULL THEN created_at \
+                             WHEN next_attempt_at <= $1 THEN next_attempt_at END) AS queued, \
                     MIN(CASE WHEN lease_until IS NULL OR lease_until < $1 \
                              THEN next_attempt_at END) AS due \
-             FROM guidance_email_outbox WHERE status = 'queued'",
+             FROM guidance_email_outbox WHERE status = 'queued' AND withdrawn_at IS NULL",
             &[Time(now)],
         )
         .await?;
