@@ -36,6 +36,7 @@ fn bind<'q>(
     for value in values {
         query = match *value {
             Value::Id(id) => query.bind(id),
+            Value::OptId(id) => query.bind(id),
             Value::Time(t) => query.bind(PgTime(t)),
             Value::Text(s) => query.bind(s),
             Value::OptText(s) => query.bind(s),

@@ -9,6 +9,7 @@ pub(crate) mod booking;
 pub(crate) mod outbox;
 pub(crate) mod owner;
 pub(crate) mod reads;
+pub(crate) mod replies;
 pub(crate) mod rows;
 pub(crate) mod settings;
 pub(crate) mod slots;

@@ -28,6 +28,7 @@ fn bind<'q>(
     for value in values {
         query = match *value {
             Value::Id(id) => query.bind(id.to_string()),
+            Value::OptId(id) => query.bind(id.map(|id| id.to_string())),
             Value::Time(t) => query.bind(ts(t)),
             Value::Text(s) => query.bind(s),
             Value::OptText(s) => query.bind(s),

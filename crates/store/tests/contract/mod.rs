@@ -82,6 +82,9 @@ macro_rules! all_contract_tests {
             requeued_email_keeps_its_bytes_and_message_id,
             admin_password_setup_link_and_sessions,
             settings_are_stored_and_replaced,
+            // 9. Calendar replies read from the service mailbox
+            calendar_replies_are_recorded_once_and_listed_newest_first,
+            inbox_lease_is_held_by_one_process_at_a_time,
         }
     };
 }
@@ -104,6 +107,7 @@ mod bookings;
 mod lists;
 mod outbox;
 mod owner;
+mod replies;
 mod site;
 mod slots;
 mod transitions;
@@ -113,7 +117,9 @@ mod transitions;
     unused_imports,
     reason = "each test crate that includes this module uses a different part of it"
 )]
-pub use {bookings::*, lists::*, outbox::*, owner::*, site::*, slots::*, transitions::*};
+pub use {
+    bookings::*, lists::*, outbox::*, owner::*, replies::*, site::*, slots::*, transitions::*,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
