@@ -100,6 +100,26 @@ pub struct Config {
     /// `<guidance-booking>`: they get CORS access to the public API. Unset: none.
     #[arg(long, env = "GUIDANCE_EMBED_ORIGINS")]
     pub embed_origins: Option<String>,
+    /// The service mailbox, read for the owner's answers from their calendar app (iMIP
+    /// replies): `imaps://user:pass@host:993/INBOX` (TLS), `imap://user:pass@host:143/INBOX`
+    /// (STARTTLS, required) or `imap://…?tls=none` (plain, only for a server on this machine).
+    /// Unset: replies are not read.
+    #[arg(long, env = "GUIDANCE_IMAP_URL", hide_env_values = true)]
+    pub imap_url: Option<String>,
+    /// PEM file of certificate authorities trusted for the IMAP server's certificate besides
+    /// the public ones. Only with TLS.
+    #[arg(long, env = "GUIDANCE_IMAP_CA_FILE")]
+    pub imap_ca_file: Option<PathBuf>,
+    /// The authserv-id (RFC 8601) of the mailbox's own receiving server: its top-most
+    /// `Authentication-Results` header saying `dkim=pass` for the owner's domain makes a reply
+    /// count as the owner's, besides a DKIM signature Guidance verifies itself. Unset: only
+    /// Guidance's own DKIM check counts.
+    #[arg(long, env = "GUIDANCE_IMAP_TRUSTED_AUTHSERV")]
+    pub imap_trusted_authserv: Option<String>,
+    /// How often (seconds) the mailbox is looked at when the server cannot tell of new mail
+    /// (no IDLE); with IDLE, the longest wait before looking anyway.
+    #[arg(long, env = "GUIDANCE_IMAP_POLL_SECS", default_value_t = 60)]
+    pub imap_poll_secs: u32,
 }
 
 /// The longest hold of an unconfirmed request, in minutes (one day): longer, and a robot could
@@ -130,6 +150,8 @@ pub struct Settings {
     pub retry: crate::outbox::RetryPolicy,
     /// Origins allowed to use the public API from the browser (`scheme://host[:port]`).
     pub embed_origins: Vec<String>,
+    /// The service mailbox read for calendar replies, when configured.
+    pub inbox: Option<crate::replies::imap::InboxSettings>,
 }
 
 impl Config {
@@ -238,6 +260,7 @@ impl Config {
             )));
         }
         let embed_origins = parse_origins(self.embed_origins.as_deref().unwrap_or_default())?;
+        let inbox = crate::replies::imap::InboxSettings::from_config(self)?;
         Ok(Settings {
             config: self.clone(),
             public_url,
@@ -247,6 +270,7 @@ impl Config {
             smtp_ca,
             retry,
             embed_origins,
+            inbox,
         })
     }
 

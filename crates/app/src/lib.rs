@@ -13,6 +13,7 @@ pub mod outbox;
 pub mod owner_auth;
 pub mod patterns;
 pub mod questions;
+pub mod replies;
 pub mod settings;
 pub mod slots;
 pub mod visitor_link;

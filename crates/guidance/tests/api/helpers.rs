@@ -60,6 +60,10 @@ pub fn test_config(dir: &Path) -> Config {
         max_pending_per_email: 0,
         confirm_hold_minutes: 30,
         embed_origins: None,
+        imap_url: None,
+        imap_ca_file: None,
+        imap_trusted_authserv: None,
+        imap_poll_secs: 60,
     }
 }
 
