@@ -23,4 +23,5 @@ mod openapi;
 mod pages;
 mod postgres;
 mod public;
+mod replies;
 mod tokens;
