@@ -273,7 +273,7 @@ async fn no_maybe_and_another_time_do_what_the_owner_meant() {
 #[tokio::test]
 async fn forged_and_stale_replies_change_nothing_and_are_listed_with_their_reason() {
     let dovecot = Dovecot::start();
-    let app = spawn_app().await;
+    let app = crate::admin_ui::spawn_admin_app().await;
     let provider = Provider::new();
     let target = pending_request(&app, 30).await;
     // A request whose invitation was sent again (asked for another time, then a new one
@@ -337,6 +337,28 @@ async fn forged_and_stale_replies_change_nothing_and_are_listed_with_their_reaso
     assert_eq!(status_of(&app, target.id).await, "pending");
     assert_eq!(status_of(&app, moved.id).await, "pending");
     reader.stop().await;
+
+    // The owner sees each of them, with its reason, on the replies page.
+    let owner = crate::admin_ui::login(&app).await;
+    let (status, html) = owner.get(&app, "/admin/replies").await;
+    assert_eq!(status, 200);
+    for reason in [
+        "not shown to come from you",
+        "the answer is not from your address",
+        "answers an earlier version of the invitation",
+        "not about one of your bookings",
+    ] {
+        assert!(
+            html.contains(reason),
+            "{reason} missing from the replies page"
+        );
+    }
+    assert_eq!(html.matches("<tr class=\"ignored\">").count(), 5);
+    let (_, settings) = owner.get(&app, "/admin/settings").await;
+    assert!(
+        settings.contains("Replies from your calendar are not read"),
+        "this app reads no mailbox itself"
+    );
 }
 
 #[tokio::test]
