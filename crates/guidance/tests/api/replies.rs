@@ -338,6 +338,20 @@ async fn forged_and_stale_replies_change_nothing_and_are_listed_with_their_reaso
     assert_eq!(status_of(&app, moved.id).await, "pending");
     reader.stop().await;
 
+    // The owner API lists them too, with their stable reasons.
+    let (status, body) = app
+        .admin(reqwest::Method::GET, "/api/admin/replies", None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let listed = body["replies"].as_array().expect("replies");
+    assert_eq!(listed.len(), 5);
+    assert!(
+        listed
+            .iter()
+            .all(|r| r["outcome"] == "ignored" && r["reason"].is_string()),
+        "{body}"
+    );
+
     // The owner sees each of them, with its reason, on the replies page.
     let owner = crate::admin_ui::login(&app).await;
     let (status, html) = owner.get(&app, "/admin/replies").await;
