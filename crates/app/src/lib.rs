@@ -21,6 +21,7 @@ pub mod preflight;
 pub mod private_files;
 pub mod questions;
 pub mod reminders;
+pub mod replies;
 pub mod settings;
 pub mod slots;
 pub mod visitor_link;

@@ -355,3 +355,82 @@ pub struct NewAdminSession {
     /// When it ends however much it is used.
     pub expires_at: Timestamp,
 }
+
+/// What became of a calendar reply read from the service mailbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyOutcome {
+    /// The owner said yes: the request was accepted.
+    Accept,
+    /// The owner said no: the request was declined.
+    Decline,
+    /// The owner said maybe: noted in the booking's history.
+    Tentative,
+    /// The owner proposed another time: the visitor was asked to choose one.
+    Counter,
+    /// Nothing changed; the reason says why.
+    Ignored,
+}
+
+impl ReplyOutcome {
+    /// Every outcome.
+    pub const ALL: [ReplyOutcome; 5] = [
+        ReplyOutcome::Accept,
+        ReplyOutcome::Decline,
+        ReplyOutcome::Tentative,
+        ReplyOutcome::Counter,
+        ReplyOutcome::Ignored,
+    ];
+
+    /// The stable name, as in SQL and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReplyOutcome::Accept => "accept",
+            ReplyOutcome::Decline => "decline",
+            ReplyOutcome::Tentative => "tentative",
+            ReplyOutcome::Counter => "counter",
+            ReplyOutcome::Ignored => "ignored",
+        }
+    }
+
+    /// Parses the stable name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
+/// A calendar reply as recorded: what it said and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CalendarReply {
+    /// The email's Message-ID (or a digest of it when it had none): read once.
+    pub message_id: String,
+    /// When the service read it.
+    pub received_at: Timestamp,
+    /// The `From:` address.
+    pub sender: Option<String>,
+    /// `REPLY`, `COUNTER`, … when a calendar part was read.
+    pub method: Option<String>,
+    /// The answering attendee's `PARTSTAT`.
+    pub partstat: Option<String>,
+    /// The UID it answers.
+    pub ics_uid: Option<String>,
+    /// The booking it named, when the UID is one of ours.
+    pub booking_id: Option<Uuid>,
+    /// What became of it.
+    pub outcome: ReplyOutcome,
+    /// Why it was ignored (a stable code), when it was.
+    pub reason: Option<String>,
+}
+
+/// Who reads the service mailbox and how the last look went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InboxStatus {
+    /// The process holding the lease.
+    pub holder: Uuid,
+    /// Until when it holds it.
+    pub expires_at: Timestamp,
+    /// When the mailbox was last looked at (successfully or not).
+    pub checked_at: Option<Timestamp>,
+    /// The error of the last look, when it failed.
+    pub last_error: Option<String>,
+}

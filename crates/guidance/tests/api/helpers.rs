@@ -65,6 +65,10 @@ pub fn test_config(dir: &Path) -> Config {
         metrics_token: None,
         metrics_listen: None,
         meeting: Default::default(),
+        imap_url: None,
+        imap_ca_file: None,
+        imap_trusted_authserv: None,
+        imap_poll_secs: 60,
     }
 }
 

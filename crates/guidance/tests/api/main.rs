@@ -30,4 +30,5 @@ mod paging;
 mod pick_rules;
 mod postgres;
 mod public;
+mod replies;
 mod tokens;

@@ -31,7 +31,7 @@ pub use time::PgTime;
 use crate::shared::guard::to_the_end;
 use crate::shared::tx::Db as _;
 use crate::shared::tx::Value::{Int, Time};
-use crate::shared::{booking, idempotency, outbox, owner, reads, settings, slots};
+use crate::shared::{booking, idempotency, outbox, owner, reads, replies, settings, slots};
 use crate::{
     Booking, BookingEvent, KeptAnswer, NewAdminSession, NewBooking, OutboxMessage, Slot, Store,
     StoreError, StoreResult, TokenRecord, Transition,
@@ -417,6 +417,44 @@ impl Store for PostgresStore {
 
     fn pool_use(&self) -> Vec<crate::PoolUse> {
         vec![crate::health::pool_use("main", &self.pool)]
+    }
+
+    async fn booking_by_ics_uid(&self, ics_uid: &str) -> StoreResult<Option<Booking>> {
+        reads::booking_by_ics_uid(self, ics_uid).await
+    }
+
+    async fn calendar_reply_seen(&self, message_id: &str) -> StoreResult<bool> {
+        replies::seen(self, message_id).await
+    }
+
+    async fn record_calendar_reply(&self, reply: &crate::CalendarReply) -> StoreResult<bool> {
+        replies::record(self.tx().await?, reply).await
+    }
+
+    async fn list_calendar_replies(&self, limit: u32) -> StoreResult<Vec<crate::CalendarReply>> {
+        replies::list(self, limit).await
+    }
+
+    async fn take_inbox_lease(
+        &self,
+        holder: Uuid,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> StoreResult<bool> {
+        replies::take_lease(self, holder, now, until).await
+    }
+
+    async fn record_inbox_check(
+        &self,
+        holder: Uuid,
+        now: Timestamp,
+        error: Option<&str>,
+    ) -> StoreResult<()> {
+        replies::record_check(self, holder, now, error).await
+    }
+
+    async fn inbox_status(&self) -> StoreResult<Option<crate::InboxStatus>> {
+        replies::status(self).await
     }
 }
 

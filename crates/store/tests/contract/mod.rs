@@ -94,6 +94,9 @@ macro_rules! all_contract_tests {
             scheduled_email_waits_and_a_change_withdraws_it,
             late_scheduled_email_is_dropped_and_kept,
             a_booking_keeps_its_first_meeting_room,
+            // 12. Calendar replies read from the service mailbox
+            calendar_replies_are_recorded_once_and_listed_newest_first,
+            inbox_lease_is_held_by_one_process_at_a_time,
         }
     };
 }
@@ -119,6 +122,7 @@ mod lists;
 mod outbox;
 mod outbox_batch;
 mod owner;
+mod replies;
 mod scheduled;
 mod site;
 mod slots;
@@ -131,7 +135,7 @@ mod transitions;
 )]
 pub use {
     bookings::*, health::*, idempotency::*, lists::*, outbox::*, outbox_batch::*, owner::*,
-    scheduled::*, site::*, slots::*, transitions::*,
+    replies::*, scheduled::*, site::*, slots::*, transitions::*,
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -23,7 +23,8 @@ use uuid::Uuid;
 use super::bodies::{
     BookingDetail, BookingList, EmailBody, ErrorBody, EventBody, GeneratedSlots, NewSlot,
     OwnerActionRequest, OwnerBooking, OwnerSlot, OwnerSlotList, QuestionList, QuestionsChange,
-    ResendRequest, SettingsBody, SettingsChange, SkippedSession, SlotChange, SlotPattern,
+    ReplyBody, ReplyList, ResendRequest, SettingsBody, SettingsChange, SkippedSession, SlotChange,
+    SlotPattern,
 };
 use super::recorder::{RecordedRoute, Recorder};
 use crate::error::HttpError;
@@ -51,6 +52,7 @@ fn register(r: Recorder) -> Recorder {
         .get("/api/admin/questions", list_questions)
         .put("/api/admin/questions", put_questions)
         .get("/api/admin/settings", get_settings)
+        .get("/api/admin/replies", list_replies)
         .put("/api/admin/settings", put_settings)
 }
 
@@ -593,4 +595,34 @@ async fn put_settings(
 ) -> Result<Response, HttpError> {
     let saved = settings::change(&state.app, &change.into_change()).await?;
     Ok(Json(settings_json(&saved)).into_response())
+}
+
+/// The latest calendar replies read from the service mailbox (newest first, at most 100), what
+/// became of each, and whether the mailbox is read.
+#[utoipa::path(get, path = "/api/admin/replies", tag = "owner",
+    responses((status = 200, description = "The replies", body = ReplyList)))]
+async fn list_replies(State(state): State<WebState>) -> Result<Response, HttpError> {
+    let status = guidance_app::replies::reading_status(&state.app).await?;
+    let replies = guidance_app::replies::list(&state.app).await?;
+    let last = status.last.as_ref();
+    Ok(Json(ReplyList {
+        mailbox: status.mailbox.clone(),
+        checked_at: last.and_then(|l| l.checked_at).map(format_utc),
+        last_error: last.and_then(|l| l.last_error.clone()),
+        replies: replies
+            .into_iter()
+            .map(|r| ReplyBody {
+                message_id: r.message_id,
+                received_at: format_utc(r.received_at),
+                sender: r.sender,
+                method: r.method,
+                partstat: r.partstat,
+                ics_uid: r.ics_uid,
+                booking_id: r.booking_id,
+                outcome: r.outcome.as_str(),
+                reason: r.reason,
+            })
+            .collect(),
+    })
+    .into_response())
 }

@@ -53,6 +53,7 @@ use crate::session;
         admin::put_questions,
         admin::get_settings,
         admin::put_settings,
+        admin::list_replies,
     ),
     components(schemas(ErrorBody)),
     tags(

@@ -557,3 +557,42 @@ impl SettingsChange {
         }
     }
 }
+
+/// A calendar reply read from the service mailbox, and what became of it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReplyBody {
+    /// The email's Message-ID (or `sha256:<digest>` when it had none).
+    pub message_id: String,
+    /// When the service read it (RFC 3339, UTC).
+    pub received_at: String,
+    /// The `From:` address.
+    pub sender: Option<String>,
+    /// `REPLY`, `COUNTER`, … when a calendar answer was found.
+    pub method: Option<String>,
+    /// The answering attendee's `PARTSTAT`.
+    pub partstat: Option<String>,
+    /// The calendar UID it answers.
+    pub ics_uid: Option<String>,
+    /// The booking it named, when the UID is one of ours.
+    pub booking_id: Option<Uuid>,
+    /// `accept`, `decline`, `tentative`, `counter` or `ignored`.
+    pub outcome: &'static str,
+    /// Why it was ignored: `no_calendar`, `not_a_reply`, `occurrence_only`, `unknown_uid`,
+    /// `not_the_owner`, `not_from_owner`, `not_authenticated`, `old_sequence`,
+    /// `state_does_not_fit` or `no_answer`.
+    pub reason: Option<String>,
+}
+
+/// The latest calendar replies, newest first, and whether the mailbox is read.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReplyList {
+    /// The mailbox read (`imaps://host:port/INBOX`, without credentials); none when replies
+    /// are not read.
+    pub mailbox: Option<String>,
+    /// When the mailbox was last looked at (RFC 3339, UTC).
+    pub checked_at: Option<String>,
+    /// The error of the last look, when it failed.
+    pub last_error: Option<String>,
+    /// The replies.
+    pub replies: Vec<ReplyBody>,
+}
