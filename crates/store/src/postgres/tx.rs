@@ -37,6 +37,7 @@ fn bind<'q>(
         query = match *value {
             Value::Id(id) => query.bind(id),
             Value::Time(t) => query.bind(PgTime(t)),
+            Value::OptTime(t) => query.bind(t.map(PgTime)),
             Value::Text(s) => query.bind(s),
             Value::OptText(s) => query.bind(s),
             Value::Int(n) => query.bind(n),

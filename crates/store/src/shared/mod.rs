@@ -6,6 +6,7 @@
 //! encoded, where statements run, row locks, the per-address lock, `jsonb`.
 
 pub(crate) mod booking;
+pub(crate) mod calendars;
 pub(crate) mod outbox;
 pub(crate) mod owner;
 pub(crate) mod reads;

@@ -18,6 +18,8 @@ pub(crate) enum Value<'a> {
     Id(Uuid),
     /// A time (kept to whole seconds).
     Time(Timestamp),
+    /// A time or NULL.
+    OptTime(Option<Timestamp>),
     /// Text.
     Text(&'a str),
     /// Text or NULL.

@@ -21,10 +21,11 @@ use crate::shared::rows::outbox_from_row;
 use crate::shared::sql::OUTBOX_COLUMNS;
 use crate::shared::tx::Tx as _;
 use crate::shared::tx::Value::{Id, Time};
-use crate::shared::{booking, outbox, owner, reads, settings, slots};
+use crate::shared::{booking, calendars, outbox, owner, reads, settings, slots};
 use crate::{
-    Booking, BookingEvent, NewAdminSession, NewBooking, OutboxMessage, Slot, Store, StoreError,
-    StoreResult, TokenRecord, Transition,
+    Booking, BookingEvent, CalendarPoll, CalendarSource, NewAdminSession, NewBooking,
+    NewCalendarSource, OutboxMessage, Slot, Store, StoreError, StoreResult, StoredBusy,
+    TokenRecord, Transition,
 };
 
 /// The SQLite implementation of [`Store`].
@@ -325,5 +326,46 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> StoreResult<()> {
         settings::save_settings(self.tx().await?, values, now).await
+    }
+
+    async fn create_calendar_source(&self, new: NewCalendarSource) -> StoreResult<CalendarSource> {
+        calendars::create_source(self.tx().await?, new).await
+    }
+
+    async fn list_calendar_sources(&self) -> StoreResult<Vec<CalendarSource>> {
+        calendars::list_sources(self).await
+    }
+
+    async fn delete_calendar_source(&self, id: Uuid) -> StoreResult<()> {
+        calendars::delete_source(self.tx().await?, id).await
+    }
+
+    async fn claim_calendar_source(
+        &self,
+        id: Uuid,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> StoreResult<bool> {
+        calendars::claim(self, id, now, lease_until).await
+    }
+
+    async fn record_calendar_poll(
+        &self,
+        id: Uuid,
+        poll: CalendarPoll,
+    ) -> StoreResult<CalendarSource> {
+        calendars::record_poll(self.tx().await?, id, poll).await
+    }
+
+    async fn calendar_busy(&self) -> StoreResult<Vec<StoredBusy>> {
+        calendars::busy(self).await
+    }
+
+    async fn feed_generation(&self) -> StoreResult<i64> {
+        calendars::feed_generation(self).await
+    }
+
+    async fn rotate_feed(&self, now: Timestamp) -> StoreResult<i64> {
+        calendars::rotate_feed(self.tx().await?, now).await
     }
 }

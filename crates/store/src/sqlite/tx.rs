@@ -29,6 +29,7 @@ fn bind<'q>(
         query = match *value {
             Value::Id(id) => query.bind(id.to_string()),
             Value::Time(t) => query.bind(ts(t)),
+            Value::OptTime(t) => query.bind(t.map(ts)),
             Value::Text(s) => query.bind(s),
             Value::OptText(s) => query.bind(s),
             Value::Int(n) => query.bind(n),

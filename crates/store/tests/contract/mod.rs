@@ -82,6 +82,12 @@ macro_rules! all_contract_tests {
             requeued_email_keeps_its_bytes_and_message_id,
             admin_password_setup_link_and_sessions,
             settings_are_stored_and_replaced,
+            // 9. The owner's calendars
+            calendar_sources_are_added_listed_and_removed_with_their_busy_times,
+            calendar_poll_replaces_busy_times_and_queues_its_email_at_once,
+            calendar_unchanged_poll_keeps_busy_times_and_validators,
+            calendar_source_is_claimed_by_one_poller_at_a_time,
+            calendar_feed_rotation_moves_the_generation,
         }
     };
 }
@@ -101,6 +107,7 @@ macro_rules! assert_err {
 }
 
 mod bookings;
+mod calendars;
 mod lists;
 mod outbox;
 mod owner;
@@ -113,7 +120,9 @@ mod transitions;
     unused_imports,
     reason = "each test crate that includes this module uses a different part of it"
 )]
-pub use {bookings::*, lists::*, outbox::*, owner::*, site::*, slots::*, transitions::*};
+pub use {
+    bookings::*, calendars::*, lists::*, outbox::*, owner::*, site::*, slots::*, transitions::*,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
