@@ -108,6 +108,9 @@ async fn book_parsed(app: &App, slot_id: Uuid, intake: Intake) -> AppResult<Book
         || slot.starts_at <= now
         || slot.starts_at < owner.earliest_start(now)
         || slot.starts_at > owner.horizon(now)
+        || crate::calendars::hidden_by(app, &owner, slot.starts_at, slot.ends_at)
+            .await?
+            .is_some()
     {
         return Err(AppError::SlotTaken);
     }
@@ -366,6 +369,14 @@ pub async fn requester_pick(app: &App, booking_id: Uuid, slot_id: &str) -> AppRe
         }
         other => other.into(),
     })?;
+    // A time the owner's own calendar has since filled is taken, as for a new request.
+    let owner = owner_settings::load(app).await?;
+    if crate::calendars::hidden_by(app, &owner, slot.starts_at, slot.ends_at)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::SlotTaken);
+    }
     apply(
         app,
         booking,

@@ -100,6 +100,17 @@ pub struct Config {
     /// `<guidance-booking>`: they get CORS access to the public API. Unset: none.
     #[arg(long, env = "GUIDANCE_EMBED_ORIGINS")]
     pub embed_origins: Option<String>,
+    /// How often each of the owner's calendars is read, in minutes.
+    #[arg(long, env = "GUIDANCE_CALENDAR_POLL_MINUTES", default_value_t = 5)]
+    pub calendar_poll_minutes: u32,
+    /// How long a calendar may fail to be read before the slots it covers are hidden (unless
+    /// the owner keeps them bookable) and the owner is told, in minutes.
+    #[arg(long, env = "GUIDANCE_CALENDAR_GRACE_MINUTES", default_value_t = 30)]
+    pub calendar_grace_minutes: u32,
+    /// Lets calendars be read from private, loopback and link-local addresses and over plain
+    /// http (a Nextcloud on the same network). Off: https and public addresses only.
+    #[arg(long, env = "GUIDANCE_CALENDAR_ALLOW_PRIVATE", default_value_t = false)]
+    pub calendar_allow_private: bool,
 }
 
 /// The longest hold of an unconfirmed request, in minutes (one day): longer, and a robot could

@@ -4,6 +4,7 @@
 //! starts both. See `ARCHITECTURE.md` at the repository root.
 
 pub mod bookings;
+pub mod calendars;
 pub mod clock;
 pub mod config;
 pub mod demo;
@@ -13,6 +14,7 @@ pub mod outbox;
 pub mod owner_auth;
 pub mod patterns;
 pub mod questions;
+pub mod seal;
 pub mod settings;
 pub mod slots;
 pub mod visitor_link;
@@ -48,6 +50,10 @@ pub struct App {
     pub settings_kept: Arc<kept::Kept<(), std::collections::BTreeMap<String, String>>>,
     /// The owner's questions, kept for a moment (read by every booking).
     pub questions_kept: Arc<kept::Kept<(), Vec<guidance_core::Question>>>,
+    /// The owner's calendars' busy times, held in memory between polls.
+    pub busy: Arc<calendars::BusyTimes>,
+    /// Reads the owner's calendars (https and public addresses unless configured otherwise).
+    pub fetcher: calendars::fetch::Fetcher,
 }
 
 impl App {
@@ -58,14 +64,17 @@ impl App {
         secret: TokenSecret,
         clock: Clock,
     ) -> Self {
+        let fetcher = calendars::fetch::Fetcher::new(settings.config.calendar_allow_private);
         Self {
             store,
+            fetcher,
             settings: Arc::new(settings),
             secret,
             outbox_wake: Arc::new(Notify::new()),
             slot_lists: Arc::new(kept::Kept::with_clock(clock.clone())),
             settings_kept: Arc::new(kept::Kept::with_clock(clock.clone())),
             questions_kept: Arc::new(kept::Kept::with_clock(clock.clone())),
+            busy: Arc::new(calendars::BusyTimes::default()),
             clock,
         }
     }

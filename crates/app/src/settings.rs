@@ -20,6 +20,8 @@ pub fn defaults(settings: &Settings) -> OwnerSettings {
         min_notice_hours: 0,
         horizon_days: i64::from(c.booking_horizon_days),
         confirm_email: false,
+        busy_buffer_minutes: 0,
+        calendar_fail_open: false,
     }
 }
 

@@ -21,6 +21,8 @@ pub const MAX_NOTICE_HOURS: i64 = 30 * 24;
 pub const MAX_HORIZON_DAYS: i64 = 730;
 /// Longest owner name, in characters.
 pub const NAME_MAX: usize = 120;
+/// Longest buffer around the owner's busy times, in minutes (four hours).
+pub const MAX_BUSY_BUFFER_MINUTES: i64 = 240;
 
 /// One of the owner's settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -41,11 +43,15 @@ pub enum Setting {
     HorizonDays,
     /// Whether visitors confirm their email address first.
     ConfirmEmail,
+    /// Minutes kept free before and after the owner's busy times.
+    BusyBufferMinutes,
+    /// Whether slots stay bookable while a calendar source cannot be read.
+    CalendarFailOpen,
 }
 
 impl Setting {
     /// Every setting, in the order the settings page shows them.
-    pub const ALL: [Setting; 8] = [
+    pub const ALL: [Setting; 10] = [
         Setting::BookingOpen,
         Setting::OwnerName,
         Setting::OwnerEmail,
@@ -54,6 +60,8 @@ impl Setting {
         Setting::MinNoticeHours,
         Setting::HorizonDays,
         Setting::ConfirmEmail,
+        Setting::BusyBufferMinutes,
+        Setting::CalendarFailOpen,
     ];
 
     /// Its name: the stored key, the form and JSON field, the refused field.
@@ -67,6 +75,8 @@ impl Setting {
             Setting::MinNoticeHours => "min_notice_hours",
             Setting::HorizonDays => "horizon_days",
             Setting::ConfirmEmail => "confirm_email",
+            Setting::BusyBufferMinutes => "busy_buffer_minutes",
+            Setting::CalendarFailOpen => "calendar_fail_open",
         }
     }
 
@@ -96,6 +106,11 @@ pub struct OwnerSettings {
     /// Whether a visitor first confirms their email address (by a link sent to it) before the
     /// owner hears of the request; until then the request holds its slot for a short time.
     pub confirm_email: bool,
+    /// Minutes kept free before and after each busy time of the owner's calendars.
+    pub busy_buffer_minutes: i64,
+    /// Whether the slots a failing calendar source covers stay bookable (instead of hidden
+    /// after the grace period).
+    pub calendar_fail_open: bool,
 }
 
 /// The settings form as typed: raw text per field (checkbox: present or not).
@@ -118,6 +133,10 @@ pub struct SettingsForm {
     pub horizon_days: String,
     /// "on" (a checked box) or "true" when visitors confirm their email address first.
     pub confirm_email: Option<String>,
+    /// Minutes.
+    pub busy_buffer_minutes: String,
+    /// "on" (a checked box) or "true" when slots stay bookable while a calendar fails.
+    pub calendar_fail_open: Option<String>,
 }
 
 /// A change of some settings, as the owner API sends it: each value in its own type, `None`
@@ -140,6 +159,10 @@ pub struct SettingsChange {
     pub horizon_days: Option<i64>,
     /// Whether visitors confirm their email address first.
     pub confirm_email: Option<bool>,
+    /// Minutes.
+    pub busy_buffer_minutes: Option<i64>,
+    /// Whether slots stay bookable while a calendar fails.
+    pub calendar_fail_open: Option<bool>,
     /// Fields refused before their value could be read (a key that is no setting, a value of
     /// the wrong type): reported together with the refused values.
     pub refused: FieldErrors,
@@ -175,6 +198,8 @@ struct Draft {
     min_notice_hours: Count,
     horizon_days: Count,
     confirm_email: bool,
+    busy_buffer_minutes: Count,
+    calendar_fail_open: bool,
 }
 
 impl Draft {
@@ -189,6 +214,8 @@ impl Draft {
             min_notice_hours: Count::Given(s.min_notice_hours),
             horizon_days: Count::Given(s.horizon_days),
             confirm_email: s.confirm_email,
+            busy_buffer_minutes: Count::Given(s.busy_buffer_minutes),
+            calendar_fail_open: s.calendar_fail_open,
         }
     }
 
@@ -204,6 +231,12 @@ impl Draft {
             min_notice_hours: Count::read(&f.min_notice_hours),
             horizon_days: Count::read(&f.horizon_days),
             confirm_email: ticked(&f.confirm_email),
+            // Left empty (or a form from before calendars existed): no buffer.
+            busy_buffer_minutes: match Count::read(&f.busy_buffer_minutes) {
+                Count::Empty => Count::Given(0),
+                given => given,
+            },
+            calendar_fail_open: ticked(&f.calendar_fail_open),
         }
     }
 
@@ -218,6 +251,8 @@ impl Draft {
             Setting::MinNoticeHours => self.min_notice_hours = Count::read(raw),
             Setting::HorizonDays => self.horizon_days = Count::read(raw),
             Setting::ConfirmEmail => self.confirm_email = raw == "true",
+            Setting::BusyBufferMinutes => self.busy_buffer_minutes = Count::read(raw),
+            Setting::CalendarFailOpen => self.calendar_fail_open = raw == "true",
         }
     }
 
@@ -239,6 +274,11 @@ impl Draft {
         );
         set(&mut self.horizon_days, &c.horizon_days.map(Count::Given));
         set(&mut self.confirm_email, &c.confirm_email);
+        set(
+            &mut self.busy_buffer_minutes,
+            &c.busy_buffer_minutes.map(Count::Given),
+        );
+        set(&mut self.calendar_fail_open, &c.calendar_fail_open);
     }
 
     /// Checks every value; every refused field at once.
@@ -292,6 +332,12 @@ impl Draft {
             MAX_NOTICE_HOURS,
         );
         let horizon_days = count(Setting::HorizonDays, self.horizon_days, 1, MAX_HORIZON_DAYS);
+        let busy_buffer_minutes = count(
+            Setting::BusyBufferMinutes,
+            self.busy_buffer_minutes,
+            0,
+            MAX_BUSY_BUFFER_MINUTES,
+        );
         match (zone, language) {
             (Ok(time_zone), Some(language)) if fields.is_empty() => Ok(OwnerSettings {
                 booking_open: self.booking_open,
@@ -302,6 +348,8 @@ impl Draft {
                 min_notice_hours,
                 horizon_days,
                 confirm_email: self.confirm_email,
+                busy_buffer_minutes,
+                calendar_fail_open: self.calendar_fail_open,
             }),
             _ => Err(fields),
         }
@@ -367,6 +415,8 @@ impl OwnerSettings {
             min_notice_hours: self.min_notice_hours.to_string(),
             horizon_days: self.horizon_days.to_string(),
             confirm_email: ticked(self.confirm_email),
+            busy_buffer_minutes: self.busy_buffer_minutes.to_string(),
+            calendar_fail_open: ticked(self.calendar_fail_open),
         }
     }
 
@@ -389,6 +439,8 @@ impl OwnerSettings {
             Setting::MinNoticeHours => self.min_notice_hours.to_string(),
             Setting::HorizonDays => self.horizon_days.to_string(),
             Setting::ConfirmEmail => self.confirm_email.to_string(),
+            Setting::BusyBufferMinutes => self.busy_buffer_minutes.to_string(),
+            Setting::CalendarFailOpen => self.calendar_fail_open.to_string(),
         }
     }
 
@@ -432,6 +484,8 @@ mod tests {
             min_notice_hours: 0,
             horizon_days: 60,
             confirm_email: false,
+            busy_buffer_minutes: 0,
+            calendar_fail_open: false,
         }
     }
 
@@ -473,6 +527,8 @@ mod tests {
             min_notice_hours: 12,
             horizon_days: 30,
             confirm_email: true,
+            busy_buffer_minutes: 15,
+            calendar_fail_open: true,
         };
         assert_eq!(
             base().with_stored(&other.to_stored()),
@@ -580,6 +636,8 @@ mod tests {
             min_notice_hours: "-1".into(),
             horizon_days: "".into(),
             confirm_email: None,
+            busy_buffer_minutes: "0".into(),
+            calendar_fail_open: None,
         };
         let e = parse(&f).unwrap_err();
         assert_eq!(

@@ -90,13 +90,22 @@ async fn build_app(
     Ok(App::new(store, settings, secret, clock))
 }
 
-/// Runs the outbox worker, which also expires overdue bookings, until `stop_rx` turns true.
+/// Runs the outbox worker, which also expires overdue bookings, and the poller of the owner's
+/// calendars, until `stop_rx` turns true.
 fn spawn_worker(
     app: App,
     mailer: Delivery,
     stop_rx: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(outbox::run(app, mailer, stop_rx))
+    let calendars = tokio::spawn(guidance_app::calendars::poll_loop(
+        app.clone(),
+        stop_rx.clone(),
+    ));
+    let outbox = tokio::spawn(outbox::run(app, mailer, stop_rx));
+    tokio::spawn(async move {
+        let _ = outbox.await;
+        let _ = calendars.await;
+    })
 }
 
 /// The outbox worker and the expiry of overdue bookings without HTTP (`guidance worker`): run

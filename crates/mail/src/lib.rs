@@ -16,7 +16,10 @@ mod content;
 mod headers;
 mod html;
 mod mime;
+mod notice;
 mod plain;
+
+pub use notice::{CalendarNotice, render_calendar_notice};
 
 use guidance_core::Priority;
 use guidance_core::intake::Answers;

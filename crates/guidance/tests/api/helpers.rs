@@ -60,6 +60,9 @@ pub fn test_config(dir: &Path) -> Config {
         max_pending_per_email: 0,
         confirm_hold_minutes: 30,
         embed_origins: None,
+        calendar_poll_minutes: 5,
+        calendar_grace_minutes: 30,
+        calendar_allow_private: true,
     }
 }
 

@@ -39,7 +39,8 @@ use guidance_core::OwnerSettings;
 
 /// Registers every owner API route; [`routes`] guards them all, [`route_table`] lists them.
 fn register(r: Recorder) -> Recorder {
-    r.get("/api/admin/slots", list_slots)
+    super::admin_calendars::register(r)
+        .get("/api/admin/slots", list_slots)
         .post("/api/admin/slots", create_slot)
         .post("/api/admin/slots/generate", generate_slots)
         .patch("/api/admin/slots/{id}", update_slot)
@@ -566,6 +567,8 @@ fn settings_json(s: &OwnerSettings) -> SettingsBody {
         min_notice_hours: s.min_notice_hours,
         horizon_days: s.horizon_days,
         confirm_email: s.confirm_email,
+        busy_buffer_minutes: s.busy_buffer_minutes,
+        calendar_fail_open: s.calendar_fail_open,
     }
 }
 

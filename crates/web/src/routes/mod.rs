@@ -1,10 +1,12 @@
 //! The HTTP surface (DESIGN §3): public JSON API, owner API, pages.
 
 pub mod admin;
+mod admin_calendars;
 pub mod admin_ui;
 pub mod api;
 pub mod bodies;
 pub mod embed;
+pub mod feed;
 pub mod openapi;
 pub mod pages;
 pub mod readable;
@@ -35,6 +37,7 @@ pub fn route_table() -> Vec<recorder::RecordedRoute> {
     all.extend(pages::route_table());
     all.extend(visitor::route_table());
     all.extend(embed::route_table());
+    all.extend(feed::route_table());
     all
 }
 
@@ -61,6 +64,7 @@ pub fn router(state: WebState) -> Router {
         .merge(pages::routes())
         .merge(visitor::routes())
         .merge(embed::routes())
+        .merge(feed::routes())
         .layer(axum::middleware::from_fn(readable::refuse_unreadable))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

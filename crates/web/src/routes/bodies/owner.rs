@@ -430,6 +430,10 @@ pub struct SettingsBody {
     pub horizon_days: i64,
     /// Whether a visitor must confirm their email address before the owner hears of a request.
     pub confirm_email: bool,
+    /// Minutes kept free before and after each busy time of the owner's calendars.
+    pub busy_buffer_minutes: i64,
+    /// Whether slots stay bookable while a calendar source cannot be read.
+    pub calendar_fail_open: bool,
 }
 
 /// Any subset of the settings; the others keep their value. A key that is no setting is refused
@@ -469,6 +473,14 @@ pub struct SettingsChange {
     #[schema(value_type = bool)]
     #[serde(default)]
     pub confirm_email: Field<bool>,
+    /// Minutes kept free before and after each busy time of the owner's calendars (0–240).
+    #[schema(value_type = i64)]
+    #[serde(default)]
+    pub busy_buffer_minutes: Field<i64>,
+    /// Whether slots stay bookable while a calendar source cannot be read.
+    #[schema(value_type = bool)]
+    #[serde(default)]
+    pub calendar_fail_open: Field<bool>,
     /// Every other key: none is a setting.
     #[serde(flatten)]
     #[schema(ignore)]
@@ -496,6 +508,12 @@ impl SettingsChange {
                 .given(Setting::MinNoticeHours.key(), r),
             horizon_days: self.horizon_days.given(Setting::HorizonDays.key(), r),
             confirm_email: self.confirm_email.given(Setting::ConfirmEmail.key(), r),
+            busy_buffer_minutes: self
+                .busy_buffer_minutes
+                .given(Setting::BusyBufferMinutes.key(), r),
+            calendar_fail_open: self
+                .calendar_fail_open
+                .given(Setting::CalendarFailOpen.key(), r),
             refused,
         }
     }

@@ -101,6 +101,8 @@ fn the_settings_api_reads_and_shows_exactly_the_settings() {
             min_notice_hours: Some(12),
             horizon_days: Some(30),
             confirm_email: Some(true),
+            busy_buffer_minutes: None,
+            calendar_fail_open: None,
             refused: FieldErrors::new(),
         }
     );
