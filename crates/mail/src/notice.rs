@@ -137,3 +137,52 @@ pub fn render_calendar_notice(
         bytes,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> MailContext {
+        MailContext {
+            from_email: "bookings@example.org".into(),
+            from_name: "Guidance".into(),
+            owner_email: "owner@example.org".into(),
+            owner_name: "Olga Owner".into(),
+            owner_time_zone: "Europe/Berlin".into(),
+            owner_lang: "de".into(),
+            public_url: "https://book.example.org".into(),
+        }
+    }
+
+    #[test]
+    fn the_failing_and_recovered_notices_go_to_the_owner_in_their_language() {
+        let now: Timestamp = "2030-01-07T09:00:00Z".parse().unwrap();
+        let failing = render_calendar_notice(
+            &CalendarNotice::Failing {
+                source: "Arbeit\r\nBcc: x@evil.example".into(),
+                since: now,
+                error: "the server answered HTTP 503".into(),
+                slots_hidden: true,
+            },
+            &ctx(),
+            now,
+        );
+        assert_eq!(failing.kind, "calendar_failing");
+        assert_eq!(failing.recipient, "owner@example.org");
+        assert!(failing.subject.contains("Arbeit"), "{}", failing.subject);
+        let text = String::from_utf8_lossy(&failing.bytes);
+        assert!(!text.contains("\r\nBcc:"), "a name cannot add a header");
+        assert!(text.contains("https://book.example.org/admin/calendars"));
+        assert!(!text.contains("text/calendar"), "no calendar data");
+
+        let recovered = render_calendar_notice(
+            &CalendarNotice::Recovered {
+                source: "Arbeit".into(),
+            },
+            &ctx(),
+            now,
+        );
+        assert_eq!(recovered.kind, "calendar_recovered");
+        assert_ne!(recovered.message_id, failing.message_id);
+    }
+}

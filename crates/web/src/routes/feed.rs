@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::recorder::{RecordedRoute, Recorder};
 use crate::error::HttpError;
+use crate::i18n::page_language;
 use crate::state::WebState;
 use guidance_app::AppError;
 
@@ -29,7 +30,15 @@ async fn owner_feed(
     State(state): State<WebState>,
     Path(file): Path<String>,
     headers: HeaderMap,
-) -> Result<Response, HttpError> {
+) -> Response {
+    match answer(&state, &file, &headers).await {
+        Ok(resp) => resp,
+        // Someone opening a dead address in a browser gets a page that says so.
+        Err(e) => super::pages::error_page(&page_language(None, &headers), e),
+    }
+}
+
+async fn answer(state: &WebState, file: &str, headers: &HeaderMap) -> Result<Response, HttpError> {
     let token = file
         .strip_suffix(".ics")
         .ok_or(HttpError::App(AppError::NotFound))?;
