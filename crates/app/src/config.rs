@@ -140,6 +140,17 @@ pub struct Config {
     /// (no IDLE); with IDLE, the longest wait before looking anyway.
     #[arg(long, env = "GUIDANCE_IMAP_POLL_SECS", default_value_t = 60)]
     pub imap_poll_secs: u32,
+    /// How often each of the owner's calendars is read, in minutes.
+    #[arg(long, env = "GUIDANCE_CALENDAR_POLL_MINUTES", default_value_t = 5)]
+    pub calendar_poll_minutes: u32,
+    /// How long a calendar may fail to be read before the slots it covers are hidden (unless
+    /// the owner keeps them bookable) and the owner is told, in minutes.
+    #[arg(long, env = "GUIDANCE_CALENDAR_GRACE_MINUTES", default_value_t = 30)]
+    pub calendar_grace_minutes: u32,
+    /// Lets calendars be read from private, loopback and link-local addresses and over plain
+    /// http (a Nextcloud on the same network). Off: https and public addresses only.
+    #[arg(long, env = "GUIDANCE_CALENDAR_ALLOW_PRIVATE", default_value_t = false)]
+    pub calendar_allow_private: bool,
 }
 
 /// The HTTP edge (README, "Deployment"): the reverse proxies whose forwarding headers are

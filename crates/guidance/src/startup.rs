@@ -109,8 +109,9 @@ fn warn_about_the_edge(settings: &Settings) {
     }
 }
 
-/// Runs the outbox worker, which also expires overdue bookings, and the reader of calendar
-/// replies when a mailbox is configured, until `stop_rx` turns true.
+/// Runs the outbox worker, which also expires overdue bookings, the poller of the owner's
+/// calendars, and the reader of calendar replies when a mailbox is configured, until `stop_rx`
+/// turns true.
 fn spawn_worker(
     app: App,
     mailer: Delivery,
@@ -131,9 +132,14 @@ fn spawn_worker(
             }
         }
     });
+    let calendars = tokio::spawn(guidance_app::calendars::poll_loop(
+        app.clone(),
+        stop_rx.clone(),
+    ));
     let outbox = tokio::spawn(outbox::run(app, mailer, stop_rx));
     tokio::spawn(async move {
         let _ = outbox.await;
+        let _ = calendars.await;
         if let Some(replies) = replies {
             let _ = replies.await;
         }

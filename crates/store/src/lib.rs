@@ -331,4 +331,33 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// Who reads the mailbox and how the last look went; `None` before any process did.
     async fn inbox_status(&self) -> StoreResult<Option<InboxStatus>>;
+    // --- The owner's calendars ----------------------------------------------------------------
+
+    /// Adds a calendar source (not yet polled).
+    async fn create_calendar_source(&self, new: NewCalendarSource) -> StoreResult<CalendarSource>;
+    /// Every calendar source, oldest first.
+    async fn list_calendar_sources(&self) -> StoreResult<Vec<CalendarSource>>;
+    /// Removes a source and its busy intervals; [`StoreError::NotFound`] when there is none.
+    async fn delete_calendar_source(&self, id: Uuid) -> StoreResult<()>;
+    /// Claims a source for polling until `lease_until`, unless another process holds it;
+    /// whether this one got it.
+    async fn claim_calendar_source(
+        &self,
+        id: Uuid,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Records a poll: its outcome, its busy intervals (replacing the old ones when given) and
+    /// its email, in one transaction; ends the lease.
+    async fn record_calendar_poll(
+        &self,
+        id: Uuid,
+        poll: CalendarPoll,
+    ) -> StoreResult<CalendarSource>;
+    /// Every stored busy interval, by source, then start.
+    async fn calendar_busy(&self) -> StoreResult<Vec<StoredBusy>>;
+    /// The generation the owner's feed address is signed over (0 before any rotation).
+    async fn feed_generation(&self) -> StoreResult<i64>;
+    /// Moves the feed to a new generation, killing the old address; the new generation.
+    async fn rotate_feed(&self, now: Timestamp) -> StoreResult<i64>;
 }

@@ -434,3 +434,116 @@ pub struct InboxStatus {
     /// The error of the last look, when it failed.
     pub last_error: Option<String>,
 }
+
+// --- The owner's calendars --------------------------------------------------------------------
+
+/// How a calendar source is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CalendarKind {
+    /// A private ICS address, fetched whole.
+    Ics,
+    /// A CalDAV collection, read with a time-bounded `calendar-query` REPORT.
+    Caldav,
+}
+
+impl CalendarKind {
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CalendarKind::Ics => "ics",
+            CalendarKind::Caldav => "caldav",
+        }
+    }
+
+    /// Parses the stable name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [CalendarKind::Ics, CalendarKind::Caldav]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// A calendar source to add.
+#[derive(Debug, Clone)]
+pub struct NewCalendarSource {
+    /// Identity, chosen by the caller.
+    pub id: Uuid,
+    /// The owner's name for it.
+    pub name: String,
+    /// How it is read.
+    pub kind: CalendarKind,
+    /// The host of its address, shown instead of the address.
+    pub host: String,
+    /// Its address and credentials, sealed (never stored in the clear).
+    pub sealed: Vec<u8>,
+    /// When it was added.
+    pub now: Timestamp,
+}
+
+/// A calendar source and the state of its polls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarSource {
+    /// Identity.
+    pub id: Uuid,
+    /// The owner's name for it.
+    pub name: String,
+    /// How it is read.
+    pub kind: CalendarKind,
+    /// The host of its address.
+    pub host: String,
+    /// Its address and credentials, sealed.
+    pub sealed: Vec<u8>,
+    /// When it was added.
+    pub created_at: Timestamp,
+    /// When it was last polled.
+    pub last_polled_at: Option<Timestamp>,
+    /// When a poll last succeeded.
+    pub last_success_at: Option<Timestamp>,
+    /// Since when every poll has failed (none while it works).
+    pub failing_since: Option<Timestamp>,
+    /// The last poll's error, if it failed.
+    pub last_error: Option<String>,
+    /// Whether the owner was told it fails (reset when it works again).
+    pub failure_notified: bool,
+    /// The `ETag` of the last document read, for `If-None-Match`.
+    pub etag: Option<String>,
+    /// The `Last-Modified` of the last document read, for `If-Modified-Since`.
+    pub last_modified: Option<String>,
+    /// How many busy intervals it holds.
+    pub busy_count: i64,
+}
+
+/// What a poll of a source found, recorded at once with its busy intervals and any email.
+#[derive(Debug, Clone)]
+pub struct CalendarPoll {
+    /// When it was polled.
+    pub polled_at: Timestamp,
+    /// Whether it succeeded (an unchanged document counts as success).
+    pub succeeded: bool,
+    /// The error, if it failed.
+    pub error: Option<String>,
+    /// Since when it has been failing (kept from before, set at the first failure).
+    pub failing_since: Option<Timestamp>,
+    /// Whether the owner has been told it fails.
+    pub failure_notified: bool,
+    /// The validators of the document read.
+    pub etag: Option<String>,
+    /// See [`CalendarPoll::etag`].
+    pub last_modified: Option<String>,
+    /// The new busy intervals `(start, end)` replacing the old ones; `None` keeps them.
+    pub busy: Option<Vec<(Timestamp, Timestamp)>>,
+    /// An email to the owner this poll causes (it started failing, or recovered).
+    pub email: Option<NewEmail>,
+}
+
+/// A stored busy interval of a source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredBusy {
+    /// The source it came from.
+    pub source_id: Uuid,
+    /// When it starts.
+    pub starts_at: Timestamp,
+    /// When it ends.
+    pub ends_at: Timestamp,
+}

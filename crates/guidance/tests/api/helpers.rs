@@ -69,6 +69,9 @@ pub fn test_config(dir: &Path) -> Config {
         imap_ca_file: None,
         imap_trusted_authserv: None,
         imap_poll_secs: 60,
+        calendar_poll_minutes: 5,
+        calendar_grace_minutes: 30,
+        calendar_allow_private: true,
     }
 }
 

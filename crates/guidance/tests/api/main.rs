@@ -16,6 +16,7 @@ mod bench;
 mod bodies;
 mod booking;
 mod browser;
+mod calendars;
 mod clock;
 mod confirm;
 mod delivery;

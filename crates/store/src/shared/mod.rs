@@ -6,6 +6,7 @@
 //! encoded, where statements run, row locks, the per-address lock, `jsonb`.
 
 pub(crate) mod booking;
+pub(crate) mod calendars;
 pub(crate) mod guard;
 pub(crate) mod health;
 pub(crate) mod idempotency;

@@ -23,10 +23,13 @@ mod tx;
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 use crate::shared::guard::to_the_end;
-use crate::shared::{booking, idempotency, outbox, owner, reads, replies, settings, slots};
+use crate::shared::{
+    booking, calendars, idempotency, outbox, owner, reads, replies, settings, slots,
+};
 use crate::{
-    Booking, BookingEvent, KeptAnswer, NewAdminSession, NewBooking, OutboxMessage, Slot, Store,
-    StoreError, StoreResult, TokenRecord, Transition,
+    Booking, BookingEvent, CalendarPoll, CalendarSource, KeptAnswer, NewAdminSession, NewBooking,
+    NewCalendarSource, OutboxMessage, Slot, Store, StoreError, StoreResult, StoredBusy,
+    TokenRecord, Transition,
 };
 
 /// The SQLite implementation of [`Store`].
@@ -484,5 +487,46 @@ impl Store for SqliteStore {
 
     async fn inbox_status(&self) -> StoreResult<Option<crate::InboxStatus>> {
         replies::status(self).await
+    }
+
+    async fn create_calendar_source(&self, new: NewCalendarSource) -> StoreResult<CalendarSource> {
+        calendars::create_source(self.tx().await?, new).await
+    }
+
+    async fn list_calendar_sources(&self) -> StoreResult<Vec<CalendarSource>> {
+        calendars::list_sources(self).await
+    }
+
+    async fn delete_calendar_source(&self, id: Uuid) -> StoreResult<()> {
+        calendars::delete_source(self.tx().await?, id).await
+    }
+
+    async fn claim_calendar_source(
+        &self,
+        id: Uuid,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> StoreResult<bool> {
+        calendars::claim(self, id, now, lease_until).await
+    }
+
+    async fn record_calendar_poll(
+        &self,
+        id: Uuid,
+        poll: CalendarPoll,
+    ) -> StoreResult<CalendarSource> {
+        calendars::record_poll(self.tx().await?, id, poll).await
+    }
+
+    async fn calendar_busy(&self) -> StoreResult<Vec<StoredBusy>> {
+        calendars::busy(self).await
+    }
+
+    async fn feed_generation(&self) -> StoreResult<i64> {
+        calendars::feed_generation(self).await
+    }
+
+    async fn rotate_feed(&self, now: Timestamp) -> StoreResult<i64> {
+        calendars::rotate_feed(self.tx().await?, now).await
     }
 }

@@ -97,6 +97,12 @@ macro_rules! all_contract_tests {
             // 12. Calendar replies read from the service mailbox
             calendar_replies_are_recorded_once_and_listed_newest_first,
             inbox_lease_is_held_by_one_process_at_a_time,
+            // 13. The owner's calendars
+            calendar_sources_are_added_listed_and_removed_with_their_busy_times,
+            calendar_poll_replaces_busy_times_and_queues_its_email_at_once,
+            calendar_unchanged_poll_keeps_busy_times_and_validators,
+            calendar_source_is_claimed_by_one_poller_at_a_time,
+            calendar_feed_rotation_moves_the_generation,
         }
     };
 }
@@ -116,6 +122,7 @@ macro_rules! assert_err {
 }
 
 mod bookings;
+mod calendars;
 mod health;
 mod idempotency;
 mod lists;
@@ -134,8 +141,8 @@ mod transitions;
     reason = "each test crate that includes this module uses a different part of it"
 )]
 pub use {
-    bookings::*, health::*, idempotency::*, lists::*, outbox::*, outbox_batch::*, owner::*,
-    replies::*, scheduled::*, site::*, slots::*, transitions::*,
+    bookings::*, calendars::*, health::*, idempotency::*, lists::*, outbox::*, outbox_batch::*,
+    owner::*, replies::*, scheduled::*, site::*, slots::*, transitions::*,
 };
 
 // ---------------------------------------------------------------------------------------------

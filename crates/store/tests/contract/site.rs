@@ -165,5 +165,9 @@ pub async fn populate_a_site(store: &dyn Store) -> Vec<TokenHash> {
         )
         .await
         .expect("settings");
+
+    // A calendar source with busy intervals, and a rotated feed.
+    super::calendars::a_polled_source(store, t0).await;
+    store.rotate_feed(t0).await.expect("rotate feed");
     hashes
 }

@@ -40,7 +40,8 @@ use guidance_core::OwnerSettings;
 
 /// Registers every owner API route; [`routes`] guards them all, [`route_table`] lists them.
 fn register(r: Recorder) -> Recorder {
-    r.get("/api/admin/slots", list_slots)
+    super::admin_calendars::register(r)
+        .get("/api/admin/slots", list_slots)
         .post("/api/admin/slots", create_slot)
         .post("/api/admin/slots/generate", generate_slots)
         .patch("/api/admin/slots/{id}", update_slot)
@@ -572,6 +573,8 @@ fn settings_json(s: &OwnerSettings) -> SettingsBody {
         answer_reminder_hours: s.answer_reminder_hours,
         reminder_offsets_minutes: s.reminder_offsets_minutes.minutes().to_vec(),
         remind_owner: s.remind_owner,
+        busy_buffer_minutes: s.busy_buffer_minutes,
+        calendar_fail_open: s.calendar_fail_open,
     }
 }
 

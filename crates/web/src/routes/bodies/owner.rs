@@ -460,6 +460,10 @@ pub struct SettingsBody {
     pub reminder_offsets_minutes: Vec<i64>,
     /// Whether the owner gets the session reminders too.
     pub remind_owner: bool,
+    /// Minutes kept free before and after each busy time of the owner's calendars.
+    pub busy_buffer_minutes: i64,
+    /// Whether slots stay bookable while a calendar source cannot be read.
+    pub calendar_fail_open: bool,
 }
 
 /// Any subset of the settings; the others keep their value. A key that is no setting is refused
@@ -516,6 +520,14 @@ pub struct SettingsChange {
     #[schema(value_type = bool)]
     #[serde(default)]
     pub remind_owner: Field<bool>,
+    /// Minutes kept free before and after each busy time of the owner's calendars (0–240).
+    #[schema(value_type = i64)]
+    #[serde(default)]
+    pub busy_buffer_minutes: Field<i64>,
+    /// Whether slots stay bookable while a calendar source cannot be read.
+    #[schema(value_type = bool)]
+    #[serde(default)]
+    pub calendar_fail_open: Field<bool>,
     /// Every other key: none is a setting.
     #[serde(flatten)]
     #[schema(ignore)]
@@ -553,6 +565,12 @@ impl SettingsChange {
                 .reminder_offsets_minutes
                 .given(Setting::ReminderOffsetsMinutes.key(), r),
             remind_owner: self.remind_owner.given(Setting::RemindOwner.key(), r),
+            busy_buffer_minutes: self
+                .busy_buffer_minutes
+                .given(Setting::BusyBufferMinutes.key(), r),
+            calendar_fail_open: self
+                .calendar_fail_open
+                .given(Setting::CalendarFailOpen.key(), r),
             refused,
         }
     }
