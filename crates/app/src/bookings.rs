@@ -159,7 +159,7 @@ async fn book_parsed(
     let now = app.now();
     let owner = owner_settings::load(app).await?;
     let slot = app.store.get_slot(slot_id).await?;
-    check_bookable(&owner, &slot, now)?;
+    check_bookable(app, &owner, &slot, now).await?;
     let window = SlotWindow::parse(slot.starts_at, slot.ends_at)
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let booking_id = Uuid::new_v4();
@@ -226,8 +226,14 @@ async fn book_parsed(
 /// Whether a visitor may take `slot` at `now`: booking is open ([`AppError::BookingClosed`] if
 /// not), and the slot is open, after the owner's minimum notice and within their horizon
 /// ([`AppError::SlotTaken`] if not). The one rule for a new booking and for a new time chosen
-/// from the visitor's link.
-fn check_bookable(owner: &OwnerSettings, slot: &Slot, now: Timestamp) -> AppResult<()> {
+/// from the visitor's link. A time the owner's own calendar has filled (or one a failing
+/// calendar covers, see `calendars::hidden_by`) is taken too.
+async fn check_bookable(
+    app: &App,
+    owner: &OwnerSettings,
+    slot: &Slot,
+    now: Timestamp,
+) -> AppResult<()> {
     if !owner.booking_open {
         return Err(AppError::BookingClosed);
     }
@@ -235,6 +241,9 @@ fn check_bookable(owner: &OwnerSettings, slot: &Slot, now: Timestamp) -> AppResu
         || slot.starts_at <= now
         || slot.starts_at < owner.earliest_start(now)
         || slot.starts_at > owner.horizon(now)
+        || crate::calendars::hidden_by(app, owner, slot.starts_at, slot.ends_at)
+            .await?
+            .is_some()
     {
         return Err(AppError::SlotTaken);
     }
@@ -522,7 +531,7 @@ async fn apply(app: &App, booking: Booking, m: Move) -> AppResult<Booking> {
     let (starts_at, ends_at) = match &new_slot {
         Some(s) => {
             // A new time is chosen as a new booking is made.
-            check_bookable(&owner, s, now)?;
+            check_bookable(app, &owner, s, now).await?;
             (s.starts_at, s.ends_at)
         }
         None => (booking.starts_at, booking.ends_at),

@@ -120,6 +120,37 @@ pub struct Config {
     /// Meeting rooms made per booking (`GUIDANCE_MEETING_*`).
     #[command(flatten)]
     pub meeting: crate::meeting::MeetingConfig,
+    /// The service mailbox, read for the owner's answers from their calendar app (iMIP
+    /// replies): `imaps://user:pass@host:993/INBOX` (TLS), `imap://user:pass@host:143/INBOX`
+    /// (STARTTLS, required) or `imap://…?tls=none` (plain, only for a server on this machine).
+    /// Unset: replies are not read.
+    #[arg(long, env = "GUIDANCE_IMAP_URL", hide_env_values = true)]
+    pub imap_url: Option<String>,
+    /// PEM file of certificate authorities trusted for the IMAP server's certificate besides
+    /// the public ones. Only with TLS.
+    #[arg(long, env = "GUIDANCE_IMAP_CA_FILE")]
+    pub imap_ca_file: Option<PathBuf>,
+    /// The authserv-id (RFC 8601) of the mailbox's own receiving server: its top-most
+    /// `Authentication-Results` header saying `dkim=pass` for the owner's domain makes a reply
+    /// count as the owner's, besides a DKIM signature Guidance verifies itself. Unset: only
+    /// Guidance's own DKIM check counts.
+    #[arg(long, env = "GUIDANCE_IMAP_TRUSTED_AUTHSERV")]
+    pub imap_trusted_authserv: Option<String>,
+    /// How often (seconds) the mailbox is looked at when the server cannot tell of new mail
+    /// (no IDLE); with IDLE, the longest wait before looking anyway.
+    #[arg(long, env = "GUIDANCE_IMAP_POLL_SECS", default_value_t = 60)]
+    pub imap_poll_secs: u32,
+    /// How often each of the owner's calendars is read, in minutes.
+    #[arg(long, env = "GUIDANCE_CALENDAR_POLL_MINUTES", default_value_t = 5)]
+    pub calendar_poll_minutes: u32,
+    /// How long a calendar may fail to be read before the slots it covers are hidden (unless
+    /// the owner keeps them bookable) and the owner is told, in minutes.
+    #[arg(long, env = "GUIDANCE_CALENDAR_GRACE_MINUTES", default_value_t = 30)]
+    pub calendar_grace_minutes: u32,
+    /// Lets calendars be read from private, loopback and link-local addresses and over plain
+    /// http (a Nextcloud on the same network). Off: https and public addresses only.
+    #[arg(long, env = "GUIDANCE_CALENDAR_ALLOW_PRIVATE", default_value_t = false)]
+    pub calendar_allow_private: bool,
 }
 
 /// The HTTP edge (README, "Deployment"): the reverse proxies whose forwarding headers are
@@ -210,6 +241,8 @@ pub struct Settings {
     pub metrics_listen: Option<String>,
     /// Meeting rooms, when the service makes them.
     pub meeting: Option<guidance_core::meeting::MeetingRooms>,
+    /// The service mailbox read for calendar replies, when configured.
+    pub inbox: Option<crate::replies::imap::InboxSettings>,
 }
 
 impl Settings {
@@ -355,6 +388,7 @@ impl Config {
             .filter(|l| !l.is_empty())
             .map(str::to_owned);
         let meeting = self.meeting.check()?;
+        let inbox = crate::replies::imap::InboxSettings::from_config(self)?;
         Ok(Settings {
             meeting,
             config: self.clone(),
@@ -368,6 +402,7 @@ impl Config {
             trusted_proxies,
             metrics_token,
             metrics_listen,
+            inbox,
         })
     }
 

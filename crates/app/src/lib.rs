@@ -4,6 +4,7 @@
 //! starts both. See `ARCHITECTURE.md` at the repository root.
 
 pub mod bookings;
+pub mod calendars;
 pub mod clock;
 pub mod config;
 pub mod demo;
@@ -21,6 +22,8 @@ pub mod preflight;
 pub mod private_files;
 pub mod questions;
 pub mod reminders;
+pub mod replies;
+pub mod seal;
 pub mod settings;
 pub mod slots;
 pub mod visitor_link;
@@ -62,6 +65,10 @@ pub struct App {
     pub metrics: Arc<metrics::Metrics>,
     /// The database's health, kept for a moment (read by `/metrics` and `/readyz`).
     pub health_kept: Arc<kept::Kept<(), guidance_store::Health>>,
+    /// The owner's calendars' busy times, held in memory between polls.
+    pub busy: Arc<calendars::BusyTimes>,
+    /// Reads the owner's calendars (https and public addresses unless configured otherwise).
+    pub fetcher: calendars::fetch::Fetcher,
 }
 
 impl App {
@@ -72,8 +79,10 @@ impl App {
         secret: TokenSecret,
         clock: Clock,
     ) -> Self {
+        let fetcher = calendars::fetch::Fetcher::new(settings.config.calendar_allow_private);
         Self {
             store,
+            fetcher,
             settings: Arc::new(settings),
             seal: guidance_core::sealed::MessageSeal::new(&secret),
             secret,
@@ -83,6 +92,7 @@ impl App {
             questions_kept: Arc::new(kept::Kept::with_clock(clock.clone())),
             metrics: Arc::new(metrics::Metrics::default()),
             health_kept: Arc::new(kept::Kept::with_clock(clock.clone())),
+            busy: Arc::new(calendars::BusyTimes::default()),
             clock,
         }
     }

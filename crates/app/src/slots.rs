@@ -32,7 +32,13 @@ pub async fn open_slots(
         .store
         .list_slots(from, to, Some(SlotStatus::Open))
         .await?;
-    Ok(slots.into_iter().filter(|s| s.starts_at > now).collect())
+    // Slots that overlap the owner's own busy times are left out (see `calendars`).
+    let snapshot = crate::calendars::snapshot(app).await?;
+    let hidden = crate::calendars::hider(app, &owner, &snapshot);
+    Ok(slots
+        .into_iter()
+        .filter(|s| s.starts_at > now && hidden(s.starts_at, s.ends_at).is_none())
+        .collect())
 }
 
 /// Checks a slot window typed by the owner, naming the refused field.

@@ -9,6 +9,7 @@
 //! peak memory, start-up time, and the outbox into a local SMTP server. All traffic stays on
 //! 127.0.0.1. Speed is never asserted: this is not a test.
 
+mod calendars;
 mod child;
 mod load;
 mod mail;
@@ -68,6 +69,11 @@ enum Internal {
         body: PathBuf,
         #[arg(long)]
         header: Vec<String>,
+    },
+    /// The CPU cost of reading a 2,000-event calendar (printed, not written).
+    CalendarPoll {
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
     },
 }
 
@@ -132,6 +138,7 @@ fn main() -> std::process::ExitCode {
             body,
             header,
         }) => runtime.block_on(precomputed::serve(listen, path, body, header)),
+        Some(Internal::CalendarPoll { runs }) => calendars::poll_cost(runs),
         None => runtime.block_on(run(cli.run)),
     };
     match result {

@@ -38,7 +38,8 @@ pub enum EventStatus {
 }
 
 impl EventStatus {
-    fn as_str(self) -> &'static str {
+    /// The `STATUS` value.
+    pub fn as_str(self) -> &'static str {
         match self {
             EventStatus::Tentative => "TENTATIVE",
             EventStatus::Confirmed => "CONFIRMED",
@@ -215,7 +216,7 @@ fn address(s: &str) -> String {
 
 /// Appends one content line, folded so that no physical line exceeds 75 octets, each fold
 /// placed on a character boundary, every line ended by CRLF.
-fn fold_into(out: &mut String, line: &str) {
+pub(crate) fn fold_into(out: &mut String, line: &str) {
     let mut budget = MAX_LINE_OCTETS;
     let mut used = 0;
     for c in line.chars() {

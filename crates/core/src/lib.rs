@@ -6,6 +6,7 @@
 
 pub mod booking;
 pub mod effects;
+pub mod feed;
 pub mod fields;
 pub mod i18n;
 pub mod ics;

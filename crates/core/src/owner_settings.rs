@@ -22,6 +22,8 @@ pub const MAX_NOTICE_HOURS: i64 = 30 * 24;
 pub const MAX_HORIZON_DAYS: i64 = 730;
 /// Longest owner name, in characters.
 pub const NAME_MAX: usize = 120;
+/// Longest buffer around the owner's busy times, in minutes (four hours).
+pub const MAX_BUSY_BUFFER_MINUTES: i64 = 240;
 
 /// One of the owner's settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -51,11 +53,15 @@ pub enum Setting {
     ReminderOffsetsMinutes,
     /// Whether the owner gets the session reminders too.
     RemindOwner,
+    /// Minutes kept free before and after the owner's busy times.
+    BusyBufferMinutes,
+    /// Whether slots stay bookable while a calendar source cannot be read.
+    CalendarFailOpen,
 }
 
 impl Setting {
     /// Every setting, in the order the settings page shows them.
-    pub const ALL: [Setting; 12] = [
+    pub const ALL: [Setting; 14] = [
         Setting::BookingOpen,
         Setting::OwnerName,
         Setting::OwnerEmail,
@@ -69,6 +75,8 @@ impl Setting {
         Setting::AnswerReminderHours,
         Setting::ReminderOffsetsMinutes,
         Setting::RemindOwner,
+        Setting::BusyBufferMinutes,
+        Setting::CalendarFailOpen,
     ];
 
     /// Its name: the stored key, the form and JSON field, the refused field.
@@ -87,6 +95,8 @@ impl Setting {
             Setting::AnswerReminderHours => "answer_reminder_hours",
             Setting::ReminderOffsetsMinutes => "reminder_offsets_minutes",
             Setting::RemindOwner => "remind_owner",
+            Setting::BusyBufferMinutes => "busy_buffer_minutes",
+            Setting::CalendarFailOpen => "calendar_fail_open",
         }
     }
 
@@ -126,6 +136,11 @@ pub struct OwnerSettings {
     pub reminder_offsets_minutes: ReminderOffsets,
     /// Whether the owner gets the session reminders as well as the visitor.
     pub remind_owner: bool,
+    /// Minutes kept free before and after each busy time of the owner's calendars.
+    pub busy_buffer_minutes: i64,
+    /// Whether the slots a failing calendar source covers stay bookable (instead of hidden
+    /// after the grace period).
+    pub calendar_fail_open: bool,
 }
 
 /// The settings form as typed: raw text per field (checkbox: present or not).
@@ -157,6 +172,10 @@ pub struct SettingsForm {
     pub reminder_offsets_minutes: String,
     /// "on" (a checked box) or "true" when the owner gets the session reminders too.
     pub remind_owner: Option<String>,
+    /// Minutes.
+    pub busy_buffer_minutes: String,
+    /// "on" (a checked box) or "true" when slots stay bookable while a calendar fails.
+    pub calendar_fail_open: Option<String>,
 }
 
 /// A change of some settings, as the owner API sends it: each value in its own type, `None`
@@ -188,6 +207,10 @@ pub struct SettingsChange {
     pub reminder_offsets_minutes: Option<Vec<i64>>,
     /// Whether the owner gets the session reminders too.
     pub remind_owner: Option<bool>,
+    /// Minutes.
+    pub busy_buffer_minutes: Option<i64>,
+    /// Whether slots stay bookable while a calendar fails.
+    pub calendar_fail_open: Option<bool>,
     /// Fields refused before their value could be read (a key that is no setting, a value of
     /// the wrong type): reported together with the refused values.
     pub refused: FieldErrors,
@@ -228,6 +251,8 @@ struct Draft {
     answer_reminder_hours: Count,
     reminder_offsets_minutes: String,
     remind_owner: bool,
+    busy_buffer_minutes: Count,
+    calendar_fail_open: bool,
 }
 
 impl Draft {
@@ -246,6 +271,8 @@ impl Draft {
             answer_reminder_hours: Count::Given(s.answer_reminder_hours),
             reminder_offsets_minutes: s.reminder_offsets_minutes.to_text(),
             remind_owner: s.remind_owner,
+            busy_buffer_minutes: Count::Given(s.busy_buffer_minutes),
+            calendar_fail_open: s.calendar_fail_open,
         }
     }
 
@@ -265,6 +292,12 @@ impl Draft {
             answer_reminder_hours: Count::read(&f.answer_reminder_hours),
             reminder_offsets_minutes: f.reminder_offsets_minutes.clone(),
             remind_owner: ticked(&f.remind_owner),
+            // Left empty (or a form from before calendars existed): no buffer.
+            busy_buffer_minutes: match Count::read(&f.busy_buffer_minutes) {
+                Count::Empty => Count::Given(0),
+                given => given,
+            },
+            calendar_fail_open: ticked(&f.calendar_fail_open),
         }
     }
 
@@ -283,6 +316,8 @@ impl Draft {
             Setting::AnswerReminderHours => self.answer_reminder_hours = Count::read(raw),
             Setting::ReminderOffsetsMinutes => self.reminder_offsets_minutes = raw.to_owned(),
             Setting::RemindOwner => self.remind_owner = raw == "true",
+            Setting::BusyBufferMinutes => self.busy_buffer_minutes = Count::read(raw),
+            Setting::CalendarFailOpen => self.calendar_fail_open = raw == "true",
         }
     }
 
@@ -318,6 +353,11 @@ impl Draft {
             self.reminder_offsets_minutes = text.join(", ");
         }
         set(&mut self.remind_owner, &c.remind_owner);
+        set(
+            &mut self.busy_buffer_minutes,
+            &c.busy_buffer_minutes.map(Count::Given),
+        );
+        set(&mut self.calendar_fail_open, &c.calendar_fail_open);
     }
 
     /// Checks every value; every refused field at once.
@@ -383,6 +423,12 @@ impl Draft {
             0,
             MAX_ANSWER_HOURS,
         );
+        let busy_buffer_minutes = count(
+            Setting::BusyBufferMinutes,
+            self.busy_buffer_minutes,
+            0,
+            MAX_BUSY_BUFFER_MINUTES,
+        );
         let offsets = ReminderOffsets::parse(&self.reminder_offsets_minutes)
             .map_err(|reason| fields.add(Setting::ReminderOffsetsMinutes.key(), reason));
         match (zone, language, offsets) {
@@ -400,6 +446,8 @@ impl Draft {
                     answer_reminder_hours,
                     reminder_offsets_minutes: offsets,
                     remind_owner: self.remind_owner,
+                    busy_buffer_minutes,
+                    calendar_fail_open: self.calendar_fail_open,
                 })
             }
             _ => Err(fields),
@@ -470,6 +518,8 @@ impl OwnerSettings {
             answer_reminder_hours: self.answer_reminder_hours.to_string(),
             reminder_offsets_minutes: self.reminder_offsets_minutes.to_text(),
             remind_owner: ticked(self.remind_owner),
+            busy_buffer_minutes: self.busy_buffer_minutes.to_string(),
+            calendar_fail_open: ticked(self.calendar_fail_open),
         }
     }
 
@@ -496,6 +546,8 @@ impl OwnerSettings {
             Setting::AnswerReminderHours => self.answer_reminder_hours.to_string(),
             Setting::ReminderOffsetsMinutes => self.reminder_offsets_minutes.to_text(),
             Setting::RemindOwner => self.remind_owner.to_string(),
+            Setting::BusyBufferMinutes => self.busy_buffer_minutes.to_string(),
+            Setting::CalendarFailOpen => self.calendar_fail_open.to_string(),
         }
     }
 
@@ -543,6 +595,8 @@ mod tests {
             answer_reminder_hours: 12,
             reminder_offsets_minutes: ReminderOffsets::default(),
             remind_owner: false,
+            busy_buffer_minutes: 0,
+            calendar_fail_open: false,
         }
     }
 
@@ -588,6 +642,8 @@ mod tests {
             answer_reminder_hours: 0,
             reminder_offsets_minutes: ReminderOffsets::new(&[30]).unwrap(),
             remind_owner: true,
+            busy_buffer_minutes: 15,
+            calendar_fail_open: true,
         };
         assert_eq!(
             base().with_stored(&other.to_stored()),
@@ -699,6 +755,8 @@ mod tests {
             answer_reminder_hours: "12".into(),
             reminder_offsets_minutes: "60, 0".into(),
             remind_owner: None,
+            busy_buffer_minutes: "0".into(),
+            calendar_fail_open: None,
         };
         let e = parse(&f).unwrap_err();
         assert_eq!(

@@ -109,13 +109,41 @@ fn warn_about_the_edge(settings: &Settings) {
     }
 }
 
-/// Runs the outbox worker, which also expires overdue bookings, until `stop_rx` turns true.
+/// Runs the outbox worker, which also expires overdue bookings, the poller of the owner's
+/// calendars, and the reader of calendar replies when a mailbox is configured, until `stop_rx`
+/// turns true.
 fn spawn_worker(
     app: App,
     mailer: Delivery,
     stop_rx: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(outbox::run(app, mailer, stop_rx))
+    // The reply reader runs beside the outbox worker when a mailbox is configured.
+    let replies = app.settings.inbox.clone().and_then(|inbox| {
+        match guidance_app::replies::DkimVerifier::system() {
+            Ok(verifier) => Some(tokio::spawn(guidance_app::replies::worker::run(
+                app.clone(),
+                inbox,
+                verifier,
+                stop_rx.clone(),
+            ))),
+            Err(e) => {
+                tracing::error!(error = %e, "calendar replies will not be read");
+                None
+            }
+        }
+    });
+    let calendars = tokio::spawn(guidance_app::calendars::poll_loop(
+        app.clone(),
+        stop_rx.clone(),
+    ));
+    let outbox = tokio::spawn(outbox::run(app, mailer, stop_rx));
+    tokio::spawn(async move {
+        let _ = outbox.await;
+        let _ = calendars.await;
+        if let Some(replies) = replies {
+            let _ = replies.await;
+        }
+    })
 }
 
 /// Binds the separate metrics address, when one is configured (`GUIDANCE_METRICS_LISTEN`).

@@ -16,10 +16,13 @@ mod content;
 mod headers;
 mod html;
 mod mime;
+mod notice;
 mod plain;
 mod reading;
 
 pub use reading::plain_text;
+
+pub use notice::{CalendarNotice, render_calendar_notice};
 
 use guidance_core::Priority;
 use guidance_core::intake::Answers;

@@ -196,6 +196,34 @@ const COLUMNS: [(&str, &[(&str, Kind)]); TABLES.len()] = [
             ("expires_at", Time),
         ],
     ),
+    (
+        "guidance_calendar_sources",
+        &[
+            ("id", Id),
+            ("name", Text),
+            ("kind", Text),
+            ("host", Text),
+            ("sealed", Bytes),
+            ("created_at", Time),
+            ("last_polled_at", Time),
+            ("last_success_at", Time),
+            ("failing_since", Time),
+            ("last_error", Text),
+            ("failure_notified", Bool),
+            ("etag", Text),
+            ("last_modified", Text),
+            ("busy_count", Int),
+            ("lease_until", Time),
+        ],
+    ),
+    (
+        "guidance_calendar_busy",
+        &[("source_id", Id), ("starts_at", Time), ("ends_at", Time)],
+    ),
+    (
+        "guidance_calendar_feed",
+        &[("id", Int), ("generation", Int), ("updated_at", Time)],
+    ),
 ];
 
 /// Rows copied per table, in [`TABLES`] order.

@@ -302,4 +302,62 @@ pub trait Store: Send + Sync + 'static {
     async fn health(&self, now: Timestamp) -> StoreResult<Health>;
     /// How many connections each pool holds, and how many of them are idle (no IO).
     fn pool_use(&self) -> Vec<PoolUse>;
+    // --- Calendar replies read from the service mailbox ---------------------------------------
+
+    /// The booking whose calendar UID is `ics_uid`, if any.
+    async fn booking_by_ics_uid(&self, ics_uid: &str) -> StoreResult<Option<Booking>>;
+    /// Whether a reply with this Message-ID was recorded already.
+    async fn calendar_reply_seen(&self, message_id: &str) -> StoreResult<bool>;
+    /// Records what became of a reply, unless one with its Message-ID was recorded already
+    /// (then nothing is written and the answer is `false`). A reply that changed something is
+    /// also named in its booking's history (`calendar_<outcome>`), in the same transaction.
+    async fn record_calendar_reply(&self, reply: &CalendarReply) -> StoreResult<bool>;
+    /// The latest `limit` replies, newest first.
+    async fn list_calendar_replies(&self, limit: u32) -> StoreResult<Vec<CalendarReply>>;
+    /// Takes or renews the right to read the mailbox until `until`, for `holder`: granted when
+    /// nobody holds it, `holder` holds it already, or the last holder's time ran out at `now`.
+    async fn take_inbox_lease(
+        &self,
+        holder: Uuid,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Notes a look at the mailbox by the lease's `holder` (with its error, if it failed).
+    async fn record_inbox_check(
+        &self,
+        holder: Uuid,
+        now: Timestamp,
+        error: Option<&str>,
+    ) -> StoreResult<()>;
+    /// Who reads the mailbox and how the last look went; `None` before any process did.
+    async fn inbox_status(&self) -> StoreResult<Option<InboxStatus>>;
+    // --- The owner's calendars ----------------------------------------------------------------
+
+    /// Adds a calendar source (not yet polled).
+    async fn create_calendar_source(&self, new: NewCalendarSource) -> StoreResult<CalendarSource>;
+    /// Every calendar source, oldest first.
+    async fn list_calendar_sources(&self) -> StoreResult<Vec<CalendarSource>>;
+    /// Removes a source and its busy intervals; [`StoreError::NotFound`] when there is none.
+    async fn delete_calendar_source(&self, id: Uuid) -> StoreResult<()>;
+    /// Claims a source for polling until `lease_until`, unless another process holds it;
+    /// whether this one got it.
+    async fn claim_calendar_source(
+        &self,
+        id: Uuid,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Records a poll: its outcome, its busy intervals (replacing the old ones when given) and
+    /// its email, in one transaction; ends the lease.
+    async fn record_calendar_poll(
+        &self,
+        id: Uuid,
+        poll: CalendarPoll,
+    ) -> StoreResult<CalendarSource>;
+    /// Every stored busy interval, by source, then start.
+    async fn calendar_busy(&self) -> StoreResult<Vec<StoredBusy>>;
+    /// The generation the owner's feed address is signed over (0 before any rotation).
+    async fn feed_generation(&self) -> StoreResult<i64>;
+    /// Moves the feed to a new generation, killing the old address; the new generation.
+    async fn rotate_feed(&self, now: Timestamp) -> StoreResult<i64>;
 }

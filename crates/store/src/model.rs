@@ -355,3 +355,195 @@ pub struct NewAdminSession {
     /// When it ends however much it is used.
     pub expires_at: Timestamp,
 }
+
+/// What became of a calendar reply read from the service mailbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyOutcome {
+    /// The owner said yes: the request was accepted.
+    Accept,
+    /// The owner said no: the request was declined.
+    Decline,
+    /// The owner said maybe: noted in the booking's history.
+    Tentative,
+    /// The owner proposed another time: the visitor was asked to choose one.
+    Counter,
+    /// Nothing changed; the reason says why.
+    Ignored,
+}
+
+impl ReplyOutcome {
+    /// Every outcome.
+    pub const ALL: [ReplyOutcome; 5] = [
+        ReplyOutcome::Accept,
+        ReplyOutcome::Decline,
+        ReplyOutcome::Tentative,
+        ReplyOutcome::Counter,
+        ReplyOutcome::Ignored,
+    ];
+
+    /// The stable name, as in SQL and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReplyOutcome::Accept => "accept",
+            ReplyOutcome::Decline => "decline",
+            ReplyOutcome::Tentative => "tentative",
+            ReplyOutcome::Counter => "counter",
+            ReplyOutcome::Ignored => "ignored",
+        }
+    }
+
+    /// Parses the stable name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
+/// A calendar reply as recorded: what it said and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CalendarReply {
+    /// The email's Message-ID (or a digest of it when it had none): read once.
+    pub message_id: String,
+    /// When the service read it.
+    pub received_at: Timestamp,
+    /// The `From:` address.
+    pub sender: Option<String>,
+    /// `REPLY`, `COUNTER`, … when a calendar part was read.
+    pub method: Option<String>,
+    /// The answering attendee's `PARTSTAT`.
+    pub partstat: Option<String>,
+    /// The UID it answers.
+    pub ics_uid: Option<String>,
+    /// The booking it named, when the UID is one of ours.
+    pub booking_id: Option<Uuid>,
+    /// What became of it.
+    pub outcome: ReplyOutcome,
+    /// Why it was ignored (a stable code), when it was.
+    pub reason: Option<String>,
+}
+
+/// Who reads the service mailbox and how the last look went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InboxStatus {
+    /// The process holding the lease.
+    pub holder: Uuid,
+    /// Until when it holds it.
+    pub expires_at: Timestamp,
+    /// When the mailbox was last looked at (successfully or not).
+    pub checked_at: Option<Timestamp>,
+    /// The error of the last look, when it failed.
+    pub last_error: Option<String>,
+}
+
+// --- The owner's calendars --------------------------------------------------------------------
+
+/// How a calendar source is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CalendarKind {
+    /// A private ICS address, fetched whole.
+    Ics,
+    /// A CalDAV collection, read with a time-bounded `calendar-query` REPORT.
+    Caldav,
+}
+
+impl CalendarKind {
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CalendarKind::Ics => "ics",
+            CalendarKind::Caldav => "caldav",
+        }
+    }
+
+    /// Parses the stable name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [CalendarKind::Ics, CalendarKind::Caldav]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// A calendar source to add.
+#[derive(Debug, Clone)]
+pub struct NewCalendarSource {
+    /// Identity, chosen by the caller.
+    pub id: Uuid,
+    /// The owner's name for it.
+    pub name: String,
+    /// How it is read.
+    pub kind: CalendarKind,
+    /// The host of its address, shown instead of the address.
+    pub host: String,
+    /// Its address and credentials, sealed (never stored in the clear).
+    pub sealed: Vec<u8>,
+    /// When it was added.
+    pub now: Timestamp,
+}
+
+/// A calendar source and the state of its polls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarSource {
+    /// Identity.
+    pub id: Uuid,
+    /// The owner's name for it.
+    pub name: String,
+    /// How it is read.
+    pub kind: CalendarKind,
+    /// The host of its address.
+    pub host: String,
+    /// Its address and credentials, sealed.
+    pub sealed: Vec<u8>,
+    /// When it was added.
+    pub created_at: Timestamp,
+    /// When it was last polled.
+    pub last_polled_at: Option<Timestamp>,
+    /// When a poll last succeeded.
+    pub last_success_at: Option<Timestamp>,
+    /// Since when every poll has failed (none while it works).
+    pub failing_since: Option<Timestamp>,
+    /// The last poll's error, if it failed.
+    pub last_error: Option<String>,
+    /// Whether the owner was told it fails (reset when it works again).
+    pub failure_notified: bool,
+    /// The `ETag` of the last document read, for `If-None-Match`.
+    pub etag: Option<String>,
+    /// The `Last-Modified` of the last document read, for `If-Modified-Since`.
+    pub last_modified: Option<String>,
+    /// How many busy intervals it holds.
+    pub busy_count: i64,
+}
+
+/// What a poll of a source found, recorded at once with its busy intervals and any email.
+#[derive(Debug, Clone)]
+pub struct CalendarPoll {
+    /// When it was polled.
+    pub polled_at: Timestamp,
+    /// Whether it succeeded (an unchanged document counts as success).
+    pub succeeded: bool,
+    /// The error, if it failed.
+    pub error: Option<String>,
+    /// Since when it has been failing (kept from before, set at the first failure).
+    pub failing_since: Option<Timestamp>,
+    /// Whether the owner has been told it fails.
+    pub failure_notified: bool,
+    /// The validators of the document read.
+    pub etag: Option<String>,
+    /// See [`CalendarPoll::etag`].
+    pub last_modified: Option<String>,
+    /// The new busy intervals `(start, end)` replacing the old ones; `None` keeps them.
+    pub busy: Option<Vec<(Timestamp, Timestamp)>>,
+    /// An email to the owner this poll causes (it started failing, or recovered).
+    pub email: Option<NewEmail>,
+}
+
+/// A stored busy interval of a source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredBusy {
+    /// The source it came from.
+    pub source_id: Uuid,
+    /// When it starts.
+    pub starts_at: Timestamp,
+    /// When it ends.
+    pub ends_at: Timestamp,
+}

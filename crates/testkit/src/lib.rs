@@ -19,6 +19,7 @@ use std::path::PathBuf;
 pub mod api;
 pub mod binary;
 pub mod browser;
+pub mod dovecot;
 pub mod mail;
 pub mod pg;
 pub mod pki;

@@ -63,7 +63,12 @@ async fn full_life(app: &TestApp) -> Vec<String> {
     let ids = vec![id, open];
     poll(Duration::from_secs(30), || async {
         for id in &ids {
-            if app.emails_now(id).await.iter().any(|e| e["status"] != "sent") {
+            if app
+                .emails_now(id)
+                .await
+                .iter()
+                .any(|e| e["status"] != "sent")
+            {
                 return None;
             }
         }

@@ -65,6 +65,13 @@ pub fn test_config(dir: &Path) -> Config {
         metrics_token: None,
         metrics_listen: None,
         meeting: Default::default(),
+        imap_url: None,
+        imap_ca_file: None,
+        imap_trusted_authserv: None,
+        imap_poll_secs: 60,
+        calendar_poll_minutes: 5,
+        calendar_grace_minutes: 30,
+        calendar_allow_private: true,
     }
 }
 

@@ -31,17 +31,20 @@ pub use time::PgTime;
 use crate::shared::guard::to_the_end;
 use crate::shared::tx::Db as _;
 use crate::shared::tx::Value::{Int, Time};
-use crate::shared::{booking, idempotency, outbox, owner, reads, settings, slots};
+use crate::shared::{
+    booking, calendars, idempotency, outbox, owner, reads, replies, settings, slots,
+};
 use crate::{
-    Booking, BookingEvent, KeptAnswer, NewAdminSession, NewBooking, OutboxMessage, Slot, Store,
-    StoreError, StoreResult, TokenRecord, Transition,
+    Booking, BookingEvent, CalendarPoll, CalendarSource, KeptAnswer, NewAdminSession, NewBooking,
+    NewCalendarSource, OutboxMessage, Slot, Store, StoreError, StoreResult, StoredBusy,
+    TokenRecord, Transition,
 };
 
 /// The migrations of `supabase/migrations/`, compiled into the binary.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../supabase/migrations");
 
 /// The tables of the schema, in an order that respects their foreign keys.
-pub const TABLES: [&str; 11] = [
+pub const TABLES: [&str; 14] = [
     "guidance_availability",
     "guidance_bookings",
     "guidance_booking_actions",
@@ -53,6 +56,9 @@ pub const TABLES: [&str; 11] = [
     "guidance_admin_sessions",
     "guidance_settings",
     "guidance_idempotency_keys",
+    "guidance_calendar_sources",
+    "guidance_calendar_busy",
+    "guidance_calendar_feed",
 ];
 
 /// The PostgreSQL implementation of [`Store`].
@@ -417,6 +423,85 @@ impl Store for PostgresStore {
 
     fn pool_use(&self) -> Vec<crate::PoolUse> {
         vec![crate::health::pool_use("main", &self.pool)]
+    }
+
+    async fn booking_by_ics_uid(&self, ics_uid: &str) -> StoreResult<Option<Booking>> {
+        reads::booking_by_ics_uid(self, ics_uid).await
+    }
+
+    async fn calendar_reply_seen(&self, message_id: &str) -> StoreResult<bool> {
+        replies::seen(self, message_id).await
+    }
+
+    async fn record_calendar_reply(&self, reply: &crate::CalendarReply) -> StoreResult<bool> {
+        replies::record(self.tx().await?, reply).await
+    }
+
+    async fn list_calendar_replies(&self, limit: u32) -> StoreResult<Vec<crate::CalendarReply>> {
+        replies::list(self, limit).await
+    }
+
+    async fn take_inbox_lease(
+        &self,
+        holder: Uuid,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> StoreResult<bool> {
+        replies::take_lease(self, holder, now, until).await
+    }
+
+    async fn record_inbox_check(
+        &self,
+        holder: Uuid,
+        now: Timestamp,
+        error: Option<&str>,
+    ) -> StoreResult<()> {
+        replies::record_check(self, holder, now, error).await
+    }
+
+    async fn inbox_status(&self) -> StoreResult<Option<crate::InboxStatus>> {
+        replies::status(self).await
+    }
+
+    async fn create_calendar_source(&self, new: NewCalendarSource) -> StoreResult<CalendarSource> {
+        calendars::create_source(self.tx().await?, new).await
+    }
+
+    async fn list_calendar_sources(&self) -> StoreResult<Vec<CalendarSource>> {
+        calendars::list_sources(self).await
+    }
+
+    async fn delete_calendar_source(&self, id: Uuid) -> StoreResult<()> {
+        calendars::delete_source(self.tx().await?, id).await
+    }
+
+    async fn claim_calendar_source(
+        &self,
+        id: Uuid,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> StoreResult<bool> {
+        calendars::claim(self, id, now, lease_until).await
+    }
+
+    async fn record_calendar_poll(
+        &self,
+        id: Uuid,
+        poll: CalendarPoll,
+    ) -> StoreResult<CalendarSource> {
+        calendars::record_poll(self.tx().await?, id, poll).await
+    }
+
+    async fn calendar_busy(&self) -> StoreResult<Vec<StoredBusy>> {
+        calendars::busy(self).await
+    }
+
+    async fn feed_generation(&self) -> StoreResult<i64> {
+        calendars::feed_generation(self).await
+    }
+
+    async fn rotate_feed(&self, now: Timestamp) -> StoreResult<i64> {
+        calendars::rotate_feed(self.tx().await?, now).await
     }
 }
 

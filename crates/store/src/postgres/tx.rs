@@ -44,6 +44,7 @@ fn bind<'q>(
     for value in values {
         query = match *value {
             Value::Id(id) => query.bind(id),
+            Value::OptId(id) => query.bind(id),
             Value::Time(t) => query.bind(PgTime(t)),
             Value::OptTime(t) => query.bind(t.map(PgTime)),
             Value::Text(s) => query.bind(s),

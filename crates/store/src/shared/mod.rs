@@ -6,12 +6,14 @@
 //! encoded, where statements run, row locks, the per-address lock, `jsonb`.
 
 pub(crate) mod booking;
+pub(crate) mod calendars;
 pub(crate) mod guard;
 pub(crate) mod health;
 pub(crate) mod idempotency;
 pub(crate) mod outbox;
 pub(crate) mod owner;
 pub(crate) mod reads;
+pub(crate) mod replies;
 pub(crate) mod rows;
 pub(crate) mod settings;
 pub(crate) mod slots;

@@ -48,6 +48,20 @@ pub(crate) async fn get_booking<D: Db>(db: &D, id: Uuid) -> StoreResult<Booking>
     booking_from_row(&row)
 }
 
+/// See [`crate::Store::booking_by_ics_uid`].
+pub(crate) async fn booking_by_ics_uid<D: Db>(db: &D, uid: &str) -> StoreResult<Option<Booking>> {
+    let row = db
+        .read_optional(
+            &format!(
+                "SELECT {} FROM guidance_bookings WHERE ics_uid = $1",
+                sql::BOOKING_COLUMNS
+            ),
+            &[Text(uid)],
+        )
+        .await?;
+    row.as_ref().map(booking_from_row).transpose()
+}
+
 /// See [`crate::Store::list_bookings`].
 pub(crate) async fn list_bookings<D: Db>(
     db: &D,

@@ -16,6 +16,8 @@ use crate::StoreResult;
 pub(crate) enum Value<'a> {
     /// An id.
     Id(Uuid),
+    /// An id or NULL.
+    OptId(Option<Uuid>),
     /// A time (kept to whole seconds).
     Time(Timestamp),
     /// A time or NULL.

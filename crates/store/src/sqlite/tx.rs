@@ -33,6 +33,7 @@ fn bind<'q>(
     for value in values {
         query = match *value {
             Value::Id(id) => query.bind(id.to_string()),
+            Value::OptId(id) => query.bind(id.map(|id| id.to_string())),
             Value::Time(t) => query.bind(ts(t)),
             Value::OptTime(t) => query.bind(t.map(ts)),
             Value::Text(s) => query.bind(s),

@@ -11,7 +11,8 @@ use super::*;
 // 10. Idempotency keys
 // ---------------------------------------------------------------------------------------------
 
-fn keep(scope: Scope, key: &str, body: &[u8], expires_at: Timestamp) -> Option<KeepAnswer> {
+/// An idempotency key kept with a change until `expires_at` (also used by `populate_a_site`).
+pub fn keep(scope: Scope, key: &str, body: &[u8], expires_at: Timestamp) -> Option<KeepAnswer> {
     Some(KeepAnswer {
         keyed: Keyed::new(scope, IdempotencyKey::parse(key).expect("a key"), body),
         expires_at,

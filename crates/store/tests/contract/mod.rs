@@ -94,6 +94,15 @@ macro_rules! all_contract_tests {
             scheduled_email_waits_and_a_change_withdraws_it,
             late_scheduled_email_is_dropped_and_kept,
             a_booking_keeps_its_first_meeting_room,
+            // 12. Calendar replies read from the service mailbox
+            calendar_replies_are_recorded_once_and_listed_newest_first,
+            inbox_lease_is_held_by_one_process_at_a_time,
+            // 13. The owner's calendars
+            calendar_sources_are_added_listed_and_removed_with_their_busy_times,
+            calendar_poll_replaces_busy_times_and_queues_its_email_at_once,
+            calendar_unchanged_poll_keeps_busy_times_and_validators,
+            calendar_source_is_claimed_by_one_poller_at_a_time,
+            calendar_feed_rotation_moves_the_generation,
         }
     };
 }
@@ -113,12 +122,14 @@ macro_rules! assert_err {
 }
 
 mod bookings;
+mod calendars;
 mod health;
 mod idempotency;
 mod lists;
 mod outbox;
 mod outbox_batch;
 mod owner;
+mod replies;
 mod scheduled;
 mod site;
 mod slots;
@@ -130,8 +141,8 @@ mod transitions;
     reason = "each test crate that includes this module uses a different part of it"
 )]
 pub use {
-    bookings::*, health::*, idempotency::*, lists::*, outbox::*, outbox_batch::*, owner::*,
-    scheduled::*, site::*, slots::*, transitions::*,
+    bookings::*, calendars::*, health::*, idempotency::*, lists::*, outbox::*, outbox_batch::*,
+    owner::*, replies::*, scheduled::*, site::*, slots::*, transitions::*,
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -70,16 +70,21 @@ pub async fn populate_a_site(store: &dyn Store) -> Vec<TokenHash> {
     )
     .await;
     hashes.extend(declined.request.tokens.iter().map(|(_, h)| h.clone()));
-    store
-        .transition(transition(
-            &declined.booking,
-            BookingAction::Decline,
-            Some(declined.request.token(BookingAction::Decline)),
-            None,
-            t0 + mins(2),
-        ))
-        .await
-        .expect("decline");
+    // Declined through the owner API with an idempotency key, kept with its answer.
+    let mut decline = transition(
+        &declined.booking,
+        BookingAction::Decline,
+        Some(declined.request.token(BookingAction::Decline)),
+        None,
+        t0 + mins(2),
+    );
+    decline.keep_answer = keep(
+        guidance_core::idempotency::Scope::Action,
+        "decline-1",
+        b"{}",
+        t0 + hours(24),
+    );
+    store.transition(decline).await.expect("decline");
     // Waiting for a new time.
     let moving = book(
         store,
@@ -165,5 +170,9 @@ pub async fn populate_a_site(store: &dyn Store) -> Vec<TokenHash> {
         )
         .await
         .expect("settings");
+
+    // A calendar source with busy intervals, and a rotated feed.
+    super::calendars::a_polled_source(store, t0).await;
+    store.rotate_feed(t0).await.expect("rotate feed");
     hashes
 }

@@ -23,7 +23,8 @@ use uuid::Uuid;
 use super::bodies::{
     BookingDetail, BookingList, EmailBody, ErrorBody, EventBody, GeneratedSlots, NewSlot,
     OwnerActionRequest, OwnerBooking, OwnerSlot, OwnerSlotList, QuestionList, QuestionsChange,
-    ResendRequest, SettingsBody, SettingsChange, SkippedSession, SlotChange, SlotPattern,
+    ReplyBody, ReplyList, ResendRequest, SettingsBody, SettingsChange, SkippedSession, SlotChange,
+    SlotPattern,
 };
 use super::recorder::{RecordedRoute, Recorder};
 use crate::error::HttpError;
@@ -39,7 +40,8 @@ use guidance_core::OwnerSettings;
 
 /// Registers every owner API route; [`routes`] guards them all, [`route_table`] lists them.
 fn register(r: Recorder) -> Recorder {
-    r.get("/api/admin/slots", list_slots)
+    super::admin_calendars::register(r)
+        .get("/api/admin/slots", list_slots)
         .post("/api/admin/slots", create_slot)
         .post("/api/admin/slots/generate", generate_slots)
         .patch("/api/admin/slots/{id}", update_slot)
@@ -51,6 +53,7 @@ fn register(r: Recorder) -> Recorder {
         .get("/api/admin/questions", list_questions)
         .put("/api/admin/questions", put_questions)
         .get("/api/admin/settings", get_settings)
+        .get("/api/admin/replies", list_replies)
         .put("/api/admin/settings", put_settings)
 }
 
@@ -570,6 +573,8 @@ fn settings_json(s: &OwnerSettings) -> SettingsBody {
         answer_reminder_hours: s.answer_reminder_hours,
         reminder_offsets_minutes: s.reminder_offsets_minutes.minutes().to_vec(),
         remind_owner: s.remind_owner,
+        busy_buffer_minutes: s.busy_buffer_minutes,
+        calendar_fail_open: s.calendar_fail_open,
     }
 }
 
@@ -593,4 +598,34 @@ async fn put_settings(
 ) -> Result<Response, HttpError> {
     let saved = settings::change(&state.app, &change.into_change()).await?;
     Ok(Json(settings_json(&saved)).into_response())
+}
+
+/// The latest calendar replies read from the service mailbox (newest first, at most 100), what
+/// became of each, and whether the mailbox is read.
+#[utoipa::path(get, path = "/api/admin/replies", tag = "owner",
+    responses((status = 200, description = "The replies", body = ReplyList)))]
+async fn list_replies(State(state): State<WebState>) -> Result<Response, HttpError> {
+    let status = guidance_app::replies::reading_status(&state.app).await?;
+    let replies = guidance_app::replies::list(&state.app).await?;
+    let last = status.last.as_ref();
+    Ok(Json(ReplyList {
+        mailbox: status.mailbox.clone(),
+        checked_at: last.and_then(|l| l.checked_at).map(format_utc),
+        last_error: last.and_then(|l| l.last_error.clone()),
+        replies: replies
+            .into_iter()
+            .map(|r| ReplyBody {
+                message_id: r.message_id,
+                received_at: format_utc(r.received_at),
+                sender: r.sender,
+                method: r.method,
+                partstat: r.partstat,
+                ics_uid: r.ics_uid,
+                booking_id: r.booking_id,
+                outcome: r.outcome.as_str(),
+                reason: r.reason,
+            })
+            .collect(),
+    })
+    .into_response())
 }

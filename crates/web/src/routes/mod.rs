@@ -1,11 +1,13 @@
 //! The HTTP surface (DESIGN §3): public JSON API, owner API, pages.
 
 pub mod admin;
+mod admin_calendars;
 pub mod admin_ui;
 pub mod api;
 pub mod assets;
 pub mod bodies;
 pub mod embed;
+pub mod feed;
 pub mod openapi;
 pub mod ops;
 pub mod pages;
@@ -38,6 +40,7 @@ pub fn route_table() -> Vec<recorder::RecordedRoute> {
     all.extend(visitor::route_table());
     all.extend(embed::route_table());
     all.extend(assets::route_table());
+    all.extend(feed::route_table());
     all
 }
 
@@ -66,6 +69,7 @@ pub fn router(state: WebState) -> Router {
         .merge(visitor::routes())
         .merge(embed::routes())
         .merge(assets::routes())
+        .merge(feed::routes())
         .layer(axum::middleware::from_fn(readable::refuse_unreadable))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -22,7 +22,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::api::{ACT_ALIAS, CREATE_BOOKING_ALIAS};
 use super::bodies::ErrorBody;
-use super::{admin, api, embed};
+use super::{admin, admin_calendars, api, embed};
 use crate::BODY_LIMIT;
 use crate::session;
 
@@ -53,6 +53,13 @@ use crate::session;
         admin::put_questions,
         admin::get_settings,
         admin::put_settings,
+        admin::list_replies,
+        admin_calendars::list_calendars,
+        admin_calendars::add_calendar,
+        admin_calendars::remove_calendar,
+        admin_calendars::refresh_calendar,
+        admin_calendars::get_feed,
+        admin_calendars::rotate_feed,
     ),
     components(schemas(ErrorBody)),
     tags(

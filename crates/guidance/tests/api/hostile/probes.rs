@@ -359,6 +359,43 @@ pub fn probes_for(route: &RecordedRoute, l: &Live) -> Vec<Probe> {
             p
         }
         ("DELETE", "/api/admin/slots/{id}") => with_bad(&l.open_slot),
+        ("POST", "/api/admin/calendars") => {
+            // The base address is refused, so no probe can add a source.
+            let mut p = unreadable_json(m, &path);
+            let base = json!({"name": "Work", "url": "javascript:alert(1)"});
+            p.extend(mistyped(
+                m,
+                &path,
+                &base,
+                &[
+                    ("name", strings(&["", "Work\r\nBcc: v@x.org"])),
+                    (
+                        "url",
+                        vec![
+                            String::new(),
+                            "file:///etc/passwd".into(),
+                            "ftp://cal.example/a.ics".into(),
+                            "https://".into(),
+                            format!("https://cal.example/{}", "a".repeat(3000)),
+                        ],
+                    ),
+                ],
+            ));
+            p
+        }
+        ("DELETE", "/api/admin/calendars/{id}") | ("POST", "/api/admin/calendars/{id}/refresh") => {
+            // Live ids name no source here: every one is refused.
+            let mut p = with_bad(&l.booking);
+            p.extend(bad_paths(
+                m,
+                &path,
+                &l.booking,
+                std::slice::from_ref(&l.open_slot),
+            ));
+            p
+        }
+        // Rotating takes no input: there is nothing hostile to send it.
+        ("POST", "/api/admin/feed/rotate") => Vec::new(),
         ("POST", "/api/admin/bookings/{id}/resend") => {
             let mut p = unreadable_json(m, &path);
             p.push(json_probe(m, &path, "no email id", "{}"));

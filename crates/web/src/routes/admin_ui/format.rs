@@ -199,3 +199,36 @@ pub(super) fn day_start(d: Date, owner: &OwnerSettings) -> Timestamp {
     d.to_zoned(owner.time_zone.zone())
         .map_or(Timestamp::MIN, |z| z.timestamp())
 }
+
+/// Whether calendar replies are read, in one sentence for the owner: not configured, not read
+/// yet, read (when last), or failing (with the reason).
+pub(super) fn replies_reading(
+    tr: &Tr,
+    owner: &OwnerSettings,
+    status: &guidance_app::replies::ReadingStatus,
+) -> String {
+    let Some(mailbox) = &status.mailbox else {
+        return tr.get("admin.replies.status.off");
+    };
+    match status
+        .last
+        .as_ref()
+        .and_then(|l| l.checked_at.map(|at| (at, l)))
+    {
+        None => tr.fmt("admin.replies.status.waiting", &[("mailbox", mailbox)]),
+        Some((at, last)) => match &last.last_error {
+            None => tr.fmt(
+                "admin.replies.status.ok",
+                &[("mailbox", mailbox), ("when", &short_moment(tr, owner, at))],
+            ),
+            Some(error) => tr.fmt(
+                "admin.replies.status.failing",
+                &[
+                    ("mailbox", mailbox),
+                    ("when", &short_moment(tr, owner, at)),
+                    ("error", error),
+                ],
+            ),
+        },
+    }
+}

@@ -6,7 +6,7 @@
 //! that [`route_table`] lists exactly what [`session::require_session`] guards.
 //!
 //! This module holds only the routes. The page areas (`dashboard`, `slots`, `generate`,
-//! `bookings`, `settings`, `questions`, `login`) each own their handlers and page structs; what
+//! `bookings`, `settings`, `questions`, `replies`, `login`) each own their handlers and page structs; what
 //! they share lives in `chrome` (the frame around a signed-in page, flashes, the error page),
 //! `form` (reading forms, messages at fields) and `format` (dates, times, rows); `slot_form` is
 //! the one slot form that both slot pages show. Page modules import those and never each other.
@@ -26,6 +26,7 @@ mod format;
 mod generate;
 mod login;
 mod questions;
+mod replies;
 mod settings;
 mod slot_form;
 mod slots;
@@ -52,6 +53,7 @@ fn register(r: Recorder) -> Recorder {
             bookings::booking_slot_unavailable,
         )
         .get("/admin/settings", settings::settings_page)
+        .get("/admin/replies", replies::replies_page)
         .post("/admin/settings", settings::settings_submit)
         .get("/admin/settings/questions", questions::questions_page)
         .post("/admin/settings/questions", questions::question_add)

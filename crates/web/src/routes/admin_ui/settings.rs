@@ -14,6 +14,7 @@ use guidance_core::owner_settings::SettingsForm;
 
 use super::chrome::{Chrome, FlashQuery, chrome, error_response, render, see_other};
 use super::form::{FieldMessages, read_form};
+use super::format::replies_reading;
 use crate::error::HttpError;
 use crate::state::WebState;
 
@@ -29,6 +30,8 @@ struct SettingsPage {
     languages: Vec<(String, bool)>,
     zones: Vec<String>,
     errors: FieldMessages,
+    /// Whether calendar replies are read from the service mailbox.
+    replies_reading: String,
 }
 
 /// `GET /admin/settings`.
@@ -60,7 +63,7 @@ async fn settings_response(
     flash: &FlashQuery,
 ) -> Response {
     let result = async {
-        let (mut chrome, _) = chrome(state, session, "settings", flash).await?;
+        let (mut chrome, owner) = chrome(state, session, "settings", flash).await?;
         let tr = chrome.tr.clone();
         let errors = FieldMessages::show(&mut chrome, &field_errors);
         let languages = guidance_core::i18n::languages()
@@ -93,6 +96,11 @@ async fn settings_response(
                 z
             },
             errors,
+            replies_reading: replies_reading(
+                &tr,
+                &owner,
+                &guidance_app::replies::reading_status(&state.app).await?,
+            ),
             chrome,
         })
     }

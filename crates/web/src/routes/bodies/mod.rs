@@ -102,10 +102,12 @@ pub struct FieldError {
 
 // --- public API --------------------------------------------------------------------------------
 
+mod calendars;
 mod owner;
 mod public;
 #[cfg(test)]
 mod tests;
 
+pub use calendars::*;
 pub use owner::*;
 pub use public::*;

@@ -460,6 +460,10 @@ pub struct SettingsBody {
     pub reminder_offsets_minutes: Vec<i64>,
     /// Whether the owner gets the session reminders too.
     pub remind_owner: bool,
+    /// Minutes kept free before and after each busy time of the owner's calendars.
+    pub busy_buffer_minutes: i64,
+    /// Whether slots stay bookable while a calendar source cannot be read.
+    pub calendar_fail_open: bool,
 }
 
 /// Any subset of the settings; the others keep their value. A key that is no setting is refused
@@ -516,6 +520,14 @@ pub struct SettingsChange {
     #[schema(value_type = bool)]
     #[serde(default)]
     pub remind_owner: Field<bool>,
+    /// Minutes kept free before and after each busy time of the owner's calendars (0–240).
+    #[schema(value_type = i64)]
+    #[serde(default)]
+    pub busy_buffer_minutes: Field<i64>,
+    /// Whether slots stay bookable while a calendar source cannot be read.
+    #[schema(value_type = bool)]
+    #[serde(default)]
+    pub calendar_fail_open: Field<bool>,
     /// Every other key: none is a setting.
     #[serde(flatten)]
     #[schema(ignore)]
@@ -553,7 +565,52 @@ impl SettingsChange {
                 .reminder_offsets_minutes
                 .given(Setting::ReminderOffsetsMinutes.key(), r),
             remind_owner: self.remind_owner.given(Setting::RemindOwner.key(), r),
+            busy_buffer_minutes: self
+                .busy_buffer_minutes
+                .given(Setting::BusyBufferMinutes.key(), r),
+            calendar_fail_open: self
+                .calendar_fail_open
+                .given(Setting::CalendarFailOpen.key(), r),
             refused,
         }
     }
+}
+
+/// A calendar reply read from the service mailbox, and what became of it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReplyBody {
+    /// The email's Message-ID (or `sha256:<digest>` when it had none).
+    pub message_id: String,
+    /// When the service read it (RFC 3339, UTC).
+    pub received_at: String,
+    /// The `From:` address.
+    pub sender: Option<String>,
+    /// `REPLY`, `COUNTER`, … when a calendar answer was found.
+    pub method: Option<String>,
+    /// The answering attendee's `PARTSTAT`.
+    pub partstat: Option<String>,
+    /// The calendar UID it answers.
+    pub ics_uid: Option<String>,
+    /// The booking it named, when the UID is one of ours.
+    pub booking_id: Option<Uuid>,
+    /// `accept`, `decline`, `tentative`, `counter` or `ignored`.
+    pub outcome: &'static str,
+    /// Why it was ignored: `no_calendar`, `not_a_reply`, `occurrence_only`, `unknown_uid`,
+    /// `not_the_owner`, `not_from_owner`, `not_authenticated`, `old_sequence`,
+    /// `state_does_not_fit` or `no_answer`.
+    pub reason: Option<String>,
+}
+
+/// The latest calendar replies, newest first, and whether the mailbox is read.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReplyList {
+    /// The mailbox read (`imaps://host:port/INBOX`, without credentials); none when replies
+    /// are not read.
+    pub mailbox: Option<String>,
+    /// When the mailbox was last looked at (RFC 3339, UTC).
+    pub checked_at: Option<String>,
+    /// The error of the last look, when it failed.
+    pub last_error: Option<String>,
+    /// The replies.
+    pub replies: Vec<ReplyBody>,
 }

@@ -106,6 +106,8 @@ fn the_settings_api_reads_and_shows_exactly_the_settings() {
             answer_reminder_hours: Some(6),
             reminder_offsets_minutes: Some(vec![120, 15]),
             remind_owner: Some(true),
+            busy_buffer_minutes: None,
+            calendar_fail_open: None,
             refused: FieldErrors::new(),
         }
     );
