@@ -154,29 +154,29 @@ impl<K: Hash + Eq + Clone, V: Clone> Kept<K, V> {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<V, E>>,
     {
-        loop {
-            if let Some(kept) = self.get(&key) {
-                return Ok(kept);
-            }
-            let lock = self.refill_lock(&key);
-            let Ok(_refilling) = lock.try_lock() else {
+        if let Some(kept) = self.get(&key) {
+            return Ok(kept);
+        }
+        let lock = self.refill_lock(&key);
+        let _refilling = match lock.try_lock() {
+            Ok(guard) => guard,
+            Err(_) => {
                 if let Some(previous) = self.current(&key) {
                     return Ok(previous);
                 }
-                // Wait for the read under way, then look again (read it here if it failed).
-                drop(lock.lock().await);
-                continue;
-            };
-            // It may have been read while this caller was getting the lock.
-            if let Some(kept) = self.get(&key) {
-                return Ok(kept);
+                // Wait for the read under way, then take its answer if it was kept.
+                let guard = lock.lock().await;
+                if let Some(kept) = self.get(&key) {
+                    return Ok(kept);
+                }
+                guard
             }
-            // Read before the database, so that an answer read before a change never outlives it.
-            let generation = self.generation();
-            let fresh = load().await?;
-            self.put(key, generation, fresh.clone());
-            return Ok(fresh);
-        }
+        };
+        // Read before the database, so that an answer read before a change never outlives it.
+        let generation = self.generation();
+        let fresh = load().await?;
+        self.put(key, generation, fresh.clone());
+        Ok(fresh)
     }
 
     /// Drops every kept answer: called after anything that may have changed them.
