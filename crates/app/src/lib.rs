@@ -24,6 +24,7 @@ pub mod questions;
 pub mod reminders;
 pub mod replies;
 pub mod seal;
+pub mod server_url;
 pub mod settings;
 pub mod slots;
 pub mod visitor_link;

@@ -24,15 +24,7 @@ use lettre::transport::smtp::extension::ClientId;
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How the connection to the SMTP server is protected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SmtpSecurity {
-    /// Plain connection upgraded with STARTTLS; refusing to go on without it.
-    StartTls,
-    /// TLS from the start (`smtps://`).
-    ImplicitTls,
-    /// No encryption at all (`?tls=none`): only for a relay on the same machine.
-    None,
-}
+pub type SmtpSecurity = crate::server_url::Security;
 
 /// A checked `GUIDANCE_SMTP_URL`.
 #[derive(Clone, PartialEq, Eq)]
@@ -63,40 +55,11 @@ impl SmtpUrl {
     /// Parses a URL of one of the three forms in the module comment; anything else (another
     /// scheme, an unknown `tls=` value, a user without a password) is refused with a reason.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let url = url::Url::parse(raw.trim()).map_err(|e| format!("not a URL: {e}"))?;
-        let host = url
-            .host_str()
-            .filter(|h| !h.is_empty())
-            .ok_or("the URL has no host")?
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned();
-        let mut tls = None;
-        for (key, value) in url.query_pairs() {
-            match key.as_ref() {
-                "tls" if tls.is_none() => tls = Some(value.into_owned()),
-                "tls" => return Err("tls= is given twice".into()),
-                other => return Err(format!("unknown parameter {other:?} (only tls=none)")),
-            }
-        }
-        let security = match (url.scheme(), tls.as_deref()) {
-            ("smtp", None | Some("required" | "starttls")) => SmtpSecurity::StartTls,
-            ("smtp", Some("none")) => SmtpSecurity::None,
-            ("smtps", None) => SmtpSecurity::ImplicitTls,
-            ("smtp" | "smtps", Some(other)) => {
-                return Err(format!(
-                    "tls={other:?} is not supported with {}:// (smtp:// takes tls=none; smtps:// takes nothing)",
-                    url.scheme()
-                ));
-            }
-            (other, _) => return Err(format!("the scheme must be smtp or smtps, not {other:?}")),
-        };
+        let (url, host, security) = crate::server_url::parse(raw, "smtp", "smtps")?;
         if url.path() != "" && url.path() != "/" {
             return Err("the URL must not have a path".into());
         }
-        let decode = |s: &str| {
-            percent_decode(s).ok_or_else(|| "the user or password is not valid UTF-8".to_owned())
-        };
+        let decode = crate::server_url::decode;
         let credentials = match (url.username(), url.password()) {
             ("", None) => None,
             (user, Some(pass)) if !user.is_empty() => Some((decode(user)?, decode(pass)?)),
@@ -114,27 +77,6 @@ impl SmtpUrl {
             credentials,
         })
     }
-}
-
-/// `%xx` sequences decoded; `None` when the result is not UTF-8.
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
-            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
-                out.push(u8::try_from(hex(h)? * 16 + hex(l)?).ok()?);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// Certificate authorities trusted for the SMTP server's certificate in addition to the public

@@ -35,16 +35,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long one command may take.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// How the connection is protected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ImapSecurity {
-    /// STARTTLS, required.
-    StartTls,
-    /// TLS from the start (`imaps://`).
-    ImplicitTls,
-    /// None (`?tls=none`), only for a server on this machine.
-    None,
-}
+/// How the connection is protected (`None` only for a server on this machine).
+pub type ImapSecurity = crate::server_url::Security;
 
 /// A checked `GUIDANCE_IMAP_URL`.
 #[derive(Clone, PartialEq, Eq)]
@@ -91,42 +83,13 @@ impl ImapUrl {
     /// Parses one of the three forms of the module comment; anything else is refused with a
     /// reason, and so is `tls=none` for a server that is not on this machine.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let url = url::Url::parse(raw.trim()).map_err(|e| format!("not a URL: {e}"))?;
-        let host = url
-            .host_str()
-            .filter(|h| !h.is_empty())
-            .ok_or("the URL has no host")?
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned();
-        let mut tls = None;
-        for (key, value) in url.query_pairs() {
-            match key.as_ref() {
-                "tls" if tls.is_none() => tls = Some(value.into_owned()),
-                "tls" => return Err("tls= is given twice".into()),
-                other => return Err(format!("unknown parameter {other:?} (only tls=none)")),
-            }
-        }
-        let security = match (url.scheme(), tls.as_deref()) {
-            ("imap", None | Some("required" | "starttls")) => ImapSecurity::StartTls,
-            ("imap", Some("none")) => ImapSecurity::None,
-            ("imaps", None) => ImapSecurity::ImplicitTls,
-            ("imap" | "imaps", Some(other)) => {
-                return Err(format!(
-                    "tls={other:?} is not supported with {}:// (imap:// takes tls=none; imaps:// takes nothing)",
-                    url.scheme()
-                ));
-            }
-            (other, _) => return Err(format!("the scheme must be imap or imaps, not {other:?}")),
-        };
+        let (url, host, security) = crate::server_url::parse(raw, "imap", "imaps")?;
         if security == ImapSecurity::None && !is_loopback(&host) {
             return Err(format!(
                 "tls=none is only for a server on this machine, not {host:?}: use imaps:// or STARTTLS"
             ));
         }
-        let decode = |s: &str| {
-            percent_decode(s).ok_or_else(|| "the user or password is not valid UTF-8".to_owned())
-        };
+        let decode = crate::server_url::decode;
         let (user, password) = match (url.username(), url.password()) {
             (user, Some(pass)) if !user.is_empty() => (decode(user)?, decode(pass)?),
             _ => {
@@ -162,27 +125,6 @@ impl ImapUrl {
 
 fn is_loopback(host: &str) -> bool {
     host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|a| a.is_loopback())
-}
-
-/// `%xx` sequences decoded; `None` when the result is not UTF-8.
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
-            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
-                out.push(u8::try_from(hex(h)? * 16 + hex(l)?).ok()?);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// Everything the reply reader needs to reach and trust the mailbox.
