@@ -1,8 +1,9 @@
 //! The owner's calendars with real parts: fixture feeds from a local HTTP server checked
 //! against an independent expansion (Python `icalendar` + `recurring-ical-events`), a real
 //! CalDAV server (Radicale), a source that goes down and comes back, and the owner's feed
-//! checked by `icalendar`, `vobject` and ical.js.
+//! checked by `icalendar`, `vobject` and ical.js; the owner's calendars page (`admin_page`).
 
+mod admin_page;
 mod caldav;
 mod fixtures;
 mod server;
