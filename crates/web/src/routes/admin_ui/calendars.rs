@@ -135,23 +135,25 @@ async fn calendars_response(
         // The result of a test (or of the first poll of a source just added).
         let tested = q.tested.as_deref().and_then(|t| Uuid::parse_str(t).ok());
         if let Some(s) = sources.iter().find(|s| Some(s.id) == tested) {
-            if s.error.is_none() && s.last_polled_at.is_some() {
-                let done = tr.fmt(
-                    "admin.calendars.tested_ok",
-                    &[("source", &s.name), ("busy", &s.busy_intervals.to_string())],
-                );
-                chrome.flash = Some(match chrome.flash.take() {
-                    Some(f) => format!("{f} {done}"),
-                    None => done,
-                });
-            } else {
-                chrome.error = Some(tr.fmt(
-                    "admin.calendars.tested_error",
-                    &[
-                        ("source", &s.name),
-                        ("error", s.error.as_deref().unwrap_or_default()),
-                    ],
-                ));
+            match (&s.error, s.last_polled_at) {
+                (None, Some(_)) => {
+                    let done = tr.fmt(
+                        "admin.calendars.tested_ok",
+                        &[("source", &s.name), ("busy", &s.busy_intervals.to_string())],
+                    );
+                    chrome.flash = Some(match chrome.flash.take() {
+                        Some(f) => format!("{f} {done}"),
+                        None => done,
+                    });
+                }
+                (Some(error), _) => {
+                    chrome.error = Some(tr.fmt(
+                        "admin.calendars.tested_error",
+                        &[("source", &s.name), ("error", error)],
+                    ));
+                }
+                // Another process was polling it at that moment: its row tells the result.
+                (None, None) => {}
             }
         }
         Ok::<_, HttpError>(CalendarsPage {
