@@ -6,7 +6,7 @@
 //! - [`time`]: times in whole hours and the API's timestamp format;
 //! - [`wait`]: bounded polling;
 //! - [`process`] and [`binary`]: the real `guidance` binary as a child process, its log captured;
-//! - [`python`]: the independent Python checkers of the test venv;
+//! - [`python`]: the independent Python checkers of the test venv; [`icaljs`]: ical.js under Node;
 //! - [`smtp`] and [`pki`]: a real SMTP server process, and certificates for its TLS;
 //! - [`browser`]: a real headless Chromium ([`Browser`]);
 //! - [`pg`]: fresh PostgreSQL databases; [`relay`]: a TCP relay that can be cut.
@@ -20,6 +20,7 @@ pub mod api;
 pub mod binary;
 pub mod browser;
 pub mod dovecot;
+pub mod icaljs;
 pub mod mail;
 pub mod pg;
 pub mod pki;

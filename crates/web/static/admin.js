@@ -16,3 +16,29 @@ document.querySelectorAll("button[data-confirm]").forEach((button) => {
     }
   });
 });
+// Read-only fields meant to be copied (the feed address) select their whole text on focus;
+// without this file they are still selectable by hand.
+document.querySelectorAll("input[data-select-on-focus]").forEach((field) => {
+  field.addEventListener("focus", () => field.select());
+});
+// Copy buttons stay hidden without this file; with it they copy their field and say so.
+document.querySelectorAll("button[data-copy]").forEach((button) => {
+  const field = document.getElementById(button.getAttribute("data-copy"));
+  const status = document.getElementById(button.getAttribute("data-status"));
+  if (!field) {
+    return;
+  }
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    field.select();
+    try {
+      await navigator.clipboard.writeText(field.value);
+    } catch {
+      // Without the clipboard API (a plain-http page), the selection is copied instead.
+      document.execCommand("copy");
+    }
+    if (status) {
+      status.textContent = button.getAttribute("data-copied");
+    }
+  });
+});

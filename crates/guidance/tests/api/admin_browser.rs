@@ -260,6 +260,7 @@ async fn every_admin_page_passes_axe_and_a_whole_booking_row_opens_it() {
         "/admin/settings".to_owned(),
         "/admin/settings/questions".to_owned(),
         "/admin/settings/questions/company".to_owned(),
+        "/admin/calendars".to_owned(),
     ] {
         c.goto(&app.url(&path)).await.unwrap();
         browser.text_of("h1").await;

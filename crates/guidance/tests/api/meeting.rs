@@ -1,11 +1,12 @@
 //! Meeting rooms (`GUIDANCE_MEETING_URL`, optionally signed for secured Jitsi): made on
 //! acceptance, kept across a new time, shown in the confirmation, on the visitor's page and in
-//! the invitation (`LOCATION`, `URL`, `CONFERENCE`), which the independent parsers still read;
+//! the invitation (`LOCATION`, `URL`, `CONFERENCE`), which the independent parsers (Python's
+//! `icalendar` and `vobject`, and ical.js) still read;
 //! the JWT verifies with the secret (PyJWT) and expires as configured.
 
 use guidance_testkit::api::intake;
 use guidance_testkit::mail::{action_links, calendar_part, plain_text, token_of};
-use guidance_testkit::python;
+use guidance_testkit::{icaljs, python};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
@@ -21,7 +22,22 @@ fn checked(eml: &std::path::Path) -> (String, Value) {
         &[eml.as_os_str(), SECRET.as_ref(), "jitsi".as_ref()],
     );
     let v: Value = serde_json::from_str(out.trim()).expect("the checker's JSON");
-    (v["url"].as_str().unwrap().to_owned(), v["claims"].clone())
+    let url = v["url"].as_str().unwrap().to_owned();
+    // ical.js (Proton's parser) reads the same room three times over in the calendar part.
+    let (method, ics) = calendar_part(&std::fs::read(eml).unwrap()).expect("a calendar part");
+    let by_js = icaljs::read(&ics);
+    assert_eq!(by_js["method"], method.to_uppercase());
+    assert_eq!(by_js["count"], 1, "{by_js}");
+    let event = by_js["events"]
+        .as_object()
+        .unwrap()
+        .values()
+        .next()
+        .unwrap();
+    for property in ["location", "url", "conference"] {
+        assert_eq!(event[property], url.as_str(), "ical.js {property}: {by_js}");
+    }
+    (url, v["claims"].clone())
 }
 
 /// The address without its JWT.

@@ -1,15 +1,16 @@
 //! The owner's calendars with real parts: fixture feeds from a local HTTP server checked
 //! against an independent expansion (Python `icalendar` + `recurring-ical-events`), a real
 //! CalDAV server (Radicale), a source that goes down and comes back, and the owner's feed
-//! checked by `icalendar` and `vobject`.
+//! checked by `icalendar`, `vobject` and ical.js; the owner's calendars page (`admin_page`).
 
+mod admin_page;
 mod caldav;
 mod fixtures;
 mod server;
 
 use guidance_testkit::api::intake;
-use guidance_testkit::python;
 use guidance_testkit::time::iso;
+use guidance_testkit::{icaljs, python};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
@@ -260,11 +261,31 @@ async fn the_owner_feed_shows_a_request_its_acceptance_and_cancellation_with_one
             e["status"].as_str().unwrap().to_owned(),
         )
     };
+    // Read by Python's `icalendar` and `vobject`, and by ical.js, which must all agree.
     let read = |text: String| {
         let file = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(file.path(), text).unwrap();
+        std::fs::write(file.path(), &text).unwrap();
         let out = python::run_checker(&python::script("check_feed.py"), &[file.path()]);
-        serde_json::from_str::<Value>(&out).unwrap()
+        let doc = serde_json::from_str::<Value>(&out).unwrap();
+        let by_js = icaljs::read(&text);
+        assert_eq!(by_js["method"], Value::Null, "a feed has no METHOD");
+        assert_eq!(by_js["name"], doc["name"]);
+        assert_eq!(by_js["refresh"], doc["refresh"]);
+        let js_events: serde_json::Map<String, Value> = by_js["events"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(uid, e)| {
+                let seen = json!({"sequence": e["sequence"], "status": e["status"]});
+                (uid.clone(), seen)
+            })
+            .collect();
+        assert_eq!(
+            Value::Object(js_events),
+            doc["events"],
+            "ical.js reads {by_js}"
+        );
+        doc
     };
 
     let resp = app.get(&path).await;
@@ -309,9 +330,22 @@ async fn the_owner_feed_shows_a_request_its_acceptance_and_cancellation_with_one
     );
     assert!(seq2 > seq1);
 
-    // The booking's emailed invites carry the same UID.
-    let invites = app.mail.wait_for("owner_new_request", 1).await;
-    assert!(String::from_utf8_lossy(&invites[0]).contains(&uid));
+    // The booking's emailed invites carry the same UID and SEQUENCE, as ical.js reads them.
+    for (kind, method, sequence, status) in [
+        ("owner_new_request", "REQUEST", seq0, "TENTATIVE"),
+        ("owner_accepted", "REQUEST", seq1, "CONFIRMED"),
+        ("owner_calendar_cancel", "CANCEL", seq2, "CANCELLED"),
+    ] {
+        let invite = app.mail.wait_for(kind, 1).await.remove(0);
+        let (_, ics) = guidance_testkit::mail::calendar_part(&invite).expect("a calendar part");
+        let by_js = icaljs::read(&ics);
+        assert_eq!(by_js["method"], method, "{kind}: {by_js}");
+        assert_eq!(
+            by_js["events"][&uid]["sequence"], sequence,
+            "{kind}: {by_js}"
+        );
+        assert_eq!(by_js["events"][&uid]["status"], status, "{kind}: {by_js}");
+    }
 
     // Rotating kills the old address at once.
     let (_, rotated) = app

@@ -703,6 +703,48 @@ pub fn probes_for(route: &RecordedRoute, l: &Live) -> Vec<Probe> {
             p.extend(with_form(with_bad("company"), "direction=up"));
             p
         }
+        ("POST", "/admin/calendars") => {
+            // The base address is refused, so no probe can add a source.
+            let mut p = unreadable_form(m, &path);
+            p.extend(wrong_fields(
+                m,
+                &path,
+                &[
+                    ("name", "Work"),
+                    ("url", "javascript:alert(1)"),
+                    ("username", ""),
+                    ("password", ""),
+                ],
+                vec![
+                    ("name", strings(&["", "Work\r\nBcc: v@x.org"])),
+                    (
+                        "url",
+                        vec![
+                            String::new(),
+                            "file:///etc/passwd".into(),
+                            "ftp://cal.example/a.ics".into(),
+                            "https://".into(),
+                            format!("https://cal.example/{}", "a".repeat(3000)),
+                        ],
+                    ),
+                    ("username", strings(&["olga\r\nBcc: v@x.org"])),
+                ],
+            ));
+            p
+        }
+        ("POST", "/admin/calendars/{id}/refresh" | "/admin/calendars/{id}/delete") => {
+            // Live ids name no source here: every one is refused.
+            let mut p = with_bad(&l.booking);
+            p.extend(bad_paths(
+                m,
+                &path,
+                &l.booking,
+                std::slice::from_ref(&l.open_slot),
+            ));
+            p
+        }
+        // Rotating takes no input: there is nothing hostile to send it.
+        ("POST", "/admin/feed/rotate") => Vec::new(),
         ("POST", "/admin/logout") => unreadable_form(m, &path),
         (method, path) => panic!("no hostile cases for {method} {path}: add them to hostile.rs"),
     }

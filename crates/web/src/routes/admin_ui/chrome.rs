@@ -56,6 +56,9 @@ const FLASHES: &[&str] = &[
     "question_saved",
     "question_deleted",
     "questions_reordered",
+    "calendar_added",
+    "calendar_removed",
+    "feed_rotated",
 ];
 
 /// The query a redirect leaves for the next page: which flash to show and its counts.

@@ -1,9 +1,11 @@
-//! The dashboard: what needs an answer, emails that failed, what comes next, open slots this week.
+//! The dashboard: what needs an answer, emails and calendars that fail, what comes next, open
+//! slots this week.
 
 use askama::Template;
 use axum::extract::{Extension, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use guidance_app::calendars;
 use guidance_app::owner_auth::AdminSession;
 use guidance_core::{BookingStatus, Priority, SlotStatus};
 use guidance_store::Booking;
@@ -26,7 +28,53 @@ struct DashboardPage {
     waiting: Vec<BookingRow>,
     upcoming: Vec<BookingRow>,
     failing: Vec<EmailRow>,
+    /// The owner's calendars that cannot be read: which, since when, and what it does to slots.
+    calendars_failing: Vec<FailingCalendar>,
     open_this_week: String,
+}
+
+/// A calendar that cannot be read, as the dashboard says it.
+struct FailingCalendar {
+    /// "“Work” cannot be read since 14:00 today: HTTP 503".
+    what: String,
+    /// Whether its slots are hidden now, kept by its last busy times, or left bookable.
+    effect: String,
+}
+
+/// The owner's calendars that fail, oldest failure first.
+async fn failing_calendars(
+    state: &WebState,
+    tr: &crate::i18n::Tr,
+    owner: &guidance_core::OwnerSettings,
+    now: jiff::Timestamp,
+) -> Result<Vec<FailingCalendar>, HttpError> {
+    let grace_ended = now.checked_sub(calendars::grace(&state.app)).unwrap_or(now);
+    let mut failing: Vec<_> = calendars::list_sources(&state.app)
+        .await?
+        .into_iter()
+        .filter_map(|s| s.failing_since.map(|since| (since, s)))
+        .collect();
+    failing.sort_by_key(|(since, _)| *since);
+    Ok(failing
+        .into_iter()
+        .map(|(since, s)| FailingCalendar {
+            what: tr.fmt(
+                "admin.dashboard.calendar_failing",
+                &[
+                    ("source", &s.name),
+                    ("since", &relative_moment(tr, owner, now, since)),
+                    ("error", s.error.as_deref().unwrap_or_default()),
+                ],
+            ),
+            effect: tr.get(if owner.calendar_fail_open {
+                "admin.dashboard.calendar_open"
+            } else if since <= grace_ended {
+                "admin.dashboard.calendar_hiding"
+            } else {
+                "admin.dashboard.calendar_grace"
+            }),
+        })
+        .collect())
 }
 
 /// `GET /admin`.
@@ -81,8 +129,10 @@ pub(super) async fn dashboard(
                 &[("when", &relative_moment(tr, &owner, now, due))],
             )
         });
+        let calendars_failing = failing_calendars(&state, tr, &owner, now).await?;
         Ok::<_, HttpError>(DashboardPage {
             answer_by,
+            calendars_failing,
             title: tr.get("admin.dashboard.title"),
             pending: pending.iter().map(|b| booking_row(tr, &owner, b)).collect(),
             waiting: waiting.iter().map(|b| booking_row(tr, &owner, b)).collect(),

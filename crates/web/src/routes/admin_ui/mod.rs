@@ -6,7 +6,7 @@
 //! that [`route_table`] lists exactly what [`session::require_session`] guards.
 //!
 //! This module holds only the routes. The page areas (`dashboard`, `slots`, `generate`,
-//! `bookings`, `settings`, `questions`, `replies`, `login`) each own their handlers and page structs; what
+//! `bookings`, `settings`, `questions`, `replies`, `calendars`, `login`) each own their handlers and page structs; what
 //! they share lives in `chrome` (the frame around a signed-in page, flashes, the error page),
 //! `form` (reading forms, messages at fields) and `format` (dates, times, rows); `slot_form` is
 //! the one slot form that both slot pages show. Page modules import those and never each other.
@@ -19,6 +19,7 @@ use crate::session;
 use crate::state::WebState;
 
 mod bookings;
+mod calendars;
 mod chrome;
 mod dashboard;
 mod form;
@@ -73,6 +74,11 @@ fn register(r: Recorder) -> Recorder {
             "/admin/settings/questions/{key}/move",
             questions::question_move,
         )
+        .get("/admin/calendars", calendars::calendars_page)
+        .post("/admin/calendars", calendars::add_calendar)
+        .post("/admin/calendars/{id}/refresh", calendars::refresh_calendar)
+        .post("/admin/calendars/{id}/delete", calendars::remove_calendar)
+        .post("/admin/feed/rotate", calendars::rotate_feed)
         .post("/admin/logout", login::logout)
 }
 

@@ -1,5 +1,5 @@
 //! The slots: the week and list views with the add form and bulk changes, and the page of one
-//! slot with its edit form.
+//! slot with its edit form; each open slot says which of the owner's calendars hides it.
 
 use guidance_core::FieldErrors;
 use guidance_core::FieldReason;
@@ -9,10 +9,11 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, Query, State};
 use axum::response::Response;
+use guidance_app::calendars;
 use guidance_app::owner_auth::AdminSession;
 use guidance_app::settings;
 use guidance_app::slots::{self, SlotBulkAction};
-use guidance_core::OwnerSettings;
+use guidance_core::{OwnerSettings, SlotStatus};
 use guidance_store::{Booking, Slot};
 use jiff::ToSpan;
 use jiff::civil::Date;
@@ -38,6 +39,8 @@ struct SlotRow {
     booking_name: String,
     details: String,
     past: bool,
+    /// "Hidden by your calendar “Work”" for an open slot a busy time hides; "" otherwise.
+    hidden_by: String,
 }
 
 /// One day of the week view.
@@ -89,11 +92,19 @@ async fn slot_rows(
         .filter_map(|b| b.slot_id.map(|s| (s, b)))
         .collect();
     let now = state.app.now();
+    // Which of the owner's calendars hides each open slot from visitors, by name.
+    let snapshot = calendars::snapshot(&state.app).await?;
+    let hidden = calendars::hider(&state.app, owner, &snapshot);
     Ok(slots
         .iter()
         .map(|s| {
             let start = zoned(s.starts_at, owner);
             let holder = holders.get(&s.id);
+            let hidden_by = (s.status == SlotStatus::Open && s.starts_at > now)
+                .then(|| hidden(s.starts_at, s.ends_at))
+                .flatten()
+                .map(|source| tr.fmt("admin.slots.hidden_by", &[("source", &source)]))
+                .unwrap_or_default();
             SlotRow {
                 id: s.id.to_string(),
                 date: short_date(tr, &start),
@@ -110,6 +121,7 @@ async fn slot_rows(
                 booking_name: holder.map(|b| b.name.clone()).unwrap_or_default(),
                 details: s.meeting_details.clone().unwrap_or_default(),
                 past: s.starts_at <= now,
+                hidden_by,
             }
         })
         .collect())
