@@ -437,7 +437,10 @@ async fn a_message_too_large_to_be_a_reply_is_listed_unread_and_filed_away() {
     let signed = provider.sign(&mail::gmail(&answer(&big_one.ics_uid, "ACCEPTED", "big@x")));
     let filler = "x".repeat(998 - "X-Filler: ".len());
     let lines = (guidance_app::replies::MAX_MESSAGE_BYTES as usize) / 1000 + 2;
-    let big = format!("{}{signed}", format!("X-Filler: {filler}\r\n").repeat(lines));
+    let big = format!(
+        "{}{signed}",
+        format!("X-Filler: {filler}\r\n").repeat(lines)
+    );
     assert!(big.len() > guidance_app::replies::MAX_MESSAGE_BYTES as usize);
     let small = provider.sign(&mail::gmail(&answer(
         &small_one.ics_uid,
@@ -453,7 +456,11 @@ async fn a_message_too_large_to_be_a_reply_is_listed_unread_and_filed_away() {
         .find(|r| r.message_id == "big@x")
         .expect("the large message is listed by its Message-ID");
     assert_eq!(
-        (refused.outcome, refused.reason.as_deref(), refused.sender.as_deref()),
+        (
+            refused.outcome,
+            refused.reason.as_deref(),
+            refused.sender.as_deref()
+        ),
         (ReplyOutcome::Ignored, Some("too_large"), Some(OWNER)),
         "{refused:?}"
     );
@@ -485,4 +492,43 @@ async fn a_message_too_large_to_be_a_reply_is_listed_unread_and_filed_away() {
             .any(|r| r["reason"] == "too_large" && r["outcome"] == "ignored"),
         "{body}"
     );
+}
+
+/// The admin settings page of an app whose own reader (as `serve` runs it) reads `url`, once
+/// that reader has noted its first look at the mailbox.
+async fn settings_page_after_a_look(url: String) -> String {
+    let app = crate::admin_ui::spawn_admin_app_with(move |c| c.imap_url = Some(url)).await;
+    let looked = wait::poll(LIMIT, || async {
+        let status = app.app.store.inbox_status().await.expect("status")?;
+        status.checked_at.map(|_| ())
+    })
+    .await;
+    assert!(looked.is_some(), "the reader noted no look at the mailbox");
+    let owner = crate::admin_ui::login(&app).await;
+    owner.get(&app, "/admin/settings").await.1
+}
+
+#[tokio::test]
+async fn the_settings_page_says_whether_replies_are_read_and_why_not() {
+    let dovecot = Dovecot::start();
+    let shown = format!("imap://127.0.0.1:{}/INBOX", dovecot.imap_port);
+
+    let page = settings_page_after_a_look(dovecot.plain_url()).await;
+    assert!(
+        page.contains(&format!("Replies are read from {shown}; last looked at")),
+        "{page}\n{}",
+        dovecot.log()
+    );
+
+    // A wrong password: the page names the mailbox and the server's refusal, never a password.
+    let wrong = dovecot
+        .plain_url()
+        .replace(guidance_testkit::dovecot::PASSWORD, "wrong-password");
+    let page = settings_page_after_a_look(wrong).await;
+    assert!(
+        page.contains(&format!("Replies cannot be read from {shown}")),
+        "{page}"
+    );
+    assert!(page.contains("Authentication failed"), "{page}");
+    assert!(!page.contains("wrong-password"), "the password is shown");
 }
