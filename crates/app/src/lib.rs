@@ -23,7 +23,6 @@ pub mod private_files;
 pub mod questions;
 pub mod reminders;
 pub mod replies;
-pub mod seal;
 pub mod server_url;
 pub mod settings;
 pub mod slots;

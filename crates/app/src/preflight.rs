@@ -2,7 +2,8 @@
 //! needs looked at on its own, so that the operator sees every problem at once rather than the
 //! first one at start-up. Nothing is changed: no database is created or migrated, no secret
 //! generated, no email sent (the SMTP server is greeted, asked for TLS and signed in to, then
-//! left).
+//! left), no folder created or message moved in the replies mailbox (it is signed in to and its
+//! folder opened read-only).
 
 use std::time::Duration;
 
@@ -20,6 +21,8 @@ const SECRET_MIN_CHARS: usize = 32;
 
 /// How long the SMTP check may take in all.
 const SMTP_CHECK_TIMEOUT: Duration = Duration::from_secs(40);
+/// How long the replies mailbox's check may take in all.
+const IMAP_CHECK_TIMEOUT: Duration = Duration::from_secs(40);
 
 /// One line of the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,8 +75,37 @@ pub async fn run(config: &Config) -> Vec<Finding> {
         Ok(settings) => smtp(settings).await,
         Err(_) => problem("smtp", "not tried: the settings above must parse first"),
     });
+    findings.push(match &settings {
+        Ok(settings) => replies(settings).await,
+        Err(_) => problem("replies", "not tried: the settings above must parse first"),
+    });
     findings.push(trusted_proxies(config));
     findings
+}
+
+/// Whether the owner's answers from their calendar are read: not configured (fine: the links
+/// in the emails work alone), or the mailbox lets the reader in and its folder opens.
+async fn replies(settings: &Settings) -> Finding {
+    const WHAT: &str = "replies";
+    let Some(inbox) = &settings.inbox else {
+        return ok(
+            WHAT,
+            "GUIDANCE_IMAP_URL is not set: answers from the owner's calendar app are not read \
+             (the links in the emails work)",
+        );
+    };
+    let mailbox = &inbox.url;
+    match tokio::time::timeout(IMAP_CHECK_TIMEOUT, crate::replies::imap::check(inbox)).await {
+        Err(_) => problem(WHAT, format!("{mailbox} did not answer in time")),
+        Ok(Err(e)) => problem(WHAT, format!("{mailbox}: {e}")),
+        Ok(Ok(checked)) => ok(
+            WHAT,
+            format!(
+                "{mailbox} answers; signed in as {}; {} holds {} message(s)",
+                mailbox.user, mailbox.mailbox, checked.messages
+            ),
+        ),
+    }
 }
 
 /// `GUIDANCE_TRUSTED_PROXIES` must parse; unset is fine (no proxy), but behind one every

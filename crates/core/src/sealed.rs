@@ -1,15 +1,22 @@
-//! Stored emails, sealed: an email holds working links (`/a/<token>`, `/my/…`), so the outbox
-//! keeps it only deflated and encrypted under a key derived from the site's secret. A copy of the
-//! database (or a backup) then opens nothing; the worker opens the email when it sends it, and
-//! the bytes it sends are exactly the bytes that were sealed, so a retry or a resend is
-//! byte-identical to the first sending.
+//! What must not lie open at rest, sealed with ChaCha20-Poly1305 (ring) under keys derived from
+//! the site's secret: one [`Seal`] per purpose, each sealed value bound to a context (the row's
+//! id), so that a value moved to another row, or opened for another purpose or with another
+//! secret, does not open. The sealed form is `nonce (12) ‖ ciphertext ‖ tag (16)`.
 //!
-//! The stored form is `00 01 ‖ nonce (12) ‖ ChaCha20-Poly1305(deflate(message))`, with the
-//! email's Message-ID as associated data (a sealed message cannot be moved to another row). The
-//! leading NUL byte tells it apart from a plain message kept by an older version (an RFC 5322
-//! message starts with a header name), which [`MessageSeal::open`] still reads as it is.
+//! Two users, two keys: calendar sources' addresses and app passwords ([`seal`], [`open`],
+//! keyed by the purpose's HMAC under the secret), and stored emails ([`MessageSeal`]).
+//!
+//! Stored emails hold working links (`/a/<token>`, `/my/…`), so the outbox keeps each only
+//! deflated and sealed. A copy of the database (or a backup) then opens nothing; the worker
+//! opens the email when it sends it, and the bytes it sends are exactly the bytes that were
+//! sealed, so a retry or a resend is byte-identical to the first sending. Their stored form is
+//! `00 01 ‖ nonce (12) ‖ ChaCha20-Poly1305(deflate(message))`, with the email's Message-ID as
+//! the context. The leading NUL byte tells it apart from a plain message kept by an older
+//! version (an RFC 5322 message starts with a header name), which [`MessageSeal::open`] still
+//! reads as it is.
 
 use std::io::{Read, Write};
+use std::sync::Arc;
 
 use flate2::Compression;
 use flate2::read::DeflateDecoder;
@@ -23,11 +30,117 @@ use crate::TokenSecret;
 /// The first bytes of every sealed message: a NUL (no plain message starts with one) and the
 /// format's version.
 pub const SEALED_PREFIX: [u8; 2] = [0, 1];
-/// The label the sealing key is derived under: no other use of the secret yields this key.
-const KEY_LABEL: &[u8] = b"guidance email outbox seal v1";
+/// The label the emails' key is derived under: no other use of the secret yields this key.
+const MESSAGE_KEY_LABEL: &[u8] = b"guidance email outbox seal v1";
+/// What the purposes' keys are signed under (see [`Seal::for_purpose`]).
+const PURPOSE_KEY_LABEL: &str = "guidance-seal-key";
 /// The most a sealed message may inflate to: far above any email the service writes, so that a
 /// damaged row cannot make the reader allocate without bound.
 const MAX_OPENED: u64 = 16 * 1024 * 1024;
+
+/// Why a sealed value did not open: another secret, another purpose or context, or damaged
+/// bytes.
+#[derive(Debug, Clone, Copy, thiserror::Error, PartialEq, Eq)]
+#[error("the sealed value does not open with this site's secret")]
+pub struct Unseal;
+
+/// One key of the site's secret, for one purpose: seals and opens values bound to a context.
+#[derive(Clone)]
+pub struct Seal {
+    key: Arc<LessSafeKey>,
+}
+
+impl std::fmt::Debug for Seal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Seal(…)")
+    }
+}
+
+impl Seal {
+    /// The seal for `purpose`: its key is the secret's HMAC-SHA-256 of the purpose (one
+    /// extract-and-expand block, as HKDF would give for 32 bytes). Calendar sources sealed since
+    /// they were introduced use this key, so it never changes.
+    pub fn for_purpose(secret: &TokenSecret, purpose: &str) -> Self {
+        Self::with_key(&secret.sign(PURPOSE_KEY_LABEL, purpose.as_bytes()))
+    }
+
+    /// The emails' key: HKDF-SHA256 of the secret's key under [`MESSAGE_KEY_LABEL`]. It
+    /// predates [`Seal::for_purpose`] and stays, so that emails already queued still open.
+    fn for_messages(secret: &TokenSecret) -> Self {
+        let prk = Salt::new(HKDF_SHA256, b"guidance").extract(secret.key_bytes());
+        let okm = prk
+            .expand(&[MESSAGE_KEY_LABEL], &CHACHA20_POLY1305)
+            .expect("one key's length is a valid HKDF output length");
+        Self {
+            key: Arc::new(LessSafeKey::new(UnboundKey::from(okm))),
+        }
+    }
+
+    fn with_key(key: &[u8; 32]) -> Self {
+        let key = UnboundKey::new(&CHACHA20_POLY1305, key).expect("32 bytes is the key length");
+        Self {
+            key: Arc::new(LessSafeKey::new(key)),
+        }
+    }
+
+    /// `header ‖ nonce ‖ sealed(plain) ‖ tag`, bound to `context`, with a fresh random nonce.
+    fn seal_after(&self, header: &[u8], context: &[u8], plain: &[u8]) -> Vec<u8> {
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::rng().fill_bytes(&mut nonce);
+        let start = header.len() + NONCE_LEN;
+        let mut out = Vec::with_capacity(start + plain.len() + CHACHA20_POLY1305.tag_len());
+        out.extend_from_slice(header);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(plain);
+        let tag = self
+            .key
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(context),
+                &mut out[start..],
+            )
+            .expect("a value in memory is far below the AEAD's length limit");
+        out.extend_from_slice(tag.as_ref());
+        out
+    }
+
+    /// `plain` sealed, bound to `context`: `nonce ‖ ciphertext ‖ tag`.
+    pub fn seal(&self, context: &[u8], plain: &[u8]) -> Vec<u8> {
+        self.seal_after(&[], context, plain)
+    }
+
+    /// Opens what [`Seal::seal`] made with the same key and context.
+    pub fn open(&self, context: &[u8], sealed: &[u8]) -> Result<Vec<u8>, Unseal> {
+        if sealed.len() < NONCE_LEN + CHACHA20_POLY1305.tag_len() {
+            return Err(Unseal);
+        }
+        let (nonce, body) = sealed.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| Unseal)?;
+        let mut body = body.to_vec();
+        let plain_len = self
+            .key
+            .open_in_place(nonce, Aad::from(context), &mut body)
+            .map_err(|_| Unseal)?
+            .len();
+        body.truncate(plain_len);
+        Ok(body)
+    }
+}
+
+/// `plain` sealed for `purpose` under `secret`, bound to `context` (say, the row's id).
+pub fn seal(secret: &TokenSecret, purpose: &str, context: &[u8], plain: &[u8]) -> Vec<u8> {
+    Seal::for_purpose(secret, purpose).seal(context, plain)
+}
+
+/// Opens what [`seal`] made with the same secret, purpose and context.
+pub fn open(
+    secret: &TokenSecret,
+    purpose: &str,
+    context: &[u8],
+    sealed: &[u8],
+) -> Result<Vec<u8>, Unseal> {
+    Seal::for_purpose(secret, purpose).open(context, sealed)
+}
 
 /// Why a stored message could not be opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -41,53 +154,32 @@ pub enum OpenError {
     Damaged,
 }
 
-/// Seals and opens stored emails with the key derived from the site's secret.
-#[derive(Clone)]
+/// Seals and opens stored emails with the emails' key (a [`Seal`] of its own).
+#[derive(Clone, Debug)]
 pub struct MessageSeal {
-    key: std::sync::Arc<LessSafeKey>,
-}
-
-impl std::fmt::Debug for MessageSeal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("MessageSeal(…)")
-    }
+    seal: Seal,
 }
 
 impl MessageSeal {
-    /// The seal of `secret`: HKDF-SHA256 of the secret's key under [`KEY_LABEL`].
+    /// The emails' seal of `secret`.
     pub fn new(secret: &TokenSecret) -> Self {
-        let prk = Salt::new(HKDF_SHA256, b"guidance").extract(secret.key_bytes());
-        let okm = prk
-            .expand(&[KEY_LABEL], &CHACHA20_POLY1305)
-            .expect("one key's length is a valid HKDF output length");
         Self {
-            key: std::sync::Arc::new(LessSafeKey::new(UnboundKey::from(okm))),
+            seal: Seal::for_messages(secret),
         }
     }
 
     /// `message` deflated and sealed, bound to its `message_id`, with a fresh random nonce.
     pub fn seal(&self, message_id: &str, message: &[u8]) -> Vec<u8> {
-        let mut nonce = [0u8; NONCE_LEN];
-        rand::rng().fill_bytes(&mut nonce);
-        let mut out = Vec::with_capacity(message.len() / 3 + 64);
-        out.extend_from_slice(&SEALED_PREFIX);
-        out.extend_from_slice(&nonce);
-        let mut deflate = DeflateEncoder::new(out, Compression::best());
+        let mut deflate = DeflateEncoder::new(
+            Vec::with_capacity(message.len() / 3 + 64),
+            Compression::best(),
+        );
         deflate
             .write_all(message)
             .expect("writing into memory cannot fail");
-        let mut out = deflate.finish().expect("writing into memory cannot fail");
-        let header = SEALED_PREFIX.len() + NONCE_LEN;
-        let tag = self
-            .key
-            .seal_in_place_separate_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(message_id.as_bytes()),
-                &mut out[header..],
-            )
-            .expect("an email is far below the AEAD's length limit");
-        out.extend_from_slice(tag.as_ref());
-        out
+        let deflated = deflate.finish().expect("writing into memory cannot fail");
+        self.seal
+            .seal_after(&SEALED_PREFIX, message_id.as_bytes(), &deflated)
     }
 
     /// The message as it was sealed; a plain message (stored by an older version) as it is.
@@ -95,16 +187,15 @@ impl MessageSeal {
         if !is_sealed(stored) {
             return Ok(stored.to_vec());
         }
-        let header = SEALED_PREFIX.len() + NONCE_LEN;
-        if stored.len() < header + CHACHA20_POLY1305.tag_len() {
+        let Some(sealed) = stored.strip_prefix(&SEALED_PREFIX) else {
+            return Err(OpenError::Damaged);
+        };
+        if sealed.len() < NONCE_LEN + CHACHA20_POLY1305.tag_len() {
             return Err(OpenError::Damaged);
         }
-        let nonce = Nonce::try_assume_unique_for_key(&stored[SEALED_PREFIX.len()..header])
-            .map_err(|_| OpenError::Damaged)?;
-        let mut sealed = stored[header..].to_vec();
         let deflated = self
-            .key
-            .open_in_place(nonce, Aad::from(message_id.as_bytes()), &mut sealed)
+            .seal
+            .open(message_id.as_bytes(), sealed)
             .map_err(|_| OpenError::WrongKey)?;
         let mut message = Vec::with_capacity(deflated.len() * 4);
         DeflateDecoder::new(&deflated[..])
@@ -160,6 +251,80 @@ mod tests {
         *flipped.last_mut().expect("bytes") ^= 1;
         assert_eq!(seal().open(ID, &flipped), Err(OpenError::WrongKey));
         assert_eq!(seal().open(ID, &sealed[..10]), Err(OpenError::Damaged));
+    }
+
+    #[test]
+    fn a_sealed_value_opens_only_with_its_secret_purpose_and_context() {
+        let secret = TokenSecret::generate();
+        let plain = b"https://cal.example/private.ics";
+        let sealed = super::seal(&secret, "calendar", b"row-1", plain);
+        assert!(
+            !sealed.windows(5).any(|w| w == b"https"),
+            "nothing readable"
+        );
+        assert_eq!(open(&secret, "calendar", b"row-1", &sealed).unwrap(), plain);
+        assert_eq!(open(&secret, "calendar", b"row-2", &sealed), Err(Unseal));
+        assert_eq!(open(&secret, "email", b"row-1", &sealed), Err(Unseal));
+        assert_eq!(
+            open(&TokenSecret::generate(), "calendar", b"row-1", &sealed),
+            Err(Unseal)
+        );
+        assert_eq!(
+            open(&secret, "calendar", b"row-1", &sealed[..20]),
+            Err(Unseal)
+        );
+        // A fresh nonce each time.
+        assert_ne!(sealed, super::seal(&secret, "calendar", b"row-1", plain));
+    }
+
+    /// A calendar source's address and password as the former sealing module (the
+    /// `chacha20poly1305` crate, key `sign("guidance-seal-key", purpose)`) stored them: they
+    /// open unchanged, so sources added before the move to ring keep working.
+    #[test]
+    fn calendar_sources_sealed_by_the_former_module_still_open() {
+        const SEALED_BEFORE: &str = "070102030405060708090a0b9cc713af8ec6355089b54d314f8af7ad\
+            693ed58eefca7dc4c237c35ff2b457a0352dc729f38d4108f595871b4b12df18c2c3a1f376b590dc7e375\
+            199787138338c264ed2c118b8a70a0ff8cec6e65108b2d3d9cbd838643d3473e7";
+        let sealed = hex(SEALED_BEFORE);
+        let secret = TokenSecret::from_config("fixture-secret-fixture-secret-fixture-secret")
+            .expect("long enough");
+        let row = hex("6f1c2b1e8f0a4c439d570a3c0b5e2d11");
+        let opened = open(&secret, "calendar-source", &row, &sealed).expect("opens");
+        assert_eq!(
+            opened,
+            br#"{"url":"https://cal.example/dav/","username":"owner","password":"app-pass"}"#
+        );
+        // And what ring seals now, the former module's format, opens the same way.
+        let again = super::seal(&secret, "calendar-source", &row, &opened);
+        assert_eq!(again.len(), sealed.len());
+        assert_eq!(
+            open(&secret, "calendar-source", &row, &again).unwrap(),
+            opened
+        );
+    }
+
+    /// An email as the outbox sealed it before the seal was shared with calendar sources.
+    #[test]
+    fn emails_sealed_before_still_open() {
+        const SEALED_BEFORE: &str = "00013e81532fc19c1c0c5e6a7558556ebb373ca62767fbc5d4554a90a6\
+            8f2980da7aa682b7d8a1665b6bc1e9b913d234cffbba07f8d028afcecc7bbecb455f7d447c736f409349c9\
+            93b8562e014c43a056809891236e8ec4f25b957546a9fa9d1096fd79ae11";
+        let secret = TokenSecret::from_config("fixture-secret-fixture-secret-fixture-secret")
+            .expect("long enough");
+        let opened = MessageSeal::new(&secret)
+            .open("<fixture@guidance.test>", &hex(SEALED_BEFORE))
+            .expect("opens");
+        assert_eq!(
+            opened,
+            b"Subject: Your request\r\n\r\nOpen http://guidance.test/a/fixturetoken\r\n"
+        );
+    }
+
+    fn hex(hex: &str) -> Vec<u8> {
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+            .collect()
     }
 
     #[test]

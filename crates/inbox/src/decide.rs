@@ -59,6 +59,8 @@ pub enum IgnoreReason {
     StateDoesNotFit(BookingStatus),
     /// The attendee gave no answer we act on (NEEDS-ACTION, DELEGATED, …).
     NoAnswer,
+    /// The message is larger than any reply (the server said so); it was not downloaded.
+    TooLarge,
 }
 
 impl IgnoreReason {
@@ -75,6 +77,7 @@ impl IgnoreReason {
             IgnoreReason::OldSequence => "old_sequence",
             IgnoreReason::StateDoesNotFit(_) => "state_does_not_fit",
             IgnoreReason::NoAnswer => "no_answer",
+            IgnoreReason::TooLarge => "too_large",
         }
     }
 }

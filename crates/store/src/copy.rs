@@ -1,7 +1,8 @@
 //! Moving up: copies a site's data from its SQLite database into PostgreSQL as it is — ids,
 //! statuses, timestamps, token hashes, the audit trail and queued emails (with their attempts,
 //! leases and Message-IDs), the supplemental questions, and the owner's password hash, sessions,
-//! setup link and settings — in one transaction, into a migrated target that must be empty.
+//! setup link and settings, the calendar sources and the calendar replies read — in one
+//! transaction, into a migrated target that must be empty. Only [`NOT_COPIED`] stays behind.
 
 use std::str::FromStr;
 
@@ -53,8 +54,17 @@ enum Kind {
 
 use Kind::{Bool, Bytes, Int, Json, Text, Time, Uuid as Id};
 
-/// Every column of every table, in foreign-key order; the same names on both databases.
-const COLUMNS: [(&str, &[(&str, Kind)]); TABLES.len()] = [
+/// Tables left behind, with why: runtime state that the new site's processes rebuild.
+///
+/// `guidance_inbox_lease` says which process of the *old* site reads the mailbox and until
+/// when; copied, it would name a process that will never renew it and keep the new site's
+/// readers waiting for it to expire. Its last look is stale too. The first reader of the new
+/// site takes the lease and writes its own look within one round.
+pub const NOT_COPIED: [&str; 1] = ["guidance_inbox_lease"];
+
+/// Every column of every copied table (every one of [`TABLES`] but [`NOT_COPIED`]), in
+/// foreign-key order; the same names on both databases.
+const COLUMNS: [(&str, &[(&str, Kind)]); TABLES.len() - NOT_COPIED.len()] = [
     (
         "guidance_availability",
         &[
@@ -224,9 +234,23 @@ const COLUMNS: [(&str, &[(&str, Kind)]); TABLES.len()] = [
         "guidance_calendar_feed",
         &[("id", Int), ("generation", Int), ("updated_at", Time)],
     ),
+    (
+        "guidance_calendar_replies",
+        &[
+            ("message_id", Text),
+            ("received_at", Time),
+            ("sender", Text),
+            ("method", Text),
+            ("partstat", Text),
+            ("ics_uid", Text),
+            ("booking_id", Id),
+            ("outcome", Text),
+            ("reason", Text),
+        ],
+    ),
 ];
 
-/// Rows copied per table, in [`TABLES`] order.
+/// Rows copied per table, in [`TABLES`] order ([`NOT_COPIED`] left out).
 pub type CopyReport = Vec<(&'static str, u64)>;
 
 /// Copies everything from `from` into `to` (migrated first, and required to be empty), in one
@@ -321,11 +345,15 @@ fn read_time(row: &SqliteRow, col: &str) -> Result<Option<PgTime>, CopyError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{COLUMNS, TABLES};
+    use super::{COLUMNS, NOT_COPIED, TABLES};
 
     #[test]
     fn every_table_is_copied_in_foreign_key_order() {
         let copied: Vec<&str> = COLUMNS.iter().map(|(t, _)| *t).collect();
-        assert_eq!(copied, TABLES);
+        let wanted: Vec<&str> = TABLES
+            .into_iter()
+            .filter(|t| !NOT_COPIED.contains(t))
+            .collect();
+        assert_eq!(copied, wanted);
     }
 }

@@ -260,6 +260,24 @@ service stats {{
     }
 }
 
+impl Dovecot {
+    /// Every folder of the mailbox (`LIST "" "*"`), sorted.
+    pub fn folders(&self) -> Vec<String> {
+        let mut s = Session::login(self.imap_port);
+        let lines = s.command("LIST \"\" \"*\"");
+        s.logout();
+        let mut names: Vec<String> = lines
+            .iter()
+            .filter_map(|l| {
+                let name = l.strip_prefix("* LIST ")?.rsplit(' ').next()?;
+                Some(name.trim().trim_matches('"').to_owned())
+            })
+            .collect();
+        names.sort();
+        names
+    }
+}
+
 impl Drop for Dovecot {
     fn drop(&mut self) {
         if let Some(mut p) = self.process.take() {

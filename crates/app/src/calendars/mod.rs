@@ -168,7 +168,7 @@ pub async fn add_source(app: &App, new: NewSource) -> AppResult<SourceView> {
     let (name, kind, url, secret) = parse_new(app, &new)?;
     let id = Uuid::new_v4();
     let plain = serde_json::to_vec(&secret).map_err(|e| AppError::Internal(e.to_string()))?;
-    let sealed = crate::seal::seal(&app.secret, SEAL_PURPOSE, id.as_bytes(), &plain);
+    let sealed = guidance_core::sealed::seal(&app.secret, SEAL_PURPOSE, id.as_bytes(), &plain);
     let source = app
         .store
         .create_calendar_source(NewCalendarSource {
@@ -256,7 +256,7 @@ pub fn hider<'s>(
 
 /// Opens a source's sealed address and credentials.
 fn open_secret(app: &App, source: &CalendarSource) -> Result<Secret, String> {
-    let plain = crate::seal::open(
+    let plain = guidance_core::sealed::open(
         &app.secret,
         SEAL_PURPOSE,
         source.id.as_bytes(),

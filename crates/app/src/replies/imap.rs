@@ -298,60 +298,105 @@ pub struct Mailbox {
     pub can_idle: bool,
 }
 
+/// A message waiting in the replies folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Waiting {
+    /// Its UID in the folder.
+    pub uid: u32,
+    /// Its size in bytes (`RFC822.SIZE`), as the server tells it before anything is fetched.
+    pub size: Option<u32>,
+}
+
+/// What the server's envelope of a message says, read without fetching the message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Envelope {
+    /// Its Message-ID, without the angle brackets.
+    pub message_id: Option<String>,
+    /// The first `From:` address.
+    pub from: Option<String>,
+}
+
+/// What `guidance check` found: the server let the user in and the folder opens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    /// Messages in the replies folder.
+    pub messages: u32,
+}
+
+/// Connects, protects the connection as the URL says and logs in.
+async fn log_in(settings: &InboxSettings) -> Result<Session<Conn>, ImapError> {
+    let url = &settings.url;
+    let tcp = timed(
+        "connect",
+        CONNECT_TIMEOUT,
+        TcpStream::connect((url.host.as_str(), url.port)),
+    )
+    .await?;
+    let tls = || -> Result<(TlsConnector, ServerName<'static>), ImapError> {
+        let name =
+            ServerName::try_from(url.host.clone()).map_err(|e| format!("server name: {e}"))?;
+        Ok((TlsConnector::from(settings.tls.clone()), name))
+    };
+    let conn = match url.security {
+        ImapSecurity::None => Conn::Plain(tcp),
+        ImapSecurity::ImplicitTls => {
+            let (connector, name) = tls()?;
+            Conn::Tls(Box::new(
+                timed("TLS", CONNECT_TIMEOUT, connector.connect(name, tcp)).await?,
+            ))
+        }
+        ImapSecurity::StartTls => {
+            let mut client = Client::new(Conn::Plain(tcp));
+            greeting(&mut client).await?;
+            timed(
+                "STARTTLS",
+                CONNECT_TIMEOUT,
+                client.run_command_and_check_ok("STARTTLS", None),
+            )
+            .await?;
+            let Conn::Plain(tcp) = client.into_inner() else {
+                unreachable!("the connection is plain before STARTTLS")
+            };
+            let (connector, name) = tls()?;
+            Conn::Tls(Box::new(
+                timed("TLS", CONNECT_TIMEOUT, connector.connect(name, tcp)).await?,
+            ))
+        }
+    };
+    let mut client = Client::new(conn);
+    if url.security != ImapSecurity::StartTls {
+        greeting(&mut client).await?;
+    }
+    match tokio::time::timeout(CONNECT_TIMEOUT, client.login(&url.user, &url.password)).await {
+        Ok(Ok(s)) => Ok(s),
+        Ok(Err((e, _))) => Err(format!("login as {}: {e}", url.user)),
+        Err(_) => Err("login: no answer".into()),
+    }
+}
+
+/// Logs in and opens the replies folder read-only (`EXAMINE`), then logs out: what `guidance
+/// check` asks. Nothing is created, flagged or moved.
+pub async fn check(settings: &InboxSettings) -> Result<Checked, ImapError> {
+    let mut session = log_in(settings).await?;
+    let folder = timed(
+        "EXAMINE",
+        COMMAND_TIMEOUT,
+        session.examine(&settings.url.mailbox),
+    )
+    .await?;
+    // The answer is in; a server that does not say goodbye changes nothing.
+    let _ = tokio::time::timeout(COMMAND_TIMEOUT, session.logout()).await;
+    Ok(Checked {
+        messages: folder.exists,
+    })
+}
+
 impl Mailbox {
     /// Connects, protects the connection as the URL says, logs in, makes sure the processed
     /// folder exists and selects the replies folder.
     pub async fn open(settings: &InboxSettings) -> Result<Self, ImapError> {
         let url = &settings.url;
-        let tcp = timed(
-            "connect",
-            CONNECT_TIMEOUT,
-            TcpStream::connect((url.host.as_str(), url.port)),
-        )
-        .await?;
-        let tls = || -> Result<(TlsConnector, ServerName<'static>), ImapError> {
-            let name =
-                ServerName::try_from(url.host.clone()).map_err(|e| format!("server name: {e}"))?;
-            Ok((TlsConnector::from(settings.tls.clone()), name))
-        };
-        let conn = match url.security {
-            ImapSecurity::None => Conn::Plain(tcp),
-            ImapSecurity::ImplicitTls => {
-                let (connector, name) = tls()?;
-                Conn::Tls(Box::new(
-                    timed("TLS", CONNECT_TIMEOUT, connector.connect(name, tcp)).await?,
-                ))
-            }
-            ImapSecurity::StartTls => {
-                let mut client = Client::new(Conn::Plain(tcp));
-                greeting(&mut client).await?;
-                timed(
-                    "STARTTLS",
-                    CONNECT_TIMEOUT,
-                    client.run_command_and_check_ok("STARTTLS", None),
-                )
-                .await?;
-                let Conn::Plain(tcp) = client.into_inner() else {
-                    unreachable!("the connection is plain before STARTTLS")
-                };
-                let (connector, name) = tls()?;
-                Conn::Tls(Box::new(
-                    timed("TLS", CONNECT_TIMEOUT, connector.connect(name, tcp)).await?,
-                ))
-            }
-        };
-        let mut client = Client::new(conn);
-        if url.security != ImapSecurity::StartTls {
-            greeting(&mut client).await?;
-        }
-        let mut session =
-            match tokio::time::timeout(CONNECT_TIMEOUT, client.login(&url.user, &url.password))
-                .await
-            {
-                Ok(Ok(s)) => s,
-                Ok(Err((e, _))) => return Err(format!("login as {}: {e}", url.user)),
-                Err(_) => return Err("login: no answer".into()),
-            };
+        let mut session = log_in(settings).await?;
         let caps = timed("CAPABILITY", COMMAND_TIMEOUT, session.capabilities()).await?;
         let can_move = caps.has_str("MOVE");
         let can_idle = caps.has_str("IDLE");
@@ -365,8 +410,9 @@ impl Mailbox {
         })
     }
 
-    /// The UIDs of every message in the replies folder (handled ones were moved out).
-    pub async fn waiting(&mut self) -> Result<Vec<u32>, ImapError> {
+    /// Every message in the replies folder (handled ones were moved out), with its size as
+    /// the server tells it, so that none is downloaded before its size is known.
+    pub async fn waiting(&mut self) -> Result<Vec<Waiting>, ImapError> {
         let uids = timed(
             "UID SEARCH",
             COMMAND_TIMEOUT,
@@ -374,8 +420,69 @@ impl Mailbox {
         )
         .await?;
         let mut uids: Vec<u32> = uids.into_iter().collect();
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
         uids.sort_unstable();
-        Ok(uids)
+        // One range however many wait, so that the command stays short; the sizes of messages
+        // in it that are not waiting (deleted ones) are not used.
+        let set = format!("{}:{}", uids[0], uids[uids.len() - 1]);
+        let sizes: Vec<_> = timed("UID FETCH", COMMAND_TIMEOUT, async {
+            self.session
+                .uid_fetch(&set, "RFC822.SIZE")
+                .await?
+                .try_collect::<Vec<_>>()
+                .await
+        })
+        .await?;
+        Ok(uids
+            .into_iter()
+            .map(|uid| Waiting {
+                uid,
+                size: sizes
+                    .iter()
+                    .find(|f| f.uid == Some(uid))
+                    .and_then(|f| f.size),
+            })
+            .collect())
+    }
+
+    /// The server's envelope of `uid` (its Message-ID and sender), without the message.
+    pub async fn envelope(&mut self, uid: u32) -> Result<Envelope, ImapError> {
+        let fetches: Vec<_> = timed("UID FETCH", COMMAND_TIMEOUT, async {
+            self.session
+                .uid_fetch(uid.to_string(), "ENVELOPE")
+                .await?
+                .try_collect::<Vec<_>>()
+                .await
+        })
+        .await?;
+        let Some(envelope) = fetches
+            .iter()
+            .find(|f| f.uid == Some(uid))
+            .and_then(|f| f.envelope())
+        else {
+            return Ok(Envelope::default());
+        };
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        Ok(Envelope {
+            message_id: envelope
+                .message_id
+                .as_deref()
+                .map(|m| text(m).trim().trim_matches(['<', '>']).to_owned())
+                .filter(|m| !m.is_empty()),
+            from: envelope
+                .from
+                .as_ref()
+                .and_then(|from| from.first())
+                .and_then(|a| {
+                    Some(format!(
+                        "{}@{}",
+                        text(a.mailbox.as_deref()?),
+                        text(a.host.as_deref()?)
+                    ))
+                }),
+        })
     }
 
     /// The whole message `uid`, without marking it seen; `None` when it is gone.

@@ -20,6 +20,11 @@ pub use guidance_inbox::DkimVerifier;
 /// How many replies the owner's list shows.
 pub const LIST_LIMIT: u32 = 100;
 
+/// The largest message the reader downloads. A calendar's answer is a few kilobytes (some
+/// clients quote the invitation: still far below this); anything larger is not a reply, and
+/// fetching it would let anyone who can mail the service mailbox make it read without bound.
+pub const MAX_MESSAGE_BYTES: u32 = 1024 * 1024;
+
 /// What became of one email.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Handled {
@@ -123,6 +128,47 @@ pub async fn handle_email(
         key,
         outcome: Some(record.outcome),
         reason: verdict.err().map(|r| r.code()),
+    })
+}
+
+/// Records a message that the reader did not download because the server said it is larger
+/// than [`MAX_MESSAGE_BYTES`]: listed for the owner with its reason, from what the server's
+/// envelope tells (`message_id`, `sender`), and filed away like any handled message. Without a
+/// Message-ID it is known by its place in the folder and its size.
+pub async fn refuse_too_large(
+    app: &App,
+    message_id: Option<String>,
+    sender: Option<String>,
+    uid: u32,
+    size: u32,
+) -> AppResult<Handled> {
+    let key = message_id.unwrap_or_else(|| format!("too-large:{uid}:{size}"));
+    let reason = IgnoreReason::TooLarge.code();
+    if app.store.calendar_reply_seen(&key).await? {
+        return Ok(Handled {
+            key,
+            outcome: None,
+            reason: None,
+        });
+    }
+    tracing::warn!(message_id = %key, sender = ?sender, size, limit = MAX_MESSAGE_BYTES, "calendar reply refused unread: too large");
+    app.store
+        .record_calendar_reply(&CalendarReply {
+            message_id: key.clone(),
+            received_at: app.now(),
+            sender: sender.as_deref().map(guidance_inbox::normalize_address),
+            method: None,
+            partstat: None,
+            ics_uid: None,
+            booking_id: None,
+            outcome: ReplyOutcome::Ignored,
+            reason: Some(reason.to_owned()),
+        })
+        .await?;
+    Ok(Handled {
+        key,
+        outcome: Some(ReplyOutcome::Ignored),
+        reason: Some(reason),
     })
 }
 

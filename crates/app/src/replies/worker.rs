@@ -11,7 +11,7 @@ use jiff::SignedDuration;
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use super::imap::{InboxSettings, Mailbox};
+use super::imap::{InboxSettings, Mailbox, Waiting};
 use crate::App;
 
 /// How long the lease lasts; renewed at every round, so a process that died is taken over
@@ -92,18 +92,29 @@ pub async fn run(
     }
 }
 
-/// Handles every message waiting in the mailbox, filing each away once recorded.
+/// Handles every message waiting in the mailbox, filing each away once recorded. A message
+/// larger than [`super::MAX_MESSAGE_BYTES`] is recorded as refused without being downloaded.
 async fn handle_waiting(
     app: &App,
     inbox: &InboxSettings,
     verifier: &DkimVerifier,
     mailbox: &mut Mailbox,
 ) -> Result<(), String> {
-    for uid in mailbox.waiting().await? {
-        let Some(raw) = mailbox.fetch(uid).await? else {
-            continue;
+    for Waiting { uid, size } in mailbox.waiting().await? {
+        let handled = match size {
+            // Too large to be a reply: named from its envelope, never downloaded.
+            Some(size) if size > super::MAX_MESSAGE_BYTES => {
+                let envelope = mailbox.envelope(uid).await?;
+                super::refuse_too_large(app, envelope.message_id, envelope.from, uid, size).await
+            }
+            _ => {
+                let Some(raw) = mailbox.fetch(uid).await? else {
+                    continue;
+                };
+                super::handle_email(app, verifier, inbox.trusted_authserv.as_ref(), &raw).await
+            }
         };
-        match super::handle_email(app, verifier, inbox.trusted_authserv.as_ref(), &raw).await {
+        match handled {
             // Recorded (or recorded before): it can leave the mailbox.
             Ok(_) => mailbox.file_away(uid).await?,
             // The database is out of reach: leave the message for the next round.

@@ -424,3 +424,111 @@ async fn a_reply_delivered_twice_acts_once_and_a_restarted_server_is_read_again(
     assert_eq!(status_of(&app, second.id).await, "declined");
     reader.stop().await;
 }
+
+#[tokio::test]
+async fn a_message_too_large_to_be_a_reply_is_listed_unread_and_filed_away() {
+    let dovecot = Dovecot::start();
+    let app = spawn_app().await;
+    let provider = Provider::new();
+    let big_one = pending_request(&app, 30).await;
+    let small_one = pending_request(&app, 32).await;
+    // A genuine, signed yes, padded past the cap with headers the signature does not cover:
+    // read, it would accept its request; its size alone keeps it unread.
+    let signed = provider.sign(&mail::gmail(&answer(&big_one.ics_uid, "ACCEPTED", "big@x")));
+    let filler = "x".repeat(998 - "X-Filler: ".len());
+    let lines = (guidance_app::replies::MAX_MESSAGE_BYTES as usize) / 1000 + 2;
+    let big = format!(
+        "{}{signed}",
+        format!("X-Filler: {filler}\r\n").repeat(lines)
+    );
+    assert!(big.len() > guidance_app::replies::MAX_MESSAGE_BYTES as usize);
+    let small = provider.sign(&mail::gmail(&answer(
+        &small_one.ics_uid,
+        "ACCEPTED",
+        "small@x",
+    )));
+    let reader = Reader::start(&app, dovecot.plain_url(), None, &provider);
+    dovecot.append("INBOX", big.as_bytes());
+    dovecot.append("INBOX", small.as_bytes());
+    let replies = recorded(&app, 2, &dovecot).await;
+    let refused = replies
+        .iter()
+        .find(|r| r.message_id == "big@x")
+        .expect("the large message is listed by its Message-ID");
+    assert_eq!(
+        (
+            refused.outcome,
+            refused.reason.as_deref(),
+            refused.sender.as_deref()
+        ),
+        (ReplyOutcome::Ignored, Some("too_large"), Some(OWNER)),
+        "{refused:?}"
+    );
+    // Nothing of its content was read: no method, answer or UID known.
+    assert_eq!(
+        (refused.method.as_deref(), refused.ics_uid.as_deref()),
+        (None, None)
+    );
+    assert_eq!(status_of(&app, big_one.id).await, "pending");
+    assert_eq!(status_of(&app, small_one.id).await, "accepted");
+    let filed = wait::poll(LIMIT, || async {
+        (dovecot.count(PROCESSED) == 2).then_some(())
+    })
+    .await;
+    assert!(filed.is_some(), "the large message is filed away too");
+    assert_eq!(dovecot.count("INBOX"), 0);
+    reader.stop().await;
+
+    // The owner sees it, with its reason.
+    let (status, body) = app
+        .admin(reqwest::Method::GET, "/api/admin/replies", None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["replies"]
+            .as_array()
+            .expect("replies")
+            .iter()
+            .any(|r| r["reason"] == "too_large" && r["outcome"] == "ignored"),
+        "{body}"
+    );
+}
+
+/// The admin settings page of an app whose own reader (as `serve` runs it) reads `url`, once
+/// that reader has noted its first look at the mailbox.
+async fn settings_page_after_a_look(url: String) -> String {
+    let app = crate::admin_ui::spawn_admin_app_with(move |c| c.imap_url = Some(url)).await;
+    let looked = wait::poll(LIMIT, || async {
+        let status = app.app.store.inbox_status().await.expect("status")?;
+        status.checked_at.map(|_| ())
+    })
+    .await;
+    assert!(looked.is_some(), "the reader noted no look at the mailbox");
+    let owner = crate::admin_ui::login(&app).await;
+    owner.get(&app, "/admin/settings").await.1
+}
+
+#[tokio::test]
+async fn the_settings_page_says_whether_replies_are_read_and_why_not() {
+    let dovecot = Dovecot::start();
+    let shown = format!("imap://127.0.0.1:{}/INBOX", dovecot.imap_port);
+
+    let page = settings_page_after_a_look(dovecot.plain_url()).await;
+    assert!(
+        page.contains(&format!("Replies are read from {shown}; last looked at")),
+        "{page}\n{}",
+        dovecot.log()
+    );
+
+    // A wrong password: the page names the mailbox and the server's refusal, never a password.
+    let wrong = dovecot
+        .plain_url()
+        .replace(guidance_testkit::dovecot::PASSWORD, "wrong-password");
+    let page = settings_page_after_a_look(wrong).await;
+    assert!(
+        page.contains(&format!("Replies cannot be read from {shown}")),
+        "{page}"
+    );
+    assert!(page.contains("Authentication failed"), "{page}");
+    assert!(!page.contains("wrong-password"), "the password is shown");
+}

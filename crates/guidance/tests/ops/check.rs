@@ -1,11 +1,12 @@
-//! `guidance check` against real servers: a migrated PostgreSQL database and an SMTP server
-//! that asks for STARTTLS (certificate from a test CA) and a password. A good configuration
-//! passes line by line; each broken setting is named on its own line with a non-zero exit,
-//! and nothing is created or sent.
+//! `guidance check` against real servers: a migrated PostgreSQL database, an SMTP server
+//! that asks for STARTTLS (certificate from a test CA) and a password, and the replies mailbox
+//! in a real Dovecot. A good configuration passes line by line; each broken setting is named on
+//! its own line with a non-zero exit, and nothing is created, sent or moved.
 
 use std::path::Path;
 use std::process::Command;
 
+use guidance_testkit::dovecot::{self, Dovecot};
 use guidance_testkit::free_port;
 use guidance_testkit::pg::TestDatabase;
 use guidance_testkit::pki::TestPki;
@@ -61,6 +62,7 @@ async fn check_passes_a_good_configuration_and_names_each_problem() {
         "owner address",
         "database",
         "smtp",
+        "replies",
         "trusted proxies",
     ] {
         assert!(
@@ -75,6 +77,10 @@ async fn check_passes_a_good_configuration_and_names_each_problem() {
         "{report}"
     );
     assert!(sink.messages().is_empty(), "no message was sent");
+    assert!(
+        report.contains("replies: GUIDANCE_IMAP_URL is not set"),
+        "{report}"
+    );
 
     // A wrong SMTP password: the server's refusal, on the SMTP line.
     let mut cmd = check(&db.url, dir.path());
@@ -145,4 +151,66 @@ async fn check_of_a_first_sqlite_run_creates_nothing() {
         !dir.path().join("guidance.db").exists(),
         "check created the database"
     );
+}
+
+#[tokio::test]
+async fn check_signs_in_to_the_replies_mailbox_and_names_a_wrong_password() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = crate::sqlite_url(dir.path());
+    let server = Dovecot::start();
+    server.append(
+        "INBOX",
+        b"From: a@example.org\r\nSubject: waiting\r\n\r\nhi\r\n",
+    );
+
+    // Over TLS from a test authority: signed in, the folder opens, its message is counted.
+    let mut cmd = check(&url, dir.path());
+    cmd.env("GUIDANCE_IMAP_URL", server.tls_url())
+        .env("GUIDANCE_IMAP_CA_FILE", server.ca());
+    let (_, line, all) = line_about(cmd, "replies");
+    assert!(line.starts_with("ok"), "{all}\n{}", server.log());
+    assert!(
+        line.contains(&format!(
+            "imaps://localhost:{}/INBOX answers; signed in as {}; INBOX holds 1 message(s)",
+            server.imaps_port,
+            dovecot::USER
+        )),
+        "{all}"
+    );
+    assert!(!line.contains(dovecot::PASSWORD), "{all}");
+
+    // A wrong password: the server's refusal, on the replies line, and a failing exit.
+    let mut cmd = check(&url, dir.path());
+    cmd.env(
+        "GUIDANCE_IMAP_URL",
+        server
+            .plain_url()
+            .replace(dovecot::PASSWORD, "wrong-password"),
+    );
+    let (ok, line, all) = line_about(cmd, "replies");
+    assert!(!ok && line.starts_with("PROBLEM"), "{all}");
+    assert!(
+        line.contains(&format!("login as {}", dovecot::USER))
+            && line.to_lowercase().contains("authentication failed"),
+        "{all}"
+    );
+    assert!(!line.contains("wrong-password"), "{all}");
+
+    // A server that is not there.
+    let mut cmd = check(&url, dir.path());
+    cmd.env(
+        "GUIDANCE_IMAP_URL",
+        format!(
+            "imap://{}:{}@127.0.0.1:{}/INBOX?tls=none",
+            dovecot::USER,
+            dovecot::PASSWORD,
+            free_port()
+        ),
+    );
+    let (ok, line, all) = line_about(cmd, "replies");
+    assert!(!ok && line.contains("connect"), "{all}");
+
+    // Looking changed nothing: the message is still there, unread, and no folder was made.
+    assert_eq!(server.count("INBOX"), 1);
+    assert_eq!(server.folders(), vec!["INBOX".to_owned()]);
 }

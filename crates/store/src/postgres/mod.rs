@@ -44,7 +44,7 @@ use crate::{
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../supabase/migrations");
 
 /// The tables of the schema, in an order that respects their foreign keys.
-pub const TABLES: [&str; 14] = [
+pub const TABLES: [&str; 16] = [
     "guidance_availability",
     "guidance_bookings",
     "guidance_booking_actions",
@@ -59,6 +59,8 @@ pub const TABLES: [&str; 14] = [
     "guidance_calendar_sources",
     "guidance_calendar_busy",
     "guidance_calendar_feed",
+    "guidance_calendar_replies",
+    "guidance_inbox_lease",
 ];
 
 /// The PostgreSQL implementation of [`Store`].

@@ -7,11 +7,12 @@ use jiff::Timestamp;
 use uuid::Uuid;
 
 use super::idempotency;
+use super::outbox;
 use super::rows::{PlainColumns, StoredRow, booking_from_row};
 use super::slots::slot_exists;
 use super::sql;
 use super::tx::Tx;
-use super::tx::Value::{Bytes, Id, Int, OptText, OptTime, Text, Time};
+use super::tx::Value::{Id, Int, OptText, OptTime, Text, Time};
 use crate::{Booking, NewBooking, NewEmail, NewToken, StoreError, StoreResult, Transition};
 
 /// The column that records when a booking reached `to`, if that status has one.
@@ -296,25 +297,7 @@ async fn record<T: Tx>(
     .await?;
     insert_tokens(tx, booking_id, &change, now).await?;
     for email in change.emails {
-        // Due at once, or at its moment when scheduled.
-        tx.execute(
-            "INSERT INTO guidance_email_outbox (id, booking_id, kind, recipient, subject, \
-             message_id, message, next_attempt_at, created_at, send_before) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            &[
-                Id(Uuid::new_v4()),
-                Id(booking_id),
-                Text(&email.kind),
-                Text(&email.recipient),
-                Text(&email.subject),
-                Text(&email.message_id),
-                Bytes(&email.message),
-                Time(email.send_after.unwrap_or(now)),
-                Time(now),
-                OptTime(email.send_before),
-            ],
-        )
-        .await?;
+        outbox::insert(tx, Some(booking_id), email, now).await?;
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 use jiff::Timestamp;
 use uuid::Uuid;
 
+use super::outbox;
 use super::rows::{PlainColumns, StoredRow};
 use super::tx::Value::{Bytes, Flag, Id, Int, OptText, OptTime, Text, Time};
 use super::tx::{Db, Tx};
@@ -148,21 +149,7 @@ pub(crate) async fn record_poll<T: Tx>(
         replace_busy(&mut tx, id, busy).await?;
     }
     if let Some(email) = &poll.email {
-        tx.execute(
-            "INSERT INTO guidance_email_outbox (id, booking_id, kind, recipient, subject, \
-             message_id, message, next_attempt_at, created_at) \
-             VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $7)",
-            &[
-                Id(Uuid::new_v4()),
-                Text(&email.kind),
-                Text(&email.recipient),
-                Text(&email.subject),
-                Text(&email.message_id),
-                Bytes(&email.message),
-                Time(poll.polled_at),
-            ],
-        )
-        .await?;
+        outbox::insert(&mut tx, None, email, poll.polled_at).await?;
     }
     let source = fetch_source(&mut tx, id).await?;
     tx.commit().await?;

@@ -8,9 +8,39 @@ use uuid::Uuid;
 
 use super::rows::{StoredRow, outbox_from_row};
 use super::sql::{self, OUTBOX_COLUMNS};
-use super::tx::Value::{Bytes, Id, Text, Time};
+use super::tx::Value::{Bytes, Id, OptId, OptTime, Text, Time};
 use super::tx::{Db, Tx};
-use crate::{OutboxMessage, StoreError, StoreResult};
+use crate::{NewEmail, OutboxMessage, StoreError, StoreResult};
+
+/// Queues `email` inside `tx`, the transaction of the change that causes it (a booking's, or a
+/// calendar poll's with no booking): the one place that writes outbox rows. Due at once, or at
+/// its moment when scheduled.
+pub(crate) async fn insert<T: Tx>(
+    tx: &mut T,
+    booking_id: Option<Uuid>,
+    email: &NewEmail,
+    now: Timestamp,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO guidance_email_outbox (id, booking_id, kind, recipient, subject, \
+         message_id, message, next_attempt_at, created_at, send_before) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        &[
+            Id(Uuid::new_v4()),
+            OptId(booking_id),
+            Text(&email.kind),
+            Text(&email.recipient),
+            Text(&email.subject),
+            Text(&email.message_id),
+            Bytes(&email.message),
+            Time(email.send_after.unwrap_or(now)),
+            Time(now),
+            OptTime(email.send_before),
+        ],
+    )
+    .await?;
+    Ok(())
+}
 
 /// See [`crate::Store::mark_emails_sent`].
 pub(crate) async fn mark_sent<D: Db>(db: &D, ids: &[Uuid], now: Timestamp) -> StoreResult<()> {

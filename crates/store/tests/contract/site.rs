@@ -8,7 +8,8 @@ use super::*;
 
 /// Fills an empty store the way a site in use looks: slots of every status, bookings in several
 /// states with used and unused tokens, their audit trails, and emails queued, leased, retried,
-/// sent and failed. Returns the hashes of every token issued.
+/// sent and failed, a polled calendar, and calendar replies acted on and ignored. Returns the
+/// hashes of every token issued.
 #[allow(
     dead_code,
     reason = "used by tests/copy.rs only; the contract runners share this module"
@@ -174,5 +175,42 @@ pub async fn populate_a_site(store: &dyn Store) -> Vec<TokenHash> {
     // A calendar source with busy intervals, and a rotated feed.
     super::calendars::a_polled_source(store, t0).await;
     store.rotate_feed(t0).await.expect("rotate feed");
+
+    // Calendar replies read from the service mailbox: one that noted a maybe on the pending
+    // request (named in its history), one ignored with its reason.
+    for (message_id, booking, outcome, reason) in [
+        (
+            "maybe@calendar.example",
+            Some(&pending.booking),
+            guidance_store::ReplyOutcome::Tentative,
+            None,
+        ),
+        (
+            "forged@elsewhere.example",
+            None,
+            guidance_store::ReplyOutcome::Ignored,
+            Some("unknown_uid"),
+        ),
+    ] {
+        let recorded = store
+            .record_calendar_reply(&guidance_store::CalendarReply {
+                message_id: message_id.to_owned(),
+                received_at: t0 + mins(6),
+                sender: Some(OWNER.to_owned()),
+                method: Some("REPLY".to_owned()),
+                partstat: Some("TENTATIVE".to_owned()),
+                ics_uid: Some(
+                    booking
+                        .map_or("not-ours@elsewhere", |b| b.ics_uid.as_str())
+                        .to_owned(),
+                ),
+                booking_id: booking.map(|b| b.id),
+                outcome,
+                reason: reason.map(str::to_owned),
+            })
+            .await
+            .expect("reply");
+        assert!(recorded);
+    }
     hashes
 }

@@ -597,7 +597,7 @@ pub struct ReplyBody {
     pub outcome: &'static str,
     /// Why it was ignored: `no_calendar`, `not_a_reply`, `occurrence_only`, `unknown_uid`,
     /// `not_the_owner`, `not_from_owner`, `not_authenticated`, `old_sequence`,
-    /// `state_does_not_fit` or `no_answer`.
+    /// `state_does_not_fit`, `no_answer` or `too_large`.
     pub reason: Option<String>,
 }
 
