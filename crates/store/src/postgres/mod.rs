@@ -32,7 +32,7 @@ use crate::shared::guard::to_the_end;
 use crate::shared::tx::Db as _;
 use crate::shared::tx::Value::{Int, Time};
 use crate::shared::{
-    booking, calendars, idempotency, outbox, owner, reads, replies, settings, slots,
+    booking, calendars, erasure, idempotency, outbox, owner, reads, replies, settings, slots,
 };
 use crate::{
     Booking, BookingEvent, CalendarPoll, CalendarSource, KeptAnswer, NewAdminSession, NewBooking,
@@ -502,6 +502,11 @@ impl Store for PostgresStore {
 
     async fn rotate_feed(&self, now: Timestamp) -> StoreResult<i64> {
         calendars::rotate_feed(self.tx().await?, now).await
+    }
+
+    async fn erase(&self, erasure: crate::Erasure) -> StoreResult<crate::Erased> {
+        let store = self.clone();
+        to_the_end(async move { erasure::erase(store.tx().await?, &erasure).await }).await
     }
 }
 

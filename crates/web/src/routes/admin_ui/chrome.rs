@@ -56,6 +56,7 @@ const FLASHES: &[&str] = &[
     "question_saved",
     "question_deleted",
     "questions_reordered",
+    "visitor_erased",
 ];
 
 /// The query a redirect leaves for the next page: which flash to show and its counts.
