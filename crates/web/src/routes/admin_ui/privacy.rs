@@ -68,7 +68,7 @@ async fn erase_response(
             confirm: bookings.map(|_| tr.fmt("admin.erase.confirm", &[("email", &email)])),
             count: tr.fmt(
                 "admin.erase.count",
-                &[("count", &bookings.unwrap_or(0).to_string())],
+                &[("n", &bookings.unwrap_or(0).to_string())],
             ),
             email,
             errors,
