@@ -153,17 +153,7 @@ pub async fn delete_own(app: &App, booking_id: Uuid) -> AppResult<Booking> {
 /// live requests are cancelled first, with the usual emails, then every booking of it is
 /// erased. How many bookings were erased.
 pub async fn erase_address(app: &App, raw: &str) -> AppResult<usize> {
-    let email = raw.trim();
-    if email.is_empty() {
-        return Err(AppError::field("email", FieldReason::Empty));
-    }
-    if email.chars().count() > EMAIL_MAX {
-        return Err(AppError::field("email", FieldReason::TooLong));
-    }
-    // An address stored long ago need not pass today's rules, so only its shape is checked.
-    if !email.contains('@') || email.chars().any(char::is_control) {
-        return Err(AppError::field("email", FieldReason::InvalidEmail));
-    }
+    let email = check_address(raw)?;
     let live = app
         .store
         .list_bookings(None)
@@ -184,6 +174,22 @@ pub async fn erase_address(app: &App, raw: &str) -> AppResult<usize> {
         "the owner erased a visitor's data"
     );
     Ok(erased.bookings.len())
+}
+
+/// The address an erase names, trimmed; refused when empty, too long or not an address at
+/// all. An address stored long ago need not pass today's rules, so only its shape is checked.
+pub fn check_address(raw: &str) -> AppResult<&str> {
+    let email = raw.trim();
+    if email.is_empty() {
+        return Err(AppError::field("email", FieldReason::Empty));
+    }
+    if email.chars().count() > EMAIL_MAX {
+        return Err(AppError::field("email", FieldReason::TooLong));
+    }
+    if !email.contains('@') || email.chars().any(char::is_control) {
+        return Err(AppError::field("email", FieldReason::InvalidEmail));
+    }
+    Ok(email)
 }
 
 /// The moment before which sessions have their visitors' data erased: `retention_days` before

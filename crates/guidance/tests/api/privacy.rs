@@ -290,6 +290,42 @@ async fn the_owner_api_erases_an_address_on_postgresql() {
     until_nothing_kept(&app).await;
     assert!(everything_kept(&app).await.contains(OTHER));
     assert_eq!(app.booking(&other).await["status"], "pending");
+    // Old row versions can linger in free space of the tables' pages after the erasure's
+    // VACUUM (PostgreSQL does not overwrite them); the operator's `VACUUM FULL` rewrites the
+    // files without them.
+    let files = relation_files(&app).await;
+    assert!(files.contains(OTHER), "the files were read");
+    for w in WORDS {
+        assert!(!files.contains(w), "{w} is still in a table's file");
+    }
+}
+
+/// The files of every table and index of the PostgreSQL database, as on disk after a
+/// `VACUUM FULL` and a checkpoint, lowercased.
+async fn relation_files(app: &TestApp) -> String {
+    let pool = sqlx::PgPool::connect(&app.db.as_ref().unwrap().url)
+        .await
+        .expect("connect");
+    sqlx::raw_sql("VACUUM FULL")
+        .execute(&pool)
+        .await
+        .expect("vacuum full");
+    sqlx::query("CHECKPOINT")
+        .execute(&pool)
+        .await
+        .expect("checkpoint");
+    let named: Vec<(String, Vec<u8>)> = sqlx::query_as(
+        "SELECT c.relname::text, pg_read_binary_file(pg_relation_filepath(c.oid)) FROM pg_class c \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i', 't') \
+         AND pg_relation_filepath(c.oid) IS NOT NULL",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("the relations' files");
+    let files: Vec<Vec<u8>> = named.into_iter().map(|(_, b)| b).collect();
+    pool.close().await;
+    String::from_utf8_lossy(&files.concat()).to_lowercase()
 }
 
 #[tokio::test]

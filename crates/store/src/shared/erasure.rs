@@ -30,6 +30,17 @@ const BY_BOOKING: &[&str] = &[
     "DELETE FROM guidance_calendar_replies WHERE booking_id IN ({erased})",
 ];
 
+/// Every table an erasure changes: PostgreSQL vacuums them after an erasure, so that the old
+/// versions of the rows leave the tables' pages soon (see `PostgresStore::erase`).
+pub(crate) const TABLES: &[&str] = &[
+    "guidance_bookings",
+    "guidance_idempotency_keys",
+    "guidance_booking_actions",
+    "guidance_booking_events",
+    "guidance_calendar_replies",
+    "guidance_email_outbox",
+];
+
 /// The stored emails of the erased bookings, but for those still to be sent (a cancellation's
 /// notices, queued in the transaction that erased the booking's other data): they go once sent.
 const EMAILS: &str = "DELETE FROM guidance_email_outbox \
@@ -101,4 +112,21 @@ fn ids<R: super::rows::StoredRow>(rows: &[R]) -> StoreResult<Vec<uuid::Uuid>> {
     rows.iter()
         .map(|r| r.uuid("id"))
         .collect::<Result<_, StoreError>>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BY_BOOKING, EMAILS, TABLES};
+
+    #[test]
+    fn every_table_an_erasure_changes_is_vacuumed() {
+        for statement in BY_BOOKING.iter().chain([&EMAILS]) {
+            let table = statement
+                .split_whitespace()
+                .skip_while(|w| !matches!(*w, "FROM" | "UPDATE"))
+                .nth(1)
+                .expect("a table");
+            assert!(TABLES.contains(&table), "{table} is not vacuumed");
+        }
+    }
 }

@@ -93,23 +93,24 @@ pub(super) async fn erase_submit(
     let email = form.email.trim().to_owned();
     let flash = FlashQuery::default();
     if form.confirm != "yes" {
-        let found = guidance_app::bookings::find_bookings(&state.app, None, &email).await;
+        // The address alone: what it would erase, and a button that confirms.
+        let checked = guidance_app::privacy::check_address(&email);
+        let found = match checked {
+            Ok(address) => guidance_app::bookings::find_bookings(&state.app, None, address)
+                .await
+                .map(|all| {
+                    all.iter()
+                        .filter(|b| b.email.trim().eq_ignore_ascii_case(address))
+                        .count()
+                }),
+            Err(e) => Err(e),
+        };
         return match found {
-            Ok(_) if email.is_empty() || !email.contains('@') => {
-                let reason = if email.is_empty() {
-                    guidance_core::FieldReason::Empty
-                } else {
-                    guidance_core::FieldReason::InvalidEmail
-                };
-                let refused = FieldErrors::one("email", reason);
-                erase_response(&state, &session, email, None, refused, &flash).await
-            }
-            Ok(all) => {
-                let n = all
-                    .iter()
-                    .filter(|b| b.email.trim().eq_ignore_ascii_case(&email))
-                    .count();
+            Ok(n) => {
                 erase_response(&state, &session, email, Some(n), FieldErrors::new(), &flash).await
+            }
+            Err(AppError::Invalid(fields)) => {
+                erase_response(&state, &session, email, None, fields, &flash).await
             }
             Err(e) => error_response(&state, &session, e).await,
         };
