@@ -19,6 +19,7 @@ pub mod outbox;
 pub mod owner_auth;
 pub mod patterns;
 pub mod preflight;
+pub mod privacy;
 pub mod private_files;
 pub mod questions;
 pub mod reminders;

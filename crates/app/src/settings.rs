@@ -27,6 +27,7 @@ pub fn defaults(settings: &Settings) -> OwnerSettings {
         remind_owner: false,
         busy_buffer_minutes: 0,
         calendar_fail_open: false,
+        retention_days: guidance_core::owner_settings::DEFAULT_RETENTION_DAYS,
     }
 }
 

@@ -24,6 +24,10 @@ pub const MAX_HORIZON_DAYS: i64 = 730;
 pub const NAME_MAX: usize = 120;
 /// Longest buffer around the owner's busy times, in minutes (four hours).
 pub const MAX_BUSY_BUFFER_MINUTES: i64 = 240;
+/// How long a visitor's data is kept after their session unless the owner says otherwise.
+pub const DEFAULT_RETENTION_DAYS: i64 = 365;
+/// Longest retention, in days (ten years).
+pub const MAX_RETENTION_DAYS: i64 = 3650;
 
 /// One of the owner's settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -57,11 +61,13 @@ pub enum Setting {
     BusyBufferMinutes,
     /// Whether slots stay bookable while a calendar source cannot be read.
     CalendarFailOpen,
+    /// Days after a session its visitor's data is kept.
+    RetentionDays,
 }
 
 impl Setting {
     /// Every setting, in the order the settings page shows them.
-    pub const ALL: [Setting; 14] = [
+    pub const ALL: [Setting; 15] = [
         Setting::BookingOpen,
         Setting::OwnerName,
         Setting::OwnerEmail,
@@ -77,6 +83,7 @@ impl Setting {
         Setting::RemindOwner,
         Setting::BusyBufferMinutes,
         Setting::CalendarFailOpen,
+        Setting::RetentionDays,
     ];
 
     /// Its name: the stored key, the form and JSON field, the refused field.
@@ -97,6 +104,7 @@ impl Setting {
             Setting::RemindOwner => "remind_owner",
             Setting::BusyBufferMinutes => "busy_buffer_minutes",
             Setting::CalendarFailOpen => "calendar_fail_open",
+            Setting::RetentionDays => "retention_days",
         }
     }
 
@@ -141,6 +149,9 @@ pub struct OwnerSettings {
     /// Whether the slots a failing calendar source covers stay bookable (instead of hidden
     /// after the grace period).
     pub calendar_fail_open: bool,
+    /// Days after a session its visitor's name, email, topic, answers and emails are kept
+    /// (see `guidance_app::privacy`).
+    pub retention_days: i64,
 }
 
 /// The settings form as typed: raw text per field (checkbox: present or not).
@@ -176,6 +187,8 @@ pub struct SettingsForm {
     pub busy_buffer_minutes: String,
     /// "on" (a checked box) or "true" when slots stay bookable while a calendar fails.
     pub calendar_fail_open: Option<String>,
+    /// Days.
+    pub retention_days: String,
 }
 
 /// A change of some settings, as the owner API sends it: each value in its own type, `None`
@@ -211,6 +224,8 @@ pub struct SettingsChange {
     pub busy_buffer_minutes: Option<i64>,
     /// Whether slots stay bookable while a calendar fails.
     pub calendar_fail_open: Option<bool>,
+    /// Days.
+    pub retention_days: Option<i64>,
     /// Fields refused before their value could be read (a key that is no setting, a value of
     /// the wrong type): reported together with the refused values.
     pub refused: FieldErrors,
@@ -253,6 +268,7 @@ struct Draft {
     remind_owner: bool,
     busy_buffer_minutes: Count,
     calendar_fail_open: bool,
+    retention_days: Count,
 }
 
 impl Draft {
@@ -273,6 +289,7 @@ impl Draft {
             remind_owner: s.remind_owner,
             busy_buffer_minutes: Count::Given(s.busy_buffer_minutes),
             calendar_fail_open: s.calendar_fail_open,
+            retention_days: Count::Given(s.retention_days),
         }
     }
 
@@ -298,6 +315,11 @@ impl Draft {
                 given => given,
             },
             calendar_fail_open: ticked(&f.calendar_fail_open),
+            // Left empty (a form from before retention existed): the default.
+            retention_days: match Count::read(&f.retention_days) {
+                Count::Empty => Count::Given(DEFAULT_RETENTION_DAYS),
+                given => given,
+            },
         }
     }
 
@@ -318,6 +340,7 @@ impl Draft {
             Setting::RemindOwner => self.remind_owner = raw == "true",
             Setting::BusyBufferMinutes => self.busy_buffer_minutes = Count::read(raw),
             Setting::CalendarFailOpen => self.calendar_fail_open = raw == "true",
+            Setting::RetentionDays => self.retention_days = Count::read(raw),
         }
     }
 
@@ -358,6 +381,7 @@ impl Draft {
             &c.busy_buffer_minutes.map(Count::Given),
         );
         set(&mut self.calendar_fail_open, &c.calendar_fail_open);
+        set(&mut self.retention_days, &count(&c.retention_days));
     }
 
     /// Checks every value; every refused field at once.
@@ -429,6 +453,12 @@ impl Draft {
             0,
             MAX_BUSY_BUFFER_MINUTES,
         );
+        let retention_days = count(
+            Setting::RetentionDays,
+            self.retention_days,
+            1,
+            MAX_RETENTION_DAYS,
+        );
         let offsets = ReminderOffsets::parse(&self.reminder_offsets_minutes)
             .map_err(|reason| fields.add(Setting::ReminderOffsetsMinutes.key(), reason));
         match (zone, language, offsets) {
@@ -448,6 +478,7 @@ impl Draft {
                     remind_owner: self.remind_owner,
                     busy_buffer_minutes,
                     calendar_fail_open: self.calendar_fail_open,
+                    retention_days,
                 })
             }
             _ => Err(fields),
@@ -520,6 +551,7 @@ impl OwnerSettings {
             remind_owner: ticked(self.remind_owner),
             busy_buffer_minutes: self.busy_buffer_minutes.to_string(),
             calendar_fail_open: ticked(self.calendar_fail_open),
+            retention_days: self.retention_days.to_string(),
         }
     }
 
@@ -548,6 +580,7 @@ impl OwnerSettings {
             Setting::RemindOwner => self.remind_owner.to_string(),
             Setting::BusyBufferMinutes => self.busy_buffer_minutes.to_string(),
             Setting::CalendarFailOpen => self.calendar_fail_open.to_string(),
+            Setting::RetentionDays => self.retention_days.to_string(),
         }
     }
 
@@ -578,199 +611,4 @@ fn is_localhost_address(s: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn base() -> OwnerSettings {
-        OwnerSettings {
-            booking_open: true,
-            owner_name: "Olga".into(),
-            owner_email: "owner@localhost".into(),
-            time_zone: TimeZoneName::parse("UTC").unwrap(),
-            language: "en",
-            min_notice_hours: 0,
-            horizon_days: 60,
-            confirm_email: false,
-            answer_within_hours: 48,
-            answer_reminder_hours: 12,
-            reminder_offsets_minutes: ReminderOffsets::default(),
-            remind_owner: false,
-            busy_buffer_minutes: 0,
-            calendar_fail_open: false,
-        }
-    }
-
-    #[test]
-    fn stored_values_override_defaults_and_bad_ones_are_ignored() {
-        let stored = BTreeMap::from([
-            ("booking_open".to_owned(), "false".to_owned()),
-            ("time_zone".to_owned(), "Europe/Berlin".to_owned()),
-            ("horizon_days".to_owned(), "not a number".to_owned()),
-        ]);
-        let (s, ignored) = base().with_stored(&stored);
-        assert_eq!(
-            ignored.iter().map(|(f, _)| f).collect::<Vec<_>>(),
-            ["horizon_days"]
-        );
-        assert!(!s.booking_open);
-        assert_eq!(s.time_zone.as_str(), "Europe/Berlin");
-        assert_eq!(s.horizon_days, 60);
-        assert_eq!(s.owner_name, "Olga");
-        assert_eq!(base().with_stored(&base().to_stored()).0, base());
-    }
-
-    #[test]
-    fn each_setting_has_one_key_used_by_the_store_and_refusals() {
-        let keys: Vec<&str> = Setting::ALL.iter().map(|s| s.key()).collect();
-        assert_eq!(base().to_stored().keys().count(), Setting::ALL.len());
-        for key in &keys {
-            assert!(base().to_stored().contains_key(*key), "{key} is stored");
-            assert_eq!(Setting::from_key(key).map(Setting::key), Some(*key));
-        }
-        assert_eq!(Setting::from_key("nope"), None);
-        // Every stored value is read back under its own key, one at a time as well.
-        let other = OwnerSettings {
-            booking_open: false,
-            owner_name: "Grete".into(),
-            owner_email: "grete@example.org".into(),
-            time_zone: TimeZoneName::parse("Europe/Berlin").unwrap(),
-            language: "de",
-            min_notice_hours: 12,
-            horizon_days: 30,
-            confirm_email: true,
-            answer_within_hours: 24,
-            answer_reminder_hours: 0,
-            reminder_offsets_minutes: ReminderOffsets::new(&[30]).unwrap(),
-            remind_owner: true,
-            busy_buffer_minutes: 15,
-            calendar_fail_open: true,
-        };
-        assert_eq!(
-            base().with_stored(&other.to_stored()),
-            (other.clone(), FieldErrors::new())
-        );
-        for (key, value) in other.to_stored() {
-            let (one, ignored) = base().with_stored(&BTreeMap::from([(key.clone(), value)]));
-            assert!(ignored.is_empty());
-            assert_eq!(one.to_stored()[&key], other.to_stored()[&key], "{key}");
-        }
-        // An unknown stored key is no setting and changes nothing.
-        let unknown = BTreeMap::from([("colour".to_owned(), "blue".to_owned())]);
-        assert_eq!(base().with_stored(&unknown), (base(), FieldErrors::new()));
-    }
-
-    #[test]
-    fn a_change_keeps_what_it_does_not_name_and_reports_every_refusal_at_once() {
-        let change = SettingsChange {
-            booking_open: Some(false),
-            min_notice_hours: Some(24),
-            ..SettingsChange::default()
-        };
-        let changed = base().changed(&change).unwrap();
-        assert_eq!(
-            changed,
-            OwnerSettings {
-                booking_open: false,
-                min_notice_hours: 24,
-                ..base()
-            }
-        );
-        assert_eq!(base().changed(&SettingsChange::default()), Ok(base()));
-        // Refused values, and the fields the owner API could not read, all in one answer.
-        let bad = SettingsChange {
-            owner_name: Some("  ".into()),
-            time_zone: Some("Mars/Base".into()),
-            min_notice_hours: Some(MAX_NOTICE_HOURS + 1),
-            horizon_days: Some(0),
-            refused: [
-                ("booking_open".to_owned(), FieldReason::WrongType),
-                ("colour".to_owned(), FieldReason::UnknownValue),
-            ]
-            .into_iter()
-            .collect(),
-            ..SettingsChange::default()
-        };
-        let e = base().changed(&bad).unwrap_err();
-        assert_eq!(
-            e.codes(),
-            BTreeMap::from(
-                [
-                    ("booking_open", "wrong_type"),
-                    ("colour", "unknown_value"),
-                    ("horizon_days", "out_of_range"),
-                    ("min_notice_hours", "out_of_range"),
-                    ("owner_name", "empty"),
-                    ("time_zone", "unknown_time_zone"),
-                ]
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            )
-        );
-        // Fields refused before reading are refused even when every value is fine.
-        let only_unread = SettingsChange {
-            refused: FieldErrors::one("colour", FieldReason::UnknownValue),
-            ..SettingsChange::default()
-        };
-        assert_eq!(base().changed(&only_unread).unwrap_err().len(), 1);
-    }
-
-    #[test]
-    fn the_form_and_the_owner_api_give_the_same_settings() {
-        let mut form = base().to_form();
-        form.booking_open = Some("on".into());
-        form.owner_name = "  Olga  ".into();
-        form.min_notice_hours = " 48 ".into();
-        let from_form = parse(&form).unwrap();
-        let from_api = base()
-            .changed(&SettingsChange {
-                booking_open: Some(true),
-                owner_name: Some("  Olga  ".into()),
-                min_notice_hours: Some(48),
-                ..SettingsChange::default()
-            })
-            .unwrap();
-        assert_eq!(from_form, from_api);
-        assert_eq!(parse(&base().to_form()), Ok(base()));
-        // An unticked box is off; a number the form cannot read is named.
-        form.booking_open = None;
-        assert!(!parse(&form).unwrap().booking_open);
-        form.horizon_days = "ten".into();
-        assert_eq!(
-            parse(&form).unwrap_err().get("horizon_days"),
-            Some(FieldReason::UnknownValue)
-        );
-    }
-
-    #[test]
-    fn every_bad_field_is_reported() {
-        let f = SettingsForm {
-            booking_open: None,
-            owner_name: "A\u{7}".into(),
-            owner_email: "nope".into(),
-            time_zone: "Mars/Base".into(),
-            language: "xx".into(),
-            min_notice_hours: "-1".into(),
-            horizon_days: "".into(),
-            confirm_email: None,
-            answer_within_hours: "0".into(),
-            answer_reminder_hours: "12".into(),
-            reminder_offsets_minutes: "60, 0".into(),
-            remind_owner: None,
-            busy_buffer_minutes: "0".into(),
-            calendar_fail_open: None,
-        };
-        let e = parse(&f).unwrap_err();
-        assert_eq!(
-            e.iter().map(|(f, _)| f).collect::<Vec<_>>(),
-            [
-                "answer_within_hours",
-                "horizon_days",
-                "language",
-                "min_notice_hours",
-                "owner_email",
-                "owner_name",
-                "reminder_offsets_minutes",
-                "time_zone"
-            ]
-        );
-    }
-}
+mod tests;

@@ -5,12 +5,14 @@
 //! transaction as the change that causes an email. Handlers never see SQL.
 
 pub mod copy;
+mod erasure;
 mod health;
 mod model;
 pub mod postgres;
 mod shared;
 pub mod sqlite;
 
+pub use erasure::{Erase, Erased, Erasure};
 pub use health::{Health, PoolUse};
 pub use model::*;
 
@@ -360,4 +362,11 @@ pub trait Store: Send + Sync + 'static {
     async fn feed_generation(&self) -> StoreResult<i64>;
     /// Moves the feed to a new generation, killing the old address; the new generation.
     async fn rotate_feed(&self, now: Timestamp) -> StoreResult<i64>;
+
+    // --- The visitor's data -------------------------------------------------------------------
+
+    /// Erases the visitors' data `erasure` names from every table, and what earlier erasures
+    /// left (see [`Erase::Leftovers`]), in one transaction; the bookings keep their times and
+    /// status. On SQLite the deleted bytes leave the file and its write-ahead log too.
+    async fn erase(&self, erasure: Erasure) -> StoreResult<Erased>;
 }

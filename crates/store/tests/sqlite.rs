@@ -276,3 +276,95 @@ async fn the_database_and_its_companions_are_the_owners_alone() {
     assert_eq!(mode(&db), 0o600);
     assert_eq!(mode(&dir.path().join("data/sub/guidance.db-wal")), 0o600);
 }
+
+/// After an erasure, the visitor's name, address, topic and answers are in neither the database
+/// file nor its write-ahead log: deleted content is overwritten, and the log emptied.
+#[tokio::test]
+async fn erased_data_leaves_no_bytes_in_the_file_or_its_log() {
+    use guidance_core::intake::RawIntake;
+    use guidance_core::{BookingStatus, Intake, SlotWindow};
+    use guidance_store::{Actor, Erase, Erasure, NewBooking, NewEmail};
+    use jiff::{SignedDuration, Timestamp};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("guidance.db");
+    let store = SqliteStore::open(&path).await.expect("open");
+    let t0 = Timestamp::from_second(Timestamp::now().as_second()).unwrap();
+    let start = t0 + SignedDuration::from_hours(72);
+    let window = SlotWindow::parse(start, start + SignedDuration::from_mins(60)).unwrap();
+    let slot = store.create_slot(window, None, t0).await.expect("slot");
+    let intake = Intake::parse(&RawIntake {
+        name: "Zebulon Quaxwright".into(),
+        email: "zebulon.quaxwright@example.test".into(),
+        topic: "Migrating the quaxwright archive".into(),
+        priority: "normal".into(),
+        answers: serde_json::json!({"company": "Quaxcorp Limited"}),
+        locale: "en".into(),
+        time_zone: "UTC".into(),
+    })
+    .expect("intake");
+    let id = uuid::Uuid::new_v4();
+    let email = NewEmail {
+        kind: "requester_received".into(),
+        recipient: "zebulon.quaxwright@example.test".into(),
+        subject: "Your request, Zebulon Quaxwright".into(),
+        message_id: format!("<{id}@guidance.test>"),
+        message: b"To: zebulon.quaxwright@example.test\r\n\r\nQuaxcorp Limited".to_vec(),
+        send_after: None,
+        send_before: None,
+    };
+    store
+        .create_booking(NewBooking {
+            id,
+            slot_id: slot.id,
+            window,
+            intake,
+            status: BookingStatus::Pending,
+            ics_uid: format!("{id}@guidance.test"),
+            tokens: Vec::new(),
+            emails: vec![email],
+            answer_by: None,
+            pending_limit: None,
+            keep_answer: None,
+            now: t0,
+        })
+        .await
+        .expect("booked");
+    let sent: Vec<uuid::Uuid> = store
+        .claim_emails(t0, t0 + SignedDuration::from_mins(5), 10)
+        .await
+        .expect("claimed")
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    store.mark_emails_sent(&sent, t0).await.expect("sent");
+    let files = || {
+        ["", "-wal"]
+            .iter()
+            .map(|suffix| {
+                let mut p = path.as_os_str().to_owned();
+                p.push(suffix);
+                std::fs::read(std::path::PathBuf::from(p)).unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .concat()
+    };
+    let holds =
+        |bytes: &[u8], needle: &str| bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+    let words = ["Zebulon", "Quaxwright", "quaxwright@example", "Quaxcorp"];
+    // The check can fail: before the erasure, the data is there to be found.
+    assert!(words.iter().all(|w| holds(&files(), w)));
+
+    store
+        .erase(Erasure {
+            whom: Erase::Email("ZEBULON.QUAXWRIGHT@example.test".into()),
+            actor: Actor::Owner,
+            now: t0,
+        })
+        .await
+        .expect("erased");
+    let bytes = files();
+    for w in words {
+        assert!(!holds(&bytes, w), "{w} is still in the database files");
+    }
+}

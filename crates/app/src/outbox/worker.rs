@@ -1,5 +1,6 @@
 //! The outbox worker: claims due emails in rounds, hands them to a [`Mailer`] several at once
-//! and records the outcomes; every minute it also expires overdue bookings.
+//! and records the outcomes; every minute it also expires overdue bookings and erases the
+//! visitors' data of sessions past the owner's retention.
 
 use std::time::Duration;
 
@@ -183,17 +184,28 @@ pub async fn run<M: Mailer>(app: App, mailer: M, mut shutdown: watch::Receiver<b
         }
         if last_tick.elapsed() >= Duration::from_secs(60) {
             expire(&app).await;
+            retention(&app).await;
             last_tick = tokio::time::Instant::now();
         }
         // Drain what is due; shutdown is looked at between emails.
+        let mut sent_any = false;
         loop {
             match send_due(&app, &mailer, shutdown.clone()).await {
-                Ok(n) if n > 0 && !*shutdown.borrow() => continue,
+                Ok(n) if n > 0 && !*shutdown.borrow() => {
+                    sent_any = true;
+                    continue;
+                }
                 Ok(_) => break,
                 Err(e) => {
                     tracing::error!(error = %e, "outbox: database error");
                     break;
                 }
+            }
+        }
+        if sent_any {
+            // An erased booking's last emails (a cancellation's) go once they are sent.
+            if let Err(e) = crate::privacy::erase_leftovers(&app).await {
+                tracing::error!(error = %e, "erasing the sent emails of erased bookings failed");
             }
         }
         // Emails queued by other processes (several servers and workers on one PostgreSQL
@@ -212,6 +224,13 @@ pub async fn run<M: Mailer>(app: App, mailer: M, mut shutdown: watch::Receiver<b
             () = tokio::time::sleep(sleep) => {}
             _ = shutdown.changed() => {}
         }
+    }
+}
+
+/// One retention run: the visitors' data of sessions past the owner's retention is erased.
+async fn retention(app: &App) {
+    if let Err(e) = crate::privacy::erase_past_retention(app).await {
+        tracing::error!(error = %e, "erasing visitors' data past retention failed");
     }
 }
 

@@ -183,7 +183,8 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
-    /// Moves the app's clock `hours` ahead and runs the expiry of overdue bookings, as the
+    /// Moves the app's clock `hours` ahead and runs the expiry of overdue bookings and the
+    /// retention of visitors' data, as the
     /// worker would at its next round; the worker is woken to send what became due (scheduled
     /// reminders among them).
     pub async fn pass_hours(&self, hours: f64) {
@@ -192,6 +193,9 @@ impl TestApp {
         guidance_app::bookings::expire_overdue(&self.app)
             .await
             .expect("expiry runs");
+        guidance_app::privacy::erase_past_retention(&self.app)
+            .await
+            .expect("retention runs");
         self.app.outbox_wake.notify_one();
     }
 

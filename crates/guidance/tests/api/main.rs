@@ -30,6 +30,7 @@ mod pages;
 mod paging;
 mod pick_rules;
 mod postgres;
+mod privacy;
 mod public;
 mod replies;
 mod tokens;

@@ -32,7 +32,7 @@ use crate::shared::guard::to_the_end;
 use crate::shared::tx::Db as _;
 use crate::shared::tx::Value::{Int, Time};
 use crate::shared::{
-    booking, calendars, idempotency, outbox, owner, reads, replies, settings, slots,
+    booking, calendars, erasure, idempotency, outbox, owner, reads, replies, settings, slots,
 };
 use crate::{
     Booking, BookingEvent, CalendarPoll, CalendarSource, KeptAnswer, NewAdminSession, NewBooking,
@@ -505,6 +505,16 @@ impl Store for PostgresStore {
     async fn rotate_feed(&self, now: Timestamp) -> StoreResult<i64> {
         calendars::rotate_feed(self.tx().await?, now).await
     }
+
+    async fn erase(&self, erasure: crate::Erasure) -> StoreResult<crate::Erased> {
+        let store = self.clone();
+        let erased =
+            to_the_end(async move { erasure::erase(store.tx().await?, &erasure).await }).await?;
+        if !(erased.bookings.is_empty() && erased.emails.is_empty()) {
+            self.vacuum_erased().await;
+        }
+        Ok(erased)
+    }
 }
 
 /// The migrations of this binary that the database has not applied (all of them on a database
@@ -539,5 +549,18 @@ impl PostgresStore {
         let pending = pending_migrations(&pool, statement_cache_enabled(url)).await;
         pool.close().await;
         pending
+    }
+}
+
+impl PostgresStore {
+    /// Vacuums the tables an erasure changed, so that the old versions of its rows leave the
+    /// tables' pages now rather than at autovacuum's next look. Where the service does not own
+    /// the tables (Supabase's service role) PostgreSQL skips them with a warning; autovacuum
+    /// does it then. A failure is logged, never returned: the erasure itself is committed.
+    async fn vacuum_erased(&self) {
+        let statement = format!("VACUUM (SKIP_LOCKED) {}", erasure::TABLES.join(", "));
+        if let Err(e) = sqlx::raw_sql(&statement).execute(&self.pool).await {
+            tracing::warn!(error = %e, "vacuuming after an erasure failed; autovacuum will");
+        }
     }
 }

@@ -115,6 +115,13 @@ impl Tx for PgTx {
         row.map_err(map_constraint)
     }
 
+    async fn fetch_all(&mut self, sql: &str, values: &[Value<'_>]) -> StoreResult<Vec<PgRow>> {
+        let query = sqlx::query(sql).persistent(self.persistent);
+        let rows = bind(query, values).fetch_all(self.tx.conn()).await;
+        self.tx.settled();
+        rows.map_err(map_constraint)
+    }
+
     /// A transaction-level advisory lock on the address: concurrent requests of one address
     /// count one after the other, and each count (a fresh snapshot under READ COMMITTED) sees the
     /// bookings the earlier lock holders committed. The lock ends with the transaction, which

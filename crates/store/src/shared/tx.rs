@@ -64,6 +64,13 @@ pub(crate) trait Tx: Send + Sized {
         values: &[Value<'_>],
     ) -> impl Future<Output = StoreResult<Option<Self::Row>>> + Send;
 
+    /// Runs a query (or a statement with `RETURNING`); all its rows.
+    fn fetch_all(
+        &mut self,
+        sql: &str,
+        values: &[Value<'_>],
+    ) -> impl Future<Output = StoreResult<Vec<Self::Row>>> + Send;
+
     /// Keeps other transactions from counting the bookings of `email` (trimmed, any case) until
     /// this one ends, so that two requests of one address cannot both pass the limit of requests
     /// awaiting the owner. A backend whose writers take turns anyway does nothing.

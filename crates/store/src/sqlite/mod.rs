@@ -24,7 +24,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 
 use crate::shared::guard::to_the_end;
 use crate::shared::{
-    booking, calendars, idempotency, outbox, owner, reads, replies, settings, slots,
+    booking, calendars, erasure, idempotency, outbox, owner, reads, replies, settings, slots,
 };
 use crate::{
     Booking, BookingEvent, CalendarPoll, CalendarSource, KeptAnswer, NewAdminSession, NewBooking,
@@ -50,6 +50,9 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
+            // Deleted content is overwritten with zeros rather than left in free space, so
+            // that an erased visitor's data does not linger in the file.
+            .pragma("secure_delete", "on")
             .busy_timeout(Duration::from_secs(10));
         // Migrations run on a connection of their own with foreign keys off: SQLite changes a
         // CHECK constraint only by rebuilding the table, and dropping a table that others
@@ -528,5 +531,30 @@ impl Store for SqliteStore {
 
     async fn rotate_feed(&self, now: Timestamp) -> StoreResult<i64> {
         calendars::rotate_feed(self.tx().await?, now).await
+    }
+
+    async fn erase(&self, erasure: crate::Erasure) -> StoreResult<crate::Erased> {
+        let store = self.clone();
+        let erased =
+            to_the_end(async move { erasure::erase(store.tx().await?, &erasure).await }).await?;
+        self.forget_old_pages().await?;
+        Ok(erased)
+    }
+}
+
+impl SqliteStore {
+    /// Copies the write-ahead log into the database file and empties it: the log keeps whole
+    /// pages as they were before a change, erased data among them, until then. A reader still
+    /// on an old snapshot keeps the log from being emptied; the next erasure tries again.
+    async fn forget_old_pages(&self) -> StoreResult<()> {
+        let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&self.writer)
+            .await?;
+        if busy != 0 {
+            tracing::warn!(
+                "the write-ahead log could not be emptied now; erased data stays in it until the next erasure"
+            );
+        }
+        Ok(())
     }
 }

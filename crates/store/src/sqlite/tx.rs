@@ -105,6 +105,14 @@ impl Tx for SqliteTx {
         row.map_err(map_constraint)
     }
 
+    async fn fetch_all(&mut self, sql: &str, values: &[Value<'_>]) -> StoreResult<Vec<SqliteRow>> {
+        let rows = bind(sqlx::query(sql), values)
+            .fetch_all(self.0.conn())
+            .await;
+        self.0.settled();
+        rows.map_err(map_constraint)
+    }
+
     async fn lock_address(&mut self, _email: &str) -> StoreResult<()> {
         // The writer pool has one connection: no other request can write between this
         // transaction's count and its insert.

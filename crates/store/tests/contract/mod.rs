@@ -103,6 +103,9 @@ macro_rules! all_contract_tests {
             calendar_unchanged_poll_keeps_busy_times_and_validators,
             calendar_source_is_claimed_by_one_poller_at_a_time,
             calendar_feed_rotation_moves_the_generation,
+            // 14. The visitor's data
+            erasure_reaches_every_table_and_spares_others,
+            erasure_by_session_end_and_by_booking,
         }
     };
 }
@@ -123,6 +126,7 @@ macro_rules! assert_err {
 
 mod bookings;
 mod calendars;
+mod erasure;
 mod health;
 mod idempotency;
 mod lists;
@@ -141,8 +145,8 @@ mod transitions;
     reason = "each test crate that includes this module uses a different part of it"
 )]
 pub use {
-    bookings::*, calendars::*, health::*, idempotency::*, lists::*, outbox::*, outbox_batch::*,
-    owner::*, replies::*, scheduled::*, site::*, slots::*, transitions::*,
+    bookings::*, calendars::*, erasure::*, health::*, idempotency::*, lists::*, outbox::*,
+    outbox_batch::*, owner::*, replies::*, scheduled::*, site::*, slots::*, transitions::*,
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ use guidance_core::OwnerSettings;
 
 /// Registers every owner API route; [`routes`] guards them all, [`route_table`] lists them.
 fn register(r: Recorder) -> Recorder {
-    super::admin_calendars::register(r)
+    super::admin_privacy::register(super::admin_calendars::register(r))
         .get("/api/admin/slots", list_slots)
         .post("/api/admin/slots", create_slot)
         .post("/api/admin/slots/generate", generate_slots)
@@ -575,6 +575,7 @@ fn settings_json(s: &OwnerSettings) -> SettingsBody {
         remind_owner: s.remind_owner,
         busy_buffer_minutes: s.busy_buffer_minutes,
         calendar_fail_open: s.calendar_fail_open,
+        retention_days: s.retention_days,
     }
 }
 

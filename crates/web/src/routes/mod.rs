@@ -2,6 +2,7 @@
 
 pub mod admin;
 mod admin_calendars;
+mod admin_privacy;
 pub mod admin_ui;
 pub mod api;
 pub mod assets;

@@ -22,7 +22,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::api::{ACT_ALIAS, CREATE_BOOKING_ALIAS};
 use super::bodies::ErrorBody;
-use super::{admin, admin_calendars, api, embed};
+use super::{admin, admin_calendars, admin_privacy, api, embed};
 use crate::BODY_LIMIT;
 use crate::session;
 
@@ -60,6 +60,7 @@ use crate::session;
         admin_calendars::refresh_calendar,
         admin_calendars::get_feed,
         admin_calendars::rotate_feed,
+        admin_privacy::erase,
     ),
     components(schemas(ErrorBody)),
     tags(

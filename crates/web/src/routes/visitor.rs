@@ -1,7 +1,8 @@
 //! The visitor's own pages, reached through the signed link in their emails
 //! ([`crate::visitor_link`]): the booking's status with the time in their zone, cancelling (a
 //! `GET` asks, only a `POST` cancels, so mail scanners change nothing), and choosing a new time
-//! when the owner asked for one.
+//! when the owner asked for one; their data as JSON, and deleting their request and data
+//! (again a `GET` that asks and a `POST` that acts).
 
 use askama::Template;
 use axum::Router;
@@ -30,6 +31,9 @@ fn register(r: Recorder) -> Recorder {
         .get("/my/{id}/{sig}/cancel", cancel_page)
         .post("/my/{id}/{sig}/cancel", cancel_submit)
         .post("/my/{id}/{sig}/pick", pick_submit)
+        .get("/my/{id}/{sig}/data", data_download)
+        .get("/my/{id}/{sig}/delete", delete_page)
+        .post("/my/{id}/{sig}/delete", delete_submit)
 }
 
 /// The visitor's page routes.
@@ -118,6 +122,8 @@ struct StatusPage {
     finished: bool,
     /// The meeting room, while the session is accepted.
     join_url: Option<String>,
+    /// Whether the visitor's data was erased (then only times and status are left).
+    erased: bool,
 }
 
 async fn status_response(
@@ -178,6 +184,7 @@ async fn status_response(
                 guidance_app::meeting::join_url(&state.app, b.meeting_room.as_deref(), b.ends_at)
             })
             .flatten(),
+        erased: guidance_app::privacy::is_erased(b),
         tr,
     };
     render(status, &page)
@@ -326,6 +333,116 @@ async fn pick_submit(
                 _ => v.tr.get("public.my.pick.choose_one"),
             };
             status_response(&state, v, false, Some(msg), HttpError::from(e).status()).await
+        }
+        Err(e) => error_page(&v.tr, e),
+    }
+}
+
+/// `GET /my/{id}/{sig}/data`: everything kept about the visitor's booking, as a JSON download.
+async fn data_download(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path((id, sig)): Path<(String, String)>,
+    Query(q): Query<VisitorQuery>,
+) -> Response {
+    let v = match open(&state, &id, &sig, &q, &headers).await {
+        Ok(v) => v,
+        Err(resp) => return resp,
+    };
+    match guidance_app::privacy::visitor_data(&state.app, v.booking.id).await {
+        Ok(data) => {
+            let disposition = format!("attachment; filename=\"guidance-{}.json\"", v.booking.id);
+            (
+                [
+                    (axum::http::header::CONTENT_DISPOSITION, disposition),
+                    (axum::http::header::CACHE_CONTROL, "no-store".to_owned()),
+                ],
+                axum::Json(data),
+            )
+                .into_response()
+        }
+        Err(e) => error_page(&v.tr, e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "my_delete.html")]
+struct DeletePage {
+    tr: Tr,
+    title: String,
+    explain: String,
+    /// Said when the request is still live: it is cancelled first.
+    cancels: Option<String>,
+    when: String,
+    topic: String,
+    base: String,
+    zone: String,
+}
+
+/// `GET /my/{id}/{sig}/delete`: asks; only the button's `POST` deletes.
+async fn delete_page(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path((id, sig)): Path<(String, String)>,
+    Query(q): Query<VisitorQuery>,
+) -> Response {
+    let v = match open(&state, &id, &sig, &q, &headers).await {
+        Ok(v) => v,
+        Err(resp) => return resp,
+    };
+    let b = &v.booking;
+    if guidance_app::privacy::is_erased(b) {
+        return status_response(&state, v, false, None, StatusCode::OK).await;
+    }
+    let tr = v.tr;
+    let owner = guidance_app::settings::load_or_defaults(&state.app)
+        .await
+        .owner_name;
+    let page = DeletePage {
+        title: tr.get("public.my.delete.title"),
+        explain: tr.fmt("public.my.delete.explain", &[("owner", &owner)]),
+        cancels: BookingAction::Cancel
+            .allowed_from(b.status)
+            .then(|| tr.fmt("public.my.delete.cancels", &[("owner", &owner)])),
+        when: format_span(tr.lang, b.starts_at, b.ends_at, v.zone.as_str()),
+        topic: b.topic.clone(),
+        base: v.base,
+        zone: v.zone.as_str().to_owned(),
+        tr,
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// `POST /my/{id}/{sig}/delete`: cancels a live request, then erases the visitor's data.
+async fn delete_submit(
+    State(state): State<WebState>,
+    client: Client,
+    headers: HeaderMap,
+    Path((id, sig)): Path<(String, String)>,
+    Query(q): Query<VisitorQuery>,
+) -> Response {
+    let v = match open(&state, &id, &sig, &q, &headers).await {
+        Ok(v) => v,
+        Err(resp) => return resp,
+    };
+    if let Some(resp) = rate_limited(&state, client, &v.tr) {
+        return resp;
+    }
+    match guidance_app::privacy::delete_own(&state.app, v.booking.id).await {
+        Ok(b) => {
+            let tr = v.tr;
+            let page = MessagePage {
+                title: tr.get("public.my.delete.done_title"),
+                heading: tr.get("public.my.delete.done_title"),
+                body: tr.get("public.my.delete.done"),
+                detail: format_span(tr.lang, b.starts_at, b.ends_at, v.zone.as_str()),
+                link: Some((
+                    format!("/book?lang={}", tr.lang),
+                    tr.get("public.my.book_again"),
+                )),
+                tr,
+            };
+            render(StatusCode::OK, &page)
         }
         Err(e) => error_page(&v.tr, e),
     }

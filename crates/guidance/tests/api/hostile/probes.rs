@@ -521,7 +521,7 @@ pub fn probes_for(route: &RecordedRoute, l: &Live) -> Vec<Probe> {
             p.extend(bad_paths(m, &path, &l.tokens[0], &bad));
             p
         }
-        ("POST", "/my/{id}/{sig}/cancel" | "/my/{id}/{sig}/pick") => {
+        ("POST", "/my/{id}/{sig}/cancel" | "/my/{id}/{sig}/pick" | "/my/{id}/{sig}/delete") => {
             // The cancel form has no fields: only unreadable bodies and wrong links are sent.
             let mut p = unreadable_form(m, &path);
             p.extend(with_bad(&l.booking));
@@ -746,6 +746,38 @@ pub fn probes_for(route: &RecordedRoute, l: &Live) -> Vec<Probe> {
         // Rotating takes no input: there is nothing hostile to send it.
         ("POST", "/admin/feed/rotate") => Vec::new(),
         ("POST", "/admin/logout") => unreadable_form(m, &path),
+        ("POST", "/admin/erase") => {
+            let mut p = unreadable_form(m, &path);
+            for email in ["", "nope", "a\r\nb@c.d", &"x".repeat(300)] {
+                for confirm in ["", "&confirm=yes"] {
+                    p.push(form_probe(
+                        m,
+                        &path,
+                        &format!("email={email:.40}{confirm}"),
+                        format!("email={}{confirm}", urlencode(email)),
+                    ));
+                }
+            }
+            p
+        }
+        ("POST", "/api/admin/erase") => {
+            let mut p = unreadable_json(m, &path);
+            for email in [
+                json!(""),
+                json!("nope"),
+                json!(5),
+                json!(null),
+                json!(["a@b.c"]),
+            ] {
+                p.push(json_probe(
+                    m,
+                    &path,
+                    &format!("email={email}"),
+                    json!({ "email": email }).to_string(),
+                ));
+            }
+            p
+        }
         (method, path) => panic!("no hostile cases for {method} {path}: add them to hostile.rs"),
     }
 }

@@ -59,6 +59,7 @@ const FLASHES: &[&str] = &[
     "calendar_added",
     "calendar_removed",
     "feed_rotated",
+    "visitor_erased",
 ];
 
 /// The query a redirect leaves for the next page: which flash to show and its counts.

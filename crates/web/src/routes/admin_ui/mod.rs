@@ -6,7 +6,8 @@
 //! that [`route_table`] lists exactly what [`session::require_session`] guards.
 //!
 //! This module holds only the routes. The page areas (`dashboard`, `slots`, `generate`,
-//! `bookings`, `settings`, `questions`, `replies`, `calendars`, `login`) each own their handlers and page structs; what
+//! `bookings`, `settings`, `questions`, `replies`, `calendars`, `privacy`, `login`) each own their
+//! handlers and page structs; what
 //! they share lives in `chrome` (the frame around a signed-in page, flashes, the error page),
 //! `form` (reading forms, messages at fields) and `format` (dates, times, rows); `slot_form` is
 //! the one slot form that both slot pages show. Page modules import those and never each other.
@@ -26,6 +27,7 @@ mod form;
 mod format;
 mod generate;
 mod login;
+mod privacy;
 mod questions;
 mod replies;
 mod settings;
@@ -56,6 +58,8 @@ fn register(r: Recorder) -> Recorder {
         .get("/admin/settings", settings::settings_page)
         .get("/admin/replies", replies::replies_page)
         .post("/admin/settings", settings::settings_submit)
+        .get("/admin/erase", privacy::erase_page)
+        .post("/admin/erase", privacy::erase_submit)
         .get("/admin/settings/questions", questions::questions_page)
         .post("/admin/settings/questions", questions::question_add)
         .get(

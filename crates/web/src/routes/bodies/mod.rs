@@ -104,10 +104,12 @@ pub struct FieldError {
 
 mod calendars;
 mod owner;
+mod privacy;
 mod public;
 #[cfg(test)]
 mod tests;
 
 pub use calendars::*;
 pub use owner::*;
+pub use privacy::*;
 pub use public::*;

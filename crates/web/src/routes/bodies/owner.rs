@@ -464,6 +464,8 @@ pub struct SettingsBody {
     pub busy_buffer_minutes: i64,
     /// Whether slots stay bookable while a calendar source cannot be read.
     pub calendar_fail_open: bool,
+    /// Days after a session its visitor's data is kept (then erased).
+    pub retention_days: i64,
 }
 
 /// Any subset of the settings; the others keep their value. A key that is no setting is refused
@@ -528,6 +530,11 @@ pub struct SettingsChange {
     #[schema(value_type = bool)]
     #[serde(default)]
     pub calendar_fail_open: Field<bool>,
+    /// Days after a session its visitor's name, email, topic, answers and emails are kept
+    /// (1–3650), then erased.
+    #[schema(value_type = i64)]
+    #[serde(default)]
+    pub retention_days: Field<i64>,
     /// Every other key: none is a setting.
     #[serde(flatten)]
     #[schema(ignore)]
@@ -571,6 +578,7 @@ impl SettingsChange {
             calendar_fail_open: self
                 .calendar_fail_open
                 .given(Setting::CalendarFailOpen.key(), r),
+            retention_days: self.retention_days.given(Setting::RetentionDays.key(), r),
             refused,
         }
     }

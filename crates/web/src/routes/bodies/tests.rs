@@ -108,6 +108,7 @@ fn the_settings_api_reads_and_shows_exactly_the_settings() {
             remind_owner: Some(true),
             busy_buffer_minutes: None,
             calendar_fail_open: None,
+            retention_days: None,
             refused: FieldErrors::new(),
         }
     );
