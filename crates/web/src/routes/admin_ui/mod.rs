@@ -7,8 +7,8 @@
 //!
 //! This module holds only the routes. The page areas (`dashboard`, `slots`, `generate`,
 //! `bookings`, `settings`, `questions`, `replies`, `calendars`, `privacy`, `login`) each own their
-//! handlers and page structs; what
-//! they share lives in `chrome` (the frame around a signed-in page, flashes, the error page),
+//! handlers and page structs; what they share lives in `chrome` (the frame around a signed-in
+//! page, flashes, the error page),
 //! `form` (reading forms, messages at fields) and `format` (dates, times, rows); `slot_form` is
 //! the one slot form that both slot pages show. Page modules import those and never each other.
 
