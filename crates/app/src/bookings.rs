@@ -641,6 +641,8 @@ async fn apply(app: &App, booking: Booking, m: Move) -> AppResult<Booking> {
             keep_answer,
             answer_by,
             meeting_room,
+            proposals,
+            take_proposal,
             now,
         })
         .await?;

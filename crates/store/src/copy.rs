@@ -224,6 +224,20 @@ const COLUMNS: [(&str, &[(&str, Kind)]); TABLES.len()] = [
         "guidance_calendar_feed",
         &[("id", Int), ("generation", Int), ("updated_at", Time)],
     ),
+    (
+        "guidance_proposed_times",
+        &[
+            ("id", Id),
+            ("booking_id", Id),
+            ("slot_id", Id),
+            ("starts_at", Time),
+            ("ends_at", Time),
+            ("token_hash", Text),
+            ("created_at", Time),
+            ("taken_at", Time),
+            ("released_at", Time),
+        ],
+    ),
 ];
 
 /// Rows copied per table, in [`TABLES`] order.

@@ -103,6 +103,9 @@ macro_rules! all_contract_tests {
             calendar_unchanged_poll_keeps_busy_times_and_validators,
             calendar_source_is_claimed_by_one_poller_at_a_time,
             calendar_feed_rotation_moves_the_generation,
+            // 14. Proposed times
+            proposed_times_are_held_until_one_is_taken,
+            proposed_times_are_given_back_when_the_booking_changes_otherwise,
         }
     };
 }
@@ -129,6 +132,7 @@ mod lists;
 mod outbox;
 mod outbox_batch;
 mod owner;
+mod proposals;
 mod replies;
 mod scheduled;
 mod site;
@@ -142,7 +146,7 @@ mod transitions;
 )]
 pub use {
     bookings::*, calendars::*, health::*, idempotency::*, lists::*, outbox::*, outbox_batch::*,
-    owner::*, replies::*, scheduled::*, site::*, slots::*, transitions::*,
+    owner::*, proposals::*, replies::*, scheduled::*, site::*, slots::*, transitions::*,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -326,6 +330,8 @@ fn transition(
         keep_answer: None,
         answer_by: None,
         meeting_room: None,
+        proposals: Vec::new(),
+        take_proposal: None,
         now,
     }
 }

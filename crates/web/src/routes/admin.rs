@@ -573,6 +573,7 @@ fn settings_json(s: &OwnerSettings) -> SettingsBody {
         answer_reminder_hours: s.answer_reminder_hours,
         reminder_offsets_minutes: s.reminder_offsets_minutes.minutes().to_vec(),
         remind_owner: s.remind_owner,
+        proposed_time_needs_approval: s.proposed_time_needs_approval,
         busy_buffer_minutes: s.busy_buffer_minutes,
         calendar_fail_open: s.calendar_fail_open,
     }

@@ -460,6 +460,8 @@ pub struct SettingsBody {
     pub reminder_offsets_minutes: Vec<i64>,
     /// Whether the owner gets the session reminders too.
     pub remind_owner: bool,
+    /// Whether a proposed time the visitor takes waits for the owner's approval.
+    pub proposed_time_needs_approval: bool,
     /// Minutes kept free before and after each busy time of the owner's calendars.
     pub busy_buffer_minutes: i64,
     /// Whether slots stay bookable while a calendar source cannot be read.
@@ -520,6 +522,10 @@ pub struct SettingsChange {
     #[schema(value_type = bool)]
     #[serde(default)]
     pub remind_owner: Field<bool>,
+    /// Whether a proposed time the visitor takes waits for the owner's approval.
+    #[schema(value_type = bool)]
+    #[serde(default)]
+    pub proposed_time_needs_approval: Field<bool>,
     /// Minutes kept free before and after each busy time of the owner's calendars (0–240).
     #[schema(value_type = i64)]
     #[serde(default)]
@@ -565,6 +571,9 @@ impl SettingsChange {
                 .reminder_offsets_minutes
                 .given(Setting::ReminderOffsetsMinutes.key(), r),
             remind_owner: self.remind_owner.given(Setting::RemindOwner.key(), r),
+            proposed_time_needs_approval: self
+                .proposed_time_needs_approval
+                .given(Setting::ProposedTimeNeedsApproval.key(), r),
             busy_buffer_minutes: self
                 .busy_buffer_minutes
                 .given(Setting::BusyBufferMinutes.key(), r),
