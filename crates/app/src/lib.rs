@@ -20,6 +20,8 @@ pub mod owner_auth;
 pub mod patterns;
 pub mod preflight;
 pub mod private_files;
+pub mod proposal_links;
+pub mod proposals;
 pub mod questions;
 pub mod reminders;
 pub mod replies;

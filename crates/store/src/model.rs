@@ -342,9 +342,9 @@ pub struct Transition {
     /// For a reschedule: the open slots the owner proposes, each held for the visitor (claimed
     /// like a booking claims its slot) until the booking changes again.
     pub proposals: Vec<NewProposal>,
-    /// For taking a proposed time: the hash of its link; `new_slot` is its slot, whose hold
-    /// passes to the booking.
-    pub take_proposal: Option<TokenHash>,
+    /// For taking a proposed time: which proposal (found by its link); `new_slot` is its slot,
+    /// whose hold passes to the booking if the proposal is still live.
+    pub take_proposal: Option<Uuid>,
     /// Now.
     pub now: Timestamp,
 }

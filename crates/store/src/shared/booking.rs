@@ -95,8 +95,8 @@ pub(crate) async fn transition<T: Tx>(mut tx: T, t: Transition) -> StoreResult<B
     // booking claims it.
     if let Some(change) = t.new_slot {
         match &t.take_proposal {
-            Some(hash) => {
-                proposals::take(&mut tx, t.booking_id, hash.as_str(), change, t.now).await?;
+            Some(proposal) => {
+                proposals::take(&mut tx, t.booking_id, *proposal, change, t.now).await?;
             }
             None => reserve_slot(&mut tx, change.slot_id, change.window, t.now).await?,
         }

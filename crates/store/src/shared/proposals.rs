@@ -46,22 +46,22 @@ pub(crate) async fn hold<T: Tx>(
     Ok(())
 }
 
-/// Takes the live proposal of booking `booking_id` whose link hashes to `hash`, for slot
-/// `change`: its slot, already held, passes to the booking. [`StoreError::TokenUsed`] when it
-/// is no longer live (taken, given back) or its time has begun.
+/// Takes the live proposal `proposal` of booking `booking_id`, for slot `change`: its slot,
+/// already held, passes to the booking. [`StoreError::TokenUsed`] when it is no longer live
+/// (taken, given back: its link is spent) or its time has begun.
 pub(crate) async fn take<T: Tx>(
     tx: &mut T,
     booking_id: Uuid,
-    hash: &str,
+    proposal: Uuid,
     change: SlotChange,
     now: Timestamp,
 ) -> StoreResult<()> {
     let taken = tx
         .execute(
             "UPDATE guidance_proposed_times SET taken_at = $1 \
-             WHERE token_hash = $2 AND booking_id = $3 AND slot_id = $4 AND starts_at > $1 \
+             WHERE id = $2 AND booking_id = $3 AND slot_id = $4 AND starts_at > $1 \
                AND taken_at IS NULL AND released_at IS NULL",
-            &[Time(now), Text(hash), Id(booking_id), Id(change.slot_id)],
+            &[Time(now), Id(proposal), Id(booking_id), Id(change.slot_id)],
         )
         .await?;
     if taken != 1 {

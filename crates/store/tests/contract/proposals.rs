@@ -26,15 +26,15 @@ fn reschedule_proposing(
     t
 }
 
-/// The visitor takes `slot`, proposed with link `hash`.
-fn take(b: &Booking, slot: &Slot, hash: &TokenHash, at: Timestamp) -> Transition {
+/// The visitor takes `slot`, proposed as `proposal`.
+fn take(b: &Booking, slot: &Slot, proposal: Uuid, at: Timestamp) -> Transition {
     let mut t = transition(b, BookingAction::TakeProposedTime, None, None, at);
     t.actor = Actor::Requester;
     t.new_slot = Some(SlotChange {
         slot_id: slot.id,
         window: slot_window(slot),
     });
-    t.take_proposal = Some(hash.clone());
+    t.take_proposal = Some(proposal);
     t
 }
 
@@ -102,6 +102,9 @@ pub async fn proposed_times_are_held_until_one_is_taken(store: Arc<dyn Store>) {
     assert_eq!(after[1].taken_at, Some(t2));
     assert_eq!(after[0].released_at, Some(t2));
     assert_eq!(after[2].released_at, Some(t2));
+    // Taken once: the same proposal takes nothing again.
+    let again = take(&waiting, &offered[1], second, t2 + mins(1));
+    assert!(store.transition(again).await.is_err());
     // Someone else may now book a freed one.
     store
         .create_booking(request(&offered[0], "bob", t2).new)

@@ -11,6 +11,7 @@ pub mod feed;
 pub mod openapi;
 pub mod ops;
 pub mod pages;
+pub mod proposed;
 pub mod readable;
 pub mod recorder;
 pub mod slot_days;
@@ -38,6 +39,7 @@ pub fn route_table() -> Vec<recorder::RecordedRoute> {
     all.extend(admin_ui::route_table());
     all.extend(pages::route_table());
     all.extend(visitor::route_table());
+    all.extend(proposed::route_table());
     all.extend(embed::route_table());
     all.extend(assets::route_table());
     all.extend(feed::route_table());
@@ -67,6 +69,7 @@ pub fn router(state: WebState) -> Router {
         .merge(admin_ui::routes(state.clone()))
         .merge(pages::routes())
         .merge(visitor::routes())
+        .merge(proposed::routes())
         .merge(embed::routes())
         .merge(assets::routes())
         .merge(feed::routes())

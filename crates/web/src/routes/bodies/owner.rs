@@ -370,20 +370,27 @@ impl ResendRequest {
     }
 }
 
-/// The owner's optional message to the requester with an action.
+/// The owner's optional message to the requester with an action, and with a reschedule the
+/// times they propose.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[schema(example = json!({"message": "Thursday works better for me."}))]
+#[schema(example = json!({"message": "Thursday works better for me.",
+    "proposed_slot_ids": ["6f1c2e1a-7d1b-4d7e-9a55-0c1f5c4b2a10"]}))]
 pub struct OwnerActionRequest {
     /// Shown to the requester in the email about the change (at most 2000 characters).
     #[schema(value_type = Option<String>, max_length = 2000)]
     #[serde(default)]
     pub message: Field<String>,
+    /// Only with `reschedule`: up to three open slots proposed to the visitor, each held for
+    /// them until they choose (or the reschedule window ends) and offered as a one-click choice.
+    #[schema(value_type = Option<Vec<String>>, max_items = 3)]
+    #[serde(default)]
+    pub proposed_slot_ids: Field<Vec<String>>,
 }
 
 impl OwnerActionRequest {
     /// The fields sent with a value of the wrong type.
     pub fn wrong_types(&self) -> FieldErrors {
-        wrong_types!(self; message)
+        wrong_types!(self; message, proposed_slot_ids)
     }
 }
 
