@@ -366,7 +366,11 @@ pub fn build(msg: &Message, b: &BookingFacts, ctx: &MailContext) -> Content {
                     primary: true,
                 });
             }
-            let pick = if proposed.is_empty() { "pick" } else { "see_all" };
+            let pick = if proposed.is_empty() {
+                "pick"
+            } else {
+                "see_all"
+            };
             c.buttons.push(Button {
                 label: t(lang, &k(pick)),
                 url: pick_url.clone(),

@@ -30,6 +30,7 @@ mod pages;
 mod paging;
 mod pick_rules;
 mod postgres;
+mod proposed;
 mod public;
 mod replies;
 mod tokens;

@@ -525,7 +525,11 @@ async fn booking_action(
         if !wrong.is_empty() {
             return Err(HttpError::App(AppError::Invalid(wrong)));
         }
-        let proposed = request.proposed_slot_ids.value().cloned().unwrap_or_default();
+        let proposed = request
+            .proposed_slot_ids
+            .value()
+            .cloned()
+            .unwrap_or_default();
         (request.message.value().cloned(), proposed)
     };
     let booking = if action == BookingAction::Reschedule {

@@ -368,8 +368,7 @@ async fn take_submit(
     if let Some(resp) = rate_limited(&state, client, &v.tr) {
         return resp;
     }
-    match guidance_app::proposals::take_from_page(&state.app, v.booking.id, &form.proposal_id)
-        .await
+    match guidance_app::proposals::take_from_page(&state.app, v.booking.id, &form.proposal_id).await
     {
         Ok(b) => {
             // Back to the page, which says where the booking now stands.
