@@ -31,6 +31,7 @@ mod paging;
 mod pick_rules;
 mod postgres;
 mod proposed;
+mod proposed_browser;
 mod public;
 mod replies;
 mod tokens;
