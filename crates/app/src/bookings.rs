@@ -413,12 +413,10 @@ async fn carry_out(
         _ => Actor::Owner,
     };
     let moved = Move {
-        action: checked.record.action,
-        actor,
         consume_token: Some(checked.hash),
         new_slot,
-        note: None,
         keep_answer: keep_answer(app, keyed),
+        ..Move::plain(checked.record.action, actor, None)
     };
     apply(app, checked.booking, moved).await
 }
@@ -431,6 +429,18 @@ pub async fn owner_action(
     action: BookingAction,
     message: Option<&str>,
 ) -> AppResult<Booking> {
+    owner_move(app, booking_id, action, message, Vec::new()).await
+}
+
+/// [`owner_action`], with the slots a reschedule proposes (checked by the caller: see
+/// `proposals::owner_reschedule`).
+pub(crate) async fn owner_move(
+    app: &App,
+    booking_id: Uuid,
+    action: BookingAction,
+    message: Option<&str>,
+    proposals: Vec<Slot>,
+) -> AppResult<Booking> {
     if !action.by_owner() {
         return Err(AppError::NotFound);
     }
@@ -440,7 +450,11 @@ pub async fn owner_action(
     }
     let note = note.map(str::to_owned);
     let booking = app.store.get_booking(booking_id).await?;
-    apply(app, booking, Move::plain(action, Actor::Owner, note)).await
+    let owner_move = Move {
+        proposals,
+        ..Move::plain(action, Actor::Owner, note)
+    };
+    apply(app, booking, owner_move).await
 }
 
 /// The visitor's own page for a booking (status, cancel, a new time when asked), as a full URL.
@@ -477,22 +491,26 @@ pub async fn requester_pick(app: &App, booking_id: Uuid, slot_id: &str) -> AppRe
 }
 
 /// A move of a booking, as [`apply`] makes it.
-struct Move {
-    action: BookingAction,
-    actor: Actor,
+pub(crate) struct Move {
+    pub(crate) action: BookingAction,
+    pub(crate) actor: Actor,
     /// The link that causes it, spent with it.
-    consume_token: Option<TokenHash>,
+    pub(crate) consume_token: Option<TokenHash>,
     /// For a new time: the slot chosen.
-    new_slot: Option<Slot>,
+    pub(crate) new_slot: Option<Slot>,
     /// The owner's message.
-    note: Option<String>,
+    pub(crate) note: Option<String>,
     /// The request's idempotency key.
-    keep_answer: Option<KeepAnswer>,
+    pub(crate) keep_answer: Option<KeepAnswer>,
+    /// For a reschedule: the slots the owner proposes, held for the visitor.
+    pub(crate) proposals: Vec<Slot>,
+    /// For a proposed time taken: which proposal (`new_slot` is its slot, already held).
+    pub(crate) take_proposal: Option<Uuid>,
 }
 
 impl Move {
     /// `action` by `actor`, with no link, slot or key.
-    fn plain(action: BookingAction, actor: Actor, note: Option<String>) -> Self {
+    pub(crate) fn plain(action: BookingAction, actor: Actor, note: Option<String>) -> Self {
         Self {
             action,
             actor,
@@ -500,12 +518,14 @@ impl Move {
             new_slot: None,
             note,
             keep_answer: None,
+            proposals: Vec::new(),
+            take_proposal: None,
         }
     }
 }
 
 /// Moves a booking and queues the emails the move causes, atomically.
-async fn apply(app: &App, booking: Booking, m: Move) -> AppResult<Booking> {
+pub(crate) async fn apply(app: &App, booking: Booking, m: Move) -> AppResult<Booking> {
     let Move {
         action,
         actor,
@@ -513,6 +533,8 @@ async fn apply(app: &App, booking: Booking, m: Move) -> AppResult<Booking> {
         new_slot,
         note,
         keep_answer,
+        proposals,
+        take_proposal,
     } = m;
     let to = action
         .apply(booking.status)
@@ -530,8 +552,10 @@ async fn apply(app: &App, booking: Booking, m: Move) -> AppResult<Booking> {
     let owner = owner_settings::load(app).await?;
     let (starts_at, ends_at) = match &new_slot {
         Some(s) => {
-            // A new time is chosen as a new booking is made.
-            check_bookable(app, &owner, s, now).await?;
+            // A new time is chosen as a new booking is made; a proposed one is held already.
+            if take_proposal.is_none() {
+                check_bookable(app, &owner, s, now).await?;
+            }
             (s.starts_at, s.ends_at)
         }
         None => (booking.starts_at, booking.ends_at),
@@ -560,6 +584,7 @@ async fn apply(app: &App, booking: Booking, m: Move) -> AppResult<Booking> {
     let answer_by =
         (to == BookingStatus::Pending).then(|| reminders::answer_by(&owner, now, starts_at));
     let mut tokens = Vec::new();
+    let mut held = Vec::new();
     let mut messages = Vec::new();
     // Emails due later, each at its own moment (rendered now, like every other).
     let mut scheduled = Vec::new();
@@ -579,9 +604,12 @@ async fn apply(app: &App, booking: Booking, m: Move) -> AppResult<Booking> {
             Notice::RequesterPickNewTime { had_invite } => {
                 let (t, url) = new_token(app, BookingAction::PickSlot, token::expiry(now, None));
                 tokens.push(t);
+                let proposed;
+                (held, proposed) = crate::proposal_links::links(app, &proposals)?;
                 Message::RequesterPickNewTime {
                     pick_url: url,
                     had_invite,
+                    proposed,
                 }
             }
             Notice::OwnerAccepted => Message::OwnerAccepted,
@@ -641,6 +669,8 @@ async fn apply(app: &App, booking: Booking, m: Move) -> AppResult<Booking> {
             keep_answer,
             answer_by,
             meeting_room,
+            proposals: held,
+            take_proposal,
             now,
         })
         .await?;

@@ -21,6 +21,8 @@ pub mod patterns;
 pub mod preflight;
 pub mod privacy;
 pub mod private_files;
+pub mod proposal_links;
+pub mod proposals;
 pub mod questions;
 pub mod reminders;
 pub mod replies;

@@ -25,6 +25,7 @@ pub fn defaults(settings: &Settings) -> OwnerSettings {
         answer_reminder_hours: 12,
         reminder_offsets_minutes: Default::default(),
         remind_owner: false,
+        proposed_time_needs_approval: false,
         busy_buffer_minutes: 0,
         calendar_fail_open: false,
         retention_days: guidance_core::owner_settings::DEFAULT_RETENTION_DAYS,

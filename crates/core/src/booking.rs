@@ -4,6 +4,7 @@
 //! pending ──accept──▶ accepted ──cancel──▶ cancelled
 //!    │  └──decline──▶ declined
 //!    │  └──reschedule──▶ needs_reschedule ──pick_slot──▶ pending
+//!    │                     ├── take_proposed_time ──▶ accepted
 //!    │                     └── cancel / expire ──▶ cancelled / expired
 //!    └──expire──▶ expired            accepted ──reschedule──▶ needs_reschedule
 //! ```
@@ -118,6 +119,9 @@ pub enum BookingAction {
     Cancel,
     /// The visitor chose a new slot after being asked to.
     PickSlot,
+    /// The visitor took one of the times the owner proposed with the reschedule: accepted at
+    /// once, since the owner chose it.
+    TakeProposedTime,
     /// Time ran out (the slot started unanswered, no new slot was chosen in time, or the
     /// visitor did not confirm their email address in time).
     Expire,
@@ -127,12 +131,13 @@ pub enum BookingAction {
 
 impl BookingAction {
     /// Every action.
-    pub const ALL: [BookingAction; 7] = [
+    pub const ALL: [BookingAction; 8] = [
         BookingAction::Accept,
         BookingAction::Decline,
         BookingAction::Reschedule,
         BookingAction::Cancel,
         BookingAction::PickSlot,
+        BookingAction::TakeProposedTime,
         BookingAction::Expire,
         BookingAction::Confirm,
     ];
@@ -145,6 +150,7 @@ impl BookingAction {
             BookingAction::Reschedule => "reschedule",
             BookingAction::Cancel => "cancel",
             BookingAction::PickSlot => "pick_slot",
+            BookingAction::TakeProposedTime => "take_proposed_time",
             BookingAction::Expire => "expire",
             BookingAction::Confirm => "confirm",
         }
@@ -197,6 +203,7 @@ impl BookingAction {
                 S::Cancelled
             }
             (S::NeedsReschedule, A::PickSlot) => S::Pending,
+            (S::NeedsReschedule, A::TakeProposedTime) => S::Accepted,
             (S::Pending | S::NeedsReschedule | S::Unconfirmed, A::Expire) => S::Expired,
             (S::Unconfirmed, A::Confirm) => S::Pending,
             _ => return Err(IllegalTransition { from, action: self }),
@@ -230,7 +237,7 @@ mod tests {
     use BookingAction as A;
     use BookingStatus as S;
 
-    const LEGAL: [(S, A, S); 13] = [
+    const LEGAL: [(S, A, S); 14] = [
         (S::Pending, A::Accept, S::Accepted),
         (S::Pending, A::Decline, S::Declined),
         (S::Pending, A::Reschedule, S::NeedsReschedule),
@@ -239,6 +246,7 @@ mod tests {
         (S::Accepted, A::Reschedule, S::NeedsReschedule),
         (S::Accepted, A::Cancel, S::Cancelled),
         (S::NeedsReschedule, A::PickSlot, S::Pending),
+        (S::NeedsReschedule, A::TakeProposedTime, S::Accepted),
         (S::NeedsReschedule, A::Cancel, S::Cancelled),
         (S::NeedsReschedule, A::Expire, S::Expired),
         (S::Unconfirmed, A::Confirm, S::Pending),
@@ -287,7 +295,13 @@ mod tests {
         assert!(S::Pending.in_owner_calendar() && S::Accepted.in_owner_calendar());
         // Only the visitor's confirmation leads out of it to the owner; the owner cannot accept,
         // decline or reschedule what they have not been told about.
-        for action in [A::Accept, A::Decline, A::Reschedule, A::PickSlot] {
+        for action in [
+            A::Accept,
+            A::Decline,
+            A::Reschedule,
+            A::PickSlot,
+            A::TakeProposedTime,
+        ] {
             assert!(action.apply(S::Unconfirmed).is_err(), "{action}");
         }
         for from in S::ALL.into_iter().filter(|s| *s != S::Unconfirmed) {
@@ -315,6 +329,7 @@ mod tests {
         assert_eq!(by_owner, A::BY_OWNER);
         assert_eq!(A::parse_by_owner("accept"), Some(A::Accept));
         assert_eq!(A::parse_by_owner("pick_slot"), None);
+        assert_eq!(A::parse_by_owner("take_proposed_time"), None);
         assert_eq!(A::parse_by_owner("expire"), None);
         assert_eq!(A::parse_by_owner("confirm"), None);
     }

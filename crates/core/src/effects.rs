@@ -48,7 +48,10 @@ pub fn notices(
     let had_invite = from == BookingStatus::Accepted;
     let mut out = match action {
         // The owner's tentative entry becomes a confirmed one (same UID, SEQUENCE up).
-        BookingAction::Accept => vec![Notice::RequesterAccepted, Notice::OwnerAccepted],
+        // A proposed time taken is accepted as the owner accepts: the owner chose it.
+        BookingAction::Accept | BookingAction::TakeProposedTime => {
+            vec![Notice::RequesterAccepted, Notice::OwnerAccepted]
+        }
         BookingAction::Decline => vec![Notice::RequesterDeclined],
         BookingAction::Reschedule => vec![Notice::RequesterPickNewTime { had_invite }],
         // A new time, or a confirmed request: the owner hears of it now.
@@ -126,6 +129,11 @@ mod tests {
         );
         assert_eq!(
             of(A::Accept, S::Pending, false),
+            [N::RequesterAccepted, N::OwnerAccepted]
+        );
+        // A proposed time the visitor takes is confirmed to both at once.
+        assert_eq!(
+            of(A::TakeProposedTime, S::NeedsReschedule, true),
             [N::RequesterAccepted, N::OwnerAccepted]
         );
     }

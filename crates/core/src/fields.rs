@@ -38,11 +38,15 @@ pub enum FieldReason {
     InThePast,
     /// A slot that would overlap another one.
     SlotOverlap,
+    /// The same entry given twice.
+    Duplicate,
+    /// A slot that is not open (booked, held, withdrawn, past, or outside the booking horizon).
+    SlotNotOpen,
 }
 
 impl FieldReason {
     /// Every reason.
-    pub const ALL: [FieldReason; 13] = [
+    pub const ALL: [FieldReason; 15] = [
         FieldReason::Empty,
         FieldReason::TooLong,
         FieldReason::ControlCharacters,
@@ -56,6 +60,8 @@ impl FieldReason {
         FieldReason::OutOfRange,
         FieldReason::InThePast,
         FieldReason::SlotOverlap,
+        FieldReason::Duplicate,
+        FieldReason::SlotNotOpen,
     ];
 
     /// The stable code of this reason.
@@ -74,6 +80,8 @@ impl FieldReason {
             FieldReason::OutOfRange => "out_of_range",
             FieldReason::InThePast => "in_the_past",
             FieldReason::SlotOverlap => "slot_overlap",
+            FieldReason::Duplicate => "duplicate",
+            FieldReason::SlotNotOpen => "slot_not_open",
         }
     }
 

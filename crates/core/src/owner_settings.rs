@@ -57,6 +57,8 @@ pub enum Setting {
     ReminderOffsetsMinutes,
     /// Whether the owner gets the session reminders too.
     RemindOwner,
+    /// Whether a proposed time the visitor takes waits for the owner's approval.
+    ProposedTimeNeedsApproval,
     /// Minutes kept free before and after the owner's busy times.
     BusyBufferMinutes,
     /// Whether slots stay bookable while a calendar source cannot be read.
@@ -81,6 +83,7 @@ impl Setting {
         Setting::AnswerReminderHours,
         Setting::ReminderOffsetsMinutes,
         Setting::RemindOwner,
+        Setting::ProposedTimeNeedsApproval,
         Setting::BusyBufferMinutes,
         Setting::CalendarFailOpen,
         Setting::RetentionDays,
@@ -102,6 +105,7 @@ impl Setting {
             Setting::AnswerReminderHours => "answer_reminder_hours",
             Setting::ReminderOffsetsMinutes => "reminder_offsets_minutes",
             Setting::RemindOwner => "remind_owner",
+            Setting::ProposedTimeNeedsApproval => "proposed_time_needs_approval",
             Setting::BusyBufferMinutes => "busy_buffer_minutes",
             Setting::CalendarFailOpen => "calendar_fail_open",
             Setting::RetentionDays => "retention_days",
@@ -144,6 +148,8 @@ pub struct OwnerSettings {
     pub reminder_offsets_minutes: ReminderOffsets,
     /// Whether the owner gets the session reminders as well as the visitor.
     pub remind_owner: bool,
+    /// Whether a proposed time the visitor takes waits for the owner's approval.
+    pub proposed_time_needs_approval: bool,
     /// Minutes kept free before and after each busy time of the owner's calendars.
     pub busy_buffer_minutes: i64,
     /// Whether the slots a failing calendar source covers stay bookable (instead of hidden
@@ -183,6 +189,8 @@ pub struct SettingsForm {
     pub reminder_offsets_minutes: String,
     /// "on" (a checked box) or "true" when the owner gets the session reminders too.
     pub remind_owner: Option<String>,
+    /// "on" (a checked box) or "true" when a proposed time taken waits for approval.
+    pub proposed_time_needs_approval: Option<String>,
     /// Minutes.
     pub busy_buffer_minutes: String,
     /// "on" (a checked box) or "true" when slots stay bookable while a calendar fails.
@@ -220,6 +228,8 @@ pub struct SettingsChange {
     pub reminder_offsets_minutes: Option<Vec<i64>>,
     /// Whether the owner gets the session reminders too.
     pub remind_owner: Option<bool>,
+    /// Whether a proposed time the visitor takes waits for the owner's approval.
+    pub proposed_time_needs_approval: Option<bool>,
     /// Minutes.
     pub busy_buffer_minutes: Option<i64>,
     /// Whether slots stay bookable while a calendar fails.
@@ -266,6 +276,7 @@ struct Draft {
     answer_reminder_hours: Count,
     reminder_offsets_minutes: String,
     remind_owner: bool,
+    proposed_time_needs_approval: bool,
     busy_buffer_minutes: Count,
     calendar_fail_open: bool,
     retention_days: Count,
@@ -287,6 +298,7 @@ impl Draft {
             answer_reminder_hours: Count::Given(s.answer_reminder_hours),
             reminder_offsets_minutes: s.reminder_offsets_minutes.to_text(),
             remind_owner: s.remind_owner,
+            proposed_time_needs_approval: s.proposed_time_needs_approval,
             busy_buffer_minutes: Count::Given(s.busy_buffer_minutes),
             calendar_fail_open: s.calendar_fail_open,
             retention_days: Count::Given(s.retention_days),
@@ -309,6 +321,7 @@ impl Draft {
             answer_reminder_hours: Count::read(&f.answer_reminder_hours),
             reminder_offsets_minutes: f.reminder_offsets_minutes.clone(),
             remind_owner: ticked(&f.remind_owner),
+            proposed_time_needs_approval: ticked(&f.proposed_time_needs_approval),
             // Left empty (or a form from before calendars existed): no buffer.
             busy_buffer_minutes: match Count::read(&f.busy_buffer_minutes) {
                 Count::Empty => Count::Given(0),
@@ -338,6 +351,7 @@ impl Draft {
             Setting::AnswerReminderHours => self.answer_reminder_hours = Count::read(raw),
             Setting::ReminderOffsetsMinutes => self.reminder_offsets_minutes = raw.to_owned(),
             Setting::RemindOwner => self.remind_owner = raw == "true",
+            Setting::ProposedTimeNeedsApproval => self.proposed_time_needs_approval = raw == "true",
             Setting::BusyBufferMinutes => self.busy_buffer_minutes = Count::read(raw),
             Setting::CalendarFailOpen => self.calendar_fail_open = raw == "true",
             Setting::RetentionDays => self.retention_days = Count::read(raw),
@@ -376,6 +390,10 @@ impl Draft {
             self.reminder_offsets_minutes = text.join(", ");
         }
         set(&mut self.remind_owner, &c.remind_owner);
+        set(
+            &mut self.proposed_time_needs_approval,
+            &c.proposed_time_needs_approval,
+        );
         set(
             &mut self.busy_buffer_minutes,
             &c.busy_buffer_minutes.map(Count::Given),
@@ -476,6 +494,7 @@ impl Draft {
                     answer_reminder_hours,
                     reminder_offsets_minutes: offsets,
                     remind_owner: self.remind_owner,
+                    proposed_time_needs_approval: self.proposed_time_needs_approval,
                     busy_buffer_minutes,
                     calendar_fail_open: self.calendar_fail_open,
                     retention_days,
@@ -549,6 +568,7 @@ impl OwnerSettings {
             answer_reminder_hours: self.answer_reminder_hours.to_string(),
             reminder_offsets_minutes: self.reminder_offsets_minutes.to_text(),
             remind_owner: ticked(self.remind_owner),
+            proposed_time_needs_approval: ticked(self.proposed_time_needs_approval),
             busy_buffer_minutes: self.busy_buffer_minutes.to_string(),
             calendar_fail_open: ticked(self.calendar_fail_open),
             retention_days: self.retention_days.to_string(),
@@ -578,6 +598,7 @@ impl OwnerSettings {
             Setting::AnswerReminderHours => self.answer_reminder_hours.to_string(),
             Setting::ReminderOffsetsMinutes => self.reminder_offsets_minutes.to_text(),
             Setting::RemindOwner => self.remind_owner.to_string(),
+            Setting::ProposedTimeNeedsApproval => self.proposed_time_needs_approval.to_string(),
             Setting::BusyBufferMinutes => self.busy_buffer_minutes.to_string(),
             Setting::CalendarFailOpen => self.calendar_fail_open.to_string(),
             Setting::RetentionDays => self.retention_days.to_string(),

@@ -351,13 +351,30 @@ pub fn build(msg: &Message, b: &BookingFacts, ctx: &MailContext) -> Content {
         Message::RequesterPickNewTime {
             pick_url,
             had_invite,
+            proposed,
         } => {
             c.intro.push(tf(lang, &k("intro"), &text_args));
             c.intro.push(t(lang, &k("note")));
+            // The owner's proposals come first, one click each; the whole list after them.
+            if !proposed.is_empty() {
+                c.action_hint = Some(tf(lang, &k("proposed"), &text_args));
+            }
+            for p in proposed {
+                c.buttons.push(Button {
+                    label: i18n::format_span(lang, p.starts_at, p.ends_at, zone),
+                    url: p.url.clone(),
+                    primary: true,
+                });
+            }
+            let pick = if proposed.is_empty() {
+                "pick"
+            } else {
+                "see_all"
+            };
             c.buttons.push(Button {
-                label: t(lang, &k("pick")),
+                label: t(lang, &k(pick)),
                 url: pick_url.clone(),
-                primary: true,
+                primary: proposed.is_empty(),
             });
             if *had_invite {
                 c.notes.push(t(lang, &k("calendar_note")));

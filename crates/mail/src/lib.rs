@@ -47,6 +47,17 @@ pub struct MailContext {
     pub public_url: String,
 }
 
+/// A time the owner proposed, with the signed link that takes it (a page whose button acts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProposedLink {
+    /// When it starts.
+    pub starts_at: Timestamp,
+    /// When it ends.
+    pub ends_at: Timestamp,
+    /// The link's page.
+    pub url: String,
+}
+
 /// What an email needs to know of the booking.
 #[derive(Debug, Clone)]
 pub struct BookingFacts {
@@ -182,6 +193,8 @@ pub enum Message {
         pick_url: String,
         /// Whether the requester had received an invitation before.
         had_invite: bool,
+        /// The times the owner proposed (at most three), each a one-click choice.
+        proposed: Vec<ProposedLink>,
     },
     /// To the requester: the booking is cancelled (by the owner, or by themselves). When
     /// `had_invite` is true (it had been accepted) it carries a `METHOD:CANCEL` for the entry in

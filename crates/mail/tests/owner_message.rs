@@ -70,6 +70,7 @@ fn requester_emails_quote_the_owners_message() {
         Message::RequesterPickNewTime {
             pick_url: "http://127.0.0.1:8080/a/x".into(),
             had_invite: false,
+            proposed: Vec::new(),
         },
         Message::RequesterCancelled {
             had_invite: true,

@@ -248,6 +248,20 @@ const COLUMNS: [(&str, &[(&str, Kind)]); TABLES.len() - NOT_COPIED.len()] = [
             ("reason", Text),
         ],
     ),
+    (
+        "guidance_proposed_times",
+        &[
+            ("id", Id),
+            ("booking_id", Id),
+            ("slot_id", Id),
+            ("starts_at", Time),
+            ("ends_at", Time),
+            ("token_hash", Text),
+            ("created_at", Time),
+            ("taken_at", Time),
+            ("released_at", Time),
+        ],
+    ),
 ];
 
 /// Rows copied per table, in [`TABLES`] order ([`NOT_COPIED`] left out).

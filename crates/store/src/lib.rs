@@ -170,6 +170,13 @@ pub trait Store: Send + Sync + 'static {
     /// The token with this hash, if any.
     async fn find_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>>;
 
+    /// The times proposed with the booking's latest reschedule that proposed any, in time
+    /// order, live or not.
+    async fn proposed_times(&self, booking_id: Uuid) -> StoreResult<Vec<ProposedTime>>;
+
+    /// The proposed time whose link hashes to `hash`, if any.
+    async fn find_proposal(&self, hash: &TokenHash) -> StoreResult<Option<ProposedTime>>;
+
     /// Claims up to `limit` due emails, the longest due first, for sending until `lease_until`,
     /// counting each one's attempt, in one statement. While its lease lasts an email is claimed
     /// by nobody else, in this process or another.

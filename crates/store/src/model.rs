@@ -339,8 +339,51 @@ pub struct Transition {
     pub answer_by: Option<Timestamp>,
     /// A meeting room name for a booking that has none yet (a booking keeps its first).
     pub meeting_room: Option<String>,
+    /// For a reschedule: the open slots the owner proposes, each held for the visitor (claimed
+    /// like a booking claims its slot) until the booking changes again.
+    pub proposals: Vec<NewProposal>,
+    /// For taking a proposed time: which proposal (found by its link); `new_slot` is its slot,
+    /// whose hold passes to the booking if the proposal is still live.
+    pub take_proposal: Option<Uuid>,
     /// Now.
     pub now: Timestamp,
+}
+
+/// A time the owner proposes with a reschedule, with the hash of the link that takes it.
+#[derive(Debug, Clone)]
+pub struct NewProposal {
+    /// The slot, as the caller saw it.
+    pub slot: SlotChange,
+    /// SHA-256 of the link's token (the link itself is only in the visitor's email).
+    pub hash: TokenHash,
+}
+
+/// A time the owner proposed to a visitor asked to choose another one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProposedTime {
+    /// Identity.
+    pub id: Uuid,
+    /// The booking it was proposed for.
+    pub booking_id: Uuid,
+    /// The slot (none once the owner deleted it).
+    pub slot_id: Option<Uuid>,
+    /// When it starts.
+    pub starts_at: Timestamp,
+    /// When it ends.
+    pub ends_at: Timestamp,
+    /// When it was proposed (one moment for all proposed with one reschedule).
+    pub created_at: Timestamp,
+    /// When the visitor took it.
+    pub taken_at: Option<Timestamp>,
+    /// When its hold was given back (another time taken, or the booking changed otherwise).
+    pub released_at: Option<Timestamp>,
+}
+
+impl ProposedTime {
+    /// Whether it is still held for the visitor.
+    pub fn is_live(&self) -> bool {
+        self.taken_at.is_none() && self.released_at.is_none()
+    }
 }
 
 /// A new signed-in owner session.

@@ -31,6 +31,8 @@ mod paging;
 mod pick_rules;
 mod postgres;
 mod privacy;
+mod proposed;
+mod proposed_browser;
 mod public;
 mod replies;
 mod tokens;

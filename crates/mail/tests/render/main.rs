@@ -95,10 +95,12 @@ fn all_messages() -> Vec<Message> {
         Message::RequesterPickNewTime {
             pick_url: PICK.into(),
             had_invite: false,
+            proposed: Vec::new(),
         },
         Message::RequesterPickNewTime {
             pick_url: PICK.into(),
             had_invite: true,
+            proposed: Vec::new(),
         },
         Message::RequesterCancelled {
             had_invite: false,

@@ -32,19 +32,20 @@ use crate::shared::guard::to_the_end;
 use crate::shared::tx::Db as _;
 use crate::shared::tx::Value::{Int, Time};
 use crate::shared::{
-    booking, calendars, erasure, idempotency, outbox, owner, reads, replies, settings, slots,
+    booking, calendars, erasure, idempotency, outbox, owner, proposals, reads, replies, settings,
+    slots,
 };
 use crate::{
     Booking, BookingEvent, CalendarPoll, CalendarSource, KeptAnswer, NewAdminSession, NewBooking,
-    NewCalendarSource, OutboxMessage, Slot, Store, StoreError, StoreResult, StoredBusy,
-    TokenRecord, Transition,
+    NewCalendarSource, OutboxMessage, ProposedTime, Slot, Store, StoreError, StoreResult,
+    StoredBusy, TokenRecord, Transition,
 };
 
 /// The migrations of `supabase/migrations/`, compiled into the binary.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../supabase/migrations");
 
 /// The tables of the schema, in an order that respects their foreign keys.
-pub const TABLES: [&str; 16] = [
+pub const TABLES: [&str; 17] = [
     "guidance_availability",
     "guidance_bookings",
     "guidance_booking_actions",
@@ -61,6 +62,7 @@ pub const TABLES: [&str; 16] = [
     "guidance_calendar_feed",
     "guidance_calendar_replies",
     "guidance_inbox_lease",
+    "guidance_proposed_times",
 ];
 
 /// The PostgreSQL implementation of [`Store`].
@@ -267,6 +269,14 @@ impl Store for PostgresStore {
 
     async fn find_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
         reads::find_token(self, hash).await
+    }
+
+    async fn proposed_times(&self, booking_id: Uuid) -> StoreResult<Vec<ProposedTime>> {
+        proposals::of_booking(self, booking_id).await
+    }
+
+    async fn find_proposal(&self, hash: &TokenHash) -> StoreResult<Option<ProposedTime>> {
+        proposals::by_hash(self, hash.as_str()).await
     }
 
     async fn claim_emails(

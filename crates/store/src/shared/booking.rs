@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::idempotency;
 use super::outbox;
+use super::proposals;
 use super::rows::{PlainColumns, StoredRow, booking_from_row};
 use super::slots::slot_exists;
 use super::sql;
@@ -91,8 +92,15 @@ pub(crate) async fn transition<T: Tx>(mut tx: T, t: Transition) -> StoreResult<B
     // Move to the new slot before the booking becomes live again: its old slot may have been
     // booked by someone else meanwhile, and the one-live-booking-per-slot index must never
     // see this booking live on it. All of it rolls back if the compare-and-swap below fails.
+    // A proposed time taken passes its hold to the booking; any other slot is claimed as a new
+    // booking claims it.
     if let Some(change) = t.new_slot {
-        reserve_slot(&mut tx, change.slot_id, change.window, t.now).await?;
+        match &t.take_proposal {
+            Some(proposal) => {
+                proposals::take(&mut tx, t.booking_id, *proposal, change, t.now).await?;
+            }
+            None => reserve_slot(&mut tx, change.slot_id, change.window, t.now).await?,
+        }
         tx.execute(
             "UPDATE guidance_bookings SET slot_id = $1, starts_at = $2, ends_at = $3 WHERE id = $4",
             &[
@@ -152,6 +160,10 @@ pub(crate) async fn transition<T: Tx>(mut tx: T, t: Transition) -> StoreResult<B
         )
         .await?;
     }
+    // The times proposed with an earlier change are held no longer (any change of the booking
+    // ends the wait for the visitor's choice); those this change proposes are held now.
+    proposals::release(&mut tx, t.booking_id, t.now).await?;
+    proposals::hold(&mut tx, t.booking_id, &t.proposals, t.now).await?;
 
     let change = Record {
         actor: t.actor.as_str(),
@@ -188,7 +200,7 @@ async fn awaiting_owner<T: Tx>(tx: &mut T, email: &str) -> StoreResult<i64> {
 /// transaction waits for the row, re-checks the condition and finds nothing to update).
 /// [`StoreError::SlotTaken`] when it is not free (any more), [`StoreError::NotFound`] when there
 /// is no such slot.
-async fn reserve_slot<T: Tx>(
+pub(super) async fn reserve_slot<T: Tx>(
     tx: &mut T,
     slot_id: Uuid,
     window: SlotWindow,

@@ -13,6 +13,7 @@ pub(crate) mod health;
 pub(crate) mod idempotency;
 pub(crate) mod outbox;
 pub(crate) mod owner;
+pub(crate) mod proposals;
 pub(crate) mod reads;
 pub(crate) mod replies;
 pub(crate) mod rows;

@@ -24,12 +24,13 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 
 use crate::shared::guard::to_the_end;
 use crate::shared::{
-    booking, calendars, erasure, idempotency, outbox, owner, reads, replies, settings, slots,
+    booking, calendars, erasure, idempotency, outbox, owner, proposals, reads, replies, settings,
+    slots,
 };
 use crate::{
     Booking, BookingEvent, CalendarPoll, CalendarSource, KeptAnswer, NewAdminSession, NewBooking,
-    NewCalendarSource, OutboxMessage, Slot, Store, StoreError, StoreResult, StoredBusy,
-    TokenRecord, Transition,
+    NewCalendarSource, OutboxMessage, ProposedTime, Slot, Store, StoreError, StoreResult,
+    StoredBusy, TokenRecord, Transition,
 };
 
 /// The SQLite implementation of [`Store`].
@@ -288,6 +289,14 @@ impl Store for SqliteStore {
 
     async fn find_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
         reads::find_token(self, hash).await
+    }
+
+    async fn proposed_times(&self, booking_id: Uuid) -> StoreResult<Vec<ProposedTime>> {
+        proposals::of_booking(self, booking_id).await
+    }
+
+    async fn find_proposal(&self, hash: &TokenHash) -> StoreResult<Option<ProposedTime>> {
+        proposals::by_hash(self, hash.as_str()).await
     }
 
     async fn claim_emails(

@@ -106,6 +106,9 @@ macro_rules! all_contract_tests {
             // 14. The visitor's data
             erasure_reaches_every_table_and_spares_others,
             erasure_by_session_end_and_by_booking,
+            // 15. Proposed times
+            proposed_times_are_held_until_one_is_taken,
+            proposed_times_are_given_back_when_the_booking_changes_otherwise,
         }
     };
 }
@@ -133,6 +136,7 @@ mod lists;
 mod outbox;
 mod outbox_batch;
 mod owner;
+mod proposals;
 mod replies;
 mod scheduled;
 mod site;
@@ -146,7 +150,8 @@ mod transitions;
 )]
 pub use {
     bookings::*, calendars::*, erasure::*, health::*, idempotency::*, lists::*, outbox::*,
-    outbox_batch::*, owner::*, replies::*, scheduled::*, site::*, slots::*, transitions::*,
+    outbox_batch::*, owner::*, proposals::*, replies::*, scheduled::*, site::*, slots::*,
+    transitions::*,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -330,6 +335,8 @@ fn transition(
         keep_answer: None,
         answer_by: None,
         meeting_room: None,
+        proposals: Vec::new(),
+        take_proposal: None,
         now,
     }
 }

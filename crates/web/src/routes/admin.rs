@@ -507,7 +507,7 @@ enum OwnerAction {
         (status = 400, description = "The body is not a JSON object", body = ErrorBody),
         (status = 404, description = "No such booking or action", body = ErrorBody),
         (status = 409, description = "Not allowed in the booking's state (`invalid_transition`), or changed meanwhile (`conflict`)", body = ErrorBody),
-        (status = 422, description = "The message is too long or not text", body = ErrorBody),
+        (status = 422, description = "The message is too long or not text, or a proposed slot is not open, unknown, given twice, or one of more than three (`proposed_slot_ids`, `proposed_slot_ids.<index>`); nothing changed", body = ErrorBody),
     ))]
 async fn booking_action(
     State(state): State<WebState>,
@@ -517,17 +517,30 @@ async fn booking_action(
     let id = parse_id(&id)?;
     let action = BookingAction::parse_by_owner(&action).ok_or(AppError::NotFound)?;
     // No body at all is no message.
-    let message = if body.is_empty() {
-        None
+    let (message, proposed) = if body.is_empty() {
+        (None, Vec::new())
     } else {
         let request: OwnerActionRequest = JsonBody::parse(&body)?;
         let wrong = request.wrong_types();
         if !wrong.is_empty() {
             return Err(HttpError::App(AppError::Invalid(wrong)));
         }
-        request.message.value().cloned()
+        let proposed = request
+            .proposed_slot_ids
+            .value()
+            .cloned()
+            .unwrap_or_default();
+        (request.message.value().cloned(), proposed)
     };
-    let booking = bookings::owner_action(&state.app, id, action, message.as_deref()).await?;
+    let booking = if action == BookingAction::Reschedule {
+        let message = message.as_deref();
+        guidance_app::proposals::owner_reschedule(&state.app, id, message, &proposed).await?
+    } else if !proposed.is_empty() {
+        // Times are proposed only with a reschedule.
+        return Err(AppError::field("proposed_slot_ids", FieldReason::UnknownValue).into());
+    } else {
+        bookings::owner_action(&state.app, id, action, message.as_deref()).await?
+    };
     Ok(Json(booking_json(&booking)).into_response())
 }
 
@@ -573,6 +586,7 @@ fn settings_json(s: &OwnerSettings) -> SettingsBody {
         answer_reminder_hours: s.answer_reminder_hours,
         reminder_offsets_minutes: s.reminder_offsets_minutes.minutes().to_vec(),
         remind_owner: s.remind_owner,
+        proposed_time_needs_approval: s.proposed_time_needs_approval,
         busy_buffer_minutes: s.busy_buffer_minutes,
         calendar_fail_open: s.calendar_fail_open,
         retention_days: s.retention_days,

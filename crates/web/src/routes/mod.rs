@@ -12,6 +12,7 @@ pub mod feed;
 pub mod openapi;
 pub mod ops;
 pub mod pages;
+pub mod proposed;
 pub mod readable;
 pub mod recorder;
 pub mod slot_days;
@@ -39,6 +40,7 @@ pub fn route_table() -> Vec<recorder::RecordedRoute> {
     all.extend(admin_ui::route_table());
     all.extend(pages::route_table());
     all.extend(visitor::route_table());
+    all.extend(proposed::route_table());
     all.extend(embed::route_table());
     all.extend(assets::route_table());
     all.extend(feed::route_table());
@@ -68,6 +70,7 @@ pub fn router(state: WebState) -> Router {
         .merge(admin_ui::routes(state.clone()))
         .merge(pages::routes())
         .merge(visitor::routes())
+        .merge(proposed::routes())
         .merge(embed::routes())
         .merge(assets::routes())
         .merge(feed::routes())

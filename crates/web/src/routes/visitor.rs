@@ -34,6 +34,7 @@ fn register(r: Recorder) -> Recorder {
         .get("/my/{id}/{sig}/data", data_download)
         .get("/my/{id}/{sig}/delete", delete_page)
         .post("/my/{id}/{sig}/delete", delete_submit)
+        .post("/my/{id}/{sig}/take", take_submit)
 }
 
 /// The visitor's page routes.
@@ -117,6 +118,8 @@ struct StatusPage {
     base: String,
     zone: String,
     picking: bool,
+    /// The times the owner proposed, still held: their ids and when they are.
+    proposed: Vec<(String, String)>,
     days: Vec<DayGroup>,
     cancellable: bool,
     finished: bool,
@@ -147,6 +150,16 @@ async fn status_response(
     } else {
         Vec::new()
     };
+    let proposed = match guidance_app::proposals::live_proposals(&state.app, b).await {
+        Ok(list) => list
+            .iter()
+            .map(|p| {
+                let when = format_span(tr.lang, p.starts_at, p.ends_at, v.zone.as_str());
+                (p.id.to_string(), when)
+            })
+            .collect(),
+        Err(e) => return error_page(&tr, e),
+    };
     // Right after a request made with email confirmation on, the visitor's next step is in
     // their inbox.
     let confirming = b.status == BookingStatus::Unconfirmed;
@@ -176,6 +189,7 @@ async fn status_response(
         base: v.base,
         zone: v.zone.as_str().to_owned(),
         picking,
+        proposed,
         days,
         cancellable: BookingAction::Cancel.allowed_from(b.status),
         finished: b.status.is_final(),
@@ -443,6 +457,54 @@ async fn delete_submit(
                 tr,
             };
             render(StatusCode::OK, &page)
+        }
+        Err(e) => error_page(&v.tr, e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct TakeForm {
+    proposal_id: String,
+}
+
+/// The visitor takes a time the owner proposed, from their own page.
+async fn take_submit(
+    State(state): State<WebState>,
+    client: Client,
+    headers: HeaderMap,
+    Path((id, sig)): Path<(String, String)>,
+    Query(q): Query<VisitorQuery>,
+    body: Bytes,
+) -> Response {
+    let form: TakeForm = read_form(&body);
+    let v = match open(&state, &id, &sig, &q, &headers).await {
+        Ok(v) => v,
+        Err(resp) => return resp,
+    };
+    if let Some(resp) = rate_limited(&state, client, &v.tr) {
+        return resp;
+    }
+    match guidance_app::proposals::take_from_page(&state.app, v.booking.id, &form.proposal_id).await
+    {
+        Ok(b) => {
+            // Back to the page, which says where the booking now stands.
+            let requested = if b.status == BookingStatus::Pending {
+                "requested=1&"
+            } else {
+                ""
+            };
+            Redirect::to(&format!(
+                "{}?{requested}lang={}&tz={}",
+                v.base,
+                v.tr.lang,
+                v.zone.as_str()
+            ))
+            .into_response()
+        }
+        Err(e @ AppError::Invalid(_)) => {
+            let msg = v.tr.get("public.my.proposed.gone");
+            status_response(&state, v, false, Some(msg), HttpError::from(e).status()).await
         }
         Err(e) => error_page(&v.tr, e),
     }

@@ -370,20 +370,27 @@ impl ResendRequest {
     }
 }
 
-/// The owner's optional message to the requester with an action.
+/// The owner's optional message to the requester with an action, and with a reschedule the
+/// times they propose.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[schema(example = json!({"message": "Thursday works better for me."}))]
+#[schema(example = json!({"message": "Thursday works better for me.",
+    "proposed_slot_ids": ["6f1c2e1a-7d1b-4d7e-9a55-0c1f5c4b2a10"]}))]
 pub struct OwnerActionRequest {
     /// Shown to the requester in the email about the change (at most 2000 characters).
     #[schema(value_type = Option<String>, max_length = 2000)]
     #[serde(default)]
     pub message: Field<String>,
+    /// Only with `reschedule`: up to three open slots proposed to the visitor, each held for
+    /// them until they choose (or the reschedule window ends) and offered as a one-click choice.
+    #[schema(value_type = Option<Vec<String>>, max_items = 3)]
+    #[serde(default)]
+    pub proposed_slot_ids: Field<Vec<String>>,
 }
 
 impl OwnerActionRequest {
     /// The fields sent with a value of the wrong type.
     pub fn wrong_types(&self) -> FieldErrors {
-        wrong_types!(self; message)
+        wrong_types!(self; message, proposed_slot_ids)
     }
 }
 
@@ -460,6 +467,8 @@ pub struct SettingsBody {
     pub reminder_offsets_minutes: Vec<i64>,
     /// Whether the owner gets the session reminders too.
     pub remind_owner: bool,
+    /// Whether a proposed time the visitor takes waits for the owner's approval.
+    pub proposed_time_needs_approval: bool,
     /// Minutes kept free before and after each busy time of the owner's calendars.
     pub busy_buffer_minutes: i64,
     /// Whether slots stay bookable while a calendar source cannot be read.
@@ -522,6 +531,10 @@ pub struct SettingsChange {
     #[schema(value_type = bool)]
     #[serde(default)]
     pub remind_owner: Field<bool>,
+    /// Whether a proposed time the visitor takes waits for the owner's approval.
+    #[schema(value_type = bool)]
+    #[serde(default)]
+    pub proposed_time_needs_approval: Field<bool>,
     /// Minutes kept free before and after each busy time of the owner's calendars (0–240).
     #[schema(value_type = i64)]
     #[serde(default)]
@@ -572,6 +585,9 @@ impl SettingsChange {
                 .reminder_offsets_minutes
                 .given(Setting::ReminderOffsetsMinutes.key(), r),
             remind_owner: self.remind_owner.given(Setting::RemindOwner.key(), r),
+            proposed_time_needs_approval: self
+                .proposed_time_needs_approval
+                .given(Setting::ProposedTimeNeedsApproval.key(), r),
             busy_buffer_minutes: self
                 .busy_buffer_minutes
                 .given(Setting::BusyBufferMinutes.key(), r),

@@ -87,7 +87,8 @@ fn the_settings_api_reads_and_shows_exactly_the_settings() {
     let body = json!({"booking_open": false, "owner_name": "Grete", "owner_email": "g@example.org",
         "time_zone": "Europe/Berlin", "language": "de", "min_notice_hours": 12,
         "horizon_days": 30, "confirm_email": true, "answer_within_hours": 24,
-        "answer_reminder_hours": 6, "reminder_offsets_minutes": [120, 15], "remind_owner": true});
+        "answer_reminder_hours": 6, "reminder_offsets_minutes": [120, 15], "remind_owner": true,
+        "proposed_time_needs_approval": true});
     let change = JsonBody::<SettingsChange>::parse(body.to_string().as_bytes())
         .unwrap()
         .into_change();
@@ -106,6 +107,7 @@ fn the_settings_api_reads_and_shows_exactly_the_settings() {
             answer_reminder_hours: Some(6),
             reminder_offsets_minutes: Some(vec![120, 15]),
             remind_owner: Some(true),
+            proposed_time_needs_approval: Some(true),
             busy_buffer_minutes: None,
             calendar_fail_open: None,
             retention_days: None,
