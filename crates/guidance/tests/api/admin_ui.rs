@@ -12,6 +12,7 @@ use serde_json::json;
 use crate::helpers::*;
 
 pub mod manage;
+pub mod propose;
 
 /// The owner password of the apps [`spawn_admin_app`] starts.
 pub const PASSWORD: &str = "correct horse battery staple";

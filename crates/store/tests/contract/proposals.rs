@@ -80,17 +80,18 @@ pub async fn proposed_times_are_held_until_one_is_taken(store: Arc<dyn Store>) {
     let found = store.find_proposal(&hashes[1]).await.expect("find");
     assert_eq!(found.as_ref().map(|p| p.slot_id), Some(Some(offered[1].id)));
 
-    // A link of one proposal cannot take another's slot.
+    let second = found.expect("the second proposal").id;
+    // One proposal cannot take another's slot.
     let t2 = t1 + mins(5);
     assert_err!(
         store
-            .transition(take(&waiting, &offered[0], &hashes[1], t2))
+            .transition(take(&waiting, &offered[0], second, t2))
             .await,
         StoreError::TokenUsed
     );
     // The visitor takes the second: accepted on it, the other two open again at once.
     let moved = store
-        .transition(take(&waiting, &offered[1], &hashes[1], t2))
+        .transition(take(&waiting, &offered[1], second, t2))
         .await
         .expect("take");
     assert_eq!(moved.status, BookingStatus::Accepted);

@@ -9,6 +9,7 @@ use axum::response::Response;
 use guidance_app::AppError;
 use guidance_app::bookings;
 use guidance_app::owner_auth::AdminSession;
+use guidance_app::proposals;
 use guidance_app::slots;
 use guidance_core::FieldReason;
 use guidance_core::i18n::format_span;
@@ -135,7 +136,12 @@ struct BookingPage {
     slot_can_be_withdrawn: bool,
     /// The longest message the owner may add to an action.
     message_max: usize,
+    /// The open times the owner may propose with a reschedule: ids and when (their zone).
+    proposable: Vec<(String, String)>,
 }
+
+/// How many of the next open times the booking page offers to propose.
+const PROPOSABLE_SHOWN: usize = 30;
 
 /// `GET /admin/bookings/{id}`.
 pub(super) async fn booking_page(
@@ -187,7 +193,22 @@ pub(super) async fn booking_page(
             })
             .collect();
         let row = booking_row(tr, &owner, &b);
+        let proposable = if BookingAction::Reschedule.allowed_from(b.status) {
+            let zone = owner.time_zone.as_str();
+            slots::open_slots(&state.app, None, None)
+                .await?
+                .iter()
+                .take(PROPOSABLE_SHOWN)
+                .map(|s| {
+                    let when = format_span(tr.lang, s.starts_at, s.ends_at, zone);
+                    (s.id.to_string(), when)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         Ok::<_, HttpError>(BookingPage {
+            proposable,
             title: tr.fmt("admin.booking.title", &[("name", &b.name)]),
             when_full: format_span(tr.lang, b.starts_at, b.ends_at, owner.time_zone.as_str()),
             requester_when: format_span(tr.lang, b.starts_at, b.ends_at, &b.time_zone),
@@ -232,6 +253,17 @@ pub(super) async fn booking_act(
         let action = BookingAction::parse_by_owner(form_value(&pairs, "action"))
             .ok_or_else(|| AppError::field("action", FieldReason::UnknownValue))?;
         let message = form_value(&pairs, "message");
+        if action == BookingAction::Reschedule {
+            let proposed: Vec<String> = pairs
+                .iter()
+                .filter(|(k, _)| k == "proposed_slot_ids")
+                .map(|(_, v)| v.clone())
+                .collect();
+            let app = &state.app;
+            return Ok(
+                proposals::owner_reschedule(app, booking_id, Some(message), &proposed).await?,
+            );
+        }
         Ok::<_, HttpError>(
             bookings::owner_action(&state.app, booking_id, action, Some(message)).await?,
         )
