@@ -244,13 +244,39 @@ pub fn hider<'s>(
     snapshot: &'s Snapshot,
 ) -> impl Fn(Timestamp, Timestamp) -> Option<String> + 's {
     let buffer = SignedDuration::from_mins(owner.busy_buffer_minutes);
-    let closed = (!owner.calendar_fail_open)
-        .then(|| app.now().checked_sub(grace(app)).ok())
-        .flatten();
+    let closed = closed_if_failing_since(app, owner);
     move |start, end| {
         snapshot
             .hidden_by(start, end, buffer, closed)
             .map(|s| s.name.clone())
+    }
+}
+
+/// A source failing since this moment or earlier hides its slots (fail closed); `None` when the
+/// owner keeps slots bookable while a calendar cannot be read.
+fn closed_if_failing_since(app: &App, owner: &OwnerSettings) -> Option<Timestamp> {
+    (!owner.calendar_fail_open)
+        .then(|| app.now().checked_sub(grace(app)).ok())
+        .flatten()
+}
+
+/// What a source failing since `since` does to its slots now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailingEffect {
+    /// The owner's setting keeps its slots bookable.
+    KeptOpen,
+    /// Within the grace period: its last busy times still apply.
+    Grace,
+    /// Past the grace period: every slot it covers is hidden.
+    Hidden,
+}
+
+/// What a source failing since `since` does to `owner`'s slots now (the rule [`hider`] applies).
+pub fn failing_effect(app: &App, owner: &OwnerSettings, since: Timestamp) -> FailingEffect {
+    match closed_if_failing_since(app, owner) {
+        None => FailingEffect::KeptOpen,
+        Some(limit) if since <= limit => FailingEffect::Hidden,
+        Some(_) => FailingEffect::Grace,
     }
 }
 

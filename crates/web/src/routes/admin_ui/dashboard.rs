@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::{Extension, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use guidance_app::calendars;
+use guidance_app::calendars::{self, FailingEffect};
 use guidance_app::owner_auth::AdminSession;
 use guidance_core::{BookingStatus, Priority, SlotStatus};
 use guidance_store::Booking;
@@ -48,7 +48,6 @@ async fn failing_calendars(
     owner: &guidance_core::OwnerSettings,
     now: jiff::Timestamp,
 ) -> Result<Vec<FailingCalendar>, HttpError> {
-    let grace_ended = now.checked_sub(calendars::grace(&state.app)).unwrap_or(now);
     let mut failing: Vec<_> = calendars::list_sources(&state.app)
         .await?
         .into_iter()
@@ -66,12 +65,10 @@ async fn failing_calendars(
                     ("error", s.error.as_deref().unwrap_or_default()),
                 ],
             ),
-            effect: tr.get(if owner.calendar_fail_open {
-                "admin.dashboard.calendar_open"
-            } else if since <= grace_ended {
-                "admin.dashboard.calendar_hiding"
-            } else {
-                "admin.dashboard.calendar_grace"
+            effect: tr.get(match calendars::failing_effect(&state.app, owner, since) {
+                FailingEffect::KeptOpen => "admin.dashboard.calendar_open",
+                FailingEffect::Hidden => "admin.dashboard.calendar_hiding",
+                FailingEffect::Grace => "admin.dashboard.calendar_grace",
             }),
         })
         .collect())
