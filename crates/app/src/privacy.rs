@@ -253,10 +253,10 @@ fn remove_copies(dir: &std::path::Path, ids: &[Uuid]) {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if marks.iter().any(|m| name.contains(m.as_str())) {
-            if let Err(e) = std::fs::remove_file(entry.path()) {
-                tracing::error!(file = %name, error = %e, "an erased email's copy could not be removed");
-            }
+        if marks.iter().any(|m| name.contains(m.as_str()))
+            && let Err(e) = std::fs::remove_file(entry.path())
+        {
+            tracing::error!(file = %name, error = %e, "an erased email's copy could not be removed");
         }
     }
 }
