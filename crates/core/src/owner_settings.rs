@@ -69,7 +69,7 @@ pub enum Setting {
 
 impl Setting {
     /// Every setting, in the order the settings page shows them.
-    pub const ALL: [Setting; 15] = [
+    pub const ALL: [Setting; 16] = [
         Setting::BookingOpen,
         Setting::OwnerName,
         Setting::OwnerEmail,

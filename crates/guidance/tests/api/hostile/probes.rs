@@ -521,6 +521,28 @@ pub fn probes_for(route: &RecordedRoute, l: &Live) -> Vec<Probe> {
             p.extend(bad_paths(m, &path, &l.tokens[0], &bad));
             p
         }
+        ("POST", "/p/{token}") => {
+            // A proposed time's link: none is live here, so every token is refused.
+            let mut p = unreadable_form(m, &path);
+            let mut bad = bad_ids.clone();
+            bad.push(l.tokens[0].clone());
+            bad.push(format!("{}A", l.tokens[0]));
+            p.extend(bad_paths(m, &path, &l.tokens[0], &bad));
+            p
+        }
+        ("POST", "/my/{id}/{sig}/take") => {
+            let mut p = unreadable_form(m, &path);
+            p.extend(with_bad(&l.booking));
+            for id in ["", "nope", "../x"] {
+                p.push(form_probe(
+                    m,
+                    &path,
+                    &format!("proposal_id={id}"),
+                    format!("proposal_id={id}"),
+                ));
+            }
+            p
+        }
         ("POST", "/my/{id}/{sig}/cancel" | "/my/{id}/{sig}/pick" | "/my/{id}/{sig}/delete") => {
             // The cancel form has no fields: only unreadable bodies and wrong links are sent.
             let mut p = unreadable_form(m, &path);
