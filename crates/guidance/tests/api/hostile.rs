@@ -20,8 +20,10 @@ use crate::admin_ui::{Owner, login, spawn_admin_app, spawn_admin_app_with};
 use crate::helpers::*;
 
 mod probes;
+mod shapes;
 
-use probes::{Probe, hostile_queries, probes_for};
+use probes::{hostile_queries, probes_for};
+use shapes::Probe;
 
 /// A read-only connection to the app's SQLite database.
 async fn read_only(app: &TestApp) -> sqlx::SqliteConnection {
