@@ -1,7 +1,8 @@
 //! Moving up: copies a site's data from its SQLite database into PostgreSQL as it is — ids,
 //! statuses, timestamps, token hashes, the audit trail and queued emails (with their attempts,
 //! leases and Message-IDs), the supplemental questions, and the owner's password hash, sessions,
-//! setup link and settings — in one transaction, into a migrated target that must be empty.
+//! setup link and settings, the calendars and the webhooks — in one transaction, into a
+//! migrated target that must be empty.
 
 use std::str::FromStr;
 
@@ -223,6 +224,35 @@ const COLUMNS: [(&str, &[(&str, Kind)]); TABLES.len()] = [
     (
         "guidance_calendar_feed",
         &[("id", Int), ("generation", Int), ("updated_at", Time)],
+    ),
+    (
+        "guidance_webhook_endpoints",
+        &[
+            ("id", Id),
+            ("url", Text),
+            ("events", Text),
+            ("sealed_secret", Bytes),
+            ("created_at", Time),
+        ],
+    ),
+    (
+        "guidance_webhook_deliveries",
+        &[
+            ("id", Id),
+            ("endpoint_id", Id),
+            ("booking_id", Id),
+            ("event", Text),
+            ("payload", Text),
+            ("status", Text),
+            ("attempts", Int),
+            ("last_status", Int),
+            ("last_error", Text),
+            ("next_attempt_at", Time),
+            ("lease_until", Time),
+            ("last_attempt_at", Time),
+            ("delivered_at", Time),
+            ("created_at", Time),
+        ],
     ),
 ];
 

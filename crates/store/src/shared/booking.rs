@@ -11,6 +11,7 @@ use super::rows::{PlainColumns, StoredRow, booking_from_row};
 use super::slots::slot_exists;
 use super::sql;
 use super::tx::Tx;
+use super::webhooks;
 use super::tx::Value::{Bytes, Id, Int, OptText, OptTime, Text, Time};
 use crate::{Booking, NewBooking, NewEmail, NewToken, StoreError, StoreResult, Transition};
 
@@ -54,6 +55,7 @@ pub(crate) async fn create_booking<T: Tx>(mut tx: T, new: NewBooking) -> StoreRe
         tokens_version: 0,
         tokens: &new.tokens,
         emails: &new.emails,
+        webhook: new.webhook.as_ref(),
     };
     record(&mut tx, new.id, request, new.now).await?;
     if let Some(keep) = &new.keep_answer {
@@ -161,6 +163,7 @@ pub(crate) async fn transition<T: Tx>(mut tx: T, t: Transition) -> StoreResult<B
         tokens_version: t.expected_version + 1,
         tokens: &t.tokens,
         emails: &t.emails,
+        webhook: t.webhook.as_ref(),
     };
     record(&mut tx, t.booking_id, change, t.now).await?;
     let booking = fetch_booking(&mut tx, t.booking_id).await?;
@@ -270,6 +273,8 @@ struct Record<'a> {
     tokens_version: i64,
     tokens: &'a [NewToken],
     emails: &'a [NewEmail],
+    /// What receivers are told of the change, queued for each endpoint that asked for it.
+    webhook: Option<&'a crate::NewWebhookEvent>,
 }
 
 /// Writes what `change` records, for booking `booking_id`, at `now`.
@@ -315,6 +320,9 @@ async fn record<T: Tx>(
             ],
         )
         .await?;
+    }
+    if let Some(event) = change.webhook {
+        webhooks::queue(tx, booking_id, event, now).await?;
     }
     Ok(())
 }

@@ -103,6 +103,12 @@ macro_rules! all_contract_tests {
             calendar_unchanged_poll_keeps_busy_times_and_validators,
             calendar_source_is_claimed_by_one_poller_at_a_time,
             calendar_feed_rotation_moves_the_generation,
+            // 14. Webhooks
+            webhook_endpoints_are_added_listed_and_removed_with_their_messages,
+            webhook_changes_queue_a_message_for_each_endpoint_that_asked,
+            webhook_attempts_are_logged_retried_and_sent_again,
+            webhook_message_is_claimed_by_one_worker_at_a_time,
+            webhook_payloads_of_a_booking_are_erased,
         }
     };
 }
@@ -134,6 +140,7 @@ mod scheduled;
 mod site;
 mod slots;
 mod transitions;
+mod webhooks;
 
 // The runners call every body as `contract::name`; tests/copy.rs uses only the site.
 #[allow(
@@ -142,7 +149,7 @@ mod transitions;
 )]
 pub use {
     bookings::*, calendars::*, health::*, idempotency::*, lists::*, outbox::*, outbox_batch::*,
-    owner::*, replies::*, scheduled::*, site::*, slots::*, transitions::*,
+    owner::*, replies::*, scheduled::*, site::*, slots::*, transitions::*, webhooks::*,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -268,6 +275,7 @@ fn request_for(slot_id: Uuid, window: SlotWindow, who: &str, now: Timestamp) -> 
                 })
                 .collect(),
             emails,
+            webhook: None,
             answer_by: None,
             pending_limit: None,
             keep_answer: None,
@@ -323,6 +331,7 @@ fn transition(
             })
             .collect(),
         emails: vec![email(&format!("requester_{action}"), &b.email)],
+        webhook: None,
         keep_answer: None,
         answer_by: None,
         meeting_room: None,
