@@ -38,11 +38,13 @@ pub enum FieldReason {
     InThePast,
     /// A slot that would overlap another one.
     SlotOverlap,
+    /// An address that is not https on the public internet (a webhook endpoint).
+    NotPublicHttps,
 }
 
 impl FieldReason {
     /// Every reason.
-    pub const ALL: [FieldReason; 13] = [
+    pub const ALL: [FieldReason; 14] = [
         FieldReason::Empty,
         FieldReason::TooLong,
         FieldReason::ControlCharacters,
@@ -56,6 +58,7 @@ impl FieldReason {
         FieldReason::OutOfRange,
         FieldReason::InThePast,
         FieldReason::SlotOverlap,
+        FieldReason::NotPublicHttps,
     ];
 
     /// The stable code of this reason.
@@ -74,6 +77,7 @@ impl FieldReason {
             FieldReason::OutOfRange => "out_of_range",
             FieldReason::InThePast => "in_the_past",
             FieldReason::SlotOverlap => "slot_overlap",
+            FieldReason::NotPublicHttps => "not_public_https",
         }
     }
 

@@ -7,10 +7,10 @@
 pub mod copy;
 mod health;
 mod model;
-mod webhooks;
 pub mod postgres;
 mod shared;
 pub mod sqlite;
+mod webhooks;
 
 pub use health::{Health, PoolUse};
 pub use model::*;
@@ -388,8 +388,7 @@ pub trait Store: Send + Sync + 'static {
         lease_until: Timestamp,
     ) -> StoreResult<Option<WebhookDelivery>>;
     /// Records a claimed message's attempt and what follows from it; ends the lease.
-    async fn record_webhook_attempt(&self, id: Uuid, attempt: &WebhookAttempt)
-    -> StoreResult<()>;
+    async fn record_webhook_attempt(&self, id: Uuid, attempt: &WebhookAttempt) -> StoreResult<()>;
     /// Queues message `id` of endpoint `endpoint_id` again (the owner's "send again"): the same
     /// id and body, due at `now`, with a fresh attempt budget. [`StoreError::NotFound`] when the
     /// endpoint has no such message (or its body was erased); [`StoreError::Conflict`] while a

@@ -33,3 +33,4 @@ mod postgres;
 mod public;
 mod replies;
 mod tokens;
+mod webhooks;

@@ -11,8 +11,8 @@ use super::rows::{PlainColumns, StoredRow, booking_from_row};
 use super::slots::slot_exists;
 use super::sql;
 use super::tx::Tx;
-use super::webhooks;
 use super::tx::Value::{Bytes, Id, Int, OptText, OptTime, Text, Time};
+use super::webhooks;
 use crate::{Booking, NewBooking, NewEmail, NewToken, StoreError, StoreResult, Transition};
 
 /// The column that records when a booking reached `to`, if that status has one.

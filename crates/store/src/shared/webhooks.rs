@@ -9,8 +9,8 @@ use super::rows::{PlainColumns, StoredRow};
 use super::tx::Value::{Bytes, Id, Int, OptId, OptText, OptTime, Text, Time};
 use super::tx::{Db, Tx};
 use crate::{
-    NewWebhookEndpoint, NewWebhookEvent, StoreError, StoreResult, WebhookAttempt,
-    WebhookDelivery, WebhookEndpoint, WebhookOutcome, WebhookStatus,
+    NewWebhookEndpoint, NewWebhookEvent, StoreError, StoreResult, WebhookAttempt, WebhookDelivery,
+    WebhookEndpoint, WebhookOutcome, WebhookStatus,
 };
 
 const ENDPOINT_COLUMNS: &str = "id, url, events, sealed_secret, created_at";
@@ -82,8 +82,9 @@ pub(crate) async fn create_endpoint<T: Tx>(
 
 /// See [`crate::Store::list_webhook_endpoints`].
 pub(crate) async fn list_endpoints<D: Db>(db: &D) -> StoreResult<Vec<WebhookEndpoint>> {
-    let sql =
-        format!("SELECT {ENDPOINT_COLUMNS} FROM guidance_webhook_endpoints ORDER BY created_at, id");
+    let sql = format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM guidance_webhook_endpoints ORDER BY created_at, id"
+    );
     let rows = db.read_all(&sql, &[]).await?;
     rows.iter().map(endpoint_from_row).collect()
 }

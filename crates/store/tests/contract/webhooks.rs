@@ -47,7 +47,13 @@ pub async fn webhook_endpoints_are_added_listed_and_removed_with_their_messages(
 ) {
     let t0 = now();
     let store = store.as_ref();
-    assert!(store.list_webhook_endpoints().await.expect("list").is_empty());
+    assert!(
+        store
+            .list_webhook_endpoints()
+            .await
+            .expect("list")
+            .is_empty()
+    );
     let (first, _) = a_booking_announced(store, t0).await;
     let second = store
         .create_webhook_endpoint(new_endpoint(
@@ -66,7 +72,11 @@ pub async fn webhook_endpoints_are_added_listed_and_removed_with_their_messages(
     );
     assert_eq!(listed[1], second);
     assert_eq!(
-        store.webhook_deliveries(first, 50).await.expect("log").len(),
+        store
+            .webhook_deliveries(first, 50)
+            .await
+            .expect("log")
+            .len(),
         1
     );
 
@@ -83,7 +93,10 @@ pub async fn webhook_endpoints_are_added_listed_and_removed_with_their_messages(
         store.delete_webhook_endpoint(first).await,
         StoreError::NotFound
     );
-    assert_eq!(store.list_webhook_endpoints().await.expect("list"), [second]);
+    assert_eq!(
+        store.list_webhook_endpoints().await.expect("list"),
+        [second]
+    );
 }
 
 pub async fn webhook_changes_queue_a_message_for_each_endpoint_that_asked(store: Arc<dyn Store>) {
@@ -118,7 +131,10 @@ pub async fn webhook_changes_queue_a_message_for_each_endpoint_that_asked(store:
     let mut accept = transition(&booked, BookingAction::Accept, None, None, t0 + mins(1));
     accept.webhook = Some(event("booking.accepted"));
     let accepted = store.transition(accept).await.expect("accept");
-    assert_eq!(store.webhook_deliveries(all, 50).await.expect("log").len(), 2);
+    assert_eq!(
+        store.webhook_deliveries(all, 50).await.expect("log").len(),
+        2
+    );
     assert!(
         store
             .webhook_deliveries(cancels, 50)
@@ -187,10 +203,7 @@ pub async fn webhook_attempts_are_logged_retried_and_sent_again(store: Arc<dyn S
         )
         .await
         .expect("record");
-    assert_eq!(
-        store.next_webhook_due().await.expect("due"),
-        Some(retry_at)
-    );
+    assert_eq!(store.next_webhook_due().await.expect("due"), Some(retry_at));
     assert!(
         store
             .claim_webhook_delivery(t0 + mins(9), t0 + mins(14))
@@ -303,7 +316,11 @@ pub async fn webhook_message_is_claimed_by_one_worker_at_a_time(store: Arc<dyn S
     all.dedup();
     assert_eq!((count, all.len()), (6, 6), "each message handed out once");
     assert_eq!(
-        store.webhook_deliveries(endpoint, 3).await.expect("log").len(),
+        store
+            .webhook_deliveries(endpoint, 3)
+            .await
+            .expect("log")
+            .len(),
         3,
         "the log is cut at its limit"
     );
@@ -326,7 +343,11 @@ pub async fn webhook_payloads_of_a_booking_are_erased(store: Arc<dyn Store>) {
         1
     );
     let log = store.webhook_deliveries(endpoint, 50).await.expect("log");
-    let of = |id: Uuid| log.iter().find(|m| m.booking_id == Some(id)).expect("message");
+    let of = |id: Uuid| {
+        log.iter()
+            .find(|m| m.booking_id == Some(id))
+            .expect("message")
+    };
     assert_eq!(of(erased.id).payload, "");
     assert_eq!(of(erased.id).status, WebhookStatus::Failed);
     assert_ne!(of(kept.id).payload, "");

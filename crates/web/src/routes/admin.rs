@@ -40,7 +40,7 @@ use guidance_core::OwnerSettings;
 
 /// Registers every owner API route; [`routes`] guards them all, [`route_table`] lists them.
 fn register(r: Recorder) -> Recorder {
-    super::admin_calendars::register(r)
+    super::admin_webhooks::register(super::admin_calendars::register(r))
         .get("/api/admin/slots", list_slots)
         .post("/api/admin/slots", create_slot)
         .post("/api/admin/slots/generate", generate_slots)

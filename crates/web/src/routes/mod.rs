@@ -3,6 +3,7 @@
 pub mod admin;
 mod admin_calendars;
 pub mod admin_ui;
+mod admin_webhooks;
 pub mod api;
 pub mod assets;
 pub mod bodies;

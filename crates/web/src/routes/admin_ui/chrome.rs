@@ -56,6 +56,8 @@ const FLASHES: &[&str] = &[
     "question_saved",
     "question_deleted",
     "questions_reordered",
+    "webhook_deleted",
+    "webhook_queued",
 ];
 
 /// The query a redirect leaves for the next page: which flash to show and its counts.

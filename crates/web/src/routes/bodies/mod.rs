@@ -107,7 +107,9 @@ mod owner;
 mod public;
 #[cfg(test)]
 mod tests;
+mod webhooks;
 
 pub use calendars::*;
 pub use owner::*;
 pub use public::*;
+pub use webhooks::*;
