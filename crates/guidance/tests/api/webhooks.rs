@@ -276,7 +276,10 @@ async fn bad_addresses_and_unknown_events_are_refused_and_nothing_is_stored() {
             .admin(Method::POST, "/api/admin/webhooks", Some(body.clone()))
             .await;
         assert_eq!(status, 422, "{body}: {answer}");
-        assert_eq!(answer["error"]["fields"][field], reason, "{body}: {answer}");
+        assert_eq!(
+            answer["error"]["fields"][field]["code"], reason,
+            "{body}: {answer}"
+        );
     }
     let (_, list) = app.admin(Method::GET, "/api/admin/webhooks", None).await;
     assert_eq!(list["webhooks"], json!([]));
@@ -288,4 +291,92 @@ async fn bad_addresses_and_unknown_events_are_refused_and_nothing_is_stored() {
         )
         .await;
     assert_eq!(status, 201);
+}
+
+#[tokio::test]
+async fn the_settings_page_adds_shows_the_secret_once_logs_and_removes_a_webhook() {
+    let app = crate::admin_ui::spawn_admin_app().await;
+    let owner = crate::admin_ui::login(&app).await;
+    let (status, settings) = owner.get(&app, "/admin/settings").await;
+    assert_eq!(status, 200);
+    assert!(settings.contains("href=\"/admin/settings/webhooks\""));
+
+    // Refused: the form comes back with the message at its field, nothing stored.
+    let (status, page) = owner
+        .post(
+            &app,
+            "/admin/settings/webhooks",
+            &[
+                ("url", "ftp://hooks.example/in"),
+                ("events", "booking.accepted"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("id=\"url-error\""), "{page}");
+    assert!(page.contains("value=\"ftp://hooks.example/in\""));
+
+    let receiver = Receiver::start();
+    receiver.set_clock(app.clock.now());
+    let (status, page) = owner
+        .post(
+            &app,
+            "/admin/settings/webhooks",
+            &[
+                ("url", receiver.url().as_str()),
+                ("events", "booking.requested"),
+                ("events", "booking.cancelled"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let start = page.find("<code>whsec_").expect("the secret, once") + 6;
+    let secret = page[start..].split('<').next().unwrap().to_owned();
+    receiver.set_secret(&secret);
+    let (_, again) = owner.get(&app, "/admin/settings/webhooks").await;
+    assert!(again.contains(&receiver.url()));
+    assert!(!again.contains("whsec_"), "never shown again");
+
+    book(&app, 30).await;
+    let got = receiver.wait_for(1).await;
+    assert!(got[0].verified, "{:?}", got[0].error);
+    let (_, list) = app.admin(Method::GET, "/api/admin/webhooks", None).await;
+    let endpoint = list["webhooks"][0]["id"].as_str().expect("id").to_owned();
+    let delivered = tried(&app, &endpoint, 1, 1).await;
+    let (status, log) = owner
+        .get(&app, &format!("/admin/settings/webhooks/{endpoint}"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        log.contains("booking.requested") && log.contains("HTTP 204"),
+        "{log}"
+    );
+    assert!(log.contains(delivered[0]["webhook_id"].as_str().unwrap()));
+
+    let message = delivered[0]["id"].as_str().unwrap();
+    let (status, location) = owner
+        .post(
+            &app,
+            &format!("/admin/settings/webhooks/{endpoint}/deliveries/{message}/send"),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert!(location.ends_with("?done=webhook_queued"), "{location}");
+    let got = receiver.wait_for(2).await;
+    assert_eq!(got[1].webhook_id, got[0].webhook_id);
+
+    let (status, location) = owner
+        .post(
+            &app,
+            &format!("/admin/settings/webhooks/{endpoint}/delete"),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/admin/settings/webhooks?done=webhook_deleted")
+    );
+    let (_, list) = app.admin(Method::GET, "/api/admin/webhooks", None).await;
+    assert_eq!(list["webhooks"], json!([]));
 }
