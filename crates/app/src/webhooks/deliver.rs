@@ -119,11 +119,13 @@ pub fn message_id(id: Uuid) -> String {
     format!("msg_{}", id.simple())
 }
 
-/// Delivers a round of due messages, one at a time; how many were claimed.
-pub async fn deliver_due(app: &App) -> Result<usize, StoreError> {
+/// Delivers a round of due messages, one at a time; how many were claimed. Once `shutdown` is
+/// true no further message is claimed, and one in flight is given up and due again at once
+/// (for another process).
+pub async fn deliver_due(app: &App, shutdown: &watch::Receiver<bool>) -> Result<usize, StoreError> {
     let mut endpoints: Option<HashMap<Uuid, WebhookEndpoint>> = None;
     let mut claimed = 0;
-    while claimed < ROUND {
+    while claimed < ROUND && !*shutdown.borrow() {
         let now = app.now();
         let lease_until = now.checked_add(app.settings.retry.lease).expect("in range");
         let Some(delivery) = app.store.claim_webhook_delivery(now, lease_until).await? else {
@@ -137,7 +139,7 @@ pub async fn deliver_due(app: &App) -> Result<usize, StoreError> {
         let endpoint = endpoints
             .as_ref()
             .and_then(|all| all.get(&delivery.endpoint_id));
-        let attempt = attempt(app, endpoint, &delivery).await;
+        let attempt = attempt(app, endpoint, &delivery, shutdown.clone()).await;
         app.store
             .record_webhook_attempt(delivery.id, &attempt)
             .await?;
@@ -150,6 +152,7 @@ async fn attempt(
     app: &App,
     endpoint: Option<&WebhookEndpoint>,
     delivery: &WebhookDelivery,
+    mut shutdown: watch::Receiver<bool>,
 ) -> WebhookAttempt {
     let result = match endpoint {
         // Removed since the claim: its messages are gone with it.
@@ -165,9 +168,20 @@ async fn attempt(
                     ("webhook-timestamp", timestamp.to_string()),
                     ("webhook-signature", signature),
                 ];
-                app.webhooks
-                    .post(&endpoint.url, headers, delivery.payload.clone())
-                    .await
+                let post = app
+                    .webhooks
+                    .post(&endpoint.url, headers, delivery.payload.clone());
+                tokio::select! {
+                    result = post => result,
+                    () = stopped(&mut shutdown) => {
+                        return WebhookAttempt {
+                            status_code: None,
+                            error: Some("interrupted by a shutdown".into()),
+                            outcome: WebhookOutcome::Retry(app.now()),
+                            now: app.now(),
+                        };
+                    }
+                }
             }
         },
     };
@@ -195,6 +209,13 @@ async fn attempt(
     }
 }
 
+/// Resolves once `shutdown` is true (never, when nobody can signal any more).
+async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    if shutdown.wait_for(|stop| *stop).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
 /// Runs until `shutdown` turns true: delivers what is due, then sleeps until the next message
 /// is due, it is woken, or [`IDLE_POLL`] passed (messages queued by other processes wake
 /// nobody here).
@@ -204,7 +225,7 @@ pub async fn run(app: App, mut shutdown: watch::Receiver<bool>) {
             break;
         }
         loop {
-            match deliver_due(&app).await {
+            match deliver_due(&app, &shutdown).await {
                 Ok(n) if n > 0 && !*shutdown.borrow() => continue,
                 Ok(_) => break,
                 Err(e) => {
