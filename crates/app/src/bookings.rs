@@ -200,6 +200,7 @@ async fn book_parsed(
         ));
         (BookingStatus::Pending, tokens, emails, Some(answer_by))
     };
+    let webhook = crate::webhooks::of_request(status, booking_id, &intake, &window, now);
     let booking = app
         .store
         .create_booking(NewBooking {
@@ -211,6 +212,7 @@ async fn book_parsed(
             ics_uid,
             tokens,
             emails,
+            webhook,
             answer_by,
             pending_limit: pending_limit(app),
             keep_answer: keep_answer(app, keyed),
@@ -666,6 +668,7 @@ pub(crate) async fn apply(app: &App, booking: Booking, m: Move) -> AppResult<Boo
             ics_sequence: sequence,
             tokens,
             emails,
+            webhook: crate::webhooks::of_change(action, &booking, to, (starts_at, ends_at), now),
             keep_answer,
             answer_by,
             meeting_room,

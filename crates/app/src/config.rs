@@ -151,6 +151,10 @@ pub struct Config {
     /// http (a Nextcloud on the same network). Off: https and public addresses only.
     #[arg(long, env = "GUIDANCE_CALENDAR_ALLOW_PRIVATE", default_value_t = false)]
     pub calendar_allow_private: bool,
+    /// Lets webhook endpoints be on private, loopback and link-local addresses and use plain
+    /// http (a receiver on the same network). Off: https and public addresses only.
+    #[arg(long, env = "GUIDANCE_WEBHOOK_ALLOW_PRIVATE", default_value_t = false)]
+    pub webhook_allow_private: bool,
 }
 
 /// The HTTP edge (README, "Deployment"): the reverse proxies whose forwarding headers are

@@ -15,6 +15,7 @@ pub mod kept;
 pub mod meeting;
 pub mod metrics;
 pub mod ops;
+pub mod outbound;
 pub mod outbox;
 pub mod owner_auth;
 pub mod patterns;
@@ -30,6 +31,7 @@ pub mod server_url;
 pub mod settings;
 pub mod slots;
 pub mod visitor_link;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -72,6 +74,8 @@ pub struct App {
     pub busy: Arc<calendars::BusyTimes>,
     /// Reads the owner's calendars (https and public addresses unless configured otherwise).
     pub fetcher: calendars::fetch::Fetcher,
+    /// Posts webhook messages (https and public addresses unless configured otherwise).
+    pub webhooks: webhooks::deliver::Poster,
 }
 
 impl App {
@@ -83,9 +87,11 @@ impl App {
         clock: Clock,
     ) -> Self {
         let fetcher = calendars::fetch::Fetcher::new(settings.config.calendar_allow_private);
+        let webhooks = webhooks::deliver::Poster::new(settings.config.webhook_allow_private);
         Self {
             store,
             fetcher,
+            webhooks,
             settings: Arc::new(settings),
             seal: guidance_core::sealed::MessageSeal::new(&secret),
             secret,

@@ -42,11 +42,13 @@ pub enum FieldReason {
     Duplicate,
     /// A slot that is not open (booked, held, withdrawn, past, or outside the booking horizon).
     SlotNotOpen,
+    /// An address that is not https on the public internet (a webhook endpoint).
+    NotPublicHttps,
 }
 
 impl FieldReason {
     /// Every reason.
-    pub const ALL: [FieldReason; 15] = [
+    pub const ALL: [FieldReason; 16] = [
         FieldReason::Empty,
         FieldReason::TooLong,
         FieldReason::ControlCharacters,
@@ -62,6 +64,7 @@ impl FieldReason {
         FieldReason::SlotOverlap,
         FieldReason::Duplicate,
         FieldReason::SlotNotOpen,
+        FieldReason::NotPublicHttps,
     ];
 
     /// The stable code of this reason.
@@ -82,6 +85,7 @@ impl FieldReason {
             FieldReason::SlotOverlap => "slot_overlap",
             FieldReason::Duplicate => "duplicate",
             FieldReason::SlotNotOpen => "slot_not_open",
+            FieldReason::NotPublicHttps => "not_public_https",
         }
     }
 

@@ -21,6 +21,7 @@ pub mod session_times;
 pub mod slot;
 pub mod text;
 pub mod token;
+pub mod webhook;
 
 pub use booking::{BookingAction, BookingStatus, IllegalTransition};
 pub use fields::{FieldErrors, FieldReason};

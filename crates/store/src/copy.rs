@@ -1,8 +1,9 @@
 //! Moving up: copies a site's data from its SQLite database into PostgreSQL as it is — ids,
 //! statuses, timestamps, token hashes, the audit trail and queued emails (with their attempts,
 //! leases and Message-IDs), the supplemental questions, and the owner's password hash, sessions,
-//! setup link and settings, the calendar sources and the calendar replies read — in one
-//! transaction, into a migrated target that must be empty. Only [`NOT_COPIED`] stays behind.
+//! setup link and settings, the calendar sources and the calendar replies read, the webhooks —
+//! in one transaction, into a migrated target that must be empty. Only [`NOT_COPIED`] stays
+//! behind.
 
 use std::str::FromStr;
 
@@ -260,6 +261,35 @@ const COLUMNS: [(&str, &[(&str, Kind)]); TABLES.len() - NOT_COPIED.len()] = [
             ("created_at", Time),
             ("taken_at", Time),
             ("released_at", Time),
+        ],
+    ),
+    (
+        "guidance_webhook_endpoints",
+        &[
+            ("id", Id),
+            ("url", Text),
+            ("events", Text),
+            ("sealed_secret", Bytes),
+            ("created_at", Time),
+        ],
+    ),
+    (
+        "guidance_webhook_deliveries",
+        &[
+            ("id", Id),
+            ("endpoint_id", Id),
+            ("booking_id", Id),
+            ("event", Text),
+            ("payload", Text),
+            ("status", Text),
+            ("attempts", Int),
+            ("last_status", Int),
+            ("last_error", Text),
+            ("next_attempt_at", Time),
+            ("lease_until", Time),
+            ("last_attempt_at", Time),
+            ("delivered_at", Time),
+            ("created_at", Time),
         ],
     ),
 ];

@@ -11,10 +11,12 @@ mod model;
 pub mod postgres;
 mod shared;
 pub mod sqlite;
+mod webhooks;
 
 pub use erasure::{Erase, Erased, Erasure};
 pub use health::{Health, PoolUse};
 pub use model::*;
+pub use webhooks::*;
 
 use async_trait::async_trait;
 use guidance_core::{SlotStatus, SlotWindow, TokenHash};
@@ -376,4 +378,43 @@ pub trait Store: Send + Sync + 'static {
     /// left (see [`Erase::Leftovers`]), in one transaction; the bookings keep their times and
     /// status. On SQLite the deleted bytes leave the file and its write-ahead log too.
     async fn erase(&self, erasure: Erasure) -> StoreResult<Erased>;
+
+    // --- Webhooks -----------------------------------------------------------------------------
+
+    /// Adds a webhook endpoint.
+    async fn create_webhook_endpoint(
+        &self,
+        new: NewWebhookEndpoint,
+    ) -> StoreResult<WebhookEndpoint>;
+    /// Every webhook endpoint, oldest first.
+    async fn list_webhook_endpoints(&self) -> StoreResult<Vec<WebhookEndpoint>>;
+    /// Removes an endpoint and its messages; [`StoreError::NotFound`] when there is none.
+    async fn delete_webhook_endpoint(&self, id: Uuid) -> StoreResult<()>;
+    /// The latest `limit` messages of an endpoint, newest first (then by id).
+    async fn webhook_deliveries(
+        &self,
+        endpoint_id: Uuid,
+        limit: u32,
+    ) -> StoreResult<Vec<WebhookDelivery>>;
+    /// Claims the longest-due webhook message until `lease_until`, counting its attempt: while
+    /// the lease lasts nobody else, in this process or another, claims it.
+    async fn claim_webhook_delivery(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> StoreResult<Option<WebhookDelivery>>;
+    /// Records a claimed message's attempt and what follows from it; ends the lease.
+    async fn record_webhook_attempt(&self, id: Uuid, attempt: &WebhookAttempt) -> StoreResult<()>;
+    /// Queues message `id` of endpoint `endpoint_id` again (the owner's "send again"): the same
+    /// id and body, due at `now`, with a fresh attempt budget. [`StoreError::NotFound`] when the
+    /// endpoint has no such message (or its body was erased); [`StoreError::Conflict`] while a
+    /// worker holds it.
+    async fn requeue_webhook_delivery(
+        &self,
+        endpoint_id: Uuid,
+        id: Uuid,
+        now: Timestamp,
+    ) -> StoreResult<WebhookDelivery>;
+    /// When the next queued webhook message is due, if any.
+    async fn next_webhook_due(&self) -> StoreResult<Option<Timestamp>>;
 }

@@ -262,6 +262,8 @@ pub struct NewBooking {
     pub tokens: Vec<NewToken>,
     /// The emails this request causes.
     pub emails: Vec<NewEmail>,
+    /// What webhook receivers are told of it, if anything.
+    pub webhook: Option<crate::NewWebhookEvent>,
     /// When a pending request expires unanswered (`None`: at its session's start).
     pub answer_by: Option<Timestamp>,
     /// At most this many bookings of the requester's address may await the owner (pending, or
@@ -333,6 +335,8 @@ pub struct Transition {
     /// `send_before`) is withdrawn first: the change makes it pointless, and the change queues
     /// those its new state needs.
     pub emails: Vec<NewEmail>,
+    /// What webhook receivers are told of the change, if anything.
+    pub webhook: Option<crate::NewWebhookEvent>,
     /// The request's idempotency key, kept with the moved booking as its answer.
     pub keep_answer: Option<KeepAnswer>,
     /// The booking's answer-by time after the change (set when it becomes pending).

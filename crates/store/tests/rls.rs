@@ -107,6 +107,7 @@ async fn seed(store: &dyn Store) -> Seeded {
                 send_after: None,
                 send_before: None,
             }],
+            webhook: None,
             answer_by: None,
             pending_limit: None,
             keep_answer: None,

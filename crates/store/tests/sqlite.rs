@@ -326,6 +326,7 @@ async fn erased_data_leaves_no_bytes_in_the_file_or_its_log() {
             answer_by: None,
             pending_limit: None,
             keep_answer: None,
+            webhook: None,
             now: t0,
         })
         .await

@@ -30,6 +30,7 @@ pub mod relay;
 pub mod smtp;
 pub mod time;
 pub mod wait;
+pub mod webhooks;
 
 pub use browser::{Browser, BrowserOptions};
 pub use fantoccini::elements::{Element, ShadowRoot};

@@ -3,17 +3,18 @@
 //! redirects each checked again, [`MAX_BYTES`] and [`TIMEOUT`] at most, and the validators of
 //! the last document sent along so that an unchanged calendar costs a `304`.
 //!
-//! Host names are resolved by [`PublicOnly`], which hands the connector only the addresses it
-//! checked, so a name cannot resolve to a public address for the check and a private one for
-//! the connection.
+//! Host names are resolved by [`PublicOnly`] (see [`crate::outbound`]), which hands the
+//! connector only the addresses it checked, so a name cannot resolve to a public address for the
+//! check and a private one for the connection.
 
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use url::Url;
+
+use crate::outbound::{self, PublicOnly, Refused};
 
 /// Largest calendar document read.
 pub const MAX_BYTES: usize = 5 * 1024 * 1024;
@@ -94,7 +95,7 @@ impl Fetcher {
                 env!("CARGO_PKG_VERSION"),
                 " (calendar)"
             ))
-            .dns_resolver(Arc::new(PublicOnly { allow_private }))
+            .dns_resolver(Arc::new(PublicOnly::new(allow_private)))
             .build()
             .expect("a client with these settings builds");
         Self {
@@ -105,21 +106,10 @@ impl Fetcher {
 
     /// Whether `url` may be fetched at all (scheme, literal address).
     pub fn check_url(&self, url: &Url) -> Result<(), FetchError> {
-        match url.scheme() {
-            "https" => {}
-            "http" if self.allow_private => {}
-            _ => return Err(FetchError::NotHttps),
-        }
-        let literal = match url.host() {
-            Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
-            Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
-            Some(url::Host::Domain(_)) => None,
-            None => return Err(FetchError::NotHttps),
-        };
-        if literal.is_some_and(|ip| !self.allow_private && !is_public(ip)) {
-            return Err(FetchError::PrivateAddress);
-        }
-        Ok(())
+        outbound::check_url(url, self.allow_private).map_err(|refused| match refused {
+            Refused::NotHttps => FetchError::NotHttps,
+            Refused::PrivateAddress => FetchError::PrivateAddress,
+        })
     }
 
     /// Sends `req`, following redirects; a `304` is [`Fetched::Unchanged`].
@@ -209,92 +199,15 @@ fn network(e: reqwest::Error) -> FetchError {
         text.push_str(&s.to_string());
         source = s.source();
     }
-    if text.contains(PRIVATE_REFUSAL) {
+    if outbound::is_private_refusal(&text) {
         return FetchError::PrivateAddress;
     }
     FetchError::Network(text)
 }
 
-const PRIVATE_REFUSAL: &str = "resolves only to private addresses";
-
-/// A resolver that hands out public addresses only (all, when private ones are allowed).
-struct PublicOnly {
-    allow_private: bool,
-}
-
-impl reqwest::dns::Resolve for PublicOnly {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let allow_private = self.allow_private;
-        Box::pin(async move {
-            let host = name.as_str().to_owned();
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .filter(|a| allow_private || is_public(a.ip()))
-                .collect();
-            if found.is_empty() {
-                let e = std::io::Error::other(format!("{host} {PRIVATE_REFUSAL}"));
-                return Err(Box::new(e) as Box<dyn std::error::Error + Send + Sync>);
-            }
-            Ok(Box::new(found.into_iter()) as reqwest::dns::Addrs)
-        })
-    }
-}
-
-/// Whether `ip` is on the public internet: not loopback, private, link-local, shared (CGNAT),
-/// unique-local, unspecified, multicast or broadcast, also when written as IPv4 in IPv6.
-pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_multicast()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || a == 0
-                || (a == 100 && (64..128).contains(&b)))
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn private_loopback_and_link_local_addresses_are_not_public() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "0.0.0.0",
-            "::1",
-            "fe80::1",
-            "fd00::1",
-            "::ffff:127.0.0.1",
-        ] {
-            assert!(!is_public(ip.parse().unwrap()), "{ip}");
-        }
-        for ip in ["1.1.1.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"] {
-            assert!(is_public(ip.parse().unwrap()), "{ip}");
-        }
-    }
 
     #[test]
     fn only_https_and_public_literals_pass_unless_private_is_allowed() {

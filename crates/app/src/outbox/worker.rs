@@ -1,6 +1,7 @@
 //! The outbox worker: claims due emails in rounds, hands them to a [`Mailer`] several at once
 //! and records the outcomes; every minute it also expires overdue bookings and erases the
-//! visitors' data of sessions past the owner's retention.
+//! visitors' data of sessions past the owner's retention. Beside it runs the delivery of webhook
+//! messages ([`crate::webhooks::deliver`]).
 
 use std::time::Duration;
 
@@ -177,6 +178,9 @@ async fn record(
 /// Runs until `shutdown` turns true: sends due emails, sleeps until the next is due or it is
 /// woken, and every minute expires overdue bookings.
 pub async fn run<M: Mailer>(app: App, mailer: M, mut shutdown: watch::Receiver<bool>) {
+    // Webhook messages are delivered beside the emails, in a loop of their own so that a slow
+    // receiver never holds up an email.
+    let webhooks = tokio::spawn(crate::webhooks::deliver::run(app.clone(), shutdown.clone()));
     let mut last_tick = tokio::time::Instant::now() - Duration::from_secs(3600);
     loop {
         if *shutdown.borrow() {
@@ -220,10 +224,15 @@ pub async fn run<M: Mailer>(app: App, mailer: M, mut shutdown: watch::Receiver<b
             _ => IDLE_POLL,
         };
         tokio::select! {
-            () = app.outbox_wake.notified() => {}
+            // A booking's change wakes this worker; its webhook messages are news for the
+            // webhook loop too.
+            () = app.outbox_wake.notified() => app.webhooks.wake.notify_one(),
             () = tokio::time::sleep(sleep) => {}
             _ = shutdown.changed() => {}
         }
+    }
+    if let Err(e) = webhooks.await {
+        tracing::error!(error = %e, "the webhook loop ended abnormally");
     }
 }
 

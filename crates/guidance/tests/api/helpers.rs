@@ -72,6 +72,7 @@ pub fn test_config(dir: &Path) -> Config {
         calendar_poll_minutes: 5,
         calendar_grace_minutes: 30,
         calendar_allow_private: true,
+        webhook_allow_private: true,
     }
 }
 

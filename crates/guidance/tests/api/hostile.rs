@@ -168,6 +168,8 @@ pub fn fill(route: &RecordedRoute, l: &Live) -> String {
         .path
         .replace("{id}", id)
         .replace("{email_id}", &l.email)
+        // An email's id names no webhook message.
+        .replace("{delivery_id}", &l.email)
         .replace("{action}", "accept")
         .replace("{token}", &l.tokens[0])
         .replace("{key}", "company")

@@ -36,3 +36,4 @@ mod proposed_browser;
 mod public;
 mod replies;
 mod tokens;
+mod webhooks;

@@ -33,7 +33,7 @@ use crate::shared::tx::Db as _;
 use crate::shared::tx::Value::{Int, Time};
 use crate::shared::{
     booking, calendars, erasure, idempotency, outbox, owner, proposals, reads, replies, settings,
-    slots,
+    slots, webhooks,
 };
 use crate::{
     Booking, BookingEvent, CalendarPoll, CalendarSource, KeptAnswer, NewAdminSession, NewBooking,
@@ -45,7 +45,7 @@ use crate::{
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../supabase/migrations");
 
 /// The tables of the schema, in an order that respects their foreign keys.
-pub const TABLES: [&str; 17] = [
+pub const TABLES: [&str; 19] = [
     "guidance_availability",
     "guidance_bookings",
     "guidance_booking_actions",
@@ -63,6 +63,8 @@ pub const TABLES: [&str; 17] = [
     "guidance_calendar_replies",
     "guidance_inbox_lease",
     "guidance_proposed_times",
+    "guidance_webhook_endpoints",
+    "guidance_webhook_deliveries",
 ];
 
 /// The PostgreSQL implementation of [`Store`].
@@ -524,6 +526,58 @@ impl Store for PostgresStore {
             self.vacuum_erased().await;
         }
         Ok(erased)
+    }
+
+    async fn create_webhook_endpoint(
+        &self,
+        new: crate::NewWebhookEndpoint,
+    ) -> StoreResult<crate::WebhookEndpoint> {
+        webhooks::create_endpoint(self.tx().await?, new).await
+    }
+
+    async fn list_webhook_endpoints(&self) -> StoreResult<Vec<crate::WebhookEndpoint>> {
+        webhooks::list_endpoints(self).await
+    }
+
+    async fn delete_webhook_endpoint(&self, id: Uuid) -> StoreResult<()> {
+        webhooks::delete_endpoint(self.tx().await?, id).await
+    }
+
+    async fn webhook_deliveries(
+        &self,
+        endpoint_id: Uuid,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::WebhookDelivery>> {
+        webhooks::deliveries(self, endpoint_id, limit).await
+    }
+
+    async fn claim_webhook_delivery(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> StoreResult<Option<crate::WebhookDelivery>> {
+        webhooks::claim(self.tx().await?, now, lease_until).await
+    }
+
+    async fn record_webhook_attempt(
+        &self,
+        id: Uuid,
+        attempt: &crate::WebhookAttempt,
+    ) -> StoreResult<()> {
+        webhooks::record_attempt(self, id, attempt).await
+    }
+
+    async fn requeue_webhook_delivery(
+        &self,
+        endpoint_id: Uuid,
+        id: Uuid,
+        now: Timestamp,
+    ) -> StoreResult<crate::WebhookDelivery> {
+        webhooks::requeue(self.tx().await?, endpoint_id, id, now).await
+    }
+
+    async fn next_webhook_due(&self) -> StoreResult<Option<Timestamp>> {
+        webhooks::next_due(self).await
     }
 }
 

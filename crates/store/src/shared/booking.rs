@@ -14,6 +14,7 @@ use super::slots::slot_exists;
 use super::sql;
 use super::tx::Tx;
 use super::tx::Value::{Id, Int, OptText, OptTime, Text, Time};
+use super::webhooks;
 use crate::{Booking, NewBooking, NewEmail, NewToken, StoreError, StoreResult, Transition};
 
 /// The column that records when a booking reached `to`, if that status has one.
@@ -56,6 +57,7 @@ pub(crate) async fn create_booking<T: Tx>(mut tx: T, new: NewBooking) -> StoreRe
         tokens_version: 0,
         tokens: &new.tokens,
         emails: &new.emails,
+        webhook: new.webhook.as_ref(),
     };
     record(&mut tx, new.id, request, new.now).await?;
     if let Some(keep) = &new.keep_answer {
@@ -174,6 +176,7 @@ pub(crate) async fn transition<T: Tx>(mut tx: T, t: Transition) -> StoreResult<B
         tokens_version: t.expected_version + 1,
         tokens: &t.tokens,
         emails: &t.emails,
+        webhook: t.webhook.as_ref(),
     };
     record(&mut tx, t.booking_id, change, t.now).await?;
     let booking = fetch_booking(&mut tx, t.booking_id).await?;
@@ -283,6 +286,8 @@ struct Record<'a> {
     tokens_version: i64,
     tokens: &'a [NewToken],
     emails: &'a [NewEmail],
+    /// What receivers are told of the change, queued for each endpoint that asked for it.
+    webhook: Option<&'a crate::NewWebhookEvent>,
 }
 
 /// Writes what `change` records, for booking `booking_id`, at `now`.
@@ -310,6 +315,9 @@ async fn record<T: Tx>(
     insert_tokens(tx, booking_id, &change, now).await?;
     for email in change.emails {
         outbox::insert(tx, Some(booking_id), email, now).await?;
+    }
+    if let Some(event) = change.webhook {
+        webhooks::queue(tx, booking_id, event, now).await?;
     }
     Ok(())
 }

@@ -17,7 +17,6 @@ const ERASED: &str = "SELECT id FROM guidance_bookings WHERE requester_email = '
 
 /// Every table that holds a visitor's data by booking, and how its rows of the erased bookings
 /// (`{erased}`) go. A new table with visitor data is one more line here.
-// The webhook deliveries (payloads with the booking) belong here once they exist.
 const BY_BOOKING: &[&str] = &[
     // The kept answers are the booking as JSON.
     "DELETE FROM guidance_idempotency_keys WHERE booking_id IN ({erased})",
@@ -28,6 +27,11 @@ const BY_BOOKING: &[&str] = &[
      WHERE note IS NOT NULL AND booking_id IN ({erased})",
     // A calendar reply names the booking's invitation and who answered it.
     "DELETE FROM guidance_calendar_replies WHERE booking_id IN ({erased})",
+    // A webhook message carries the booking; one still to be sent (a cancellation's, queued
+    // with the erasure) goes first, as emails do, and is blanked by a later erasure. Its log
+    // line (times, status, answer) stays.
+    "UPDATE guidance_webhook_deliveries SET payload = '' \
+     WHERE payload <> '' AND status <> 'queued' AND booking_id IN ({erased})",
 ];
 
 /// Every table an erasure changes: PostgreSQL vacuums them after an erasure, so that the old
@@ -38,6 +42,7 @@ pub(crate) const TABLES: &[&str] = &[
     "guidance_booking_actions",
     "guidance_booking_events",
     "guidance_calendar_replies",
+    "guidance_webhook_deliveries",
     "guidance_email_outbox",
 ];
 

@@ -21,3 +21,4 @@ pub(crate) mod settings;
 pub(crate) mod slots;
 pub(crate) mod sql;
 pub(crate) mod tx;
+pub(crate) mod webhooks;

@@ -22,6 +22,8 @@ pub(crate) trait PlainColumns {
     fn opt_text(&self, col: &str) -> StoreResult<Option<String>>;
     /// An integer column.
     fn int(&self, col: &str) -> StoreResult<i64>;
+    /// An integer column that may be NULL.
+    fn opt_int(&self, col: &str) -> StoreResult<Option<i64>>;
     /// A binary column.
     fn bytes(&self, col: &str) -> StoreResult<Vec<u8>>;
     /// A yes/no column (`boolean` on PostgreSQL, 0 or 1 on SQLite).
@@ -46,6 +48,10 @@ where
     }
 
     fn int(&self, col: &str) -> StoreResult<i64> {
+        Ok(self.try_get(col)?)
+    }
+
+    fn opt_int(&self, col: &str) -> StoreResult<Option<i64>> {
         Ok(self.try_get(col)?)
     }
 

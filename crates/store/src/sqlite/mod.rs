@@ -25,7 +25,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 use crate::shared::guard::to_the_end;
 use crate::shared::{
     booking, calendars, erasure, idempotency, outbox, owner, proposals, reads, replies, settings,
-    slots,
+    slots, webhooks,
 };
 use crate::{
     Booking, BookingEvent, CalendarPoll, CalendarSource, KeptAnswer, NewAdminSession, NewBooking,
@@ -548,6 +548,58 @@ impl Store for SqliteStore {
             to_the_end(async move { erasure::erase(store.tx().await?, &erasure).await }).await?;
         self.forget_old_pages().await?;
         Ok(erased)
+    }
+
+    async fn create_webhook_endpoint(
+        &self,
+        new: crate::NewWebhookEndpoint,
+    ) -> StoreResult<crate::WebhookEndpoint> {
+        webhooks::create_endpoint(self.tx().await?, new).await
+    }
+
+    async fn list_webhook_endpoints(&self) -> StoreResult<Vec<crate::WebhookEndpoint>> {
+        webhooks::list_endpoints(self).await
+    }
+
+    async fn delete_webhook_endpoint(&self, id: Uuid) -> StoreResult<()> {
+        webhooks::delete_endpoint(self.tx().await?, id).await
+    }
+
+    async fn webhook_deliveries(
+        &self,
+        endpoint_id: Uuid,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::WebhookDelivery>> {
+        webhooks::deliveries(self, endpoint_id, limit).await
+    }
+
+    async fn claim_webhook_delivery(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> StoreResult<Option<crate::WebhookDelivery>> {
+        webhooks::claim(self.tx().await?, now, lease_until).await
+    }
+
+    async fn record_webhook_attempt(
+        &self,
+        id: Uuid,
+        attempt: &crate::WebhookAttempt,
+    ) -> StoreResult<()> {
+        webhooks::record_attempt(self, id, attempt).await
+    }
+
+    async fn requeue_webhook_delivery(
+        &self,
+        endpoint_id: Uuid,
+        id: Uuid,
+        now: Timestamp,
+    ) -> StoreResult<crate::WebhookDelivery> {
+        webhooks::requeue(self.tx().await?, endpoint_id, id, now).await
+    }
+
+    async fn next_webhook_due(&self) -> StoreResult<Option<Timestamp>> {
+        webhooks::next_due(self).await
     }
 }
 

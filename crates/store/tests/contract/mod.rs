@@ -109,6 +109,12 @@ macro_rules! all_contract_tests {
             // 15. Proposed times
             proposed_times_are_held_until_one_is_taken,
             proposed_times_are_given_back_when_the_booking_changes_otherwise,
+            // 16. Webhooks
+            webhook_endpoints_are_added_listed_and_removed_with_their_messages,
+            webhook_changes_queue_a_message_for_each_endpoint_that_asked,
+            webhook_attempts_are_logged_retried_and_sent_again,
+            webhook_message_is_claimed_by_one_worker_at_a_time,
+            webhook_payloads_of_a_booking_are_erased,
         }
     };
 }
@@ -142,6 +148,7 @@ mod scheduled;
 mod site;
 mod slots;
 mod transitions;
+mod webhooks;
 
 // The runners call every body as `contract::name`; tests/copy.rs uses only the site.
 #[allow(
@@ -151,7 +158,7 @@ mod transitions;
 pub use {
     bookings::*, calendars::*, erasure::*, health::*, idempotency::*, lists::*, outbox::*,
     outbox_batch::*, owner::*, proposals::*, replies::*, scheduled::*, site::*, slots::*,
-    transitions::*,
+    transitions::*, webhooks::*,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -277,6 +284,7 @@ fn request_for(slot_id: Uuid, window: SlotWindow, who: &str, now: Timestamp) -> 
                 })
                 .collect(),
             emails,
+            webhook: None,
             answer_by: None,
             pending_limit: None,
             keep_answer: None,
@@ -332,6 +340,7 @@ fn transition(
             })
             .collect(),
         emails: vec![email(&format!("requester_{action}"), &b.email)],
+        webhook: None,
         keep_answer: None,
         answer_by: None,
         meeting_room: None,

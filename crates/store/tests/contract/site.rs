@@ -174,6 +174,8 @@ pub async fn populate_a_site(store: &dyn Store) -> Vec<TokenHash> {
 
     // A calendar source with busy intervals, and a rotated feed.
     super::calendars::a_polled_source(store, t0).await;
+    // A webhook endpoint with a message queued by a booking's request.
+    super::webhooks::a_booking_announced(store, t0).await;
     store.rotate_feed(t0).await.expect("rotate feed");
 
     // Calendar replies read from the service mailbox: one that noted a maybe on the pending

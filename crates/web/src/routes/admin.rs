@@ -40,21 +40,23 @@ use guidance_core::OwnerSettings;
 
 /// Registers every owner API route; [`routes`] guards them all, [`route_table`] lists them.
 fn register(r: Recorder) -> Recorder {
-    super::admin_privacy::register(super::admin_calendars::register(r))
-        .get("/api/admin/slots", list_slots)
-        .post("/api/admin/slots", create_slot)
-        .post("/api/admin/slots/generate", generate_slots)
-        .patch("/api/admin/slots/{id}", update_slot)
-        .delete("/api/admin/slots/{id}", delete_slot)
-        .get("/api/admin/bookings", list_bookings)
-        .get("/api/admin/bookings/{id}", booking_detail)
-        .post("/api/admin/bookings/{id}/resend", resend)
-        .post("/api/admin/bookings/{id}/{action}", booking_action)
-        .get("/api/admin/questions", list_questions)
-        .put("/api/admin/questions", put_questions)
-        .get("/api/admin/settings", get_settings)
-        .get("/api/admin/replies", list_replies)
-        .put("/api/admin/settings", put_settings)
+    super::admin_webhooks::register(super::admin_privacy::register(
+        super::admin_calendars::register(r),
+    ))
+    .get("/api/admin/slots", list_slots)
+    .post("/api/admin/slots", create_slot)
+    .post("/api/admin/slots/generate", generate_slots)
+    .patch("/api/admin/slots/{id}", update_slot)
+    .delete("/api/admin/slots/{id}", delete_slot)
+    .get("/api/admin/bookings", list_bookings)
+    .get("/api/admin/bookings/{id}", booking_detail)
+    .post("/api/admin/bookings/{id}/resend", resend)
+    .post("/api/admin/bookings/{id}/{action}", booking_action)
+    .get("/api/admin/questions", list_questions)
+    .put("/api/admin/questions", put_questions)
+    .get("/api/admin/settings", get_settings)
+    .get("/api/admin/replies", list_replies)
+    .put("/api/admin/settings", put_settings)
 }
 
 /// The owner API routes, each behind the owner check.

@@ -4,6 +4,7 @@ pub mod admin;
 mod admin_calendars;
 mod admin_privacy;
 pub mod admin_ui;
+mod admin_webhooks;
 pub mod api;
 pub mod assets;
 pub mod bodies;

@@ -22,7 +22,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::api::{ACT_ALIAS, CREATE_BOOKING_ALIAS};
 use super::bodies::ErrorBody;
-use super::{admin, admin_calendars, admin_privacy, api, embed};
+use super::{admin, admin_calendars, admin_privacy, admin_webhooks, api, embed};
 use crate::BODY_LIMIT;
 use crate::session;
 
@@ -61,6 +61,11 @@ use crate::session;
         admin_calendars::get_feed,
         admin_calendars::rotate_feed,
         admin_privacy::erase,
+        admin_webhooks::list_webhooks,
+        admin_webhooks::add_webhook,
+        admin_webhooks::remove_webhook,
+        admin_webhooks::list_deliveries,
+        admin_webhooks::send_again,
     ),
     components(schemas(ErrorBody)),
     tags(

@@ -166,6 +166,28 @@ pub fn probes_for(route: &RecordedRoute, l: &Live) -> Vec<Probe> {
             ));
             p
         }
+        ("POST", "/api/admin/webhooks") => {
+            // The base address is refused, so no probe can add an endpoint.
+            let mut p = unreadable_json(m, &path);
+            let base = json!({"url": "javascript:alert(1)", "events": ["booking.accepted"]});
+            let urls = ["", "file:///etc/passwd", "ftp://10.0.0.1/in", "https://"];
+            let mut urls = strings(&urls);
+            urls.push(format!("https://h.example/{}", "a".repeat(3000)));
+            p.extend(mistyped(m, &path, &base, &[("url", urls)]));
+            p
+        }
+        ("DELETE", "/api/admin/webhooks/{id}")
+        | ("POST", "/api/admin/webhooks/{id}/deliveries/{delivery_id}/send") => {
+            // Live ids name no endpoint here: every one is refused.
+            let mut p = with_bad(&l.booking);
+            p.extend(bad_paths(
+                m,
+                &path,
+                &l.booking,
+                std::slice::from_ref(&l.open_slot),
+            ));
+            p
+        }
         // Rotating takes no input: there is nothing hostile to send it.
         ("POST", "/api/admin/feed/rotate") => Vec::new(),
         ("POST", "/api/admin/bookings/{id}/resend") => {
@@ -539,6 +561,27 @@ pub fn probes_for(route: &RecordedRoute, l: &Live) -> Vec<Probe> {
         }
         // Rotating takes no input: there is nothing hostile to send it.
         ("POST", "/admin/feed/rotate") => Vec::new(),
+        ("POST", "/admin/settings/webhooks") => {
+            let mut p = unreadable_form(m, &path);
+            for body in [
+                "url=javascript%3Aalert(1)&events=booking.accepted",
+                "url=https%3A%2F%2Fh.example%2F&events=%3Cscript%3E",
+                "url=ftp%3A%2F%2F10.0.0.1%2F&events=booking.accepted%0D%0ABcc",
+                "url=&events=",
+            ] {
+                p.push(form_probe(m, &path, body, body));
+            }
+            p
+        }
+        (
+            "POST",
+            "/admin/settings/webhooks/{id}/delete"
+            | "/admin/settings/webhooks/{id}/deliveries/{delivery_id}/send",
+        ) => {
+            let mut p = unreadable_form(m, &path);
+            p.extend(with_form(with_bad(&l.booking), ""));
+            p
+        }
         ("POST", "/admin/logout") => unreadable_form(m, &path),
         ("POST", "/admin/erase") => {
             let mut p = unreadable_form(m, &path);

@@ -1,8 +1,8 @@
 //! The shapes of hostile requests that `probes.rs` sends: one probe, bodies no endpoint may
 //! take, wrong JSON types, wrong path parameters and wrong form fields.
 
-use reqwest::Method;
 use guidance_testkit::api::with;
+use reqwest::Method;
 use serde_json::{Value, json};
 /// One hostile request.
 pub struct Probe {

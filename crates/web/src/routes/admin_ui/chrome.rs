@@ -60,6 +60,8 @@ const FLASHES: &[&str] = &[
     "calendar_removed",
     "feed_rotated",
     "visitor_erased",
+    "webhook_deleted",
+    "webhook_queued",
 ];
 
 /// The query a redirect leaves for the next page: which flash to show and its counts.

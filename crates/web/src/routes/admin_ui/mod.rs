@@ -6,8 +6,8 @@
 //! that [`route_table`] lists exactly what [`session::require_session`] guards.
 //!
 //! This module holds only the routes. The page areas (`dashboard`, `slots`, `generate`,
-//! `bookings`, `settings`, `questions`, `replies`, `calendars`, `privacy`, `login`) each own their
-//! handlers and page structs; what they share lives in `chrome` (the frame around a signed-in
+//! `bookings`, `settings`, `questions`, `replies`, `calendars`, `privacy`, `webhooks`,
+//! `login`) each own their handlers and page structs; what they share lives in `chrome` (the frame around a signed-in
 //! page, flashes, the error page),
 //! `form` (reading forms, messages at fields) and `format` (dates, times, rows); `slot_form` is
 //! the one slot form that both slot pages show. Page modules import those and never each other.
@@ -33,6 +33,7 @@ mod replies;
 mod settings;
 mod slot_form;
 mod slots;
+mod webhooks;
 
 /// Registers every signed-in page and form.
 fn register(r: Recorder) -> Recorder {
@@ -83,6 +84,17 @@ fn register(r: Recorder) -> Recorder {
         .post("/admin/calendars/{id}/refresh", calendars::refresh_calendar)
         .post("/admin/calendars/{id}/delete", calendars::remove_calendar)
         .post("/admin/feed/rotate", calendars::rotate_feed)
+        .get("/admin/settings/webhooks", webhooks::webhooks_page)
+        .post("/admin/settings/webhooks", webhooks::webhook_add)
+        .get("/admin/settings/webhooks/{id}", webhooks::webhook_log_page)
+        .post(
+            "/admin/settings/webhooks/{id}/delete",
+            webhooks::webhook_delete,
+        )
+        .post(
+            "/admin/settings/webhooks/{id}/deliveries/{delivery_id}/send",
+            webhooks::webhook_send_again,
+        )
         .post("/admin/logout", login::logout)
 }
 

@@ -108,8 +108,10 @@ mod privacy;
 mod public;
 #[cfg(test)]
 mod tests;
+mod webhooks;
 
 pub use calendars::*;
 pub use owner::*;
 pub use privacy::*;
 pub use public::*;
+pub use webhooks::*;
