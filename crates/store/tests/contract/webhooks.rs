@@ -1,4 +1,4 @@
-//! 14. Webhooks: endpoints, the messages a booking's change queues for them in its own
+//! Webhooks: endpoints, the messages a booking's change queues for them in its own
 //! transaction, their claims, attempts, "send again", and the erasure of their bodies.
 
 use guidance_store::{
