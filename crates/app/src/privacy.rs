@@ -195,8 +195,9 @@ pub fn check_address(raw: &str) -> AppResult<&str> {
 /// The moment before which sessions have their visitors' data erased: `retention_days` before
 /// `now`.
 pub fn retention_cutoff(now: Timestamp, retention_days: i64) -> Timestamp {
-    now.checked_sub(SignedDuration::from_hours(
-        retention_days.saturating_mul(24),
+    // In seconds, saturating: `from_hours` panics past what seconds in an i64 can hold.
+    now.checked_sub(SignedDuration::from_secs(
+        retention_days.saturating_mul(24 * 60 * 60),
     ))
     .unwrap_or(Timestamp::MIN)
 }
