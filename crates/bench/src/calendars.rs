@@ -79,9 +79,14 @@ pub fn busy_calendar(n: usize, now: Timestamp) -> String {
     s
 }
 
-/// Reads a 2,000-event calendar over a 60-day horizon `runs` times; prints the median and
-/// the fastest.
-pub fn poll_cost(runs: usize) -> Result<(), BenchError> {
+/// Reads a 2,000-event calendar over a 62-day horizon `runs` times in this thread: the
+/// median time (the CPU time of the work: one thread, nothing else running in it).
+pub fn parse_cost(runs: usize) -> Result<Duration, BenchError> {
+    Ok(parse_runs(runs)?.0)
+}
+
+/// The median and fastest of `runs` readings, the intervals found and the document's size.
+fn parse_runs(runs: usize) -> Result<(Duration, Duration, usize, usize), BenchError> {
     let now = Timestamp::now();
     let doc = busy_calendar(2_000, now);
     let zone = TimeZone::get("Europe/Berlin")?;
@@ -95,13 +100,19 @@ pub fn poll_cost(runs: usize) -> Result<(), BenchError> {
         intervals = busy.len();
     }
     times.sort();
+    Ok((times[times.len() / 2], times[0], intervals, doc.len()))
+}
+
+/// Reads a 2,000-event calendar `runs` times; prints the median and the fastest.
+pub fn poll_cost(runs: usize) -> Result<(), BenchError> {
+    let (median, fastest, intervals, bytes) = parse_runs(runs)?;
     println!(
         "calendar poll: 2,000 events ({} KB), {intervals} merged busy intervals over 62 days: \
          median {:.1} ms, fastest {:.1} ms of CPU (one thread, {} runs)",
-        doc.len() / 1024,
-        times[times.len() / 2].as_secs_f64() * 1e3,
-        times[0].as_secs_f64() * 1e3,
-        times.len()
+        bytes / 1024,
+        median.as_secs_f64() * 1e3,
+        fastest.as_secs_f64() * 1e3,
+        runs.max(1)
     );
     Ok(())
 }

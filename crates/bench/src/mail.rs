@@ -88,8 +88,19 @@ pub(crate) async fn measure_mail(
         server.check_alive()?;
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // Anything sent twice would arrive a little after the rest.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     server.stop(Duration::from_secs(15))?;
     sink.stop(Duration::from_secs(5))?;
+    let received = count_eml(&sink_dir);
+    let distinct = distinct_message_ids(&sink_dir)?;
+    if received != emails || distinct != emails {
+        return Err(format!(
+            "mail phase: {emails} emails queued, {received} arrived, {distinct} distinct \
+             Message-IDs: each must arrive exactly once"
+        )
+        .into());
+    }
     Ok(MailFigures {
         emails,
         received,
@@ -105,4 +116,28 @@ fn count_eml(dir: &Path) -> usize {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".eml"))
             .count()
     })
+}
+
+/// The distinct `Message-ID`s of the messages in `dir`.
+fn distinct_message_ids(dir: &Path) -> Result<usize, BenchError> {
+    let mut ids = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_none_or(|e| e != "eml") {
+            continue;
+        }
+        let bytes = std::fs::read(&path)?;
+        let text = String::from_utf8_lossy(&bytes);
+        let id = text
+            .lines()
+            .take_while(|l| !l.is_empty())
+            .find_map(|l| {
+                let (name, value) = l.split_once(':')?;
+                name.eq_ignore_ascii_case("message-id")
+                    .then(|| value.trim().to_owned())
+            })
+            .ok_or_else(|| format!("{} has no Message-ID", path.display()))?;
+        ids.insert(id);
+    }
+    Ok(ids.len())
 }

@@ -2,7 +2,26 @@
 
 use crate::load::Outcome;
 use crate::report::{self, ms, rate, verdict};
-use crate::{DbFigures, Figures, GOAL, WARM_UP_BOOKINGS};
+use crate::{BULK_GOAL, BUSY_GOAL, DbFigures, Figures, PGBENCH_GOAL, SLOTS_GOAL};
+
+/// `value` against a goal it must reach (`at_least`) or stay under.
+fn goal(value: f64, target: f64, at_least: bool, unit: &str) -> String {
+    let met = if at_least {
+        value >= target
+    } else {
+        value <= target
+    };
+    format!(
+        "goal {} {target}{unit}: {}",
+        if at_least { "≥" } else { "≤" },
+        if met { "met" } else { "missed" }
+    )
+}
+
+/// Milliseconds of a duration.
+fn in_ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
 
 fn latency(o: &Outcome) -> String {
     format!(
@@ -48,7 +67,7 @@ pub(crate) fn render(f: &Figures) -> String {
             latency(&d.slots),
             rate(reference),
             latency(&f.precomputed),
-            verdict(d.slots.rate(200) / reference, GOAL),
+            verdict(d.slots.rate(200) / reference, SLOTS_GOAL),
         )
     };
     let mail_rate = f.mail.received as f64 / f.mail.elapsed.as_secs_f64().max(1e-9);
@@ -91,7 +110,7 @@ pub(crate) fn render(f: &Figures) -> String {
         f.pgbench.transactions,
         a.seconds,
         f.pgbench.latency_ms,
-        verdict(pg_rate / f.pgbench.tps, GOAL),
+        verdict(pg_rate / f.pgbench.tps, PGBENCH_GOAL),
     ));
     s.push_str(&format!(
         "| Booking creation, SQLite | {} bookings/s ({} × 201 in {:.1} s; {}) | — | — |\n",
@@ -103,29 +122,36 @@ pub(crate) fn render(f: &Figures) -> String {
     let h = a.high_concurrency;
     for (name, d) in [("PostgreSQL", &f.postgres), ("SQLite", &f.sqlite)] {
         s.push_str(&format!(
-            "| Booking creation, {name}, {h} clients | {} bookings/s ({} × 201 in {:.1} s; {}) | — | — |\n",
+            "| Booking creation, {name}, {h} clients | {} bookings/s ({} × 201 in {:.1} s; {}) | — | {} |\n",
             rate(d.bookings_high.rate(201)),
             d.bookings_high.count(201),
             d.bookings_high.elapsed.as_secs_f64(),
             latency(&d.bookings_high),
+            goal(d.bookings_high.rate(201), 1000.0, true, "/s"),
         ));
     }
     for (name, d) in [("PostgreSQL", &f.postgres), ("SQLite", &f.sqlite)] {
         s.push_str(&format!(
-            "| Booking latency, {name}, {} bookings/s offered (paced) | {} × 201 in {:.1} s; {} | — | — |\n",
+            "| Booking latency, {name}, {} bookings/s offered (paced) | {} × 201 in {:.1} s; {} | — | p99 {} |\n",
             rate(a.paced_rate),
             d.paced.count(201),
             d.paced.elapsed.as_secs_f64(),
             tail(&d.paced),
+            goal(in_ms(d.paced.percentile(0.99)), 20.0, false, " ms"),
         ));
     }
     s.push_str(&slots_row("SQLite", &f.sqlite));
     s.push_str(&slots_row("PostgreSQL", &f.postgres));
     for (name, d) in [("SQLite", &f.sqlite), ("PostgreSQL", &f.postgres)] {
         s.push_str(&format!(
-            "| `GET /api/slots`, the same month, {name}, {h} clients | {} requests/s · {} | — | — |\n",
+            "| `GET /api/slots`, the same month, {name}, {h} clients | {} requests/s · {} | — | {} |\n",
             rate(d.slots_high.rate(200)),
             latency(&d.slots_high),
+            if name == "SQLite" {
+                format!("p99 {}", goal(in_ms(d.slots_high.percentile(0.99)), 5.0, false, " ms"))
+            } else {
+                "—".to_owned()
+            },
         ));
     }
     s.push_str(&format!(
@@ -141,18 +167,22 @@ pub(crate) fn render(f: &Figures) -> String {
         ms(f.postgres.startup),
     ));
     s.push_str(&format!(
-        "| Outbox → local SMTP server, queued → received | {} emails/s ({} of {} emails in {:.1} s) | — | — |\n\n",
+        "| Outbox → local SMTP server, queued → received | {} emails/s ({} of {} emails in {:.1} s, each once) | — | {} |\n",
         rate(mail_rate),
         f.mail.received,
         f.mail.emails,
         f.mail.elapsed.as_secs_f64(),
+        goal(mail_rate, 1000.0, true, "/s"),
     ));
+    s.push_str(&busy_rows(f));
+    s.push_str(&bulk_rows(f));
+    s.push('\n');
     s.push_str(&weights_table(f));
     s.push_str("How each figure is measured:\n\n");
     s.push_str(&format!(
         "- **Booking creation**: `POST /api/bookings` from {c} clients, each request for a \
          distinct open slot (slots seeded by SQL, 30 minutes each, booked in random order), \
-         until {} bookings, after {WARM_UP_BOOKINGS} untimed ones (and, on PostgreSQL, an \
+         until {} bookings, after {} untimed ones (and, on PostgreSQL, an \
          `ANALYZE`, which autovacuum does on a live site but not within this run's first \
          minute); every answer must be `201`, and the database must then hold exactly \
          that many bookings and no slot with two live ones. The server's outbox worker runs as in \
@@ -163,8 +193,10 @@ pub(crate) fn render(f: &Figures) -> String {
          booking, its event, three action tokens and two outbox rows of {} bytes (the average \
          size of the emails guidance rendered in this run), read the booking back, commit. \
          guidance does more per booking: it also reads the slot in a transaction of its own, \
-         renders the two emails, and answers over HTTP.\n",
+         renders and seals the two emails, answers over HTTP, and its outbox worker sends the \
+         emails of earlier bookings meanwhile.\n",
         a.bookings,
+        a.warm_up_bookings(),
         c.min(2),
         a.seconds,
         if f.service_role {
@@ -208,6 +240,35 @@ pub(crate) fn render(f: &Figures) -> String {
         a.bookings,
         a.paced_bookings(),
         rate(a.paced_rate),
+    ));
+    s.push_str(&format!(
+        "- **The owner's calendars**: a fresh SQLite server (`GUIDANCE_CALENDAR_ALLOW_PRIVATE`) \
+         with the month's 200 slots and {} calendar sources (`POST /api/admin/calendars`), each \
+         a feed of {} events ({:.0} KB: weekly series with exceptions, daily series, all-day \
+         events, single meetings in a `TZID` with its `VTIMEZONE`) served by the bench on \
+         127.0.0.1; `GET /api/slots` over the month from {c} clients for {} s, against the \
+         bytes it answered served precomputed. A poll's CPU time: the server process's user + \
+         system time (`/proc/<pid>/stat`) over {} `POST /api/admin/calendars/{{id}}/refresh` \
+         of one source (fetch, read, store; the feed sent without validators, so never a \
+         `304`), divided by their number; beside it, the calendar crate alone reading the same \
+         feed in the bench's own thread.\n",
+        crate::busy::SOURCES,
+        crate::busy::EVENTS,
+        f.busy.feed_bytes as f64 / 1000.0,
+        a.seconds,
+        f.busy.polls,
+    ));
+    s.push_str(&format!(
+        "- **After many bookings**: a fresh SQLite server; {} untimed bookings, {} timed, {} \
+         more, and {} timed again, all from {} clients. The size is the database's pages in \
+         use (`page_count − freelist_count`, write-ahead log included) before and after the \
+         {} middle bookings, divided by them: bookings, events, tokens and sealed emails.\n",
+        crate::bulk::WARM_UP,
+        a.bulk_timed,
+        a.bulk_bookings,
+        a.bulk_timed,
+        f.bulk.clients,
+        a.bulk_bookings,
     ));
     s.push_str(
         "- **Page weight**: a fresh SQLite server per schedule (20 open slots: two a weekday; 700: \
@@ -266,4 +327,48 @@ fn weights_table(f: &Figures) -> String {
         s.push_str("\n\n");
     }
     s
+}
+
+/// The rows of the calendars phase.
+fn busy_rows(f: &Figures) -> String {
+    let b = &f.busy;
+    let reference = b.precomputed.rate(200);
+    format!(
+        "| `GET /api/slots`, the month ({} of 200 slots shown, {} bytes), {} calendars of {} events each, SQLite | {} requests/s · {} | the same bytes precomputed: {} requests/s · {} | {} |\n\
+         | One poll of a {}-event feed ({:.0} KB), server CPU time | {} (average of {}) | the calendar crate alone: {} | {} |\n",
+        b.shown,
+        b.capture.body.len(),
+        crate::busy::SOURCES,
+        crate::busy::EVENTS,
+        rate(b.slots.rate(200)),
+        latency(&b.slots),
+        rate(reference),
+        latency(&b.precomputed),
+        verdict(b.slots.rate(200) / reference, BUSY_GOAL),
+        crate::busy::EVENTS,
+        b.feed_bytes as f64 / 1000.0,
+        ms(b.poll_cpu),
+        b.polls,
+        ms(b.parse_only),
+        goal(in_ms(b.poll_cpu), 50.0, false, " ms"),
+    )
+}
+
+/// The rows of the long run.
+fn bulk_rows(f: &Figures) -> String {
+    let b = &f.bulk;
+    format!(
+        "| Booking creation, SQLite, {} clients, after {} bookings | {} bookings/s ({}) | the same server fresh: {} bookings/s ({}) | {} |\n\
+         | Database growth per booking, SQLite | {:.1} KB ({:.1} MB after {} bookings) | — | — |\n",
+        b.clients,
+        b.bulk.count(201),
+        rate(b.after.rate(201)),
+        latency(&b.after),
+        rate(b.fresh.rate(201)),
+        latency(&b.fresh),
+        verdict(b.after.rate(201) / b.fresh.rate(201).max(1e-9), BULK_GOAL),
+        b.bytes_per_booking() / 1000.0,
+        b.bytes_after as f64 / 1e6,
+        b.bulk.count(201) + 2 * f.args.bulk_timed + crate::bulk::WARM_UP,
+    )
 }
