@@ -97,16 +97,23 @@ pub async fn populate_a_site(store: &dyn Store) -> Vec<TokenHash> {
     hashes.extend(moving.request.tokens.iter().map(|(_, h)| h.clone()));
     let pick = token_hash();
     hashes.push(pick.clone());
-    store
-        .transition(transition(
-            &moving.booking,
-            BookingAction::Reschedule,
-            None,
-            Some((BookingAction::PickSlot, pick)),
-            t0 + mins(3),
-        ))
-        .await
-        .expect("reschedule");
+    // The owner proposes one time, held for the visitor.
+    let proposed = slot_at(store, future(t0) + hours(12), 60).await;
+    let mut reschedule = transition(
+        &moving.booking,
+        BookingAction::Reschedule,
+        None,
+        Some((BookingAction::PickSlot, pick)),
+        t0 + mins(3),
+    );
+    reschedule.proposals = vec![guidance_store::NewProposal {
+        slot: SlotChange {
+            slot_id: proposed.id,
+            window: slot_window(&proposed),
+        },
+        hash: token_hash(),
+    }];
+    store.transition(reschedule).await.expect("reschedule");
 
     // The outbox in every state: one sent, one failed, one waiting to retry, one leased by a
     // worker that is still sending (or died), the rest queued.
