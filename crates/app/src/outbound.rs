@@ -7,8 +7,29 @@
 //! the connection.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
 
 use url::Url;
+
+/// The HTTP client for requests to addresses the owner typed: no redirects (each would be a
+/// new address to check), `timeout` for the whole request, `connect` to connect, names
+/// resolved by [`PublicOnly`], and a user agent naming `purpose`.
+pub fn client(
+    allow_private: bool,
+    timeout: Duration,
+    connect: Duration,
+    user_agent: &'static str,
+) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .connect_timeout(connect)
+        .user_agent(user_agent)
+        .dns_resolver(Arc::new(PublicOnly::new(allow_private)))
+        .build()
+        .expect("a client with these settings builds")
+}
 
 /// Why an address is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,18 +3,17 @@
 //! redirects each checked again, [`MAX_BYTES`] and [`TIMEOUT`] at most, and the validators of
 //! the last document sent along so that an unchanged calendar costs a `304`.
 //!
-//! Host names are resolved by [`PublicOnly`] (see [`crate::outbound`]), which hands the
-//! connector only the addresses it checked, so a name cannot resolve to a public address for the
-//! check and a private one for the connection.
+//! Host names are resolved by [`outbound::PublicOnly`], which hands the connector only the
+//! addresses it checked, so a name cannot resolve to a public address for the check and a
+//! private one for the connection.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use url::Url;
 
-use crate::outbound::{self, PublicOnly, Refused};
+use crate::outbound::{self, Refused};
 
 /// Largest calendar document read.
 pub const MAX_BYTES: usize = 5 * 1024 * 1024;
@@ -86,18 +85,12 @@ pub struct Fetcher {
 impl Fetcher {
     /// A client; `allow_private` lets it read private addresses and plain http.
     pub fn new(allow_private: bool) -> Self {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(TIMEOUT)
-            .connect_timeout(Duration::from_secs(10))
-            .user_agent(concat!(
-                "Guidance/",
-                env!("CARGO_PKG_VERSION"),
-                " (calendar)"
-            ))
-            .dns_resolver(Arc::new(PublicOnly::new(allow_private)))
-            .build()
-            .expect("a client with these settings builds");
+        let client = outbound::client(
+            allow_private,
+            TIMEOUT,
+            Duration::from_secs(10),
+            concat!("Guidance/", env!("CARGO_PKG_VERSION"), " (calendar)"),
+        );
         Self {
             client,
             allow_private,

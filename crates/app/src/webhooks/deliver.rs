@@ -16,7 +16,7 @@ use url::Url;
 use uuid::Uuid;
 
 use crate::App;
-use crate::outbound::{self, PublicOnly};
+use crate::outbound;
 
 /// Longest one attempt may take, connecting included.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -40,18 +40,12 @@ impl Poster {
     /// A client that keeps the rules above; `allow_private` lets it post to private addresses
     /// and plain http (`GUIDANCE_WEBHOOK_ALLOW_PRIVATE`).
     pub fn new(allow_private: bool) -> Self {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(TIMEOUT)
-            .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!(
-                "Guidance/",
-                env!("CARGO_PKG_VERSION"),
-                " (webhooks)"
-            ))
-            .dns_resolver(Arc::new(PublicOnly::new(allow_private)))
-            .build()
-            .expect("a client with these settings builds");
+        let client = outbound::client(
+            allow_private,
+            TIMEOUT,
+            Duration::from_secs(5),
+            concat!("Guidance/", env!("CARGO_PKG_VERSION"), " (webhooks)"),
+        );
         Self {
             client,
             allow_private,
