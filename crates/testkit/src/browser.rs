@@ -194,6 +194,26 @@ impl Browser {
             .expect("the element's text")
     }
 
+    /// Waits (30 s at most) until the element `css` reads `want`, for a click that posts to the
+    /// page's own address: the old page's element may be read, or go stale, while the answer loads.
+    /// Panics with the last text seen.
+    pub async fn wait_for_text(&self, css: &str, want: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut seen = String::new();
+        while Instant::now() < deadline {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                if let Ok(text) = element.text().await {
+                    if text == want {
+                        return;
+                    }
+                    seen = text;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{css} never read {want:?}; it last read {seen:?}");
+    }
+
     /// Clicks the element `css`, once it is there.
     pub async fn click(&self, css: &str) {
         self.element(css).await.click().await.expect("a click");

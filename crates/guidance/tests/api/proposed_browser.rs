@@ -72,7 +72,7 @@ async fn a_visitor_offered_three_times_takes_one_in_chromium_and_a_second_browse
         "GET changed nothing"
     );
     visitor.click("button.primary").await;
-    assert_eq!(visitor.text_of("h1").await, "Time taken");
+    visitor.wait_for_text("h1", "Time taken").await;
     visitor.screenshot("proposed-time-taken").await;
 
     let booking = app.booking(&id).await;
