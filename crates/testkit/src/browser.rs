@@ -201,13 +201,13 @@ impl Browser {
         let deadline = Instant::now() + Duration::from_secs(30);
         let mut seen = String::new();
         while Instant::now() < deadline {
-            if let Ok(element) = self.client.find(Locator::Css(css)).await {
-                if let Ok(text) = element.text().await {
-                    if text == want {
-                        return;
-                    }
-                    seen = text;
+            if let Ok(element) = self.client.find(Locator::Css(css)).await
+                && let Ok(text) = element.text().await
+            {
+                if text == want {
+                    return;
                 }
+                seen = text;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
