@@ -1,6 +1,6 @@
-//! Bookings: a visitor's request, the emailed links, the owner's actions, the visitor's cancel
-//! and new time, expiry, and the owner's view of them. The JSON API, the pages and the owner API
-//! all call these functions; none of them repeats a rule.
+//! Bookings: a visitor's request, the owner's actions, the visitor's cancel and new time,
+//! expiry, and the owner's view of them (the emailed links are `links`'s). The JSON API, the pages
+//! and the owner API all call these functions; none of them repeats a rule.
 
 use guidance_core::effects::{self, Notice};
 use guidance_core::idempotency::{self, Keyed};
@@ -13,8 +13,7 @@ use guidance_core::{
 };
 use guidance_mail::{BookingFacts, Message, render, render_with_owner_message};
 use guidance_store::{
-    Actor, Booking, KeepAnswer, NewBooking, NewEmail, NewToken, Slot, SlotChange, TokenRecord,
-    Transition,
+    Actor, Booking, KeepAnswer, NewBooking, NewEmail, NewToken, Slot, SlotChange, Transition,
 };
 use jiff::{SignedDuration, Timestamp};
 use uuid::Uuid;
@@ -111,7 +110,7 @@ pub async fn create_booking(
 /// or failed for want of a database; otherwise (a refusal, which its own first sending may have
 /// caused: the slot it took, the link it used) the answer kept for the key if the key was kept
 /// with the same body, [`AppError::IdempotencyKeyReused`] if with another, or the refusal.
-async fn answered_before(
+pub(crate) async fn answered_before(
     app: &App,
     keyed: Option<&Keyed>,
     result: AppResult<Booking>,
@@ -137,7 +136,7 @@ async fn answered_before(
 }
 
 /// The key of a request, to keep with the answer of the change it makes.
-fn keep_answer(app: &App, keyed: Option<&Keyed>) -> Option<KeepAnswer> {
+pub(crate) fn keep_answer(app: &App, keyed: Option<&Keyed>) -> Option<KeepAnswer> {
     keyed.map(|keyed| KeepAnswer {
         keyed: keyed.clone(),
         expires_at: app
@@ -334,95 +333,6 @@ pub(crate) fn queued_email(app: &App, r: guidance_mail::Rendered) -> NewEmail {
     }
 }
 
-/// A checked link: the token's record and the booking it acts on, valid right now.
-#[derive(Debug, Clone)]
-pub struct CheckedToken {
-    /// The stored record.
-    pub record: TokenRecord,
-    /// The booking as it stands.
-    pub booking: Booking,
-    /// The hash to consume when the action is carried out.
-    pub hash: TokenHash,
-}
-
-/// Checks a link without changing anything (a GET, which mail scanners also make).
-pub async fn check_token(app: &App, presented: &str) -> AppResult<CheckedToken> {
-    let token = ActionToken::verify(&app.secret, presented).map_err(|_| AppError::TokenInvalid)?;
-    let hash = token.hash();
-    let record = app
-        .store
-        .find_token(&hash)
-        .await?
-        .ok_or(AppError::TokenInvalid)?;
-    if record.used_at.is_some() {
-        return Err(AppError::TokenUsed);
-    }
-    if record.expires_at <= app.now() {
-        return Err(AppError::TokenExpired);
-    }
-    let booking = app.store.get_booking(record.booking_id).await?;
-    if booking.version != record.booking_version || record.action.apply(booking.status).is_err() {
-        return Err(AppError::TokenOutdated);
-    }
-    Ok(CheckedToken {
-        record,
-        booking,
-        hash,
-    })
-}
-
-/// Carries out what a link says. `action`, when given, must be the link's own action;
-/// `slot_id` is required for choosing a new time. A request `keyed` with an idempotency key is
-/// answered as [`create_booking`] says.
-pub async fn use_token(
-    app: &App,
-    presented: &str,
-    action: Option<BookingAction>,
-    slot_id: Option<&str>,
-    keyed: Option<&Keyed>,
-) -> AppResult<Booking> {
-    let used = carry_out(app, presented, action, slot_id, keyed).await;
-    answered_before(app, keyed, used).await
-}
-
-/// See [`use_token`].
-async fn carry_out(
-    app: &App,
-    presented: &str,
-    action: Option<BookingAction>,
-    slot_id: Option<&str>,
-    keyed: Option<&Keyed>,
-) -> AppResult<Booking> {
-    let checked = check_token(app, presented).await?;
-    if action.is_some_and(|a| a != checked.record.action) {
-        return Err(AppError::WrongAction);
-    }
-    let new_slot = match checked.record.action {
-        BookingAction::PickSlot => {
-            let id = parse_slot_id(slot_id.unwrap_or_default())?;
-            let slot = app.store.get_slot(id).await.map_err(|e| match e {
-                guidance_store::StoreError::NotFound => {
-                    AppError::field("slot_id", FieldReason::UnknownValue)
-                }
-                other => other.into(),
-            })?;
-            Some(slot)
-        }
-        _ => None,
-    };
-    let actor = match checked.record.action {
-        BookingAction::PickSlot | BookingAction::Confirm => Actor::Requester,
-        _ => Actor::Owner,
-    };
-    let moved = Move {
-        consume_token: Some(checked.hash),
-        new_slot,
-        keep_answer: keep_answer(app, keyed),
-        ..Move::plain(checked.record.action, actor, None)
-    };
-    apply(app, checked.booking, moved).await
-}
-
 /// The owner acts on a booking from the owner API or the admin UI. Their `message`, when not
 /// blank, goes into the audit trail and, quoted, into the emails the requester gets.
 pub async fn owner_action(
@@ -446,17 +356,34 @@ pub(crate) async fn owner_move(
     if !action.by_owner() {
         return Err(AppError::NotFound);
     }
-    let note = message.map(str::trim).filter(|m| !m.is_empty());
-    if note.is_some_and(|m| m.chars().count() > guidance_core::booking::OWNER_MESSAGE_MAX) {
-        return Err(AppError::field("message", FieldReason::TooLong));
-    }
-    let note = note.map(str::to_owned);
+    let note = owner_note(message)?;
     let booking = app.store.get_booking(booking_id).await?;
     let owner_move = Move {
         proposals,
         ..Move::plain(action, Actor::Owner, note)
     };
     apply(app, booking, owner_move).await
+}
+
+/// The owner's `message` for the audit trail and the requester's emails: trimmed, none when
+/// blank, refused when longer than the owner may write.
+pub(crate) fn owner_note(message: Option<&str>) -> AppResult<Option<String>> {
+    let note = message.map(str::trim).filter(|m| !m.is_empty());
+    if note.is_some_and(|m| m.chars().count() > guidance_core::booking::OWNER_MESSAGE_MAX) {
+        return Err(AppError::field("message", FieldReason::TooLong));
+    }
+    Ok(note.map(str::to_owned))
+}
+
+/// The slot a visitor chose as their new time (`slot_id` of the form or body).
+pub(crate) async fn chosen_slot(app: &App, raw: &str) -> AppResult<Slot> {
+    let id = parse_slot_id(raw)?;
+    app.store.get_slot(id).await.map_err(|e| match e {
+        guidance_store::StoreError::NotFound => {
+            AppError::field("slot_id", FieldReason::UnknownValue)
+        }
+        other => other.into(),
+    })
 }
 
 /// The visitor's own page for a booking (status, cancel, a new time when asked), as a full URL.
@@ -478,13 +405,7 @@ pub async fn requester_cancel(app: &App, booking_id: Uuid) -> AppResult<Booking>
 /// The visitor, asked for another time, picks a new slot from their own page.
 pub async fn requester_pick(app: &App, booking_id: Uuid, slot_id: &str) -> AppResult<Booking> {
     let booking = app.store.get_booking(booking_id).await?;
-    let id = parse_slot_id(slot_id)?;
-    let slot = app.store.get_slot(id).await.map_err(|e| match e {
-        guidance_store::StoreError::NotFound => {
-            AppError::field("slot_id", FieldReason::UnknownValue)
-        }
-        other => other.into(),
-    })?;
+    let slot = chosen_slot(app, slot_id).await?;
     let pick = Move {
         new_slot: Some(slot),
         ..Move::plain(BookingAction::PickSlot, Actor::Requester, None)

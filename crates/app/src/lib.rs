@@ -12,6 +12,7 @@ pub mod error;
 pub mod exposition;
 pub mod forwarded;
 pub mod kept;
+pub mod links;
 pub mod meeting;
 pub mod metrics;
 pub mod ops;

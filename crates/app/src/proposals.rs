@@ -20,7 +20,7 @@ use crate::{App, AppError, AppResult};
 pub const MAX_PROPOSED: usize = 3;
 
 /// The name of the refused field: the list, or one entry of it.
-const FIELD: &str = "proposed_slot_ids";
+pub const FIELD: &str = "proposed_slot_ids";
 
 /// The owner asks the visitor of booking `booking_id` to choose another time, proposing the
 /// open slots `proposed_slot_ids` (none: the visitor chooses from every open time). Ids that
@@ -35,15 +35,31 @@ pub async fn owner_reschedule(
     let slots = check_proposed(app, proposed_slot_ids).await?;
     bookings::owner_move(app, booking_id, BookingAction::Reschedule, message, slots)
         .await
-        // Another visitor took a checked slot at the same moment: the whole change was refused.
-        .map_err(|e| match e {
-            AppError::SlotTaken => AppError::field(FIELD, FieldReason::SlotNotOpen),
-            other => other,
-        })
+        .map_err(refused_hold)
+}
+
+/// A reschedule proposing times was refused because another visitor took a checked slot at the
+/// same moment (the whole change was refused): the owner is told which field to change.
+pub(crate) fn refused_hold(e: AppError) -> AppError {
+    match e {
+        AppError::SlotTaken => AppError::field(FIELD, FieldReason::SlotNotOpen),
+        other => other,
+    }
+}
+
+/// How many of the next open times the owner is offered to propose (admin UI, link page).
+pub const PROPOSABLE_SHOWN: usize = 30;
+
+/// The open times the owner is offered to propose with a reschedule: the next
+/// [`PROPOSABLE_SHOWN`] open to visitors.
+pub async fn proposable(app: &App) -> AppResult<Vec<Slot>> {
+    let mut open = crate::slots::open_slots(app, None, None).await?;
+    open.truncate(PROPOSABLE_SHOWN);
+    Ok(open)
 }
 
 /// The slots of `raw`, each open to visitors right now, or every reason they are not.
-async fn check_proposed(app: &App, raw: &[String]) -> AppResult<Vec<Slot>> {
+pub(crate) async fn check_proposed(app: &App, raw: &[String]) -> AppResult<Vec<Slot>> {
     if raw.is_empty() {
         return Ok(Vec::new());
     }

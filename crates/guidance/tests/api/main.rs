@@ -33,6 +33,7 @@ mod postgres;
 mod privacy;
 mod proposed;
 mod proposed_browser;
+mod proposed_links;
 mod public;
 mod replies;
 mod tokens;

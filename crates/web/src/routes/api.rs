@@ -28,6 +28,7 @@ use crate::extract::JsonBody;
 use crate::state::WebState;
 use guidance_app::AppError;
 use guidance_app::bookings;
+use guidance_app::links::{self, LinkInput};
 
 /// The alias of `POST /api/bookings` (the name the original plan gave the function).
 pub const CREATE_BOOKING_ALIAS: &str = "/functions/v1/create-guidance-booking";
@@ -231,7 +232,8 @@ async fn create_booking(
     }
 }
 
-/// Carries out an emailed link (accept, decline, ask to reschedule, cancel, pick a new slot).
+/// Carries out an emailed link (accept, decline, ask to reschedule with times proposed or not,
+/// cancel, pick a new slot).
 /// Also served at `POST /functions/v1/update-guidance-booking`.
 #[utoipa::path(post, path = "/api/actions", tag = "public", request_body = ActionRequest,
     params(IdempotencyHeader),
@@ -241,7 +243,7 @@ async fn create_booking(
         (status = 404, description = "Not one of our links (`token_invalid`), or no such slot", body = ErrorBody),
         (status = 409, description = "The link was used (`token_used`), the booking moved on (`token_outdated`, `invalid_transition`), or the new slot is taken", body = ErrorBody),
         (status = 410, description = "The link is too old (`token_expired`)", body = ErrorBody),
-        (status = 422, description = "Refused fields (`invalid`, with `fields`), or an `Idempotency-Key` used for another body (`idempotency_key_reused`)", body = ErrorBody),
+        (status = 422, description = "Refused fields (`invalid`, with `fields`: a message or proposed times the link does not take, a message too long, a proposed slot not open, unknown, given twice or one of more than three), or an `Idempotency-Key` used for another body (`idempotency_key_reused`)", body = ErrorBody),
     ))]
 async fn act(
     State(state): State<WebState>,
@@ -268,14 +270,18 @@ async fn act(
                     .ok_or_else(|| HttpError::field("action", FieldReason::UnknownValue))?,
             ),
         };
-        Ok(bookings::use_token(
-            &state.app,
-            token,
+        let proposed_slot_ids = request
+            .proposed_slot_ids
+            .value()
+            .cloned()
+            .unwrap_or_default();
+        let input = LinkInput {
             action,
-            Some(request.slot_id.text()).filter(|s| !s.is_empty()),
-            keyed.as_ref(),
-        )
-        .await?)
+            slot_id: Some(request.slot_id.text()).filter(|s| !s.is_empty()),
+            message: request.message.value().map(String::as_str),
+            proposed_slot_ids: &proposed_slot_ids,
+        };
+        Ok(links::use_token(&state.app, token, input, keyed.as_ref()).await?)
     }
     .await;
     match result {

@@ -10,6 +10,7 @@ pub mod assets;
 pub mod bodies;
 pub mod embed;
 pub mod feed;
+pub mod links;
 pub mod openapi;
 pub mod ops;
 pub mod pages;
@@ -40,6 +41,7 @@ pub fn route_table() -> Vec<recorder::RecordedRoute> {
     all.extend(admin_ui::open_route_table());
     all.extend(admin_ui::route_table());
     all.extend(pages::route_table());
+    all.extend(links::route_table());
     all.extend(visitor::route_table());
     all.extend(proposed::route_table());
     all.extend(embed::route_table());
@@ -70,6 +72,7 @@ pub fn router(state: WebState) -> Router {
         .merge(admin::routes(state.clone()))
         .merge(admin_ui::routes(state.clone()))
         .merge(pages::routes())
+        .merge(links::routes())
         .merge(visitor::routes())
         .merge(proposed::routes())
         .merge(embed::routes())

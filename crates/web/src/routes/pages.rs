@@ -1,19 +1,17 @@
-//! Server-rendered pages that work without JavaScript: the booking page, the page behind every
-//! email link (`GET` shows, `POST` does), and the visitor's choice of a new time.
+//! Server-rendered pages that work without JavaScript: the booking page, and the message and
+//! error pages the other pages share.
 
 use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use guidance_core::i18n::format_span;
 use guidance_core::intake::{ANSWER_MAX, EMAIL_MAX, NAME_MAX, RawIntake, TOPIC_MAX, TimeZoneName};
 use guidance_core::question::SHORT_TEXT_MAX;
-use guidance_core::{BookingAction, FieldErrors, Priority, Question, QuestionKind};
-use guidance_store::Booking;
+use guidance_core::{FieldErrors, Priority, Question, QuestionKind};
 use jiff::Timestamp;
 use serde::Deserialize;
 
@@ -24,14 +22,12 @@ use crate::error::HttpError;
 use crate::i18n::{Tr, page_language};
 use crate::state::WebState;
 use guidance_app::AppError;
-use guidance_app::bookings::{self, CheckedToken};
+use guidance_app::bookings;
 
 fn register(r: Recorder) -> Recorder {
     r.get("/", || async { Redirect::to("/book") })
         .get("/book", book_page)
         .post("/book", book_submit)
-        .get("/a/{token}", action_page)
-        .post("/a/{token}", action_submit)
 }
 
 /// The page routes.
@@ -580,180 +576,5 @@ fn heading_key(e: &HttpError) -> &'static str {
         | HttpError::App(AppError::TokenUsed)
         | HttpError::App(AppError::TokenOutdated) => "link",
         _ => "generic",
-    }
-}
-
-#[derive(Template)]
-#[template(path = "action.html")]
-struct ActionPage {
-    tr: Tr,
-    title: String,
-    heading: String,
-    explain: String,
-    button: String,
-    booking: BookingSummary,
-    pick: Option<Vec<DayGroup>>,
-    error: Option<String>,
-}
-
-/// The facts about a booking that the owner sees behind a link.
-struct BookingSummary {
-    name: String,
-    email: String,
-    when: String,
-    topic: String,
-    priority: String,
-    status: String,
-}
-
-fn summary(state: &WebState, tr: &Tr, b: &Booking, zone: &str) -> BookingSummary {
-    let _ = state;
-    BookingSummary {
-        name: b.name.clone(),
-        email: b.email.clone(),
-        when: format_span(tr.lang, b.starts_at, b.ends_at, zone),
-        topic: b.topic.clone(),
-        priority: tr.get(&format!("common.priority.{}", b.priority.as_str())),
-        status: tr.get(&format!("common.status.{}", b.status.as_str())),
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct LangQuery {
-    lang: Option<String>,
-}
-
-/// The reader of a link: the owner (their zone and language) or, for choosing a new time and
-/// for confirming a request, the visitor.
-async fn link_reader(
-    state: &WebState,
-    checked: &CheckedToken,
-    q: &LangQuery,
-    headers: &HeaderMap,
-) -> (Tr, String) {
-    if matches!(
-        checked.record.action,
-        BookingAction::PickSlot | BookingAction::Confirm
-    ) {
-        let lang = q
-            .lang
-            .clone()
-            .unwrap_or_else(|| checked.booking.locale.clone());
-        (
-            page_language(Some(&lang), headers),
-            checked.booking.time_zone.clone(),
-        )
-    } else {
-        let owner = guidance_app::settings::load_or_defaults(&state.app).await;
-        let lang = q.lang.clone().unwrap_or_else(|| owner.language.to_owned());
-        let zone = owner.time_zone.as_str().to_owned();
-        (page_language(Some(&lang), headers), zone)
-    }
-}
-
-async fn action_page(
-    State(state): State<WebState>,
-    headers: HeaderMap,
-    Path(token): Path<String>,
-    Query(q): Query<LangQuery>,
-) -> Response {
-    let checked = match bookings::check_token(&state.app, &token).await {
-        Ok(c) => c,
-        Err(e) => return error_page(&page_language(q.lang.as_deref(), &headers), e),
-    };
-    let (tr, zone) = link_reader(&state, &checked, &q, &headers).await;
-    action_form(&state, tr, &zone, &checked, None, StatusCode::OK).await
-}
-
-async fn action_form(
-    state: &WebState,
-    tr: Tr,
-    zone: &str,
-    checked: &CheckedToken,
-    error: Option<String>,
-    status: StatusCode,
-) -> Response {
-    let action = checked.record.action.as_str();
-    let pick = if checked.record.action == BookingAction::PickSlot {
-        let slots = match guidance_app::slots::open_slots(&state.app, None, None).await {
-            Ok(s) => s,
-            Err(e) => return error_page(&tr, e),
-        };
-        let zone =
-            TimeZoneName::parse(zone).unwrap_or_else(|_| state.app.settings.time_zone.clone());
-        Some(group_by_day(&tr, &slots, &zone, ""))
-    } else {
-        None
-    };
-    let page = ActionPage {
-        title: tr.get(&format!("public.action.{action}.title")),
-        heading: tr.get(&format!("public.action.{action}.heading")),
-        explain: tr.get(&format!("public.action.{action}.explain")),
-        button: tr.get(&format!("public.action.{action}.button")),
-        booking: summary(state, &tr, &checked.booking, zone),
-        pick,
-        error,
-        tr,
-    };
-    render(status, &page)
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct ActionForm {
-    slot_id: String,
-}
-
-async fn action_submit(
-    State(state): State<WebState>,
-    client: Client,
-    headers: HeaderMap,
-    Path(token): Path<String>,
-    Query(q): Query<LangQuery>,
-    body: Bytes,
-) -> Response {
-    let form: ActionForm = read_form(&body);
-    let fallback_tr = page_language(q.lang.as_deref(), &headers);
-    if let Err(wait) = state.limiter.check(client.key()) {
-        return error_page(&fallback_tr, HttpError::RateLimited(wait));
-    }
-    let checked = match bookings::check_token(&state.app, &token).await {
-        Ok(c) => c,
-        Err(e) => return error_page(&fallback_tr, e),
-    };
-    let (tr, zone) = link_reader(&state, &checked, &q, &headers).await;
-    let slot = Some(form.slot_id.as_str()).filter(|s| !s.is_empty());
-    match bookings::use_token(&state.app, &token, None, slot, None).await {
-        Ok(b) => {
-            let action = checked.record.action.as_str();
-            let page = MessagePage {
-                title: tr.get(&format!("public.action.{action}.done_title")),
-                heading: tr.get(&format!("public.action.{action}.done_title")),
-                body: tr.fmt(
-                    &format!("public.action.{action}.done_body"),
-                    &[("name", &b.name)],
-                ),
-                detail: format_span(tr.lang, b.starts_at, b.ends_at, &zone),
-                link: None,
-                tr,
-            };
-            render(StatusCode::OK, &page)
-        }
-        Err(e @ (AppError::Invalid(_) | AppError::SlotTaken)) => {
-            let msg = match e {
-                AppError::SlotTaken => tr.get("public.book.slot_taken"),
-                _ => tr.get("public.action.pick_slot.choose_one"),
-            };
-            action_form(
-                &state,
-                tr,
-                &zone,
-                &checked,
-                Some(msg),
-                HttpError::from(e).status(),
-            )
-            .await
-        }
-        Err(e) => error_page(&tr, e),
     }
 }

@@ -140,9 +140,6 @@ struct BookingPage {
     proposable: Vec<(String, String)>,
 }
 
-/// How many of the next open times the booking page offers to propose.
-const PROPOSABLE_SHOWN: usize = 30;
-
 /// `GET /admin/bookings/{id}`.
 pub(super) async fn booking_page(
     State(state): State<WebState>,
@@ -195,10 +192,9 @@ pub(super) async fn booking_page(
         let row = booking_row(tr, &owner, &b);
         let proposable = if BookingAction::Reschedule.allowed_from(b.status) {
             let zone = owner.time_zone.as_str();
-            slots::open_slots(&state.app, None, None)
+            proposals::proposable(&state.app)
                 .await?
                 .iter()
-                .take(PROPOSABLE_SHOWN)
                 .map(|s| {
                     let when = format_span(tr.lang, s.starts_at, s.ends_at, zone);
                     (s.id.to_string(), when)

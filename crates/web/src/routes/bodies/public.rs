@@ -150,12 +150,22 @@ pub struct ActionRequest {
     #[schema(value_type = Option<String>, format = Uuid)]
     #[serde(default)]
     pub slot_id: Field<String>,
+    /// With an owner's link: shown to the requester in the email about the change (at most
+    /// 2000 characters).
+    #[schema(value_type = Option<String>, max_length = 2000)]
+    #[serde(default)]
+    pub message: Field<String>,
+    /// With a `reschedule` link: up to three open slots proposed to the visitor, each held for
+    /// them until they choose (or the reschedule window ends) and offered as a one-click choice.
+    #[schema(value_type = Option<Vec<String>>, max_items = 3)]
+    #[serde(default)]
+    pub proposed_slot_ids: Field<Vec<String>>,
 }
 
 impl ActionRequest {
     /// The fields sent with a value of the wrong type.
     pub fn wrong_types(&self) -> FieldErrors {
-        wrong_types!(self; token, action, slot_id)
+        wrong_types!(self; token, action, slot_id, message, proposed_slot_ids)
     }
 }
 
