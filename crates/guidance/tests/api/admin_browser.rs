@@ -233,15 +233,24 @@ async fn every_admin_page_passes_axe_and_a_whole_booking_row_opens_it() {
     let app = spawn_admin_app().await;
     let browser = Browser::start().await;
     let c = &browser.client;
-    // The login page, signed out.
+    // The first-run page (a site without a password yet), then the login page, signed out.
+    let fresh = spawn_app().await;
+    let setup = guidance_app::owner_auth::create_setup_link(&fresh.app)
+        .await
+        .unwrap()
+        .expect("no password yet: a setup link");
+    let setup = setup.replace(&fresh.app.settings.public_url, &fresh.base);
+    c.goto(&setup).await.unwrap();
+    browser.text_of("h1").await;
+    browser.assert_accessible("/admin/setup/{token}").await;
     c.goto(&app.url("/admin/login")).await.unwrap();
     browser.text_of("h1").await;
     browser.assert_accessible("/admin/login").await;
     sign_in(&browser, &app).await;
 
-    // Something on every list: a pending request (with its answer-by line) and an accepted one
-    // with scheduled reminders.
-    let slots = app.create_slots(30, 2).await;
+    // Something on every list: a pending request (with its answer-by line), an accepted one
+    // with scheduled reminders, and a cancelled one.
+    let slots = app.create_slots(30, 3).await;
     let mut ids = Vec::new();
     for slot in &slots {
         let (status, booking) = app.book(&intake(slot)).await;
@@ -250,6 +259,19 @@ async fn every_admin_page_passes_axe_and_a_whole_booking_row_opens_it() {
     }
     // (The test app asks one question, `company`.)
     assert_eq!(app.act(&ids[1], "accept", None).await.0, 200);
+    // A webhook endpoint (made up: its deliveries fail, so its log has an error to show).
+    let (status, endpoint) = app
+        .admin(
+            Method::POST,
+            "/api/admin/webhooks",
+            Some(serde_json::json!({"url": "https://hooks.invalid/guidance",
+                                    "events": ["booking.cancelled"]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{endpoint}");
+    assert_eq!(app.act(&ids[2], "accept", None).await.0, 200);
+    assert_eq!(app.act(&ids[2], "cancel", None).await.0, 200);
+    let endpoint = endpoint["id"].as_str().unwrap().to_owned();
     for path in [
         "/admin".to_owned(),
         "/admin/slots".to_owned(),
@@ -261,6 +283,10 @@ async fn every_admin_page_passes_axe_and_a_whole_booking_row_opens_it() {
         "/admin/settings/questions".to_owned(),
         "/admin/settings/questions/company".to_owned(),
         "/admin/calendars".to_owned(),
+        "/admin/replies".to_owned(),
+        "/admin/settings/webhooks".to_owned(),
+        format!("/admin/settings/webhooks/{endpoint}"),
+        "/admin/erase".to_owned(),
     ] {
         c.goto(&app.url(&path)).await.unwrap();
         browser.text_of("h1").await;
