@@ -182,3 +182,41 @@ impl ServerLog {
             .collect()
     }
 }
+
+/// Every text, JSON and bytea value of every table in the database at `url`, one per line
+/// (bytea as its bytes, printable ones as they are, as `pg_dump`'s text would show them): what
+/// someone holding a dump could read.
+pub async fn dump_values(url: &str) -> Vec<u8> {
+    let pool = sqlx::PgPool::connect(url).await.expect("connect");
+    let columns: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text, data_type::text \
+         FROM information_schema.columns WHERE table_schema = 'public' \
+         AND data_type IN ('text', 'character varying', 'bytea', 'jsonb', 'json')",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("columns");
+    assert!(
+        columns.iter().any(|c| c.1 == "message"),
+        "the stored emails are among the columns: {columns:?}"
+    );
+    let mut dump = Vec::new();
+    for (table, column, kind) in &columns {
+        let value = if kind == "bytea" {
+            format!("encode(\"{column}\", 'escape')")
+        } else {
+            format!("\"{column}\"::text")
+        };
+        let rows: Vec<Option<String>> =
+            sqlx::query_scalar(&format!("SELECT {value} FROM \"{table}\""))
+                .fetch_all(&pool)
+                .await
+                .expect("dump");
+        for row in rows.into_iter().flatten() {
+            dump.extend(row.into_bytes());
+            dump.push(b'\n');
+        }
+    }
+    pool.close().await;
+    dump
+}

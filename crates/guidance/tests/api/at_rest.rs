@@ -203,37 +203,7 @@ async fn a_dump_of_the_postgresql_database_opens_nothing() {
     let app = spawn_admin_app_on_postgres().await;
     let owner = login(&app).await;
     let ids = full_life(&app).await;
-    let pool = sqlx::PgPool::connect(&app.db.as_ref().unwrap().url)
-        .await
-        .expect("connect");
-    let columns: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT table_name::text, column_name::text, data_type::text \
-         FROM information_schema.columns WHERE table_schema = 'public' \
-         AND data_type IN ('text', 'character varying', 'bytea', 'jsonb', 'json')",
-    )
-    .fetch_all(&pool)
-    .await
-    .expect("columns");
-    assert!(columns.iter().any(|c| c.1 == "message"), "{columns:?}");
-    let mut copy = Vec::new();
-    for (table, column, kind) in &columns {
-        // bytea as its bytes, printable ones as they are (as pg_dump's text would show them).
-        let value = if kind == "bytea" {
-            format!("encode(\"{column}\", 'escape')")
-        } else {
-            format!("\"{column}\"::text")
-        };
-        let rows: Vec<Option<String>> =
-            sqlx::query_scalar(&format!("SELECT {value} FROM \"{table}\""))
-                .fetch_all(&pool)
-                .await
-                .expect("dump");
-        for row in rows.into_iter().flatten() {
-            copy.extend(row.into_bytes());
-            copy.push(b'\n');
-        }
-    }
-    pool.close().await;
+    let copy = guidance_testkit::pg::dump_values(&app.db.as_ref().unwrap().url).await;
     nothing_opens(&app, &owner, &ids, &copy).await;
     the_owner_reads_every_email(&app, &owner, &ids[0]).await;
 }

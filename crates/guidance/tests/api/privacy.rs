@@ -34,32 +34,7 @@ fn philippa(slot: &str, email: &str) -> Value {
 async fn everything_kept(app: &TestApp) -> String {
     let mut kept = Vec::new();
     if let Some(db) = &app.db {
-        let pool = sqlx::PgPool::connect(&db.url).await.expect("connect");
-        let columns: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT table_name::text, column_name::text, data_type::text \
-             FROM information_schema.columns WHERE table_schema = 'public' \
-             AND data_type IN ('text', 'character varying', 'bytea', 'jsonb', 'json')",
-        )
-        .fetch_all(&pool)
-        .await
-        .expect("columns");
-        for (table, column, kind) in &columns {
-            let value = if kind == "bytea" {
-                format!("encode(\"{column}\", 'escape')")
-            } else {
-                format!("\"{column}\"::text")
-            };
-            let rows: Vec<Option<String>> =
-                sqlx::query_scalar(&format!("SELECT {value} FROM \"{table}\""))
-                    .fetch_all(&pool)
-                    .await
-                    .expect("dump");
-            for row in rows.into_iter().flatten() {
-                kept.extend(row.into_bytes());
-                kept.push(b'\n');
-            }
-        }
-        pool.close().await;
+        kept.extend(guidance_testkit::pg::dump_values(&db.url).await);
     } else {
         for name in ["guidance.db", "guidance.db-wal"] {
             kept.extend(std::fs::read(app.dir.path().join(name)).unwrap_or_default());
