@@ -313,9 +313,7 @@ async fn record<T: Tx>(
     )
     .await?;
     insert_tokens(tx, booking_id, &change, now).await?;
-    for email in change.emails {
-        outbox::insert(tx, Some(booking_id), email, now).await?;
-    }
+    outbox::insert(tx, Some(booking_id), change.emails, now).await?;
     if let Some(event) = change.webhook {
         webhooks::queue(tx, booking_id, event, now).await?;
     }
@@ -333,15 +331,10 @@ async fn insert_tokens<T: Tx>(
     if change.tokens.is_empty() {
         return Ok(());
     }
-    let ids: Vec<Uuid> = change.tokens.iter().map(|_| Uuid::new_v4()).collect();
-    let mut rows = Vec::new();
     let mut values = Vec::new();
-    for (n, (token, id)) in change.tokens.iter().zip(&ids).enumerate() {
-        let first = n * COLUMNS + 1;
-        let placeholders: Vec<String> = (first..first + COLUMNS).map(|i| format!("${i}")).collect();
-        rows.push(format!("({})", placeholders.join(", ")));
+    for token in change.tokens {
         values.extend([
-            Id(*id),
+            Id(Uuid::new_v4()),
             Id(booking_id),
             Text(token.action.as_str()),
             Text(token.hash.as_str()),
@@ -355,7 +348,7 @@ async fn insert_tokens<T: Tx>(
             "INSERT INTO guidance_booking_actions \
              (id, booking_id, action, token_hash, booking_version, expires_at, created_at) \
              VALUES {}",
-            rows.join(", ")
+            sql::placeholder_rows(change.tokens.len(), COLUMNS, 1)
         ),
         &values,
     )

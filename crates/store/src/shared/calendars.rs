@@ -149,7 +149,7 @@ pub(crate) async fn record_poll<T: Tx>(
         replace_busy(&mut tx, id, busy).await?;
     }
     if let Some(email) = &poll.email {
-        outbox::insert(&mut tx, None, email, poll.polled_at).await?;
+        outbox::insert(&mut tx, None, std::slice::from_ref(email), poll.polled_at).await?;
     }
     let source = fetch_source(&mut tx, id).await?;
     tx.commit().await?;

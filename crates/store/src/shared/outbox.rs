@@ -12,20 +12,22 @@ use super::tx::Value::{Bytes, Id, OptId, OptTime, Text, Time};
 use super::tx::{Db, Tx};
 use crate::{NewEmail, OutboxMessage, StoreError, StoreResult};
 
-/// Queues `email` inside `tx`, the transaction of the change that causes it (a booking's, or a
-/// calendar poll's with no booking): the one place that writes outbox rows. Due at once, or at
-/// its moment when scheduled.
+/// Queues `emails` inside `tx`, the transaction of the change that causes them (a booking's, or
+/// a calendar poll's with no booking), in one statement: the one place that writes outbox rows.
+/// Each is due at once, or at its moment when scheduled.
 pub(crate) async fn insert<T: Tx>(
     tx: &mut T,
     booking_id: Option<Uuid>,
-    email: &NewEmail,
+    emails: &[NewEmail],
     now: Timestamp,
 ) -> StoreResult<()> {
-    tx.execute(
-        "INSERT INTO guidance_email_outbox (id, booking_id, kind, recipient, subject, \
-         message_id, message, next_attempt_at, created_at, send_before) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        &[
+    const COLUMNS: usize = 10;
+    if emails.is_empty() {
+        return Ok(());
+    }
+    let mut values = Vec::new();
+    for email in emails {
+        values.extend([
             Id(Uuid::new_v4()),
             OptId(booking_id),
             Text(&email.kind),
@@ -36,7 +38,15 @@ pub(crate) async fn insert<T: Tx>(
             Time(email.send_after.unwrap_or(now)),
             Time(now),
             OptTime(email.send_before),
-        ],
+        ]);
+    }
+    tx.execute(
+        &format!(
+            "INSERT INTO guidance_email_outbox (id, booking_id, kind, recipient, subject, \
+             message_id, message, next_attempt_at, created_at, send_before) VALUES {}",
+            sql::placeholder_rows(emails.len(), COLUMNS, 1)
+        ),
+        &values,
     )
     .await?;
     Ok(())
@@ -47,17 +57,15 @@ pub(crate) async fn mark_sent<D: Db>(db: &D, ids: &[Uuid], now: Timestamp) -> St
     if ids.is_empty() {
         return Ok(());
     }
-    let list = (2..ids.len() + 2)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    // One row of all the ids: `($2, $3, …)`.
+    let list = sql::placeholder_rows(1, ids.len(), 2);
     let mut values = vec![Time(now)];
     values.extend(ids.iter().map(|id| Id(*id)));
     db.write(
         &format!(
             "UPDATE guidance_email_outbox \
              SET status = 'sent', sent_at = $1, lease_until = NULL, last_error = NULL \
-             WHERE id IN ({list})"
+             WHERE id IN {list}"
         ),
         &values,
     )

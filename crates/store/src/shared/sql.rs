@@ -9,6 +9,20 @@
 
 use std::sync::LazyLock;
 
+/// The placeholders of `rows` rows of `columns` values each, numbered from `$first`:
+/// `($1, $2), ($3, $4)` for two rows of two from 1. One statement writes many rows, in one round
+/// trip.
+pub(crate) fn placeholder_rows(rows: usize, columns: usize, first: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let start = first + row * columns;
+            let list: Vec<String> = (start..start + columns).map(|i| format!("${i}")).collect();
+            format!("({})", list.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The columns [`super::rows::slot_from_row`] reads.
 pub(crate) const SLOT_COLUMNS: &str = "id, starts_at, ends_at, status, meeting_details, created_at";
 
@@ -102,3 +116,15 @@ pub(crate) static LIST_QUESTIONS: LazyLock<String> = LazyLock::new(|| {
 pub(crate) static EMAIL_OF_BOOKING: LazyLock<String> = LazyLock::new(|| {
     format!("SELECT {OUTBOX_COLUMNS} FROM guidance_email_outbox WHERE id = $1 AND booking_id = $2")
 });
+
+#[cfg(test)]
+mod tests {
+    use super::placeholder_rows;
+
+    #[test]
+    fn placeholder_rows_number_every_value_once_in_row_order() {
+        assert_eq!(placeholder_rows(2, 2, 1), "($1, $2), ($3, $4)");
+        assert_eq!(placeholder_rows(1, 3, 2), "($2, $3, $4)");
+        assert_eq!(placeholder_rows(0, 3, 1), "");
+    }
+}
