@@ -11,8 +11,9 @@ use jiff::{SignedDuration, Timestamp};
 use crate::BenchError;
 
 /// A calendar of `n` events around `now`, shaped like a busy person's: a tenth weekly series
-/// begun a year ago (with exceptions), a twentieth daily series, a twentieth all-day events,
-/// the rest single meetings in a `TZID` with its `VTIMEZONE`.
+/// begun a year before their first time (with exceptions, never ending), a twentieth daily
+/// series, a twentieth all-day events, the rest single meetings in a `TZID` with its
+/// `VTIMEZONE`; over two years, the last four months of them ahead.
 pub fn busy_calendar(n: usize, now: Timestamp) -> String {
     let berlin = TimeZone::get("Europe/Berlin").expect("the zone database");
     let local = |t: Timestamp| {
@@ -28,7 +29,9 @@ pub fn busy_calendar(n: usize, now: Timestamp) -> String {
          TZOFFSETTO:+0200\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n",
     );
     for i in 0..n {
-        let hours = i64::try_from(i).unwrap_or(0) * 7 % (60 * 24);
+        // Spread over two years, most of it past (a real feed holds years of history), so
+        // the busy times hide some of the month's slots, not all of them.
+        let hours = i64::try_from(i).unwrap_or(0) * 7 % (24 * 730) - 24 * 600;
         let start = now + SignedDuration::from_hours(hours);
         let end = start + SignedDuration::from_mins(30 + (i as i64 % 4) * 15);
         let _ = write!(
