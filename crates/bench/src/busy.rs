@@ -23,6 +23,8 @@ use crate::{
 pub const EVENTS: usize = 2_000;
 /// Sources the slot list consults.
 pub const SOURCES: usize = 3;
+/// The booking horizon of this phase's server: the default.
+pub const HORIZON_DAYS: u32 = 60;
 
 /// What the calendars phase measured.
 pub struct BusyFigures {
@@ -130,6 +132,12 @@ pub(crate) async fn measure_busy(
     extra.insert(
         "GUIDANCE_CALENDAR_ALLOW_PRIVATE".to_owned(),
         "true".to_owned(),
+    );
+    // The default horizon, as an owner has it (the booking phases need years of slots): a
+    // poll reads the busy times up to the horizon, so its cost grows with it.
+    extra.insert(
+        "GUIDANCE_BOOKING_HORIZON_DAYS".to_owned(),
+        HORIZON_DAYS.to_string(),
     );
     let guidance = Guidance {
         binary: guidance_bin.to_owned(),

@@ -243,15 +243,17 @@ pub(crate) fn render(f: &Figures) -> String {
     ));
     s.push_str(&format!(
         "- **The owner's calendars**: a fresh SQLite server (`GUIDANCE_CALENDAR_ALLOW_PRIVATE`) \
-         with the month's 200 slots and {} calendar sources (`POST /api/admin/calendars`), each \
-         a feed of {} events ({:.0} KB: weekly series with exceptions, daily series, all-day \
-         events, single meetings in a `TZID` with its `VTIMEZONE`) served by the bench on \
-         127.0.0.1; `GET /api/slots` over the month from {c} clients for {} s, against the \
+         and the default booking horizon ({} days), with the month's 200 slots and {} calendar \
+         sources (`POST /api/admin/calendars`), each a feed of {} events ({:.0} KB over two \
+         years, the last four months ahead: weekly series with exceptions, daily series, \
+         all-day events, single meetings in a `TZID` with its `VTIMEZONE`) served by the bench \
+         on 127.0.0.1; `GET /api/slots` over the month from {c} clients for {} s, against the \
          bytes it answered served precomputed. A poll's CPU time: the server process's user + \
          system time (`/proc/<pid>/stat`) over {} `POST /api/admin/calendars/{{id}}/refresh` \
          of one source (fetch, read, store; the feed sent without validators, so never a \
          `304`), divided by their number; beside it, the calendar crate alone reading the same \
          feed in the bench's own thread.\n",
+        crate::busy::HORIZON_DAYS,
         crate::busy::SOURCES,
         crate::busy::EVENTS,
         f.busy.feed_bytes as f64 / 1000.0,
@@ -338,6 +340,7 @@ fn busy_rows(f: &Figures) -> String {
          | One poll of a {}-event feed ({:.0} KB), server CPU time | {} (average of {}) | the calendar crate alone: {} | {} |\n",
         b.shown,
         b.capture.body.len(),
+        crate::busy::HORIZON_DAYS,
         crate::busy::SOURCES,
         crate::busy::EVENTS,
         rate(b.slots.rate(200)),
