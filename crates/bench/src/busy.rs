@@ -168,6 +168,10 @@ pub(crate) async fn measure_busy(
         if status != reqwest::StatusCode::CREATED || !body["error"].is_null() {
             return Err(format!("adding calendar {i} answered {status}: {body}").into());
         }
+        say(&format!(
+            "  calendar {i} added: {} busy intervals",
+            body["busy_intervals"]
+        ));
         ids.push(
             body["id"]
                 .as_str()

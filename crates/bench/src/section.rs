@@ -340,7 +340,6 @@ fn busy_rows(f: &Figures) -> String {
          | One poll of a {}-event feed ({:.0} KB), server CPU time | {} (average of {}) | the calendar crate alone: {} | {} |\n",
         b.shown,
         b.capture.body.len(),
-        crate::busy::HORIZON_DAYS,
         crate::busy::SOURCES,
         crate::busy::EVENTS,
         rate(b.slots.rate(200)),
