@@ -308,10 +308,9 @@ async fn the_calendars_page_works_and_passes_axe_in_chromium() {
         "the copy button is shown"
     );
     copy.click().await.unwrap();
-    assert_eq!(
-        browser.text_of("#feed-copied").await,
-        "The address was copied."
-    );
+    browser
+        .wait_for_text("#feed-copied", "The address was copied.")
+        .await;
 
     // The slot list names the calendar that hides the 09:00 slot.
     c.goto(&app.url("/admin/slots?view=list")).await.unwrap();
@@ -322,6 +321,14 @@ async fn the_calendars_page_works_and_passes_axe_in_chromium() {
     browser
         .assert_accessible("/admin/slots (a hidden slot)")
         .await;
+
+    // The dashboard counts what visitors can book: not the hidden slot.
+    c.goto(&app.url("/admin")).await.unwrap();
+    let week = browser
+        .text_of("section[aria-labelledby=slots-week] p")
+        .await;
+    let counted = format!("{} open slots in the next 7 days.", slots.len() - 1);
+    assert!(week.starts_with(&counted), "{week}");
 
     // It fails: "Test now" shows the error; the dashboard names it.
     server.set_failing(true);

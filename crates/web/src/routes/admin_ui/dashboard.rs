@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use guidance_app::calendars::{self, FailingEffect};
 use guidance_app::owner_auth::AdminSession;
-use guidance_core::{BookingStatus, Priority, SlotStatus};
+use guidance_core::{BookingStatus, Priority};
 use guidance_store::Booking;
 
 use super::chrome::{Chrome, FlashQuery, chrome, error_response, render};
@@ -109,10 +109,8 @@ pub(super) async fn dashboard(
         let week = now
             .checked_add(jiff::SignedDuration::from_hours(7 * 24))
             .unwrap_or(now);
-        let open_this_week = state
-            .app
-            .store
-            .list_slots(now, week, Some(SlotStatus::Open))
+        // What visitors can book: a slot the owner's calendar fills is not counted.
+        let open_this_week = guidance_app::slots::open_slots(&state.app, Some(now), Some(week))
             .await?
             .len();
         let first_due = pending
