@@ -67,6 +67,19 @@ impl FieldReason {
         FieldReason::NotPublicHttps,
     ];
 
+    /// The reasons a visitor's booking request (the intake and the answers to the owner's
+    /// questions) can be refused for: the booking form carries their messages, and only these.
+    pub const OF_INTAKE: [FieldReason; 8] = [
+        FieldReason::Empty,
+        FieldReason::TooLong,
+        FieldReason::ControlCharacters,
+        FieldReason::InvalidEmail,
+        FieldReason::UnknownValue,
+        FieldReason::UnknownTimeZone,
+        FieldReason::TooMany,
+        FieldReason::WrongType,
+    ];
+
     /// The stable code of this reason.
     pub fn code(self) -> &'static str {
         match self {

@@ -401,11 +401,12 @@ export class Booker {
   invalid(fields) {
     const others = [];
     for (const [name, f] of Object.entries(fields)) {
-      const message = this.t(`errors.field.${f.code}`);
+      // The server's own words, in the visitor's language; the form's texts if it gave none.
+      const message = f.message || this.t(`errors.field.${f.code}`);
       const el = this.form.querySelector(`[name="${CSS.escape(name)}"]`);
       if (name === 'slot_id') this.slotError(message);
       else if (el && el.type !== 'hidden') this.fieldError(el, message);
-      else others.push(f.message || message);
+      else others.push(message);
     }
     this.notify([this.t('public.book.fix_fields'), ...others].join(' '));
   }

@@ -55,6 +55,13 @@ pub async fn the_owner_configures_questions_and_answers_are_held_to_them_on(app:
     assert_eq!(fields["answers.consent"]["code"], "empty");
     assert_eq!(fields["answers.company"]["code"], "unknown_value");
     assert_eq!(fields.len(), 3, "{err}");
+    // The form carries the message of each refusal a booking meets, not those of the owner's
+    // forms.
+    for f in fields.values() {
+        let key = format!("errors.field.{}", f["code"].as_str().unwrap());
+        assert_eq!(form["texts"][&key], f["message"], "{key}");
+    }
+    assert!(form["texts"].get("errors.field.slot_overlap").is_none());
     assert_eq!(
         app.open_slot_ids().await,
         vec![slot.clone()],

@@ -63,8 +63,9 @@ impl Asset {
     }
 }
 
-/// A script as sent: without its comment lines and indentation, which explain the source to its
-/// readers but are a quarter of its bytes. Only whole lines go (`//` lines, and `/* … */` blocks
+/// A page's script as sent (the element is minified at build time, `build.rs`): without its
+/// comment lines and indentation, which explain the source to its readers but are a quarter of
+/// its bytes. Only whole lines go (`//` lines, and `/* … */` blocks
 /// that start a line), so no code, string or regular expression is touched.
 fn lean_js(source: &str) -> String {
     let mut out = String::with_capacity(source.len());
@@ -90,10 +91,11 @@ fn lean_js(source: &str) -> String {
 
 /// Every static file, hashed once.
 static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
+    // Minified at build time (`build.rs`): other sites send it with their pages.
     let element = Asset::new(
         ELEMENT,
         JS,
-        lean_js(include_str!("../../static/guidance-booking.js")),
+        include_str!(concat!(env!("OUT_DIR"), "/guidance-booking.min.js")).to_owned(),
     );
     // The page's script imports the element under its hashed name, so that a returning visitor
     // asks for neither; its own hash then covers the element's.
@@ -176,6 +178,26 @@ mod tests {
         assert!(book.body.contains(element), "{}", book.body);
         assert!(!book.body.contains(&format!("'{ELEMENT}'")));
         assert_eq!(url("/not/static.css"), "/not/static.css");
+    }
+
+    #[test]
+    fn the_element_is_sent_minified_and_keeps_what_pages_import() {
+        let element = ASSETS.iter().find(|a| a.plain == ELEMENT).unwrap();
+        let source = include_str!("../../static/guidance-booking.js");
+        assert!(
+            element.body.len() * 10 < source.len() * 7,
+            "{}",
+            element.body.len()
+        );
+        assert!(!element.body.contains("// "));
+        for export in [
+            "export function detectZone",
+            "export function wholeDays",
+            "export class Booker",
+            "export class GuidanceBooking",
+        ] {
+            assert!(element.body.contains(export), "{export}");
+        }
     }
 
     #[test]

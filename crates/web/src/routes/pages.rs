@@ -237,11 +237,10 @@ fn intake_fields(
 
 /// The texts the page's script needs, as JSON safe to place inside a `<script>` element.
 pub fn script_texts(tr: &Tr, owner: &str) -> String {
-    const PREFIXES: [&str; 5] = [
+    const PREFIXES: [&str; 4] = [
         "public.book.",
         "public.intake.",
         "public.requested.",
-        "errors.field.",
         "common.priority.",
     ];
     // Words only the server's pages show; every byte here is sent with each page and form.
@@ -254,12 +253,17 @@ pub fn script_texts(tr: &Tr, owner: &str) -> String {
         "public.requested.title",
         "public.requested.body",
     ];
-    let mut texts: BTreeMap<&str, String> = guidance_core::i18n::keys(tr.lang)
+    let mut texts: BTreeMap<String, String> = guidance_core::i18n::keys(tr.lang)
         .into_iter()
         .filter(|k| PREFIXES.iter().any(|p| k.starts_with(p)) && !SERVER_ONLY.contains(k))
-        .map(|k| (k, tr.get(k)))
+        .map(|k| (k.to_owned(), tr.get(k)))
         .collect();
-    texts.insert("owner", owner.to_owned());
+    // Of the refusals' messages, those a booking request can meet (the owner's forms meet the
+    // others).
+    for reason in guidance_core::FieldReason::OF_INTAKE {
+        texts.insert(format!("errors.field.{reason}"), tr.field(reason));
+    }
+    texts.insert("owner".to_owned(), owner.to_owned());
     // `<` never appears raw, so the text cannot close the script element.
     serde_json::to_string(&texts)
         .unwrap_or_else(|_| "{}".into())
