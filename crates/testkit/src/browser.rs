@@ -6,6 +6,7 @@
 //! A missing Chromium, ChromeDriver or axe-core is a loud failure, never a skipped test:
 //! `./scripts/test` installs all three.
 
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -74,6 +75,9 @@ impl Browser {
             // The browser inherits the driver's environment, and Chromium takes its zone from TZ.
             cmd.env("TZ", tz);
         }
+        // A process group of its own: dropping the browser ends the driver and every Chromium
+        // process it started, also when a test fails before closing it.
+        cmd.process_group(0);
         let driver = cmd.spawn().expect("chromedriver starts");
         let profile = tempfile::tempdir().expect("profile dir");
         let mut args = vec![
@@ -274,16 +278,17 @@ impl Browser {
     }
 
     /// Closes the session and stops the driver.
-    pub async fn close(mut self) {
+    pub async fn close(self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
     }
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = self.driver.kill();
+        // The whole group (see `start_with`): Chromium's processes outlive a killed driver.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.driver.id())])
+            .status();
         let _ = self.driver.wait();
     }
 }

@@ -303,7 +303,7 @@ async fn a_visitor_books_with_javascript_in_their_own_zone_and_follows_their_boo
 
     // Cancel asks first; only the button cancels.
     page.find("a.button").await.click().await.unwrap();
-    assert_eq!(page.text("h1").await, "Cancel your booking?");
+    browser.wait_for_text("h1", "Cancel your booking?").await;
     assert_eq!(
         app.booking(&id).await["status"],
         "pending",
@@ -312,7 +312,7 @@ async fn a_visitor_books_with_javascript_in_their_own_zone_and_follows_their_boo
     browser.screenshot("visitor-cancel-confirm").await;
     browser.assert_accessible("the cancel confirmation").await;
     page.find("button.primary").await.click().await.unwrap();
-    assert_eq!(page.text("h1").await, "Cancelled");
+    browser.wait_for_text("h1", "Cancelled").await;
     assert_eq!(app.booking(&id).await["status"], "cancelled");
     assert!(
         app.open_slot_ids().await.contains(&slot),
