@@ -13,9 +13,8 @@ use guidance_core::BookingAction;
 use guidance_core::i18n::format_span;
 use guidance_core::intake::TimeZoneName;
 use guidance_store::Booking;
-use serde::Deserialize;
 
-use super::pages::{MessagePage, error_page, read_form, render};
+use super::pages::{LangQuery, MessagePage, error_page, read_form, render, visitor_reader};
 use super::recorder::{RecordedRoute, Recorder};
 use super::slot_days::{DayGroup, group_by_day};
 use crate::client::Client;
@@ -81,11 +80,6 @@ fn summary(tr: &Tr, b: &Booking, zone: &str) -> BookingSummary {
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct LangQuery {
-    lang: Option<String>,
-}
-
 /// The reader of a link: the owner (their zone and language) or, for choosing a new time and
 /// for confirming a request, the visitor.
 async fn link_reader(
@@ -100,14 +94,7 @@ async fn link_reader(
         let zone = owner.time_zone.as_str().to_owned();
         (page_language(Some(&lang), headers), zone)
     } else {
-        let lang = q
-            .lang
-            .clone()
-            .unwrap_or_else(|| checked.booking.locale.clone());
-        (
-            page_language(Some(&lang), headers),
-            checked.booking.time_zone.clone(),
-        )
+        visitor_reader(q, headers, &checked.booking)
     }
 }
 
@@ -122,7 +109,7 @@ async fn action_page(
         Err(e) => return error_page(&page_language(q.lang.as_deref(), &headers), e),
     };
     let (tr, zone) = link_reader(&state, &checked, &q, &headers).await;
-    let shown = Answer::NONE;
+    let shown = Answer::default();
     action_form(&state, tr, &zone, &checked, &shown, StatusCode::OK).await
 }
 
@@ -136,13 +123,6 @@ struct Answer {
 }
 
 impl Answer {
-    const NONE: Answer = Answer {
-        slot_id: String::new(),
-        message: String::new(),
-        proposed_slot_ids: Vec::new(),
-        error: None,
-    };
-
     /// Reads the form (repeated `proposed_slot_ids`); what does not read counts as empty.
     fn read(body: &Bytes) -> Self {
         let pairs: Vec<(String, String)> = read_form(body);

@@ -12,6 +12,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use guidance_core::intake::{ANSWER_MAX, EMAIL_MAX, NAME_MAX, RawIntake, TOPIC_MAX, TimeZoneName};
 use guidance_core::question::SHORT_TEXT_MAX;
 use guidance_core::{FieldErrors, Priority, Question, QuestionKind};
+use guidance_store::Booking;
 use jiff::Timestamp;
 use serde::Deserialize;
 
@@ -554,6 +555,24 @@ pub struct MessagePage {
     pub detail: String,
     /// A link: address and text.
     pub link: Option<(String, String)>,
+}
+
+/// The `?lang=` of a page behind a link: the language asked for, when not the reader's own.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LangQuery {
+    /// A language code (e.g. `de`).
+    pub lang: Option<String>,
+}
+
+/// The visitor reading a page about their booking: its language (the booking's unless `q` asks
+/// for another) and the booking's zone.
+pub fn visitor_reader(q: &LangQuery, headers: &HeaderMap, booking: &Booking) -> (Tr, String) {
+    let lang = q.lang.clone().unwrap_or_else(|| booking.locale.clone());
+    (
+        page_language(Some(&lang), headers),
+        booking.time_zone.clone(),
+    )
 }
 
 /// A page that explains what went wrong, with a way back to booking.

@@ -8,10 +8,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use guidance_core::BookingStatus;
 use guidance_core::i18n::format_span;
-use guidance_store::Booking;
-use serde::Deserialize;
 
-use super::pages::{MessagePage, error_page, render};
+use super::pages::{LangQuery, MessagePage, error_page, render, visitor_reader};
 use super::recorder::{RecordedRoute, Recorder};
 use crate::client::Client;
 use crate::error::HttpError;
@@ -34,12 +32,6 @@ pub fn route_table() -> Vec<RecordedRoute> {
     register(Recorder::new()).table()
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct LangQuery {
-    lang: Option<String>,
-}
-
 #[derive(Template)]
 #[template(path = "proposed.html")]
 struct ProposedPage {
@@ -53,15 +45,6 @@ struct ProposedPage {
     all_times: String,
 }
 
-/// The reader's language (the booking's unless asked for another) and the booking's zone.
-fn reader(q: &LangQuery, headers: &HeaderMap, booking: &Booking) -> (Tr, String) {
-    let lang = q.lang.clone().unwrap_or_else(|| booking.locale.clone());
-    (
-        page_language(Some(&lang), headers),
-        booking.time_zone.clone(),
-    )
-}
-
 async fn proposed_page(
     State(state): State<WebState>,
     headers: HeaderMap,
@@ -73,7 +56,7 @@ async fn proposed_page(
             Ok(c) => c,
             Err(e) => return error_page(&page_language(q.lang.as_deref(), &headers), e),
         };
-    let (tr, zone) = reader(&q, &headers, &booking);
+    let (tr, zone) = visitor_reader(&q, &headers, &booking);
     let owner = guidance_app::settings::load_or_defaults(&state.app).await;
     let explain = if owner.proposed_time_needs_approval {
         "public.proposed.explain_approval"
@@ -105,7 +88,7 @@ async fn proposed_submit(
     }
     match proposals::take_by_link(&state.app, &token).await {
         Ok(b) => {
-            let (tr, zone) = reader(&q, &headers, &b);
+            let (tr, zone) = visitor_reader(&q, &headers, &b);
             let owner = guidance_app::settings::load_or_defaults(&state.app)
                 .await
                 .owner_name;
