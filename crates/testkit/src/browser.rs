@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, Locator};
 use serde_json::json;
 
+use crate::wait::poll;
 use crate::{artifacts_dir, free_port, workspace_root};
 
 /// Where Debian installs the browser and its driver.
@@ -202,20 +203,27 @@ impl Browser {
     /// page's own address: the old page's element may be read, or go stale, while the answer loads.
     /// Panics with the last text seen.
     pub async fn wait_for_text(&self, css: &str, want: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let mut seen = String::new();
-        while Instant::now() < deadline {
-            if let Ok(element) = self.client.find(Locator::Css(css)).await
-                && let Ok(text) = element.text().await
-            {
-                if text == want {
-                    return;
-                }
-                seen = text;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        let seen = std::cell::RefCell::new(String::new());
+        let read = poll(Duration::from_secs(30), || async {
+            let text = self
+                .client
+                .find(Locator::Css(css))
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
+            let done = text == want;
+            *seen.borrow_mut() = text;
+            done.then_some(())
+        })
+        .await;
+        if read.is_none() {
+            panic!(
+                "{css} never read {want:?}; it last read {:?}",
+                seen.borrow()
+            );
         }
-        panic!("{css} never read {want:?}; it last read {seen:?}");
     }
 
     /// Clicks the element `css`, once it is there.

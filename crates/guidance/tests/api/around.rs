@@ -6,9 +6,11 @@
 use guidance_testkit::api::intake;
 use guidance_testkit::mail::{action_links, calendar_part, plain_text, token_of};
 use guidance_testkit::time::{hours_ahead, iso};
+use guidance_testkit::wait::poll;
 use jiff::{SignedDuration, Timestamp};
 use reqwest::Method;
 use serde_json::{Value, json};
+use std::time::Duration;
 
 use crate::admin_ui::{login, spawn_admin_app};
 use crate::helpers::*;
@@ -54,18 +56,15 @@ async fn emails_of(app: &TestApp, id: &str, kind: &str) -> Vec<Value> {
 /// The booking's emails of `kind` once every one is marked sent: the worker marks a message
 /// after the mail server took it, so the sink may hold it a moment before its row says so.
 async fn sent_emails_of(app: &TestApp, id: &str, kind: &str) -> Vec<Value> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
+    poll(Duration::from_secs(30), || async {
         let emails = emails_of(app, id, kind).await;
-        if emails.iter().all(|e| !e["sent_at"].is_null()) {
-            return emails;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "never all marked sent: {emails:?}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+        emails
+            .iter()
+            .all(|e| !e["sent_at"].is_null())
+            .then_some(emails)
+    })
+    .await
+    .unwrap_or_else(|| panic!("the {kind} emails of {id} were never all marked sent"))
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 
 use guidance_testkit::Browser;
 use guidance_testkit::api::intake;
-use guidance_testkit::mail::{action_links, plain_text};
+use guidance_testkit::mail::{action_links, plain_text, token_of};
 use serde_json::json;
 
 use crate::helpers::*;
@@ -111,10 +111,10 @@ async fn post_api_actions_takes_proposed_times_only_with_a_reschedule_link() {
         .as_str()
         .unwrap()
         .to_owned();
-    let token = path.rsplit('/').next().unwrap().to_owned();
+    let token = token_of(&path);
     let mail = app.mail.wait_for("owner_new_request", 1).await.remove(0);
     let accept = action_links(&mail, &app.base).remove(0);
-    let accept_token = accept.rsplit('/').next().unwrap();
+    let accept_token = token_of(&accept);
 
     // Proposed times with an accept link: refused by name, the link still works.
     let (status, body) = app
@@ -175,7 +175,7 @@ async fn post_api_actions_takes_proposed_times_only_with_a_reschedule_link() {
     let (status, body) = app
         .post_json(
             "/api/actions",
-            &json!({"token": pick.rsplit('/').next().unwrap(), "slot_id": open[0],
+            &json!({"token": token_of(&pick), "slot_id": open[0],
                     "message": "hello"}),
         )
         .await;
