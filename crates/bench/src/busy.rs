@@ -80,35 +80,6 @@ async fn serve_feeds(feeds: Vec<String>) -> Result<SocketAddr, BenchError> {
     Ok(addr)
 }
 
-/// The CPU time (user + system) a process has used, from `/proc/<pid>/stat`.
-fn cpu_time(pid: u32) -> Result<Duration, BenchError> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // Fields after the command name (which may hold spaces), from its closing parenthesis.
-    let rest = stat
-        .rsplit_once(')')
-        .map(|(_, r)| r)
-        .ok_or("unreadable /proc/<pid>/stat")?;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name and state.
-    let ticks: u64 = fields
-        .get(11)
-        .zip(fields.get(12))
-        .and_then(|(u, s)| Some(u.parse::<u64>().ok()? + s.parse::<u64>().ok()?))
-        .ok_or("no utime/stime in /proc/<pid>/stat")?;
-    let per_second = std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .trim()
-                .parse::<u64>()
-                .ok()
-        })
-        .unwrap_or(100);
-    Ok(Duration::from_secs_f64(ticks as f64 / per_second as f64))
-}
-
 /// A fresh SQLite server with the month's slots and three sources of [`EVENTS`] events each;
 /// the slot list for `args.seconds`, its bytes precomputed, and the CPU time of polls.
 pub(crate) async fn measure_busy(
@@ -202,7 +173,7 @@ pub(crate) async fn measure_busy(
     say(&format!("  {polls} polls of a {EVENTS}-event feed"));
     let refresh = format!("{base}/api/admin/calendars/{}/refresh", ids[0]);
     // The kernel counts CPU time in ticks (10 ms): the total over every poll, divided.
-    let before = cpu_time(server.pid())?;
+    let before = server.cpu_time()?;
     for _ in 0..polls {
         let r = client
             .post(&refresh)
@@ -215,7 +186,7 @@ pub(crate) async fn measure_busy(
             return Err(format!("refreshing a calendar answered {status}: {body}").into());
         }
     }
-    let poll_cpu = cpu_time(server.pid())?.saturating_sub(before) / polls as u32;
+    let poll_cpu = server.cpu_time()?.saturating_sub(before) / polls as u32;
     server.stop(Duration::from_secs(10))?;
 
     let precomputed = crate::measure_precomputed(&dir, args, &capture).await?;

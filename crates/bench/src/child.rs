@@ -60,6 +60,53 @@ impl Running {
         Ok(())
     }
 
+    /// The CPU time (user + system) the process has used, from `/proc/<pid>/stat`.
+    pub fn cpu_time(&self) -> Result<Duration, BenchError> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))?;
+        // Fields after the command name (which may hold spaces), from its closing parenthesis.
+        let rest = stat
+            .rsplit_once(')')
+            .map(|(_, r)| r)
+            .ok_or("unreadable /proc/<pid>/stat")?;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name and state.
+        let ticks: u64 = fields
+            .get(11)
+            .zip(fields.get(12))
+            .and_then(|(u, s)| Some(u.parse::<u64>().ok()? + s.parse::<u64>().ok()?))
+            .ok_or("no utime/stime in /proc/<pid>/stat")?;
+        let per_second = std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
+            .unwrap_or(100);
+        Ok(Duration::from_secs_f64(ticks as f64 / per_second as f64))
+    }
+
+    /// Waits (up to `cap`) until the process is quiet: under 5% of a core over half a second.
+    /// A phase measured right after another would otherwise share the cores with what the
+    /// server still does for the previous one (sending its emails), which its reference, run
+    /// on a quiet machine, does not. Returns how long it waited.
+    pub async fn wait_quiet(&mut self, cap: Duration) -> Result<Duration, BenchError> {
+        let start = Instant::now();
+        let window = Duration::from_millis(500);
+        loop {
+            let before = self.cpu_time()?;
+            tokio::time::sleep(window).await;
+            self.check_alive()?;
+            let used = self.cpu_time()?.saturating_sub(before);
+            if used < window / 20 || start.elapsed() > cap {
+                return Ok(start.elapsed());
+            }
+        }
+    }
+
     /// `VmHWM` (peak resident memory) and `VmRSS` from `/proc/<pid>/status`, in KiB.
     pub fn memory_kib(&self) -> Result<(u64, u64), BenchError> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))?;

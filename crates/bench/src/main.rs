@@ -85,6 +85,12 @@ enum Internal {
         #[arg(long, default_value_t = 20)]
         runs: usize,
     },
+    /// The outbox → SMTP phase alone (printed, not written), for working on the outbox.
+    #[command(hide = true)]
+    Mail {
+        #[command(flatten)]
+        run: RunArgs,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -122,11 +128,16 @@ struct RunArgs {
     #[arg(long, default_value_t = 5)]
     starts: usize,
     /// Bookings (two emails each) for the outbox → SMTP phase.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 1000)]
     mail_bookings: usize,
-    /// The Python with aiosmtpd (the test venv).
-    #[arg(long, env = "GUIDANCE_TEST_PYTHON", default_value = ".venv/bin/python")]
-    python: PathBuf,
+    /// Postfix's `smtp-sink`, the SMTP server the outbox phase sends to (`scripts/bench`
+    /// unpacks it from Debian's postfix package, without installing a mail system).
+    #[arg(
+        long,
+        env = "GUIDANCE_BENCH_SMTP_SINK",
+        default_value = "target/bench-tools/postfix/usr/sbin/smtp-sink"
+    )]
+    smtp_sink: PathBuf,
     /// Bookings of the long run between its two timed runs (SQLite).
     #[arg(long, default_value_t = 100_000)]
     bulk_bookings: usize,
@@ -163,6 +174,7 @@ fn main() -> std::process::ExitCode {
             header,
         }) => runtime.block_on(precomputed::serve(listen, path, body, header)),
         Some(Internal::CalendarPoll { runs }) => calendars::poll_cost(runs),
+        Some(Internal::Mail { run }) => runtime.block_on(mail::print(run.quick_or_full())),
         None => runtime.block_on(run(cli.run.quick_or_full())),
     };
     match result {
@@ -216,7 +228,7 @@ impl RunArgs {
             self.starts = 2;
             self.paced_seconds = 2;
             self.paced_rate = self.paced_rate.min(50.0);
-            self.mail_bookings = 100;
+            self.mail_bookings = 200;
             self.bulk_bookings = 2_000;
             self.bulk_timed = 300;
         }
@@ -259,10 +271,14 @@ struct Figures {
 }
 
 struct MailFigures {
+    /// Emails of each of the two runs.
     emails: usize,
-    received: usize,
+    /// While booking: from the first booking request to the last email's arrival.
     elapsed: Duration,
+    /// While booking: how long the bookings took.
     queued_in: Duration,
+    /// A queue drained: from the sink's resumption to the last email's arrival.
+    drained: Duration,
 }
 
 async fn run(args: RunArgs) -> Result<(), BenchError> {
@@ -282,11 +298,10 @@ async fn run(args: RunArgs) -> Result<(), BenchError> {
     let pgbench = pg::find_pgbench().ok_or(
         "pgbench not found (Debian: apt-get install postgresql-contrib or postgresql-client)",
     )?;
-    if !args.python.is_file() || !Path::new("scripts/smtp_sink.py").is_file() {
+    if !args.smtp_sink.is_file() {
         return Err(format!(
-            "run from the repository root with the test venv ({} and scripts/smtp_sink.py); \
-             `GUIDANCE_TEST_ONLY=setup ./scripts/test` sets it up",
-            args.python.display()
+            "no SMTP sink at {}: scripts/bench unpacks Postfix's smtp-sink there",
+            args.smtp_sink.display()
         )
         .into());
     }
@@ -537,6 +552,19 @@ async fn measure_database(
     server.check_alive()?;
     let (peak_rss_kib, _) = server.memory_kib()?;
 
+    // The slot list is measured on a quiet machine, as its reference is: once the server has
+    // sent the emails of the bookings above and, on PostgreSQL, the tables they grew are
+    // vacuumed and analyzed (autovacuum would do it in the middle of the run otherwise).
+    if let Some(url) = analyze_url {
+        let mut conn = sqlx::PgConnection::connect(url).await?;
+        sqlx::query("VACUUM ANALYZE").execute(&mut conn).await?;
+        conn.close().await.ok();
+    }
+    let waited = server.wait_quiet(Duration::from_secs(180)).await?;
+    say(&format!(
+        "  the server was quiet after {:.1} s",
+        waited.as_secs_f64()
+    ));
     let (from, to) = seed::month(now);
     let path_and_query = format!("/api/slots?from={from}&to={to}");
     let capture = capture_slots(&client, port, &path_and_query, Some(seed::MONTH_SLOTS)).await?;
