@@ -45,15 +45,11 @@ pub(crate) async fn measure_mail(
     let dir = tmp.join("mail");
     std::fs::create_dir_all(&dir)?;
     let dump = dir.join("received.txt");
-    let smtp_port = free_port()?;
-    let mut sink = start_sink(&args.smtp_sink, &dump, smtp_port, &dir.join("sink.log"))?;
+    let (mut sink, smtp_url) = start_sink(&args.smtp_sink, Some(&dump), &dir.join("sink.log"))?;
 
     let db = dir.join("guidance.db");
     let mut extra = BTreeMap::new();
-    extra.insert(
-        "GUIDANCE_SMTP_URL".to_owned(),
-        format!("smtp://127.0.0.1:{smtp_port}?tls=none"),
-    );
+    extra.insert("GUIDANCE_SMTP_URL".to_owned(), smtp_url);
     let guidance = Guidance {
         binary: guidance_bin.to_owned(),
         dir: dir.clone(),
@@ -143,9 +139,14 @@ fn signal(child: &Running, signal: &str) -> Result<(), BenchError> {
     Ok(())
 }
 
-/// Starts `smtp-sink` on 127.0.0.1:`port`, appending what it receives to `dump`, and waits
-/// until it accepts connections.
-fn start_sink(binary: &Path, dump: &Path, port: u16, log: &Path) -> Result<Running, BenchError> {
+/// Starts `smtp-sink` on a free port of 127.0.0.1, appending what it receives to `dump` (if
+/// given; otherwise it keeps nothing), and waits until it accepts connections. Returns it with
+/// the `GUIDANCE_SMTP_URL` that reaches it.
+pub(crate) fn start_sink(
+    binary: &Path,
+    dump: Option<&Path>,
+    log: &Path,
+) -> Result<(Running, String), BenchError> {
     // The package's own libraries sit beside its programs: usr/sbin/… and usr/lib/postfix.
     let libs = binary
         .parent()
@@ -155,12 +156,13 @@ fn start_sink(binary: &Path, dump: &Path, port: u16, log: &Path) -> Result<Runni
     // smtp-sink wants to be told whose privileges to run with: the bench's own.
     let user = Command::new("id").arg("-un").output()?;
     let user = String::from_utf8_lossy(&user.stdout).trim().to_owned();
+    let port = free_port()?;
     let mut cmd = Command::new(binary);
-    cmd.env("LD_LIBRARY_PATH", libs)
-        .args(["-u", &user, "-D"])
-        .arg(dump)
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("256");
+    cmd.env("LD_LIBRARY_PATH", libs).args(["-u", &user]);
+    if let Some(dump) = dump {
+        cmd.arg("-D").arg(dump);
+    }
+    cmd.arg(format!("127.0.0.1:{port}")).arg("256");
     let mut sink = Running::spawn("smtp-sink", cmd, log)?;
     let deadline = Instant::now() + Duration::from_secs(10);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -170,7 +172,7 @@ fn start_sink(binary: &Path, dump: &Path, port: u16, log: &Path) -> Result<Runni
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    Ok(sink)
+    Ok((sink, format!("smtp://127.0.0.1:{port}?tls=none")))
 }
 
 /// What has arrived in the sink's dump file, read a little more at each look.

@@ -321,6 +321,10 @@ async fn run(args: RunArgs) -> Result<(), BenchError> {
     versions.insert("rustc", report::command_version("rustc", "--version"));
     versions.insert("sqlite", seed::sqlite_version().await?);
 
+    // The booking phases' outbox sends by SMTP, as in production, to a sink that keeps nothing.
+    let (_sink, smtp_url) = mail::start_sink(&args.smtp_sink, None, &tmp.path().join("sink.log"))?;
+    let smtp = BTreeMap::from([("GUIDANCE_SMTP_URL".to_owned(), smtp_url)]);
+
     say("SQLite: seeding, start-up, bookings, GET /api/slots");
     let sqlite_dir = tmp.path().join("sqlite");
     let sqlite_db = sqlite_dir.join("guidance.db");
@@ -328,7 +332,7 @@ async fn run(args: RunArgs) -> Result<(), BenchError> {
         binary: guidance_bin.clone(),
         dir: sqlite_dir.clone(),
         database_url: format!("sqlite://{}", sqlite_db.display()),
-        extra: BTreeMap::new(),
+        extra: smtp.clone(),
     };
     sqlite.migrate()?;
     seed::seed_sqlite(&sqlite_db, &seed::month_plan(now)).await?;
@@ -341,7 +345,8 @@ async fn run(args: RunArgs) -> Result<(), BenchError> {
 
     say("PostgreSQL: fresh database, seeding, start-up, bookings, GET /api/slots, pgbench");
     let db = pg::BenchDatabase::create(&args.pg_url).await?;
-    let pg_result = postgres_phase(&db, &guidance_bin, tmp.path(), &args, &pgbench, now).await;
+    let pg_result =
+        postgres_phase(&db, &guidance_bin, &smtp, tmp.path(), &args, &pgbench, now).await;
     if let Err(e) = db.drop_now().await {
         say(&format!("could not drop {}: {e}", db.name));
     }
@@ -396,6 +401,7 @@ async fn run(args: RunArgs) -> Result<(), BenchError> {
 async fn postgres_phase(
     db: &pg::BenchDatabase,
     guidance_bin: &Path,
+    smtp: &BTreeMap<String, String>,
     tmp: &Path,
     args: &RunArgs,
     pgbench: &Path,
@@ -405,7 +411,7 @@ async fn postgres_phase(
         binary: guidance_bin.to_owned(),
         dir: tmp.join("postgres"),
         database_url: db.url.clone(),
-        extra: BTreeMap::new(),
+        extra: smtp.clone(),
     };
     guidance.migrate()?;
     let mut conn = db.connect().await?;

@@ -190,8 +190,8 @@ pub(crate) fn render(f: &Figures) -> String {
          `ANALYZE`, which autovacuum does on a live site but not within this run's first \
          minute); every answer must be `201`, and the database must then hold exactly \
          that many bookings and no slot with two live ones. The server's outbox worker runs as in \
-         production (writing `.eml` files), so part of the time goes to sending the emails of \
-         earlier bookings. On PostgreSQL, `pgbench -n -M prepared -c {c} -j {} -T {} -f \
+         production, sending by SMTP (to Postfix's `smtp-sink`, which keeps nothing), so part \
+         of the time goes to sending the emails of earlier bookings. On PostgreSQL, `pgbench -n -M prepared -c {c} -j {} -T {} -f \
          crates/bench/sql/book.sql` then runs (after another `ANALYZE`) the statements of `PostgresStore::create_booking` \
          in the same database: {}claim an open slot with the conditional `UPDATE`, insert the \
          booking, its event, three action tokens and two outbox rows of {} bytes (the average \
