@@ -203,6 +203,8 @@ struct DbFigures {
     peak_rss_kib: u64,
     startup: Duration,
     slots: Outcome,
+    /// The same bytes served precomputed, measured right after `slots`.
+    precomputed: Outcome,
     /// At `high_concurrency` clients.
     slots_high: Outcome,
 }
@@ -262,7 +264,6 @@ struct Figures {
     pgbench: pg::PgbenchResult,
     service_role: bool,
     message_bytes: i64,
-    precomputed: Outcome,
     slots_body_bytes: usize,
     mail: MailFigures,
     weights: Vec<weight::Weights>,
@@ -353,9 +354,6 @@ async fn run(args: RunArgs) -> Result<(), BenchError> {
     let (postgres_figures, pgbench_result, service_role, message_bytes, pg_version) = pg_result?;
     versions.insert("postgresql", pg_version);
 
-    say("Reference: the same GET /api/slots bytes, precomputed");
-    let precomputed = measure_precomputed(tmp.path(), &args, &slots_capture).await?;
-
     say("Outbox → SMTP");
     let mail = mail::measure_mail(&guidance_bin, tmp.path(), &args, now).await?;
 
@@ -378,7 +376,6 @@ async fn run(args: RunArgs) -> Result<(), BenchError> {
         pgbench: pgbench_result,
         service_role,
         message_bytes,
-        precomputed,
         slots_body_bytes: slots_capture.body.len(),
         mail,
         weights,
@@ -576,6 +573,10 @@ async fn measure_database(
     let capture = capture_slots(&client, port, &path_and_query, Some(seed::MONTH_SLOTS)).await?;
     say(&format!("  GET /api/slots, {} s", args.seconds));
     let slots = get_for(&client, port, &path_and_query, args, args.concurrency).await;
+    // The reference right after, so that both sides of the ratio meet the machine in the same
+    // state (it is shared, and its speed drifts over a run).
+    say("  the same bytes, precomputed");
+    let precomputed = measure_precomputed(&guidance.dir, args, &capture).await?;
     say(&format!(
         "  GET /api/slots, {} s, {} clients",
         args.seconds, args.high_concurrency
@@ -599,6 +600,7 @@ async fn measure_database(
             peak_rss_kib,
             startup,
             slots,
+            precomputed,
             slots_high,
         },
         capture,
