@@ -244,7 +244,9 @@ pub(crate) fn render(f: &Figures) -> String {
         "- **Bookings at {h} clients** and **paced**: on the same server right after the \
          {c}-client run, {} more bookings from {h} clients, then {} bookings sent at {} a second \
          whatever the answers (each request at its own moment, as independent visitors arrive), \
-         each latency counted from the moment its request was due. **`GET /api/slots` at {h} \
+         each latency counted from the moment its request was due. Every timed booking run \
+         starts once the server is quiet (under 5% of a core for half a second: it has sent the \
+         emails of the run before; a run's own emails are sent during it). **`GET /api/slots` at {h} \
          clients**: the same month and duration as above.\n",
         a.bookings,
         a.paced_bookings(),
@@ -271,7 +273,8 @@ pub(crate) fn render(f: &Figures) -> String {
     ));
     s.push_str(&format!(
         "- **After many bookings**: a fresh SQLite server; {} untimed bookings, {} timed, {} \
-         more, and {} timed again, all from {} clients. The size is the database's pages in \
+         more, and {} timed again, all from {} clients, each timed run on a quiet server, the \
+         emails sent by SMTP as in the booking phase. The size is the database's pages in \
          use (`page_count − freelist_count`, write-ahead log included) before and after the \
          {} middle bookings, divided by them: bookings, events, tokens and sealed emails.\n",
         crate::bulk::WARM_UP,
