@@ -196,6 +196,12 @@ struct DbFigures {
     /// The untimed bookings before the timed ones.
     warm_up: Outcome,
     bookings: Outcome,
+    /// The server process's CPU time (user + system) per booking of `bookings`, its outbox's
+    /// sending of their emails included: steadier than a rate on a shared machine.
+    booking_cpu: Duration,
+    /// On PostgreSQL: the database's committed transactions per booking of `bookings` (their
+    /// emails' sending included).
+    booking_transactions: Option<f64>,
     /// At `high_concurrency` clients.
     bookings_high: Outcome,
     /// Offered at `paced_rate` per second.
@@ -393,6 +399,22 @@ async fn run(args: RunArgs) -> Result<(), BenchError> {
     Ok(())
 }
 
+/// The transactions committed so far in the PostgreSQL database at `url` (none without one),
+/// as its statistics say once they are flushed (the wait for a quiet server gives them time).
+async fn pg_commits(url: Option<&str>) -> Result<Option<i64>, BenchError> {
+    let Some(url) = url else {
+        return Ok(None);
+    };
+    let mut conn = sqlx::PgConnection::connect(url).await?;
+    let (commits,): (i64,) = sqlx::query_as(
+        "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()",
+    )
+    .fetch_one(&mut conn)
+    .await?;
+    conn.close().await.ok();
+    Ok(Some(commits))
+}
+
 /// The PostgreSQL phase on `db`; returns its figures, pgbench's, whether the service role is
 /// used, the average email size and the server version.
 async fn postgres_phase(
@@ -541,7 +563,18 @@ async fn measure_database(
         args.concurrency
     ));
     server.wait_quiet(quiet).await?;
+    let cpu_before = server.cpu_time()?;
+    let commits_before = pg_commits(analyze_url).await?;
     let bookings = book_all(&client, port, slot_ids, args.concurrency).await;
+    // Until their emails are sent too.
+    server.wait_quiet(quiet).await?;
+    let booked = bookings.count(201).max(1);
+    let booking_cpu =
+        server.cpu_time()?.saturating_sub(cpu_before) / u32::try_from(booked).unwrap_or(u32::MAX);
+    let booking_transactions = match (commits_before, pg_commits(analyze_url).await?) {
+        (Some(before), Some(after)) => Some((after - before) as f64 / booked as f64),
+        _ => None,
+    };
     server.check_alive()?;
     say(&format!(
         "  {} bookings, {} clients",
@@ -602,6 +635,8 @@ async fn measure_database(
         DbFigures {
             warm_up,
             bookings,
+            booking_cpu,
+            booking_transactions,
             bookings_high,
             paced,
             peak_rss_kib,

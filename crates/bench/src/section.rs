@@ -102,11 +102,13 @@ pub(crate) fn render(f: &Figures) -> String {
     ));
     s.push_str("| figure | guidance | reference, same run | ratio |\n|---|---|---|---|\n");
     s.push_str(&format!(
-        "| Booking creation, PostgreSQL | {} bookings/s ({} × 201 in {:.1} s; {}) | pgbench, the same transaction, {c} clients: {} transactions/s ({} in {} s; average {:.1} ms) | {} |\n",
+        "| Booking creation, PostgreSQL | {} bookings/s ({} × 201 in {:.1} s; {}; server CPU {} and {:.1} PostgreSQL transactions a booking) | pgbench, the same transaction, {c} clients: {} transactions/s ({} in {} s; average {:.1} ms) | {} |\n",
         rate(pg_rate),
         f.postgres.bookings.count(201),
         f.postgres.bookings.elapsed.as_secs_f64(),
         latency(&f.postgres.bookings),
+        ms(f.postgres.booking_cpu),
+        f.postgres.booking_transactions.unwrap_or(f64::NAN),
         rate(f.pgbench.tps),
         f.pgbench.transactions,
         a.seconds,
@@ -114,11 +116,12 @@ pub(crate) fn render(f: &Figures) -> String {
         verdict(pg_rate / f.pgbench.tps, PGBENCH_GOAL),
     ));
     s.push_str(&format!(
-        "| Booking creation, SQLite | {} bookings/s ({} × 201 in {:.1} s; {}) | — | — |\n",
+        "| Booking creation, SQLite | {} bookings/s ({} × 201 in {:.1} s; {}; server CPU {} a booking) | — | — |\n",
         rate(sqlite_rate),
         f.sqlite.bookings.count(201),
         f.sqlite.bookings.elapsed.as_secs_f64(),
         latency(&f.sqlite.bookings),
+        ms(f.sqlite.booking_cpu),
     ));
     let h = a.high_concurrency;
     for (name, d) in [("PostgreSQL", &f.postgres), ("SQLite", &f.sqlite)] {
