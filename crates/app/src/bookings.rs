@@ -33,28 +33,56 @@ pub fn parse_slot_id(raw: &str) -> AppResult<Uuid> {
     Uuid::parse_str(raw.trim()).map_err(|_| AppError::field("slot_id", FieldReason::UnknownValue))
 }
 
-/// Parses a booking request: the slot id, every intake field, and the answers against the
-/// owner's `questions`, reporting all refused fields at once (a refused answer is named
-/// `answers.<key>`).
+/// The time a visitor saw for the slot they ask for, as their page sends it beside the slot's
+/// id (the element does): both ends or neither.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SeenTime {
+    /// The start shown.
+    pub starts_at: Option<Timestamp>,
+    /// The end shown.
+    pub ends_at: Option<Timestamp>,
+}
+
+impl SeenTime {
+    /// The window shown, if any; refused (naming the field) when only one end is given or the
+    /// two make no slot.
+    fn parse(self) -> AppResult<Option<SlotWindow>> {
+        if self.starts_at.is_none() && self.ends_at.is_none() {
+            return Ok(None);
+        }
+        crate::slots::parse_slot_window(self.starts_at, self.ends_at).map(Some)
+    }
+}
+
+/// A booking request as read: the slot, the time the visitor saw (if sent) and the intake.
+type ParsedRequest = (Uuid, Option<SlotWindow>, Intake);
+
+/// Parses a booking request: the slot id and the time seen, every intake field, and the
+/// answers against the owner's `questions`, reporting all refused fields at once (a refused
+/// answer is named `answers.<key>`).
 fn parse_booking_request(
     slot_id: &str,
+    seen: SeenTime,
     raw: &RawIntake,
     questions: &[Question],
-) -> Result<(Uuid, Intake), FieldErrors> {
+) -> Result<ParsedRequest, FieldErrors> {
     let slot_result = parse_slot_id(slot_id);
+    let seen_result = seen.parse();
     let intake_result = Intake::parse(raw);
     let mut fields = FieldErrors::new();
-    if let Err(AppError::Invalid(f)) = &slot_result {
-        fields.merge(f.clone());
+    for refused in [slot_result.as_ref().err(), seen_result.as_ref().err()] {
+        if let Some(AppError::Invalid(f)) = refused {
+            fields.merge(f.clone());
+        }
     }
     // Answers of the right shape are held to the configured questions even when other fields
     // fail, so that the visitor learns everything at once.
     if let Ok(answers) = Answers::parse(&raw.answers) {
         fields.merge(check_answers(questions, &answers));
     }
-    match (slot_result, intake_result) {
-        (Ok(s), Ok(i)) if fields.is_empty() => Ok((s, i)),
-        (_, intake_result) => {
+    match (slot_result, seen_result, intake_result) {
+        (Ok(s), Ok(w), Ok(i)) if fields.is_empty() => Ok((s, w, i)),
+        (_, _, intake_result) => {
             if let Err(e) = intake_result {
                 fields.merge(e);
             }
@@ -83,6 +111,7 @@ fn refuse_honeypot(website: &str) -> AppResult<()> {
 pub async fn create_booking(
     app: &App,
     slot_id: &str,
+    seen: SeenTime,
     raw: &RawIntake,
     website: &str,
     unread: FieldErrors,
@@ -91,9 +120,9 @@ pub async fn create_booking(
     let booked = async {
         refuse_honeypot(website)?;
         let questions = crate::questions::questions(app).await?;
-        match parse_booking_request(slot_id, raw, &questions) {
-            Ok((slot_id, intake)) if unread.is_empty() => {
-                book_parsed(app, slot_id, intake, keyed).await
+        match parse_booking_request(slot_id, seen, raw, &questions) {
+            Ok((slot_id, seen, intake)) if unread.is_empty() => {
+                book_parsed(app, slot_id, seen, intake, keyed).await
             }
             Ok(_) => Err(AppError::Invalid(unread)),
             Err(mut fields) => {
@@ -149,18 +178,28 @@ pub(crate) fn keep_answer(app: &App, keyed: Option<&Keyed>) -> Option<KeepAnswer
 /// Reserves the slot atomically and queues the owner's request and the visitor's confirmation
 /// of receipt, all in one transaction. Refused when the visitor's address already has
 /// `GUIDANCE_MAX_PENDING_PER_EMAIL` requests awaiting the owner.
+///
+/// The time the visitor saw, when their page sent it, is the one they get: the emails are
+/// rendered with it without reading the slot first (one transaction a booking instead of two),
+/// and the slot is claimed only if it is still open at that very time (`reserve_slot`),
+/// refused as taken otherwise. Without it, the slot is read first.
 async fn book_parsed(
     app: &App,
     slot_id: Uuid,
+    seen: Option<SlotWindow>,
     intake: Intake,
     keyed: Option<&Keyed>,
 ) -> AppResult<Booking> {
     let now = app.now();
     let owner = owner_settings::load(app).await?;
-    let slot = app.store.get_slot(slot_id).await?;
-    check_bookable(app, &owner, &slot, now).await?;
-    let window = SlotWindow::parse(slot.starts_at, slot.ends_at)
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let (status, window) = match seen {
+        Some(window) => (SlotStatus::Open, window),
+        None => {
+            let slot = app.store.get_slot(slot_id).await?;
+            (slot.status, window_of(&slot)?)
+        }
+    };
+    check_bookable(app, &owner, status, window, now).await?;
     let booking_id = Uuid::new_v4();
     let ics_uid = format!("{}@guidance", Uuid::new_v4());
     let facts = BookingFacts::of_request(
@@ -174,7 +213,7 @@ async fn book_parsed(
     let (status, tokens, emails, answer_by) = if owner.confirm_email {
         // The owner hears of the request only once the visitor has confirmed their address
         // with the link sent to it; until then the request holds its slot, but not for long.
-        let hold_until = confirm_hold_end(app, now, slot.starts_at);
+        let hold_until = confirm_hold_end(app, now, window.starts_at());
         let (confirm, confirm_url) = new_token(app, BookingAction::Confirm, hold_until);
         let message = Message::RequesterConfirm {
             confirm_url,
@@ -187,8 +226,8 @@ async fn book_parsed(
             None,
         )
     } else {
-        let (tokens, links) = owner_tokens(app, token::expiry(now, Some(slot.starts_at)));
-        let answer_by = reminders::answer_by(&owner, now, slot.starts_at);
+        let (tokens, links) = owner_tokens(app, token::expiry(now, Some(window.starts_at())));
+        let answer_by = reminders::answer_by(&owner, now, window.starts_at());
         let mut emails = vec![
             queued_email(app, render(&links.new_request_message(), &facts, &ctx, now)),
             queued_email(app, render(&Message::RequesterReceived, &facts, &ctx, now)),
@@ -224,31 +263,38 @@ async fn book_parsed(
     Ok(booking)
 }
 
-/// Whether a visitor may take `slot` at `now`: booking is open ([`AppError::BookingClosed`] if
-/// not), and the slot is open, after the owner's minimum notice and within their horizon
+/// Whether a visitor may take a slot (its `status` and `window`) at `now`: booking is open
+/// ([`AppError::BookingClosed`] if not), and the slot is open, after the owner's minimum notice and within their horizon
 /// ([`AppError::SlotTaken`] if not). The one rule for a new booking and for a new time chosen
 /// from the visitor's link. A time the owner's own calendar has filled (or one a failing
 /// calendar covers, see `calendars::hidden_by`) is taken too.
 async fn check_bookable(
     app: &App,
     owner: &OwnerSettings,
-    slot: &Slot,
+    status: SlotStatus,
+    window: SlotWindow,
     now: Timestamp,
 ) -> AppResult<()> {
     if !owner.booking_open {
         return Err(AppError::BookingClosed);
     }
-    if slot.status != SlotStatus::Open
-        || slot.starts_at <= now
-        || slot.starts_at < owner.earliest_start(now)
-        || slot.starts_at > owner.horizon(now)
-        || crate::calendars::hidden_by(app, owner, slot.starts_at, slot.ends_at)
+    let (starts_at, ends_at) = (window.starts_at(), window.ends_at());
+    if status != SlotStatus::Open
+        || starts_at <= now
+        || starts_at < owner.earliest_start(now)
+        || starts_at > owner.horizon(now)
+        || crate::calendars::hidden_by(app, owner, starts_at, ends_at)
             .await?
             .is_some()
     {
         return Err(AppError::SlotTaken);
     }
     Ok(())
+}
+
+/// A stored slot's window (the store keeps only valid ones).
+fn window_of(slot: &Slot) -> AppResult<SlotWindow> {
+    SlotWindow::parse(slot.starts_at, slot.ends_at).map_err(|e| AppError::Internal(e.to_string()))
 }
 
 /// When an unconfirmed request made at `now` stops holding its slot: after
@@ -477,7 +523,7 @@ pub(crate) async fn apply(app: &App, booking: Booking, m: Move) -> AppResult<Boo
         Some(s) => {
             // A new time is chosen as a new booking is made; a proposed one is held already.
             if take_proposal.is_none() {
-                check_bookable(app, &owner, s, now).await?;
+                check_bookable(app, &owner, s.status, window_of(s)?, now).await?;
             }
             (s.starts_at, s.ends_at)
         }

@@ -59,7 +59,7 @@ async fn database_bytes(db: &Path) -> Result<u64, BenchError> {
 /// Books `ids` from `clients` clients, each once; fails on any answer but `201`.
 async fn book(
     port: u16,
-    ids: Vec<uuid::Uuid>,
+    ids: Vec<seed::Seeded>,
     clients: usize,
     what: &str,
 ) -> Result<Outcome, BenchError> {

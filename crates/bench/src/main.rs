@@ -36,7 +36,6 @@ use std::time::{Duration, Instant};
 use clap::{Args, Parser, Subcommand};
 use jiff::Timestamp;
 use sqlx::Connection;
-use uuid::Uuid;
 
 use crate::child::{Guidance, Running, wait_healthy};
 use crate::load::{Outcome, Until};
@@ -520,7 +519,7 @@ struct SlotsCapture {
 async fn measure_database(
     guidance: &Guidance,
     args: &RunArgs,
-    mut slot_ids: Vec<Uuid>,
+    mut slot_ids: Vec<seed::Seeded>,
     now: Timestamp,
     analyze_url: Option<&str>,
 ) -> Result<(DbFigures, SlotsCapture), BenchError> {
@@ -653,7 +652,7 @@ async fn measure_database(
 async fn book_all(
     client: &reqwest::Client,
     port: u16,
-    slot_ids: Vec<Uuid>,
+    slot_ids: Vec<seed::Seeded>,
     concurrency: usize,
 ) -> Outcome {
     let n = slot_ids.len();
@@ -669,7 +668,7 @@ async fn book_all(
 async fn book_paced(
     client: &reqwest::Client,
     port: u16,
-    slot_ids: Vec<Uuid>,
+    slot_ids: Vec<seed::Seeded>,
     per_second: f64,
 ) -> Outcome {
     let n = slot_ids.len();
@@ -680,7 +679,7 @@ async fn book_paced(
 fn booking_requests(
     client: &reqwest::Client,
     port: u16,
-    slot_ids: Vec<Uuid>,
+    slot_ids: Vec<seed::Seeded>,
 ) -> impl Fn(
     usize,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<u16, reqwest::Error>> + Send>>
@@ -691,8 +690,11 @@ fn booking_requests(
     let slot_ids = Arc::new(slot_ids);
     let client = client.clone();
     move |i| {
+        let slot = slot_ids[i];
         let body = serde_json::json!({
-            "slot_id": slot_ids[i],
+            "slot_id": slot.id,
+            "starts_at": slot.starts_at.to_string(),
+            "ends_at": slot.ends_at.to_string(),
             "name": format!("Bench Visitor {i}"),
             "email": format!("visitor{i}@example.net"),
             "topic": "A benchmark session",

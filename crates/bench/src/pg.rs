@@ -9,7 +9,7 @@ use sqlx::{Connection, Row};
 use uuid::Uuid;
 
 use crate::BenchError;
-use crate::seed::SlotPlan;
+use crate::seed::{Seeded, SlotPlan};
 
 /// The pgbench script: one booking's transaction (see its header).
 pub const BOOK_SQL: &str = include_str!("../sql/book.sql");
@@ -79,10 +79,14 @@ pub async fn server_version(conn: &mut PgConnection) -> Result<String, BenchErro
 }
 
 /// Inserts the planned slots (open, 30 minutes, back to back) in descending time order and
-/// returns their ids in the plan's order.
-pub async fn seed_slots(conn: &mut PgConnection, plan: &SlotPlan) -> Result<Vec<Uuid>, BenchError> {
-    let starts: Vec<i64> = plan.starts.iter().map(|t| t.as_second()).collect();
-    let ids: Vec<Uuid> = plan.starts.iter().map(|_| Uuid::new_v4()).collect();
+/// returns them in the plan's order.
+pub async fn seed_slots(
+    conn: &mut PgConnection,
+    plan: &SlotPlan,
+) -> Result<Vec<Seeded>, BenchError> {
+    let slots = plan.seeded()?;
+    let ids: Vec<Uuid> = slots.iter().map(|s| s.id).collect();
+    let starts: Vec<i64> = slots.iter().map(|s| s.starts_at.as_second()).collect();
     sqlx::query(
         "INSERT INTO guidance_availability (id, starts_at, ends_at, status, created_at, updated_at) \
          SELECT id, to_timestamp(s), to_timestamp(s + $3), 'open', now(), now() \
@@ -93,14 +97,14 @@ pub async fn seed_slots(conn: &mut PgConnection, plan: &SlotPlan) -> Result<Vec<
     .bind(plan.length.as_secs() as i64)
     .execute(&mut *conn)
     .await?;
-    Ok(ids)
+    Ok(slots)
 }
 
 /// Numbers the given slots (in this order) for `book.sql`, which claims slot n where n comes
 /// from a sequence, so that each transaction takes a distinct one.
 pub async fn number_for_pgbench(
     conn: &mut PgConnection,
-    ids: &[Uuid],
+    slots: &[Seeded],
     service_role: bool,
 ) -> Result<(), BenchError> {
     sqlx::raw_sql(
@@ -116,7 +120,7 @@ pub async fn number_for_pgbench(
          FROM unnest($1::uuid[]) WITH ORDINALITY AS t(id, n) \
          JOIN guidance_availability a ON a.id = t.id",
     )
-    .bind(ids)
+    .bind(slots.iter().map(|s| s.id).collect::<Vec<_>>())
     .execute(&mut *conn)
     .await?;
     if service_role {

@@ -188,7 +188,8 @@ pub(crate) fn render(f: &Figures) -> String {
     s.push_str("How each figure is measured:\n\n");
     s.push_str(&format!(
         "- **Booking creation**: `POST /api/bookings` from {c} clients, each request for a \
-         distinct open slot (slots seeded by SQL, 30 minutes each, booked in random order), \
+         distinct open slot (slots seeded by SQL, 30 minutes each, booked in random order) with \
+         the time shown for it (`starts_at`, `ends_at`), as the element sends them, \
          until {} bookings, after {} untimed ones (and, on PostgreSQL, an \
          `ANALYZE`, which autovacuum does on a live site but not within this run's first \
          minute); every answer must be `201`, and the database must then hold exactly \
@@ -199,8 +200,9 @@ pub(crate) fn render(f: &Figures) -> String {
          in the same database: {}claim an open slot with the conditional `UPDATE`, insert the \
          booking, its event, three action tokens and two outbox rows of {} bytes (the average \
          size of the emails guidance rendered in this run), read the booking back, commit. \
-         guidance does more per booking: it also reads the slot in a transaction of its own, \
-         renders and seals the two emails, answers over HTTP, and its outbox worker sends the \
+         guidance does more per booking: it renders and seals three emails (the third, the \
+         owner's answer-by reminder, scheduled), writes the webhook and history rows of the \
+         change, answers over HTTP, and its outbox worker sends the \
          emails of earlier bookings meanwhile.\n",
         a.bookings,
         a.warm_up_bookings(),

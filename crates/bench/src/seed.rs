@@ -81,31 +81,56 @@ pub fn booking_plan(now: Timestamp, offset: usize, count: usize) -> SlotPlan {
     }
 }
 
-/// The ids in a random order: requests then book slots scattered over the calendar, not in
+/// A seeded slot as a visitor's page shows it: its id and its time, which the bench's booking
+/// requests send as the element does.
+#[derive(Debug, Clone, Copy)]
+pub struct Seeded {
+    pub id: Uuid,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+}
+
+impl SlotPlan {
+    /// The planned slots with new ids, in the plan's order.
+    pub fn seeded(&self) -> Result<Vec<Seeded>, BenchError> {
+        let length = SignedDuration::try_from(self.length)?;
+        self.starts
+            .iter()
+            .map(|&starts_at| {
+                Ok(Seeded {
+                    id: Uuid::new_v4(),
+                    starts_at,
+                    ends_at: starts_at.checked_add(length)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// The slots in a random order: requests then book slots scattered over the calendar, not in
 /// the order they were created.
-pub fn shuffled(mut ids: Vec<Uuid>) -> Vec<Uuid> {
+pub fn shuffled<T>(mut ids: Vec<T>) -> Vec<T> {
     ids.shuffle(&mut rand::rng());
     ids
 }
 
 /// Inserts the planned slots (open) into a migrated SQLite database, latest first (the schema's
 /// overlap trigger then finds no earlier-starting slot to look at), in one transaction, and
-/// returns their ids in the plan's order.
-pub async fn seed_sqlite(db: &Path, plan: &SlotPlan) -> Result<Vec<Uuid>, BenchError> {
+/// returns them in the plan's order.
+pub async fn seed_sqlite(db: &Path, plan: &SlotPlan) -> Result<Vec<Seeded>, BenchError> {
     let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", db.display()))?;
     let mut conn = SqliteConnection::connect_with(&options).await?;
-    let ids: Vec<Uuid> = plan.starts.iter().map(|_| Uuid::new_v4()).collect();
+    let slots = plan.seeded()?;
     let now = Timestamp::from_second(Timestamp::now().as_second())?.to_string();
-    let length = SignedDuration::try_from(plan.length)?;
     let mut tx = conn.begin().await?;
-    for (id, start) in ids.iter().zip(&plan.starts).rev() {
+    for slot in slots.iter().rev() {
         sqlx::query(
             "INSERT INTO guidance_availability (id, starts_at, ends_at, status, created_at, updated_at) \
              VALUES (?, ?, ?, 'open', ?, ?)",
         )
-        .bind(id.to_string())
-        .bind(start.to_string())
-        .bind(start.checked_add(length)?.to_string())
+        .bind(slot.id.to_string())
+        .bind(slot.starts_at.to_string())
+        .bind(slot.ends_at.to_string())
         .bind(&now)
         .bind(&now)
         .execute(&mut *tx)
@@ -113,7 +138,7 @@ pub async fn seed_sqlite(db: &Path, plan: &SlotPlan) -> Result<Vec<Uuid>, BenchE
     }
     tx.commit().await?;
     conn.close().await?;
-    Ok(ids)
+    Ok(slots)
 }
 
 /// The SQLite library version (the same bundled build guidance links: one workspace, one

@@ -332,8 +332,11 @@ export class Booker {
       else if (el.value.trim()) answers[key] = el.value.trim();
     }
     const v = (n) => this.form.querySelector(`[name=${n}]`)?.value ?? '';
+    // The time the visitor saw: booked at that time or not at all, and the server reads less.
+    const seen = this.slots.find((s) => s.id === this.chosen) || {};
     return {
-      slot_id: this.chosen, name: v('name'), email: v('email'), topic: v('topic'),
+      slot_id: this.chosen, starts_at: seen.starts_at, ends_at: seen.ends_at,
+      name: v('name'), email: v('email'), topic: v('topic'),
       priority: v('priority') || 'normal', answers, locale: this.lang, time_zone: this.zone,
       website: v('website'),
     };

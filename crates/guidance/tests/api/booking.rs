@@ -2,6 +2,7 @@
 
 use guidance_testkit::api::{intake, retry_after, with};
 use guidance_testkit::time::{hours_ahead, iso};
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -92,6 +93,9 @@ async fn every_invalid_field_answers_422_naming_it_and_stores_nothing() {
         ("locale", json!(["en"]), "wrong_type"),
         ("time_zone", json!("Mars/Olympus_Mons"), "unknown_time_zone"),
         ("time_zone", json!(""), "empty"),
+        ("starts_at", json!("tomorrow at nine"), "unknown_value"),
+        ("starts_at", json!(9), "wrong_type"),
+        ("ends_at", json!("2030-13-01T00:00:00Z"), "unknown_value"),
     ];
     for (field, value, reason) in cases {
         let (status, body) = app.book(&with(intake(&slot), field, value.clone())).await;
@@ -244,4 +248,76 @@ async fn every_change_shows_in_the_next_slot_list() {
         .await;
     assert!(status == 200 || status == 204, "delete answered {status}");
     assert!(app.open_slot_ids().await.is_empty(), "deleted");
+}
+
+/// `intake(slot)` with the time the visitor saw.
+fn seen(slot: &str, starts_at: &str, ends_at: &str) -> Value {
+    let body = with(intake(slot), "starts_at", json!(starts_at));
+    with(body, "ends_at", json!(ends_at))
+}
+
+#[tokio::test]
+async fn a_visitor_is_booked_at_the_time_they_saw_or_not_at_all() {
+    let app = spawn_app().await;
+    let (start, end) = (hours_ahead(30), hours_ahead(31));
+    let slot = app.create_slot_at(start, end).await;
+    let (old_start, old_end) = (iso(start), iso(end));
+
+    // One end without the other, or two that make no slot: refused, naming the field.
+    for (body, field) in [
+        (
+            with(intake(&slot), "starts_at", json!(old_start)),
+            "ends_at",
+        ),
+        (with(intake(&slot), "ends_at", json!(old_end)), "starts_at"),
+        (seen(&slot, &old_end, &old_start), "ends_at"),
+    ] {
+        let (status, answer) = app.book(&body).await;
+        assert_eq!(status, 422, "{body}: {answer}");
+        assert!(answer["error"]["fields"][field].is_object(), "{answer}");
+    }
+
+    // The owner moves the slot an hour later while the visitor looks at the old time.
+    let (new_start, new_end) = (iso(hours_ahead(31)), iso(hours_ahead(32)));
+    let (status, body) = app
+        .admin(
+            Method::PATCH,
+            &format!("/api/admin/slots/{slot}"),
+            Some(json!({"starts_at": new_start, "ends_at": new_end})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // The time they saw is gone: taken, and nothing is stored or sent.
+    let (status, body) = app.book(&seen(&slot, &old_start, &old_end)).await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (409, json!("slot_taken")),
+        "{body}"
+    );
+    // A time that only ends as the slot does is not the slot's either.
+    let (status, body) = app.book(&seen(&slot, &old_start, &new_end)).await;
+    assert_eq!(status, 409, "{body}");
+    // An unknown slot is unknown, times or not.
+    let unknown = "5f0c4a36-0000-4000-8000-000000000000";
+    assert_eq!(app.book(&seen(unknown, &new_start, &new_end)).await.0, 404);
+    assert!(app.bookings().await.is_empty());
+    assert_eq!(app.open_slot_ids().await, vec![slot.clone()]);
+
+    // The time now shown is booked, at that time, and the owner hears of it.
+    let (status, body) = app.book(&seen(&slot, &new_start, &new_end)).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        (body["starts_at"].as_str(), body["ends_at"].as_str()),
+        (Some(new_start.as_str()), Some(new_end.as_str()))
+    );
+    app.mail.wait_for("owner_new_request", 1).await;
+    assert_eq!(app.bookings().await.len(), 1);
+    assert!(app.open_slot_ids().await.is_empty());
+    // Taken now, for a visitor who saw the same time.
+    let other = with(
+        seen(&slot, &new_start, &new_end),
+        "email",
+        json!("grace@example.net"),
+    );
+    assert_eq!(app.book(&other).await.0, 409);
 }

@@ -201,8 +201,19 @@ async fn create_booking(
     let result = async {
         let request: BookingRequest = limited_body(&state, client, &body)?;
         let keyed = keyed(&headers, Scope::Booking, &body)?;
-        // Mistyped fields count as empty below, and are named with the intake's refusals.
-        let wrong = request.wrong_types();
+        // Mistyped fields count as empty below, and are named with the intake's refusals; so
+        // do times that are not RFC 3339.
+        let mut wrong = request.wrong_types();
+        let mut time = |field: &'static str, raw: &str| {
+            parse_time(field, Some(raw)).unwrap_or_else(|_| {
+                wrong.add(field, FieldReason::UnknownValue);
+                None
+            })
+        };
+        let seen = bookings::SeenTime {
+            starts_at: time("starts_at", request.starts_at.text()),
+            ends_at: time("ends_at", request.ends_at.text()),
+        };
         let raw = RawIntake {
             name: request.name.text().to_owned(),
             email: request.email.text().to_owned(),
@@ -216,8 +227,16 @@ async fn create_booking(
         let website = request.website.text();
         let slot_id = request.slot_id.text();
         Ok::<_, HttpError>(
-            bookings::create_booking(&state.app, slot_id, &raw, website, wrong, keyed.as_ref())
-                .await?,
+            bookings::create_booking(
+                &state.app,
+                slot_id,
+                seen,
+                &raw,
+                website,
+                wrong,
+                keyed.as_ref(),
+            )
+            .await?,
         )
     }
     .await;

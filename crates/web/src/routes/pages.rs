@@ -471,6 +471,8 @@ async fn book_submit(
     match bookings::create_booking(
         &state.app,
         &form.slot_id,
+        // The form names the slot only: it is read before it is booked.
+        bookings::SeenTime::default(),
         &raw,
         &form.website,
         FieldErrors::new(),

@@ -92,6 +92,16 @@ pub struct BookingRequest {
     #[schema(value_type = String, format = Uuid, required = true)]
     #[serde(default)]
     pub slot_id: Field<String>,
+    /// The slot's start as the visitor saw it (RFC 3339), sent with `ends_at` by pages that
+    /// show times: the booking is then made at that time or not at all (`409 slot_taken` if
+    /// the slot no longer has it), and one read fewer. Left out, the slot's time is read.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    #[serde(default)]
+    pub starts_at: Field<String>,
+    /// The slot's end as the visitor saw it (RFC 3339), with `starts_at`.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    #[serde(default)]
+    pub ends_at: Field<String>,
     /// The requester's name.
     #[schema(value_type = String, max_length = 120, required = true)]
     #[serde(default)]
@@ -130,7 +140,7 @@ pub struct BookingRequest {
 impl BookingRequest {
     /// The fields sent with a value of the wrong type (the answers are checked by the intake).
     pub fn wrong_types(&self) -> FieldErrors {
-        wrong_types!(self; slot_id, name, email, topic, priority, locale, time_zone, website)
+        wrong_types!(self; slot_id, starts_at, ends_at, name, email, topic, priority, locale, time_zone, website)
     }
 }
 
