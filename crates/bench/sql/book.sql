@@ -1,20 +1,28 @@
--- One booking, as PostgresStore::create_booking does it (crates/store/src/postgres.rs), for
--- pgbench. guidance-bench runs it as
+-- One booking, as PostgresStore::create_booking does it (crates/store/src/shared/booking.rs),
+-- for pgbench. guidance-bench runs it as
 --   pgbench -n -M prepared -c C -j 2 -T S -f book.sql -D service_role=0|1 -D msg_len=BYTES
 -- on slots it seeded and numbered in guidance_bench_slots (random order, like the slots it
 -- hands to guidance), so that every transaction claims a distinct open slot.
 --
--- The same statements in the same order: switch to service_role where guidance does, claim the
--- slot with the conditional UPDATE, insert the booking, its audit event, the owner's three
--- action tokens (SHA-256 hex, like guidance) and the two queued emails (of the size guidance
--- rendered in the same run), read the booking back, commit. `-M prepared` because sqlx, too,
--- prepares each statement once per connection. What guidance does besides, and pgbench does
--- not: read the slot in a transaction of its own first, render the two emails, speak HTTP.
+-- The same statements in the same order: switch to service_role where guidance does, lock the
+-- visitor's address and count its requests awaiting the owner (each transaction a visitor of its
+-- own, as in guidance's run), claim the slot with the conditional UPDATE, insert the booking
+-- (returning it), its audit event, the owner's three action tokens (SHA-256 hex, like guidance)
+-- in one statement and the three queued emails (the owner's request, the visitor's receipt and
+-- the owner's answer-by reminder, of the size guidance rendered in the same run) in one, look
+-- for webhook endpoints, commit. `-M prepared` because sqlx, too, prepares each statement once
+-- per connection. What guidance does besides, and pgbench does not: render and seal the emails,
+-- speak HTTP, and send the emails.
 
+\set visitor random(1, 1000000000000)
 BEGIN;
 \if :service_role
 SET LOCAL ROLE service_role;
 \endif
+SELECT pg_advisory_xact_lock(hashtextextended(lower('visitor' || :visitor || '@example.net'), 0));
+SELECT COUNT(*) AS n FROM guidance_bookings
+ WHERE lower(requester_email) = lower('visitor' || :visitor || '@example.net')
+   AND status IN ('pending', 'unconfirmed');
 UPDATE guidance_availability a SET status = 'booked', updated_at = now()
   FROM guidance_bench_slots b
  WHERE b.n = (SELECT nextval('guidance_bench_seq'))
@@ -24,34 +32,38 @@ RETURNING a.id AS slot_id, a.starts_at AS starts_at, a.ends_at AS ends_at
 \gset
 INSERT INTO guidance_bookings (id, slot_id, starts_at, ends_at, requester_name, requester_email,
     requester_locale, requester_time_zone, topic, priority, answers, status, version, ics_uid,
-    ics_sequence, created_at, updated_at)
-VALUES (gen_random_uuid(), :slot_id, :starts_at, :ends_at, 'Bench Visitor', 'visitor@example.net',
-    'en', 'Europe/Berlin', 'A benchmark session', 'normal', '{}'::jsonb, 'pending', 0,
-    gen_random_uuid()::text || '@guidance', 0, now(), now())
-RETURNING id AS booking_id
+    ics_sequence, created_at, updated_at, answer_by)
+VALUES (gen_random_uuid(), :slot_id, :starts_at, :ends_at, 'Bench Visitor',
+    'visitor' || :visitor || '@example.net', 'en', 'Europe/Berlin', 'A benchmark session',
+    'normal', '{}'::jsonb, 'pending', 0, gen_random_uuid()::text || '@guidance', 0, now(), now(),
+    :starts_at)
+RETURNING id AS booking_id, slot_id, starts_at, ends_at, requester_name, requester_email,
+    requester_locale, requester_time_zone, topic, priority, answers::text AS answers, status,
+    version, ics_uid, ics_sequence, created_at, updated_at, accepted_at, declined_at,
+    reschedule_requested_at, cancelled_at, expired_at, answer_by
 \gset
 INSERT INTO guidance_booking_events (booking_id, actor, action, from_status, to_status, note, created_at)
 VALUES (:booking_id, 'requester', 'request', NULL, 'pending', NULL, now());
 INSERT INTO guidance_booking_actions (id, booking_id, action, token_hash, booking_version, expires_at, created_at)
-VALUES (gen_random_uuid(), :booking_id, 'accept',
-    encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'), 0, :starts_at, now());
-INSERT INTO guidance_booking_actions (id, booking_id, action, token_hash, booking_version, expires_at, created_at)
-VALUES (gen_random_uuid(), :booking_id, 'decline',
-    encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'), 0, :starts_at, now());
-INSERT INTO guidance_booking_actions (id, booking_id, action, token_hash, booking_version, expires_at, created_at)
-VALUES (gen_random_uuid(), :booking_id, 'reschedule',
-    encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'), 0, :starts_at, now());
-INSERT INTO guidance_email_outbox (id, booking_id, kind, recipient, subject, message_id, message, next_attempt_at, created_at)
-VALUES (gen_random_uuid(), :booking_id, 'owner_new_request', 'owner@example.org',
-    'New guidance request', gen_random_uuid()::text || '@guidance',
-    convert_to(repeat('x', :msg_len), 'UTF8'), now(), now());
-INSERT INTO guidance_email_outbox (id, booking_id, kind, recipient, subject, message_id, message, next_attempt_at, created_at)
-VALUES (gen_random_uuid(), :booking_id, 'requester_received', 'visitor@example.net',
-    'We received your request', gen_random_uuid()::text || '@guidance',
-    convert_to(repeat('x', :msg_len), 'UTF8'), now(), now());
-SELECT id, slot_id, starts_at, ends_at, requester_name, requester_email, requester_locale,
-    requester_time_zone, topic, priority, answers::text AS answers, status, version, ics_uid,
-    ics_sequence, created_at, updated_at, accepted_at, declined_at, reschedule_requested_at,
-    cancelled_at, expired_at
-  FROM guidance_bookings WHERE id = :booking_id;
+VALUES
+    (gen_random_uuid(), :booking_id, 'accept',
+     encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'), 0, :starts_at, now()),
+    (gen_random_uuid(), :booking_id, 'decline',
+     encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'), 0, :starts_at, now()),
+    (gen_random_uuid(), :booking_id, 'reschedule',
+     encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'), 0, :starts_at, now());
+INSERT INTO guidance_email_outbox (id, booking_id, kind, recipient, subject, message_id, message,
+    next_attempt_at, created_at, send_before)
+VALUES
+    (gen_random_uuid(), :booking_id, 'owner_new_request', 'owner@example.org',
+     'New guidance request', gen_random_uuid()::text || '@guidance',
+     convert_to(repeat('x', :msg_len), 'UTF8'), now(), now(), NULL),
+    (gen_random_uuid(), :booking_id, 'requester_received', 'visitor' || :visitor || '@example.net',
+     'We received your request', gen_random_uuid()::text || '@guidance',
+     convert_to(repeat('x', :msg_len), 'UTF8'), now(), now(), NULL),
+    (gen_random_uuid(), :booking_id, 'owner_answer_reminder', 'owner@example.org',
+     'A request awaits your answer', gen_random_uuid()::text || '@guidance',
+     convert_to(repeat('x', :msg_len), 'UTF8'), :starts_at, now(), :starts_at);
+SELECT id, events FROM guidance_webhook_endpoints
+ WHERE NULL::uuid IS NULL OR id > NULL::uuid ORDER BY id LIMIT 1;
 COMMIT;
