@@ -264,10 +264,10 @@ async fn book_parsed(
 }
 
 /// Whether a visitor may take a slot (its `status` and `window`) at `now`: booking is open
-/// ([`AppError::BookingClosed`] if not), and the slot is open, after the owner's minimum notice and within their horizon
-/// ([`AppError::SlotTaken`] if not). The one rule for a new booking and for a new time chosen
-/// from the visitor's link. A time the owner's own calendar has filled (or one a failing
-/// calendar covers, see `calendars::hidden_by`) is taken too.
+/// ([`AppError::BookingClosed`] if not), and the slot is open, after the owner's minimum notice
+/// and within their horizon ([`AppError::SlotTaken`] if not). The one rule for a new booking
+/// and for a new time chosen from the visitor's link. A time the owner's own calendar has
+/// filled (or one a failing calendar covers, see `calendars::hidden_by`) is taken too.
 async fn check_bookable(
     app: &App,
     owner: &OwnerSettings,
