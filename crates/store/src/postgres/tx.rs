@@ -10,7 +10,7 @@ use sqlx::query::Query;
 use super::{PgTime, PostgresStore, map_constraint};
 use crate::StoreResult;
 use crate::shared::guard::PooledTx;
-use crate::shared::tx::{Db, Tx, Value};
+use crate::shared::tx::{Batch, Db, Tx, Value};
 
 /// A transaction in the service's role, safe to drop at any point (see [`PooledTx`]).
 pub(super) struct PgTx {
@@ -102,6 +102,13 @@ impl Tx for PgTx {
         let done = bind(query, values).execute(self.tx.conn()).await;
         self.tx.settled();
         Ok(done.map_err(map_constraint)?.rows_affected())
+    }
+
+    async fn execute_batch(&mut self, batch: Batch<'_>) -> StoreResult<()> {
+        for (sql, values) in batch.statements() {
+            self.execute(sql, values).await?;
+        }
+        Ok(())
     }
 
     async fn fetch_optional(

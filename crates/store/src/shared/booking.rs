@@ -12,8 +12,8 @@ use super::proposals;
 use super::rows::{PlainColumns, StoredRow, booking_from_row};
 use super::slots::slot_exists;
 use super::sql;
-use super::tx::Tx;
 use super::tx::Value::{Id, Int, OptText, OptTime, Text, Time};
+use super::tx::{Batch, Tx, Value};
 use super::webhooks;
 use crate::{Booking, NewBooking, NewEmail, NewToken, StoreError, StoreResult, Transition};
 
@@ -290,18 +290,21 @@ struct Record<'a> {
     webhook: Option<&'a crate::NewWebhookEvent>,
 }
 
-/// Writes what `change` records, for booking `booking_id`, at `now`.
+/// Writes what `change` records, for booking `booking_id`, at `now`: its history line, tokens
+/// and emails in one batch (one round trip on SQLite), then its webhook messages.
 async fn record<T: Tx>(
     tx: &mut T,
     booking_id: Uuid,
     change: Record<'_>,
     now: Timestamp,
 ) -> StoreResult<()> {
-    tx.execute(
+    let mut batch = Batch::default();
+    batch.push(
         "INSERT INTO guidance_booking_events \
          (booking_id, actor, action, from_status, to_status, note, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        &[
+         VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            .to_owned(),
+        vec![
             Id(booking_id),
             Text(change.actor),
             Text(change.action),
@@ -310,26 +313,29 @@ async fn record<T: Tx>(
             OptText(change.note),
             Time(now),
         ],
-    )
-    .await?;
-    insert_tokens(tx, booking_id, &change, now).await?;
-    outbox::insert(tx, Some(booking_id), change.emails, now).await?;
+    );
+    if let Some((sql, values)) = tokens_insert(booking_id, &change, now) {
+        batch.push(sql, values);
+    }
+    if let Some((sql, values)) = outbox::insert_statement(Some(booking_id), change.emails, now) {
+        batch.push(sql, values);
+    }
+    tx.execute_batch(batch).await?;
     if let Some(event) = change.webhook {
         webhooks::queue(tx, booking_id, event, now).await?;
     }
     Ok(())
 }
 
-/// Inserts the tokens of `change`, all in one statement (one round trip however many).
-async fn insert_tokens<T: Tx>(
-    tx: &mut T,
+/// The statement inserting the tokens of `change`, all in one (none without tokens).
+fn tokens_insert<'a>(
     booking_id: Uuid,
-    change: &Record<'_>,
+    change: &Record<'a>,
     now: Timestamp,
-) -> StoreResult<()> {
+) -> Option<(String, Vec<Value<'a>>)> {
     const COLUMNS: usize = 7;
     if change.tokens.is_empty() {
-        return Ok(());
+        return None;
     }
     let mut values = Vec::new();
     for token in change.tokens {
@@ -343,17 +349,13 @@ async fn insert_tokens<T: Tx>(
             Time(now),
         ]);
     }
-    tx.execute(
-        &format!(
-            "INSERT INTO guidance_booking_actions \
-             (id, booking_id, action, token_hash, booking_version, expires_at, created_at) \
-             VALUES {}",
-            sql::placeholder_rows(change.tokens.len(), COLUMNS, 1)
-        ),
-        &values,
-    )
-    .await?;
-    Ok(())
+    let sql = format!(
+        "INSERT INTO guidance_booking_actions \
+         (id, booking_id, action, token_hash, booking_version, expires_at, created_at) \
+         VALUES {}",
+        sql::placeholder_rows(change.tokens.len(), COLUMNS, 1)
+    );
+    Some((sql, values))
 }
 
 /// The booking as it now stands in the transaction.

@@ -9,21 +9,33 @@ use uuid::Uuid;
 use super::rows::{StoredRow, outbox_from_row};
 use super::sql::{self, OUTBOX_COLUMNS};
 use super::tx::Value::{Bytes, Id, OptId, OptTime, Text, Time};
-use super::tx::{Db, Tx};
+use super::tx::{Db, Tx, Value};
 use crate::{NewEmail, OutboxMessage, StoreError, StoreResult};
 
 /// Queues `emails` inside `tx`, the transaction of the change that causes them (a booking's, or
-/// a calendar poll's with no booking), in one statement: the one place that writes outbox rows.
-/// Each is due at once, or at its moment when scheduled.
+/// a calendar poll's with no booking), in one statement ([`insert_statement`]).
 pub(crate) async fn insert<T: Tx>(
     tx: &mut T,
     booking_id: Option<Uuid>,
     emails: &[NewEmail],
     now: Timestamp,
 ) -> StoreResult<()> {
+    if let Some((sql, values)) = insert_statement(booking_id, emails, now) {
+        tx.execute(&sql, &values).await?;
+    }
+    Ok(())
+}
+
+/// The statement queueing `emails` (none without emails): the one place that writes outbox
+/// rows. Each is due at once, or at its moment when scheduled.
+pub(crate) fn insert_statement<'a>(
+    booking_id: Option<Uuid>,
+    emails: &'a [NewEmail],
+    now: Timestamp,
+) -> Option<(String, Vec<Value<'a>>)> {
     const COLUMNS: usize = 10;
     if emails.is_empty() {
-        return Ok(());
+        return None;
     }
     let mut values = Vec::new();
     for email in emails {
@@ -40,16 +52,12 @@ pub(crate) async fn insert<T: Tx>(
             OptTime(email.send_before),
         ]);
     }
-    tx.execute(
-        &format!(
-            "INSERT INTO guidance_email_outbox (id, booking_id, kind, recipient, subject, \
-             message_id, message, next_attempt_at, created_at, send_before) VALUES {}",
-            sql::placeholder_rows(emails.len(), COLUMNS, 1)
-        ),
-        &values,
-    )
-    .await?;
-    Ok(())
+    let sql = format!(
+        "INSERT INTO guidance_email_outbox (id, booking_id, kind, recipient, subject, \
+         message_id, message, next_attempt_at, created_at, send_before) VALUES {}",
+        sql::placeholder_rows(emails.len(), COLUMNS, 1)
+    );
+    Some((sql, values))
 }
 
 /// See [`crate::Store::mark_emails_sent`].

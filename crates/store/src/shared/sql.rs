@@ -23,6 +23,24 @@ pub(crate) fn placeholder_rows(rows: usize, columns: usize, first: usize) -> Str
         .join(", ")
 }
 
+/// `sql` with each placeholder `$n` made `$(n + offset)`: statements joined into one text then
+/// bind their values one after the other ([`super::tx::Batch::joined`]).
+pub(crate) fn shift_placeholders(sql: &str, offset: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if let Ok(n) = rest[..digits].parse::<usize>() {
+            out.push_str(&(n + offset).to_string());
+            rest = &rest[digits..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The columns [`super::rows::slot_from_row`] reads.
 pub(crate) const SLOT_COLUMNS: &str = "id, starts_at, ends_at, status, meeting_details, created_at";
 
@@ -119,12 +137,22 @@ pub(crate) static EMAIL_OF_BOOKING: LazyLock<String> = LazyLock::new(|| {
 
 #[cfg(test)]
 mod tests {
-    use super::placeholder_rows;
+    use super::{placeholder_rows, shift_placeholders};
 
     #[test]
     fn placeholder_rows_number_every_value_once_in_row_order() {
         assert_eq!(placeholder_rows(2, 2, 1), "($1, $2), ($3, $4)");
         assert_eq!(placeholder_rows(1, 3, 2), "($2, $3, $4)");
         assert_eq!(placeholder_rows(0, 3, 1), "");
+    }
+
+    #[test]
+    fn placeholders_move_past_the_values_before_them() {
+        assert_eq!(
+            shift_placeholders("INSERT INTO t (a, b, c) VALUES ($1, $2, $1) -- $x", 7),
+            "INSERT INTO t (a, b, c) VALUES ($8, $9, $8) -- $x"
+        );
+        assert_eq!(shift_placeholders("SELECT $10, $9", 0), "SELECT $10, $9");
+        assert_eq!(shift_placeholders("$1$2", 10), "$11$12");
     }
 }

@@ -34,6 +34,43 @@ pub(crate) enum Value<'a> {
     Bytes(&'a [u8]),
 }
 
+/// Statements that return nothing, to run one after the other in a transaction
+/// ([`Tx::execute_batch`]): in one round trip where the backend takes several statements at
+/// once (SQLite, whose connection lives on a thread of its own, so that every round trip is two
+/// switches of threads), one by one where it cannot (PostgreSQL's protocol for statements with
+/// values takes one at a time).
+#[derive(Debug, Default)]
+pub(crate) struct Batch<'a> {
+    statements: Vec<(String, Vec<Value<'a>>)>,
+}
+
+impl<'a> Batch<'a> {
+    /// Adds a statement with its values (numbered from `$1`, as on their own).
+    pub(crate) fn push(&mut self, sql: String, values: Vec<Value<'a>>) {
+        self.statements.push((sql, values));
+    }
+
+    /// The statements one by one.
+    pub(crate) fn statements(&self) -> impl Iterator<Item = (&str, &[Value<'a>])> {
+        self.statements
+            .iter()
+            .map(|(s, v)| (s.as_str(), v.as_slice()))
+    }
+
+    /// The statements as one text, each one's placeholders moved past the values of those
+    /// before it, with all their values in order.
+    pub(crate) fn joined(self) -> (String, Vec<Value<'a>>) {
+        let mut sql = String::new();
+        let mut values = Vec::new();
+        for (statement, own) in self.statements {
+            sql.push_str(&super::sql::shift_placeholders(&statement, values.len()));
+            sql.push_str(";\n");
+            values.extend(own);
+        }
+        (sql, values)
+    }
+}
+
 /// One open transaction of one backend. Dropped without [`Tx::commit`], it rolls back.
 ///
 /// Statements run through it map the database's own refusals (the one-live-booking-per-slot
@@ -70,6 +107,9 @@ pub(crate) trait Tx: Send + Sized {
         sql: &str,
         values: &[Value<'_>],
     ) -> impl Future<Output = StoreResult<Vec<Self::Row>>> + Send;
+
+    /// Runs the statements of `batch` in order (see [`Batch`]).
+    fn execute_batch(&mut self, batch: Batch<'_>) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// Keeps other transactions from counting the bookings of `email` (trimmed, any case) until
     /// this one ends, so that two requests of one address cannot both pass the limit of requests

@@ -9,7 +9,7 @@ use super::rows::ts;
 use super::{SqliteStore, map_constraint};
 use crate::StoreResult;
 use crate::shared::guard::PooledTx;
-use crate::shared::tx::{Db, Tx, Value};
+use crate::shared::tx::{Batch, Db, Tx, Value};
 
 /// A transaction on the writer connection, safe to drop at any point (see [`PooledTx`]).
 pub(super) struct SqliteTx(PooledTx<Sqlite>);
@@ -91,6 +91,13 @@ impl Tx for SqliteTx {
         let done = bind(sqlx::query(sql), values).execute(self.0.conn()).await;
         self.0.settled();
         Ok(done.map_err(map_constraint)?.rows_affected())
+    }
+
+    /// One text of several statements: sqlx runs them all in one call on the connection's
+    /// thread, each binding its own numbered values.
+    async fn execute_batch(&mut self, batch: Batch<'_>) -> StoreResult<()> {
+        let (sql, values) = batch.joined();
+        self.execute(&sql, &values).await.map(|_| ())
     }
 
     async fn fetch_optional(
