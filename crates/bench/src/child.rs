@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::BenchError;
@@ -75,17 +76,7 @@ impl Running {
             .zip(fields.get(12))
             .and_then(|(u, s)| Some(u.parse::<u64>().ok()? + s.parse::<u64>().ok()?))
             .ok_or("no utime/stime in /proc/<pid>/stat")?;
-        let per_second = std::process::Command::new("getconf")
-            .arg("CLK_TCK")
-            .output()
-            .ok()
-            .and_then(|o| {
-                String::from_utf8_lossy(&o.stdout)
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-            })
-            .unwrap_or(100);
+        let per_second = clock_ticks_per_second();
         Ok(Duration::from_secs_f64(ticks as f64 / per_second as f64))
     }
 
@@ -153,6 +144,25 @@ impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.terminate(Duration::from_secs(5));
     }
+}
+
+/// The kernel's clock ticks per second, the unit of `/proc/<pid>/stat`'s times: asked of
+/// `getconf` once (the quiet waits read a process's time twice a second).
+fn clock_ticks_per_second() -> u64 {
+    static TICKS: OnceLock<u64> = OnceLock::new();
+    *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
+            .unwrap_or(100)
+    })
 }
 
 /// The last lines of a log file.

@@ -398,6 +398,16 @@ async fn run(args: RunArgs) -> Result<(), BenchError> {
     Ok(())
 }
 
+/// Runs `sql` on a connection of its own to the PostgreSQL database at `url`, if there is one.
+async fn pg_execute(url: Option<&str>, sql: &str) -> Result<(), BenchError> {
+    if let Some(url) = url {
+        let mut conn = sqlx::PgConnection::connect(url).await?;
+        sqlx::query(sql).execute(&mut conn).await?;
+        conn.close().await.ok();
+    }
+    Ok(())
+}
+
 /// The transactions committed so far in the PostgreSQL database at `url` (none without one),
 /// as its statistics say once they are flushed (the wait for a quiet server gives them time).
 async fn pg_commits(url: Option<&str>) -> Result<Option<i64>, BenchError> {
@@ -544,11 +554,7 @@ async fn measure_database(
     let warm_ids = slot_ids.split_off(slot_ids.len().saturating_sub(args.warm_up_bookings()));
     say(&format!("  {} bookings, not timed", warm_ids.len()));
     let warm_up = book_all(&client, port, warm_ids, args.concurrency).await;
-    if let Some(url) = analyze_url {
-        let mut conn = sqlx::PgConnection::connect(url).await?;
-        sqlx::query("ANALYZE").execute(&mut conn).await?;
-        conn.close().await.ok();
-    }
+    pg_execute(analyze_url, "ANALYZE").await?;
 
     // Each timed run starts on a quiet server: one that still sends the emails of the run
     // before would charge that run's work to this one (a steady load's own emails are sent
@@ -597,11 +603,7 @@ async fn measure_database(
     // The slot list is measured on a quiet machine, as its reference is: once the server has
     // sent the emails of the bookings above and, on PostgreSQL, the tables they grew are
     // vacuumed and analyzed (autovacuum would do it in the middle of the run otherwise).
-    if let Some(url) = analyze_url {
-        let mut conn = sqlx::PgConnection::connect(url).await?;
-        sqlx::query("VACUUM ANALYZE").execute(&mut conn).await?;
-        conn.close().await.ok();
-    }
+    pg_execute(analyze_url, "VACUUM ANALYZE").await?;
     let waited = server.wait_quiet(quiet).await?;
     say(&format!(
         "  the server was quiet after {:.1} s",

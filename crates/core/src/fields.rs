@@ -69,6 +69,9 @@ impl FieldReason {
 
     /// The reasons a visitor's booking request (the intake and the answers to the owner's
     /// questions) can be refused for: the booking form carries their messages, and only these.
+    /// (The time seen, which the element sends beside the slot, is the slot's own from the
+    /// list: a window that makes no slot comes only from other clients, which read the
+    /// message in the answer.)
     pub const OF_INTAKE: [FieldReason; 8] = [
         FieldReason::Empty,
         FieldReason::TooLong,
