@@ -189,7 +189,7 @@ pub(crate) async fn measure_busy(
     let poll_cpu = server.cpu_time()?.saturating_sub(before) / polls as u32;
     server.stop(Duration::from_secs(10))?;
 
-    let precomputed = crate::measure_precomputed(&dir, args, &capture).await?;
+    let precomputed = crate::precomputed::measure(&dir, args, &capture).await?;
     let parse_only = calendars::parse_cost(if args.quick { 3 } else { 20 })?;
     Ok(BusyFigures {
         slots,

@@ -29,7 +29,6 @@ mod weight;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -37,7 +36,7 @@ use clap::{Args, Parser, Subcommand};
 use jiff::Timestamp;
 use sqlx::Connection;
 
-use crate::child::{Guidance, Running, wait_healthy};
+use crate::child::{Guidance, wait_healthy};
 use crate::load::{Outcome, Until};
 use crate::report::Machine;
 
@@ -398,32 +397,6 @@ async fn run(args: RunArgs) -> Result<(), BenchError> {
     Ok(())
 }
 
-/// Runs `sql` on a connection of its own to the PostgreSQL database at `url`, if there is one.
-async fn pg_execute(url: Option<&str>, sql: &str) -> Result<(), BenchError> {
-    if let Some(url) = url {
-        let mut conn = sqlx::PgConnection::connect(url).await?;
-        sqlx::query(sql).execute(&mut conn).await?;
-        conn.close().await.ok();
-    }
-    Ok(())
-}
-
-/// The transactions committed so far in the PostgreSQL database at `url` (none without one),
-/// as its statistics say once they are flushed (the wait for a quiet server gives them time).
-async fn pg_commits(url: Option<&str>) -> Result<Option<i64>, BenchError> {
-    let Some(url) = url else {
-        return Ok(None);
-    };
-    let mut conn = sqlx::PgConnection::connect(url).await?;
-    let (commits,): (i64,) = sqlx::query_as(
-        "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()",
-    )
-    .fetch_one(&mut conn)
-    .await?;
-    conn.close().await.ok();
-    Ok(Some(commits))
-}
-
 /// The PostgreSQL phase on `db`; returns its figures, pgbench's, whether the service role is
 /// used, the average email size and the server version.
 async fn postgres_phase(
@@ -554,7 +527,7 @@ async fn measure_database(
     let warm_ids = slot_ids.split_off(slot_ids.len().saturating_sub(args.warm_up_bookings()));
     say(&format!("  {} bookings, not timed", warm_ids.len()));
     let warm_up = book_all(&client, port, warm_ids, args.concurrency).await;
-    pg_execute(analyze_url, "ANALYZE").await?;
+    pg::execute(analyze_url, "ANALYZE").await?;
 
     // Each timed run starts on a quiet server: one that still sends the emails of the run
     // before would charge that run's work to this one (a steady load's own emails are sent
@@ -569,14 +542,14 @@ async fn measure_database(
     ));
     server.wait_quiet(quiet).await?;
     let cpu_before = server.cpu_time()?;
-    let commits_before = pg_commits(analyze_url).await?;
+    let commits_before = pg::commits(analyze_url).await?;
     let bookings = book_all(&client, port, slot_ids, args.concurrency).await;
     // Until their emails are sent too.
     server.wait_quiet(quiet).await?;
     let booked = bookings.count(201).max(1);
     let booking_cpu =
         server.cpu_time()?.saturating_sub(cpu_before) / u32::try_from(booked).unwrap_or(u32::MAX);
-    let booking_transactions = match (commits_before, pg_commits(analyze_url).await?) {
+    let booking_transactions = match (commits_before, pg::commits(analyze_url).await?) {
         (Some(before), Some(after)) => Some((after - before) as f64 / booked as f64),
         _ => None,
     };
@@ -603,7 +576,7 @@ async fn measure_database(
     // The slot list is measured on a quiet machine, as its reference is: once the server has
     // sent the emails of the bookings above and, on PostgreSQL, the tables they grew are
     // vacuumed and analyzed (autovacuum would do it in the middle of the run otherwise).
-    pg_execute(analyze_url, "VACUUM ANALYZE").await?;
+    pg::execute(analyze_url, "VACUUM ANALYZE").await?;
     let waited = server.wait_quiet(quiet).await?;
     say(&format!(
         "  the server was quiet after {:.1} s",
@@ -617,7 +590,7 @@ async fn measure_database(
     // The reference right after, so that both sides of the ratio meet the machine in the same
     // state (it is shared, and its speed drifts over a run).
     say("  the same bytes, precomputed");
-    let precomputed = measure_precomputed(&guidance.dir, args, &capture).await?;
+    let precomputed = precomputed::measure(&guidance.dir, args, &capture).await?;
     say(&format!(
         "  GET /api/slots, {} s, {} clients",
         args.seconds, args.high_concurrency
@@ -777,58 +750,4 @@ async fn get_for(
     };
     get(Until::Elapsed(Duration::from_secs(1))).await;
     get(Until::Elapsed(Duration::from_secs(args.seconds))).await
-}
-
-/// The reference: the captured bytes served by `guidance-bench serve-bytes`.
-async fn measure_precomputed(
-    tmp: &Path,
-    args: &RunArgs,
-    capture: &SlotsCapture,
-) -> Result<Outcome, BenchError> {
-    let body = tmp.join("slots.json");
-    std::fs::write(&body, &capture.body)?;
-    let port = child::free_port()?;
-    let path = capture
-        .path_and_query
-        .split('?')
-        .next()
-        .unwrap_or("/api/slots");
-    let mut cmd = Command::new(std::env::current_exe()?);
-    cmd.arg("serve-bytes")
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .args(["--path", path])
-        .arg("--body")
-        .arg(&body);
-    for h in &capture.headers {
-        cmd.args(["--header", h]);
-    }
-    let mut server = Running::spawn("the precomputed server", cmd, &tmp.join("precomputed.log"))?;
-    let client = load::client(args.concurrency)?;
-    let url = format!("http://127.0.0.1:{port}{}", capture.path_and_query);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(r) = client.get(&url).send().await {
-            if r.bytes().await.ok().as_deref() == Some(&capture.body[..]) {
-                break;
-            }
-            return Err("the precomputed server answers other bytes".into());
-        }
-        server.check_alive()?;
-        if Instant::now() > deadline {
-            return Err("the precomputed server did not answer within 10 s".into());
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    say(&format!("  GET /api/slots, {} s", args.seconds));
-    let outcome = get_for(
-        &client,
-        port,
-        &capture.path_and_query,
-        args,
-        args.concurrency,
-    )
-    .await;
-    server.check_alive()?;
-    server.stop(Duration::from_secs(5))?;
-    Ok(outcome)
 }

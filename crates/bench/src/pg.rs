@@ -269,6 +269,32 @@ fn parse_pgbench(stdout: &str, version: String) -> Option<PgbenchResult> {
     })
 }
 
+/// Runs `sql` on a connection of its own to the PostgreSQL database at `url`, if there is one.
+pub async fn execute(url: Option<&str>, sql: &str) -> Result<(), BenchError> {
+    if let Some(url) = url {
+        let mut conn = sqlx::PgConnection::connect(url).await?;
+        sqlx::query(sql).execute(&mut conn).await?;
+        conn.close().await.ok();
+    }
+    Ok(())
+}
+
+/// The transactions committed so far in the PostgreSQL database at `url` (none without one),
+/// as its statistics say once they are flushed (the wait for a quiet server gives them time).
+pub async fn commits(url: Option<&str>) -> Result<Option<i64>, BenchError> {
+    let Some(url) = url else {
+        return Ok(None);
+    };
+    let mut conn = sqlx::PgConnection::connect(url).await?;
+    let (commits,): (i64,) = sqlx::query_as(
+        "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()",
+    )
+    .fetch_one(&mut conn)
+    .await?;
+    conn.close().await.ok();
+    Ok(Some(commits))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,13 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::routing::get;
 
-use crate::BenchError;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::child::{self, Running};
+use crate::load::{self, Outcome};
+use crate::{BenchError, RunArgs, SlotsCapture, get_for, say};
 
 /// Serves `body` with `headers` at `path` on `listen` until killed.
 pub async fn serve(
@@ -41,4 +47,58 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(listen).await?;
     axum::serve(listener, app).await?;
     Ok(())
+}
+
+/// The reference: the captured bytes served by `guidance-bench serve-bytes`.
+pub(crate) async fn measure(
+    tmp: &Path,
+    args: &RunArgs,
+    capture: &SlotsCapture,
+) -> Result<Outcome, BenchError> {
+    let body = tmp.join("slots.json");
+    std::fs::write(&body, &capture.body)?;
+    let port = child::free_port()?;
+    let path = capture
+        .path_and_query
+        .split('?')
+        .next()
+        .unwrap_or("/api/slots");
+    let mut cmd = Command::new(std::env::current_exe()?);
+    cmd.arg("serve-bytes")
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["--path", path])
+        .arg("--body")
+        .arg(&body);
+    for h in &capture.headers {
+        cmd.args(["--header", h]);
+    }
+    let mut server = Running::spawn("the precomputed server", cmd, &tmp.join("precomputed.log"))?;
+    let client = load::client(args.concurrency)?;
+    let url = format!("http://127.0.0.1:{port}{}", capture.path_and_query);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(r) = client.get(&url).send().await {
+            if r.bytes().await.ok().as_deref() == Some(&capture.body[..]) {
+                break;
+            }
+            return Err("the precomputed server answers other bytes".into());
+        }
+        server.check_alive()?;
+        if Instant::now() > deadline {
+            return Err("the precomputed server did not answer within 10 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    say(&format!("  GET /api/slots, {} s", args.seconds));
+    let outcome = get_for(
+        &client,
+        port,
+        &capture.path_and_query,
+        args,
+        args.concurrency,
+    )
+    .await;
+    server.check_alive()?;
+    server.stop(Duration::from_secs(5))?;
+    Ok(outcome)
 }
