@@ -1,0 +1,5 @@
+-- `guidance_bookings_awaiting_owner` (20261229000001) repeated an index this table already had:
+-- `guidance_bookings_awaiting_owner_by_email` (20261215000001) holds the same keys under the same
+-- condition, and the count of an address's awaiting requests used it all along. Every booking
+-- wrote both; one is enough. The same change as the SQLite migration of the same name.
+DROP INDEX IF EXISTS public.guidance_bookings_awaiting_owner;
