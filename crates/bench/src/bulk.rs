@@ -26,9 +26,9 @@ pub struct BulkFigures {
     /// The same number of timed bookings after them.
     pub after: Outcome,
     /// Database bytes (pages in use) before and after the bulk bookings.
-    pub bytes_before: u64,
+    pub bytes_before: Sizes,
     /// See `bytes_before`.
-    pub bytes_after: u64,
+    pub bytes_after: Sizes,
     /// Clients of every run.
     pub clients: usize,
 }
@@ -36,24 +36,69 @@ pub struct BulkFigures {
 impl BulkFigures {
     /// Bytes the database grew by per booking of the bulk run.
     pub fn bytes_per_booking(&self) -> f64 {
-        self.bytes_after.saturating_sub(self.bytes_before) as f64
+        self.bytes_after
+            .total
+            .saturating_sub(self.bytes_before.total) as f64
             / self.bulk.count(201).max(1) as f64
+    }
+
+    /// What each table (with its indexes) grew by per booking of the bulk run, largest first.
+    pub fn tables_per_booking(&self) -> Vec<(String, f64)> {
+        let bookings = self.bulk.count(201).max(1) as f64;
+        let mut grown: Vec<(String, f64)> = self
+            .bytes_after
+            .by_table
+            .iter()
+            .map(|(table, after)| {
+                let before = self.bytes_before.by_table.get(table).copied().unwrap_or(0);
+                (
+                    table.clone(),
+                    after.saturating_sub(before) as f64 / bookings,
+                )
+            })
+            .collect();
+        grown.sort_by(|a, b| b.1.total_cmp(&a.1));
+        grown
     }
 }
 
-/// The pages the database holds (the write-ahead log included, as a reader sees it), in bytes.
-async fn database_bytes(db: &Path) -> Result<u64, BenchError> {
+/// The bytes a database holds: its pages in use, and the pages of each table with its indexes.
+#[derive(Default)]
+pub struct Sizes {
+    /// Pages in use (the write-ahead log included, as a reader sees it), in bytes.
+    pub total: u64,
+    /// The pages of each table and of its indexes, by the table's name (`dbstat`).
+    pub by_table: BTreeMap<String, u64>,
+}
+
+/// The bytes `db` holds.
+async fn database_bytes(db: &Path) -> Result<Sizes, BenchError> {
     let options =
         SqliteConnectOptions::from_str(&format!("sqlite://{}", db.display()))?.read_only(true);
     let mut conn = SqliteConnection::connect_with(&options).await?;
-    let bytes: i64 = sqlx::query_scalar(
+    let total: i64 = sqlx::query_scalar(
         "SELECT (page_count - freelist_count) * page_size \
          FROM pragma_page_count(), pragma_freelist_count(), pragma_page_size()",
     )
     .fetch_one(&mut conn)
     .await?;
+    // An index's pages count for its table: what a booking costs is its rows and their keys.
+    let objects: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT coalesce(m.tbl_name, d.name), SUM(d.pgsize) \
+         FROM dbstat AS d LEFT JOIN sqlite_schema AS m ON m.name = d.name \
+         GROUP BY 1",
+    )
+    .fetch_all(&mut conn)
+    .await?;
     conn.close().await?;
-    Ok(u64::try_from(bytes)?)
+    let mut by_table = BTreeMap::new();
+    for (table, bytes) in objects {
+        by_table.insert(table, u64::try_from(bytes)?);
+    }
+    Ok(Sizes {
+        total: u64::try_from(total)?,
+        by_table,
+    })
 }
 
 /// Books `ids` from `clients` clients, each once; fails on any answer but `201`.
