@@ -200,8 +200,8 @@ async fn book_parsed(
         }
     };
     check_bookable(app, &owner, status, window, now).await?;
-    let booking_id = Uuid::new_v4();
-    let ics_uid = format!("{}@guidance", Uuid::new_v4());
+    let booking_id = guidance_core::ids::new_row_id();
+    let ics_uid = format!("{}@guidance", guidance_core::ids::new_row_id());
     let facts = BookingFacts::of_request(
         booking_id,
         &ics_uid,

@@ -11,7 +11,8 @@
 -- in one statement and the three queued emails (the owner's request, the visitor's receipt and
 -- the owner's answer-by reminder, of the size guidance rendered in the same run) in one, look
 -- for webhook endpoints, commit. `-M prepared` because sqlx, too, prepares each statement once
--- per connection. What guidance does besides, and pgbench does not: render and seal the emails,
+-- per connection. Row ids, Message-IDs and calendar UIDs come in the order they are made, as
+-- guidance's (`guidance_bench_id()`, which the bench creates); the tokens are random. What guidance does besides, and pgbench does not: render and seal the emails,
 -- speak HTTP, and send the emails.
 
 \set visitor random(1, 1000000000000)
@@ -33,9 +34,9 @@ RETURNING a.id AS slot_id, a.starts_at AS starts_at, a.ends_at AS ends_at
 INSERT INTO guidance_bookings (id, slot_id, starts_at, ends_at, requester_name, requester_email,
     requester_locale, requester_time_zone, topic, priority, answers, status, version, ics_uid,
     ics_sequence, created_at, updated_at, answer_by)
-VALUES (gen_random_uuid(), :slot_id, :starts_at, :ends_at, 'Bench Visitor',
+VALUES (guidance_bench_id(), :slot_id, :starts_at, :ends_at, 'Bench Visitor',
     'visitor' || :visitor || '@example.net', 'en', 'Europe/Berlin', 'A benchmark session',
-    'normal', '{}'::jsonb, 'pending', 0, gen_random_uuid()::text || '@guidance', 0, now(), now(),
+    'normal', '{}'::jsonb, 'pending', 0, guidance_bench_id()::text || '@guidance', 0, now(), now(),
     :starts_at)
 RETURNING id AS booking_id, slot_id, starts_at, ends_at, requester_name, requester_email,
     requester_locale, requester_time_zone, topic, priority, answers::text AS answers, status,
@@ -46,23 +47,23 @@ INSERT INTO guidance_booking_events (booking_id, actor, action, from_status, to_
 VALUES (:booking_id, 'requester', 'request', NULL, 'pending', NULL, now());
 INSERT INTO guidance_booking_actions (id, booking_id, action, token_hash, booking_version, expires_at, created_at)
 VALUES
-    (gen_random_uuid(), :booking_id, 'accept',
+    (guidance_bench_id(), :booking_id, 'accept',
      encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'), 0, :starts_at, now()),
-    (gen_random_uuid(), :booking_id, 'decline',
+    (guidance_bench_id(), :booking_id, 'decline',
      encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'), 0, :starts_at, now()),
-    (gen_random_uuid(), :booking_id, 'reschedule',
+    (guidance_bench_id(), :booking_id, 'reschedule',
      encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'), 0, :starts_at, now());
 INSERT INTO guidance_email_outbox (id, booking_id, kind, recipient, subject, message_id, message,
     next_attempt_at, created_at, send_before)
 VALUES
-    (gen_random_uuid(), :booking_id, 'owner_new_request', 'owner@example.org',
-     'New guidance request', gen_random_uuid()::text || '@guidance',
+    (guidance_bench_id(), :booking_id, 'owner_new_request', 'owner@example.org',
+     'New guidance request', guidance_bench_id()::text || '@guidance',
      convert_to(repeat('x', :msg_len), 'UTF8'), now(), now(), NULL),
-    (gen_random_uuid(), :booking_id, 'requester_received', 'visitor' || :visitor || '@example.net',
-     'We received your request', gen_random_uuid()::text || '@guidance',
+    (guidance_bench_id(), :booking_id, 'requester_received', 'visitor' || :visitor || '@example.net',
+     'We received your request', guidance_bench_id()::text || '@guidance',
      convert_to(repeat('x', :msg_len), 'UTF8'), now(), now(), NULL),
-    (gen_random_uuid(), :booking_id, 'owner_answer_reminder', 'owner@example.org',
-     'A request awaits your answer', gen_random_uuid()::text || '@guidance',
+    (guidance_bench_id(), :booking_id, 'owner_answer_reminder', 'owner@example.org',
+     'A request awaits your answer', guidance_bench_id()::text || '@guidance',
      convert_to(repeat('x', :msg_len), 'UTF8'), :starts_at, now(), :starts_at);
 SELECT id, events FROM guidance_webhook_endpoints
  WHERE NULL::uuid IS NULL OR id > NULL::uuid ORDER BY id LIMIT 1;

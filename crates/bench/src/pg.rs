@@ -101,7 +101,9 @@ pub async fn seed_slots(
 }
 
 /// Numbers the given slots (in this order) for `book.sql`, which claims slot n where n comes
-/// from a sequence, so that each transaction takes a distinct one.
+/// from a sequence, so that each transaction takes a distinct one; and creates
+/// `guidance_bench_id()`, ids in the order they are made (from a sequence, as cheap as
+/// `gen_random_uuid()`), which `book.sql` writes where guidance writes its time-ordered ones.
 pub async fn number_for_pgbench(
     conn: &mut PgConnection,
     slots: &[Seeded],
@@ -110,7 +112,10 @@ pub async fn number_for_pgbench(
     sqlx::raw_sql(
         "CREATE TABLE guidance_bench_slots (n bigint PRIMARY KEY, id uuid NOT NULL, \
              starts_at timestamptz NOT NULL, ends_at timestamptz NOT NULL); \
-         CREATE SEQUENCE guidance_bench_seq;",
+         CREATE SEQUENCE guidance_bench_seq; \
+         CREATE SEQUENCE guidance_bench_ids; \
+         CREATE FUNCTION guidance_bench_id() RETURNS uuid LANGUAGE sql VOLATILE AS \
+             $$ SELECT lpad(to_hex(nextval('guidance_bench_ids')), 32, '0')::uuid $$;",
     )
     .execute(&mut *conn)
     .await?;
@@ -126,7 +131,7 @@ pub async fn number_for_pgbench(
     if service_role {
         sqlx::raw_sql(
             "GRANT SELECT ON guidance_bench_slots TO service_role; \
-             GRANT USAGE ON SEQUENCE guidance_bench_seq TO service_role;",
+             GRANT USAGE ON SEQUENCE guidance_bench_seq, guidance_bench_ids TO service_role;",
         )
         .execute(&mut *conn)
         .await?;

@@ -11,6 +11,7 @@ pub mod fields;
 pub mod i18n;
 pub mod ics;
 pub mod idempotency;
+pub mod ids;
 pub mod intake;
 pub mod meeting;
 pub mod owner_settings;

@@ -337,7 +337,7 @@ pub fn render_with_owner_message(
     };
     let message_id = format!(
         "<{}@{}>",
-        uuid::Uuid::new_v4(),
+        guidance_core::ids::new_row_id(),
         headers::domain_of(&ctx.from_email)
     );
     let bytes = mime::assemble(&mime::Parts {

@@ -115,7 +115,7 @@ pub fn render_calendar_notice(
     };
     let message_id = format!(
         "<{}@{}>",
-        uuid::Uuid::new_v4(),
+        guidance_core::ids::new_row_id(),
         headers::domain_of(&ctx.from_email)
     );
     let to = headers::mailbox(&ctx.owner_email, &ctx.owner_name);

@@ -2,6 +2,7 @@
 //! [`create_booking`] and [`transition`] write, in which order, and what each refusal means;
 //! when a slot is given back, and which time column a status sets.
 
+use guidance_core::ids::new_row_id;
 use guidance_core::{BookingStatus, SlotWindow};
 use jiff::Timestamp;
 use uuid::Uuid;
@@ -340,7 +341,7 @@ fn tokens_insert<'a>(
     let mut values = Vec::new();
     for token in change.tokens {
         values.extend([
-            Id(Uuid::new_v4()),
+            Id(new_row_id()),
             Id(booking_id),
             Text(token.action.as_str()),
             Text(token.hash.as_str()),

@@ -3,6 +3,7 @@
 //! that is sending it right now. Claiming an email differs (PostgreSQL skips the rows other
 //! workers hold) and stays with each backend.
 
+use guidance_core::ids::new_row_id;
 use jiff::Timestamp;
 use uuid::Uuid;
 
@@ -40,7 +41,7 @@ pub(crate) fn insert_statement<'a>(
     let mut values = Vec::new();
     for email in emails {
         values.extend([
-            Id(Uuid::new_v4()),
+            Id(new_row_id()),
             OptId(booking_id),
             Text(&email.kind),
             Text(&email.recipient),

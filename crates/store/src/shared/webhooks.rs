@@ -2,6 +2,7 @@
 //! queues one message per endpoint that asked for its event, in the change's transaction; the
 //! worker claims them one at a time under a lease and records each attempt.
 
+use guidance_core::ids::new_row_id;
 use jiff::Timestamp;
 use uuid::Uuid;
 
@@ -163,7 +164,7 @@ pub(crate) async fn queue<T: Tx>(
             "INSERT INTO guidance_webhook_deliveries (id, endpoint_id, booking_id, event, \
              payload, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
             &[
-                Id(Uuid::new_v4()),
+                Id(new_row_id()),
                 Id(endpoint),
                 Id(booking_id),
                 Text(&event.event),
