@@ -25,14 +25,16 @@ pub(crate) async fn counts<D: Db>(db: &D, now: Timestamp) -> StoreResult<Health>
         bookings.push((status, row.int("n")?));
     }
     let (mut emails_queued, mut emails_failed) = (0, 0);
-    // Sent emails are most of the table and nobody needs their number here: the partial count
-    // stays on the (status, next_attempt_at) index.
+    // Sent emails are most of the table and nobody needs their number here: each count stays
+    // on the partial index of its status (waiting, failed).
     for row in db
         .read_all(
-            "SELECT status, COUNT(*) AS n FROM guidance_email_outbox \
-             WHERE status IN ('queued', 'failed') AND withdrawn_at IS NULL \
+            "SELECT 'queued' AS status, COUNT(*) AS n FROM guidance_email_outbox \
+             WHERE status = 'queued' AND withdrawn_at IS NULL \
                AND NOT (send_before IS NOT NULL AND next_attempt_at > $1) \
-             GROUP BY status",
+             UNION ALL \
+             SELECT 'failed' AS status, COUNT(*) AS n FROM guidance_email_outbox \
+             WHERE status = 'failed' AND withdrawn_at IS NULL",
             &[Time(now)],
         )
         .await?

@@ -187,10 +187,19 @@ pub(crate) async fn release<D: Db>(db: &D, id: Uuid) -> StoreResult<()> {
 
 /// See [`crate::Store::next_email_due`]: a leased email is due when its lease ends.
 pub(crate) async fn next_due<D: Db>(db: &D) -> StoreResult<Option<Timestamp>> {
+    // The first waiting email that no worker holds, and the leases of those being sent: each
+    // from its own index, never a walk of every queued email (most are reminders scheduled days
+    // ahead). The worker asks after every round.
     let sql = format!(
-        "SELECT MIN({greatest}(next_attempt_at, COALESCE(lease_until, next_attempt_at))) \
-         AS next_attempt_at FROM guidance_email_outbox \
-         WHERE status = 'queued' AND withdrawn_at IS NULL",
+        "SELECT MIN(due) AS next_attempt_at FROM ( \
+             SELECT next_attempt_at AS due FROM ( \
+                 SELECT next_attempt_at FROM guidance_email_outbox \
+                 WHERE status = 'queued' AND withdrawn_at IS NULL AND lease_until IS NULL \
+                 ORDER BY next_attempt_at LIMIT 1) AS waiting \
+             UNION ALL \
+             SELECT {greatest}(next_attempt_at, lease_until) AS due FROM guidance_email_outbox \
+             WHERE status = 'queued' AND withdrawn_at IS NULL AND lease_until IS NOT NULL \
+         ) AS due_times",
         greatest = D::GREATEST
     );
     let row = db.read_optional(&sql, &[]).await?;
