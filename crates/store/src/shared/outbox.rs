@@ -187,10 +187,18 @@ pub(crate) async fn release<D: Db>(db: &D, id: Uuid) -> StoreResult<()> {
 
 /// See [`crate::Store::next_email_due`]: a leased email is due when its lease ends.
 pub(crate) async fn next_due<D: Db>(db: &D) -> StoreResult<Option<Timestamp>> {
-    // The first waiting email that no worker holds, and the leases of those being sent: each
-    // from its own index, never a walk of every queued email (most are reminders scheduled days
-    // ahead). The worker asks after every round.
-    let sql = format!(
+    let row = db.read_optional(&next_due_statement::<D>(), &[]).await?;
+    Ok(row
+        .map(|row| row.opt_time("next_attempt_at"))
+        .transpose()?
+        .flatten())
+}
+
+/// The statement of [`next_due`]: the first waiting email that no worker holds, and the leases
+/// of those being sent, each from its own index, never a walk of every queued email (most are
+/// reminders scheduled days ahead). The worker asks after every round.
+fn next_due_statement<D: Db>() -> String {
+    format!(
         "SELECT MIN(due) AS next_attempt_at FROM ( \
              SELECT next_attempt_at AS due FROM ( \
                  SELECT next_attempt_at FROM guidance_email_outbox \
@@ -201,12 +209,7 @@ pub(crate) async fn next_due<D: Db>(db: &D) -> StoreResult<Option<Timestamp>> {
              WHERE status = 'queued' AND withdrawn_at IS NULL AND lease_until IS NOT NULL \
          ) AS due_times",
         greatest = D::GREATEST
-    );
-    let row = db.read_optional(&sql, &[]).await?;
-    Ok(row
-        .map(|row| row.opt_time("next_attempt_at"))
-        .transpose()?
-        .flatten())
+    )
 }
 
 /// See [`crate::Store::booking_emails`].
@@ -259,4 +262,52 @@ pub(crate) async fn requeue_email<T: Tx>(
     let email = outbox_from_row(&row)?;
     tx.commit().await?;
     Ok(email)
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Row;
+
+    use super::{claim_statement, next_due_statement};
+    use crate::sqlite::SqliteStore;
+
+    /// What the worker asks after every round reads only the index of the waiting emails (and
+    /// that of the leased ones), never the reminders scheduled ahead or the withdrawn emails:
+    /// SQLite's plan for each names an index for every read of the outbox (the claim's update
+    /// finds its rows by id).
+    #[tokio::test]
+    async fn the_workers_questions_stay_on_the_waiting_emails_index() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(&dir.path().join("guidance.db"))
+            .await
+            .expect("open");
+        for (sql, params) in [
+            (claim_statement::<SqliteStore>(""), 3),
+            (next_due_statement::<SqliteStore>(), 0),
+        ] {
+            let explain = format!("EXPLAIN QUERY PLAN {sql}");
+            let mut query = sqlx::query(&explain);
+            for _ in 0..params {
+                query = query.bind(None::<String>);
+            }
+            let plan: Vec<String> = query
+                .fetch_all(store.reader())
+                .await
+                .expect("a plan")
+                .iter()
+                .map(|row| row.get::<String, _>("detail"))
+                .collect();
+            assert!(
+                plan.iter()
+                    .any(|l| l.contains("guidance_email_outbox_waiting")),
+                "{plan:?}"
+            );
+            assert!(
+                plan.iter()
+                    .filter(|l| l.contains("guidance_email_outbox"))
+                    .all(|l| l.contains(" INDEX ")),
+                "{plan:?}"
+            );
+        }
+    }
 }
