@@ -30,6 +30,9 @@ pub struct Erased {
     /// The stored emails deleted: their copies in the mail directory, named by these ids, go
     /// too.
     pub emails: Vec<Uuid>,
+    /// Whether any row was deleted or blanked (the data's old bytes are then to be purged from
+    /// the database's files: SQLite's write-ahead log, PostgreSQL's dead row versions).
+    pub changed: bool,
 }
 
 /// An erasure: whose data, by whom (named in each booking's history), when.

@@ -519,10 +519,13 @@ impl Store for PostgresStore {
     }
 
     async fn erase(&self, erasure: crate::Erasure) -> StoreResult<crate::Erased> {
+        if erasure::nothing_to_do(self, &erasure.whom).await? {
+            return Ok(crate::Erased::default());
+        }
         let store = self.clone();
         let erased =
             to_the_end(async move { erasure::erase(store.tx().await?, &erasure).await }).await?;
-        if !(erased.bookings.is_empty() && erased.emails.is_empty()) {
+        if erased.changed {
             self.vacuum_erased().await;
         }
         Ok(erased)

@@ -7,8 +7,8 @@
 //! booking was erased (a cancellation's notices) is sent first and deleted at the next erasure
 //! after that, which the outbox worker runs after each round that sent something.
 
-use super::tx::Tx;
 use super::tx::Value::{Id, Text, Time};
+use super::tx::{Db, Tx};
 use crate::erasure::{Erase, Erased, Erasure};
 use crate::{StoreError, StoreResult};
 
@@ -52,6 +52,20 @@ const EMAILS: &str = "DELETE FROM guidance_email_outbox \
      WHERE booking_id IN ({erased}) AND NOT (status = 'queued' AND withdrawn_at IS NULL) \
      RETURNING id";
 
+/// Whether `whom` is only the sweep of what earlier erasures left and there is nothing to
+/// sweep: no booking was ever erased. The outbox worker asks for that sweep after every round
+/// that sent something, and the answer then comes from the index of erased bookings, without
+/// a write transaction.
+pub(crate) async fn nothing_to_do<D: Db>(db: &D, whom: &Erase) -> StoreResult<bool> {
+    if !matches!(whom, Erase::Leftovers) {
+        return Ok(false);
+    }
+    Ok(db
+        .read_optional(&format!("{ERASED} LIMIT 1"), &[])
+        .await?
+        .is_none())
+}
+
 /// Erases what `erasure` names, and what earlier erasures left, in one transaction.
 pub(crate) async fn erase<T: Tx>(mut tx: T, erasure: &Erasure) -> StoreResult<Erased> {
     // Ids and times are bound as each backend keeps them: text on SQLite, typed on PostgreSQL.
@@ -65,16 +79,17 @@ pub(crate) async fn erase<T: Tx>(mut tx: T, erasure: &Erasure) -> StoreResult<Er
         Erase::Leftovers => ("FALSE AND $1 = ''", Text("")),
     };
     let chosen = format!("requester_email <> '' AND {which}");
-    tx.execute(
-        &format!(
-            "INSERT INTO guidance_booking_events \
+    let mut changed = tx
+        .execute(
+            &format!(
+                "INSERT INTO guidance_booking_events \
              (booking_id, actor, action, from_status, to_status, note, created_at) \
              SELECT id, $2, 'erased', status, status, NULL, $3 FROM guidance_bookings \
              WHERE {chosen}"
-        ),
-        &[arg, Text(erasure.actor.as_str()), Time(erasure.now)],
-    )
-    .await?;
+            ),
+            &[arg, Text(erasure.actor.as_str()), Time(erasure.now)],
+        )
+        .await?;
     let rows = tx
         .fetch_all(
             &format!(
@@ -86,7 +101,8 @@ pub(crate) async fn erase<T: Tx>(mut tx: T, erasure: &Erasure) -> StoreResult<Er
         .await?;
     let bookings = ids(&rows)?;
     for statement in BY_BOOKING {
-        tx.execute(&statement.replace("{erased}", ERASED), &[])
+        changed += tx
+            .execute(&statement.replace("{erased}", ERASED), &[])
             .await?;
     }
     let mut emails = ids(&tx
@@ -102,14 +118,20 @@ pub(crate) async fn erase<T: Tx>(mut tx: T, erasure: &Erasure) -> StoreResult<Er
             )
             .await?;
         emails.extend(ids(&rows)?);
-        tx.execute(
-            "DELETE FROM guidance_calendar_replies WHERE lower(trim(sender)) = lower(trim($1))",
-            &[Text(email)],
-        )
-        .await?;
+        changed += tx
+            .execute(
+                "DELETE FROM guidance_calendar_replies WHERE lower(trim(sender)) = lower(trim($1))",
+                &[Text(email)],
+            )
+            .await?;
     }
     tx.commit().await?;
-    Ok(Erased { bookings, emails })
+    let changed = changed > 0 || !bookings.is_empty() || !emails.is_empty();
+    Ok(Erased {
+        bookings,
+        emails,
+        changed,
+    })
 }
 
 /// The `id` column of `rows`.

@@ -543,10 +543,17 @@ impl Store for SqliteStore {
     }
 
     async fn erase(&self, erasure: crate::Erasure) -> StoreResult<crate::Erased> {
+        if erasure::nothing_to_do(self, &erasure.whom).await? {
+            return Ok(crate::Erased::default());
+        }
         let store = self.clone();
         let erased =
             to_the_end(async move { erasure::erase(store.tx().await?, &erasure).await }).await?;
-        self.forget_old_pages().await?;
+        // A checkpoint that empties the log is a full write of it into the file: only when
+        // there are erased bytes to purge.
+        if erased.changed {
+            self.forget_old_pages().await?;
+        }
         Ok(erased)
     }
 
