@@ -12,8 +12,9 @@
 -- the owner's answer-by reminder, of the size guidance rendered in the same run) in one, look
 -- for webhook endpoints, commit. `-M prepared` because sqlx, too, prepares each statement once
 -- per connection. Row ids, Message-IDs and calendar UIDs come in the order they are made, as
--- guidance's (`guidance_bench_id()`, which the bench creates); the tokens are random. What guidance does besides, and pgbench does not: render and seal the emails,
--- speak HTTP, and send the emails.
+-- guidance's (`guidance_bench_id()`, which the bench creates); the tokens are random. What
+-- guidance does besides, and pgbench does not: render and seal the emails, speak HTTP, and send
+-- the emails.
 
 \set visitor random(1, 1000000000000)
 BEGIN;

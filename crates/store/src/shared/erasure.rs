@@ -79,17 +79,16 @@ pub(crate) async fn erase<T: Tx>(mut tx: T, erasure: &Erasure) -> StoreResult<Er
         Erase::Leftovers => ("FALSE AND $1 = ''", Text("")),
     };
     let chosen = format!("requester_email <> '' AND {which}");
-    let mut changed = tx
-        .execute(
-            &format!(
-                "INSERT INTO guidance_booking_events \
+    tx.execute(
+        &format!(
+            "INSERT INTO guidance_booking_events \
              (booking_id, actor, action, from_status, to_status, note, created_at) \
              SELECT id, $2, 'erased', status, status, NULL, $3 FROM guidance_bookings \
              WHERE {chosen}"
-            ),
-            &[arg, Text(erasure.actor.as_str()), Time(erasure.now)],
-        )
-        .await?;
+        ),
+        &[arg, Text(erasure.actor.as_str()), Time(erasure.now)],
+    )
+    .await?;
     let rows = tx
         .fetch_all(
             &format!(
@@ -100,6 +99,8 @@ pub(crate) async fn erase<T: Tx>(mut tx: T, erasure: &Erasure) -> StoreResult<Er
         )
         .await?;
     let bookings = ids(&rows)?;
+    // Rows of earlier erasures' bookings deleted or blanked now (a sweep finds some or none).
+    let mut changed = 0;
     for statement in BY_BOOKING {
         changed += tx
             .execute(&statement.replace("{erased}", ERASED), &[])
