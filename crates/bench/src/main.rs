@@ -555,6 +555,11 @@ async fn measure_database(
     };
     server.check_alive()?;
     say(&format!(
+        "    {:.0} bookings/s, {:.2} ms of server CPU a booking",
+        bookings.rate(201),
+        booking_cpu.as_secs_f64() * 1e3
+    ));
+    say(&format!(
         "  {} bookings, {} clients",
         high_ids.len(),
         args.high_concurrency
@@ -563,6 +568,7 @@ async fn measure_database(
     server.wait_quiet(quiet).await?;
     let bookings_high = book_all(&high_client, port, high_ids, args.high_concurrency).await;
     server.check_alive()?;
+    say(&format!("    {:.0} bookings/s", bookings_high.rate(201)));
     say(&format!(
         "  {} bookings offered at {}/s",
         paced_ids.len(),
@@ -571,6 +577,10 @@ async fn measure_database(
     server.wait_quiet(quiet).await?;
     let paced = book_paced(&high_client, port, paced_ids, args.paced_rate).await;
     server.check_alive()?;
+    say(&format!(
+        "    p99 {:.1} ms",
+        paced.percentile(0.99).as_secs_f64() * 1e3
+    ));
     let (peak_rss_kib, _) = server.memory_kib()?;
 
     // The slot list is measured on a quiet machine, as its reference is: once the server has

@@ -18,11 +18,11 @@ use uuid::Uuid;
 pub mod backup;
 mod rows;
 mod tx;
+mod writes;
 
 /// The migrations of `crates/store/migrations/sqlite/`, compiled into the binary.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
-use crate::shared::guard::to_the_end;
 use crate::shared::{
     booking, calendars, erasure, idempotency, outbox, owner, proposals, reads, replies, settings,
     slots, webhooks,
@@ -38,6 +38,8 @@ use crate::{
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// Where the frequent write transactions run (see [`writes`]).
+    writes: writes::Writes,
 }
 
 impl SqliteStore {
@@ -76,7 +78,12 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Self { writer, reader })
+        let writes = writes::Writes::start().map_err(|e| StoreError::Database(e.into()))?;
+        Ok(Self {
+            writer,
+            reader,
+            writes,
+        })
     }
 
     /// The read-only pool (for tools such as the copy to PostgreSQL, which read rows as they are).
@@ -246,7 +253,9 @@ impl Store for SqliteStore {
 
     async fn create_booking(&self, new: NewBooking) -> StoreResult<Booking> {
         let store = self.clone();
-        to_the_end(async move { booking::create_booking(store.tx().await?, new).await }).await
+        self.writes
+            .run(async move { booking::create_booking(store.tx().await?, new).await })
+            .await
     }
 
     async fn get_booking(&self, id: Uuid) -> StoreResult<Booking> {
@@ -267,7 +276,9 @@ impl Store for SqliteStore {
 
     async fn transition(&self, t: Transition) -> StoreResult<Booking> {
         let store = self.clone();
-        to_the_end(async move { booking::transition(store.tx().await?, t).await }).await
+        self.writes
+            .run(async move { booking::transition(store.tx().await?, t).await })
+            .await
     }
 
     async fn kept_answer(
@@ -307,18 +318,26 @@ impl Store for SqliteStore {
     ) -> StoreResult<Vec<OutboxMessage>> {
         // One statement on the writer: writers take turns, so no other claim can read these
         // emails before they are leased.
-        let sql = outbox::claim_statement::<Self>("");
-        let rows = sqlx::query(&sql)
-            .bind(rows::ts(now))
-            .bind(rows::ts(lease_until))
-            .bind(i64::from(limit))
-            .fetch_all(&self.writer)
-            .await?;
-        outbox::claimed(&rows)
+        let writer = self.writer.clone();
+        self.writes
+            .run(async move {
+                let sql = outbox::claim_statement::<Self>("");
+                let rows = sqlx::query(&sql)
+                    .bind(rows::ts(now))
+                    .bind(rows::ts(lease_until))
+                    .bind(i64::from(limit))
+                    .fetch_all(&writer)
+                    .await?;
+                outbox::claimed(&rows)
+            })
+            .await
     }
 
     async fn mark_emails_sent(&self, ids: &[Uuid], now: Timestamp) -> StoreResult<()> {
-        outbox::mark_sent(self, ids, now).await
+        let (store, ids) = (self.clone(), ids.to_vec());
+        self.writes
+            .run(async move { outbox::mark_sent(&store, &ids, now).await })
+            .await
     }
 
     async fn unsealed_emails(&self, limit: u32) -> StoreResult<Vec<OutboxMessage>> {
@@ -547,8 +566,10 @@ impl Store for SqliteStore {
             return Ok(crate::Erased::default());
         }
         let store = self.clone();
-        let erased =
-            to_the_end(async move { erasure::erase(store.tx().await?, &erasure).await }).await?;
+        let erased = self
+            .writes
+            .run(async move { erasure::erase(store.tx().await?, &erasure).await })
+            .await?;
         // A checkpoint that empties the log is a full write of it into the file: only when
         // there are erased bytes to purge.
         if erased.changed {

@@ -1,0 +1,68 @@
+//! The thread that drives SQLite's write transactions.
+//!
+//! SQLite has one writer connection, so a write transaction holds every other writer off from
+//! its `BEGIN` to its `COMMIT`. sqlx runs each statement on the connection's own thread and
+//! wakes the waiting task when it is done; woken from outside the runtime, that task joins the
+//! runtime's shared queue, which a busy worker looks at only every so many tasks (rendering
+//! emails, answering requests). Each of a booking's round trips then waited there while the
+//! writer sat idle, and the transaction's time, not the CPU, set the rate of bookings.
+//!
+//! The transactions the visitors and the outbox make by the thousand run here instead: a
+//! runtime of their own, on a thread of their own, that does nothing but send the next
+//! statement, so a transaction holds the writer for its statements and the switches of
+//! threads between them, no longer.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+
+use crate::{StoreError, StoreResult};
+
+/// A handle on the writes thread; the thread ends when the last handle is dropped.
+#[derive(Clone)]
+pub(super) struct Writes(Arc<Thread>);
+
+struct Thread {
+    runtime: tokio::runtime::Handle,
+    /// Dropped with the last handle, which ends the thread's runtime.
+    _stop: oneshot::Sender<()>,
+}
+
+impl Writes {
+    /// Starts the thread.
+    pub(super) fn start() -> std::io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            // sqlx's pool times its waits for a connection.
+            .enable_time()
+            .build()?;
+        let handle = runtime.handle().clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name("guidance-sqlite-writes".into())
+            .spawn(move || {
+                // Runs the spawned transactions until every handle is gone; a transaction still
+                // running holds a handle (through its store), so none is cut off.
+                let _ = runtime.block_on(stopped);
+            })?;
+        Ok(Self(Arc::new(Thread {
+            runtime: handle,
+            _stop: stop,
+        })))
+    }
+
+    /// Runs `write` to its end on the writes thread, as [`crate::shared::guard::to_the_end`]
+    /// does on the caller's runtime: dropping the caller (a request whose client hung up)
+    /// cannot cut it between its statements. A panic in it is the caller's panic.
+    pub(super) async fn run<T: Send + 'static>(
+        &self,
+        write: impl Future<Output = StoreResult<T>> + Send + 'static,
+    ) -> StoreResult<T> {
+        match self.0.runtime.spawn(write).await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Only a runtime shutting down cancels the task.
+            Err(_) => Err(StoreError::Unavailable(sqlx::Error::PoolClosed)),
+        }
+    }
+}
