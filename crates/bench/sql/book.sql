@@ -5,8 +5,9 @@
 -- hands to guidance), so that every transaction claims a distinct open slot.
 --
 -- The same statements in the same order: switch to service_role where guidance does, lock the
--- visitor's address and count its requests awaiting the owner (each transaction a visitor of its
--- own, as in guidance's run), claim the slot with the conditional UPDATE, insert the booking
+-- visitor's address (each transaction a visitor of its own, as in guidance's run), claim the
+-- slot with the conditional UPDATE that also counts the address's requests awaiting the owner
+-- (fewer than guidance's default limit, 3), insert the booking
 -- (returning it), its audit event, the owner's three action tokens (SHA-256 hex, like guidance)
 -- in one statement and the three queued emails (the owner's request, the visitor's receipt and
 -- the owner's answer-by reminder, of the size guidance rendered in the same run) in one, look
@@ -22,14 +23,14 @@ BEGIN;
 SET LOCAL ROLE service_role;
 \endif
 SELECT pg_advisory_xact_lock(hashtextextended(lower('visitor' || :visitor || '@example.net'), 0));
-SELECT COUNT(*) AS n FROM guidance_bookings
- WHERE lower(requester_email) = lower('visitor' || :visitor || '@example.net')
-   AND status IN ('pending', 'unconfirmed');
 UPDATE guidance_availability a SET status = 'booked', updated_at = now()
   FROM guidance_bench_slots b
  WHERE b.n = (SELECT nextval('guidance_bench_seq'))
    AND a.id = b.id AND a.status = 'open'
    AND a.starts_at = b.starts_at AND a.ends_at = b.ends_at AND a.starts_at > now()
+   AND (SELECT COUNT(*) FROM guidance_bookings
+         WHERE lower(requester_email) = lower('visitor' || :visitor || '@example.net')
+           AND status IN ('pending', 'unconfirmed')) < 3
 RETURNING a.id AS slot_id, a.starts_at AS starts_at, a.ends_at AS ends_at
 \gset
 INSERT INTO guidance_bookings (id, slot_id, starts_at, ends_at, requester_name, requester_email,

@@ -197,9 +197,9 @@ pub(crate) fn render(f: &Figures) -> String {
          production, sending by SMTP (to Postfix's `smtp-sink`, which keeps nothing), so part \
          of the time goes to sending the emails of earlier bookings. On PostgreSQL, `pgbench -n -M prepared -c {c} -j {} -T {} -f \
          crates/bench/sql/book.sql` then runs (after another `ANALYZE`) the statements of `PostgresStore::create_booking` \
-         in the same database: {}lock the visitor's address and count its requests awaiting \
-         the owner (a visitor of its own for each transaction, as in guidance's run), claim an \
-         open slot with the conditional `UPDATE`, insert the booking (returning it), its event, \
+         in the same database: {}lock the visitor's address (a visitor of its own for each \
+         transaction, as in guidance's run), claim an open slot with the conditional `UPDATE`, \
+         which also counts the address's requests awaiting the owner, insert the booking (returning it), its event, \
          three action tokens in one statement and three outbox rows of {} bytes (the average \
          size of the emails guidance stored in this run) in one, look for webhook endpoints, \
          commit. \

@@ -38,16 +38,16 @@ fn frees_slot(from: BookingStatus, to: BookingStatus) -> bool {
 
 /// Records a new booking as [`crate::Store::create_booking`] says, on `tx`, and commits.
 pub(crate) async fn create_booking<T: Tx>(mut tx: T, new: NewBooking) -> StoreResult<Booking> {
-    if let Some(limit) = new.pending_limit {
-        let email = new.intake.email.as_str().trim();
+    let awaiting = new.pending_limit.map(|limit| AwaitingLimit {
+        email: new.intake.email.as_str().trim(),
+        limit: i64::from(limit),
+    });
+    if let Some(awaiting) = &awaiting {
         // Counted inside the writing transaction, after the address is locked: no other request
-        // of the same address can insert between this count and the insert below.
-        tx.lock_address(email).await?;
-        if awaiting_owner(&mut tx, email).await? >= i64::from(limit) {
-            return Err(StoreError::TooManyPending);
-        }
+        // of the same address can insert between the count and the insert below.
+        tx.lock_address(awaiting.email).await?;
     }
-    reserve_slot(&mut tx, new.slot_id, new.window, new.now).await?;
+    reserve_slot(&mut tx, new.slot_id, new.window, new.now, awaiting).await?;
     let booking = insert_booking(&mut tx, &new).await?;
     let request = Record {
         actor: "requester",
@@ -102,7 +102,7 @@ pub(crate) async fn transition<T: Tx>(mut tx: T, t: Transition) -> StoreResult<B
             Some(proposal) => {
                 proposals::take(&mut tx, t.booking_id, *proposal, change, t.now).await?;
             }
-            None => reserve_slot(&mut tx, change.slot_id, change.window, t.now).await?,
+            None => reserve_slot(&mut tx, change.slot_id, change.window, t.now, None).await?,
         }
         tx.execute(
             "UPDATE guidance_bookings SET slot_id = $1, starts_at = $2, ends_at = $3 WHERE id = $4",
@@ -188,43 +188,68 @@ pub(crate) async fn transition<T: Tx>(mut tx: T, t: Transition) -> StoreResult<B
     Ok(booking)
 }
 
-/// How many bookings of an address (trimmed, ignoring case) await the owner: pending, or not yet
-/// confirmed by the requester.
+/// The requests of one address (trimmed, ignoring case) that await the owner (pending, or not
+/// yet confirmed by the requester), as an SQL expression of the address at `$n`.
+fn awaiting_owner_count(n: usize) -> String {
+    format!(
+        "(SELECT COUNT(*) FROM guidance_bookings \
+          WHERE lower(requester_email) = lower(${n}) AND status IN ('pending', 'unconfirmed'))"
+    )
+}
+
+/// How many requests of an address await the owner (see [`awaiting_owner_count`]).
 async fn awaiting_owner<T: Tx>(tx: &mut T, email: &str) -> StoreResult<i64> {
     tx.fetch_optional(
-        "SELECT COUNT(*) AS n FROM guidance_bookings \
-         WHERE lower(requester_email) = lower($1) AND status IN ('pending', 'unconfirmed')",
+        &format!("SELECT {} AS n", awaiting_owner_count(1)),
         &[Text(email)],
     )
     .await?
     .map_or(Ok(0), |row| row.int("n"))
 }
 
+/// A new request's address, and how many of its requests may await the owner at once.
+pub(super) struct AwaitingLimit<'a> {
+    email: &'a str,
+    limit: i64,
+}
+
 /// Marks an open slot booked if it still has the expected window and has not started (a racing
-/// transaction waits for the row, re-checks the condition and finds nothing to update).
-/// [`StoreError::SlotTaken`] when it is not free (any more), [`StoreError::NotFound`] when there
-/// is no such slot.
+/// transaction waits for the row, re-checks the condition and finds nothing to update), and,
+/// given `awaiting`, if fewer than its limit of the address's requests await the owner (checked
+/// in the same statement: one round trip). [`StoreError::TooManyPending`] when they are as many,
+/// [`StoreError::SlotTaken`] when the slot is not free (any more), [`StoreError::NotFound`] when
+/// there is no such slot, in that order.
 pub(super) async fn reserve_slot<T: Tx>(
     tx: &mut T,
     slot_id: Uuid,
     window: SlotWindow,
     now: Timestamp,
+    awaiting: Option<AwaitingLimit<'_>>,
 ) -> StoreResult<()> {
-    let claimed = tx
-        .execute(
-            "UPDATE guidance_availability SET status = 'booked', updated_at = $1 \
-             WHERE id = $2 AND status = 'open' AND starts_at = $3 AND ends_at = $4 \
-               AND starts_at > $1",
-            &[
-                Time(now),
-                Id(slot_id),
-                Time(window.starts_at()),
-                Time(window.ends_at()),
-            ],
-        )
-        .await?;
-    if claimed == 1 {
+    let mut sql = "UPDATE guidance_availability SET status = 'booked', updated_at = $1 \
+         WHERE id = $2 AND status = 'open' AND starts_at = $3 AND ends_at = $4 \
+           AND starts_at > $1"
+        .to_owned();
+    let mut values = vec![
+        Time(now),
+        Id(slot_id),
+        Time(window.starts_at()),
+        Time(window.ends_at()),
+    ];
+    if let Some(awaiting) = &awaiting {
+        sql.push_str(&format!(" AND {} < $6", awaiting_owner_count(5)));
+        values.extend([Text(awaiting.email), Int(awaiting.limit)]);
+    }
+    // `RETURNING` rather than a count of changed rows: on SQLite it lets this statement carry
+    // the transaction's `BEGIN` (see `sqlite::tx`).
+    sql.push_str(" RETURNING id");
+    if tx.fetch_optional(&sql, &values).await?.is_some() {
         return Ok(());
+    }
+    if let Some(awaiting) = awaiting
+        && awaiting_owner(tx, awaiting.email).await? >= awaiting.limit
+    {
+        return Err(StoreError::TooManyPending);
     }
     let exists = slot_exists(tx, slot_id).await?;
     Err(if exists {

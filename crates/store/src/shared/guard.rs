@@ -62,7 +62,8 @@ enum State {
     InFlight,
     /// The transaction is open and nothing is in flight.
     Open,
-    /// The transaction ended (committed, or ended by the server's refusal of the commit).
+    /// No transaction is open: it ended (committed, or ended by the server's refusal of the
+    /// commit), or it has not begun yet (see [`PooledTx::begin_with_first`]).
     Ended,
 }
 
@@ -85,6 +86,17 @@ impl<DB: Raw> PooledTx<DB> {
         DB::raw(tx.conn(), begin).await?;
         tx.settled();
         Ok(tx)
+    }
+
+    /// Takes a connection from `pool` for a transaction whose `BEGIN` goes in front of its first
+    /// statement, in the same round trip: the caller sends it so (SQLite, where every round trip
+    /// is two switches of threads while the one writer waits). Dropped before that statement,
+    /// the connection goes back as it came.
+    pub(crate) async fn begin_with_first(pool: &Pool<DB>) -> StoreResult<Self> {
+        Ok(PooledTx {
+            conn: Some(pool.acquire().await?),
+            state: State::Ended,
+        })
     }
 
     /// The connection, for one statement: from now until [`PooledTx::settled`], dropping the

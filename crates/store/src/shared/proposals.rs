@@ -26,7 +26,7 @@ pub(crate) async fn hold<T: Tx>(
     now: Timestamp,
 ) -> StoreResult<()> {
     for p in proposals {
-        reserve_slot(tx, p.slot.slot_id, p.slot.window, now).await?;
+        reserve_slot(tx, p.slot.slot_id, p.slot.window, now, None).await?;
         tx.execute(
             "INSERT INTO guidance_proposed_times \
              (id, booking_id, slot_id, starts_at, ends_at, token_hash, created_at) \
