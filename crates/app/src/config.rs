@@ -96,8 +96,14 @@ pub struct Config {
     /// unconfirmed request holds its slot before it expires and frees it.
     #[arg(long, env = "GUIDANCE_CONFIRM_HOLD_MINUTES", default_value_t = 30)]
     pub confirm_hold_minutes: u32,
-    /// How many days ahead visitors may book.
-    #[arg(long, env = "GUIDANCE_BOOKING_HORIZON_DAYS", default_value_t = 60)]
+    /// How many days ahead visitors may book (at most the owner settings' limit, 730: a
+    /// default beyond it could not be in force, and would void every stored setting).
+    #[arg(
+        long,
+        env = "GUIDANCE_BOOKING_HORIZON_DAYS",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u32).range(1..=guidance_core::owner_settings::MAX_HORIZON_DAYS)
+    )]
     pub booking_horizon_days: u32,
     /// Origins (comma-separated, e.g. `https://www.example.org`) whose pages may embed
     /// `<guidance-booking>`: they get CORS access to the public API. Unset: none.

@@ -211,8 +211,8 @@ impl Guidance {
             .env("GUIDANCE_BOOKING_RATE_LIMIT", "1000000000")
             // Bench bookings may reuse an address: no limit on its pending requests.
             .env("GUIDANCE_MAX_PENDING_PER_EMAIL", "0")
-            // The booking slots lie months ahead.
-            .env("GUIDANCE_BOOKING_HORIZON_DAYS", "3650");
+            // The booking slots lie months ahead: the longest horizon an owner may set.
+            .env("GUIDANCE_BOOKING_HORIZON_DAYS", "730");
         for (k, v) in &self.extra {
             c.env(k, v);
         }

@@ -78,7 +78,7 @@ pub async fn server_version(conn: &mut PgConnection) -> Result<String, BenchErro
         .await?)
 }
 
-/// Inserts the planned slots (open, 30 minutes, back to back) in descending time order and
+/// Inserts the planned slots (open, back to back) in descending time order and
 /// returns them in the plan's order.
 pub async fn seed_slots(
     conn: &mut PgConnection,

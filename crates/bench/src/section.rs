@@ -188,7 +188,7 @@ pub(crate) fn render(f: &Figures) -> String {
     s.push_str("How each figure is measured:\n\n");
     s.push_str(&format!(
         "- **Booking creation**: `POST /api/bookings` from {c} clients, each request for a \
-         distinct open slot (slots seeded by SQL, 30 minutes each, booked in random order) with \
+         distinct open slot (slots seeded by SQL, 5 minutes each, booked in random order) with \
          the time shown for it (`starts_at`, `ends_at`), as the element sends them, \
          until {} bookings, after {} untimed ones (and, on PostgreSQL, an \
          `ANALYZE`, which autovacuum does on a live site but not within this run's first \

@@ -63,7 +63,8 @@ pub fn month_plan(now: Timestamp) -> SlotPlan {
     }
 }
 
-/// `count` back-to-back slots of 30 minutes, the first `offset` slots after day 40.
+/// `count` back-to-back slots of 5 minutes (the shortest a slot may be, so that the long run's
+/// 110,000 fit in the longest horizon an owner may set), the first `offset` slots after day 40.
 pub fn booking_plan(now: Timestamp, offset: usize, count: usize) -> SlotPlan {
     let first = tomorrow(now)
         .checked_add(SignedDuration::from_hours(24 * 40))
@@ -71,13 +72,13 @@ pub fn booking_plan(now: Timestamp, offset: usize, count: usize) -> SlotPlan {
     let starts = (offset..offset + count)
         .map(|i| {
             first
-                .checked_add(SignedDuration::from_mins(30 * i as i64))
+                .checked_add(SignedDuration::from_mins(5 * i as i64))
                 .expect("in range")
         })
         .collect();
     SlotPlan {
         starts,
-        length: Duration::from_secs(1800),
+        length: Duration::from_secs(300),
     }
 }
 
@@ -195,6 +196,6 @@ mod tests {
         let a = booking_plan(now, 0, 3);
         let b = booking_plan(now, 3, 2);
         assert!(a.starts[0] > month(now).1);
-        assert_eq!(b.starts[0].as_second() - a.starts[2].as_second(), 1800);
+        assert_eq!(b.starts[0].as_second() - a.starts[2].as_second(), 300);
     }
 }

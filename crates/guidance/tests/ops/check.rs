@@ -153,6 +153,30 @@ async fn check_of_a_first_sqlite_run_creates_nothing() {
     );
 }
 
+/// A booking horizon beyond what the owner's settings allow (730 days) is refused when the
+/// service starts, naming the setting: in force as a default, it would void every setting the
+/// owner stored (each request warning so), and nothing is created.
+#[test]
+fn a_horizon_beyond_the_settings_limit_is_refused_at_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = crate::sqlite_url(dir.path());
+    let mut cmd = check(&url, dir.path());
+    cmd.env("GUIDANCE_BOOKING_HORIZON_DAYS", "731");
+    let out = output(cmd);
+    let all = text(&out);
+    assert!(!out.status.success(), "{all}");
+    assert!(
+        all.contains("731") && all.contains("booking-horizon-days") && all.contains("1..=730"),
+        "{all}"
+    );
+    assert!(!dir.path().join("guidance.db").exists(), "{all}");
+
+    let mut cmd = check(&url, dir.path());
+    cmd.env("GUIDANCE_BOOKING_HORIZON_DAYS", "730");
+    let (_, line, all) = line_about(cmd, "database");
+    assert!(line.starts_with("ok"), "{all}");
+}
+
 #[tokio::test]
 async fn check_signs_in_to_the_replies_mailbox_and_names_a_wrong_password() {
     let dir = tempfile::tempdir().expect("tempdir");

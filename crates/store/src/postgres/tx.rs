@@ -104,11 +104,16 @@ impl Tx for PgTx {
         Ok(done.map_err(map_constraint)?.rows_affected())
     }
 
-    async fn execute_batch(&mut self, batch: Batch<'_>) -> StoreResult<()> {
-        for (sql, values) in batch.statements() {
-            self.execute(sql, values).await?;
+    async fn fetch_batch(&mut self, batch: Batch<'_>) -> StoreResult<Vec<PgRow>> {
+        let mut rows = Vec::new();
+        for (sql, values, returning) in batch.statements() {
+            if returning {
+                rows = self.fetch_all(sql, values).await?;
+            } else {
+                self.execute(sql, values).await?;
+            }
         }
-        Ok(())
+        Ok(rows)
     }
 
     async fn fetch_optional(

@@ -48,7 +48,10 @@ pub(crate) async fn create_booking<T: Tx>(mut tx: T, new: NewBooking) -> StoreRe
         tx.lock_address(awaiting.email).await?;
     }
     reserve_slot(&mut tx, new.slot_id, new.window, new.now, awaiting).await?;
-    let booking = insert_booking(&mut tx, &new).await?;
+    let answers = serde_json::Value::Object(new.intake.answers.as_json().clone()).to_string();
+    let mut batch = Batch::default();
+    let (sql, values) = insert_booking::<T>(&new, &answers);
+    batch.push_returning(sql, values);
     let request = Record {
         actor: "requester",
         action: "request",
@@ -60,7 +63,7 @@ pub(crate) async fn create_booking<T: Tx>(mut tx: T, new: NewBooking) -> StoreRe
         emails: &new.emails,
         webhook: new.webhook.as_ref(),
     };
-    record(&mut tx, new.id, request, new.now).await?;
+    let booking = record(&mut tx, batch, new.id, request, new.now).await?;
     if let Some(keep) = &new.keep_answer {
         idempotency::keep(&mut tx, keep, &booking, new.now).await?;
     }
@@ -179,8 +182,7 @@ pub(crate) async fn transition<T: Tx>(mut tx: T, t: Transition) -> StoreResult<B
         emails: &t.emails,
         webhook: t.webhook.as_ref(),
     };
-    record(&mut tx, t.booking_id, change, t.now).await?;
-    let booking = fetch_booking(&mut tx, t.booking_id).await?;
+    let booking = record(&mut tx, Batch::default(), t.booking_id, change, t.now).await?;
     if let Some(keep) = &t.keep_answer {
         idempotency::keep(&mut tx, keep, &booking, t.now).await?;
     }
@@ -259,11 +261,11 @@ pub(super) async fn reserve_slot<T: Tx>(
     })
 }
 
-/// Inserts the booking row of a request (version 0, calendar sequence 0); the booking as
-/// stored (read back in the same round trip: nothing else in the request changes its row).
-async fn insert_booking<T: Tx>(tx: &mut T, new: &NewBooking) -> StoreResult<Booking> {
+/// The statement inserting the booking row of a request (version 0, calendar sequence 0),
+/// returning the booking as stored (nothing else in the request changes its row); `answers`
+/// are the intake's answers as JSON text.
+fn insert_booking<'a, T: Tx>(new: &'a NewBooking, answers: &'a str) -> (String, Vec<Value<'a>>) {
     let i = &new.intake;
-    let answers = serde_json::Value::Object(i.answers.as_json().clone()).to_string();
     let sql = format!(
         "INSERT INTO guidance_bookings (id, slot_id, starts_at, ends_at, requester_name, \
          requester_email, requester_locale, requester_time_zone, topic, priority, answers, status, \
@@ -274,30 +276,24 @@ async fn insert_booking<T: Tx>(tx: &mut T, new: &NewBooking) -> StoreResult<Book
         jsonb = T::JSONB_CAST,
         columns = sql::BOOKING_COLUMNS
     );
-    let row = tx
-        .fetch_optional(
-            &sql,
-            &[
-                Id(new.id),
-                Id(new.slot_id),
-                Time(new.window.starts_at()),
-                Time(new.window.ends_at()),
-                Text(i.name.as_str()),
-                Text(i.email.as_str()),
-                Text(i.locale.as_str()),
-                Text(i.time_zone.as_str()),
-                Text(i.topic.as_str()),
-                Text(i.priority.as_str()),
-                Text(&answers),
-                Text(new.status.as_str()),
-                Text(&new.ics_uid),
-                Time(new.now),
-                OptTime(new.answer_by),
-            ],
-        )
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    booking_from_row(&row)
+    let values = vec![
+        Id(new.id),
+        Id(new.slot_id),
+        Time(new.window.starts_at()),
+        Time(new.window.ends_at()),
+        Text(i.name.as_str()),
+        Text(i.email.as_str()),
+        Text(i.locale.as_str()),
+        Text(i.time_zone.as_str()),
+        Text(i.topic.as_str()),
+        Text(i.priority.as_str()),
+        Text(answers),
+        Text(new.status.as_str()),
+        Text(&new.ics_uid),
+        Time(new.now),
+        OptTime(new.answer_by),
+    ];
+    (sql, values)
 }
 
 /// What a change of a booking records with it: a line of history, the tokens for the links in
@@ -316,15 +312,18 @@ struct Record<'a> {
     webhook: Option<&'a crate::NewWebhookEvent>,
 }
 
-/// Writes what `change` records, for booking `booking_id`, at `now`: its history line, tokens
-/// and emails in one batch (one round trip on SQLite), then its webhook messages.
-async fn record<T: Tx>(
+/// Writes what `change` records, for booking `booking_id`, at `now`, after the statements of
+/// `batch`: its history line, tokens and emails in one batch with them (one round trip on
+/// SQLite), then its webhook messages. Answers the booking as it then stands: the row `batch`
+/// returns (a new booking's insert), or else read at the end of the batch.
+async fn record<'a, T: Tx>(
     tx: &mut T,
+    mut batch: Batch<'a>,
     booking_id: Uuid,
-    change: Record<'_>,
+    change: Record<'a>,
     now: Timestamp,
-) -> StoreResult<()> {
-    let mut batch = Batch::default();
+) -> StoreResult<Booking> {
+    let read_back = !batch.returns_rows();
     batch.push(
         "INSERT INTO guidance_booking_events \
          (booking_id, actor, action, from_status, to_status, note, created_at) \
@@ -346,11 +345,15 @@ async fn record<T: Tx>(
     if let Some((sql, values)) = outbox::insert_statement(Some(booking_id), change.emails, now) {
         batch.push(sql, values);
     }
-    tx.execute_batch(batch).await?;
+    if read_back {
+        batch.push_returning(sql::BOOKING_BY_ID.to_string(), vec![Id(booking_id)]);
+    }
+    let rows = tx.fetch_batch(batch).await?;
+    let booking = booking_from_row(rows.first().ok_or(StoreError::NotFound)?)?;
     if let Some(event) = change.webhook {
         webhooks::queue(tx, booking_id, event, now).await?;
     }
-    Ok(())
+    Ok(booking)
 }
 
 /// The statement inserting the tokens of `change`, all in one (none without tokens).
@@ -382,13 +385,4 @@ fn tokens_insert<'a>(
         sql::placeholder_rows(change.tokens.len(), COLUMNS, 1)
     );
     Some((sql, values))
-}
-
-/// The booking as it now stands in the transaction.
-async fn fetch_booking<T: Tx>(tx: &mut T, id: Uuid) -> StoreResult<Booking> {
-    let row = tx
-        .fetch_optional(&sql::BOOKING_BY_ID, &[Id(id)])
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    booking_from_row(&row)
 }

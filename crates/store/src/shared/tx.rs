@@ -34,27 +34,43 @@ pub(crate) enum Value<'a> {
     Bytes(&'a [u8]),
 }
 
-/// Statements that return nothing, to run one after the other in a transaction
-/// ([`Tx::execute_batch`]): in one round trip where the backend takes several statements at
-/// once (SQLite, whose connection lives on a thread of its own, so that every round trip is two
+/// Statements to run one after the other in a transaction ([`Tx::fetch_batch`]), at most one of
+/// them returning rows: in one round trip where the backend takes several statements at once
+/// (SQLite, whose connection lives on a thread of its own, so that every round trip is two
 /// switches of threads), one by one where it cannot (PostgreSQL's protocol for statements with
 /// values takes one at a time).
 #[derive(Debug, Default)]
 pub(crate) struct Batch<'a> {
     statements: Vec<(String, Vec<Value<'a>>)>,
+    /// The statement whose rows the batch answers, if any.
+    returning: Option<usize>,
 }
 
 impl<'a> Batch<'a> {
-    /// Adds a statement with its values (numbered from `$1`, as on their own).
+    /// Adds a statement that returns nothing, with its values (numbered from `$1`, as on their
+    /// own).
     pub(crate) fn push(&mut self, sql: String, values: Vec<Value<'a>>) {
         self.statements.push((sql, values));
     }
 
-    /// The statements one by one.
-    pub(crate) fn statements(&self) -> impl Iterator<Item = (&str, &[Value<'a>])> {
+    /// Adds the statement whose rows the batch answers (a query, or one with `RETURNING`); it
+    /// replaces any added before as the one answered, which then must return nothing.
+    pub(crate) fn push_returning(&mut self, sql: String, values: Vec<Value<'a>>) {
+        self.returning = Some(self.statements.len());
+        self.push(sql, values);
+    }
+
+    /// Whether a statement of the batch returns rows.
+    pub(crate) fn returns_rows(&self) -> bool {
+        self.returning.is_some()
+    }
+
+    /// The statements one by one, each with whether it is the one whose rows are answered.
+    pub(crate) fn statements(&self) -> impl Iterator<Item = (&str, &[Value<'a>], bool)> {
         self.statements
             .iter()
-            .map(|(s, v)| (s.as_str(), v.as_slice()))
+            .enumerate()
+            .map(|(i, (s, v))| (s.as_str(), v.as_slice(), Some(i) == self.returning))
     }
 
     /// The statements as one text, each one's placeholders moved past the values of those
@@ -108,8 +124,12 @@ pub(crate) trait Tx: Send + Sized {
         values: &[Value<'_>],
     ) -> impl Future<Output = StoreResult<Vec<Self::Row>>> + Send;
 
-    /// Runs the statements of `batch` in order (see [`Batch`]).
-    fn execute_batch(&mut self, batch: Batch<'_>) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Runs the statements of `batch` in order (see [`Batch`]); the rows of the one that returns
+    /// them, if any.
+    fn fetch_batch(
+        &mut self,
+        batch: Batch<'_>,
+    ) -> impl Future<Output = StoreResult<Vec<Self::Row>>> + Send;
 
     /// Keeps other transactions from counting the bookings of `email` (trimmed, any case) until
     /// this one ends, so that two requests of one address cannot both pass the limit of requests

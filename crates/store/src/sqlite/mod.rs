@@ -68,14 +68,20 @@ impl SqliteStore {
             .await
             .map_err(|e| StoreError::Database(e.into()))?;
         migrating.close().await?;
+        // Without sqlx's test of a connection before each use: a ping, one more round trip to
+        // the connection's thread, and on the writer one more turn that every other write waits
+        // for. A connection to a local file does not go stale; one that broke fails its next
+        // statement instead (and sqlx still tests each connection as it comes back).
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
+            .test_before_acquire(false)
             .connect_with(options.clone())
             .await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(30))
+            .test_before_acquire(false)
             .connect_with(options.read_only(true))
             .await?;
         let writes = writes::Writes::start().map_err(|e| StoreError::Database(e.into()))?;

@@ -59,13 +59,6 @@ impl SqliteTx {
         }
         Ok(())
     }
-
-    /// Runs `sql`, whatever statements it holds, on the transaction.
-    async fn run(&mut self, sql: &str, values: &[Value<'_>]) -> StoreResult<u64> {
-        let done = bind(sqlx::query(sql), values).execute(self.tx.conn()).await;
-        self.tx.settled();
-        Ok(done.map_err(map_constraint)?.rows_affected())
-    }
 }
 
 /// Binds `values` to `$1`, `$2`, … of `query`, as SQLite keeps them.
@@ -132,15 +125,17 @@ impl Tx for SqliteTx {
 
     async fn execute(&mut self, sql: &str, values: &[Value<'_>]) -> StoreResult<u64> {
         self.begin_alone().await?;
-        self.run(sql, values).await
+        let done = bind(sqlx::query(sql), values).execute(self.tx.conn()).await;
+        self.tx.settled();
+        Ok(done.map_err(map_constraint)?.rows_affected())
     }
 
     /// One text of several statements: sqlx runs them all in one call on the connection's
-    /// thread, each binding its own numbered values.
-    async fn execute_batch(&mut self, batch: Batch<'_>) -> StoreResult<()> {
+    /// thread, each binding its own numbered values, and hands back the rows of every one (only
+    /// one returns any).
+    async fn fetch_batch(&mut self, batch: Batch<'_>) -> StoreResult<Vec<SqliteRow>> {
         let (sql, values) = batch.joined();
-        let sql = self.statement(&sql);
-        self.run(&sql, &values).await.map(|_| ())
+        self.fetch_all(&sql, &values).await
     }
 
     async fn fetch_optional(
