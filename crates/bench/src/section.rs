@@ -199,8 +199,8 @@ pub(crate) fn render(f: &Figures) -> String {
          crates/bench/sql/book.sql` then runs (after another `ANALYZE`) the statements of `PostgresStore::create_booking` \
          in the same database: {}lock the visitor's address (a visitor of its own for each \
          transaction, as in guidance's run), claim an open slot with the conditional `UPDATE`, \
-         which also counts the address's requests awaiting the owner, insert the booking (returning it), its event, \
-         three action tokens in one statement and three outbox rows of {} bytes (the average \
+         which also counts the address's requests awaiting the owner, insert the booking \
+         (returning it), its event, three action tokens in one statement and three outbox rows of {} bytes (the average \
          size of the emails guidance stored in this run) in one, look for webhook endpoints, \
          commit. \
          guidance does more per booking: it renders and seals three emails (the third, the \

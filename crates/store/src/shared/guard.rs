@@ -163,7 +163,15 @@ async fn roll_back<DB: Raw>(mut conn: PoolConnection<DB>) {
 pub(crate) async fn to_the_end<T: Send + 'static>(
     write: impl Future<Output = StoreResult<T>> + Send + 'static,
 ) -> StoreResult<T> {
-    match tokio::spawn(write).await {
+    to_the_end_on(&tokio::runtime::Handle::current(), write).await
+}
+
+/// [`to_the_end`] on `runtime` rather than the caller's (SQLite's writes thread).
+pub(crate) async fn to_the_end_on<T: Send + 'static>(
+    runtime: &tokio::runtime::Handle,
+    write: impl Future<Output = StoreResult<T>> + Send + 'static,
+) -> StoreResult<T> {
+    match runtime.spawn(write).await {
         Ok(result) => result,
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         // Only a runtime shutting down cancels the task.

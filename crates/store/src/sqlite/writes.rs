@@ -17,7 +17,8 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
-use crate::{StoreError, StoreResult};
+use crate::StoreResult;
+use crate::shared::guard::to_the_end_on;
 
 /// A handle on the writes thread; the thread ends when the last handle is dropped.
 #[derive(Clone)]
@@ -58,11 +59,6 @@ impl Writes {
         &self,
         write: impl Future<Output = StoreResult<T>> + Send + 'static,
     ) -> StoreResult<T> {
-        match self.0.runtime.spawn(write).await {
-            Ok(result) => result,
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            // Only a runtime shutting down cancels the task.
-            Err(_) => Err(StoreError::Unavailable(sqlx::Error::PoolClosed)),
-        }
+        to_the_end_on(&self.0.runtime, write).await
     }
 }
