@@ -279,17 +279,13 @@ async fn the_database_and_its_companions_are_the_owners_alone() {
 
 /// After an erasure, the visitor's name, address, topic and answers are in neither the database
 /// file nor its write-ahead log: deleted content is overwritten, and the log emptied.
-#[tokio::test]
-async fn erased_data_leaves_no_bytes_in_the_file_or_its_log() {
+/// Books an hour three days after `t0` for Zebulon Quaxwright of Quaxcorp, with one email.
+async fn book_zebulon(store: &SqliteStore, t0: jiff::Timestamp) -> uuid::Uuid {
     use guidance_core::intake::RawIntake;
     use guidance_core::{BookingStatus, Intake, SlotWindow};
-    use guidance_store::{Actor, Erase, Erasure, NewBooking, NewEmail};
-    use jiff::{SignedDuration, Timestamp};
+    use guidance_store::{NewBooking, NewEmail};
+    use jiff::SignedDuration;
 
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("guidance.db");
-    let store = SqliteStore::open(&path).await.expect("open");
-    let t0 = Timestamp::from_second(Timestamp::now().as_second()).unwrap();
     let start = t0 + SignedDuration::from_hours(72);
     let window = SlotWindow::parse(start, start + SignedDuration::from_mins(60)).unwrap();
     let slot = store.create_slot(window, None, t0).await.expect("slot");
@@ -331,6 +327,60 @@ async fn erased_data_leaves_no_bytes_in_the_file_or_its_log() {
         })
         .await
         .expect("booked");
+    id
+}
+
+/// A booking reaches the database file itself soon after its commit, copied from the log by the
+/// store's own checkpoints, not by the writer stopping every so many thousand pages: a copy of
+/// the file without its log holds it.
+#[tokio::test]
+async fn a_booking_reaches_the_database_file_soon_after_its_commit() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("guidance.db");
+    let store = SqliteStore::open(&path).await.expect("open");
+    let t0 = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second()).unwrap();
+    let id = book_zebulon(&store, t0).await;
+
+    let copies = tempfile::tempdir().expect("temp dir");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    for attempt in 0.. {
+        // A copy taken in the middle of a checkpoint may be torn: that is a "not yet".
+        let copy = copies.path().join(format!("alone-{attempt}.db"));
+        std::fs::copy(&path, &copy).expect("copy the file alone");
+        let found = async {
+            let mut db =
+                sqlx::sqlite::SqliteConnection::connect(&format!("sqlite://{}", copy.display()))
+                    .await
+                    .ok()?;
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM guidance_bookings WHERE id = ?")
+                .bind(id.to_string())
+                .fetch_one(&mut db)
+                .await
+                .ok()
+        }
+        .await;
+        if found == Some(1) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "after 10 s the booking is still only in the log"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn erased_data_leaves_no_bytes_in_the_file_or_its_log() {
+    use guidance_store::{Actor, Erase, Erasure};
+    use jiff::{SignedDuration, Timestamp};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("guidance.db");
+    let store = SqliteStore::open(&path).await.expect("open");
+    let t0 = Timestamp::from_second(Timestamp::now().as_second()).unwrap();
+    book_zebulon(&store, t0).await;
     let sent: Vec<uuid::Uuid> = store
         .claim_emails(t0, t0 + SignedDuration::from_mins(5), 10)
         .await

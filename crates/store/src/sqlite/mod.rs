@@ -16,6 +16,7 @@ use sqlx::{Connection, SqliteConnection, SqlitePool};
 use uuid::Uuid;
 
 pub mod backup;
+mod checkpoints;
 mod rows;
 mod tx;
 mod writes;
@@ -40,6 +41,8 @@ pub struct SqliteStore {
     reader: SqlitePool,
     /// Where the frequent write transactions run (see [`writes`]).
     writes: writes::Writes,
+    /// Copies the log into the database file (see [`checkpoints`]).
+    log_copier: checkpoints::LogCopier,
 }
 
 impl SqliteStore {
@@ -56,12 +59,11 @@ impl SqliteStore {
             // Deleted content is overwritten with zeros rather than left in free space, so
             // that an erased visitor's data does not linger in the file.
             .pragma("secure_delete", "on")
-            // Copy the log into the file every 10,000 pages (40 MB) rather than every 1,000: a
-            // booking's commit writes about 25 pages, mostly the same last pages of each table
-            // and index, which a checkpoint then copies (and syncs) once for 400 bookings
-            // instead of once for 40 (after 100,000 bookings the rate stayed near 470 a second
-            // with the default; see BENCHMARKS.md). The price: the log's file grows to about
-            // that size, and the commit that runs a checkpoint takes longer.
+            // The log is copied into the file by a connection of its own (see `checkpoints`);
+            // the writer copies it only when that one has fallen 10,000 pages (40 MB) behind,
+            // not at SQLite's 1,000. A booking's commit writes about 25 pages, so at 1,000 the
+            // writer copied and synced every 40 bookings while all others waited (after 100,000
+            // bookings the rate stayed near 470 a second; see BENCHMARKS.md).
             .pragma("wal_autocheckpoint", "10000")
             .busy_timeout(Duration::from_secs(10));
         // Migrations run on a connection of their own with foreign keys off: SQLite changes a
@@ -85,17 +87,21 @@ impl SqliteStore {
             .test_before_acquire(false)
             .connect_with(options.clone())
             .await?;
+        let log_copier =
+            checkpoints::LogCopier::new(SqliteConnection::connect_with(&options).await?);
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(30))
             .test_before_acquire(false)
             .connect_with(options.read_only(true))
             .await?;
-        let writes = writes::Writes::start().map_err(|e| StoreError::Database(e.into()))?;
+        let writes = writes::Writes::start(log_copier.clone())
+            .map_err(|e| StoreError::Database(e.into()))?;
         Ok(Self {
             writer,
             reader,
             writes,
+            log_copier,
         })
     }
 
@@ -649,10 +655,7 @@ impl SqliteStore {
     /// pages as they were before a change, erased data among them, until then. A reader still
     /// on an old snapshot keeps the log from being emptied; the next erasure tries again.
     async fn forget_old_pages(&self) -> StoreResult<()> {
-        let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
-            .fetch_one(&self.writer)
-            .await?;
-        if busy != 0 {
+        if !self.log_copier.empty().await? {
             tracing::warn!(
                 "the write-ahead log could not be emptied now; erased data stays in it until the next erasure"
             );
