@@ -7,12 +7,13 @@
 -- The same statements in the same order: switch to service_role where guidance does, lock the
 -- visitor's address (each transaction a visitor of its own, as in guidance's run), claim the
 -- slot with the conditional UPDATE that also counts the address's requests awaiting the owner
--- (fewer than guidance's default limit, 3), insert the booking
--- (returning it), its audit event, the owner's three action tokens (SHA-256 hex, like guidance)
--- in one statement and the three queued emails (the owner's request, the visitor's receipt and
--- the owner's answer-by reminder, of the size guidance rendered in the same run) in one, look
--- for webhook endpoints, commit. `-M prepared` because sqlx, too, prepares each statement once
--- per connection. Row ids, Message-IDs and calendar UIDs come in the order they are made, as
+-- (fewer than guidance's default limit, 3; its RETURNING also makes the booking's id, which
+-- guidance makes in Rust), then in one statement (the booking's insert, returning it, with the
+-- others as WITH queries, as PostgresStore's batches go) insert the booking, its audit event,
+-- the owner's three action tokens (SHA-256 hex, like guidance) and the three queued emails (the
+-- owner's request, the visitor's receipt and the owner's answer-by reminder, of the size
+-- guidance rendered in the same run), look for webhook endpoints, commit. `-M prepared`
+-- because sqlx, too, prepares each statement once per connection. Row ids, Message-IDs and calendar UIDs come in the order they are made, as
 -- guidance's (`guidance_bench_id()`, which the bench creates); the tokens are random. What
 -- guidance does besides, and pgbench does not: render and seal the emails, speak HTTP, and send
 -- the emails.
@@ -31,42 +32,46 @@ UPDATE guidance_availability a SET status = 'booked', updated_at = now()
    AND (SELECT COUNT(*) FROM guidance_bookings
          WHERE lower(requester_email) = lower('visitor' || :visitor || '@example.net')
            AND status IN ('pending', 'unconfirmed')) < 3
-RETURNING a.id AS slot_id, a.starts_at AS starts_at, a.ends_at AS ends_at
+RETURNING a.id AS slot_id, a.starts_at AS starts_at, a.ends_at AS ends_at,
+    guidance_bench_id() AS booking_id
 \gset
+WITH s1 AS (
+    INSERT INTO guidance_booking_events (booking_id, actor, action, from_status, to_status, note, created_at)
+    VALUES (:booking_id, 'requester', 'request', NULL, 'pending', NULL, now())
+), s2 AS (
+    INSERT INTO guidance_booking_actions (id, booking_id, action, token_hash, booking_version, expires_at, created_at)
+    VALUES
+        (guidance_bench_id(), :booking_id, 'accept',
+         encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'), 0, :starts_at, now()),
+        (guidance_bench_id(), :booking_id, 'decline',
+         encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'), 0, :starts_at, now()),
+        (guidance_bench_id(), :booking_id, 'reschedule',
+         encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'), 0, :starts_at, now())
+), s3 AS (
+    INSERT INTO guidance_email_outbox (id, booking_id, kind, recipient, subject, message_id, message,
+        next_attempt_at, created_at, send_before)
+    VALUES
+        (guidance_bench_id(), :booking_id, 'owner_new_request', 'owner@example.org',
+         'New guidance request', guidance_bench_id()::text || '@guidance',
+         convert_to(repeat('x', :msg_len), 'UTF8'), now(), now(), NULL),
+        (guidance_bench_id(), :booking_id, 'requester_received', 'visitor' || :visitor || '@example.net',
+         'We received your request', guidance_bench_id()::text || '@guidance',
+         convert_to(repeat('x', :msg_len), 'UTF8'), now(), now(), NULL),
+        (guidance_bench_id(), :booking_id, 'owner_answer_reminder', 'owner@example.org',
+         'A request awaits your answer', guidance_bench_id()::text || '@guidance',
+         convert_to(repeat('x', :msg_len), 'UTF8'), :starts_at, now(), :starts_at)
+)
 INSERT INTO guidance_bookings (id, slot_id, starts_at, ends_at, requester_name, requester_email,
     requester_locale, requester_time_zone, topic, priority, answers, status, version, ics_uid,
     ics_sequence, created_at, updated_at, answer_by)
-VALUES (guidance_bench_id(), :slot_id, :starts_at, :ends_at, 'Bench Visitor',
+VALUES (:booking_id, :slot_id, :starts_at, :ends_at, 'Bench Visitor',
     'visitor' || :visitor || '@example.net', 'en', 'Europe/Berlin', 'A benchmark session',
     'normal', '{}'::jsonb, 'pending', 0, guidance_bench_id()::text || '@guidance', 0, now(), now(),
     :starts_at)
-RETURNING id AS booking_id, slot_id, starts_at, ends_at, requester_name, requester_email,
+RETURNING id, slot_id, starts_at, ends_at, requester_name, requester_email,
     requester_locale, requester_time_zone, topic, priority, answers::text AS answers, status,
     version, ics_uid, ics_sequence, created_at, updated_at, accepted_at, declined_at,
-    reschedule_requested_at, cancelled_at, expired_at, answer_by
-\gset
-INSERT INTO guidance_booking_events (booking_id, actor, action, from_status, to_status, note, created_at)
-VALUES (:booking_id, 'requester', 'request', NULL, 'pending', NULL, now());
-INSERT INTO guidance_booking_actions (id, booking_id, action, token_hash, booking_version, expires_at, created_at)
-VALUES
-    (guidance_bench_id(), :booking_id, 'accept',
-     encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'), 0, :starts_at, now()),
-    (guidance_bench_id(), :booking_id, 'decline',
-     encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'), 0, :starts_at, now()),
-    (guidance_bench_id(), :booking_id, 'reschedule',
-     encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'), 0, :starts_at, now());
-INSERT INTO guidance_email_outbox (id, booking_id, kind, recipient, subject, message_id, message,
-    next_attempt_at, created_at, send_before)
-VALUES
-    (guidance_bench_id(), :booking_id, 'owner_new_request', 'owner@example.org',
-     'New guidance request', guidance_bench_id()::text || '@guidance',
-     convert_to(repeat('x', :msg_len), 'UTF8'), now(), now(), NULL),
-    (guidance_bench_id(), :booking_id, 'requester_received', 'visitor' || :visitor || '@example.net',
-     'We received your request', guidance_bench_id()::text || '@guidance',
-     convert_to(repeat('x', :msg_len), 'UTF8'), now(), now(), NULL),
-    (guidance_bench_id(), :booking_id, 'owner_answer_reminder', 'owner@example.org',
-     'A request awaits your answer', guidance_bench_id()::text || '@guidance',
-     convert_to(repeat('x', :msg_len), 'UTF8'), :starts_at, now(), :starts_at);
+    reschedule_requested_at, cancelled_at, expired_at, answer_by;
 SELECT id, events FROM guidance_webhook_endpoints
  WHERE NULL::uuid IS NULL OR id > NULL::uuid ORDER BY id LIMIT 1;
 COMMIT;

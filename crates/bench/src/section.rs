@@ -199,10 +199,10 @@ pub(crate) fn render(f: &Figures) -> String {
          crates/bench/sql/book.sql` then runs (after another `ANALYZE`) the statements of `PostgresStore::create_booking` \
          in the same database: {}lock the visitor's address (a visitor of its own for each \
          transaction, as in guidance's run), claim an open slot with the conditional `UPDATE`, \
-         which also counts the address's requests awaiting the owner, insert the booking \
-         (returning it), its event, three action tokens in one statement and three outbox rows of {} bytes (the average \
-         size of the emails guidance stored in this run) in one, look for webhook endpoints, \
-         commit. \
+         which also counts the address's requests awaiting the owner, then in one statement \
+         (the others as its `WITH` queries) insert the booking (returning it), its event, \
+         three action tokens and three outbox rows of {} bytes (the average size of the \
+         emails guidance stored in this run), look for webhook endpoints, commit. \
          guidance does more per booking: it renders and seals three emails (the third, the \
          owner's answer-by reminder, scheduled), writes the webhook and history rows of the \
          change, answers over HTTP, and its outbox worker sends the \

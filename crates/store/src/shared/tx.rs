@@ -35,10 +35,9 @@ pub(crate) enum Value<'a> {
 }
 
 /// Statements to run one after the other in a transaction ([`Tx::fetch_batch`]), at most one of
-/// them returning rows: in one round trip where the backend takes several statements at once
-/// (SQLite, whose connection lives on a thread of its own, so that every round trip is two
-/// switches of threads), one by one where it cannot (PostgreSQL's protocol for statements with
-/// values takes one at a time).
+/// them returning rows, in one round trip: SQLite takes them as one text (its connection lives
+/// on a thread of its own, so every round trip is two switches of threads); PostgreSQL, whose
+/// protocol takes one statement with values at a time, as one statement of `WITH` queries.
 #[derive(Debug, Default)]
 pub(crate) struct Batch<'a> {
     statements: Vec<(String, Vec<Value<'a>>)>,
@@ -65,25 +64,54 @@ impl<'a> Batch<'a> {
         self.returning.is_some()
     }
 
-    /// The statements one by one, each with whether it is the one whose rows are answered.
-    pub(crate) fn statements(&self) -> impl Iterator<Item = (&str, &[Value<'a>], bool)> {
-        self.statements
-            .iter()
-            .enumerate()
-            .map(|(i, (s, v))| (s.as_str(), v.as_slice(), Some(i) == self.returning))
-    }
-
     /// The statements as one text, each one's placeholders moved past the values of those
-    /// before it, with all their values in order.
+    /// before it, with all their values in order: for a backend that takes several statements
+    /// in one text (SQLite).
     pub(crate) fn joined(self) -> (String, Vec<Value<'a>>) {
+        let (statements, values) = self.numbered_on();
         let mut sql = String::new();
-        let mut values = Vec::new();
-        for (statement, own) in self.statements {
-            sql.push_str(&super::sql::shift_placeholders(&statement, values.len()));
+        for statement in statements {
+            sql.push_str(&statement);
             sql.push_str(";\n");
-            values.extend(own);
         }
         (sql, values)
+    }
+
+    /// The statements as one statement, for a backend that takes statements which change rows
+    /// in `WITH` (PostgreSQL): the answered one (or else the last) is the main statement, each
+    /// other one a query of its `WITH`. They all run, on one snapshot: none may read what
+    /// another writes (a foreign key is checked at the statement's end, so a row may refer to
+    /// one the same statement inserts).
+    pub(crate) fn into_one_statement(self) -> (String, Vec<Value<'a>>) {
+        let main = self
+            .returning
+            .unwrap_or(self.statements.len().saturating_sub(1));
+        let (statements, values) = self.numbered_on();
+        let mut with = Vec::new();
+        let mut sql = String::new();
+        for (i, statement) in statements.into_iter().enumerate() {
+            if i == main {
+                sql = statement;
+            } else {
+                with.push(format!("s{i} AS ({statement})"));
+            }
+        }
+        if !with.is_empty() {
+            sql = format!("WITH {} {sql}", with.join(", "));
+        }
+        (sql, values)
+    }
+
+    /// The statements, each one's placeholders moved past the values of those before it, with
+    /// all their values in order.
+    fn numbered_on(self) -> (Vec<String>, Vec<Value<'a>>) {
+        let mut statements = Vec::new();
+        let mut values = Vec::new();
+        for (statement, own) in self.statements {
+            statements.push(super::sql::shift_placeholders(&statement, values.len()));
+            values.extend(own);
+        }
+        (statements, values)
     }
 }
 
