@@ -274,7 +274,7 @@ fn insert_booking<'a, T: Tx>(new: &'a NewBooking, answers: &'a str) -> (String, 
          $15) \
          RETURNING {columns}",
         jsonb = T::JSONB_CAST,
-        columns = sql::BOOKING_COLUMNS
+        columns = answered_columns(new.webhook.is_some())
     );
     let values = vec![
         Id(new.id),
@@ -313,9 +313,10 @@ struct Record<'a> {
 }
 
 /// Writes what `change` records, for booking `booking_id`, at `now`, after the statements of
-/// `batch`: its history line, tokens and emails in one batch with them (one round trip on
-/// SQLite), then its webhook messages. Answers the booking as it then stands: the row `batch`
-/// returns (a new booking's insert), or else read at the end of the batch.
+/// `batch`: its history line, tokens and emails in one batch with them (one round trip), then
+/// its webhook messages (a statement only when an endpoint asked for them). Answers the booking
+/// as it then stands: the row `batch` returns (a new booking's insert), or else read at the end
+/// of the batch.
 async fn record<'a, T: Tx>(
     tx: &mut T,
     mut batch: Batch<'a>,
@@ -346,14 +347,32 @@ async fn record<'a, T: Tx>(
         batch.push(sql, values);
     }
     if read_back {
-        batch.push_returning(sql::BOOKING_BY_ID.to_string(), vec![Id(booking_id)]);
+        batch.push_returning(
+            format!(
+                "SELECT {} FROM guidance_bookings WHERE id = $1",
+                answered_columns(change.webhook.is_some())
+            ),
+            vec![Id(booking_id)],
+        );
     }
     let rows = tx.fetch_batch(batch).await?;
-    let booking = booking_from_row(rows.first().ok_or(StoreError::NotFound)?)?;
+    let row = rows.first().ok_or(StoreError::NotFound)?;
+    let booking = booking_from_row(row)?;
     if let Some(event) = change.webhook {
-        webhooks::queue(tx, booking_id, event, now).await?;
+        let endpoints = row.opt_text("webhook_endpoints")?;
+        webhooks::queue(tx, booking_id, event, endpoints.as_deref(), now).await?;
     }
     Ok(booking)
+}
+
+/// The columns of the row a change answers: the booking's, and for a change announced to
+/// webhooks, the endpoints' wishes ([`webhooks::ENDPOINTS_COLUMN`]), read in the same round trip.
+fn answered_columns(announced: bool) -> String {
+    if announced {
+        format!("{}, {}", sql::BOOKING_COLUMNS, webhooks::ENDPOINTS_COLUMN)
+    } else {
+        sql::BOOKING_COLUMNS.to_owned()
+    }
 }
 
 /// The statement inserting the tokens of `change`, all in one (none without tokens).

@@ -6,8 +6,9 @@ use guidance_core::ids::new_row_id;
 use jiff::Timestamp;
 use uuid::Uuid;
 
-use super::rows::{PlainColumns, StoredRow};
-use super::tx::Value::{Bytes, Id, Int, OptId, OptText, OptTime, Text, Time};
+use super::rows::StoredRow;
+use super::sql;
+use super::tx::Value::{Bytes, Id, Int, OptText, OptTime, Text, Time};
 use super::tx::{Db, Tx};
 use crate::{
     NewWebhookEndpoint, NewWebhookEvent, StoreError, StoreResult, WebhookAttempt, WebhookDelivery,
@@ -125,55 +126,55 @@ pub(crate) async fn deliveries<D: Db>(
     rows.iter().map(delivery_from_row).collect()
 }
 
-/// Queues `event` of booking `booking_id` for every endpoint that asked for it, inside the
-/// transaction of the change it announces (part of `booking::record`).
+/// A column for the row a change answers: every webhook endpoint as its id and the events it
+/// asked for, separated by spaces, the endpoints by commas (NULL when there is none). The
+/// endpoints are few (the owner sets them by hand): a change reads them with its own row
+/// instead of in a round trip of its own, and [`queue`] picks in Rust.
+pub(crate) const ENDPOINTS_COLUMN: &str = "(SELECT string_agg(CAST(id AS TEXT) || ' ' || events, ',') \
+     FROM guidance_webhook_endpoints) AS webhook_endpoints";
+
+/// Queues `event` of booking `booking_id` for every endpoint of `endpoints` (the
+/// [`ENDPOINTS_COLUMN`] read in the same transaction) that asked for it, inside the transaction
+/// of the change it announces (part of `booking::record`): no statement when none did.
 pub(crate) async fn queue<T: Tx>(
     tx: &mut T,
     booking_id: Uuid,
     event: &NewWebhookEvent,
+    endpoints: Option<&str>,
     now: Timestamp,
 ) -> StoreResult<()> {
-    // The endpoints are few (the owner sets them by hand): read them all, pick in Rust.
+    const COLUMNS: usize = 7;
     let mut wanted = Vec::new();
-    let mut last = None;
-    loop {
-        // Tx reads one row at a time: walk the endpoints in id order.
-        let after = last.map_or(OptId(None), |id| OptId(Some(id)));
-        let Some(row) = tx
-            .fetch_optional(
-                "SELECT id, events FROM guidance_webhook_endpoints \
-                 WHERE $1 IS NULL OR id > $1 ORDER BY id LIMIT 1",
-                &[after],
-            )
-            .await?
-        else {
-            break;
+    for endpoint in endpoints.unwrap_or_default().split(',') {
+        let mut words = endpoint.split_whitespace();
+        let Some(id) = words.next() else {
+            continue;
         };
-        let id = row.uuid("id")?;
-        if row
-            .text("events")?
-            .split_whitespace()
-            .any(|e| e == event.event)
-        {
-            wanted.push(id);
+        if words.any(|e| e == event.event) {
+            wanted.push(Uuid::parse_str(id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
         }
-        last = Some(id);
     }
-    for endpoint in wanted {
-        tx.execute(
-            "INSERT INTO guidance_webhook_deliveries (id, endpoint_id, booking_id, event, \
-             payload, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
-            &[
-                Id(new_row_id()),
-                Id(endpoint),
-                Id(booking_id),
-                Text(&event.event),
-                Text(&event.payload),
-                Time(now),
-            ],
-        )
-        .await?;
+    if wanted.is_empty() {
+        return Ok(());
     }
+    let mut values = Vec::new();
+    for endpoint in &wanted {
+        values.extend([
+            Id(new_row_id()),
+            Id(*endpoint),
+            Id(booking_id),
+            Text(&event.event),
+            Text(&event.payload),
+            Time(now),
+            Time(now),
+        ]);
+    }
+    let sql = format!(
+        "INSERT INTO guidance_webhook_deliveries (id, endpoint_id, booking_id, event, payload, \
+         next_attempt_at, created_at) VALUES {}",
+        sql::placeholder_rows(wanted.len(), COLUMNS, 1)
+    );
+    tx.execute(&sql, &values).await?;
     Ok(())
 }
 

@@ -112,6 +112,15 @@ pub async fn webhook_changes_queue_a_message_for_each_endpoint_that_asked(store:
         .await
         .expect("endpoint")
         .id;
+    let also_cancels = store
+        .create_webhook_endpoint(new_endpoint(
+            "https://third.example/in",
+            &["booking.accepted", "booking.cancelled"],
+            t0,
+        ))
+        .await
+        .expect("endpoint")
+        .id;
     let requested = store.webhook_deliveries(all, 50).await.expect("log");
     assert_eq!(requested.len(), 1);
     let m = &requested[0];
@@ -127,13 +136,21 @@ pub async fn webhook_changes_queue_a_message_for_each_endpoint_that_asked(store:
     assert_eq!(m.payload, r#"{"type":"booking.requested"}"#);
     assert_eq!((m.next_attempt_at, m.created_at), (t0, t0));
 
-    // Accepted: only the endpoint that asked for it hears of it.
+    // Accepted: only the endpoints that asked for it hear of it.
     let mut accept = transition(&booked, BookingAction::Accept, None, None, t0 + mins(1));
     accept.webhook = Some(event("booking.accepted"));
     let accepted = store.transition(accept).await.expect("accept");
     assert_eq!(
         store.webhook_deliveries(all, 50).await.expect("log").len(),
         2
+    );
+    assert_eq!(
+        store
+            .webhook_deliveries(also_cancels, 50)
+            .await
+            .expect("log")
+            .len(),
+        1
     );
     assert!(
         store
@@ -160,6 +177,17 @@ pub async fn webhook_changes_queue_a_message_for_each_endpoint_that_asked(store:
     let log = store.webhook_deliveries(cancels, 50).await.expect("log");
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].event, "booking.cancelled");
+    // Two endpoints asked for the cancellation: one message each, from the one change.
+    let log = store
+        .webhook_deliveries(also_cancels, 50)
+        .await
+        .expect("log");
+    let events: Vec<&str> = log.iter().map(|m| m.event.as_str()).collect();
+    assert_eq!(events, ["booking.cancelled", "booking.accepted"]);
+    assert_ne!(
+        log[0].id,
+        store.webhook_deliveries(cancels, 50).await.expect("log")[0].id
+    );
     // Newest first.
     let events: Vec<String> = store
         .webhook_deliveries(all, 50)
