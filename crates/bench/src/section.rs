@@ -200,9 +200,9 @@ pub(crate) fn render(f: &Figures) -> String {
          in the same database: {}lock the visitor's address (a visitor of its own for each \
          transaction, as in guidance's run), claim an open slot with the conditional `UPDATE`, \
          which also counts the address's requests awaiting the owner, then in one statement \
-         (the others as its `WITH` queries) insert the booking (returning it), its event, \
-         three action tokens and three outbox rows of {} bytes (the average size of the \
-         emails guidance stored in this run), look for webhook endpoints, commit. \
+         (the others as its `WITH` queries) insert the booking (returning it, with the webhook \
+         endpoints' wishes), its event, three action tokens and three outbox rows of {} bytes \
+         (the average size of the emails guidance stored in this run), commit. \
          guidance does more per booking: it renders and seals three emails (the third, the \
          owner's answer-by reminder, scheduled), writes the webhook and history rows of the \
          change, answers over HTTP, and its outbox worker sends the \
