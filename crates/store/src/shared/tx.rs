@@ -79,9 +79,11 @@ impl<'a> Batch<'a> {
 
     /// The statements as one statement, for a backend that takes statements which change rows
     /// in `WITH` (PostgreSQL): the answered one (or else the last) is the main statement, each
-    /// other one a query of its `WITH`. They all run, on one snapshot: none may read what
-    /// another writes (a foreign key is checked at the statement's end, so a row may refer to
-    /// one the same statement inserts).
+    /// other one a query of its `WITH`. They all run, in no set order and on one snapshot: none
+    /// may read or change the rows another writes, and each but the answered one must change
+    /// rows (a `WITH` query that only reads runs only if something refers to it). A foreign
+    /// key is checked at the statement's end, so a row may refer to one the same statement
+    /// inserts.
     pub(crate) fn into_one_statement(self) -> (String, Vec<Value<'a>>) {
         let main = self
             .returning

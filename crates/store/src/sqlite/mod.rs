@@ -59,11 +59,12 @@ impl SqliteStore {
             // Deleted content is overwritten with zeros rather than left in free space, so
             // that an erased visitor's data does not linger in the file.
             .pragma("secure_delete", "on")
-            // The log is copied into the file by a connection of its own (see `checkpoints`);
-            // the writer copies it only when that one has fallen 10,000 pages (40 MB) behind,
-            // not at SQLite's 1,000. A booking's commit writes about 25 pages, so at 1,000 the
-            // writer copied and synced every 40 bookings while all others waited (after 100,000
-            // bookings the rate stayed near 470 a second; see BENCHMARKS.md).
+            // The log is copied into the file by a connection of its own (see `checkpoints`).
+            // The writer checkpoints itself only once the log holds 10,000 pages (40 MB), not
+            // SQLite's 1,000: by then that connection has copied most of them (the log starts
+            // again from its beginning once all of it is in the file and no reader needs it).
+            // A booking's commit writes about 25 pages, so at 1,000 the writer copied and
+            // synced every 40 bookings while all others waited (see BENCHMARKS.md).
             .pragma("wal_autocheckpoint", "10000")
             .busy_timeout(Duration::from_secs(10));
         // Migrations run on a connection of their own with foreign keys off: SQLite changes a
