@@ -34,10 +34,12 @@ pub(crate) enum Value<'a> {
     Bytes(&'a [u8]),
 }
 
-/// Statements to run one after the other in a transaction ([`Tx::fetch_batch`]), at most one of
-/// them returning rows, in one round trip: SQLite takes them as one text (its connection lives
-/// on a thread of its own, so every round trip is two switches of threads); PostgreSQL, whose
-/// protocol takes one statement with values at a time, as one statement of `WITH` queries.
+/// Statements to run together in a transaction ([`Tx::fetch_batch`]), at most one of them
+/// returning rows, in one round trip: SQLite takes them as one text, run one after the other
+/// (its connection lives on a thread of its own, so every round trip is two switches of
+/// threads); PostgreSQL, whose protocol takes one statement with values at a time, as one
+/// statement of `WITH` queries, run in no set order (see [`Batch::into_one_statement`]). So
+/// none may read or change the rows another of the batch writes.
 #[derive(Debug, Default)]
 pub(crate) struct Batch<'a> {
     statements: Vec<(String, Vec<Value<'a>>)>,
@@ -154,8 +156,8 @@ pub(crate) trait Tx: Send + Sized {
         values: &[Value<'_>],
     ) -> impl Future<Output = StoreResult<Vec<Self::Row>>> + Send;
 
-    /// Runs the statements of `batch` in order (see [`Batch`]); the rows of the one that returns
-    /// them, if any.
+    /// Runs the statements of `batch` (see [`Batch`]); the rows of the one that returns them, if
+    /// any.
     fn fetch_batch(
         &mut self,
         batch: Batch<'_>,
