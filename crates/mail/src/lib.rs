@@ -18,6 +18,7 @@ mod html;
 mod mime;
 mod notice;
 mod plain;
+mod quoted_printable;
 mod reading;
 
 pub use reading::plain_text;

@@ -1,4 +1,5 @@
-//! Headers and MIME structure, assembled with `lettre` (the structure calendar clients expect):
+//! Headers and MIME structure, assembled with `lettre` (the structure calendar clients expect;
+//! the text parts quoted-printable by `quoted_printable.rs`):
 //!
 //! ```text
 //! multipart/mixed                      (only with calendar data)
@@ -48,8 +49,8 @@ pub struct Parts<'a> {
 /// The whole message as bytes with CRLF line ends.
 pub fn assemble(p: &Parts<'_>) -> Vec<u8> {
     let alternative = MultiPart::alternative()
-        .singlepart(text_part(ContentType::TEXT_PLAIN, p.plain.clone()))
-        .singlepart(text_part(ContentType::TEXT_HTML, p.html.clone()));
+        .singlepart(text_part(ContentType::TEXT_PLAIN, &p.plain))
+        .singlepart(text_part(ContentType::TEXT_HTML, &p.html));
     let body = match p.invite {
         None => alternative,
         Some(invite) => {
@@ -72,10 +73,13 @@ pub fn assemble(p: &Parts<'_>) -> Vec<u8> {
         .formatted()
 }
 
-fn text_part(content_type: ContentType, text: String) -> SinglePart {
-    // Quoted-printable can carry any text, so this cannot fail.
-    let body = Body::new_with_encoding(text, ContentTransferEncoding::QuotedPrintable)
-        .expect("quoted-printable accepts any text");
+/// A text part, quoted-printable by [`crate::quoted_printable`] (so lettre neither scans it nor
+/// copies it again).
+fn text_part(content_type: ContentType, text: &str) -> SinglePart {
+    let body = Body::dangerous_pre_encoded(
+        crate::quoted_printable::encode(text),
+        ContentTransferEncoding::QuotedPrintable,
+    );
     SinglePart::builder().header(content_type).body(body)
 }
 
