@@ -6,9 +6,8 @@
 //! copies and syncs: with a small limit the checkpoints were so frequent that the rate fell to
 //! half after 100,000 bookings, with a large one each took long enough to show in the slowest
 //! bookings. A connection of its own copies the log instead, whenever a write has committed
-//! since its last copy, at most ten times a second; a passive checkpoint never waits for the
-//! writer nor holds it. The writer's own checkpoint at its limit stays as the backstop for when
-//! this one falls behind.
+//! since its last copy; a passive checkpoint never waits for the writer nor holds it. The
+//! writer's own checkpoint at its limit stays as the backstop for when this one falls behind.
 //!
 //! Only one checkpoint runs at a time in a database (another one in the meantime is refused,
 //! not queued), so the erasure's emptying of the log goes through the same connection.
@@ -19,13 +18,6 @@ use sqlx::SqliteConnection;
 use tokio::sync::{Mutex, Notify};
 
 use crate::StoreResult;
-
-/// The pause after each copy, so that under load a copy takes what the commits of a tenth of a
-/// second appended: the pages every booking touches (an index's, a table's last) are then
-/// copied once per copy rather than once per booking. Copying after every commit cost the
-/// server about a sixth of its CPU a booking; the log, at a thousand bookings a second, stays
-/// far below the writer's own limit.
-const COPY_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// The connection that copies the log into the database file.
 #[derive(Clone)]
@@ -57,10 +49,9 @@ impl LogCopier {
     }
 }
 
-/// Copies the log with `copier` each time `wanted` is notified, then pauses for
-/// [`COPY_PAUSE`], until the runtime it runs on stops. Notifications that come while a copy
-/// runs or pauses fold into one copy after it: under load each copy takes what many commits
-/// appended.
+/// Copies the log with `copier` each time `wanted` is notified, until the runtime it runs on
+/// stops. Notifications that come while a copy runs fold into one copy after it: under load
+/// each copy takes what many commits appended.
 pub(super) async fn copy_when_told(copier: LogCopier, wanted: Arc<Notify>) {
     loop {
         wanted.notified().await;
@@ -69,6 +60,5 @@ pub(super) async fn copy_when_told(copier: LogCopier, wanted: Arc<Notify>) {
         if let Err(e) = copier.copy().await {
             tracing::warn!(error = %e, "copying SQLite's log into the database file failed");
         }
-        tokio::time::sleep(COPY_PAUSE).await;
     }
 }
