@@ -303,7 +303,8 @@ pub async fn sqlite_to_postgres(from: &SqliteStore, to: &str) -> Result<CopyRepo
     let target = PostgresStore::migrate(to).await?;
     // As the login (the tables' owner), not service_role: restoring identity counters is the
     // owner's business.
-    let mut tx = target.pool().begin().await?;
+    let mut conn = target.connection().await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     sqlx::query(&format!(
         "LOCK TABLE {} IN EXCLUSIVE MODE",
         TABLES.join(", ")
@@ -365,6 +366,8 @@ pub async fn sqlite_to_postgres(from: &SqliteStore, to: &str) -> Result<CopyRepo
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    // Closing waits for every lent connection, this one included.
+    drop(conn);
     target.close().await;
     Ok(report)
 }

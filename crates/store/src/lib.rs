@@ -16,6 +16,7 @@ mod webhooks;
 pub use erasure::{Erase, Erased, Erasure};
 pub use health::{Health, PoolUse};
 pub use model::*;
+pub use shared::connections::Lease;
 pub use webhooks::*;
 
 use async_trait::async_trait;
@@ -77,7 +78,7 @@ impl From<sqlx::Error> for StoreError {
 
 /// Whether `e` means the database could not be reached or the connection was lost, as opposed
 /// to a refused or failed statement.
-fn is_unavailable(e: &sqlx::Error) -> bool {
+pub(crate) fn is_unavailable(e: &sqlx::Error) -> bool {
     match e {
         // A connection closed in the middle of a message, e.g. before the server answered the
         // TLS request of a new connection, shows as a protocol error rather than an IO error.

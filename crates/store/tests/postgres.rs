@@ -53,7 +53,7 @@ async fn without_a_statement_cache() {
     let store = PostgresStore::connect(&url).await.expect("connect");
     // Each contract body expects an empty store: one body, the one with the most contention.
     contract::booking_race_has_one_winner(Arc::new(store.clone())).await;
-    let mut conn = store.pool().acquire().await.expect("connection");
+    let mut conn = store.connection().await.expect("connection");
     let prepared: Vec<String> = sqlx::query_scalar("SELECT statement FROM pg_prepared_statements")
         .persistent(false)
         .fetch_all(&mut *conn)
@@ -63,4 +63,44 @@ async fn without_a_statement_cache() {
         prepared.is_empty(),
         "named prepared statements outlived their transactions: {prepared:?}"
     );
+}
+
+/// Connections the database ended while they sat idle (a restart, a proxy's timeout) are found
+/// out by the next transaction's `BEGIN`, which changed nothing, and replaced: no request
+/// fails for them, and the store keeps no dead connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_ended_while_idle_are_replaced_without_a_failed_request() {
+    let (db, store) = fresh_store().await;
+    let t0 = jiff::Timestamp::now();
+    // Several connections at once, so that several are idle afterwards.
+    let list = || store.list_slots(t0, t0, None);
+    let (a, b, c) = tokio::join!(list(), list(), list());
+    for listed in [a, b, c] {
+        listed.expect("list slots");
+    }
+    let idle = store.pool_use()[0].idle;
+    assert!(idle >= 1, "connections are kept for the next requests");
+
+    let mut admin = db.connect().await;
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND application_name = 'guidance'",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .expect("end the store's connections");
+    assert_eq!(
+        ended.len(),
+        idle as usize,
+        "every idle connection was ended"
+    );
+
+    for _ in 0..2 {
+        store
+            .list_slots(t0, t0, None)
+            .await
+            .expect("a request after the database ended the idle connections");
+    }
+    let pools = store.pool_use();
+    assert_eq!(pools[0].size, 1, "the dead connections are gone: {pools:?}");
 }

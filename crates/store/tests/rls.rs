@@ -406,7 +406,7 @@ async fn assert_service_sees_everything(store: &PostgresStore, seeded: &Seeded) 
         .await
         .expect("list slots");
     assert_eq!(slots.len(), 4);
-    let mut conn = store.pool().acquire().await.expect("connection");
+    let mut conn = store.connection().await.expect("connection");
     for (table, expected) in [
         ("guidance_availability", 4i64),
         ("guidance_open_slot_times", 2),

@@ -19,7 +19,8 @@ use async_trait::async_trait;
 use guidance_core::idempotency::{IdempotencyKey, Scope};
 use guidance_core::{BookingStatus, Question, SlotStatus, SlotWindow, TokenHash};
 use jiff::Timestamp;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{ConnectOptions, Connection as _};
 use uuid::Uuid;
 
 mod rows;
@@ -28,6 +29,7 @@ mod tx;
 
 pub use time::PgTime;
 
+use crate::shared::connections::Connections;
 use crate::shared::guard::to_the_end;
 use crate::shared::tx::Db as _;
 use crate::shared::tx::Value::{Int, Time};
@@ -36,9 +38,9 @@ use crate::shared::{
     slots, webhooks,
 };
 use crate::{
-    Booking, BookingEvent, CalendarPoll, CalendarSource, KeptAnswer, NewAdminSession, NewBooking,
-    NewCalendarSource, OutboxMessage, ProposedTime, Slot, Store, StoreError, StoreResult,
-    StoredBusy, TokenRecord, Transition,
+    Booking, BookingEvent, CalendarPoll, CalendarSource, KeptAnswer, Lease, NewAdminSession,
+    NewBooking, NewCalendarSource, OutboxMessage, ProposedTime, Slot, Store, StoreError,
+    StoreResult, StoredBusy, TokenRecord, Transition,
 };
 
 /// The migrations of `supabase/migrations/`, compiled into the binary.
@@ -70,7 +72,7 @@ pub const TABLES: [&str; 19] = [
 /// The PostgreSQL implementation of [`Store`].
 #[derive(Clone)]
 pub struct PostgresStore {
-    pool: PgPool,
+    connections: Connections<PgConnection>,
     /// Whether transactions switch to `service_role` (it exists and this login may use it).
     service_role: bool,
     /// Whether statements are prepared once per connection and cached (the default), or, with
@@ -84,6 +86,9 @@ pub struct PostgresStore {
 /// answered [`StoreError::Unavailable`].
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The most connections transactions use at once.
+const MAX_CONNECTIONS: u32 = 10;
+
 impl PostgresStore {
     /// Connects to the database named by a `postgres://` URL. Does not change the schema: see
     /// [`PostgresStore::migrate`]; fails clearly when the schema is missing.
@@ -92,7 +97,7 @@ impl PostgresStore {
         let present: bool =
             sqlx::query_scalar("SELECT to_regclass('public.guidance_bookings') IS NOT NULL")
                 .persistent(store.persistent)
-                .fetch_one(&store.pool)
+                .fetch_one(&mut *store.lease().await?)
                 .await?;
         if !present {
             return Err(StoreError::Corrupt(
@@ -106,17 +111,13 @@ impl PostgresStore {
     /// Connects without looking at the schema (for [`PostgresStore::migrate`]).
     async fn connect_unchecked(url: &str) -> StoreResult<Self> {
         let options = PgConnectOptions::from_str(url)?.application_name("guidance");
-        let pool = PgPoolOptions::new()
-            .max_connections(10)
-            // Short, so that a request answers "unavailable" soon when the database cannot be
-            // reached, instead of hanging; long enough for a busy pool to free a connection.
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(options)
-            .await?;
+        let connections = Connections::new(options, MAX_CONNECTIONS, ACQUIRE_TIMEOUT);
         let persistent = statement_cache_enabled(url);
-        let service_role = detect_service_role(&pool, persistent).await?;
+        let mut conn = connections.acquire(connections.deadline()).await?;
+        let service_role = detect_service_role(&mut conn, persistent).await?;
+        drop(conn);
         Ok(Self {
-            pool,
+            connections,
             service_role,
             persistent,
         })
@@ -127,8 +128,10 @@ impl PostgresStore {
     /// lock for its duration so that two processes never migrate at once.
     pub async fn migrate(url: &str) -> StoreResult<Self> {
         let store = Self::connect_unchecked(url).await?;
+        // Closed afterwards: the migrator leaves its session's settings behind.
+        let mut conn = store.connection().await?;
         MIGRATOR
-            .run(&store.pool)
+            .run(&mut *conn)
             .await
             .map_err(|e| StoreError::Database(e.into()))?;
         Ok(store)
@@ -139,14 +142,33 @@ impl PostgresStore {
         self.service_role
     }
 
-    /// The connection pool (for tools such as the SQLite copy, which write rows as they are).
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
+    /// A connection of the store's, as the login (not in the service's role), for tools that
+    /// write rows as they are (the copy from SQLite) and for tests. It is closed when dropped,
+    /// never lent again: what was done on it stays with it.
+    pub async fn connection(&self) -> StoreResult<Lease<PgConnection>> {
+        let mut conn = self.lease().await?;
+        conn.close_on_drop();
+        Ok(conn)
     }
 
-    /// Closes the pool.
+    /// A connection for one statement outside the transactions, lent again afterwards.
+    async fn lease(&self) -> StoreResult<Lease<PgConnection>> {
+        Ok(self
+            .connections
+            .acquire(self.connections.deadline())
+            .await?)
+    }
+
+    /// Runs `sql` (no arguments: a simple query) on a lent connection, outside any transaction.
+    async fn run_raw(&self, sql: &str) -> StoreResult<()> {
+        let mut conn = self.lease().await?;
+        sqlx::Executor::execute(&mut *conn, sql).await?;
+        Ok(())
+    }
+
+    /// Closes the connections, once those lent have come back.
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.connections.close().await;
     }
 }
 
@@ -163,13 +185,13 @@ fn statement_cache_enabled(url: &str) -> bool {
 
 /// Whether `service_role` exists and this login may switch to it. Detected once at connect: the
 /// roles of a database do not come and go while the service runs.
-async fn detect_service_role(pool: &PgPool, p: bool) -> StoreResult<bool> {
+async fn detect_service_role(conn: &mut PgConnection, p: bool) -> StoreResult<bool> {
     Ok(sqlx::query_scalar(
         "SELECT COALESCE((SELECT pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles \
          WHERE rolname = 'service_role'), false)",
     )
     .persistent(p)
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await?)
 }
 
@@ -431,12 +453,13 @@ impl Store for PostgresStore {
 
     async fn health(&self, now: Timestamp) -> StoreResult<crate::Health> {
         let mut health = crate::shared::health::counts(self, now).await?;
-        health.pending_migrations = pending_migrations(&self.pool, self.persistent).await?;
+        health.pending_migrations =
+            pending_migrations(&mut *self.lease().await?, self.persistent).await?;
         Ok(health)
     }
 
     fn pool_use(&self) -> Vec<crate::PoolUse> {
-        vec![crate::health::pool_use("main", &self.pool)]
+        vec![self.connections.usage("main")]
     }
 
     async fn booking_by_ics_uid(&self, ics_uid: &str) -> StoreResult<Option<Booking>> {
@@ -586,16 +609,16 @@ impl Store for PostgresStore {
 
 /// The migrations of this binary that the database has not applied (all of them on a database
 /// never migrated). Read as the login user, which ran them, rather than in the service's role.
-async fn pending_migrations(pool: &PgPool, persistent: bool) -> StoreResult<Vec<i64>> {
+async fn pending_migrations(conn: &mut PgConnection, persistent: bool) -> StoreResult<Vec<i64>> {
     let present: bool =
         sqlx::query_scalar("SELECT to_regclass('public._sqlx_migrations') IS NOT NULL")
             .persistent(persistent)
-            .fetch_one(pool)
+            .fetch_one(&mut *conn)
             .await?;
     let applied: Vec<i64> = if present {
         sqlx::query_scalar("SELECT version FROM public._sqlx_migrations WHERE success")
             .persistent(persistent)
-            .fetch_all(pool)
+            .fetch_all(conn)
             .await?
     } else {
         Vec::new()
@@ -608,13 +631,11 @@ impl PostgresStore {
     /// changing anything (`guidance check`).
     pub async fn inspect(url: &str) -> StoreResult<Vec<i64>> {
         let options = PgConnectOptions::from_str(url)?.application_name("guidance check");
-        let pool = PgPoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(options)
-            .await?;
-        let pending = pending_migrations(&pool, statement_cache_enabled(url)).await;
-        pool.close().await;
+        let mut conn = tokio::time::timeout(ACQUIRE_TIMEOUT, options.connect())
+            .await
+            .map_err(|_| StoreError::Unavailable(sqlx::Error::PoolTimedOut))??;
+        let pending = pending_migrations(&mut conn, statement_cache_enabled(url)).await;
+        conn.close().await.ok();
         pending
     }
 }
@@ -626,7 +647,7 @@ impl PostgresStore {
     /// does it then. A failure is logged, never returned: the erasure itself is committed.
     async fn vacuum_erased(&self) {
         let statement = format!("VACUUM (SKIP_LOCKED) {}", erasure::TABLES.join(", "));
-        if let Err(e) = sqlx::raw_sql(&statement).execute(&self.pool).await {
+        if let Err(e) = self.run_raw(&statement).await {
             tracing::warn!(error = %e, "vacuuming after an erasure failed; autovacuum will");
         }
     }

@@ -30,7 +30,7 @@ impl PostgresStore {
             "BEGIN"
         };
         Ok(PgTx {
-            tx: PooledTx::begin(&self.pool, begin).await?,
+            tx: PooledTx::begin(&self.connections, begin).await?,
             persistent: self.persistent,
         })
     }

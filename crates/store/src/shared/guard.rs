@@ -20,10 +20,10 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use sqlx::pool::PoolConnection;
-use sqlx::{Database, Executor, Pool, Postgres, Sqlite};
+use sqlx::{Database, Executor, Postgres, Sqlite};
 
-use crate::{StoreError, StoreResult};
+use super::connections::{Connections, Lease};
+use crate::{StoreError, StoreResult, is_unavailable};
 
 /// A database whose connections run a statement given as text (`BEGIN`, `COMMIT`, …).
 pub(crate) trait Raw: Database {
@@ -71,41 +71,63 @@ enum State {
 /// that transaction. Each statement takes the connection with [`PooledTx::conn`] and reports
 /// its end with [`PooledTx::settled`].
 pub(crate) struct PooledTx<DB: Raw> {
-    conn: Option<PoolConnection<DB>>,
+    conn: Option<Lease<DB::Connection>>,
     state: State,
 }
 
 impl<DB: Raw> PooledTx<DB> {
-    /// Takes a connection from `pool` and opens a transaction on it with `begin` (one simple
-    /// query, which may hold several statements).
-    pub(crate) async fn begin(pool: &Pool<DB>, begin: &'static str) -> StoreResult<Self> {
-        let mut tx = PooledTx {
-            conn: Some(pool.acquire().await?),
-            state: State::InFlight,
-        };
-        DB::raw(tx.conn(), begin).await?;
-        tx.settled();
-        Ok(tx)
+    /// Takes a connection and opens a transaction on it with `begin` (one simple query, which
+    /// may hold several statements). A connection that broke while idle fails its `BEGIN`, which
+    /// changed nothing: it is closed, and the next one is tried, until one opened for this
+    /// transaction answers or the connections' acquire timeout passes.
+    pub(crate) async fn begin(
+        connections: &Connections<DB::Connection>,
+        begin: &'static str,
+    ) -> StoreResult<Self> {
+        let deadline = connections.deadline();
+        loop {
+            let conn = connections.acquire(deadline).await?;
+            let fresh = conn.fresh();
+            let mut tx = PooledTx {
+                conn: Some(conn),
+                state: State::InFlight,
+            };
+            match DB::raw(tx.conn(), begin).await {
+                Ok(()) => {
+                    tx.settled();
+                    return Ok(tx);
+                }
+                // Dropped in flight: the connection is closed.
+                Err(e) if !fresh && is_unavailable(&e) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
-    /// Takes a connection from `pool` for a transaction whose `BEGIN` goes in front of its first
+    /// Takes a connection for a transaction whose `BEGIN` goes in front of its first
     /// statement, in the same round trip: the caller sends it so (SQLite, where every round trip
     /// is two switches of threads while the one writer waits). Dropped before that statement,
     /// the connection goes back as it came.
-    pub(crate) async fn begin_with_first(pool: &Pool<DB>) -> StoreResult<Self> {
+    pub(crate) async fn begin_with_first(
+        connections: &Connections<DB::Connection>,
+    ) -> StoreResult<Self> {
         Ok(PooledTx {
-            conn: Some(pool.acquire().await?),
+            conn: Some(connections.acquire(connections.deadline()).await?),
             state: State::Ended,
         })
+    }
+
+    fn lease(&mut self) -> &mut Lease<DB::Connection> {
+        self.conn
+            .as_mut()
+            .expect("a transaction keeps its connection until dropped")
     }
 
     /// The connection, for one statement: from now until [`PooledTx::settled`], dropping the
     /// transaction closes the connection.
     pub(crate) fn conn(&mut self) -> &mut DB::Connection {
         self.state = State::InFlight;
-        self.conn
-            .as_deref_mut()
-            .expect("a transaction keeps its connection until dropped")
+        self.lease()
     }
 
     /// The statement begun with [`PooledTx::conn`] has its answer (success or refusal).
@@ -141,7 +163,7 @@ impl<DB: Raw> Drop for PooledTx<DB> {
             State::InFlight => conn.close_on_drop(),
             State::Open => match tokio::runtime::Handle::try_current() {
                 Ok(runtime) => {
-                    runtime.spawn(roll_back(conn));
+                    runtime.spawn(roll_back::<DB>(conn));
                 }
                 Err(_) => conn.close_on_drop(),
             },
@@ -149,9 +171,9 @@ impl<DB: Raw> Drop for PooledTx<DB> {
     }
 }
 
-/// Rolls back the open transaction on `conn`, then gives the connection back to the pool; closes
-/// it instead if the rollback fails.
-async fn roll_back<DB: Raw>(mut conn: PoolConnection<DB>) {
+/// Rolls back the open transaction on `conn`, then gives the connection back; closes it instead
+/// if the rollback fails.
+async fn roll_back<DB: Raw>(mut conn: Lease<DB::Connection>) {
     if DB::raw(&mut conn, "ROLLBACK").await.is_err() {
         conn.close_on_drop();
     }

@@ -7,6 +7,7 @@
 
 pub(crate) mod booking;
 pub(crate) mod calendars;
+pub(crate) mod connections;
 pub(crate) mod erasure;
 pub(crate) mod guard;
 pub(crate) mod health;

@@ -24,6 +24,7 @@ mod writes;
 /// The migrations of `crates/store/migrations/sqlite/`, compiled into the binary.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
+use crate::shared::connections::Connections;
 use crate::shared::{
     booking, calendars, erasure, idempotency, outbox, owner, proposals, reads, replies, settings,
     slots, webhooks,
@@ -37,7 +38,7 @@ use crate::{
 /// The SQLite implementation of [`Store`].
 #[derive(Clone)]
 pub struct SqliteStore {
-    writer: SqlitePool,
+    writer: Connections<SqliteConnection>,
     reader: SqlitePool,
     /// Where the frequent write transactions run (see [`writes`]).
     writes: writes::Writes,
@@ -78,16 +79,15 @@ impl SqliteStore {
             .await
             .map_err(|e| StoreError::Database(e.into()))?;
         migrating.close().await?;
+        // The one writer: a list of our own (see `Connections`), without sqlx's pool's test of
+        // each connection as it comes back, one more turn of the connection's thread that
+        // every other write waits for. It is opened now, so that a file that cannot be written
+        // fails here.
+        let writer = Connections::new(options.clone(), 1, Duration::from_secs(30));
+        drop(writer.acquire(writer.deadline()).await?);
         // Without sqlx's test of a connection before each use: a ping, one more round trip to
-        // the connection's thread, and on the writer one more turn that every other write waits
-        // for. A connection to a local file does not go stale; one that broke fails its next
-        // statement instead (and sqlx still tests each connection as it comes back).
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(Duration::from_secs(30))
-            .test_before_acquire(false)
-            .connect_with(options.clone())
-            .await?;
+        // the connection's thread. A connection to a local file does not go stale; one that
+        // broke fails its next statement instead.
         let log_copier =
             checkpoints::LogCopier::new(SqliteConnection::connect_with(&options).await?);
         let reader = SqlitePoolOptions::new()
@@ -346,7 +346,7 @@ impl Store for SqliteStore {
                     .bind(rows::ts(now))
                     .bind(rows::ts(lease_until))
                     .bind(i64::from(limit))
-                    .fetch_all(&writer)
+                    .fetch_all(&mut *writer.acquire(writer.deadline()).await?)
                     .await?;
                 outbox::claimed(&rows)
             })
@@ -497,7 +497,7 @@ impl Store for SqliteStore {
 
     fn pool_use(&self) -> Vec<crate::PoolUse> {
         vec![
-            crate::health::pool_use("writer", &self.writer),
+            self.writer.usage("writer"),
             crate::health::pool_use("reader", &self.reader),
         ]
     }

@@ -108,8 +108,9 @@ impl Db for SqliteStore {
     }
 
     async fn write(&self, sql: &str, values: &[Value<'_>]) -> StoreResult<u64> {
+        let mut writer = self.writer.acquire(self.writer.deadline()).await?;
         let done = bind(sqlx::query(sql), values)
-            .execute(&self.writer)
+            .execute(&mut *writer)
             .await
             .map_err(map_constraint)?;
         Ok(done.rows_affected())
