@@ -23,6 +23,10 @@ use crate::health::PoolUse;
 /// behind it does not keep growing its caches for ever (sqlx's default lifetime).
 const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
 
+/// How long closing a connection may take before it is dropped (a database that stopped
+/// answering).
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Connections of one kind to one database (see the module's comment). Cloning shares them.
 pub(crate) struct Connections<C: Connection> {
     shared: Arc<Shared<C>>,
@@ -196,9 +200,13 @@ impl<C: Connection> Drop for Lease<C> {
             });
         } else {
             home.open.fetch_sub(1, Ordering::AcqRel);
-            // Dropped, not closed politely: the database ends its side (rolling back whatever
-            // was open) when the socket closes.
-            drop(conn);
+            // Closed politely where a runtime can: a statement in flight still gets its answer
+            // (a commit sent is kept or refused by the server, not cut) before the connection
+            // ends, and the database does not log it as lost. Otherwise only dropped: the
+            // database rolls back what was open when the socket closes.
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(tokio::time::timeout(CLOSE_TIMEOUT, conn.close()));
+            }
         }
     }
 }
