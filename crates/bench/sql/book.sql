@@ -5,7 +5,8 @@
 -- hands to guidance), so that every transaction claims a distinct open slot.
 --
 -- The same statements in the same order: switch to service_role where guidance does, lock the
--- visitor's address (each transaction a visitor of its own, as in guidance's run), claim the
+-- visitor's address (each transaction a visitor of its own, as in guidance's run; guidance
+-- makes the lock's key in Rust, pgbench uses the visitor's number), claim the
 -- slot with the conditional UPDATE that also counts the address's requests awaiting the owner
 -- (fewer than guidance's default limit, 3; its RETURNING also makes the booking's id, which
 -- guidance makes in Rust), then in one statement (the booking's insert, returning it with the
@@ -15,15 +16,18 @@
 -- owner's answer-by reminder, of the size guidance rendered in the same run), commit.
 -- `-M prepared` because sqlx, too, prepares each statement once per connection. Row ids,
 -- Message-IDs and calendar UIDs come in the order they are made, as guidance's
--- (`guidance_bench_id()`, which the bench creates); the tokens are random. What guidance does
--- besides, and pgbench does not: render and seal the emails, speak HTTP, and send the emails.
+-- (`guidance_bench_id()`, which the bench creates); the tokens are random. pgbench sends each
+-- statement in a round trip of its own; guidance sends `BEGIN`, the role and the lock in one
+-- (a simple query), which pgbench cannot do in its prepared mode (PostgreSQL prepares one
+-- statement at a time). What guidance does besides, and pgbench does not: render and seal the
+-- emails, speak HTTP, and send the emails.
 
 \set visitor random(1, 1000000000000)
 BEGIN;
 \if :service_role
 SET LOCAL ROLE service_role;
 \endif
-SELECT pg_advisory_xact_lock(hashtextextended(lower('visitor' || :visitor || '@example.net'), 0));
+SELECT pg_advisory_xact_lock(:visitor);
 UPDATE guidance_availability a SET status = 'booked', updated_at = now()
   FROM guidance_bench_slots b
  WHERE b.n = (SELECT nextval('guidance_bench_seq'))

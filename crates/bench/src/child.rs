@@ -209,8 +209,6 @@ impl Guidance {
             // The bench is one client address sending thousands of bookings: the per-IP limit
             // (20 a minute by default) would answer 429 to nearly all of them.
             .env("GUIDANCE_BOOKING_RATE_LIMIT", "1000000000")
-            // Bench bookings may reuse an address: no limit on its pending requests.
-            .env("GUIDANCE_MAX_PENDING_PER_EMAIL", "0")
             // The booking slots lie months ahead: the longest horizon an owner may set.
             .env("GUIDANCE_BOOKING_HORIZON_DAYS", "730");
         for (k, v) in &self.extra {

@@ -202,7 +202,9 @@ pub(crate) fn render(f: &Figures) -> String {
          which also counts the address's requests awaiting the owner, then in one statement \
          (the others as its `WITH` queries) insert the booking (returning it, with the webhook \
          endpoints' wishes), its event, three action tokens and three outbox rows of {} bytes \
-         (the average size of the emails guidance stored in this run), commit. \
+         (the average size of the emails guidance stored in this run), commit. pgbench sends \
+         each statement in a round trip of its own; guidance sends `BEGIN`, the role and the \
+         lock in one (a simple query: pgbench's prepared mode cannot). \
          guidance does more per booking: it renders and seals three emails (the third, the \
          owner's answer-by reminder, scheduled), writes the webhook and history rows of the \
          change, answers over HTTP, and its outbox worker sends the \

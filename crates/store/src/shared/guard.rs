@@ -30,14 +30,14 @@ pub(crate) trait Raw: Database {
     /// Runs `sql` (one simple query, which may hold several statements) on `conn`.
     fn raw<'c>(
         conn: &'c mut Self::Connection,
-        sql: &'static str,
+        sql: &'c str,
     ) -> Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send + 'c>>;
 }
 
 impl Raw for Postgres {
     fn raw<'c>(
         conn: &'c mut Self::Connection,
-        sql: &'static str,
+        sql: &'c str,
     ) -> Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send + 'c>> {
         // A statement without arguments goes as a simple query (PostgreSQL's may hold several).
         Box::pin(async move { conn.execute(sql).await.map(drop) })
@@ -47,7 +47,7 @@ impl Raw for Postgres {
 impl Raw for Sqlite {
     fn raw<'c>(
         conn: &'c mut Self::Connection,
-        sql: &'static str,
+        sql: &'c str,
     ) -> Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send + 'c>> {
         // A statement without arguments goes as a simple query (PostgreSQL's may hold several).
         Box::pin(async move { conn.execute(sql).await.map(drop) })
@@ -82,7 +82,7 @@ impl<DB: Raw> PooledTx<DB> {
     /// transaction answers or the connections' acquire timeout passes.
     pub(crate) async fn begin(
         connections: &Connections<DB::Connection>,
-        begin: &'static str,
+        begin: &str,
     ) -> StoreResult<Self> {
         let deadline = connections.deadline();
         loop {
