@@ -2,7 +2,7 @@
 """A real SMTP server (aiosmtpd) that keeps every message it accepts, for the delivery tests.
 
 Usage: smtp_sink.py --dir DIR [--host 127.0.0.1] [--port 0] [--auth USER:PASS] [--stall]
-                    [--tls starttls|implicit --cert CERT.pem --key KEY.pem]
+                    [--tls starttls|implicit --cert CERT.pem --key KEY.pem] [--no-pipelining]
 
 - Listens on HOST:PORT (port 0: any free port) and prints one line `listening HOST PORT` on
   stdout once it accepts connections, so that the caller knows when and where to connect.
@@ -15,6 +15,9 @@ Usage: smtp_sink.py --dir DIR [--host 127.0.0.1] [--port 0] [--auth USER:PASS] [
 - --tls starttls offers STARTTLS and refuses every mail command before it (a relay on port 587);
   --tls implicit speaks TLS from the first byte (port 465). Both serve --cert/--key (PEM).
 - --stall accepts the DATA but never answers it (a server that hangs mid-send).
+- It offers PIPELINING (RFC 2920), as most servers do: aiosmtpd reads each command from its
+  buffered stream, so commands sent together are answered in order. --no-pipelining leaves it
+  out of the EHLO answer, so that a client must send one command at a time.
 - SIGTERM or SIGINT stops it cleanly: no new connections, open ones closed, exit 0. Between two
   event-loop steps no message is half-handled, so nothing is acknowledged without being kept.
 """
@@ -34,12 +37,20 @@ from aiosmtpd.smtp import SMTP, AuthResult
 class Sink:
     """aiosmtpd handler: one file pair per message."""
 
-    def __init__(self, directory, stall):
+    def __init__(self, directory, stall, pipelining):
         self.directory = directory
         self.stall = stall
+        self.pipelining = pipelining
         os.makedirs(directory, exist_ok=True)
         existing = [f for f in os.listdir(directory) if f.endswith(".eml")]
         self.count = max((int(f.split(".")[0]) for f in existing), default=0)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            # Before the last line ("250 HELP"), which alone has a space after its code.
+            responses.insert(len(responses) - 1, "250-PIPELINING")
+        return responses
 
     async def handle_DATA(self, server, session, envelope):
         if self.stall:
@@ -83,7 +94,7 @@ def authenticator_for(expected_user, expected_pass):
 async def main(args):
     # Plain-text AUTH is what --auth is for; aiosmtpd's warnings about it are expected here.
     warnings.simplefilter("ignore")
-    handler = Sink(args.dir, args.stall)
+    handler = Sink(args.dir, args.stall, not args.no_pipelining)
     options = {"enable_SMTPUTF8": True, "hostname": "sink.test"}
     context = None
     if args.tls:
@@ -136,6 +147,7 @@ if __name__ == "__main__":
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--auth")
     parser.add_argument("--stall", action="store_true")
+    parser.add_argument("--no-pipelining", action="store_true")
     parser.add_argument("--tls", choices=["starttls", "implicit"])
     parser.add_argument("--cert")
     parser.add_argument("--key")

@@ -76,7 +76,18 @@ fn kinds_by_message_id(emails: &[Value]) -> BTreeMap<String, String> {
 
 #[tokio::test]
 async fn smtp_delivers_each_email_once_with_its_stored_message_id_and_envelope() {
-    let sink = Sink::start(&["--auth", "mailer@example.org:s3cret:pw"]);
+    delivers_each_email_once(&[]).await;
+}
+
+/// The same through a server that does not offer PIPELINING: one command at a time.
+#[tokio::test]
+async fn smtp_delivers_each_email_once_through_a_server_without_pipelining() {
+    delivers_each_email_once(&["--no-pipelining"]).await;
+}
+
+/// Four emails of a booking's life, each once, over a login, to a sink started with `args`.
+async fn delivers_each_email_once(args: &[&str]) {
+    let sink = Sink::start(&[&["--auth", "mailer@example.org:s3cret:pw"], args].concat());
     let app = spawn_app_with(smtp(
         sink.url(Some("mailer%40example.org:s3cret%3Apw")),
         30_000,
