@@ -128,7 +128,8 @@ impl PostgresStore {
     /// lock for its duration so that two processes never migrate at once.
     pub async fn migrate(url: &str) -> StoreResult<Self> {
         let store = Self::connect_unchecked(url).await?;
-        // Closed afterwards: the migrator leaves its session's settings behind.
+        // Closed afterwards, not lent again: a migration that fails leaves the migrator's
+        // session-level advisory lock held on it.
         let mut conn = store.connection().await?;
         MIGRATOR
             .run(&mut *conn)
