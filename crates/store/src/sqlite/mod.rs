@@ -85,11 +85,11 @@ impl SqliteStore {
         // fails here.
         let writer = Connections::new(options.clone(), 1, Duration::from_secs(30));
         drop(writer.acquire(writer.deadline()).await?);
+        let log_copier =
+            checkpoints::LogCopier::new(SqliteConnection::connect_with(&options).await?);
         // Without sqlx's test of a connection before each use: a ping, one more round trip to
         // the connection's thread. A connection to a local file does not go stale; one that
         // broke fails its next statement instead.
-        let log_copier =
-            checkpoints::LogCopier::new(SqliteConnection::connect_with(&options).await?);
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(30))
