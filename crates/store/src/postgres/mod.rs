@@ -113,7 +113,7 @@ impl PostgresStore {
         let options = PgConnectOptions::from_str(url)?.application_name("guidance");
         let connections = Connections::new(options, MAX_CONNECTIONS, ACQUIRE_TIMEOUT);
         let persistent = statement_cache_enabled(url);
-        let mut conn = connections.acquire(connections.deadline()).await?;
+        let mut conn = connections.acquire().await?;
         let service_role = detect_service_role(&mut conn, persistent).await?;
         drop(conn);
         Ok(Self {
@@ -154,10 +154,7 @@ impl PostgresStore {
 
     /// A connection for one statement outside the transactions, lent again afterwards.
     async fn lease(&self) -> StoreResult<Lease<PgConnection>> {
-        Ok(self
-            .connections
-            .acquire(self.connections.deadline())
-            .await?)
+        Ok(self.connections.acquire().await?)
     }
 
     /// Runs `sql` (no arguments: a simple query) on a lent connection, outside any transaction.

@@ -3,6 +3,8 @@
 //! role, rows locked with `FOR UPDATE`, and the requests of one address serialised by an
 //! advisory lock.
 
+use std::fmt::Write as _;
+
 use sqlx::Postgres;
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::Query;
@@ -42,7 +44,7 @@ impl PostgresStore {
             begin.push_str("; SET LOCAL ROLE service_role");
         }
         if let Some(key) = lock {
-            begin.push_str(&format!("; SELECT pg_advisory_xact_lock({key})"));
+            write!(begin, "; SELECT pg_advisory_xact_lock({key})").expect("a String takes it");
         }
         Ok(PgTx {
             tx: PooledTx::begin(&self.connections, &begin).await?,

@@ -76,15 +76,20 @@ impl<C: Connection> Connections<C> {
         }
     }
 
-    /// The moment an acquire begun now gives up.
+    /// The moment an acquire begun now gives up (for several tries under one deadline).
     pub(crate) fn deadline(&self) -> Instant {
         Instant::now() + self.shared.acquire_timeout
+    }
+
+    /// [`Connections::acquire_by`] the acquire timeout from now.
+    pub(crate) async fn acquire(&self) -> Result<Lease<C>, sqlx::Error> {
+        self.acquire_by(self.deadline()).await
     }
 
     /// Lends an idle connection, or a new one when none is idle; waits for one to come back
     /// when `max` are lent. Fails with [`sqlx::Error::PoolTimedOut`] at `deadline`, and with
     /// the connection's own error when a new one cannot be opened.
-    pub(crate) async fn acquire(&self, deadline: Instant) -> Result<Lease<C>, sqlx::Error> {
+    pub(crate) async fn acquire_by(&self, deadline: Instant) -> Result<Lease<C>, sqlx::Error> {
         let shared = &self.shared;
         let permit =
             match tokio::time::timeout_at(deadline, shared.permits.clone().acquire_owned()).await {

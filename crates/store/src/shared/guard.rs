@@ -86,7 +86,7 @@ impl<DB: Raw> PooledTx<DB> {
     ) -> StoreResult<Self> {
         let deadline = connections.deadline();
         loop {
-            let conn = connections.acquire(deadline).await?;
+            let conn = connections.acquire_by(deadline).await?;
             let fresh = conn.fresh();
             let mut tx = PooledTx {
                 conn: Some(conn),
@@ -112,7 +112,7 @@ impl<DB: Raw> PooledTx<DB> {
         connections: &Connections<DB::Connection>,
     ) -> StoreResult<Self> {
         Ok(PooledTx {
-            conn: Some(connections.acquire(connections.deadline()).await?),
+            conn: Some(connections.acquire().await?),
             state: State::Ended,
         })
     }

@@ -84,7 +84,7 @@ impl SqliteStore {
         // every other write waits for. It is opened now, so that a file that cannot be written
         // fails here.
         let writer = Connections::new(options.clone(), 1, Duration::from_secs(30));
-        drop(writer.acquire(writer.deadline()).await?);
+        drop(writer.acquire().await?);
         let log_copier =
             checkpoints::LogCopier::new(SqliteConnection::connect_with(&options).await?);
         // Without sqlx's test of a connection before each use: a ping, one more round trip to
@@ -346,7 +346,7 @@ impl Store for SqliteStore {
                     .bind(rows::ts(now))
                     .bind(rows::ts(lease_until))
                     .bind(i64::from(limit))
-                    .fetch_all(&mut *writer.acquire(writer.deadline()).await?)
+                    .fetch_all(&mut *writer.acquire().await?)
                     .await?;
                 outbox::claimed(&rows)
             })

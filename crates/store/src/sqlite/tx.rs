@@ -108,7 +108,7 @@ impl Db for SqliteStore {
     }
 
     async fn write(&self, sql: &str, values: &[Value<'_>]) -> StoreResult<u64> {
-        let mut writer = self.writer.acquire(self.writer.deadline()).await?;
+        let mut writer = self.writer.acquire().await?;
         let done = bind(sqlx::query(sql), values)
             .execute(&mut *writer)
             .await
