@@ -21,6 +21,7 @@ mod clock;
 mod confirm;
 mod delivery;
 mod flow;
+mod handed;
 mod hostile;
 mod idempotency;
 mod meeting;

@@ -86,3 +86,44 @@ pub async fn outbox_plain_messages_are_found_and_sealed_once(store: Arc<dyn Stor
     let second = emails.iter().find(|m| m.id == plain[1].id).expect("kept");
     assert_eq!(second.message, plain[1].message, "the other is untouched");
 }
+
+/// An email claimed as it is queued (for the queueing process's own worker) is held as a claim
+/// would hold it: no worker claims it until its lease ends, its first attempt is counted, and
+/// if its sender died with it, the next claim after the lease takes it, the same email.
+pub async fn outbox_email_claimed_as_queued_waits_for_its_lease(store: Arc<dyn Store>) {
+    let store = &*store;
+    let t0 = now();
+    let slot = slot_at(store, future(t0), 60).await;
+    let mut request = request(&slot, "handed", t0);
+    request.new.emails[0].lease_until = Some(t0 + mins(5));
+    let handed = request.new.emails[0].id;
+    let booking = store
+        .create_booking(request.new.clone())
+        .await
+        .expect("booked");
+    let queued = store.booking_emails(booking.id).await.expect("emails");
+    let first = queued.iter().find(|m| m.id == handed).expect("kept");
+    assert_eq!((first.status, first.attempts), (EmailStatus::Queued, 1));
+
+    let claimed = store
+        .claim_emails(t0 + mins(1), t0 + mins(20), 10)
+        .await
+        .expect("claim");
+    let ids: Vec<Uuid> = claimed.iter().map(|m| m.id).collect();
+    assert_eq!(ids.len(), 1, "only the email left to the workers: {ids:?}");
+    assert_ne!(ids[0], handed, "the handed email is held by its lease");
+    assert_eq!(
+        store.next_email_due().await.expect("next due"),
+        Some(t0 + mins(5)),
+        "the handed email is due again when its lease ends"
+    );
+
+    // Its sender died with it: once the lease has run out, a worker takes it.
+    let again = store
+        .claim_emails(t0 + mins(6), t0 + mins(11), 10)
+        .await
+        .expect("claim");
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert_eq!((again[0].id, again[0].attempts), (handed, 2));
+    assert_eq!(again[0].message_id, first.message_id);
+}
