@@ -210,7 +210,7 @@ async fn book_parsed(
         Some(status_url(app, booking_id)),
     );
     let ctx = app.mail_context_for(&owner);
-    let (status, tokens, mut emails, answer_by) = if owner.confirm_email {
+    let (status, tokens, emails, answer_by) = if owner.confirm_email {
         // The owner hears of the request only once the visitor has confirmed their address
         // with the link sent to it; until then the request holds its slot, but not for long.
         let hold_until = confirm_hold_end(app, now, window.starts_at());
@@ -239,7 +239,6 @@ async fn book_parsed(
         (BookingStatus::Pending, tokens, emails, Some(answer_by))
     };
     let webhook = crate::webhooks::of_request(status, booking_id, &intake, &window, now);
-    let claimed = app.handoff.claim(app, Some(booking_id), &mut emails);
     let booking = app
         .store
         .create_booking(NewBooking {
@@ -258,7 +257,7 @@ async fn book_parsed(
             now,
         })
         .await?;
-    claimed.hand_over(app);
+    app.outbox_wake.notify_one();
     app.metrics.booking_created();
     tracing::info!(booking = %booking.id, slot = %slot_id, status = %booking.status, "booking requested");
     Ok(booking)
@@ -370,7 +369,6 @@ fn new_token(app: &App, action: BookingAction, expires_at: Timestamp) -> (NewTok
 /// A rendered email as the outbox keeps it: sealed (see [`guidance_core::sealed`]).
 pub(crate) fn queued_email(app: &App, r: guidance_mail::Rendered) -> NewEmail {
     NewEmail {
-        id: guidance_core::ids::new_row_id(),
         kind: r.kind.to_owned(),
         recipient: r.recipient,
         subject: r.subject,
@@ -378,7 +376,6 @@ pub(crate) fn queued_email(app: &App, r: guidance_mail::Rendered) -> NewEmail {
         message_id: r.message_id,
         send_after: None,
         send_before: None,
-        lease_until: None,
     }
 }
 
@@ -605,7 +602,7 @@ pub(crate) async fn apply(app: &App, booking: Booking, m: Move) -> AppResult<Boo
         scheduled.extend(reminders::session_reminders(app, &owner, now, &facts, &ctx));
     }
     // The owner's note reaches the requester in the emails this move sends them.
-    let mut emails = messages
+    let emails = messages
         .iter()
         .map(|m| {
             queued_email(
@@ -614,8 +611,7 @@ pub(crate) async fn apply(app: &App, booking: Booking, m: Move) -> AppResult<Boo
             )
         })
         .chain(scheduled)
-        .collect::<Vec<_>>();
-    let claimed = app.handoff.claim(app, Some(booking.id), &mut emails);
+        .collect();
     let new_slot = match new_slot {
         Some(s) => Some(SlotChange {
             slot_id: s.id,
@@ -648,7 +644,7 @@ pub(crate) async fn apply(app: &App, booking: Booking, m: Move) -> AppResult<Boo
             now,
         })
         .await?;
-    claimed.hand_over(app);
+    app.outbox_wake.notify_one();
     app.metrics.booking_moved(moved.status);
     tracing::info!(booking = %moved.id, from = %booking.status, to = %moved.status, "booking moved");
     Ok(moved)

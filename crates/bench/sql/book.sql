@@ -13,8 +13,7 @@
 -- webhook endpoints' wishes, the others as its WITH queries, as PostgresStore's batches go)
 -- insert the booking, its audit event, the owner's three action tokens (SHA-256 hex, like
 -- guidance) and the three queued emails (the owner's request, the visitor's receipt and the
--- owner's answer-by reminder, of the size guidance rendered in the same run; the first two
--- claimed as they are queued, for the server's own worker), commit.
+-- owner's answer-by reminder, of the size guidance rendered in the same run), commit.
 -- `-M prepared` because sqlx, too, prepares each statement once per connection. Row ids,
 -- Message-IDs and calendar UIDs come in the order they are made, as guidance's
 -- (`guidance_bench_id()`, which the bench creates); the tokens are random. pgbench sends each
@@ -54,17 +53,17 @@ WITH s1 AS (
          encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'), 0, :starts_at, now())
 ), s3 AS (
     INSERT INTO guidance_email_outbox (id, booking_id, kind, recipient, subject, message_id, message,
-        next_attempt_at, created_at, send_before, lease_until, attempts)
+        next_attempt_at, created_at, send_before)
     VALUES
         (guidance_bench_id(), :booking_id, 'owner_new_request', 'owner@example.org',
          'New guidance request', guidance_bench_id()::text || '@guidance',
-         convert_to(repeat('x', :msg_len), 'UTF8'), now(), now(), NULL, now() + interval '5 minutes', 1),
+         convert_to(repeat('x', :msg_len), 'UTF8'), now(), now(), NULL),
         (guidance_bench_id(), :booking_id, 'requester_received', 'visitor' || :visitor || '@example.net',
          'We received your request', guidance_bench_id()::text || '@guidance',
-         convert_to(repeat('x', :msg_len), 'UTF8'), now(), now(), NULL, now() + interval '5 minutes', 1),
+         convert_to(repeat('x', :msg_len), 'UTF8'), now(), now(), NULL),
         (guidance_bench_id(), :booking_id, 'owner_answer_reminder', 'owner@example.org',
          'A request awaits your answer', guidance_bench_id()::text || '@guidance',
-         convert_to(repeat('x', :msg_len), 'UTF8'), :starts_at, now(), :starts_at, NULL, 0)
+         convert_to(repeat('x', :msg_len), 'UTF8'), :starts_at, now(), :starts_at)
 )
 INSERT INTO guidance_bookings (id, slot_id, starts_at, ends_at, requester_name, requester_email,
     requester_locale, requester_time_zone, topic, priority, answers, status, version, ics_uid,

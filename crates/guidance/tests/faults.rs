@@ -6,10 +6,9 @@
 //! process is started on the same data. Every booking answered 201 is in the database with its
 //! slot held, no booking is written in part, and the SQLite file passes `PRAGMA
 //! integrity_check`. Every email is delivered after the restart: exactly once, except that the
-//! emails a worker held under a lease at the kill (claimed, or handed over as they were queued;
-//! some may have been delivered and not yet recorded as sent) may be delivered again, with the
-//! same Message-ID, once their lease ends. Delivery is at-least-once with a stable Message-ID, and
-//! the test proves that the only duplicates possible are those.
+//! one email a worker may have had in hand at the kill (delivered, not yet recorded as sent) is
+//! delivered again, with the same Message-ID, once its lease ends. Delivery is at-least-once
+//! with a stable Message-ID, and the test proves that the only duplicate possible is that one.
 //!
 //! **Outage.** `serve` reaches PostgreSQL through a relay the test cuts (open connections
 //! closed, new ones left unanswered) and restores. While cut, every endpoint that needs the

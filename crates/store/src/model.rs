@@ -118,8 +118,6 @@ pub struct TokenRecord {
 /// An email to queue.
 #[derive(Debug, Clone)]
 pub struct NewEmail {
-    /// The row's id, made by the caller, so that it can hand a claimed email to its sender.
-    pub id: Uuid,
     /// Stable kind name (`owner_new_request`, …).
     pub kind: String,
     /// Bare recipient address.
@@ -135,9 +133,6 @@ pub struct NewEmail {
     /// A scheduled email: dropped unsent once this moment has passed, and withdrawn by the
     /// booking's next change (`None`: an ordinary email, sent however late and never withdrawn).
     pub send_before: Option<Timestamp>,
-    /// Claimed as it is queued, for its first attempt, until this moment: the queueing process
-    /// sends it itself, as if its worker had claimed it (`None`: left to the workers' claims).
-    pub lease_until: Option<Timestamp>,
 }
 
 /// Delivery state of an email.

@@ -301,7 +301,6 @@ async fn book_zebulon(store: &SqliteStore, t0: jiff::Timestamp) -> uuid::Uuid {
     .expect("intake");
     let id = uuid::Uuid::new_v4();
     let email = NewEmail {
-        id: uuid::Uuid::new_v4(),
         kind: "requester_received".into(),
         recipient: "zebulon.quaxwright@example.test".into(),
         subject: "Your request, Zebulon Quaxwright".into(),
@@ -309,7 +308,6 @@ async fn book_zebulon(store: &SqliteStore, t0: jiff::Timestamp) -> uuid::Uuid {
         message: b"To: zebulon.quaxwright@example.test\r\n\r\nQuaxcorp Limited".to_vec(),
         send_after: None,
         send_before: None,
-        lease_until: None,
     };
     store
         .create_booking(NewBooking {

@@ -7,12 +7,11 @@ use std::time::Duration;
 
 use futures_util::{StreamExt as _, stream};
 use guidance_store::OutboxMessage;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tracing::Instrument;
 use uuid::Uuid;
 
 use super::Mailer;
-use super::handoff::Handed;
 use crate::App;
 
 /// Resolves once `shutdown` is true and `grace` has passed since.
@@ -62,86 +61,22 @@ pub async fn send_due<M: Mailer>(
     shutdown: watch::Receiver<bool>,
 ) -> Result<usize, guidance_store::StoreError> {
     let policy = &app.settings.retry;
+    let connections = app.settings.config.smtp_connections.max(1);
     let now = app.now();
     let lease_until = now.checked_add(policy.lease).expect("in range");
     let begin_by = now.checked_add(policy.lease / 2).expect("in range");
     let round = app
         .store
-        .claim_emails(now, lease_until, round_size(app))
+        .claim_emails(now, lease_until, connections * PER_CONNECTION)
         .await?;
     let claimed = round.len();
-    let round = round.into_iter().map(|email| Handed { email, begin_by });
-    send_round(app, mailer, round, shutdown).await?;
-    Ok(claimed)
-}
-
-/// The most emails a round holds: [`PER_CONNECTION`] for each connection.
-fn round_size(app: &App) -> u32 {
-    app.settings.config.smtp_connections.max(1) * PER_CONNECTION
-}
-
-/// Sends a round of claimed emails over `GUIDANCE_SMTP_CONNECTIONS` connections at once, and
-/// records the outcomes (see [`send_due`]).
-async fn send_round<M: Mailer>(
-    app: &App,
-    mailer: &M,
-    round: impl Iterator<Item = Handed>,
-    shutdown: watch::Receiver<bool>,
-) -> Result<(), guidance_store::StoreError> {
-    let connections = app.settings.config.smtp_connections.max(1);
     let outcomes: Vec<(OutboxMessage, Outcome)> = stream::iter(round)
-        .map(|h| attempt(app, mailer, h.email, h.begin_by, shutdown.clone()))
+        .map(|msg| attempt(app, mailer, msg, begin_by, shutdown.clone()))
         .buffer_unordered(usize::try_from(connections).unwrap_or(1))
         .collect()
         .await;
-    record(app, outcomes).await
-}
-
-/// Sends the emails handed over by this process's changes (see [`super::handoff`]) in rounds,
-/// `first` and then whatever else waits in the channel, without asking the database. Returns
-/// whether it sent any; the emails it could not send before a shutdown are left in `first`.
-async fn send_handed<M: Mailer>(
-    app: &App,
-    mailer: &M,
-    handed: &mut mpsc::Receiver<Handed>,
-    first: &mut Vec<Handed>,
-    shutdown: &watch::Receiver<bool>,
-) -> bool {
-    let limit = usize::try_from(round_size(app)).unwrap_or(1);
-    let mut sent_any = false;
-    loop {
-        while first.len() < limit {
-            match handed.try_recv() {
-                Ok(h) => first.push(h),
-                Err(_) => break,
-            }
-        }
-        if first.is_empty() || *shutdown.borrow() {
-            return sent_any;
-        }
-        let round = std::mem::take(first);
-        if let Err(e) = send_round(app, mailer, round.into_iter(), shutdown.clone()).await {
-            // Their leases run out and the workers' claims send them again.
-            tracing::error!(error = %e, "outbox: database error");
-            return sent_any;
-        }
-        sent_any = true;
-    }
-}
-
-/// At shutdown: the handed-over emails not sent go back to the queue, for the next worker to
-/// send at once rather than after their lease. (One still being committed as the channel closes
-/// keeps its lease, and is sent once it ends.)
-async fn give_back(app: &App, mut handed: mpsc::Receiver<Handed>, mut left: Vec<Handed>) {
-    handed.close();
-    while let Ok(h) = handed.try_recv() {
-        left.push(h);
-    }
-    for h in left {
-        if let Err(e) = app.store.release_email(h.email.id).await {
-            tracing::error!(email = %h.email.id, error = %e, "giving an email back to the queue failed; it is sent after its lease");
-        }
-    }
+    record(app, outcomes).await?;
+    Ok(claimed)
 }
 
 /// One attempt at one claimed email: opens its sealed message and hands it to `mailer`.
@@ -240,19 +175,13 @@ async fn record(
     Ok(())
 }
 
-/// Runs until `shutdown` turns true: sends the emails this process's changes hand over as they
-/// come, and the due emails of the queue whenever it is woken, the next one falls due or a few
-/// seconds passed; every minute it expires overdue bookings.
+/// Runs until `shutdown` turns true: sends due emails, sleeps until the next is due or it is
+/// woken, and every minute expires overdue bookings.
 pub async fn run<M: Mailer>(app: App, mailer: M, mut shutdown: watch::Receiver<bool>) {
     // Webhook messages are delivered beside the emails, in a loop of their own so that a slow
     // receiver never holds up an email.
     let webhooks = tokio::spawn(crate::webhooks::deliver::run(app.clone(), shutdown.clone()));
-    let mut handed = app.handoff.open();
-    let mut handed_round = Vec::new();
     let mut last_tick = tokio::time::Instant::now() - Duration::from_secs(3600);
-    // When to look at the queue in the database next: at once when woken, else when its next
-    // email falls due.
-    let mut next_look = tokio::time::Instant::now();
     loop {
         if *shutdown.borrow() {
             break;
@@ -262,35 +191,20 @@ pub async fn run<M: Mailer>(app: App, mailer: M, mut shutdown: watch::Receiver<b
             retention(&app).await;
             last_tick = tokio::time::Instant::now();
         }
-        let mut sent_any =
-            send_handed(&app, &mailer, &mut handed, &mut handed_round, &shutdown).await;
-        if tokio::time::Instant::now() >= next_look {
-            // Drain what is due; shutdown is looked at between emails.
-            loop {
-                match send_due(&app, &mailer, shutdown.clone()).await {
-                    Ok(n) if n > 0 && !*shutdown.borrow() => {
-                        sent_any = true;
-                        continue;
-                    }
-                    Ok(_) => break,
-                    Err(e) => {
-                        tracing::error!(error = %e, "outbox: database error");
-                        break;
-                    }
+        // Drain what is due; shutdown is looked at between emails.
+        let mut sent_any = false;
+        loop {
+            match send_due(&app, &mailer, shutdown.clone()).await {
+                Ok(n) if n > 0 && !*shutdown.borrow() => {
+                    sent_any = true;
+                    continue;
+                }
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::error!(error = %e, "outbox: database error");
+                    break;
                 }
             }
-            // Emails queued by other processes (several servers and workers on one PostgreSQL
-            // database) wake nobody here, so look again every few seconds at most.
-            let sleep = match app.store.next_email_due().await {
-                Ok(Some(due)) => {
-                    let wait = due.duration_since(app.now());
-                    Duration::try_from(wait)
-                        .unwrap_or(Duration::ZERO)
-                        .clamp(Duration::from_millis(20), IDLE_POLL)
-                }
-                _ => IDLE_POLL,
-            };
-            next_look = tokio::time::Instant::now() + sleep;
         }
         if sent_any {
             // An erased booking's last emails (a cancellation's) go once they are sent.
@@ -298,19 +212,25 @@ pub async fn run<M: Mailer>(app: App, mailer: M, mut shutdown: watch::Receiver<b
                 tracing::error!(error = %e, "erasing the sent emails of erased bookings failed");
             }
         }
-        tokio::select! {
-            // A change that queued emails for the workers' claims wakes this worker; its
-            // webhook messages are news for the webhook loop too.
-            () = app.outbox_wake.notified() => {
-                app.webhooks.wake.notify_one();
-                next_look = tokio::time::Instant::now();
+        // Emails queued by other processes (several servers and workers on one PostgreSQL
+        // database) wake nobody here, so look again every few seconds at most.
+        let sleep = match app.store.next_email_due().await {
+            Ok(Some(due)) => {
+                let wait = due.duration_since(app.now());
+                Duration::try_from(wait)
+                    .unwrap_or(Duration::ZERO)
+                    .clamp(Duration::from_millis(20), IDLE_POLL)
             }
-            Some(h) = handed.recv() => handed_round.push(h),
-            () = tokio::time::sleep_until(next_look) => {}
+            _ => IDLE_POLL,
+        };
+        tokio::select! {
+            // A booking's change wakes this worker; its webhook messages are news for the
+            // webhook loop too.
+            () = app.outbox_wake.notified() => app.webhooks.wake.notify_one(),
+            () = tokio::time::sleep(sleep) => {}
             _ = shutdown.changed() => {}
         }
     }
-    give_back(&app, handed, handed_round).await;
     if let Err(e) = webhooks.await {
         tracing::error!(error = %e, "the webhook loop ended abnormally");
     }

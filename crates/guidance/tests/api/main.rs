@@ -21,7 +21,6 @@ mod clock;
 mod confirm;
 mod delivery;
 mod flow;
-mod handed;
 mod hostile;
 mod idempotency;
 mod meeting;

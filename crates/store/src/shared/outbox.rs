@@ -3,12 +3,13 @@
 //! that is sending it right now. Claiming an email differs (PostgreSQL skips the rows other
 //! workers hold) and stays with each backend.
 
+use guidance_core::ids::new_row_id;
 use jiff::Timestamp;
 use uuid::Uuid;
 
 use super::rows::{StoredRow, outbox_from_row};
 use super::sql::{self, OUTBOX_COLUMNS};
-use super::tx::Value::{Bytes, Id, Int, OptId, OptTime, Text, Time};
+use super::tx::Value::{Bytes, Id, OptId, OptTime, Text, Time};
 use super::tx::{Db, Tx, Value};
 use crate::{NewEmail, OutboxMessage, StoreError, StoreResult};
 
@@ -27,21 +28,20 @@ pub(crate) async fn insert<T: Tx>(
 }
 
 /// The statement queueing `emails` (none without emails): the one place that writes outbox
-/// rows. Each is due at once, or at its moment when scheduled; one claimed as it is queued
-/// holds its lease and counts its first attempt, as a claim would have written.
+/// rows. Each is due at once, or at its moment when scheduled.
 pub(crate) fn insert_statement<'a>(
     booking_id: Option<Uuid>,
     emails: &'a [NewEmail],
     now: Timestamp,
 ) -> Option<(String, Vec<Value<'a>>)> {
-    const COLUMNS: usize = 12;
+    const COLUMNS: usize = 10;
     if emails.is_empty() {
         return None;
     }
     let mut values = Vec::new();
     for email in emails {
         values.extend([
-            Id(email.id),
+            Id(new_row_id()),
             OptId(booking_id),
             Text(&email.kind),
             Text(&email.recipient),
@@ -51,14 +51,11 @@ pub(crate) fn insert_statement<'a>(
             Time(email.send_after.unwrap_or(now)),
             Time(now),
             OptTime(email.send_before),
-            OptTime(email.lease_until),
-            Int(i64::from(email.lease_until.is_some())),
         ]);
     }
     let sql = format!(
         "INSERT INTO guidance_email_outbox (id, booking_id, kind, recipient, subject, \
-         message_id, message, next_attempt_at, created_at, send_before, lease_until, attempts) \
-         VALUES {}",
+         message_id, message, next_attempt_at, created_at, send_before) VALUES {}",
         sql::placeholder_rows(emails.len(), COLUMNS, 1)
     );
     Some((sql, values))
