@@ -148,7 +148,8 @@ impl Drop for Running {
 
 /// The kernel's clock ticks per second, the unit of `/proc/<pid>/stat`'s times: asked of
 /// `getconf` once (the quiet waits read a process's time twice a second).
-fn clock_ticks_per_second() -> u64 {
+/// The kernel's clock ticks a second, the unit of `/proc/<pid>/stat`'s times.
+pub fn clock_ticks_per_second() -> u64 {
     static TICKS: OnceLock<u64> = OnceLock::new();
     *TICKS.get_or_init(|| {
         Command::new("getconf")

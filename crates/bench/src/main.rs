@@ -200,6 +200,9 @@ struct DbFigures {
     /// On PostgreSQL: the database's committed transactions per booking of `bookings` (their
     /// emails' sending included).
     booking_transactions: Option<f64>,
+    /// On PostgreSQL on this machine: the database's CPU time per booking of `bookings`, their
+    /// emails' sending included (see [`pg::local_cpu`]).
+    booking_db_cpu: Option<Duration>,
     /// At `high_concurrency` clients.
     bookings_high: Outcome,
     /// Offered at `paced_rate` per second.
@@ -543,12 +546,16 @@ async fn measure_database(
     server.wait_quiet(quiet).await?;
     let cpu_before = server.cpu_time()?;
     let commits_before = pg::commits(analyze_url).await?;
+    let db_cpu_before = analyze_url.and_then(|_| pg::local_cpu());
     let bookings = book_all(&client, port, slot_ids, args.concurrency).await;
     // Until their emails are sent too.
     server.wait_quiet(quiet).await?;
     let booked = bookings.count(201).max(1);
     let booking_cpu =
         server.cpu_time()?.saturating_sub(cpu_before) / u32::try_from(booked).unwrap_or(u32::MAX);
+    let booking_db_cpu = db_cpu_before
+        .zip(pg::local_cpu())
+        .map(|(b, a)| a.saturating_sub(b) / u32::try_from(booked).unwrap_or(u32::MAX));
     let booking_transactions = match (commits_before, pg::commits(analyze_url).await?) {
         (Some(before), Some(after)) => Some((after - before) as f64 / booked as f64),
         _ => None,
@@ -621,6 +628,7 @@ async fn measure_database(
             bookings,
             booking_cpu,
             booking_transactions,
+            booking_db_cpu,
             bookings_high,
             paced,
             peak_rss_kib,

@@ -174,6 +174,41 @@ pub async fn count_bookings(conn: &mut PgConnection) -> Result<(i64, i64), Bench
     Ok((bookings, doubles))
 }
 
+/// The CPU time (user + system) PostgreSQL has used on this machine: that of every process
+/// named `postgres` (the postmaster, its background workers and each connection's backend),
+/// and that of the backends it has reaped (counted in the postmaster's children's times), so
+/// that the difference of two readings includes the backends that ended in between. `None`
+/// when no such process is seen (the database runs elsewhere).
+pub fn local_cpu() -> Option<std::time::Duration> {
+    let mut ticks = 0u64;
+    let mut seen = false;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let Some((name, rest)) = stat.split_once(" (").and_then(|(_, r)| r.rsplit_once(')')) else {
+            continue;
+        };
+        if name != "postgres" {
+            continue;
+        }
+        seen = true;
+        // utime, stime, cutime and cstime: fields 14 to 17 of the line, 12 to 15 after the
+        // name and the state.
+        ticks += rest
+            .split_whitespace()
+            .skip(11)
+            .take(4)
+            .filter_map(|f| f.parse::<u64>().ok())
+            .sum::<u64>();
+    }
+    seen.then(|| {
+        std::time::Duration::from_secs_f64(
+            ticks as f64 / crate::child::clock_ticks_per_second() as f64,
+        )
+    })
+}
+
 /// Finds `pgbench`: on PATH, else in Debian's versioned directories.
 pub fn find_pgbench() -> Option<PathBuf> {
     let on_path = std::env::var_os("PATH").and_then(|paths| {
@@ -204,6 +239,8 @@ pub struct PgbenchResult {
     pub latency_ms: f64,
     /// `pgbench --version`.
     pub version: String,
+    /// PostgreSQL's CPU time per transaction, when it runs on this machine (see [`local_cpu`]).
+    pub db_cpu: Option<std::time::Duration>,
 }
 
 /// Runs `pgbench -n -M prepared -c C -j 2 -T S -f book.sql` against `url`.
@@ -236,7 +273,11 @@ pub fn run_pgbench(
     if let Some(p) = url_parsed.password() {
         cmd.env("PGPASSWORD", p);
     }
+    let db_cpu_before = local_cpu();
     let out = cmd.output()?;
+    let db_cpu = db_cpu_before
+        .zip(local_cpu())
+        .map(|(b, a)| a.saturating_sub(b));
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     if !out.status.success() || stdout.contains("aborted") || stderr.contains("aborted") {
@@ -247,8 +288,11 @@ pub fn run_pgbench(
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default();
-    parse_pgbench(&stdout, version)
-        .ok_or_else(|| format!("unexpected pgbench output:\n{stdout}").into())
+    let mut result = parse_pgbench(&stdout, version)
+        .ok_or_else(|| format!("unexpected pgbench output:\n{stdout}"))?;
+    result.db_cpu =
+        db_cpu.map(|cpu| cpu / u32::try_from(result.transactions.max(1)).unwrap_or(u32::MAX));
+    Ok(result)
 }
 
 fn parse_pgbench(stdout: &str, version: String) -> Option<PgbenchResult> {
@@ -271,6 +315,7 @@ fn parse_pgbench(stdout: &str, version: String) -> Option<PgbenchResult> {
         transactions: after("number of transactions actually processed:")? as u64,
         latency_ms: after("latency average =")?,
         version,
+        db_cpu: None,
     })
 }
 

@@ -102,17 +102,19 @@ pub(crate) fn render(f: &Figures) -> String {
     ));
     s.push_str("| figure | guidance | reference, same run | ratio |\n|---|---|---|---|\n");
     s.push_str(&format!(
-        "| Booking creation, PostgreSQL | {} bookings/s ({} × 201 in {:.1} s; {}; server CPU {} and {:.1} PostgreSQL transactions a booking) | pgbench, the same transaction, {c} clients: {} transactions/s ({} in {} s; average {:.1} ms) | {} |\n",
+        "| Booking creation, PostgreSQL | {} bookings/s ({} × 201 in {:.1} s; {}; server CPU {}, PostgreSQL's CPU {} and {:.1} PostgreSQL transactions a booking) | pgbench, the same transaction, {c} clients: {} transactions/s ({} in {} s; average {:.1} ms; PostgreSQL's CPU {} a transaction) | {} |\n",
         rate(pg_rate),
         f.postgres.bookings.count(201),
         f.postgres.bookings.elapsed.as_secs_f64(),
         latency(&f.postgres.bookings),
         ms(f.postgres.booking_cpu),
+        f.postgres.booking_db_cpu.map_or_else(|| "—".to_owned(), ms),
         f.postgres.booking_transactions.unwrap_or(f64::NAN),
         rate(f.pgbench.tps),
         f.pgbench.transactions,
         a.seconds,
         f.pgbench.latency_ms,
+        f.pgbench.db_cpu.map_or_else(|| "—".to_owned(), ms),
         verdict(pg_rate / f.pgbench.tps, PGBENCH_GOAL),
     ));
     s.push_str(&format!(
@@ -195,7 +197,12 @@ pub(crate) fn render(f: &Figures) -> String {
          minute); every answer must be `201`, and the database must then hold exactly \
          that many bookings and no slot with two live ones. The server's outbox worker runs as in \
          production, sending by SMTP (to Postfix's `smtp-sink`, which keeps nothing), so part \
-         of the time goes to sending the emails of earlier bookings. On PostgreSQL, `pgbench -n -M prepared -c {c} -j {} -T {} -f \
+         of the time goes to sending the emails of earlier bookings; the two cores full, it \
+         falls behind and sends the rest once the run is over. The CPU figures count from the \
+         run's start until the server is quiet again, those emails sent: the server's process, \
+         and on PostgreSQL the database's (every `postgres` process on the machine, the \
+         backends that ended included), beside the database's CPU per pgbench transaction. \
+         On PostgreSQL, `pgbench -n -M prepared -c {c} -j {} -T {} -f \
          crates/bench/sql/book.sql` then runs (after another `ANALYZE`) the statements of `PostgresStore::create_booking` \
          in the same database: {}lock the visitor's address (a visitor of its own for each \
          transaction, as in guidance's run), claim an open slot with the conditional `UPDATE`, \
