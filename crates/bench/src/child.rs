@@ -64,20 +64,8 @@ impl Running {
     /// The CPU time (user + system) the process has used, from `/proc/<pid>/stat`.
     pub fn cpu_time(&self) -> Result<Duration, BenchError> {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))?;
-        // Fields after the command name (which may hold spaces), from its closing parenthesis.
-        let rest = stat
-            .rsplit_once(')')
-            .map(|(_, r)| r)
-            .ok_or("unreadable /proc/<pid>/stat")?;
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name and state.
-        let ticks: u64 = fields
-            .get(11)
-            .zip(fields.get(12))
-            .and_then(|(u, s)| Some(u.parse::<u64>().ok()? + s.parse::<u64>().ok()?))
-            .ok_or("no utime/stime in /proc/<pid>/stat")?;
-        let per_second = clock_ticks_per_second();
-        Ok(Duration::from_secs_f64(ticks as f64 / per_second as f64))
+        let (_, times) = stat_times(&stat).ok_or("unreadable /proc/<pid>/stat")?;
+        Ok(ticks_to_time(times.user + times.system))
     }
 
     /// Waits (up to `cap`) until the process is quiet: under 5% of a core over half a second.
@@ -146,10 +134,44 @@ impl Drop for Running {
     }
 }
 
+/// CPU times of a process in clock ticks, as `/proc/<pid>/stat` gives them.
+pub struct StatTimes {
+    /// In user mode.
+    pub user: u64,
+    /// In the kernel.
+    pub system: u64,
+    /// Of its children it has waited for (theirs and their children's), user and kernel.
+    pub children: u64,
+}
+
+/// The command name and CPU times of a `/proc/<pid>/stat` line.
+pub fn stat_times(stat: &str) -> Option<(&str, StatTimes)> {
+    // The name is in parentheses and may hold spaces and parentheses: it ends at the last one.
+    let (name, rest) = stat.split_once(" (")?.1.rsplit_once(')')?;
+    // utime, stime, cutime and cstime are fields 14 to 17 of the line, 12 to 15 after the name
+    // and the state.
+    let mut fields = rest.split_whitespace().skip(11).map(str::parse::<u64>);
+    let mut next = || fields.next()?.ok();
+    let (user, system) = (next()?, next()?);
+    let children = next()? + next()?;
+    Some((
+        name,
+        StatTimes {
+            user,
+            system,
+            children,
+        },
+    ))
+}
+
+/// `ticks` of `/proc/<pid>/stat` as a duration.
+pub fn ticks_to_time(ticks: u64) -> Duration {
+    Duration::from_secs_f64(ticks as f64 / clock_ticks_per_second() as f64)
+}
+
 /// The kernel's clock ticks per second, the unit of `/proc/<pid>/stat`'s times: asked of
 /// `getconf` once (the quiet waits read a process's time twice a second).
-/// The kernel's clock ticks a second, the unit of `/proc/<pid>/stat`'s times.
-pub fn clock_ticks_per_second() -> u64 {
+fn clock_ticks_per_second() -> u64 {
     static TICKS: OnceLock<u64> = OnceLock::new();
     *TICKS.get_or_init(|| {
         Command::new("getconf")
@@ -280,5 +302,22 @@ pub async fn wait_healthy(
             .into());
         }
         tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_times_after_a_name_with_spaces_and_parentheses() {
+        // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+        // utime stime cutime cstime …
+        let stat = "4242 (tokio (rt) 1) S 1 4242 4242 0 -1 4194560 900 5 0 0 \
+                    120 30 7 3 20 0 4 0 100 2000000 500";
+        let (name, t) = stat_times(stat).expect("readable");
+        assert_eq!(name, "tokio (rt) 1");
+        assert_eq!((t.user, t.system, t.children), (120, 30, 10));
+        assert!(stat_times("4242 (cut short) S 1 2").is_none());
     }
 }

@@ -186,27 +186,12 @@ pub fn local_cpu() -> Option<std::time::Duration> {
         let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
             continue;
         };
-        let Some((name, rest)) = stat.split_once(" (").and_then(|(_, r)| r.rsplit_once(')')) else {
-            continue;
-        };
-        if name != "postgres" {
-            continue;
+        if let Some(("postgres", t)) = crate::child::stat_times(&stat) {
+            seen = true;
+            ticks += t.user + t.system + t.children;
         }
-        seen = true;
-        // utime, stime, cutime and cstime: fields 14 to 17 of the line, 12 to 15 after the
-        // name and the state.
-        ticks += rest
-            .split_whitespace()
-            .skip(11)
-            .take(4)
-            .filter_map(|f| f.parse::<u64>().ok())
-            .sum::<u64>();
     }
-    seen.then(|| {
-        std::time::Duration::from_secs_f64(
-            ticks as f64 / crate::child::clock_ticks_per_second() as f64,
-        )
-    })
+    seen.then(|| crate::child::ticks_to_time(ticks))
 }
 
 /// Finds `pgbench`: on PATH, else in Debian's versioned directories.
@@ -348,6 +333,13 @@ pub async fn commits(url: Option<&str>) -> Result<Option<i64>, BenchError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The tests' PostgreSQL runs here (`./scripts/test` starts it), so its time is seen.
+    #[test]
+    fn sees_the_local_postgresql() {
+        let cpu = local_cpu().expect("a postgres process on this machine");
+        assert!(cpu > std::time::Duration::ZERO, "{cpu:?}");
+    }
 
     #[test]
     fn reads_pgbench_15_output() {
