@@ -551,11 +551,11 @@ async fn measure_database(
     // Until their emails are sent too.
     server.wait_quiet(quiet).await?;
     let booked = bookings.count(201).max(1);
-    let booking_cpu =
-        server.cpu_time()?.saturating_sub(cpu_before) / u32::try_from(booked).unwrap_or(u32::MAX);
+    let per_booking = |time: Duration| time / u32::try_from(booked).unwrap_or(u32::MAX);
+    let booking_cpu = per_booking(server.cpu_time()?.saturating_sub(cpu_before));
     let booking_db_cpu = db_cpu_before
         .zip(pg::local_cpu())
-        .map(|(b, a)| a.saturating_sub(b) / u32::try_from(booked).unwrap_or(u32::MAX));
+        .map(|(before, after)| per_booking(after.saturating_sub(before)));
     let booking_transactions = match (commits_before, pg::commits(analyze_url).await?) {
         (Some(before), Some(after)) => Some((after - before) as f64 / booked as f64),
         _ => None,
