@@ -4,8 +4,10 @@
 //! a text with `{placeholders}`. They are compiled into the binary, so a running service cannot
 //! miss one. English is complete and the fallback for everything else.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::LazyLock;
+use std::thread::LocalKey;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -46,17 +48,27 @@ static CATALOG: LazyLock<HashMap<&'static str, Texts>> = LazyLock::new(|| {
     langs
 });
 
-/// The languages with locale files.
-pub fn languages() -> Vec<&'static str> {
+/// The languages with locale files, sorted: listed once, as every text looked up resolves its
+/// language against them.
+static LANGUAGES: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
     let mut v: Vec<&'static str> = CATALOG.keys().copied().collect();
     v.sort_unstable();
     v
+});
+
+/// The languages with locale files.
+pub fn languages() -> Vec<&'static str> {
+    LANGUAGES.clone()
 }
 
 /// The best supported language for a requested tag (`de-AT` → `de`), or English.
 pub fn resolve(tag: &str) -> &'static str {
+    let langs = &*LANGUAGES;
+    // Most tags are one of the languages already (the booking's, the owner's).
+    if let Some(l) = langs.iter().find(|l| **l == tag) {
+        return l;
+    }
     let tag = tag.trim().replace('_', "-");
-    let langs = languages();
     if let Some(l) = langs.iter().find(|l| l.eq_ignore_ascii_case(&tag)) {
         return l;
     }
@@ -104,13 +116,37 @@ pub fn t(lang: &str, key: &str) -> String {
         .unwrap_or_else(|| format!("⟦{key}⟧"))
 }
 
-/// Like [`t`], with `{name}` placeholders replaced by `args`.
+/// Like [`t`], with `{name}` placeholders replaced by `args`, in one pass: a value is never read
+/// again for placeholders (a visitor named `{date}` keeps that name), and a placeholder without
+/// a value stays as it is.
 pub fn tf(lang: &str, key: &str, args: &[(&str, &str)]) -> String {
-    let mut s = t(lang, key);
-    for (name, value) in args {
-        s = s.replace(&format!("{{{name}}}"), value);
+    let Some(text) = lookup(lang, key) else {
+        return t(lang, key);
+    };
+    let mut out =
+        String::with_capacity(text.len() + args.iter().map(|(_, v)| v.len()).sum::<usize>());
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let filled = after.find('}').and_then(|close| {
+            let name = &after[..close];
+            let (_, value) = args.iter().find(|(n, _)| *n == name)?;
+            Some((value, &after[close + 1..]))
+        });
+        match filled {
+            Some((value, next)) => {
+                out.push_str(value);
+                rest = next;
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
     }
-    s
+    out.push_str(rest);
+    out
 }
 
 fn lookup(lang: &str, key: &str) -> Option<&'static str> {
@@ -169,6 +205,26 @@ fn icu_locale(lang: &str) -> icu_locale_core::Locale {
         .unwrap_or(icu_locale_core::locale!("en"))
 }
 
+/// ICU formatters (or rules) by language, each built on first use in each thread and kept: one
+/// costs many times more to make than to use, and every email formats several dates. (Per
+/// thread, as ICU's compiled data is not shared between threads without its `sync` feature.)
+type PerLanguage<T> = RefCell<HashMap<&'static str, Option<T>>>;
+
+/// `format` given what `make` built for `lang`'s locale (`None` if it could not), from `cache`.
+fn with_language<T, R>(
+    cache: &'static LocalKey<PerLanguage<T>>,
+    lang: &str,
+    make: fn(icu_locale_core::Locale) -> Option<T>,
+    format: impl FnOnce(Option<&T>) -> R,
+) -> R {
+    let lang = resolve(lang);
+    cache.with(|cell| {
+        let mut built = cell.borrow_mut();
+        let kept = built.entry(lang).or_insert_with(|| make(icu_locale(lang)));
+        format(kept.as_ref())
+    })
+}
+
 fn gregorian(z: &jiff::Zoned) -> Option<icu_calendar::Date<icu_calendar::Gregorian>> {
     icu_calendar::Date::try_new_gregorian(
         i32::from(z.year()),
@@ -183,32 +239,28 @@ fn gregorian(z: &jiff::Zoned) -> Option<icu_calendar::Date<icu_calendar::Gregori
 pub fn format_date(lang: &str, z: &jiff::Zoned) -> String {
     use icu_datetime::FixedCalendarDateTimeFormatter;
     use icu_datetime::fieldsets::YMDE;
-    let Some(date) = gregorian(z) else {
-        return z.date().to_string();
-    };
-    match FixedCalendarDateTimeFormatter::<icu_calendar::Gregorian, YMDE>::try_new(
-        icu_locale(lang).into(),
-        YMDE::long(),
-    ) {
-        Ok(f) => f.format(&date).to_string(),
-        Err(_) => z.date().to_string(),
-    }
+    type Formatter = FixedCalendarDateTimeFormatter<icu_calendar::Gregorian, YMDE>;
+    thread_local!(static FORMATTERS: PerLanguage<Formatter> = RefCell::default());
+    let make =
+        |locale: icu_locale_core::Locale| Formatter::try_new(locale.into(), YMDE::long()).ok();
+    with_language(&FORMATTERS, lang, make, |f| match (gregorian(z), f) {
+        (Some(date), Some(f)) => f.format(&date).to_string(),
+        _ => z.date().to_string(),
+    })
 }
 
 /// A short day for subjects and lists (e.g. "Thu, Dec 3" in English).
 pub fn format_short_date(lang: &str, z: &jiff::Zoned) -> String {
     use icu_datetime::FixedCalendarDateTimeFormatter;
     use icu_datetime::fieldsets::MDE;
-    let Some(date) = gregorian(z) else {
-        return z.date().to_string();
-    };
-    match FixedCalendarDateTimeFormatter::<icu_calendar::Gregorian, MDE>::try_new(
-        icu_locale(lang).into(),
-        MDE::medium(),
-    ) {
-        Ok(f) => f.format(&date).to_string(),
-        Err(_) => z.date().to_string(),
-    }
+    type Formatter = FixedCalendarDateTimeFormatter<icu_calendar::Gregorian, MDE>;
+    thread_local!(static FORMATTERS: PerLanguage<Formatter> = RefCell::default());
+    let make =
+        |locale: icu_locale_core::Locale| Formatter::try_new(locale.into(), MDE::medium()).ok();
+    with_language(&FORMATTERS, lang, make, |f| match (gregorian(z), f) {
+        (Some(date), Some(f)) => f.format(&date).to_string(),
+        _ => z.date().to_string(),
+    })
 }
 
 /// The name of a day of the week for a reader, from CLDR data ("Monday", "lundi").
@@ -225,13 +277,13 @@ pub fn format_weekday(lang: &str, weekday: jiff::civil::Weekday) -> String {
         jiff::civil::Weekday::Saturday => W::Saturday,
         jiff::civil::Weekday::Sunday => W::Sunday,
     };
-    match FixedCalendarDateTimeFormatter::<icu_calendar::Gregorian, E>::try_new(
-        icu_locale(lang).into(),
-        E::long(),
-    ) {
-        Ok(f) => f.format(&day).to_string(),
-        Err(_) => format!("{weekday:?}"),
-    }
+    type Formatter = FixedCalendarDateTimeFormatter<icu_calendar::Gregorian, E>;
+    thread_local!(static FORMATTERS: PerLanguage<Formatter> = RefCell::default());
+    let make = |locale: icu_locale_core::Locale| Formatter::try_new(locale.into(), E::long()).ok();
+    with_language(&FORMATTERS, lang, make, |f| match f {
+        Some(f) => f.format(&day).to_string(),
+        None => format!("{weekday:?}"),
+    })
 }
 
 /// A time of day for a reader, in the language's own style ("2:30 PM", "14:30").
@@ -239,16 +291,18 @@ pub fn format_time(lang: &str, z: &jiff::Zoned) -> String {
     use icu_datetime::NoCalendarFormatter;
     use icu_datetime::fieldsets::T;
     use icu_datetime::options::TimePrecision;
-    let Ok(time) = icu_time_of(z) else {
-        return z.strftime("%H:%M").to_string();
+    thread_local!(static FORMATTERS: PerLanguage<NoCalendarFormatter<T>> = RefCell::default());
+    let make = |locale: icu_locale_core::Locale| {
+        NoCalendarFormatter::try_new(
+            locale.into(),
+            T::short().with_time_precision(TimePrecision::Minute),
+        )
+        .ok()
     };
-    match NoCalendarFormatter::try_new(
-        icu_locale(lang).into(),
-        T::short().with_time_precision(TimePrecision::Minute),
-    ) {
-        Ok(f) => f.format(&time).to_string(),
-        Err(_) => z.strftime("%H:%M").to_string(),
-    }
+    with_language(&FORMATTERS, lang, make, |f| match (icu_time_of(z), f) {
+        (Ok(time), Some(f)) => f.format(&time).to_string(),
+        _ => z.strftime("%H:%M").to_string(),
+    })
 }
 
 fn icu_time_of(z: &jiff::Zoned) -> Result<icu_datetime::input::Time, ()> {
@@ -277,10 +331,12 @@ pub fn format_span(lang: &str, start: Timestamp, end: Timestamp, zone: &str) -> 
 /// The CLDR plural category of `n` in a language: `zero`, `one`, `two`, `few`, `many` or `other`.
 pub fn plural_category(lang: &str, n: u64) -> &'static str {
     use icu_plurals::{PluralCategory, PluralRules};
-    let Ok(rules) = PluralRules::try_new_cardinal(icu_locale(lang).into()) else {
+    thread_local!(static RULES: PerLanguage<PluralRules> = RefCell::default());
+    let make = |locale: icu_locale_core::Locale| PluralRules::try_new_cardinal(locale.into()).ok();
+    let Some(category) = with_language(&RULES, lang, make, |r| r.map(|r| r.category_for(n))) else {
         return "other";
     };
-    match rules.category_for(n) {
+    match category {
         PluralCategory::Zero => "zero",
         PluralCategory::One => "one",
         PluralCategory::Two => "two",
@@ -429,6 +485,75 @@ mod tests {
             format_date("pt-BR", &z)
         );
         assert!(is_rtl("ar") && !is_rtl("ja"));
+    }
+
+    #[test]
+    fn placeholders_are_filled_once_and_values_are_not_read_again() {
+        let text = t("en", "common.datetime.span");
+        assert!(text.contains("{date}") && text.contains("{zone}"), "{text}");
+        let filled = tf(
+            "en",
+            "common.datetime.span",
+            &[
+                ("date", "{zone}"),
+                ("start", "9"),
+                ("end", "10"),
+                ("zone", "UTC"),
+            ],
+        );
+        let expected = text
+            .replace("{date}", "\u{1}")
+            .replace("{start}", "9")
+            .replace("{end}", "10")
+            .replace("{zone}", "UTC")
+            .replace('\u{1}', "{zone}");
+        assert_eq!(filled, expected);
+        // Without a value, a placeholder stays as it is.
+        assert_eq!(tf("en", "common.datetime.span", &[]), text);
+        assert_eq!(tf("en", "no.such.key", &[("a", "b")]), "⟦no.such.key⟧");
+    }
+
+    /// The formatters are kept per language and thread: each language keeps its own, a tag
+    /// resolves to its language's, and a thread that starts with another language writes the
+    /// same words.
+    #[test]
+    fn kept_formatters_stay_with_their_language_in_every_thread() {
+        let at: Timestamp = "2026-12-03T09:00:00Z".parse().unwrap();
+        let z = at.to_zoned(TimeZone::get("Europe/Berlin").unwrap());
+        fn written(z: &jiff::Zoned, langs: &[&str]) -> Vec<String> {
+            langs
+                .iter()
+                .map(|l| {
+                    let (date, day, time) = (
+                        format_date(l, z),
+                        format_short_date(l, z),
+                        format_time(l, z),
+                    );
+                    format!("{date} {day} {time}")
+                })
+                .collect()
+        }
+        let here = written(&z, &["de", "en", "de-AT", "fr_CH", "xx"]);
+        assert_eq!(here[0], "Donnerstag, 3. Dezember 2026 Do., 3. Dez. 10:00");
+        assert_eq!(
+            here[1],
+            "Thursday, December 3, 2026 Thu, Dec 3 10:00\u{202f}AM"
+        );
+        assert_eq!(here[2], here[0], "de-AT is written as German");
+        assert_eq!(
+            here[4], here[1],
+            "an unknown language is written as English"
+        );
+        let there = std::thread::spawn(move || {
+            let mut v = written(&z, &["xx", "fr_CH", "de-AT", "en", "de"]);
+            v.reverse();
+            v
+        })
+        .join()
+        .unwrap();
+        assert_eq!(there, here);
+        assert_eq!(plural_category("pl", 3), "few");
+        assert_eq!(plural_category("en", 3), "other");
     }
 
     #[test]
