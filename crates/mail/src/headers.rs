@@ -14,11 +14,17 @@ const DISPLAY_NAME_MAX: usize = 120;
 /// `lettre` would encode a CR or LF safely anyway; this keeps subjects and names readable and
 /// stops a right-to-left override from making a name display as something else.
 pub fn one_line(s: &str) -> String {
-    let spaced: String = s
-        .chars()
-        .map(|c| if is_forbidden_inline(c) { ' ' } else { c })
-        .collect();
-    spaced.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut out = String::with_capacity(s.len());
+    for word in s.split(|c: char| c.is_whitespace() || is_forbidden_inline(c)) {
+        if word.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 /// `s` for a header (a subject or a display name): on one line, and with every `=?` broken by

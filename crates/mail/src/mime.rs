@@ -20,6 +20,7 @@ use std::time::SystemTime;
 
 use guidance_core::ics::Invite;
 use jiff::Timestamp;
+use lettre::address::Envelope;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 
@@ -61,7 +62,11 @@ pub fn assemble(p: &Parts<'_>) -> Vec<u8> {
                 .singlepart(attachment_part(ics))
         }
     };
+    // The envelope given, not derived: lettre would parse the From and To it was just given.
+    let envelope = Envelope::new(Some(p.from.email.clone()), vec![p.to.email.clone()])
+        .expect("an envelope with a recipient always builds");
     lettre::Message::builder()
+        .envelope(envelope)
         .from(p.from.clone())
         .to(p.to.clone())
         .subject(p.subject)

@@ -12,8 +12,20 @@ const MAX_LINE: usize = 76;
 /// Whether an octet may stand for itself: printable ASCII but `=`, and space and tab (which
 /// may not end a line).
 const fn is_literal(b: u8) -> bool {
-    matches!(b, 33..=60 | 62..=126 | b' ' | b'\t')
+    LITERAL[b as usize]
 }
+
+/// [`is_literal`] for every octet, looked up rather than compared: most of an email's octets
+/// pass through it.
+const LITERAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = matches!(b as u8, 33..=60 | 62..=126 | b' ' | b'\t');
+        b += 1;
+    }
+    table
+};
 
 /// `text` quoted-printable with CRLF line ends: each line end of the text (LF or CRLF) a line
 /// end of the encoding; printable ASCII as it is, but `=`; a space or tab as it is unless it
