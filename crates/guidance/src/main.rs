@@ -6,6 +6,12 @@ use guidance::telemetry;
 use guidance_app::config::Config;
 use guidance_app::owner_auth;
 
+/// mimalloc rather than the C library's allocator: a booking renders, seals and writes emails
+/// through many short-lived buffers, and glibc's malloc, free and realloc took about a sixth of
+/// the server's CPU time under load (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "guidance",
