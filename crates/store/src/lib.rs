@@ -233,8 +233,9 @@ pub trait Store: Send + Sync + 'static {
         email_id: Uuid,
         now: Timestamp,
     ) -> StoreResult<OutboxMessage>;
-    /// When the next queued email is due, if any.
-    async fn next_email_due(&self) -> StoreResult<Option<Timestamp>>;
+    /// When the next queued email is due, if any: the first one no worker holds, or the end of
+    /// a lease a worker holds on one (it was due by `now`, when it was claimed).
+    async fn next_email_due(&self, now: Timestamp) -> StoreResult<Option<Timestamp>>;
     /// The emails of a booking, oldest first.
     async fn booking_emails(&self, booking_id: Uuid) -> StoreResult<Vec<OutboxMessage>>;
 

@@ -41,7 +41,10 @@ async fn everything(store: &dyn Store, tokens: &[TokenHash]) -> Vec<String> {
     for t in tokens {
         out.push(format!("{:?}", store.find_token(t).await.expect("token")));
     }
-    out.push(format!("{:?}", store.next_email_due().await.expect("due")));
+    out.push(format!(
+        "{:?}",
+        store.next_email_due(now).await.expect("due")
+    ));
     out.push(format!(
         "{:?}",
         store.list_questions().await.expect("questions")

@@ -214,7 +214,7 @@ pub async fn run<M: Mailer>(app: App, mailer: M, mut shutdown: watch::Receiver<b
         }
         // Emails queued by other processes (several servers and workers on one PostgreSQL
         // database) wake nobody here, so look again every few seconds at most.
-        let sleep = match app.store.next_email_due().await {
+        let sleep = match app.store.next_email_due(app.now()).await {
             Ok(Some(due)) => {
                 let wait = due.duration_since(app.now());
                 Duration::try_from(wait)

@@ -24,6 +24,8 @@ use sqlx::{ConnectOptions, Connection as _};
 use uuid::Uuid;
 
 mod rows;
+#[cfg(test)]
+mod tests;
 mod time;
 mod tx;
 
@@ -356,8 +358,8 @@ impl Store for PostgresStore {
         outbox::release(self, id).await
     }
 
-    async fn next_email_due(&self) -> StoreResult<Option<Timestamp>> {
-        outbox::next_due(self).await
+    async fn next_email_due(&self, now: Timestamp) -> StoreResult<Option<Timestamp>> {
+        outbox::next_due(self, now).await
     }
 
     async fn requeue_email(

@@ -186,17 +186,25 @@ pub(crate) async fn release<D: Db>(db: &D, id: Uuid) -> StoreResult<()> {
 }
 
 /// See [`crate::Store::next_email_due`]: a leased email is due when its lease ends.
-pub(crate) async fn next_due<D: Db>(db: &D) -> StoreResult<Option<Timestamp>> {
-    let row = db.read_optional(&next_due_statement::<D>(), &[]).await?;
+pub(crate) async fn next_due<D: Db>(db: &D, now: Timestamp) -> StoreResult<Option<Timestamp>> {
+    let row = db
+        .read_optional(&next_due_statement::<D>(), &[Time(now)])
+        .await?;
     Ok(row
         .map(|row| row.opt_time("next_attempt_at"))
         .transpose()?
         .flatten())
 }
 
-/// The statement of [`next_due`]: the first waiting email that no worker holds, and the leases
-/// of those being sent, each from its own index, never a walk of every queued email (most are
-/// reminders scheduled days ahead). The worker asks after every round.
+/// The statement of [`next_due`] (`$1` is now): the first waiting email that no worker holds,
+/// and the leases of those being sent, both from the index of the waiting emails, never a walk
+/// of every queued email (most are reminders scheduled days ahead). An email is only ever
+/// claimed once due, so the leased ones are among those due by now: the worker asks once it has
+/// claimed every due email it could, when those are the few that workers are sending.
+///
+/// No index of its own for the leased emails: the claim's update then changes no indexed
+/// column, and PostgreSQL writes it beside the row without a new entry in every index (a
+/// heap-only tuple; see the migration `outbox_claims_in_place`).
 fn next_due_statement<D: Db>() -> String {
     format!(
         "SELECT MIN(due) AS next_attempt_at FROM ( \
@@ -207,6 +215,7 @@ fn next_due_statement<D: Db>() -> String {
              UNION ALL \
              SELECT {greatest}(next_attempt_at, lease_until) AS due FROM guidance_email_outbox \
              WHERE status = 'queued' AND withdrawn_at IS NULL AND lease_until IS NOT NULL \
+               AND next_attempt_at <= $1 \
          ) AS due_times",
         greatest = D::GREATEST
     )
@@ -271,8 +280,8 @@ mod tests {
     use super::{claim_statement, next_due_statement};
     use crate::sqlite::SqliteStore;
 
-    /// What the worker asks after every round reads only the index of the waiting emails (and
-    /// that of the leased ones), never the reminders scheduled ahead or the withdrawn emails:
+    /// What the worker asks after every round reads only the index of the waiting emails, never
+    /// the reminders scheduled ahead or the withdrawn emails:
     /// SQLite's plan for each names an index for every read of the outbox (the claim's update
     /// finds its rows by id).
     #[tokio::test]
@@ -283,7 +292,7 @@ mod tests {
             .expect("open");
         for (sql, params) in [
             (claim_statement::<SqliteStore>(""), 3),
-            (next_due_statement::<SqliteStore>(), 0),
+            (next_due_statement::<SqliteStore>(), 1),
         ] {
             let explain = format!("EXPLAIN QUERY PLAN {sql}");
             let mut query = sqlx::query(&explain);

@@ -398,8 +398,8 @@ impl Store for SqliteStore {
         outbox::requeue_email(self.tx().await?, booking_id, email_id, now).await
     }
 
-    async fn next_email_due(&self) -> StoreResult<Option<Timestamp>> {
-        outbox::next_due(self).await
+    async fn next_email_due(&self, now: Timestamp) -> StoreResult<Option<Timestamp>> {
+        outbox::next_due(self, now).await
     }
 
     async fn booking_emails(&self, booking_id: Uuid) -> StoreResult<Vec<OutboxMessage>> {

@@ -110,7 +110,7 @@ pub async fn booking_reserves_slot_and_records_everything(store: Arc<dyn Store>)
         assert_eq!(queued.last_error, None);
         assert_eq!(queued.sent_at, None);
     }
-    assert_eq!(store.next_email_due().await.expect("due"), Some(t0));
+    assert_eq!(store.next_email_due(t0).await.expect("due"), Some(t0));
 }
 
 pub async fn booking_second_request_for_slot_writes_nothing(store: Arc<dyn Store>) {
@@ -169,7 +169,7 @@ pub async fn booking_unknown_slot_is_not_found(store: Arc<dyn Store>) {
         StoreError::NotFound
     );
     assert!(store.list_bookings(None).await.expect("list").is_empty());
-    assert_eq!(store.next_email_due().await.expect("due"), None);
+    assert_eq!(store.next_email_due(t0).await.expect("due"), None);
     assert_eq!(
         store
             .find_token(&req.token(BookingAction::Accept))
@@ -222,7 +222,7 @@ pub async fn booking_refused_when_slot_started(store: Arc<dyn Store>) {
     );
     assert_eq!(slot_status(store, s.id).await, SlotStatus::Open);
     assert!(store.list_bookings(None).await.expect("list").is_empty());
-    assert_eq!(store.next_email_due().await.expect("due"), None);
+    assert_eq!(store.next_email_due(t0).await.expect("due"), None);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -152,7 +152,7 @@ pub async fn outbox_retry_waits_until_due(store: Arc<dyn Store>) {
     assert_eq!(m.attempts, 1);
     let message_id = m.message_id.clone();
     assert_eq!(
-        store.next_email_due().await.expect("due"),
+        store.next_email_due(t0).await.expect("due"),
         Some(t0 + mins(30))
     );
 
@@ -203,7 +203,7 @@ pub async fn outbox_failed_email_stays_out(store: Arc<dyn Store>) {
         .mark_email_sent(claimed[1], t0 + hours(24))
         .await
         .expect("sent");
-    assert_eq!(store.next_email_due().await.expect("due"), None);
+    assert_eq!(store.next_email_due(t0).await.expect("due"), None);
     assert!(claim_all(store, t0 + hours(48)).await.is_empty());
 }
 
@@ -222,7 +222,7 @@ pub async fn outbox_sent_email_is_done(store: Arc<dyn Store>) {
         assert_eq!(m.attempts, 1);
         assert_eq!(m.last_error, None);
     }
-    assert_eq!(store.next_email_due().await.expect("due"), None);
+    assert_eq!(store.next_email_due(t0).await.expect("due"), None);
     assert!(claim_all(store, t0 + hours(24)).await.is_empty());
 }
 
@@ -333,7 +333,7 @@ pub async fn outbox_requeue_sends_the_same_email_again(store: Arc<dyn Store>) {
 pub async fn outbox_next_email_due_reports_earliest(store: Arc<dyn Store>) {
     let store = &*store;
     let t0 = now();
-    assert_eq!(store.next_email_due().await.expect("due"), None);
+    assert_eq!(store.next_email_due(t0).await.expect("due"), None);
     let b = book(
         store,
         &slot_at(store, future(t0), 60).await,
@@ -342,12 +342,20 @@ pub async fn outbox_next_email_due_reports_earliest(store: Arc<dyn Store>) {
     )
     .await;
     assert_eq!(
-        store.next_email_due().await.expect("due"),
+        store.next_email_due(t0).await.expect("due"),
         Some(t0 - mins(20))
     );
 
     let claimed = claim_all(store, t0).await;
     assert_eq!(claimed.len(), 2);
+    // Both held by a worker: the next is due when their lease (five minutes) runs out, asked
+    // then as at any later moment.
+    for at in [t0, t0 + mins(1), t0 + mins(6)] {
+        assert_eq!(
+            store.next_email_due(at).await.expect("due"),
+            Some(t0 + mins(5))
+        );
+    }
     store
         .mark_email_retry(claimed[0], "timeout", t0 + mins(30))
         .await
@@ -357,13 +365,13 @@ pub async fn outbox_next_email_due_reports_earliest(store: Arc<dyn Store>) {
         .await
         .expect("retry");
     assert_eq!(
-        store.next_email_due().await.expect("due"),
+        store.next_email_due(t0).await.expect("due"),
         Some(t0 + mins(10))
     );
 
     store.mark_email_sent(claimed[1], t0).await.expect("sent");
     assert_eq!(
-        store.next_email_due().await.expect("due"),
+        store.next_email_due(t0).await.expect("due"),
         Some(t0 + mins(30))
     );
 
@@ -371,7 +379,7 @@ pub async fn outbox_next_email_due_reports_earliest(store: Arc<dyn Store>) {
         .mark_email_failed(claimed[0], "gave up")
         .await
         .expect("failed");
-    assert_eq!(store.next_email_due().await.expect("due"), None);
+    assert_eq!(store.next_email_due(t0).await.expect("due"), None);
     assert_eq!(
         store
             .booking_emails(b.booking.id)

@@ -82,7 +82,7 @@ pub async fn scheduled_email_waits_and_a_change_withdraws_it(store: Arc<dyn Stor
     for id in ordinary {
         store.mark_email_sent(id, t0).await.expect("sent");
     }
-    let due = store.next_email_due().await.expect("next due");
+    let due = store.next_email_due(t0).await.expect("next due");
     assert_eq!(
         due,
         Some(t0 + hours(2)),
@@ -116,7 +116,7 @@ pub async fn scheduled_email_waits_and_a_change_withdraws_it(store: Arc<dyn Stor
         .mark_email_sent(accepted[0], t0 + hours(2))
         .await
         .expect("sent");
-    assert_eq!(store.next_email_due().await.expect("next due"), None);
+    assert_eq!(store.next_email_due(t0).await.expect("next due"), None);
     assert_err!(
         store
             .requeue_email(booking.id, queued.id, t0 + hours(2))
