@@ -249,15 +249,17 @@ async fn send_pipelined(
 /// 4.5.2), then `CRLF . CRLF`.
 fn content(message: &str) -> String {
     let mut out = String::with_capacity(message.len() + message.len() / 64 + 5);
-    let (mut line_start, mut after_cr) = (true, false);
-    for c in message.chars() {
-        if line_start && c == '.' {
-            out.push('.');
-        }
-        out.push(c);
-        line_start = after_cr && c == '\n';
-        after_cr = c == '\r';
+    if message.starts_with('.') {
+        out.push('.');
     }
+    // Copied a line run at a time: only where a line begins with a dot is there anything to add.
+    let mut rest = message;
+    while let Some(at) = rest.find("\r\n.") {
+        out.push_str(&rest[..at + 2]);
+        out.push('.');
+        rest = &rest[at + 2..];
+    }
+    out.push_str(rest);
     out.push_str("\r\n.\r\n");
     out
 }
@@ -304,6 +306,8 @@ mod tests {
         // Only after CRLF does a line begin.
         assert_eq!(content("a\n.b\r.c"), "a\n.b\r.c\r\n.\r\n");
         assert_eq!(content("a\r\r\n.b"), "a\r\r\n..b\r\n.\r\n");
+        assert_eq!(content(".\r\n."), "..\r\n..\r\n.\r\n");
+        assert_eq!(content("é\r\n.ü\r\n"), "é\r\n..ü\r\n\r\n.\r\n");
     }
 
     /// A server that offers PIPELINING and answers `MAIL FROM`, `RCPT TO` and `DATA` only once
