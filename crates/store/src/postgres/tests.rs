@@ -1,11 +1,14 @@
 //! What PostgreSQL does with the outbox's statements, seen from inside one transaction.
 
-use jiff::{SignedDuration, Timestamp};
-use sqlx::Connection as _;
-
-use super::{PgTime, PostgresStore};
-use crate::shared::outbox;
 use guidance_testkit::pg::TestDatabase;
+use jiff::{SignedDuration, Timestamp};
+
+use super::PostgresStore;
+use crate::NewEmail;
+use crate::shared::outbox;
+use crate::shared::rows::PlainColumns as _;
+use crate::shared::tx::Tx as _;
+use crate::shared::tx::Value::{Int, Time};
 
 /// A claim writes the email's new version beside the old one, with no new entry in any index
 /// (a heap-only tuple): it changes no indexed column, and the page has room for it. An index
@@ -14,35 +17,38 @@ use guidance_testkit::pg::TestDatabase;
 async fn a_claim_updates_the_email_in_place() {
     let db = TestDatabase::create().await;
     let store = PostgresStore::migrate(&db.url).await.expect("migrate");
-    let mut conn = store.connection().await.expect("connection");
-    let mut tx = conn.begin().await.expect("begin");
+    let mut tx = store.tx().await.expect("begin");
     let now = Timestamp::now();
-    sqlx::query(
-        "INSERT INTO guidance_email_outbox (kind, recipient, subject, message_id, message, \
-         next_attempt_at) VALUES ('owner_request', 'owner@example.org', 'A request', \
-         'claim-in-place@example.org', $1, $2)",
-    )
-    .bind(vec![7_u8; 1024])
-    .bind(PgTime(now))
-    .execute(&mut *tx)
-    .await
-    .expect("queue an email");
+    let email = NewEmail {
+        kind: "owner_request".into(),
+        recipient: "owner@example.org".into(),
+        subject: "A request".into(),
+        message_id: "<claim-in-place@example.org>".into(),
+        message: vec![7; 1024],
+        send_after: None,
+        send_before: None,
+    };
+    outbox::insert(&mut tx, None, &[email], now)
+        .await
+        .expect("queue an email");
     let claim = outbox::claim_statement::<PostgresStore>(" FOR UPDATE SKIP LOCKED");
-    let claimed = sqlx::query(&claim)
-        .bind(PgTime(now))
-        .bind(PgTime(now + SignedDuration::from_mins(5)))
-        .bind(32_i64)
-        .fetch_all(&mut *tx)
+    let lease = now + SignedDuration::from_mins(5);
+    let claimed = tx
+        .fetch_all(&claim, &[Time(now), Time(lease), Int(32)])
         .await
         .expect("claim");
     assert_eq!(claimed.len(), 1);
-    let (updated, in_place): (i64, i64) = sqlx::query_as(
-        "SELECT pg_stat_get_xact_tuples_updated(c.oid), \
-                pg_stat_get_xact_tuples_hot_updated(c.oid) \
-         FROM pg_class c WHERE c.relname = 'guidance_email_outbox'",
-    )
-    .fetch_one(&mut *tx)
-    .await
-    .expect("the transaction's counts");
+    let counts = tx
+        .fetch_optional(
+            "SELECT pg_stat_get_xact_tuples_updated(c.oid) AS updated, \
+                    pg_stat_get_xact_tuples_hot_updated(c.oid) AS in_place \
+             FROM pg_class c WHERE c.relname = 'guidance_email_outbox'",
+            &[],
+        )
+        .await
+        .expect("the transaction's counts")
+        .expect("the outbox's row in pg_class");
+    let updated = counts.int("updated").expect("updated");
+    let in_place = counts.int("in_place").expect("in place");
     assert_eq!((updated, in_place), (1, 1));
 }
