@@ -6,14 +6,17 @@
 --
 -- The same statements in the same order: switch to service_role where guidance does, lock the
 -- visitor's address (each transaction a visitor of its own, as in guidance's run; guidance
--- makes the lock's key in Rust, pgbench uses the visitor's number), claim the
--- slot with the conditional UPDATE that also counts the address's requests awaiting the owner
--- (fewer than guidance's default limit, 3; its RETURNING also makes the booking's id, which
--- guidance makes in Rust), then in one statement (the booking's insert, returning it with the
--- webhook endpoints' wishes, the others as its WITH queries, as PostgresStore's batches go)
--- insert the booking, its audit event, the owner's three action tokens (SHA-256 hex, like
--- guidance) and the three queued emails (the owner's request, the visitor's receipt and the
--- owner's answer-by reminder, of the size guidance rendered in the same run), commit.
+-- makes the lock's key in Rust, pgbench uses the visitor's number), then one statement: the
+-- slot's claim, the conditional UPDATE that also counts the address's requests awaiting the
+-- owner (fewer than guidance's default limit, 3), as the WITH query `guard` (its RETURNING also
+-- makes the booking's id, which guidance makes in Rust), and the inserts, each of rows only if
+-- the guard returned one (the others as WITH queries of the booking's insert, which returns
+-- it with the webhook endpoints' wishes, as PostgresStore's guarded batches go): the booking,
+-- its audit event, the owner's three action tokens (SHA-256 hex, like guidance) and the three
+-- queued emails (the owner's request, the visitor's receipt and the owner's answer-by
+-- reminder, of the size guidance rendered in the same run); commit. guidance binds the rows'
+-- values it already has and selects them only if the guard returned a row; pgbench reads them
+-- from the guard's row.
 -- `-M prepared` because sqlx, too, prepares each statement once per connection. Row ids,
 -- Message-IDs and calendar UIDs come in the order they are made, as guidance's
 -- (`guidance_bench_id()`, which the bench creates); the tokens are random. pgbench sends each
@@ -28,50 +31,46 @@ BEGIN;
 SET LOCAL ROLE service_role;
 \endif
 SELECT pg_advisory_xact_lock(:visitor);
-UPDATE guidance_availability a SET status = 'booked', updated_at = now()
-  FROM guidance_bench_slots b
- WHERE b.n = (SELECT nextval('guidance_bench_seq'))
-   AND a.id = b.id AND a.status = 'open'
-   AND a.starts_at = b.starts_at AND a.ends_at = b.ends_at AND a.starts_at > now()
-   AND (SELECT COUNT(*) FROM guidance_bookings
-         WHERE lower(requester_email) = lower('visitor' || :visitor || '@example.net')
-           AND status IN ('pending', 'unconfirmed')) < 3
-RETURNING a.id AS slot_id, a.starts_at AS starts_at, a.ends_at AS ends_at,
-    guidance_bench_id() AS booking_id
-\gset
-WITH s1 AS (
+WITH guard AS (
+    UPDATE guidance_availability a SET status = 'booked', updated_at = now()
+      FROM guidance_bench_slots b
+     WHERE b.n = (SELECT nextval('guidance_bench_seq'))
+       AND a.id = b.id AND a.status = 'open'
+       AND a.starts_at = b.starts_at AND a.ends_at = b.ends_at AND a.starts_at > now()
+       AND (SELECT COUNT(*) FROM guidance_bookings
+             WHERE lower(requester_email) = lower('visitor' || :visitor || '@example.net')
+               AND status IN ('pending', 'unconfirmed')) < 3
+    RETURNING a.id AS slot_id, a.starts_at AS starts_at, a.ends_at AS ends_at,
+        guidance_bench_id() AS booking_id
+), s1 AS (
     INSERT INTO guidance_booking_events (booking_id, actor, action, from_status, to_status, note, created_at)
-    VALUES (:booking_id, 'requester', 'request', NULL, 'pending', NULL, now())
+    SELECT g.booking_id, 'requester', 'request', NULL, 'pending', NULL, now() FROM guard g
 ), s2 AS (
     INSERT INTO guidance_booking_actions (id, booking_id, action, token_hash, booking_version, expires_at, created_at)
-    VALUES
-        (guidance_bench_id(), :booking_id, 'accept',
-         encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'), 0, :starts_at, now()),
-        (guidance_bench_id(), :booking_id, 'decline',
-         encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'), 0, :starts_at, now()),
-        (guidance_bench_id(), :booking_id, 'reschedule',
-         encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'), 0, :starts_at, now())
+    SELECT guidance_bench_id(), g.booking_id, v.action,
+        encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'), 0, g.starts_at, now()
+      FROM guard g, (VALUES ('accept'), ('decline'), ('reschedule')) AS v(action)
 ), s3 AS (
     INSERT INTO guidance_email_outbox (id, booking_id, kind, recipient, subject, message_id, message,
         next_attempt_at, created_at, send_before)
-    VALUES
-        (guidance_bench_id(), :booking_id, 'owner_new_request', 'owner@example.org',
-         'New guidance request', guidance_bench_id()::text || '@guidance',
-         convert_to(repeat('x', :msg_len), 'UTF8'), now(), now(), NULL),
-        (guidance_bench_id(), :booking_id, 'requester_received', 'visitor' || :visitor || '@example.net',
-         'We received your request', guidance_bench_id()::text || '@guidance',
-         convert_to(repeat('x', :msg_len), 'UTF8'), now(), now(), NULL),
-        (guidance_bench_id(), :booking_id, 'owner_answer_reminder', 'owner@example.org',
-         'A request awaits your answer', guidance_bench_id()::text || '@guidance',
-         convert_to(repeat('x', :msg_len), 'UTF8'), :starts_at, now(), :starts_at)
+    SELECT guidance_bench_id(), g.booking_id, v.kind, v.recipient, v.subject,
+        guidance_bench_id()::text || '@guidance', convert_to(repeat('x', :msg_len), 'UTF8'),
+        CASE WHEN v.scheduled THEN g.starts_at ELSE now() END, now(),
+        CASE WHEN v.scheduled THEN g.starts_at END
+      FROM guard g, (VALUES
+        ('owner_new_request', 'owner@example.org', 'New guidance request', false),
+        ('requester_received', 'visitor' || :visitor || '@example.net', 'We received your request', false),
+        ('owner_answer_reminder', 'owner@example.org', 'A request awaits your answer', true)
+      ) AS v(kind, recipient, subject, scheduled)
 )
 INSERT INTO guidance_bookings (id, slot_id, starts_at, ends_at, requester_name, requester_email,
     requester_locale, requester_time_zone, topic, priority, answers, status, version, ics_uid,
     ics_sequence, created_at, updated_at, answer_by)
-VALUES (:booking_id, :slot_id, :starts_at, :ends_at, 'Bench Visitor',
+SELECT g.booking_id, g.slot_id, g.starts_at, g.ends_at, 'Bench Visitor',
     'visitor' || :visitor || '@example.net', 'en', 'Europe/Berlin', 'A benchmark session',
     'normal', '{}'::jsonb, 'pending', 0, guidance_bench_id()::text || '@guidance', 0, now(), now(),
-    :starts_at)
+    g.starts_at
+  FROM guard g
 RETURNING id, slot_id, starts_at, ends_at, requester_name, requester_email,
     requester_locale, requester_time_zone, topic, priority, answers::text AS answers, status,
     version, ics_uid, ics_sequence, created_at, updated_at, accepted_at, declined_at,

@@ -468,6 +468,18 @@ async fn postgres_phase(
         )
     })
     .await??;
+    // A transaction whose slot claim found nothing inserts nothing, and pgbench counts it all
+    // the same: each one must have booked.
+    let (after, doubles) = pg::count_bookings(&mut conn).await?;
+    if after - rows != result.transactions as i64 || doubles != 0 {
+        return Err(format!(
+            "pgbench: {} transactions but {} bookings ({doubles} double-booked slots): were its \
+             slots too few?",
+            result.transactions,
+            after - rows
+        )
+        .into());
+    }
     conn.close().await.ok();
     Ok((figures, result, service_role, message_bytes, version))
 }

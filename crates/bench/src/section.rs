@@ -205,11 +205,12 @@ pub(crate) fn render(f: &Figures) -> String {
          On PostgreSQL, `pgbench -n -M prepared -c {c} -j {} -T {} -f \
          crates/bench/sql/book.sql` then runs (after another `ANALYZE`) the statements of `PostgresStore::create_booking` \
          in the same database: {}lock the visitor's address (a visitor of its own for each \
-         transaction, as in guidance's run), claim an open slot with the conditional `UPDATE`, \
-         which also counts the address's requests awaiting the owner, then in one statement \
-         (the others as its `WITH` queries) insert the booking (returning it, with the webhook \
-         endpoints' wishes), its event, three action tokens and three outbox rows of {} bytes \
-         (the average size of the emails guidance stored in this run), commit. pgbench sends \
+         transaction, as in guidance's run), then in one statement claim an open slot with \
+         the conditional `UPDATE`, which also counts the address's requests awaiting the \
+         owner, and, only if it returned the slot (the others as `WITH` queries of the \
+         booking's insert), insert the booking (returning it, with the webhook endpoints' \
+         wishes), its event, three action tokens and three outbox rows of {} bytes (the \
+         average size of the emails guidance stored in this run), commit. pgbench sends \
          each statement in a round trip of its own; guidance sends `BEGIN`, the role and the \
          lock in one (a simple query: pgbench's prepared mode cannot). \
          guidance does more per booking: it renders and seals three emails (the third, the \

@@ -14,7 +14,7 @@ use super::rows::{PlainColumns, StoredRow, booking_from_row};
 use super::slots::slot_exists;
 use super::sql;
 use super::tx::Value::{Id, Int, OptText, OptTime, Text, Time};
-use super::tx::{Batch, Tx, Value};
+use super::tx::{Batch, Insert, Tx, Value};
 use super::webhooks;
 use crate::{Booking, NewBooking, NewEmail, NewToken, StoreError, StoreResult, Transition};
 
@@ -47,11 +47,14 @@ pub(crate) async fn create_booking<T: Tx>(mut tx: T, new: NewBooking) -> StoreRe
         // of the same address can insert between the count and the insert below.
         tx.lock_address(awaiting.email).await?;
     }
-    reserve_slot(&mut tx, new.slot_id, new.window, new.now, awaiting).await?;
     let answers = serde_json::Value::Object(new.intake.answers.as_json().clone()).to_string();
     let mut batch = Batch::default();
-    let (sql, values) = insert_booking::<T>(&new, &answers);
-    batch.push_returning(sql, values);
+    // The slot's claim and the request's rows in one round trip: the rows are written only if
+    // the claim returns the slot; if not, nothing was written, and the same transaction asks
+    // why.
+    let (sql, values) = reserve_statement(new.slot_id, new.window, new.now, awaiting.as_ref());
+    batch.guard(sql, values);
+    batch.push_insert(insert_booking::<T>(&new, &answers));
     let request = Record {
         actor: "requester",
         action: "request",
@@ -63,7 +66,9 @@ pub(crate) async fn create_booking<T: Tx>(mut tx: T, new: NewBooking) -> StoreRe
         emails: &new.emails,
         webhook: new.webhook.as_ref(),
     };
-    let booking = record(&mut tx, batch, new.id, request, new.now).await?;
+    let Some(booking) = record(&mut tx, batch, new.id, request, new.now).await? else {
+        return Err(not_reserved(&mut tx, new.slot_id, awaiting.as_ref()).await?);
+    };
     if let Some(keep) = &new.keep_answer {
         idempotency::keep(&mut tx, keep, &booking, new.now).await?;
     }
@@ -182,7 +187,9 @@ pub(crate) async fn transition<T: Tx>(mut tx: T, t: Transition) -> StoreResult<B
         emails: &t.emails,
         webhook: t.webhook.as_ref(),
     };
-    let booking = record(&mut tx, Batch::default(), t.booking_id, change, t.now).await?;
+    let booking = record(&mut tx, Batch::default(), t.booking_id, change, t.now)
+        .await?
+        .ok_or(StoreError::NotFound)?;
     if let Some(keep) = &t.keep_answer {
         idempotency::keep(&mut tx, keep, &booking, t.now).await?;
     }
@@ -218,9 +225,7 @@ pub(super) struct AwaitingLimit<'a> {
 /// Marks an open slot booked if it still has the expected window and has not started (a racing
 /// transaction waits for the row, re-checks the condition and finds nothing to update), and,
 /// given `awaiting`, if fewer than its limit of the address's requests await the owner (checked
-/// in the same statement: one round trip). [`StoreError::TooManyPending`] when they are as many,
-/// [`StoreError::SlotTaken`] when the slot is not free (any more), [`StoreError::NotFound`] when
-/// there is no such slot, in that order.
+/// in the same statement: one round trip). Otherwise the error [`not_reserved`] tells.
 pub(super) async fn reserve_slot<T: Tx>(
     tx: &mut T,
     slot_id: Uuid,
@@ -228,6 +233,20 @@ pub(super) async fn reserve_slot<T: Tx>(
     now: Timestamp,
     awaiting: Option<AwaitingLimit<'_>>,
 ) -> StoreResult<()> {
+    let (sql, values) = reserve_statement(slot_id, window, now, awaiting.as_ref());
+    if tx.fetch_optional(&sql, &values).await?.is_some() {
+        return Ok(());
+    }
+    Err(not_reserved(tx, slot_id, awaiting.as_ref()).await?)
+}
+
+/// The statement of [`reserve_slot`]: it returns the slot's id when it marked the slot booked.
+fn reserve_statement<'a>(
+    slot_id: Uuid,
+    window: SlotWindow,
+    now: Timestamp,
+    awaiting: Option<&AwaitingLimit<'a>>,
+) -> (String, Vec<Value<'a>>) {
     let mut sql = "UPDATE guidance_availability SET status = 'booked', updated_at = $1 \
          WHERE id = $2 AND status = 'open' AND starts_at = $3 AND ends_at = $4 \
            AND starts_at > $1"
@@ -238,44 +257,42 @@ pub(super) async fn reserve_slot<T: Tx>(
         Time(window.starts_at()),
         Time(window.ends_at()),
     ];
-    if let Some(awaiting) = &awaiting {
+    if let Some(awaiting) = awaiting {
         sql.push_str(&format!(" AND {} < $6", awaiting_owner_count(5)));
         values.extend([Text(awaiting.email), Int(awaiting.limit)]);
     }
     // `RETURNING` rather than a count of changed rows: on SQLite it lets this statement carry
-    // the transaction's `BEGIN` (see `sqlite::tx`).
+    // the transaction's `BEGIN` (see `sqlite::tx`), and it guards a batch (see `Batch::guard`).
     sql.push_str(" RETURNING id");
-    if tx.fetch_optional(&sql, &values).await?.is_some() {
-        return Ok(());
-    }
+    (sql, values)
+}
+
+/// Why [`reserve_statement`] marked nothing, asked in its transaction:
+/// [`StoreError::TooManyPending`] when as many of the address's requests as its limit await the
+/// owner, [`StoreError::SlotTaken`] when the slot is not free (any more),
+/// [`StoreError::NotFound`] when there is no such slot, in that order.
+async fn not_reserved<T: Tx>(
+    tx: &mut T,
+    slot_id: Uuid,
+    awaiting: Option<&AwaitingLimit<'_>>,
+) -> StoreResult<StoreError> {
     if let Some(awaiting) = awaiting
         && awaiting_owner(tx, awaiting.email).await? >= awaiting.limit
     {
-        return Err(StoreError::TooManyPending);
+        return Ok(StoreError::TooManyPending);
     }
-    let exists = slot_exists(tx, slot_id).await?;
-    Err(if exists {
+    Ok(if slot_exists(tx, slot_id).await? {
         StoreError::SlotTaken
     } else {
         StoreError::NotFound
     })
 }
 
-/// The statement inserting the booking row of a request (version 0, calendar sequence 0),
-/// returning the booking as stored (nothing else in the request changes its row); `answers`
-/// are the intake's answers as JSON text.
-fn insert_booking<'a, T: Tx>(new: &'a NewBooking, answers: &'a str) -> (String, Vec<Value<'a>>) {
+/// The insert of the booking row of a request (version 0, calendar sequence 0), returning the
+/// booking as stored (nothing else in the request changes its row); `answers` are the intake's
+/// answers as JSON text.
+fn insert_booking<'a, T: Tx>(new: &'a NewBooking, answers: &'a str) -> Insert<'a> {
     let i = &new.intake;
-    let sql = format!(
-        "INSERT INTO guidance_bookings (id, slot_id, starts_at, ends_at, requester_name, \
-         requester_email, requester_locale, requester_time_zone, topic, priority, answers, status, \
-         version, ics_uid, ics_sequence, created_at, updated_at, answer_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11{jsonb}, $12, 0, $13, 0, $14, $14, \
-         $15) \
-         RETURNING {columns}",
-        jsonb = T::JSONB_CAST,
-        columns = answered_columns(new.webhook.is_some())
-    );
     let values = vec![
         Id(new.id),
         Id(new.slot_id),
@@ -293,7 +310,17 @@ fn insert_booking<'a, T: Tx>(new: &'a NewBooking, answers: &'a str) -> (String, 
         Time(new.now),
         OptTime(new.answer_by),
     ];
-    (sql, values)
+    Insert {
+        into: "guidance_bookings (id, slot_id, starts_at, ends_at, requester_name, \
+               requester_email, requester_locale, requester_time_zone, topic, priority, answers, \
+               status, version, ics_uid, ics_sequence, created_at, updated_at, answer_by)",
+        rows: format!(
+            "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11{jsonb}, $12, 0, $13, 0, $14, $14, $15)",
+            jsonb = T::JSONB_CAST
+        ),
+        returning: Some(answered_columns(new.webhook.is_some())),
+        values,
+    }
 }
 
 /// What a change of a booking records with it: a line of history, the tokens for the links in
@@ -316,21 +343,22 @@ struct Record<'a> {
 /// `batch`: its history line, tokens and emails in one batch with them (one round trip), then
 /// its webhook messages (a statement only when an endpoint asked for them). Answers the booking
 /// as it then stands: the row `batch` returns (a new booking's insert), or else read at the end
-/// of the batch.
+/// of the batch; `None` when the batch's guard held it back (see [`Batch::guard`]), and then
+/// nothing was written.
 async fn record<'a, T: Tx>(
     tx: &mut T,
     mut batch: Batch<'a>,
     booking_id: Uuid,
     change: Record<'a>,
     now: Timestamp,
-) -> StoreResult<Booking> {
+) -> StoreResult<Option<Booking>> {
     let read_back = !batch.returns_rows();
-    batch.push(
-        "INSERT INTO guidance_booking_events \
-         (booking_id, actor, action, from_status, to_status, note, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)"
-            .to_owned(),
-        vec![
+    batch.push_insert(Insert {
+        into: "guidance_booking_events \
+               (booking_id, actor, action, from_status, to_status, note, created_at)",
+        rows: "($1, $2, $3, $4, $5, $6, $7)".to_owned(),
+        returning: None,
+        values: vec![
             Id(booking_id),
             Text(change.actor),
             Text(change.action),
@@ -339,12 +367,12 @@ async fn record<'a, T: Tx>(
             OptText(change.note),
             Time(now),
         ],
-    );
-    if let Some((sql, values)) = tokens_insert(booking_id, &change, now) {
-        batch.push(sql, values);
+    });
+    if let Some(insert) = tokens_insert(booking_id, &change, now) {
+        batch.push_insert(insert);
     }
-    if let Some((sql, values)) = outbox::insert_statement(Some(booking_id), change.emails, now) {
-        batch.push(sql, values);
+    if let Some(insert) = outbox::insert_statement(Some(booking_id), change.emails, now) {
+        batch.push_insert(insert);
     }
     if read_back {
         batch.push_returning(
@@ -356,13 +384,15 @@ async fn record<'a, T: Tx>(
         );
     }
     let rows = tx.fetch_batch(batch).await?;
-    let row = rows.first().ok_or(StoreError::NotFound)?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
     let booking = booking_from_row(row)?;
     if let Some(event) = change.webhook {
         let endpoints = row.opt_text("webhook_endpoints")?;
         webhooks::queue(tx, booking_id, event, endpoints.as_deref(), now).await?;
     }
-    Ok(booking)
+    Ok(Some(booking))
 }
 
 /// The columns of the row a change answers: the booking's, and for a change announced to
@@ -375,12 +405,8 @@ fn answered_columns(announced: bool) -> String {
     }
 }
 
-/// The statement inserting the tokens of `change`, all in one (none without tokens).
-fn tokens_insert<'a>(
-    booking_id: Uuid,
-    change: &Record<'a>,
-    now: Timestamp,
-) -> Option<(String, Vec<Value<'a>>)> {
+/// The insert of the tokens of `change`, all in one (none without tokens).
+fn tokens_insert<'a>(booking_id: Uuid, change: &Record<'a>, now: Timestamp) -> Option<Insert<'a>> {
     const COLUMNS: usize = 7;
     if change.tokens.is_empty() {
         return None;
@@ -397,11 +423,11 @@ fn tokens_insert<'a>(
             Time(now),
         ]);
     }
-    let sql = format!(
-        "INSERT INTO guidance_booking_actions \
-         (id, booking_id, action, token_hash, booking_version, expires_at, created_at) \
-         VALUES {}",
-        sql::placeholder_rows(change.tokens.len(), COLUMNS, 1)
-    );
-    Some((sql, values))
+    Some(Insert {
+        into: "guidance_booking_actions \
+               (id, booking_id, action, token_hash, booking_version, expires_at, created_at)",
+        rows: sql::placeholder_rows(change.tokens.len(), COLUMNS, 1),
+        returning: None,
+        values,
+    })
 }

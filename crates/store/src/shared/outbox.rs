@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::rows::{StoredRow, outbox_from_row};
 use super::sql::{self, OUTBOX_COLUMNS};
 use super::tx::Value::{Bytes, Id, OptId, OptTime, Text, Time};
-use super::tx::{Db, Tx, Value};
+use super::tx::{Db, Insert, Tx};
 use crate::{NewEmail, OutboxMessage, StoreError, StoreResult};
 
 /// Queues `emails` inside `tx`, the transaction of the change that causes them (a booking's, or
@@ -21,19 +21,19 @@ pub(crate) async fn insert<T: Tx>(
     emails: &[NewEmail],
     now: Timestamp,
 ) -> StoreResult<()> {
-    if let Some((sql, values)) = insert_statement(booking_id, emails, now) {
-        tx.execute(&sql, &values).await?;
+    if let Some(insert) = insert_statement(booking_id, emails, now) {
+        tx.execute(&insert.statement(), &insert.values).await?;
     }
     Ok(())
 }
 
-/// The statement queueing `emails` (none without emails): the one place that writes outbox
-/// rows. Each is due at once, or at its moment when scheduled.
+/// The insert queueing `emails` (none without emails): the one place that writes outbox rows.
+/// Each is due at once, or at its moment when scheduled.
 pub(crate) fn insert_statement<'a>(
     booking_id: Option<Uuid>,
     emails: &'a [NewEmail],
     now: Timestamp,
-) -> Option<(String, Vec<Value<'a>>)> {
+) -> Option<Insert<'a>> {
     const COLUMNS: usize = 10;
     if emails.is_empty() {
         return None;
@@ -53,12 +53,13 @@ pub(crate) fn insert_statement<'a>(
             OptTime(email.send_before),
         ]);
     }
-    let sql = format!(
-        "INSERT INTO guidance_email_outbox (id, booking_id, kind, recipient, subject, \
-         message_id, message, next_attempt_at, created_at, send_before) VALUES {}",
-        sql::placeholder_rows(emails.len(), COLUMNS, 1)
-    );
-    Some((sql, values))
+    Some(Insert {
+        into: "guidance_email_outbox (id, booking_id, kind, recipient, subject, message_id, \
+               message, next_attempt_at, created_at, send_before)",
+        rows: sql::placeholder_rows(emails.len(), COLUMNS, 1),
+        returning: None,
+        values,
+    })
 }
 
 /// See [`crate::Store::mark_emails_sent`].

@@ -34,31 +34,106 @@ pub(crate) enum Value<'a> {
     Bytes(&'a [u8]),
 }
 
+/// An `INSERT` of rows of values, kept in its parts so that a guarded batch can make it
+/// conditional (see [`Batch::guard`]).
+#[derive(Debug)]
+pub(crate) struct Insert<'a> {
+    /// The table and its columns: `guidance_bookings (id, …)`.
+    pub(crate) into: &'static str,
+    /// The rows, `($1, …), (…)`, their placeholders numbered from `$1`.
+    pub(crate) rows: String,
+    /// The list after `RETURNING`, for an insert that answers its rows.
+    pub(crate) returning: Option<String>,
+    /// The values of the rows' placeholders.
+    pub(crate) values: Vec<Value<'a>>,
+}
+
+impl Insert<'_> {
+    /// The statement as it runs on its own.
+    pub(crate) fn statement(&self) -> String {
+        self.sql(None)
+    }
+
+    /// The statement, inserting its rows only where `condition` (an SQL expression) holds, if
+    /// one is given.
+    fn sql(&self, condition: Option<&str>) -> String {
+        let mut sql = match condition {
+            None => format!("INSERT INTO {} VALUES {}", self.into, self.rows),
+            Some(condition) => format!(
+                "INSERT INTO {} SELECT * FROM (VALUES {}) AS v WHERE {condition}",
+                self.into, self.rows
+            ),
+        };
+        if let Some(returning) = &self.returning {
+            sql.push_str(" RETURNING ");
+            sql.push_str(returning);
+        }
+        sql
+    }
+}
+
+/// One statement of a [`Batch`], with its values.
+#[derive(Debug)]
+enum Statement<'a> {
+    /// Any statement, as written.
+    Plain(String, Vec<Value<'a>>),
+    /// An insert of rows of values, which a guard can hold back.
+    Insert(Insert<'a>),
+}
+
 /// Statements to run together in a transaction ([`Tx::fetch_batch`]), at most one of them
 /// returning rows, in one round trip: SQLite takes them as one text, run one after the other
 /// (its connection lives on a thread of its own, so every round trip is two switches of
 /// threads); PostgreSQL, whose protocol takes one statement with values at a time, as one
 /// statement of `WITH` queries, run in no set order (see [`Batch::into_one_statement`]). So
 /// none may read or change the rows another of the batch writes.
+///
+/// A batch may have a guard ([`Batch::guard`]): then it runs only if the guard returns a row.
 #[derive(Debug, Default)]
 pub(crate) struct Batch<'a> {
-    statements: Vec<(String, Vec<Value<'a>>)>,
+    /// The statement the others wait on, with its values.
+    guard: Option<(String, Vec<Value<'a>>)>,
+    statements: Vec<Statement<'a>>,
     /// The statement whose rows the batch answers, if any.
     returning: Option<usize>,
 }
 
 impl<'a> Batch<'a> {
     /// Adds a statement that returns nothing, with its values (numbered from `$1`, as on their
-    /// own).
+    /// own). Not in a guarded batch, which holds only inserts.
     pub(crate) fn push(&mut self, sql: String, values: Vec<Value<'a>>) {
-        self.statements.push((sql, values));
+        self.statements.push(Statement::Plain(sql, values));
     }
 
     /// Adds the statement whose rows the batch answers (a query, or one with `RETURNING`); it
-    /// replaces any added before as the one answered, which then must return nothing.
+    /// replaces any added before as the one answered, which then must return nothing. Not in a
+    /// guarded batch, which holds only inserts.
     pub(crate) fn push_returning(&mut self, sql: String, values: Vec<Value<'a>>) {
         self.returning = Some(self.statements.len());
         self.push(sql, values);
+    }
+
+    /// Adds an insert; one with a `RETURNING` list becomes the statement whose rows the batch
+    /// answers, as with [`Batch::push_returning`].
+    pub(crate) fn push_insert(&mut self, insert: Insert<'a>) {
+        if insert.returning.is_some() {
+            self.returning = Some(self.statements.len());
+        }
+        self.statements.push(Statement::Insert(insert));
+    }
+
+    /// Makes the batch wait on `sql`, a statement that returns a row when the batch may go on
+    /// (an `UPDATE … RETURNING` that claims what the inserts are about): it runs first, and the
+    /// batch's inserts insert nothing, and the batch answers no rows, when it returns none. On
+    /// PostgreSQL it is one more `WITH` query of the batch's one statement, and the transaction
+    /// is as it was before the batch when the guard holds it back, free to ask why.
+    pub(crate) fn guard(&mut self, sql: String, values: Vec<Value<'a>>) {
+        self.guard = Some((sql, values));
+    }
+
+    /// Takes the guard out, for a backend that runs it on its own before the rest (SQLite).
+    pub(crate) fn take_guard(&mut self) -> Option<(String, Vec<Value<'a>>)> {
+        self.guard.take()
     }
 
     /// Whether a statement of the batch returns rows.
@@ -68,9 +143,13 @@ impl<'a> Batch<'a> {
 
     /// The statements as one text, each one's placeholders moved past the values of those
     /// before it, with all their values in order: for a backend that takes several statements
-    /// in one text (SQLite).
+    /// in one text (SQLite), which runs the guard first on its own ([`Batch::take_guard`]).
     pub(crate) fn joined(self) -> (String, Vec<Value<'a>>) {
-        let (statements, values) = self.numbered_on();
+        debug_assert!(
+            self.guard.is_none(),
+            "a joined batch runs its guard on its own"
+        );
+        let (statements, values) = self.numbered_on(None);
         let mut sql = String::new();
         for statement in statements {
             sql.push_str(&statement);
@@ -85,15 +164,24 @@ impl<'a> Batch<'a> {
     /// may read or change the rows another writes, and each but the answered one must change
     /// rows (a `WITH` query that only reads runs only if something refers to it). A foreign
     /// key is checked at the statement's end, so a row may refer to one the same statement
-    /// inserts.
-    pub(crate) fn into_one_statement(self) -> (String, Vec<Value<'a>>) {
+    /// inserts. The guard, if any, is the `WITH` query `guard`, and each insert selects its
+    /// rows only if it returned one.
+    pub(crate) fn into_one_statement(mut self) -> (String, Vec<Value<'a>>) {
         let main = self
             .returning
             .unwrap_or(self.statements.len().saturating_sub(1));
-        let (statements, values) = self.numbered_on();
         let mut with = Vec::new();
+        let mut guard_values = Vec::new();
+        if let Some((sql, values)) = self.guard.take() {
+            with.push(format!("guard AS ({sql})"));
+            guard_values = values;
+        }
+        let condition = (!with.is_empty()).then_some("EXISTS (SELECT FROM guard)");
+        let offset = guard_values.len();
+        let (statements, values) = self.numbered_on(condition);
         let mut sql = String::new();
         for (i, statement) in statements.into_iter().enumerate() {
+            let statement = super::sql::shift_placeholders(&statement, offset);
             if i == main {
                 sql = statement;
             } else {
@@ -103,16 +191,24 @@ impl<'a> Batch<'a> {
         if !with.is_empty() {
             sql = format!("WITH {} {sql}", with.join(", "));
         }
-        (sql, values)
+        guard_values.extend(values);
+        (sql, guard_values)
     }
 
     /// The statements, each one's placeholders moved past the values of those before it, with
-    /// all their values in order.
-    fn numbered_on(self) -> (Vec<String>, Vec<Value<'a>>) {
+    /// all their values in order; the inserts holding their rows back unless `condition` holds.
+    fn numbered_on(self, condition: Option<&str>) -> (Vec<String>, Vec<Value<'a>>) {
         let mut statements = Vec::new();
         let mut values = Vec::new();
-        for (statement, own) in self.statements {
-            statements.push(super::sql::shift_placeholders(&statement, values.len()));
+        for statement in self.statements {
+            let (sql, own) = match statement {
+                Statement::Plain(sql, own) => {
+                    debug_assert!(condition.is_none(), "a guarded batch holds only inserts");
+                    (sql, own)
+                }
+                Statement::Insert(insert) => (insert.sql(condition), insert.values),
+            };
+            statements.push(super::sql::shift_placeholders(&sql, values.len()));
             values.extend(own);
         }
         (statements, values)
@@ -211,4 +307,60 @@ pub(crate) trait Db: Sync {
         sql: &str,
         values: &[Value<'_>],
     ) -> impl Future<Output = StoreResult<u64>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Value::Int;
+    use super::{Batch, Insert};
+
+    #[test]
+    fn a_guarded_batch_is_one_statement_whose_inserts_wait_on_the_guard() {
+        let mut batch = Batch::default();
+        batch.guard(
+            "UPDATE t SET a = $1 WHERE id = $2 RETURNING id".to_owned(),
+            vec![Int(1), Int(2)],
+        );
+        batch.push_insert(Insert {
+            into: "u (a)",
+            rows: "($1)".to_owned(),
+            returning: None,
+            values: vec![Int(3)],
+        });
+        batch.push_insert(Insert {
+            into: "w (a, b)",
+            rows: "($1, $2), ($1, $2)".to_owned(),
+            returning: Some("a".to_owned()),
+            values: vec![Int(4), Int(5)],
+        });
+        let (sql, values) = batch.into_one_statement();
+        assert_eq!(
+            sql,
+            "WITH guard AS (UPDATE t SET a = $1 WHERE id = $2 RETURNING id), \
+             s0 AS (INSERT INTO u (a) SELECT * FROM (VALUES ($3)) AS v \
+             WHERE EXISTS (SELECT FROM guard)) \
+             INSERT INTO w (a, b) SELECT * FROM (VALUES ($4, $5), ($4, $5)) AS v \
+             WHERE EXISTS (SELECT FROM guard) RETURNING a"
+        );
+        assert_eq!(
+            format!("{values:?}"),
+            "[Int(1), Int(2), Int(3), Int(4), Int(5)]"
+        );
+    }
+
+    #[test]
+    fn a_batch_without_a_guard_inserts_its_values_as_written() {
+        let mut batch = Batch::default();
+        batch.push_insert(Insert {
+            into: "u (a)",
+            rows: "($1)".to_owned(),
+            returning: None,
+            values: vec![Int(3)],
+        });
+        batch.push_returning("SELECT a FROM u WHERE a = $1".to_owned(), vec![Int(3)]);
+        assert_eq!(
+            batch.into_one_statement().0,
+            "WITH s0 AS (INSERT INTO u (a) VALUES ($1)) SELECT a FROM u WHERE a = $2"
+        );
+    }
 }
