@@ -234,13 +234,17 @@ pub(super) async fn reserve_slot<T: Tx>(
     awaiting: Option<AwaitingLimit<'_>>,
 ) -> StoreResult<()> {
     let (sql, values) = reserve_statement(slot_id, window, now, awaiting.as_ref());
+    // `RETURNING` rather than a count of changed rows: on SQLite it lets this statement carry
+    // the transaction's `BEGIN` (see `sqlite::tx`).
+    let sql = format!("{sql} RETURNING id");
     if tx.fetch_optional(&sql, &values).await?.is_some() {
         return Ok(());
     }
     Err(not_reserved(tx, slot_id, awaiting.as_ref()).await?)
 }
 
-/// The statement of [`reserve_slot`]: it returns the slot's id when it marked the slot booked.
+/// The statement of [`reserve_slot`], which marks the slot booked or changes nothing; also a
+/// guard of a batch ([`Batch::guard`]).
 fn reserve_statement<'a>(
     slot_id: Uuid,
     window: SlotWindow,
@@ -261,9 +265,6 @@ fn reserve_statement<'a>(
         sql.push_str(&format!(" AND {} < $6", awaiting_owner_count(5)));
         values.extend([Text(awaiting.email), Int(awaiting.limit)]);
     }
-    // `RETURNING` rather than a count of changed rows: on SQLite it lets this statement carry
-    // the transaction's `BEGIN` (see `sqlite::tx`), and it guards a batch (see `Batch::guard`).
-    sql.push_str(" RETURNING id");
     (sql, values)
 }
 

@@ -122,18 +122,17 @@ impl<'a> Batch<'a> {
         self.statements.push(Statement::Insert(insert));
     }
 
-    /// Makes the batch wait on `sql`, a statement that returns a row when the batch may go on
-    /// (an `UPDATE … RETURNING` that claims what the inserts are about): it runs first, and the
-    /// batch's inserts insert nothing, and the batch answers no rows, when it returns none. On
-    /// PostgreSQL it is one more `WITH` query of the batch's one statement, and the transaction
-    /// is as it was before the batch when the guard holds it back, free to ask why.
+    /// Makes the batch wait on `sql`, an `UPDATE` (without `RETURNING`) that claims what the
+    /// inserts are about: it runs first, and when it changes no row the batch's inserts insert
+    /// nothing and the batch answers no rows, leaving the transaction as it was before the
+    /// guard's claim, free to ask why. A guarded batch holds only inserts, each of at least
+    /// one row. PostgreSQL makes the guard a `WITH` query of the batch's one statement, and
+    /// each insert selects its rows if the guard returned one; SQLite runs it as the first
+    /// statement of the batch's text, and each insert if the statement before it changed rows
+    /// (`changes()`): the guard for the first, the insert before for each next one, which
+    /// inserted rows exactly when the guard had changed one.
     pub(crate) fn guard(&mut self, sql: String, values: Vec<Value<'a>>) {
         self.guard = Some((sql, values));
-    }
-
-    /// Takes the guard out, for a backend that runs it on its own before the rest (SQLite).
-    pub(crate) fn take_guard(&mut self) -> Option<(String, Vec<Value<'a>>)> {
-        self.guard.take()
     }
 
     /// Whether a statement of the batch returns rows.
@@ -143,18 +142,24 @@ impl<'a> Batch<'a> {
 
     /// The statements as one text, each one's placeholders moved past the values of those
     /// before it, with all their values in order: for a backend that takes several statements
-    /// in one text (SQLite), which runs the guard first on its own ([`Batch::take_guard`]).
-    pub(crate) fn joined(self) -> (String, Vec<Value<'a>>) {
-        debug_assert!(
-            self.guard.is_none(),
-            "a joined batch runs its guard on its own"
-        );
-        let (statements, values) = self.numbered_on(None);
+    /// in one text, run one after the other (SQLite). The guard, if any, comes first.
+    pub(crate) fn joined(mut self) -> (String, Vec<Value<'a>>) {
         let mut sql = String::new();
+        let mut values = Vec::new();
+        let guarded = self.guard.is_some();
+        if let Some((guard, own)) = self.guard.take() {
+            sql.push_str(&guard);
+            sql.push_str(";\n");
+            values = own;
+        }
+        let condition = guarded.then_some("changes() > 0");
+        let offset = values.len();
+        let (statements, own) = self.numbered_on(condition);
         for statement in statements {
-            sql.push_str(&statement);
+            sql.push_str(&super::sql::shift_placeholders(&statement, offset));
             sql.push_str(";\n");
         }
+        values.extend(own);
         (sql, values)
     }
 
@@ -165,18 +170,19 @@ impl<'a> Batch<'a> {
     /// rows (a `WITH` query that only reads runs only if something refers to it). A foreign
     /// key is checked at the statement's end, so a row may refer to one the same statement
     /// inserts. The guard, if any, is the `WITH` query `guard`, and each insert selects its
-    /// rows only if it returned one.
+    /// rows only if the guard returned a row.
     pub(crate) fn into_one_statement(mut self) -> (String, Vec<Value<'a>>) {
         let main = self
             .returning
             .unwrap_or(self.statements.len().saturating_sub(1));
         let mut with = Vec::new();
         let mut guard_values = Vec::new();
+        let guarded = self.guard.is_some();
         if let Some((sql, values)) = self.guard.take() {
-            with.push(format!("guard AS ({sql})"));
+            with.push(format!("guard AS ({sql} RETURNING 1)"));
             guard_values = values;
         }
-        let condition = (!with.is_empty()).then_some("EXISTS (SELECT FROM guard)");
+        let condition = guarded.then_some("EXISTS (SELECT FROM guard)");
         let offset = guard_values.len();
         let (statements, values) = self.numbered_on(condition);
         let mut sql = String::new();
@@ -318,7 +324,7 @@ mod tests {
     fn a_guarded_batch_is_one_statement_whose_inserts_wait_on_the_guard() {
         let mut batch = Batch::default();
         batch.guard(
-            "UPDATE t SET a = $1 WHERE id = $2 RETURNING id".to_owned(),
+            "UPDATE t SET a = $1 WHERE id = $2".to_owned(),
             vec![Int(1), Int(2)],
         );
         batch.push_insert(Insert {
@@ -336,7 +342,7 @@ mod tests {
         let (sql, values) = batch.into_one_statement();
         assert_eq!(
             sql,
-            "WITH guard AS (UPDATE t SET a = $1 WHERE id = $2 RETURNING id), \
+            "WITH guard AS (UPDATE t SET a = $1 WHERE id = $2 RETURNING 1), \
              s0 AS (INSERT INTO u (a) SELECT * FROM (VALUES ($3)) AS v \
              WHERE EXISTS (SELECT FROM guard)) \
              INSERT INTO w (a, b) SELECT * FROM (VALUES ($4, $5), ($4, $5)) AS v \
@@ -346,6 +352,32 @@ mod tests {
             format!("{values:?}"),
             "[Int(1), Int(2), Int(3), Int(4), Int(5)]"
         );
+    }
+
+    #[test]
+    fn a_guarded_text_of_statements_runs_each_insert_after_rows_changed() {
+        let mut batch = Batch::default();
+        batch.guard("UPDATE t SET a = $1".to_owned(), vec![Int(1)]);
+        batch.push_insert(Insert {
+            into: "u (a)",
+            rows: "($1)".to_owned(),
+            returning: Some("a".to_owned()),
+            values: vec![Int(2)],
+        });
+        batch.push_insert(Insert {
+            into: "w (a)",
+            rows: "($1), ($1)".to_owned(),
+            returning: None,
+            values: vec![Int(3)],
+        });
+        let (sql, values) = batch.joined();
+        assert_eq!(
+            sql,
+            "UPDATE t SET a = $1;\n\
+             INSERT INTO u (a) SELECT * FROM (VALUES ($2)) AS v WHERE changes() > 0 RETURNING a;\n\
+             INSERT INTO w (a) SELECT * FROM (VALUES ($3), ($3)) AS v WHERE changes() > 0;\n"
+        );
+        assert_eq!(format!("{values:?}"), "[Int(1), Int(2), Int(3)]");
     }
 
     #[test]

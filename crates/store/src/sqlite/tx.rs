@@ -133,14 +133,8 @@ impl Tx for SqliteTx {
 
     /// One text of several statements: sqlx runs them all in one call on the connection's
     /// thread, each binding its own numbered values, and hands back the rows of every one (only
-    /// one returns any). A guard runs first on its own (with `BEGIN`, as a transaction's first
-    /// statement), and the rest only if it returned a row.
-    async fn fetch_batch(&mut self, mut batch: Batch<'_>) -> StoreResult<Vec<SqliteRow>> {
-        if let Some((sql, values)) = batch.take_guard()
-            && self.fetch_optional(&sql, &values).await?.is_none()
-        {
-            return Ok(Vec::new());
-        }
+    /// one returns any).
+    async fn fetch_batch(&mut self, batch: Batch<'_>) -> StoreResult<Vec<SqliteRow>> {
         let (sql, values) = batch.joined();
         self.fetch_all(&sql, &values).await
     }
