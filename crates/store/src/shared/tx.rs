@@ -88,7 +88,8 @@ enum Statement<'a> {
 /// statement of `WITH` queries, run in no set order (see [`Batch::into_one_statement`]). So
 /// none may read or change the rows another of the batch writes.
 ///
-/// A batch may have a guard ([`Batch::guard`]): then it runs only if the guard returns a row.
+/// A batch may have a guard ([`Batch::guard`]): then its inserts insert rows only if the guard
+/// changed one.
 #[derive(Debug, Default)]
 pub(crate) struct Batch<'a> {
     /// The statement the others wait on, with its values.
