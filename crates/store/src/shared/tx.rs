@@ -144,23 +144,13 @@ impl<'a> Batch<'a> {
     /// The statements as one text, each one's placeholders moved past the values of those
     /// before it, with all their values in order: for a backend that takes several statements
     /// in one text, run one after the other (SQLite). The guard, if any, comes first.
-    pub(crate) fn joined(mut self) -> (String, Vec<Value<'a>>) {
+    pub(crate) fn joined(self) -> (String, Vec<Value<'a>>) {
+        let (guard, statements, values) = self.numbered_on("changes() > 0");
         let mut sql = String::new();
-        let mut values = Vec::new();
-        let guarded = self.guard.is_some();
-        if let Some((guard, own)) = self.guard.take() {
-            sql.push_str(&guard);
-            sql.push_str(";\n");
-            values = own;
-        }
-        let condition = guarded.then_some("changes() > 0");
-        let offset = values.len();
-        let (statements, own) = self.numbered_on(condition);
-        for statement in statements {
-            sql.push_str(&super::sql::shift_placeholders(&statement, offset));
+        for statement in guard.into_iter().chain(statements) {
+            sql.push_str(&statement);
             sql.push_str(";\n");
         }
-        values.extend(own);
         (sql, values)
     }
 
@@ -172,23 +162,17 @@ impl<'a> Batch<'a> {
     /// key is checked at the statement's end, so a row may refer to one the same statement
     /// inserts. The guard, if any, is the `WITH` query `guard`, and each insert selects its
     /// rows only if the guard returned a row.
-    pub(crate) fn into_one_statement(mut self) -> (String, Vec<Value<'a>>) {
+    pub(crate) fn into_one_statement(self) -> (String, Vec<Value<'a>>) {
         let main = self
             .returning
             .unwrap_or(self.statements.len().saturating_sub(1));
-        let mut with = Vec::new();
-        let mut guard_values = Vec::new();
-        let guarded = self.guard.is_some();
-        if let Some((sql, values)) = self.guard.take() {
-            with.push(format!("guard AS ({sql} RETURNING 1)"));
-            guard_values = values;
-        }
-        let condition = guarded.then_some("EXISTS (SELECT FROM guard)");
-        let offset = guard_values.len();
-        let (statements, values) = self.numbered_on(condition);
+        let (guard, statements, values) = self.numbered_on("EXISTS (SELECT FROM guard)");
+        let mut with: Vec<String> = guard
+            .map(|guard| format!("guard AS ({guard} RETURNING 1)"))
+            .into_iter()
+            .collect();
         let mut sql = String::new();
         for (i, statement) in statements.into_iter().enumerate() {
-            let statement = super::sql::shift_placeholders(&statement, offset);
             if i == main {
                 sql = statement;
             } else {
@@ -198,15 +182,20 @@ impl<'a> Batch<'a> {
         if !with.is_empty() {
             sql = format!("WITH {} {sql}", with.join(", "));
         }
-        guard_values.extend(values);
-        (sql, guard_values)
+        (sql, values)
     }
 
-    /// The statements, each one's placeholders moved past the values of those before it, with
-    /// all their values in order; the inserts holding their rows back unless `condition` holds.
-    fn numbered_on(self, condition: Option<&str>) -> (Vec<String>, Vec<Value<'a>>) {
+    /// The guard, if any, and the statements, each one's placeholders moved past the values of
+    /// those before it (the guard's first), with all their values in order; in a guarded batch
+    /// the inserts hold their rows back unless `condition` (the backend's test of the guard)
+    /// holds.
+    fn numbered_on(self, condition: &str) -> (Option<String>, Vec<String>, Vec<Value<'a>>) {
+        let (guard, mut values) = match self.guard {
+            Some((sql, values)) => (Some(sql), values),
+            None => (None, Vec::new()),
+        };
+        let condition = guard.is_some().then_some(condition);
         let mut statements = Vec::new();
-        let mut values = Vec::new();
         for statement in self.statements {
             let (sql, own) = match statement {
                 Statement::Plain(sql, own) => {
@@ -218,7 +207,7 @@ impl<'a> Batch<'a> {
             statements.push(super::sql::shift_placeholders(&sql, values.len()));
             values.extend(own);
         }
-        (statements, values)
+        (guard, statements, values)
     }
 }
 
