@@ -212,6 +212,16 @@ pub async fn run<M: Mailer>(app: App, mailer: M, mut shutdown: watch::Receiver<b
                 tracing::error!(error = %e, "erasing the sent emails of erased bookings failed");
             }
         }
+        // A booking's change wakes this worker; its webhook messages are news for the webhook
+        // loop too.
+        let woken = app.outbox_wake.notified();
+        tokio::pin!(woken);
+        if woken.as_mut().enable() {
+            // Changes came while this round ran (under load, they always do): their emails are
+            // due now, so go on at once without asking when the next one is due.
+            app.webhooks.wake.notify_one();
+            continue;
+        }
         // Emails queued by other processes (several servers and workers on one PostgreSQL
         // database) wake nobody here, so look again every few seconds at most.
         let sleep = match app.store.next_email_due(app.now()).await {
@@ -224,9 +234,7 @@ pub async fn run<M: Mailer>(app: App, mailer: M, mut shutdown: watch::Receiver<b
             _ => IDLE_POLL,
         };
         tokio::select! {
-            // A booking's change wakes this worker; its webhook messages are news for the
-            // webhook loop too.
-            () = app.outbox_wake.notified() => app.webhooks.wake.notify_one(),
+            () = woken => app.webhooks.wake.notify_one(),
             () = tokio::time::sleep(sleep) => {}
             _ = shutdown.changed() => {}
         }

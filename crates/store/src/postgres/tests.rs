@@ -52,3 +52,53 @@ async fn a_claim_updates_the_email_in_place() {
     let in_place = counts.int("in_place").expect("in place");
     assert_eq!((updated, in_place), (1, 1));
 }
+
+/// A claim reads the waiting emails in its own order and stops at the last one it takes: a
+/// busy second queues hundreds with the same due time (times are whole seconds), and a claim
+/// that sorted them all would cost as much as the backlog is long (see BENCHMARKS.md).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_reads_only_the_emails_it_takes() {
+    let db = TestDatabase::create().await;
+    let store = PostgresStore::migrate(&db.url).await.expect("migrate");
+    let mut tx = store.tx().await.expect("begin");
+    let now = Timestamp::now();
+    let emails: Vec<NewEmail> = (0..300)
+        .map(|i| NewEmail {
+            kind: "owner_request".into(),
+            recipient: "owner@example.org".into(),
+            subject: "A request".into(),
+            message_id: format!("<backlog-{i}@example.org>"),
+            message: vec![7; 512],
+            send_after: None,
+            send_before: None,
+        })
+        .collect();
+    outbox::insert(&mut tx, None, &emails, now)
+        .await
+        .expect("queue a second's emails");
+    tx.execute("ANALYZE guidance_email_outbox", &[])
+        .await
+        .expect("analyze");
+    let claim = outbox::claim_statement::<PostgresStore>(" FOR UPDATE SKIP LOCKED");
+    let lease = now + SignedDuration::from_mins(5);
+    let plan = tx
+        .fetch_all(
+            &format!("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) {claim}"),
+            &[Time(now), Time(lease), Int(16)],
+        )
+        .await
+        .expect("explain the claim")
+        .iter()
+        .map(|row| row.text("QUERY PLAN"))
+        .collect::<Result<Vec<_>, _>>()
+        .expect("the plan's lines")
+        .join("\n");
+    assert!(!plan.contains("Sort"), "the claim sorts:\n{plan}");
+    // `Index Scan using guidance_email_outbox_waiting on … (actual rows=16 loops=1)`
+    let read_waiting = plan
+        .lines()
+        .find(|line| line.contains("using guidance_email_outbox_waiting"))
+        .and_then(|line| line.split("actual rows=").nth(1))
+        .and_then(|rest| rest.split(' ').next());
+    assert_eq!(read_waiting, Some("16"), "{plan}");
+}
