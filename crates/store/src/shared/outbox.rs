@@ -85,7 +85,9 @@ pub(crate) async fn mark_sent<D: Db>(db: &D, ids: &[Uuid], now: Timestamp) -> St
 
 /// The statement that claims up to `$3` due emails until `$2` (`$1` is now) and returns them,
 /// the subquery's rows locked by `lock` (PostgreSQL skips the rows other workers are claiming;
-/// SQLite's writers take turns anyway). Each backend runs it where it writes.
+/// SQLite's writers take turns anyway). Each backend runs it where it writes. The index of the
+/// waiting emails holds them in the claim's order, so a claim stops at the last email it takes
+/// rather than sorting every due one (see the migration `waiting_emails_in_claim_order`).
 pub(crate) fn claim_statement<D: Db>(lock: &str) -> String {
     format!(
         "UPDATE guidance_email_outbox SET lease_until = $2, attempts = attempts + 1 \
