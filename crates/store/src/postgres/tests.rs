@@ -4,30 +4,42 @@ use guidance_testkit::pg::TestDatabase;
 use jiff::{SignedDuration, Timestamp};
 
 use super::PostgresStore;
+use super::tx::PgTx;
 use crate::NewEmail;
 use crate::shared::outbox;
 use crate::shared::rows::PlainColumns as _;
 use crate::shared::tx::Tx as _;
 use crate::shared::tx::Value::{Int, Time};
 
+/// A transaction on a freshly migrated database (which lives as long as the first half).
+async fn migrated_tx() -> (TestDatabase, PgTx) {
+    let db = TestDatabase::create().await;
+    let store = PostgresStore::migrate(&db.url).await.expect("migrate");
+    let tx = store.tx().await.expect("begin");
+    (db, tx)
+}
+
+/// An email to the owner, due at once, of `size` bytes.
+fn owner_email(message_id: String, size: usize) -> NewEmail {
+    NewEmail {
+        kind: "owner_request".into(),
+        recipient: "owner@example.org".into(),
+        subject: "A request".into(),
+        message_id,
+        message: vec![7; size],
+        send_after: None,
+        send_before: None,
+    }
+}
+
 /// A claim writes the email's new version beside the old one, with no new entry in any index
 /// (a heap-only tuple): it changes no indexed column, and the page has room for it. An index
 /// that reads the lease, or a full page, would double the claim's cost (see BENCHMARKS.md).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_claim_updates_the_email_in_place() {
-    let db = TestDatabase::create().await;
-    let store = PostgresStore::migrate(&db.url).await.expect("migrate");
-    let mut tx = store.tx().await.expect("begin");
+    let (_db, mut tx) = migrated_tx().await;
     let now = Timestamp::now();
-    let email = NewEmail {
-        kind: "owner_request".into(),
-        recipient: "owner@example.org".into(),
-        subject: "A request".into(),
-        message_id: "<claim-in-place@example.org>".into(),
-        message: vec![7; 1024],
-        send_after: None,
-        send_before: None,
-    };
+    let email = owner_email("<claim-in-place@example.org>".into(), 1024);
     outbox::insert(&mut tx, None, &[email], now)
         .await
         .expect("queue an email");
@@ -58,20 +70,10 @@ async fn a_claim_updates_the_email_in_place() {
 /// that sorted them all would cost as much as the backlog is long (see BENCHMARKS.md).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_claim_reads_only_the_emails_it_takes() {
-    let db = TestDatabase::create().await;
-    let store = PostgresStore::migrate(&db.url).await.expect("migrate");
-    let mut tx = store.tx().await.expect("begin");
+    let (_db, mut tx) = migrated_tx().await;
     let now = Timestamp::now();
     let emails: Vec<NewEmail> = (0..300)
-        .map(|i| NewEmail {
-            kind: "owner_request".into(),
-            recipient: "owner@example.org".into(),
-            subject: "A request".into(),
-            message_id: format!("<backlog-{i}@example.org>"),
-            message: vec![7; 512],
-            send_after: None,
-            send_before: None,
-        })
+        .map(|i| owner_email(format!("<backlog-{i}@example.org>"), 512))
         .collect();
     outbox::insert(&mut tx, None, &emails, now)
         .await
