@@ -15,9 +15,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::child::{ADMIN_TOKEN, Guidance, wait_healthy};
 use crate::load::Outcome;
-use crate::{
-    BenchError, RunArgs, SlotsCapture, calendars, capture_slots, get_for, load, say, seed,
-};
+use crate::{BenchError, RunArgs, SlotsCapture, calendars, capture_slots, load, say, seed};
 
 /// Events in each source.
 pub const EVENTS: usize = 2_000;
@@ -161,11 +159,12 @@ pub(crate) async fn measure_busy(
         return Err("the calendars hid none of the month's slots".into());
     }
     say(&format!(
-        "  GET /api/slots with {SOURCES} sources of {EVENTS} events ({shown} of {} slots shown), {} s",
+        "  GET /api/slots with {SOURCES} sources of {EVENTS} events ({shown} of {} slots shown) \
+         and the same bytes precomputed, {} s each",
         seed::MONTH_SLOTS,
         args.seconds
     ));
-    let slots = get_for(&client, port, &path_and_query, args, args.concurrency).await;
+    let (slots, precomputed) = crate::precomputed::beside(&dir, args, &capture, port).await?;
     server.check_alive()?;
 
     // Polls while nothing else runs: the server's CPU time over them, per poll.
@@ -189,7 +188,6 @@ pub(crate) async fn measure_busy(
     let poll_cpu = server.cpu_time()?.saturating_sub(before) / polls as u32;
     server.stop(Duration::from_secs(10))?;
 
-    let precomputed = crate::precomputed::measure(&dir, args, &capture).await?;
     let parse_only = calendars::parse_cost(if args.quick { 3 } else { 20 })?;
     Ok(BusyFigures {
         slots,

@@ -33,6 +33,21 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Adds `other`'s requests to these, as if the two runs were one: the counts and the
+    /// latencies together, the durations added.
+    pub fn absorb(&mut self, other: Outcome) {
+        for (status, n) in other.statuses {
+            *self.statuses.entry(status).or_default() += n;
+        }
+        self.errors += other.errors;
+        if self.first_error.is_none() {
+            self.first_error = other.first_error;
+        }
+        self.latencies.extend(other.latencies);
+        self.latencies.sort_unstable();
+        self.elapsed += other.elapsed;
+    }
+
     /// Requests answered with `status`.
     pub fn count(&self, status: u16) -> usize {
         self.statuses.get(&status).copied().unwrap_or(0)
@@ -203,6 +218,23 @@ mod tests {
         assert_eq!(o.percentile(0.99), Duration::from_millis(99));
         assert_eq!(o.percentile(1.0), Duration::from_millis(100));
         assert_eq!(Outcome::default().percentile(0.5), Duration::ZERO);
+    }
+
+    #[test]
+    fn two_runs_absorbed_count_as_one() {
+        let run = |ms: u64, n: usize, status: u16| Outcome {
+            statuses: BTreeMap::from([(status, n)]),
+            latencies: vec![Duration::from_millis(ms); n],
+            elapsed: Duration::from_secs(1),
+            ..Outcome::default()
+        };
+        let mut both = run(3, 100, 200);
+        both.absorb(run(1, 300, 200));
+        both.absorb(run(2, 1, 500));
+        assert_eq!((both.count(200), both.count(500)), (400, 1));
+        assert_eq!(both.rate(200), 400.0 / 3.0);
+        assert_eq!(both.percentile(0.5), Duration::from_millis(1));
+        assert_eq!(both.percentile(1.0), Duration::from_millis(3));
     }
 
     #[tokio::test]

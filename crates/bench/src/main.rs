@@ -614,12 +614,11 @@ async fn measure_database(
     let (from, to) = seed::month(now);
     let path_and_query = format!("/api/slots?from={from}&to={to}");
     let capture = capture_slots(&client, port, &path_and_query, Some(seed::MONTH_SLOTS)).await?;
-    say(&format!("  GET /api/slots, {} s", args.seconds));
-    let slots = get_for(&client, port, &path_and_query, args, args.concurrency).await;
-    // The reference right after, so that both sides of the ratio meet the machine in the same
-    // state (it is shared, and its speed drifts over a run).
-    say("  the same bytes, precomputed");
-    let precomputed = precomputed::measure(&guidance.dir, args, &capture).await?;
+    say(&format!(
+        "  GET /api/slots and the same bytes precomputed, {} s each",
+        args.seconds
+    ));
+    let (slots, precomputed) = precomputed::beside(&guidance.dir, args, &capture, port).await?;
     say(&format!(
         "  GET /api/slots, {} s, {} clients",
         args.seconds, args.high_concurrency
@@ -768,19 +767,36 @@ async fn get_for(
     args: &RunArgs,
     concurrency: usize,
 ) -> Outcome {
+    get_during(
+        client,
+        port,
+        path_and_query,
+        concurrency,
+        Duration::from_secs(1),
+    )
+    .await;
+    let seconds = Duration::from_secs(args.seconds);
+    get_during(client, port, path_and_query, concurrency, seconds).await
+}
+
+/// `GET path_and_query` from `concurrency` clients for `duration`.
+async fn get_during(
+    client: &reqwest::Client,
+    port: u16,
+    path_and_query: &str,
+    concurrency: usize,
+    duration: Duration,
+) -> Outcome {
     let url = format!("http://127.0.0.1:{port}{path_and_query}");
-    let get = |until| {
-        let (client, url) = (client.clone(), url.clone());
-        load::run(concurrency, until, move |_| {
-            let request = client.get(&url);
-            async move {
-                let r = request.send().await?;
-                let status = r.status().as_u16();
-                r.bytes().await?;
-                Ok(status)
-            }
-        })
-    };
-    get(Until::Elapsed(Duration::from_secs(1))).await;
-    get(Until::Elapsed(Duration::from_secs(args.seconds))).await
+    let client = client.clone();
+    load::run(concurrency, Until::Elapsed(duration), move |_| {
+        let request = client.get(&url);
+        async move {
+            let r = request.send().await?;
+            let status = r.status().as_u16();
+            r.bytes().await?;
+            Ok(status)
+        }
+    })
+    .await
 }

@@ -1,7 +1,8 @@
 //! The reference server of the slots phase: the same kind of server as guidance (axum on a
 //! multi-threaded Tokio runtime, HTTP/1.1, its own process), answering `GET /api/slots` with
 //! the bytes and headers guidance answered, captured once and served from memory. What guidance
-//! does beyond it (the query, building the JSON) is what the phase's ratio measures.
+//! does beyond it (the query, building the JSON) is what the phase's ratio measures; both are
+//! measured side by side, taking turns.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use crate::child::{self, Running};
 use crate::load::{self, Outcome};
-use crate::{BenchError, RunArgs, SlotsCapture, get_for, say};
+use crate::{BenchError, RunArgs, SlotsCapture, get_during};
 
 /// Serves `body` with `headers` at `path` on `listen` until killed.
 pub async fn serve(
@@ -49,12 +50,52 @@ pub async fn serve(
     Ok(())
 }
 
-/// The reference: the captured bytes served by `guidance-bench serve-bytes`.
-pub(crate) async fn measure(
+/// Turns each side of the comparison takes: enough that a slow patch of the shared machine
+/// falls on both alike, few enough that each turn runs long past its connections' start.
+pub(crate) const TURNS: u32 = 5;
+
+/// `GET /api/slots` from guidance (on `guidance_port`) and from the reference (the captured
+/// bytes served by `guidance-bench serve-bytes`), measured side by side: after a second's
+/// warm-up of each, [`TURNS`] turns of `args.seconds / TURNS` each, in the order guidance,
+/// reference, reference, guidance, … so that the machine's drift over the run (it is shared)
+/// meets both sides alike. Returns (guidance, reference).
+pub(crate) async fn beside(
     tmp: &Path,
     args: &RunArgs,
     capture: &SlotsCapture,
-) -> Result<Outcome, BenchError> {
+    guidance_port: u16,
+) -> Result<(Outcome, Outcome), BenchError> {
+    let (mut server, port) = start(tmp, capture).await?;
+    let client = load::client(args.concurrency)?;
+    let path = &capture.path_and_query;
+    let warm_up = Duration::from_secs(1);
+    let turn = Duration::from_secs(args.seconds) / TURNS;
+    get_during(&client, guidance_port, path, args.concurrency, warm_up).await;
+    get_during(&client, port, path, args.concurrency, warm_up).await;
+    let (mut guidance, mut reference) = (Outcome::default(), Outcome::default());
+    for i in 0..TURNS {
+        let order = if i % 2 == 0 {
+            [guidance_port, port]
+        } else {
+            [port, guidance_port]
+        };
+        for p in order {
+            let outcome = get_during(&client, p, path, args.concurrency, turn).await;
+            if p == port {
+                reference.absorb(outcome);
+            } else {
+                guidance.absorb(outcome);
+            }
+        }
+    }
+    server.check_alive()?;
+    server.stop(Duration::from_secs(5))?;
+    Ok((guidance, reference))
+}
+
+/// Starts the reference server on the captured bytes; returns it, and its port once it answers
+/// them.
+async fn start(tmp: &Path, capture: &SlotsCapture) -> Result<(Running, u16), BenchError> {
     let body = tmp.join("slots.json");
     std::fs::write(&body, &capture.body)?;
     let port = child::free_port()?;
@@ -73,13 +114,13 @@ pub(crate) async fn measure(
         cmd.args(["--header", h]);
     }
     let mut server = Running::spawn("the precomputed server", cmd, &tmp.join("precomputed.log"))?;
-    let client = load::client(args.concurrency)?;
+    let client = load::client(1)?;
     let url = format!("http://127.0.0.1:{port}{}", capture.path_and_query);
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Ok(r) = client.get(&url).send().await {
             if r.bytes().await.ok().as_deref() == Some(&capture.body[..]) {
-                break;
+                return Ok((server, port));
             }
             return Err("the precomputed server answers other bytes".into());
         }
@@ -89,16 +130,4 @@ pub(crate) async fn measure(
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    say(&format!("  GET /api/slots, {} s", args.seconds));
-    let outcome = get_for(
-        &client,
-        port,
-        &capture.path_and_query,
-        args,
-        args.concurrency,
-    )
-    .await;
-    server.check_alive()?;
-    server.stop(Duration::from_secs(5))?;
-    Ok(outcome)
 }

@@ -79,7 +79,8 @@ pub(crate) fn render(f: &Figures) -> String {
     s.push_str(&format!(
         "Written by `scripts/bench` (`crates/bench`) on {}; rerun it to refresh this section (it \
          replaces only the text between its markers). Each ratio compares two figures measured \
-         one after the other in the same run on the same machine.\n\n",
+         in the same run on the same machine: one after the other, or (the slot lists) taking \
+         turns.\n\n",
         f.date
     ));
     s.push_str(&format!(
@@ -233,11 +234,15 @@ pub(crate) fn render(f: &Figures) -> String {
          open slots (and nothing else), on the server that has just taken the bookings, once it \
          is quiet (it has sent their emails; on PostgreSQL after a `VACUUM ANALYZE` of the tables \
          they grew, which autovacuum would otherwise run in the middle), as the reference runs on \
-         a quiet machine; {c} clients for {} s after a 1 s warm-up. The reference is a tiny axum server of the same \
-         make (`guidance-bench serve-bytes`: its own process, Tokio's multi-threaded runtime, \
-         HTTP/1.1) answering the bytes and headers guidance answered, from memory; the same \
-         client, concurrency and duration, run right after guidance's run on each database.\n",
-        a.seconds
+         a quiet machine; {c} clients for {} s after a 1 s warm-up. The reference is a tiny axum \
+         server of the same make (`guidance-bench serve-bytes`: its own process, Tokio's \
+         multi-threaded runtime, HTTP/1.1) answering the bytes and headers guidance answered, \
+         from memory, to the same client, concurrency and duration. The two take turns, so that \
+         the shared machine's drift meets both alike: {turns} turns of {turn:.1} s each, \
+         guidance first in the odd turns and the reference first in the even ones.\n",
+        a.seconds,
+        turns = crate::precomputed::TURNS,
+        turn = a.seconds as f64 / f64::from(crate::precomputed::TURNS),
     ));
     s.push_str(
         "- **Memory**: `VmHWM` in `/proc/<pid>/status` of the server process, read right after \
@@ -277,7 +282,7 @@ pub(crate) fn render(f: &Figures) -> String {
          years, the last four months ahead: weekly series with exceptions, daily series, \
          all-day events, single meetings in a `TZID` with its `VTIMEZONE`) served by the bench \
          on 127.0.0.1; `GET /api/slots` over the month from {c} clients for {} s, against the \
-         bytes it answered served precomputed. A poll's CPU time: the server process's user + \
+         bytes it answered served precomputed (taking turns, as above). A poll's CPU time: the server process's user + \
          system time (`/proc/<pid>/stat`) over {} `POST /api/admin/calendars/{{id}}/refresh` \
          of one source (fetch, read, store; the feed sent without validators, so never a \
          `304`), divided by their number; beside it, the calendar crate alone reading the same \
