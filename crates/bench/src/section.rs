@@ -282,8 +282,9 @@ pub(crate) fn render(f: &Figures) -> String {
          years, the last four months ahead: weekly series with exceptions, daily series, \
          all-day events, single meetings in a `TZID` with its `VTIMEZONE`) served by the bench \
          on 127.0.0.1; `GET /api/slots` over the month from {c} clients for {} s, against the \
-         bytes it answered served precomputed (taking turns, as above). A poll's CPU time: the server process's user + \
-         system time (`/proc/<pid>/stat`) over {} `POST /api/admin/calendars/{{id}}/refresh` \
+         bytes it answered served precomputed (taking turns, as above). A poll's CPU time: the \
+         server process's user + system time (`/proc/<pid>/stat`) over {} \
+         `POST /api/admin/calendars/{{id}}/refresh` \
          of one source (fetch, read, store; the feed sent without validators, so never a \
          `304`), divided by their number; beside it, the calendar crate alone reading the same \
          feed in the bench's own thread.\n",
