@@ -160,6 +160,28 @@ where
     all
 }
 
+/// `GET path_and_query` on 127.0.0.1:`port` from `concurrency` clients for `duration`.
+pub async fn get_during(
+    client: &reqwest::Client,
+    port: u16,
+    path_and_query: &str,
+    concurrency: usize,
+    duration: Duration,
+) -> Outcome {
+    let url = format!("http://127.0.0.1:{port}{path_and_query}");
+    let client = client.clone();
+    run(concurrency, Until::Elapsed(duration), move |_| {
+        let request = client.get(&url);
+        async move {
+            let r = request.send().await?;
+            let status = r.status().as_u16();
+            r.bytes().await?;
+            Ok(status)
+        }
+    })
+    .await
+}
+
 /// Sends `request(i)` for i = 0 … n-1 at `per_second`, each at its own scheduled moment whatever
 /// the answers before it (an open loop, as independent visitors arrive): a slow answer delays
 /// nothing else, and each latency counts from the moment the request was due, so that time spent

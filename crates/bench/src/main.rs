@@ -767,36 +767,8 @@ async fn get_for(
     args: &RunArgs,
     concurrency: usize,
 ) -> Outcome {
-    get_during(
-        client,
-        port,
-        path_and_query,
-        concurrency,
-        Duration::from_secs(1),
-    )
-    .await;
+    let warm_up = Duration::from_secs(1);
+    load::get_during(client, port, path_and_query, concurrency, warm_up).await;
     let seconds = Duration::from_secs(args.seconds);
-    get_during(client, port, path_and_query, concurrency, seconds).await
-}
-
-/// `GET path_and_query` from `concurrency` clients for `duration`.
-async fn get_during(
-    client: &reqwest::Client,
-    port: u16,
-    path_and_query: &str,
-    concurrency: usize,
-    duration: Duration,
-) -> Outcome {
-    let url = format!("http://127.0.0.1:{port}{path_and_query}");
-    let client = client.clone();
-    load::run(concurrency, Until::Elapsed(duration), move |_| {
-        let request = client.get(&url);
-        async move {
-            let r = request.send().await?;
-            let status = r.status().as_u16();
-            r.bytes().await?;
-            Ok(status)
-        }
-    })
-    .await
+    load::get_during(client, port, path_and_query, concurrency, seconds).await
 }

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use crate::child::{self, Running};
 use crate::load::{self, Outcome};
-use crate::{BenchError, RunArgs, SlotsCapture, get_during};
+use crate::{BenchError, RunArgs, SlotsCapture};
 
 /// Serves `body` with `headers` at `path` on `listen` until killed.
 pub async fn serve(
@@ -70,8 +70,8 @@ pub(crate) async fn beside(
     let path = &capture.path_and_query;
     let warm_up = Duration::from_secs(1);
     let turn = Duration::from_secs(args.seconds) / TURNS;
-    get_during(&client, guidance_port, path, args.concurrency, warm_up).await;
-    get_during(&client, port, path, args.concurrency, warm_up).await;
+    load::get_during(&client, guidance_port, path, args.concurrency, warm_up).await;
+    load::get_during(&client, port, path, args.concurrency, warm_up).await;
     let (mut guidance, mut reference) = (Outcome::default(), Outcome::default());
     for i in 0..TURNS {
         let order = if i % 2 == 0 {
@@ -80,7 +80,7 @@ pub(crate) async fn beside(
             [port, guidance_port]
         };
         for p in order {
-            let outcome = get_during(&client, p, path, args.concurrency, turn).await;
+            let outcome = load::get_during(&client, p, path, args.concurrency, turn).await;
             if p == port {
                 reference.absorb(outcome);
             } else {
