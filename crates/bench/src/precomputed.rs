@@ -54,6 +54,11 @@ pub async fn serve(
 /// falls on both alike, few enough that each turn runs long past its connections' start.
 pub(crate) const TURNS: u32 = 5;
 
+/// How long each turn lasts: each side's `args.seconds` in all, split into [`TURNS`].
+pub(crate) fn turn_length(args: &RunArgs) -> Duration {
+    Duration::from_secs(args.seconds) / TURNS
+}
+
 /// `GET /api/slots` from guidance (on `guidance_port`) and from the reference (the captured
 /// bytes served by `guidance-bench serve-bytes`), measured side by side: after a second's
 /// warm-up of each, [`TURNS`] turns of `args.seconds / TURNS` each, in the order guidance,
@@ -69,7 +74,7 @@ pub(crate) async fn beside(
     let client = load::client(args.concurrency)?;
     let path = &capture.path_and_query;
     let warm_up = Duration::from_secs(1);
-    let turn = Duration::from_secs(args.seconds) / TURNS;
+    let turn = turn_length(args);
     load::get_during(&client, guidance_port, path, args.concurrency, warm_up).await;
     load::get_during(&client, port, path, args.concurrency, warm_up).await;
     let (mut guidance, mut reference) = (Outcome::default(), Outcome::default());

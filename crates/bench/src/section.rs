@@ -242,7 +242,7 @@ pub(crate) fn render(f: &Figures) -> String {
          guidance first in the odd turns and the reference first in the even ones.\n",
         a.seconds,
         turns = crate::precomputed::TURNS,
-        turn = a.seconds as f64 / f64::from(crate::precomputed::TURNS),
+        turn = crate::precomputed::turn_length(a).as_secs_f64(),
     ));
     s.push_str(
         "- **Memory**: `VmHWM` in `/proc/<pid>/status` of the server process, read right after \

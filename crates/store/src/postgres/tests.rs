@@ -11,7 +11,8 @@ use crate::shared::rows::PlainColumns as _;
 use crate::shared::tx::Tx as _;
 use crate::shared::tx::Value::{Int, Time};
 
-/// A transaction on a freshly migrated database (which lives as long as the first half).
+/// A transaction on a freshly migrated database; the database is dropped with the first of the
+/// pair, so keep it as long as the transaction.
 async fn migrated_tx() -> (TestDatabase, PgTx) {
     let db = TestDatabase::create().await;
     let store = PostgresStore::migrate(&db.url).await.expect("migrate");
