@@ -37,9 +37,14 @@ const PER_CONNECTION: u32 = 8;
 /// round (a backlog) goes on at once.
 const GATHER: Duration = Duration::from_millis(20);
 
+/// The SMTP connections a round sends over at once (`GUIDANCE_SMTP_CONNECTIONS`, at least one).
+fn connections(app: &App) -> u32 {
+    app.settings.config.smtp_connections.max(1)
+}
+
 /// The most emails one round claims: [`PER_CONNECTION`] for each SMTP connection.
 fn round_size(app: &App) -> u32 {
-    app.settings.config.smtp_connections.max(1) * PER_CONNECTION
+    connections(app) * PER_CONNECTION
 }
 
 /// What became of one claimed email.
@@ -74,7 +79,7 @@ pub async fn send_due<M: Mailer>(
     shutdown: watch::Receiver<bool>,
 ) -> Result<usize, guidance_store::StoreError> {
     let policy = &app.settings.retry;
-    let connections = app.settings.config.smtp_connections.max(1);
+    let connections = connections(app);
     let now = app.now();
     let lease_until = now.checked_add(policy.lease).expect("in range");
     let begin_by = now.checked_add(policy.lease / 2).expect("in range");
