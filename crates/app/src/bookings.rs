@@ -18,6 +18,7 @@ use guidance_store::{
 use jiff::{SignedDuration, Timestamp};
 use uuid::Uuid;
 
+use crate::outbox::handoff;
 use crate::reminders;
 use crate::settings as owner_settings;
 use crate::{App, AppError, AppResult};
@@ -210,7 +211,7 @@ async fn book_parsed(
         Some(status_url(app, booking_id)),
     );
     let ctx = app.mail_context_for(&owner);
-    let (status, tokens, emails, answer_by) = if owner.confirm_email {
+    let (status, tokens, mut emails, answer_by) = if owner.confirm_email {
         // The owner hears of the request only once the visitor has confirmed their address
         // with the link sent to it; until then the request holds its slot, but not for long.
         let hold_until = confirm_hold_end(app, now, window.starts_at());
@@ -239,24 +240,26 @@ async fn book_parsed(
         (BookingStatus::Pending, tokens, emails, Some(answer_by))
     };
     let webhook = crate::webhooks::of_request(status, booking_id, &intake, &window, now);
-    let booking = app
-        .store
-        .create_booking(NewBooking {
-            id: booking_id,
-            slot_id,
-            window,
-            intake,
-            status,
-            ics_uid,
-            tokens,
-            emails,
-            webhook,
-            answer_by,
-            pending_limit: pending_limit(app),
-            keep_answer: keep_answer(app, keyed),
-            now,
-        })
-        .await?;
+    let handed = handoff::lease_due(app, &mut emails, Some(booking_id));
+    let store = app.store.clone();
+    let new = NewBooking {
+        id: booking_id,
+        slot_id,
+        window,
+        intake,
+        status,
+        ics_uid,
+        tokens,
+        emails,
+        webhook,
+        answer_by,
+        pending_limit: pending_limit(app),
+        keep_answer: keep_answer(app, keyed),
+        now,
+    };
+    let booking =
+        handoff::commit_then_hand_over(handed, async move { store.create_booking(new).await })
+            .await?;
     app.outbox_wake.notify_one();
     app.metrics.booking_created();
     tracing::info!(booking = %booking.id, slot = %slot_id, status = %booking.status, "booking requested");
@@ -369,6 +372,7 @@ fn new_token(app: &App, action: BookingAction, expires_at: Timestamp) -> (NewTok
 /// A rendered email as the outbox keeps it: sealed (see [`guidance_core::sealed`]).
 pub(crate) fn queued_email(app: &App, r: guidance_mail::Rendered) -> NewEmail {
     NewEmail {
+        id: guidance_core::ids::new_row_id(),
         kind: r.kind.to_owned(),
         recipient: r.recipient,
         subject: r.subject,
@@ -376,6 +380,7 @@ pub(crate) fn queued_email(app: &App, r: guidance_mail::Rendered) -> NewEmail {
         message_id: r.message_id,
         send_after: None,
         send_before: None,
+        leased_until: None,
     }
 }
 
@@ -602,7 +607,7 @@ pub(crate) async fn apply(app: &App, booking: Booking, m: Move) -> AppResult<Boo
         scheduled.extend(reminders::session_reminders(app, &owner, now, &facts, &ctx));
     }
     // The owner's note reaches the requester in the emails this move sends them.
-    let emails = messages
+    let mut emails: Vec<NewEmail> = messages
         .iter()
         .map(|m| {
             queued_email(
@@ -620,30 +625,32 @@ pub(crate) async fn apply(app: &App, booking: Booking, m: Move) -> AppResult<Boo
         }),
         None => None,
     };
-    let moved = app
-        .store
-        .transition(Transition {
-            booking_id: booking.id,
-            expected_version: booking.version,
-            from: booking.status,
-            action,
-            to,
-            actor,
-            note,
-            consume_token,
-            new_slot,
-            ics_sequence: sequence,
-            tokens,
-            emails,
-            webhook: crate::webhooks::of_change(action, &booking, to, (starts_at, ends_at), now),
-            keep_answer,
-            answer_by,
-            meeting_room,
-            proposals: held,
-            take_proposal,
-            now,
-        })
-        .await?;
+    let handed = handoff::lease_due(app, &mut emails, Some(booking.id));
+    let store = app.store.clone();
+    let change = Transition {
+        booking_id: booking.id,
+        expected_version: booking.version,
+        from: booking.status,
+        action,
+        to,
+        actor,
+        note,
+        consume_token,
+        new_slot,
+        ics_sequence: sequence,
+        tokens,
+        emails,
+        webhook: crate::webhooks::of_change(action, &booking, to, (starts_at, ends_at), now),
+        keep_answer,
+        answer_by,
+        meeting_room,
+        proposals: held,
+        take_proposal,
+        now,
+    };
+    let moved =
+        handoff::commit_then_hand_over(handed, async move { store.transition(change).await })
+            .await?;
     app.outbox_wake.notify_one();
     app.metrics.booking_moved(moved.status);
     tracing::info!(booking = %moved.id, from = %booking.status, to = %moved.status, "booking moved");

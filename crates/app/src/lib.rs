@@ -60,6 +60,8 @@ pub struct App {
     pub clock: Clock,
     /// Wakes the outbox worker when an email was queued.
     pub outbox_wake: Arc<Notify>,
+    /// Emails handed straight to this process's outbox worker (see [`outbox::handoff`]).
+    pub handoff: Arc<outbox::handoff::Handoff>,
     /// The public slot list as served, kept for a moment (see [`kept`]); dropped whenever
     /// slots may have changed.
     pub slot_lists: Arc<kept::SlotsCache>,
@@ -97,6 +99,7 @@ impl App {
             seal: guidance_core::sealed::MessageSeal::new(&secret),
             secret,
             outbox_wake: Arc::new(Notify::new()),
+            handoff: Arc::default(),
             slot_lists: Arc::new(kept::Kept::with_clock(clock.clone())),
             settings_kept: Arc::new(kept::Kept::with_clock(clock.clone())),
             questions_kept: Arc::new(kept::Kept::with_clock(clock.clone())),

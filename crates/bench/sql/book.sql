@@ -14,7 +14,8 @@
 -- it with the webhook endpoints' wishes, as PostgresStore's guarded batches go): the booking,
 -- its audit event, the owner's three action tokens (SHA-256 hex, like guidance) and the three
 -- queued emails (the owner's request, the visitor's receipt and the owner's answer-by
--- reminder, of the size guidance rendered in the same run); commit. guidance binds the rows'
+-- reminder, of the size guidance rendered in the same run; the two due at once queued already
+-- claimed by the server's worker, which sends them from memory); commit. guidance binds the rows'
 -- values it already has and selects them only if the guard returned a row; pgbench reads them
 -- from the guard's row.
 -- `-M prepared` because sqlx, too, prepares each statement once per connection. Row ids,
@@ -52,11 +53,13 @@ WITH guard AS (
       FROM guard g, (VALUES ('accept'), ('decline'), ('reschedule')) AS v(action)
 ), s3 AS (
     INSERT INTO guidance_email_outbox (id, booking_id, kind, recipient, subject, message_id, message,
-        next_attempt_at, created_at, send_before)
+        next_attempt_at, created_at, send_before, lease_until, attempts)
     SELECT guidance_bench_id(), g.booking_id, v.kind, v.recipient, v.subject,
         guidance_bench_id()::text || '@guidance', convert_to(repeat('x', :msg_len), 'UTF8'),
         CASE WHEN v.scheduled THEN g.starts_at ELSE now() END, now(),
-        CASE WHEN v.scheduled THEN g.starts_at END
+        CASE WHEN v.scheduled THEN g.starts_at END,
+        CASE WHEN v.scheduled THEN NULL ELSE now() + interval '5 minutes' END,
+        CASE WHEN v.scheduled THEN 0 ELSE 1 END
       FROM guard g, (VALUES
         ('owner_new_request', 'owner@example.org', 'New guidance request', false),
         ('requester_received', 'visitor' || :visitor || '@example.net', 'We received your request', false),

@@ -118,6 +118,8 @@ pub struct TokenRecord {
 /// An email to queue.
 #[derive(Debug, Clone)]
 pub struct NewEmail {
+    /// The row's id, made by the caller (who may hand the email over before reading it back).
+    pub id: Uuid,
     /// Stable kind name (`owner_new_request`, …).
     pub kind: String,
     /// Bare recipient address.
@@ -133,6 +135,10 @@ pub struct NewEmail {
     /// A scheduled email: dropped unsent once this moment has passed, and withdrawn by the
     /// booking's next change (`None`: an ordinary email, sent however late and never withdrawn).
     pub send_before: Option<Timestamp>,
+    /// Queued already claimed, until this moment, by the worker of the process that queues it,
+    /// which sends it from memory (its first attempt counted, as a claim counts it): no worker
+    /// claims it before the lease ends. `None`: queued for any worker to claim.
+    pub leased_until: Option<Timestamp>,
 }
 
 /// Delivery state of an email.

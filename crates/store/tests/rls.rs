@@ -99,6 +99,7 @@ async fn seed(store: &dyn Store) -> Seeded {
                 expires_at: t0 + SignedDuration::from_hours(24),
             }],
             emails: vec![NewEmail {
+                id: guidance_core::ids::new_row_id(),
                 kind: "owner_new_request".into(),
                 recipient: "owner@guidance.test".into(),
                 subject: "New request".into(),
@@ -106,6 +107,7 @@ async fn seed(store: &dyn Store) -> Seeded {
                 message: b"Subject: New request\r\n\r\nHello\r\n".to_vec(),
                 send_after: None,
                 send_before: None,
+                leased_until: None,
             }],
             webhook: None,
             answer_by: None,

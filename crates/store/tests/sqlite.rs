@@ -301,6 +301,7 @@ async fn book_zebulon(store: &SqliteStore, t0: jiff::Timestamp) -> uuid::Uuid {
     .expect("intake");
     let id = uuid::Uuid::new_v4();
     let email = NewEmail {
+        id: guidance_core::ids::new_row_id(),
         kind: "requester_received".into(),
         recipient: "zebulon.quaxwright@example.test".into(),
         subject: "Your request, Zebulon Quaxwright".into(),
@@ -308,6 +309,7 @@ async fn book_zebulon(store: &SqliteStore, t0: jiff::Timestamp) -> uuid::Uuid {
         message: b"To: zebulon.quaxwright@example.test\r\n\r\nQuaxcorp Limited".to_vec(),
         send_after: None,
         send_before: None,
+        leased_until: None,
     };
     store
         .create_booking(NewBooking {

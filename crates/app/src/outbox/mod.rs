@@ -6,6 +6,7 @@
 //! exponential back-off and jitter; after the last one the email is marked failed with its error,
 //! for the owner to see and resend ([`crate::bookings::resend_email`]).
 
+pub mod handoff;
 pub mod maildir;
 pub mod relay;
 pub mod smtp;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use futures_util::{StreamExt as _, stream};
 use guidance_store::OutboxMessage;
+use jiff::Timestamp;
 use tokio::sync::watch;
 use tracing::Instrument;
 use uuid::Uuid;
@@ -36,6 +37,9 @@ const PER_CONNECTION: u32 = 8;
 /// for the same two statements, while an email still leaves well within a second. A full
 /// round (a backlog) goes on at once.
 const GATHER: Duration = Duration::from_millis(20);
+/// While changes keep handing their emails over, how often the store is still asked for the
+/// emails due there.
+const STORE_TURN: Duration = Duration::from_secs(1);
 
 /// The SMTP connections a round sends over at once (`GUIDANCE_SMTP_CONNECTIONS`, at least one).
 fn connections(app: &App) -> u32 {
@@ -63,9 +67,14 @@ enum Outcome {
     TooLate,
 }
 
-/// Sends a round of due emails, if any: claims up to [`PER_CONNECTION`] per connection in one
-/// statement, sends them over `GUIDANCE_SMTP_CONNECTIONS` connections at once, and records the
-/// sent ones in one statement. Returns how many were claimed.
+/// Sends a round of due emails, if any: takes up to [`PER_CONNECTION`] per connection, those
+/// handed over by this process's changes (see [`super::handoff`]) and those claimed from the
+/// store in one statement, sends them over `GUIDANCE_SMTP_CONNECTIONS` connections at once, and
+/// records the sent ones in one statement. Returns how many it took.
+///
+/// While changes keep handing emails over, the store is asked at most every [`STORE_TURN`]
+/// (the emails due there, retries, reminders and other processes' emails, wait that long at
+/// most), or every round while its claims come back full; on its turn it has half the round.
 ///
 /// An email in hand is finished (sent, or its failure recorded) unless a shutdown signal came
 /// and the attempt then took longer than the policy's grace: then it is released, unsent and
@@ -80,21 +89,46 @@ pub async fn send_due<M: Mailer>(
 ) -> Result<usize, guidance_store::StoreError> {
     let policy = &app.settings.retry;
     let connections = connections(app);
+    let size = round_size(app) as usize;
     let now = app.now();
-    let lease_until = now.checked_add(policy.lease).expect("in range");
-    let begin_by = now.checked_add(policy.lease / 2).expect("in range");
-    let round = app
-        .store
-        .claim_emails(now, lease_until, round_size(app))
-        .await?;
-    let claimed = round.len();
+    let half_lease = policy.lease / 2;
+    let store_turn = app.handoff.store_turn(STORE_TURN);
+    // Each leased when it was queued: it must begin within half its lease, as a claimed one.
+    let mut round: Vec<(OutboxMessage, Timestamp)> = app
+        .handoff
+        .take(if store_turn { size / 2 } else { size })
+        .into_iter()
+        .map(|msg| {
+            let begin_by = msg.created_at.checked_add(half_lease).expect("in range");
+            (msg, begin_by)
+        })
+        .collect();
+    if store_turn {
+        let lease_until = now.checked_add(policy.lease).expect("in range");
+        let begin_by = now.checked_add(half_lease).expect("in range");
+        let limit = size - round.len();
+        let claimed = app
+            .store
+            .claim_emails(now, lease_until, u32::try_from(limit).unwrap_or(u32::MAX))
+            .await;
+        match claimed {
+            Ok(claimed) => {
+                app.handoff.store_answered(claimed.len() == limit);
+                round.extend(claimed.into_iter().map(|msg| (msg, begin_by)));
+            }
+            Err(e) if round.is_empty() => return Err(e),
+            // The emails in hand go all the same.
+            Err(e) => tracing::error!(error = %e, "outbox: claiming due emails failed"),
+        }
+    }
+    let taken = round.len();
     let outcomes: Vec<(OutboxMessage, Outcome)> = stream::iter(round)
-        .map(|msg| attempt(app, mailer, msg, begin_by, shutdown.clone()))
+        .map(|(msg, begin_by)| attempt(app, mailer, msg, begin_by, shutdown.clone()))
         .buffer_unordered(usize::try_from(connections).unwrap_or(1))
         .collect()
         .await;
     record(app, outcomes).await?;
-    Ok(claimed)
+    Ok(taken)
 }
 
 /// One attempt at one claimed email: opens its sealed message and hands it to `mailer`.
@@ -102,7 +136,7 @@ async fn attempt<M: Mailer>(
     app: &App,
     mailer: &M,
     mut msg: OutboxMessage,
-    begin_by: jiff::Timestamp,
+    begin_by: Timestamp,
     mut shutdown: watch::Receiver<bool>,
 ) -> (OutboxMessage, Outcome) {
     if *shutdown.borrow() {
@@ -199,6 +233,7 @@ pub async fn run<M: Mailer>(app: App, mailer: M, mut shutdown: watch::Receiver<b
     // Webhook messages are delivered beside the emails, in a loop of their own so that a slow
     // receiver never holds up an email.
     let webhooks = tokio::spawn(crate::webhooks::deliver::run(app.clone(), shutdown.clone()));
+    app.handoff.open();
     let mut last_tick = tokio::time::Instant::now() - Duration::from_secs(3600);
     loop {
         if *shutdown.borrow() {
@@ -263,8 +298,30 @@ pub async fn run<M: Mailer>(app: App, mailer: M, mut shutdown: watch::Receiver<b
             _ = shutdown.changed() => {}
         }
     }
+    give_back_handed_over(&app).await;
     if let Err(e) = webhooks.await {
         tracing::error!(error = %e, "the webhook loop ended abnormally");
+    }
+}
+
+/// On stopping: no change hands its emails over any more, and those handed over and not sent
+/// go back to the queue for the next worker, as a claimed email does on shutdown. A change that
+/// was committing meanwhile hands its emails over a moment later; they are waited for briefly
+/// (after that, their leases run out and any worker sends them).
+async fn give_back_handed_over(app: &App) {
+    let waited = tokio::time::Instant::now();
+    loop {
+        let (left, promised) = app.handoff.close();
+        for msg in left {
+            tracing::warn!(email = %msg.id, kind = %msg.kind, "shutting down; email given back to the queue");
+            if let Err(e) = app.store.release_email(msg.id).await {
+                tracing::error!(email = %msg.id, error = %e, "giving an email back failed; it is sent once its lease ends");
+            }
+        }
+        if promised == 0 || waited.elapsed() >= app.settings.retry.shutdown_grace {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 

@@ -631,10 +631,12 @@ async fn a_clean_shutdown_gives_back_the_email_in_hand_and_the_next_start_sends_
     let slot = app.create_slot(80).await;
     let (_, body) = app.book(&intake(&slot)).await;
     let id = body["id"].as_str().unwrap().to_owned();
-    // The worker is in the middle of sending (the server took the data and hangs).
+    // The worker is in the middle of sending (the server took the data and hangs): it took
+    // both emails, each with its attempt counted.
     let in_hand = poll(Duration::from_secs(30), || async {
         let emails = app.emails_now(&id).await;
-        emails.iter().any(|e| e["attempts"] == 1).then_some(())
+        let counted = emails.iter().all(|e| e["attempts"] == 1);
+        (counted && app.app.handoff.waiting() == 0).then_some(())
     })
     .await
     .is_some();
@@ -653,4 +655,52 @@ async fn a_clean_shutdown_gives_back_the_email_in_hand_and_the_next_start_sends_
     assert!(sent.iter().all(|e| e["attempts"] == 1), "{sent:#?}");
     let got = sink.wait_for(2).await;
     assert_eq!(got.len(), 2);
+}
+
+/// A booking's emails are handed to the worker of the process that queued them (queued already
+/// claimed, their first attempt counted); a clean shutdown gives back those the worker had not
+/// taken yet, so the next start sends them at once rather than after their lease (5 minutes).
+#[tokio::test]
+async fn a_clean_shutdown_gives_back_the_emails_handed_over_and_not_taken() {
+    let mut sink = Sink::start(&["--stall"]);
+    let url = sink.url(None);
+    let app = spawn_app_with(|c| {
+        c.smtp_url = Some(url.clone());
+        c.smtp_connections = 1;
+        c.mail_shutdown_grace_ms = 100;
+    })
+    .await;
+    let first = app.create_slot(80).await;
+    let (_, body) = app.book(&intake(&first)).await;
+    let first = body["id"].as_str().unwrap().to_owned();
+    // The worker took the first booking's emails and hangs on the server.
+    let taken = poll(Duration::from_secs(30), || async {
+        (app.app.handoff.waiting() == 0).then_some(())
+    })
+    .await
+    .is_some();
+    assert!(taken, "the worker never took the emails handed over");
+    let second = app.create_slot(90).await;
+    let (_, body) = app.book(&intake(&second)).await;
+    let second = body["id"].as_str().unwrap().to_owned();
+    // Handed over, claimed for this process's worker from the start, and waiting for it.
+    assert_eq!(app.app.handoff.waiting(), 2);
+    let waiting = app.emails_now(&second).await;
+    assert_eq!(waiting.len(), 2);
+    assert!(
+        waiting
+            .iter()
+            .all(|e| e["status"] == "queued" && e["attempts"] == 1),
+        "{waiting:#?}"
+    );
+    let dir = app.stop().await;
+
+    sink.restart(&[]);
+    let url = sink.url(None);
+    let app = spawn_app_in(dir, |c| c.smtp_url = Some(url)).await;
+    let ids = [first, second];
+    let sent = wait_all_sent(&app, &ids).await;
+    // Given back without counting an attempt: each went out on its first counted one.
+    assert!(sent.iter().all(|e| e["attempts"] == 1), "{sent:#?}");
+    assert_eq!(sink.wait_for(4).await.len(), 4);
 }

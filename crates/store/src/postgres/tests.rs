@@ -23,6 +23,7 @@ async fn migrated_tx() -> (TestDatabase, PgTx) {
 /// An email to the owner, due at once, of `size` bytes.
 fn owner_email(message_id: String, size: usize) -> NewEmail {
     NewEmail {
+        id: guidance_core::ids::new_row_id(),
         kind: "owner_request".into(),
         recipient: "owner@example.org".into(),
         subject: "A request".into(),
@@ -30,6 +31,7 @@ fn owner_email(message_id: String, size: usize) -> NewEmail {
         message: vec![7; size],
         send_after: None,
         send_before: None,
+        leased_until: None,
     }
 }
 

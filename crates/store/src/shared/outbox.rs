@@ -3,13 +3,12 @@
 //! that is sending it right now. Claiming an email differs (PostgreSQL skips the rows other
 //! workers hold) and stays with each backend.
 
-use guidance_core::ids::new_row_id;
 use jiff::Timestamp;
 use uuid::Uuid;
 
 use super::rows::{StoredRow, outbox_from_row};
 use super::sql::{self, OUTBOX_COLUMNS};
-use super::tx::Value::{Bytes, Id, OptId, OptTime, Text, Time};
+use super::tx::Value::{Bytes, Id, Int, OptId, OptTime, Text, Time};
 use super::tx::{Db, Insert, Tx};
 use crate::{NewEmail, OutboxMessage, StoreError, StoreResult};
 
@@ -28,20 +27,21 @@ pub(crate) async fn insert<T: Tx>(
 }
 
 /// The insert queueing `emails` (none without emails): the one place that writes outbox rows.
-/// Each is due at once, or at its moment when scheduled.
+/// Each is due at once, or at its moment when scheduled; one queued under a lease
+/// ([`NewEmail::leased_until`]) has its first attempt counted.
 pub(crate) fn insert_statement<'a>(
     booking_id: Option<Uuid>,
     emails: &'a [NewEmail],
     now: Timestamp,
 ) -> Option<Insert<'a>> {
-    const COLUMNS: usize = 10;
+    const COLUMNS: usize = 12;
     if emails.is_empty() {
         return None;
     }
     let mut values = Vec::new();
     for email in emails {
         values.extend([
-            Id(new_row_id()),
+            Id(email.id),
             OptId(booking_id),
             Text(&email.kind),
             Text(&email.recipient),
@@ -51,11 +51,13 @@ pub(crate) fn insert_statement<'a>(
             Time(email.send_after.unwrap_or(now)),
             Time(now),
             OptTime(email.send_before),
+            OptTime(email.leased_until),
+            Int(i64::from(email.leased_until.is_some())),
         ]);
     }
     Some(Insert {
         into: "guidance_email_outbox (id, booking_id, kind, recipient, subject, message_id, \
-               message, next_attempt_at, created_at, send_before)",
+               message, next_attempt_at, created_at, send_before, lease_until, attempts)",
         rows: sql::placeholder_rows(emails.len(), COLUMNS, 1),
         returning: None,
         values,

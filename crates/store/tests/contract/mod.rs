@@ -221,6 +221,7 @@ fn token_hash() -> TokenHash {
 fn email(kind: &str, recipient: &str) -> NewEmail {
     let id = Uuid::new_v4();
     NewEmail {
+        id,
         kind: kind.to_owned(),
         recipient: recipient.to_owned(),
         subject: format!("{kind} {id}"),
@@ -229,6 +230,7 @@ fn email(kind: &str, recipient: &str) -> NewEmail {
             .into_bytes(),
         send_after: None,
         send_before: None,
+        leased_until: None,
     }
 }
 
