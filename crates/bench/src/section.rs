@@ -211,7 +211,8 @@ pub(crate) fn render(f: &Figures) -> String {
          owner, and, only if it returned the slot (the others as `WITH` queries of the \
          booking's insert), insert the booking (returning it, with the webhook endpoints' \
          wishes), its event, three action tokens and three outbox rows of {} bytes (the \
-         average size of the emails guidance stored in this run), commit. pgbench sends \
+         average size of the emails guidance stored in this run; the two due at once queued \
+         already claimed by the server's worker, as guidance queues them), commit. pgbench sends \
          each statement in a round trip of its own; guidance sends `BEGIN`, the role and the \
          lock in one (a simple query: pgbench's prepared mode cannot). \
          guidance does more per booking: it renders and seals three emails (the third, the \

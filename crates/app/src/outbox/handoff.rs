@@ -50,7 +50,7 @@ impl Handoff {
     /// Leases the emails of `emails` that are due at once until `lease_until`, if the worker
     /// runs and has room for them, and returns the promise to hand them over once the change
     /// that queues them has committed. `None` (nothing leased) otherwise.
-    pub fn lease(
+    pub(crate) fn lease(
         self: &Arc<Self>,
         emails: &mut [NewEmail],
         booking_id: Option<Uuid>,
@@ -136,14 +136,14 @@ impl Handoff {
 /// Leased emails promised to the worker: [`Reservation::hand_over`] once their change has
 /// committed. Dropped unused (the change failed, and its rows with it), it frees their room.
 #[derive(Debug)]
-pub struct Reservation {
+pub(crate) struct Reservation {
     handoff: Arc<Handoff>,
     messages: Vec<OutboxMessage>,
 }
 
 impl Reservation {
     /// Hands the emails to the worker (their rows are committed, claimed by this process).
-    pub fn hand_over(mut self) {
+    pub(crate) fn hand_over(mut self) {
         let messages = std::mem::take(&mut self.messages);
         let mut state = self.handoff.lock();
         state.promised -= messages.len();
