@@ -619,20 +619,23 @@ async fn after_the_last_attempt_an_email_is_failed_visible_and_resendable() {
     assert!(sent.iter().all(|e| e["attempts"] == 1));
 }
 
-#[tokio::test]
-async fn a_clean_shutdown_gives_back_the_email_in_hand_and_the_next_start_sends_it() {
-    let mut sink = Sink::start(&["--stall"]);
+/// An app sending to a server that takes the data and hangs (over `connections` SMTP
+/// connections, if given), with one booking whose emails the worker has taken, each with its
+/// attempt counted: the worker is in the middle of sending. Returns the booking's id.
+async fn hanging_on_the_server(connections: Option<u32>) -> (Sink, TestApp, String) {
+    let sink = Sink::start(&["--stall"]);
     let url = sink.url(None);
     let app = spawn_app_with(|c| {
         c.smtp_url = Some(url.clone());
         c.mail_shutdown_grace_ms = 100;
+        if let Some(n) = connections {
+            c.smtp_connections = n;
+        }
     })
     .await;
     let slot = app.create_slot(80).await;
     let (_, body) = app.book(&intake(&slot)).await;
     let id = body["id"].as_str().unwrap().to_owned();
-    // The worker is in the middle of sending (the server took the data and hangs): it took
-    // both emails, each with its attempt counted.
     let in_hand = poll(Duration::from_secs(30), || async {
         let emails = app.emails_now(&id).await;
         let counted = emails.iter().all(|e| e["attempts"] == 1);
@@ -641,6 +644,12 @@ async fn a_clean_shutdown_gives_back_the_email_in_hand_and_the_next_start_sends_
     .await
     .is_some();
     assert!(in_hand, "the worker never started sending");
+    (sink, app, id)
+}
+
+#[tokio::test]
+async fn a_clean_shutdown_gives_back_the_email_in_hand_and_the_next_start_sends_it() {
+    let (mut sink, app, id) = hanging_on_the_server(None).await;
     let dir = app.stop().await;
 
     sink.restart(&[]);
@@ -662,24 +671,7 @@ async fn a_clean_shutdown_gives_back_the_email_in_hand_and_the_next_start_sends_
 /// taken yet, so the next start sends them at once rather than after their lease (5 minutes).
 #[tokio::test]
 async fn a_clean_shutdown_gives_back_the_emails_handed_over_and_not_taken() {
-    let mut sink = Sink::start(&["--stall"]);
-    let url = sink.url(None);
-    let app = spawn_app_with(|c| {
-        c.smtp_url = Some(url.clone());
-        c.smtp_connections = 1;
-        c.mail_shutdown_grace_ms = 100;
-    })
-    .await;
-    let first = app.create_slot(80).await;
-    let (_, body) = app.book(&intake(&first)).await;
-    let first = body["id"].as_str().unwrap().to_owned();
-    // The worker took the first booking's emails and hangs on the server.
-    let taken = poll(Duration::from_secs(30), || async {
-        (app.app.handoff.waiting() == 0).then_some(())
-    })
-    .await
-    .is_some();
-    assert!(taken, "the worker never took the emails handed over");
+    let (mut sink, app, first) = hanging_on_the_server(Some(1)).await;
     let second = app.create_slot(90).await;
     let (_, body) = app.book(&intake(&second)).await;
     let second = body["id"].as_str().unwrap().to_owned();
