@@ -33,10 +33,12 @@ async fn readyz_says_the_outbox_is_stuck_when_no_worker_sends_for_long() {
     let (status, body) = app.book(&intake(&slot)).await;
     assert_eq!(status, 201, "{body}");
     let id = body["id"].as_str().expect("an id").to_owned();
-    // The worker took the first email and hangs in the middle of sending it.
+    // The worker took the emails (each counted as an attempt from its queueing, as it was
+    // handed over) and hangs in the middle of sending the first.
     let in_hand = poll(Duration::from_secs(30), || async {
         let emails = app.emails(&id).await;
-        emails.iter().any(|e| e["attempts"] == 1).then_some(())
+        let counted = emails.iter().any(|e| e["attempts"] == 1);
+        (counted && app.app.handoff.waiting() == 0).then_some(())
     })
     .await;
     assert!(in_hand.is_some(), "the worker never started sending");
