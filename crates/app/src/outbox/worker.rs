@@ -1,5 +1,5 @@
-//! The outbox worker: claims due emails in rounds, hands them to a [`Mailer`] several at once
-//! and records the outcomes; every minute it also expires overdue bookings and erases the
+//! The outbox worker: takes due emails in rounds (handed over by this process's changes, or
+//! claimed from the store), hands them to a [`Mailer`] several at once and records the outcomes; every minute it also expires overdue bookings and erases the
 //! visitors' data of sessions past the owner's retention. Beside it runs the delivery of webhook
 //! messages ([`crate::webhooks::deliver`]).
 
@@ -26,15 +26,16 @@ async fn stopped_for(shutdown: &mut watch::Receiver<bool>, grace: Duration) {
 
 /// The longest the worker sleeps without looking at the outbox.
 const IDLE_POLL: Duration = Duration::from_secs(3);
-/// Emails claimed per connection in one round: enough to keep every connection busy between
-/// two claims, few enough that each attempt of a round begins long before its lease ends.
+/// Emails taken per connection in one round: enough to keep every connection busy between
+/// two rounds, few enough that each attempt of a round begins long before its lease ends.
 const PER_CONNECTION: u32 = 8;
-/// The pause after a round that took fewer emails than it could, before the next claim.
+/// The pause after a round that took fewer emails than it could, before the next round.
 ///
-/// While bookings keep coming, a round that claims again at once finds only the two or three
-/// emails queued while the last one was sent, and pays a claim and a mark for them. Waiting
-/// this long lets the emails of many bookings gather, so a round carries up to its full size
-/// for the same two statements, while an email still leaves well within a second. A full
+/// While bookings keep coming, a round that goes on at once finds only the two or three emails
+/// queued while the last one was sent, and pays a mark (and, when they came from the store, a
+/// claim) for them. Waiting this long lets the emails of many bookings gather, so a round
+/// carries up to its full size for the same statements, while an email still leaves well
+/// within a second. A full
 /// round (a backlog) goes on at once.
 const GATHER: Duration = Duration::from_millis(20);
 /// While changes keep handing their emails over, how often the store is still asked for the
@@ -46,7 +47,7 @@ fn connections(app: &App) -> u32 {
     app.settings.config.smtp_connections.max(1)
 }
 
-/// The most emails one round claims: [`PER_CONNECTION`] for each SMTP connection.
+/// The most emails one round takes: [`PER_CONNECTION`] for each SMTP connection.
 fn round_size(app: &App) -> u32 {
     connections(app) * PER_CONNECTION
 }
