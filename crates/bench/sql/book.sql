@@ -1,5 +1,5 @@
 -- One booking, as PostgresStore::create_booking does it (crates/store/src/shared/booking.rs),
--- for pgbench. guidance-bench runs it as
+-- for pgbench. guidance-bench runs it, in turns with guidance's own bookings, as
 --   pgbench -n -M prepared -c C -j 2 -T S -f book.sql -D service_role=0|1 -D msg_len=BYTES
 -- on slots it seeded and numbered in guidance_bench_slots (random order, like the slots it
 -- hands to guidance), so that every transaction claims a distinct open slot.

@@ -10,9 +10,10 @@ use jiff::Timestamp;
 use sqlx::Connection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 
+use crate::bookings::booking_requests;
 use crate::child::{Guidance, wait_healthy};
 use crate::load::{Outcome, Until};
-use crate::{BenchError, RunArgs, booking_requests, load, say, seed};
+use crate::{BenchError, RunArgs, load, say, seed};
 
 /// Untimed bookings before the fresh database's timed ones (connections and caches warm).
 pub const WARM_UP: usize = 200;

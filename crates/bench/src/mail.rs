@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 
+use crate::bookings::book_all;
 use crate::child::{Guidance, Running, free_port, wait_healthy};
-use crate::{BenchError, MailFigures, RunArgs, book_all, load, say, seed};
+use crate::{BenchError, MailFigures, RunArgs, load, say, seed};
 
 /// Runs the outbox phase alone and prints its figures.
 pub(crate) async fn print(args: RunArgs) -> Result<(), BenchError> {

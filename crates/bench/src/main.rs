@@ -13,6 +13,7 @@
 //! `GUIDANCE_BENCH_QUICK=1` (or `--quick`) runs every phase with small counts, to check that
 //! the bench works; its figures say little.
 
+mod bookings;
 mod bulk;
 mod busy;
 mod calendars;
@@ -20,6 +21,7 @@ mod child;
 mod load;
 mod mail;
 mod pg;
+mod pgbench;
 mod precomputed;
 mod report;
 mod section;
@@ -29,15 +31,15 @@ mod weight;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
 use jiff::Timestamp;
 use sqlx::Connection;
 
+use crate::bookings::QUIET;
 use crate::child::{Guidance, wait_healthy};
-use crate::load::{Outcome, Until};
+use crate::load::Outcome;
 use crate::report::Machine;
 
 /// Any failure: the bench stops and says why.
@@ -197,7 +199,7 @@ struct DbFigures {
     /// The server process's CPU time (user + system) per booking of `bookings`, its outbox's
     /// sending of their emails included: steadier than a rate on a shared machine.
     booking_cpu: Duration,
-    /// On PostgreSQL: the database's committed transactions per booking of `bookings` (their
+    /// On PostgreSQL: the database's transactions that wrote, per booking of `bookings` (their
     /// emails' sending included).
     booking_transactions: Option<f64>,
     /// On PostgreSQL on this machine: the database's CPU time per booking of `bookings`, their
@@ -268,7 +270,7 @@ struct Figures {
     args: RunArgs,
     sqlite: DbFigures,
     postgres: DbFigures,
-    pgbench: pg::PgbenchResult,
+    pgbench: pgbench::PgbenchResult,
     service_role: bool,
     message_bytes: i64,
     slots_body_bytes: usize,
@@ -303,7 +305,7 @@ async fn run(args: RunArgs) -> Result<(), BenchError> {
         )
         .into());
     }
-    let pgbench = pg::find_pgbench().ok_or(
+    let pgbench_bin = pgbench::find_pgbench().ok_or(
         "pgbench not found (Debian: apt-get install postgresql-contrib or postgresql-client)",
     )?;
     if !args.smtp_sink.is_file() {
@@ -347,14 +349,23 @@ async fn run(args: RunArgs) -> Result<(), BenchError> {
     let ids = seed::shuffled(
         seed::seed_sqlite(&sqlite_db, &seed::booking_plan(now, 0, args.booked_slots())).await?,
     );
-    let (sqlite_figures, slots_capture) = measure_database(&sqlite, &args, ids, now, None).await?;
+    let (sqlite_figures, slots_capture) =
+        measure_database(&sqlite, &args, ids, now, None, None).await?;
     let (rows, doubles) = seed::sqlite_count_bookings(&sqlite_db).await?;
     check_bookings("SQLite", &sqlite_figures, rows, doubles)?;
 
     say("PostgreSQL: fresh database, seeding, start-up, bookings, GET /api/slots, pgbench");
     let db = pg::BenchDatabase::create(&args.pg_url).await?;
-    let pg_result =
-        postgres_phase(&db, &guidance_bin, &smtp, tmp.path(), &args, &pgbench, now).await;
+    let pg_result = postgres_phase(
+        &db,
+        &guidance_bin,
+        &smtp,
+        tmp.path(),
+        &args,
+        &pgbench_bin,
+        now,
+    )
+    .await;
     if let Err(e) = db.drop_now().await {
         say(&format!("could not drop {}: {e}", db.name));
     }
@@ -408,9 +419,9 @@ async fn postgres_phase(
     smtp: &BTreeMap<String, String>,
     tmp: &Path,
     args: &RunArgs,
-    pgbench: &Path,
+    pgbench_bin: &Path,
     now: Timestamp,
-) -> Result<(DbFigures, pg::PgbenchResult, bool, i64, String), BenchError> {
+) -> Result<(DbFigures, pgbench::PgbenchResult, bool, i64, String), BenchError> {
     let guidance = Guidance {
         binary: guidance_bin.to_owned(),
         dir: tmp.join("postgres"),
@@ -427,7 +438,7 @@ async fn postgres_phase(
     );
     // pgbench's own slots, after guidance's: enough for a fast machine (it fails loudly when
     // they run out rather than measuring failed transactions).
-    let pgbench_slots = 6_000 * args.seconds as usize;
+    let pgbench_slots = 6_000 * pgbench::seconds(args) as usize;
     let pgbench_ids = seed::shuffled(
         pg::seed_slots(
             &mut conn,
@@ -437,49 +448,25 @@ async fn postgres_phase(
     );
     pg::number_for_pgbench(&mut conn, &pgbench_ids, service_role).await?;
 
-    let (figures, _) = measure_database(&guidance, args, ids, now, Some(&db.url)).await?;
+    let mut turns = pgbench::PgbenchTurns::new(
+        pgbench_bin,
+        &db.url,
+        tmp.join("book.sql"),
+        args,
+        service_role,
+    )
+    .await?;
+    let (figures, _) =
+        measure_database(&guidance, args, ids, now, Some(&db.url), Some(&mut turns)).await?;
     let (rows, doubles) = pg::count_bookings(&mut conn).await?;
-    check_bookings("PostgreSQL", &figures, rows, doubles)?;
-    let message_bytes = pg::average_message_bytes(&mut conn).await?;
-    // pgbench starts from the same settled state as guidance's measured bookings did.
-    sqlx::query("ANALYZE").execute(&mut conn).await?;
-
-    say(&format!(
-        "pgbench: {} clients, {} s, emails of {message_bytes} bytes",
-        args.concurrency, args.seconds
-    ));
-    let script = tmp.join("book.sql");
-    std::fs::write(&script, pg::BOOK_SQL)?;
-    let (pgbench, url, clients, seconds) = (
-        pgbench.to_owned(),
-        db.url.clone(),
-        args.concurrency,
-        args.seconds,
-    );
-    let result = tokio::task::spawn_blocking(move || {
-        pg::run_pgbench(
-            &pgbench,
-            &url,
-            &script,
-            clients,
-            seconds,
-            service_role,
-            message_bytes,
-        )
-    })
-    .await??;
-    // A transaction whose slot claim found nothing inserts nothing, and pgbench counts it all
-    // the same: each one must have booked.
-    let (after, doubles) = pg::count_bookings(&mut conn).await?;
-    if after - rows != result.transactions as i64 || doubles != 0 {
-        return Err(format!(
-            "pgbench: {} transactions but {} bookings ({doubles} double-booked slots): were its \
-             slots too few?",
-            result.transactions,
-            after - rows
-        )
-        .into());
-    }
+    let result = turns.result()?;
+    let message_bytes = turns.message_bytes();
+    check_bookings(
+        "PostgreSQL",
+        &figures,
+        rows - result.transactions as i64,
+        doubles,
+    )?;
     conn.close().await.ok();
     Ok((figures, result, service_role, message_bytes, version))
 }
@@ -512,14 +499,15 @@ struct SlotsCapture {
     headers: Vec<String>,
 }
 
-/// Start-up (median of several starts), then bookings, peak memory and `GET /api/slots` on one
-/// running server.
+/// Start-up (median of several starts), then bookings (in turns with `pgbench` when given),
+/// peak memory and `GET /api/slots` on one running server.
 async fn measure_database(
     guidance: &Guidance,
     args: &RunArgs,
     mut slot_ids: Vec<seed::Seeded>,
     now: Timestamp,
     analyze_url: Option<&str>,
+    pgbench: Option<&mut pgbench::PgbenchTurns>,
 ) -> Result<(DbFigures, SlotsCapture), BenchError> {
     let mut starts = Vec::with_capacity(args.starts);
     for i in 0..args.starts.max(1) {
@@ -541,42 +529,35 @@ async fn measure_database(
     // plan made while a table was empty (a sequential scan) until it is analyzed.
     let warm_ids = slot_ids.split_off(slot_ids.len().saturating_sub(args.warm_up_bookings()));
     say(&format!("  {} bookings, not timed", warm_ids.len()));
-    let warm_up = book_all(&client, port, warm_ids, args.concurrency).await;
+    let warm_up = bookings::book_all(&client, port, warm_ids, args.concurrency).await;
     pg::execute(analyze_url, "ANALYZE").await?;
 
-    // Each timed run starts on a quiet server: one that still sends the emails of the run
-    // before would charge that run's work to this one (a steady load's own emails are sent
-    // during it, as on a live site).
-    let quiet = Duration::from_secs(180);
     let paced_ids = slot_ids.split_off(slot_ids.len().saturating_sub(args.paced_bookings()));
     let high_ids = slot_ids.split_off(slot_ids.len().saturating_sub(args.bookings));
     say(&format!(
-        "  {} bookings, {} clients",
+        "  {} bookings, {} clients{}",
         slot_ids.len(),
-        args.concurrency
+        args.concurrency,
+        if pgbench.is_some() {
+            ", in turns with pgbench"
+        } else {
+            ""
+        }
     ));
-    server.wait_quiet(quiet).await?;
-    let cpu_before = server.cpu_time()?;
-    let commits_before = pg::commits(analyze_url).await?;
-    let db_cpu_before = analyze_url.and_then(|_| pg::local_cpu());
-    let bookings = book_all(&client, port, slot_ids, args.concurrency).await;
-    // Until their emails are sent too.
-    server.wait_quiet(quiet).await?;
-    let booked = bookings.count(201).max(1);
-    let per_booking = |time: Duration| time / u32::try_from(booked).unwrap_or(u32::MAX);
-    let booking_cpu = per_booking(server.cpu_time()?.saturating_sub(cpu_before));
-    let booking_db_cpu = db_cpu_before
-        .zip(pg::local_cpu())
-        .map(|(before, after)| per_booking(after.saturating_sub(before)));
-    let booking_transactions = match (commits_before, pg::commits(analyze_url).await?) {
-        (Some(before), Some(after)) => Some((after - before) as f64 / booked as f64),
-        _ => None,
-    };
-    server.check_alive()?;
+    let timed = bookings::timed(
+        &mut server,
+        &client,
+        port,
+        slot_ids,
+        args.concurrency,
+        analyze_url,
+        pgbench,
+    )
+    .await?;
     say(&format!(
         "    {:.0} bookings/s, {:.2} ms of server CPU a booking",
-        bookings.rate(201),
-        booking_cpu.as_secs_f64() * 1e3
+        timed.bookings.rate(201),
+        timed.cpu.as_secs_f64() * 1e3
     ));
     say(&format!(
         "  {} bookings, {} clients",
@@ -584,8 +565,9 @@ async fn measure_database(
         args.high_concurrency
     ));
     let high_client = load::client(args.high_concurrency)?;
-    server.wait_quiet(quiet).await?;
-    let bookings_high = book_all(&high_client, port, high_ids, args.high_concurrency).await;
+    server.wait_quiet(QUIET).await?;
+    let bookings_high =
+        bookings::book_all(&high_client, port, high_ids, args.high_concurrency).await;
     server.check_alive()?;
     say(&format!("    {:.0} bookings/s", bookings_high.rate(201)));
     say(&format!(
@@ -593,8 +575,8 @@ async fn measure_database(
         paced_ids.len(),
         args.paced_rate
     ));
-    server.wait_quiet(quiet).await?;
-    let paced = book_paced(&high_client, port, paced_ids, args.paced_rate).await;
+    server.wait_quiet(QUIET).await?;
+    let paced = bookings::book_paced(&high_client, port, paced_ids, args.paced_rate).await;
     server.check_alive()?;
     say(&format!(
         "    p99 {:.1} ms",
@@ -606,7 +588,7 @@ async fn measure_database(
     // sent the emails of the bookings above and, on PostgreSQL, the tables they grew are
     // vacuumed and analyzed (autovacuum would do it in the middle of the run otherwise).
     pg::execute(analyze_url, "VACUUM ANALYZE").await?;
-    let waited = server.wait_quiet(quiet).await?;
+    let waited = server.wait_quiet(QUIET).await?;
     say(&format!(
         "  the server was quiet after {:.1} s",
         waited.as_secs_f64()
@@ -636,10 +618,10 @@ async fn measure_database(
     Ok((
         DbFigures {
             warm_up,
-            bookings,
-            booking_cpu,
-            booking_transactions,
-            booking_db_cpu,
+            bookings: timed.bookings,
+            booking_cpu: timed.cpu,
+            booking_transactions: timed.transactions,
+            booking_db_cpu: timed.db_cpu,
             bookings_high,
             paced,
             peak_rss_kib,
@@ -650,78 +632,6 @@ async fn measure_database(
         },
         capture,
     ))
-}
-
-/// Books each slot once, `concurrency` requests at a time.
-async fn book_all(
-    client: &reqwest::Client,
-    port: u16,
-    slot_ids: Vec<seed::Seeded>,
-    concurrency: usize,
-) -> Outcome {
-    let n = slot_ids.len();
-    load::run(
-        concurrency,
-        Until::Count(n, Duration::from_secs(120)),
-        booking_requests(client, port, slot_ids),
-    )
-    .await
-}
-
-/// Books each slot once, the requests sent at `per_second` whatever the answers.
-async fn book_paced(
-    client: &reqwest::Client,
-    port: u16,
-    slot_ids: Vec<seed::Seeded>,
-    per_second: f64,
-) -> Outcome {
-    let n = slot_ids.len();
-    load::paced(per_second, n, booking_requests(client, port, slot_ids)).await
-}
-
-/// The `i`-th booking request, for `slot_ids[i]`.
-fn booking_requests(
-    client: &reqwest::Client,
-    port: u16,
-    slot_ids: Vec<seed::Seeded>,
-) -> impl Fn(
-    usize,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<u16, reqwest::Error>> + Send>>
-+ Send
-+ Sync
-+ 'static {
-    let url = format!("http://127.0.0.1:{port}/api/bookings");
-    let slot_ids = Arc::new(slot_ids);
-    let client = client.clone();
-    move |i| {
-        let slot = slot_ids[i];
-        let body = serde_json::json!({
-            "slot_id": slot.id,
-            "starts_at": slot.starts_at.to_string(),
-            "ends_at": slot.ends_at.to_string(),
-            "name": format!("Bench Visitor {i}"),
-            // An address of its own for each booking (each slot is booked once), as pgbench's
-            // transactions have: the limit of requests awaiting the owner is in force, so that
-            // guidance locks and counts the address as a live site does and as pgbench does.
-            "email": format!("visitor-{}@example.net", slot.id),
-            "topic": "A benchmark session",
-            "priority": "normal",
-            "answers": {},
-            "locale": "en",
-            "time_zone": "Europe/Berlin",
-        })
-        .to_string();
-        let request = client
-            .post(&url)
-            .header("content-type", "application/json")
-            .body(body);
-        Box::pin(async move {
-            let r = request.send().await?;
-            let status = r.status().as_u16();
-            r.bytes().await?;
-            Ok(status)
-        })
-    }
 }
 
 /// One `GET`, checked: 200 and, if `expected` says how many, exactly that many slots.

@@ -79,8 +79,8 @@ pub(crate) fn render(f: &Figures) -> String {
     s.push_str(&format!(
         "Written by `scripts/bench` (`crates/bench`) on {}; rerun it to refresh this section (it \
          replaces only the text between its markers). Each ratio compares two figures measured \
-         in the same run on the same machine: one after the other, or (the slot lists) taking \
-         turns.\n\n",
+         in the same run on the same machine, the two taking turns (but the bookings after \
+         100,000 others and on the fresh database: one after the other).\n\n",
         f.date
     ));
     s.push_str(&format!(
@@ -103,7 +103,7 @@ pub(crate) fn render(f: &Figures) -> String {
     ));
     s.push_str("| figure | guidance | reference, same run | ratio |\n|---|---|---|---|\n");
     s.push_str(&format!(
-        "| Booking creation, PostgreSQL | {} bookings/s ({} × 201 in {:.1} s; {}; server CPU {}, PostgreSQL's CPU {} and {:.1} PostgreSQL transactions a booking) | pgbench, the same transaction, {c} clients: {} transactions/s ({} in {} s; average {:.1} ms; PostgreSQL's CPU {} a transaction) | {} |\n",
+        "| Booking creation, PostgreSQL | {} bookings/s ({} × 201 in {:.1} s; {}; server CPU {}, PostgreSQL's CPU {} and {:.2} PostgreSQL transactions that wrote a booking) | pgbench, the same transaction, {c} clients: {} transactions/s ({} in {} s; average {:.1} ms; PostgreSQL's CPU {} a transaction) | {} |\n",
         rate(pg_rate),
         f.postgres.bookings.count(201),
         f.postgres.bookings.elapsed.as_secs_f64(),
@@ -113,7 +113,7 @@ pub(crate) fn render(f: &Figures) -> String {
         f.postgres.booking_transactions.unwrap_or(f64::NAN),
         rate(f.pgbench.tps),
         f.pgbench.transactions,
-        a.seconds,
+        crate::pgbench::seconds(a),
         f.pgbench.latency_ms,
         f.pgbench.db_cpu.map_or_else(|| "—".to_owned(), ms),
         verdict(pg_rate / f.pgbench.tps, PGBENCH_GOAL),
@@ -202,10 +202,14 @@ pub(crate) fn render(f: &Figures) -> String {
          falls behind and sends the rest once the run is over. The CPU figures count from the \
          run's start until the server is quiet again, those emails sent: the server's process, \
          and on PostgreSQL the database's (every `postgres` process on the machine, the \
-         backends that ended included), beside the database's CPU per pgbench transaction. \
-         On PostgreSQL, `pgbench -n -M prepared -c {c} -j {} -T {} -f \
-         crates/bench/sql/book.sql` then runs (after another `ANALYZE`) the statements of `PostgresStore::create_booking` \
-         in the same database: {}lock the visitor's address (a visitor of its own for each \
+         backends that ended included, and the transactions that wrote, by the server's \
+         transaction ids), beside the database's CPU per pgbench transaction. \
+         On PostgreSQL, guidance and pgbench take {turns} turns each, in the order guidance, \
+         pgbench, pgbench, guidance, …, so that the shared machine's drift meets both alike: \
+         guidance's bookings split evenly over its turns, each starting on a quiet server, and \
+         in each of pgbench's, `pgbench -n -M prepared -c {c} -j {} -T {} -f \
+         crates/bench/sql/book.sql` runs the statements of \
+         `PostgresStore::create_booking` in the same database: {}lock the visitor's address (a visitor of its own for each \
          transaction, as in guidance's run), then in one statement claim an open slot with \
          the conditional `UPDATE`, which also counts the address's requests awaiting the \
          owner, and, only if it returned the slot (the others as `WITH` queries of the \
@@ -222,13 +226,14 @@ pub(crate) fn render(f: &Figures) -> String {
         a.bookings,
         a.warm_up_bookings(),
         c.min(2),
-        a.seconds,
+        crate::pgbench::turn_seconds(a),
         if f.service_role {
             "`SET LOCAL ROLE service_role` (as guidance does here, the role being present), "
         } else {
             ""
         },
         f.message_bytes,
+        turns = crate::precomputed::TURNS,
     ));
     s.push_str(&format!(
         "- **`GET /api/slots`**: `?from=…&to=…` over the month starting tomorrow, holding 200 \
