@@ -208,10 +208,17 @@ impl MessageSeal {
 /// `deflated` (raw deflate) inflated with `dictionary` preset; `None` if it is damaged or would
 /// inflate beyond [`MAX_OPENED`].
 fn inflate(deflated: &[u8], dictionary: Option<&[u8]>) -> Option<Vec<u8>> {
-    let mut inflater = Decompress::new(false);
-    if let Some(dictionary) = dictionary {
-        inflater.set_dictionary(dictionary).ok()?;
-    }
+    INFLATER.with_borrow_mut(|inflater| {
+        inflater.reset(false);
+        if let Some(dictionary) = dictionary {
+            inflater.set_dictionary(dictionary).ok()?;
+        }
+        inflate_with(inflater, deflated)
+    })
+}
+
+/// `deflated` inflated by `inflater`, which is ready for a new stream.
+fn inflate_with(inflater: &mut Decompress, deflated: &[u8]) -> Option<Vec<u8>> {
     let mut message = Vec::with_capacity(deflated.len() * 8);
     loop {
         let read = usize::try_from(inflater.total_in())
@@ -242,6 +249,9 @@ fn inflate(deflated: &[u8], dictionary: Option<&[u8]>) -> Option<Vec<u8>> {
 const PRESET_LEN: usize = 8 * 1024;
 
 thread_local! {
+    /// One inflater per thread, reset for each message, as the compressor below: the worker
+    /// opens every email it claims, and a new inflater allocates its window each time.
+    static INFLATER: RefCell<Decompress> = RefCell::new(Decompress::new(false));
     /// One compressor per thread, reset for each message: a new one allocates and zeroes about
     /// 160 KB of tables, which cost a booking (three emails) as much as the compressing did.
     /// The fastest level: with the dictionary's last 8 KB it seals a booking's three emails in
@@ -332,6 +342,21 @@ mod tests {
         *flipped.last_mut().expect("bytes") ^= 1;
         assert_eq!(seal().open(ID, &flipped), Err(OpenError::WrongKey));
         assert_eq!(seal().open(ID, &sealed[..10]), Err(OpenError::Damaged));
+    }
+
+    #[test]
+    fn a_damaged_stream_does_not_spoil_the_next_email() {
+        // The inflater is kept between emails: one whose deflate stream is cut short (sealed
+        // as it is, so the seal verifies) or is not deflate at all fails alone.
+        let message = b"Subject: hi\r\n\r\nbody\r\n".repeat(50);
+        let whole = deflate(&message);
+        let damaged = [&whole[..whole.len() / 2], &[0xff; 64][..]];
+        for bytes in damaged {
+            let sealed = seal().seal.seal_after(&SEALED_PREFIX, ID.as_bytes(), bytes);
+            assert_eq!(seal().open(ID, &sealed), Err(OpenError::Damaged));
+            let good = seal().seal(ID, &message);
+            assert_eq!(seal().open(ID, &good).expect("opens"), message);
+        }
     }
 
     #[test]
