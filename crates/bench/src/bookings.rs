@@ -59,8 +59,8 @@ pub(crate) async fn timed(
     let mut bookings = Outcome::default();
     let mut spent = Spent::default();
     for i in 0..2 * turns {
-        let guidance_s_turn = matches!(i % 4, 0 | 3);
-        match (&mut pgbench, guidance_s_turn) {
+        let is_guidance_turn = matches!(i % 4, 0 | 3);
+        match (&mut pgbench, is_guidance_turn) {
             (Some(pgbench), false) => pgbench.turn().await?,
             (None, false) => {}
             (_, true) => {
