@@ -240,8 +240,7 @@ async fn book_parsed(
         (BookingStatus::Pending, tokens, emails, Some(answer_by))
     };
     let webhook = crate::webhooks::of_request(status, booking_id, &intake, &window, now);
-    let handed = handoff::lease_due(app, &mut emails, Some(booking_id));
-    let store = app.store.clone();
+    let after_commit = handoff::lease_due(app, &mut emails, Some(booking_id));
     let new = NewBooking {
         id: booking_id,
         slot_id,
@@ -255,11 +254,10 @@ async fn book_parsed(
         answer_by,
         pending_limit: pending_limit(app),
         keep_answer: keep_answer(app, keyed),
+        after_commit,
         now,
     };
-    let booking =
-        handoff::commit_then_hand_over(handed, async move { store.create_booking(new).await })
-            .await?;
+    let booking = app.store.create_booking(new).await?;
     app.outbox_wake.notify_one();
     app.metrics.booking_created();
     tracing::info!(booking = %booking.id, slot = %slot_id, status = %booking.status, "booking requested");
@@ -625,8 +623,7 @@ pub(crate) async fn apply(app: &App, booking: Booking, m: Move) -> AppResult<Boo
         }),
         None => None,
     };
-    let handed = handoff::lease_due(app, &mut emails, Some(booking.id));
-    let store = app.store.clone();
+    let after_commit = handoff::lease_due(app, &mut emails, Some(booking.id));
     let change = Transition {
         booking_id: booking.id,
         expected_version: booking.version,
@@ -646,11 +643,10 @@ pub(crate) async fn apply(app: &App, booking: Booking, m: Move) -> AppResult<Boo
         meeting_room,
         proposals: held,
         take_proposal,
+        after_commit,
         now,
     };
-    let moved =
-        handoff::commit_then_hand_over(handed, async move { store.transition(change).await })
-            .await?;
+    let moved = app.store.transition(change).await?;
     app.outbox_wake.notify_one();
     app.metrics.booking_moved(moved.status);
     tracing::info!(booking = %moved.id, from = %booking.status, to = %moved.status, "booking moved");

@@ -133,7 +133,8 @@ pub trait Store: Send + Sync + 'static {
     /// its emails, all in one transaction. [`StoreError::SlotTaken`] when the slot is not open
     /// (any more) with the expected times; [`StoreError::NotFound`] when there is no such slot;
     /// [`StoreError::TooManyPending`] when the requester's address is at its
-    /// [`NewBooking::pending_limit`] (compared trimmed and ignoring case).
+    /// [`NewBooking::pending_limit`] (compared trimmed and ignoring case). Once committed, runs
+    /// [`NewBooking::after_commit`] (see [`AfterCommit`]), even if the caller has gone.
     async fn create_booking(&self, new: NewBooking) -> StoreResult<Booking>;
     /// One booking.
     async fn get_booking(&self, id: Uuid) -> StoreResult<Booking>;
@@ -156,7 +157,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<Booking>>;
     /// Moves a booking (compare-and-swap on its version and status), frees or claims slots,
     /// consumes the token that caused it, and writes the audit event, new tokens and emails,
-    /// all in one transaction.
+    /// all in one transaction. Once committed, runs [`Transition::after_commit`], as
+    /// [`Store::create_booking`] does.
     async fn transition(&self, t: Transition) -> StoreResult<Booking>;
     /// The answer kept for `key` of `scope`, unless none is or it expired by `now`.
     async fn kept_answer(

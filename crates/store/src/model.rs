@@ -279,8 +279,50 @@ pub struct NewBooking {
     pub pending_limit: Option<u32>,
     /// The request's idempotency key, kept with the booking as its answer.
     pub keep_answer: Option<KeepAnswer>,
+    /// What the caller runs once the booking has committed.
+    pub after_commit: AfterCommit,
     /// Now.
     pub now: Timestamp,
+}
+
+/// Work the caller of a change asks the store to run once the change has committed, in the task
+/// the store runs the change in: it runs although the caller may have gone meanwhile (a request
+/// whose client hung up), and not at all if the change did not commit (it is then dropped).
+/// Cheap and without waiting: the store's task runs it before it answers.
+///
+/// A clone runs nothing: the work is the original's alone (a change commits once; tests clone
+/// changes to try them again).
+#[derive(Default)]
+pub struct AfterCommit(Option<Box<dyn FnOnce() + Send>>);
+
+impl AfterCommit {
+    /// `work`, to run once the change has committed.
+    pub fn new(work: impl FnOnce() + Send + 'static) -> Self {
+        Self(Some(Box::new(work)))
+    }
+
+    /// Runs the work: the change has committed.
+    pub(crate) fn run(self) {
+        if let Some(work) = self.0 {
+            work();
+        }
+    }
+}
+
+impl Clone for AfterCommit {
+    fn clone(&self) -> Self {
+        Self(None)
+    }
+}
+
+impl std::fmt::Debug for AfterCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "AfterCommit(…)"
+        } else {
+            "AfterCommit(nothing)"
+        })
+    }
 }
 
 /// A request's idempotency key, to be kept in the transaction of the change it causes, with the
@@ -355,6 +397,8 @@ pub struct Transition {
     /// For taking a proposed time: which proposal (found by its link); `new_slot` is its slot,
     /// whose hold passes to the booking if the proposal is still live.
     pub take_proposal: Option<Uuid>,
+    /// What the caller runs once the change has committed.
+    pub after_commit: AfterCommit,
     /// Now.
     pub now: Timestamp,
 }

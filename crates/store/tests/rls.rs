@@ -113,6 +113,7 @@ async fn seed(store: &dyn Store) -> Seeded {
             answer_by: None,
             pending_limit: None,
             keep_answer: None,
+            after_commit: Default::default(),
             now: t0,
         })
         .await

@@ -324,6 +324,7 @@ async fn book_zebulon(store: &SqliteStore, t0: jiff::Timestamp) -> uuid::Uuid {
             answer_by: None,
             pending_limit: None,
             keep_answer: None,
+            after_commit: Default::default(),
             webhook: None,
             now: t0,
         })

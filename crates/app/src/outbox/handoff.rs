@@ -16,11 +16,9 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use guidance_store::{EmailStatus, NewEmail, OutboxMessage, StoreResult};
+use guidance_store::{AfterCommit, EmailStatus, NewEmail, OutboxMessage};
 use jiff::Timestamp;
 use uuid::Uuid;
-
-use crate::{AppError, AppResult};
 
 /// The most emails held for the worker, handed over or promised: far more than a round takes,
 /// few enough that each is begun long before its lease ends.
@@ -160,40 +158,22 @@ impl Drop for Reservation {
 }
 
 /// Leases the emails of `emails` due at once to this process's worker, for the retry policy's
-/// lease from now (see [`Handoff::lease`]).
+/// lease from now (see [`Handoff::lease`]), and returns the hand-over, for the store to run
+/// once the change that queues them has committed: in the store's own task, so that a request
+/// whose client hung up meanwhile still hands them over rather than leaving them to their
+/// lease. Nothing to run if nothing was leased.
 pub(crate) fn lease_due(
     app: &crate::App,
     emails: &mut [NewEmail],
     booking_id: Option<Uuid>,
-) -> Option<Reservation> {
+) -> AfterCommit {
     let now = app.now();
-    let lease_until = now.checked_add(app.settings.retry.lease).ok()?;
-    app.handoff.lease(emails, booking_id, now, lease_until)
-}
-
-/// Runs `change`, the store's write that queues the emails `handed` leased, and hands them
-/// over once it has committed. With emails leased, it runs in a task of its own (as the store
-/// runs its writes), so that a request whose client hung up meanwhile still hands them over
-/// rather than leaving them to their lease.
-pub(crate) async fn commit_then_hand_over<T: Send + 'static>(
-    handed: Option<Reservation>,
-    change: impl Future<Output = StoreResult<T>> + Send + 'static,
-) -> AppResult<T> {
-    let Some(handed) = handed else {
-        return Ok(change.await?);
+    let Ok(lease_until) = now.checked_add(app.settings.retry.lease) else {
+        return AfterCommit::default();
     };
-    let write = tokio::spawn(async move {
-        let done = change.await;
-        if done.is_ok() {
-            handed.hand_over();
-        }
-        done
-    });
-    match write.await {
-        Ok(result) => Ok(result?),
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        // Only a runtime shutting down cancels the task.
-        Err(e) => Err(AppError::Internal(e.to_string())),
+    match app.handoff.lease(emails, booking_id, now, lease_until) {
+        Some(reservation) => AfterCommit::new(move || reservation.hand_over()),
+        None => AfterCommit::default(),
     }
 }
 

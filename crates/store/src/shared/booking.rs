@@ -73,6 +73,7 @@ pub(crate) async fn create_booking<T: Tx>(mut tx: T, new: NewBooking) -> StoreRe
         idempotency::keep(&mut tx, keep, &booking, new.now).await?;
     }
     tx.commit().await?;
+    new.after_commit.run();
     Ok(booking)
 }
 
@@ -194,6 +195,7 @@ pub(crate) async fn transition<T: Tx>(mut tx: T, t: Transition) -> StoreResult<B
         idempotency::keep(&mut tx, keep, &booking, t.now).await?;
     }
     tx.commit().await?;
+    t.after_commit.run();
     Ok(booking)
 }
 

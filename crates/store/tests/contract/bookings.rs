@@ -113,6 +113,59 @@ pub async fn booking_reserves_slot_and_records_everything(store: Arc<dyn Store>)
     assert_eq!(store.next_email_due(t0).await.expect("due"), Some(t0));
 }
 
+/// Work that counts how often it ran, for [`NewBooking::after_commit`].
+fn counting(ran: &Arc<std::sync::atomic::AtomicUsize>) -> AfterCommit {
+    let ran = Arc::clone(ran);
+    AfterCommit::new(move || {
+        ran.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    })
+}
+
+pub async fn after_commit_runs_once_committed_and_not_for_a_refused_change(store: Arc<dyn Store>) {
+    let store = &*store;
+    let t0 = now();
+    let s = slot_at(store, future(t0), 60).await;
+    let ran = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let runs = || ran.load(std::sync::atomic::Ordering::SeqCst);
+
+    // A clone runs nothing, and neither does the original, dropped unused: the work is the
+    // original's, for its own commit.
+    let other_slot = slot_at(store, future(t0) + hours(2), 60).await;
+    let mut other = request(&other_slot, "cid", t0);
+    other.new.after_commit = counting(&ran);
+    store
+        .create_booking(other.new.clone())
+        .await
+        .expect("booked");
+    drop(other);
+    assert_eq!(runs(), 0);
+
+    let mut first = request(&s, "ann", t0);
+    first.new.after_commit = counting(&ran);
+    let b = store.create_booking(first.new).await.expect("booked");
+    assert_eq!(runs(), 1);
+
+    // Refused (the slot is taken): nothing committed, nothing run.
+    let mut second = request(&s, "bob", t0 + mins(1));
+    second.new.after_commit = counting(&ran);
+    assert_err!(
+        store.create_booking(second.new).await,
+        StoreError::SlotTaken
+    );
+    assert_eq!(runs(), 1);
+
+    // A transition likewise: run once it has committed, and not when it lost to another.
+    let mut accept = transition(&b, BookingAction::Accept, None, None, t0 + mins(2));
+    accept.after_commit = counting(&ran);
+    let stale = transition(&b, BookingAction::Decline, None, None, t0 + mins(3));
+    store.transition(accept).await.expect("accepted");
+    assert_eq!(runs(), 2);
+    let mut stale = stale;
+    stale.after_commit = counting(&ran);
+    assert_err!(store.transition(stale).await, StoreError::Conflict);
+    assert_eq!(runs(), 2);
+}
+
 pub async fn booking_second_request_for_slot_writes_nothing(store: Arc<dyn Store>) {
     let store = &*store;
     let t0 = now();

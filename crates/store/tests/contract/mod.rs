@@ -13,8 +13,8 @@ use guidance_core::{
     TokenSecret,
 };
 use guidance_store::{
-    Actor, Booking, EmailStatus, NewBooking, NewEmail, NewToken, Slot, SlotChange, Store,
-    StoreError, Transition,
+    Actor, AfterCommit, Booking, EmailStatus, NewBooking, NewEmail, NewToken, Slot, SlotChange,
+    Store, StoreError, Transition,
 };
 use jiff::{SignedDuration, Timestamp};
 use uuid::Uuid;
@@ -43,6 +43,7 @@ macro_rules! all_contract_tests {
             booking_unknown_slot_is_not_found,
             booking_refused_when_window_changed,
             booking_refused_when_slot_started,
+            after_commit_runs_once_committed_and_not_for_a_refused_change,
             // 3. Concurrency
             booking_race_has_one_winner,
             // 3a. Pending requests per address
@@ -290,6 +291,7 @@ fn request_for(slot_id: Uuid, window: SlotWindow, who: &str, now: Timestamp) -> 
             answer_by: None,
             pending_limit: None,
             keep_answer: None,
+            after_commit: Default::default(),
             now,
         },
         tokens,
@@ -344,6 +346,7 @@ fn transition(
         emails: vec![email(&format!("requester_{action}"), &b.email)],
         webhook: None,
         keep_answer: None,
+        after_commit: Default::default(),
         answer_by: None,
         meeting_room: None,
         proposals: Vec::new(),
