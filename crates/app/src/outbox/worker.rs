@@ -128,7 +128,7 @@ pub async fn send_due<M: Mailer>(
         .buffer_unordered(usize::try_from(connections).unwrap_or(1))
         .collect()
         .await;
-    record(app, outcomes).await?;
+    record(app, outcomes, shutdown).await?;
     Ok(taken)
 }
 
@@ -171,10 +171,12 @@ async fn attempt<M: Mailer>(
     (msg, outcome)
 }
 
-/// Records the outcomes of a round: the sent emails in one statement, the others one by one.
+/// Records the outcomes of a round: the sent emails in one statement (see [`record_sent`]),
+/// the others one by one.
 async fn record(
     app: &App,
     outcomes: Vec<(OutboxMessage, Outcome)>,
+    shutdown: watch::Receiver<bool>,
 ) -> Result<(), guidance_store::StoreError> {
     let store = app.store.as_ref();
     let policy = &app.settings.retry;
@@ -183,11 +185,7 @@ async fn record(
         .filter(|(_, o)| matches!(o, Outcome::Sent))
         .map(|(m, _)| m.id)
         .collect();
-    if let Err(e) = store.mark_emails_sent(&sent, app.now()).await {
-        // Their leases run out and they are sent again: twice rather than never.
-        tracing::error!(emails = sent.len(), error = %e, "emails sent but not recorded; they will be sent again");
-        return Err(e);
-    }
+    record_sent(app, &sent, shutdown).await?;
     for (msg, outcome) in outcomes {
         match outcome {
             Outcome::Sent => {
@@ -226,6 +224,39 @@ async fn record(
         }
     }
     Ok(())
+}
+
+/// The first wait before the worker tries again to record emails it has sent, and the longest.
+const RECORD_AGAIN: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(5));
+
+/// Records `sent` as sent. While the store cannot be reached (an outage may begin between an
+/// email's sending and its record), the worker keeps trying, waiting longer each time, rather
+/// than leaving the emails to their leases: nobody else holds them meanwhile, so once the store
+/// answers again each is recorded, sent once. Only a shutdown ends the wait: the emails are then
+/// left to their leases and sent again, twice rather than never.
+async fn record_sent(
+    app: &App,
+    sent: &[Uuid],
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), guidance_store::StoreError> {
+    let mut wait = RECORD_AGAIN.0;
+    loop {
+        let Err(e) = app.store.mark_emails_sent(sent, app.now()).await else {
+            return Ok(());
+        };
+        let stopping = *shutdown.borrow()
+            || tokio::select! {
+                () = tokio::time::sleep(wait) => false,
+                // A signal, or the sender gone: nobody waits for these records any more.
+                _ = shutdown.changed() => true,
+            };
+        if stopping {
+            tracing::error!(emails = sent.len(), error = %e, "emails sent but not recorded; they will be sent again");
+            return Err(e);
+        }
+        tracing::warn!(emails = sent.len(), error = %e, "emails sent but not recorded yet; trying again");
+        wait = (wait * 2).min(RECORD_AGAIN.1);
+    }
 }
 
 /// Runs until `shutdown` turns true: sends due emails, sleeps until the next is due or it is
