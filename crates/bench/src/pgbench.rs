@@ -249,16 +249,12 @@ impl PgbenchTurns {
                 .sum::<f64>()
                 / n
         };
-        let db_cpu = self
-            .results
-            .iter()
-            .map(|r| r.db_cpu)
-            .collect::<Option<Vec<_>>>()
-            .map(|_| {
-                std::time::Duration::from_secs_f64(weighted(&|r| {
-                    r.db_cpu.unwrap_or_default().as_secs_f64()
-                }))
-            });
+        // Only when every turn could read it.
+        let db_cpu = self.results.iter().all(|r| r.db_cpu.is_some()).then(|| {
+            std::time::Duration::from_secs_f64(weighted(&|r| {
+                r.db_cpu.unwrap_or_default().as_secs_f64()
+            }))
+        });
         Ok(PgbenchResult {
             tps: transactions as f64 / seconds.max(1e-9),
             transactions,

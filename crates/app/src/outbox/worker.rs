@@ -1,7 +1,8 @@
 //! The outbox worker: takes due emails in rounds (handed over by this process's changes, or
-//! claimed from the store), hands them to a [`Mailer`] several at once and records the outcomes; every minute it also expires overdue bookings and erases the
-//! visitors' data of sessions past the owner's retention. Beside it runs the delivery of webhook
-//! messages ([`crate::webhooks::deliver`]).
+//! claimed from the store), hands them to a [`Mailer`] several at once and records the
+//! outcomes; every minute it also expires overdue bookings and erases the visitors' data of
+//! sessions past the owner's retention. Beside it runs the delivery of webhook messages
+//! ([`crate::webhooks::deliver`]).
 
 use std::time::Duration;
 
@@ -35,8 +36,7 @@ const PER_CONNECTION: u32 = 8;
 /// queued while the last one was sent, and pays a mark (and, when they came from the store, a
 /// claim) for them. Waiting this long lets the emails of many bookings gather, so a round
 /// carries up to its full size for the same statements, while an email still leaves well
-/// within a second. A full
-/// round (a backlog) goes on at once.
+/// within a second. A full round (a backlog) goes on at once.
 const GATHER: Duration = Duration::from_millis(20);
 /// While changes keep handing their emails over, how often the store is still asked for the
 /// emails due there.
@@ -231,9 +231,10 @@ const RECORD_AGAIN: (Duration, Duration) = (Duration::from_millis(100), Duration
 
 /// Records `sent` as sent. While the store cannot be reached (an outage may begin between an
 /// email's sending and its record), the worker keeps trying, waiting longer each time, rather
-/// than leaving the emails to their leases: nobody else holds them meanwhile, so once the store
-/// answers again each is recorded, sent once. Only a shutdown ends the wait: the emails are then
-/// left to their leases and sent again, twice rather than never.
+/// than giving up and leaving the emails to be sent again once their leases end: until then no
+/// other worker may take them, so a store back within the lease records each as sent once (and
+/// with no other worker, however long it takes). Only a shutdown ends the wait: the emails are
+/// then left to their leases and sent again, twice rather than never.
 async fn record_sent(
     app: &App,
     sent: &[Uuid],
