@@ -6,19 +6,20 @@ use guidance_core::effects::{self, Notice};
 use guidance_core::idempotency::{self, Keyed};
 use guidance_core::intake::{Answers, RawIntake};
 use guidance_core::question::check_answers;
-use guidance_core::token::{self, ActionToken};
+use guidance_core::token;
 use guidance_core::{
     BookingAction, BookingStatus, FieldErrors, FieldReason, Intake, OwnerSettings, Question,
     SlotStatus, SlotWindow, TokenHash,
 };
 use guidance_mail::{BookingFacts, Message, render, render_with_owner_message};
 use guidance_store::{
-    Actor, Booking, KeepAnswer, NewBooking, NewEmail, NewToken, Slot, SlotChange, Transition,
+    Actor, Booking, KeepAnswer, NewBooking, NewEmail, Slot, SlotChange, Transition,
 };
 use jiff::{SignedDuration, Timestamp};
 use uuid::Uuid;
 
 use crate::outbox::handoff;
+use crate::outgoing::{new_token, owner_tokens, queued_email};
 use crate::reminders;
 use crate::settings as owner_settings;
 use crate::{App, AppError, AppResult};
@@ -211,7 +212,7 @@ async fn book_parsed(
         Some(status_url(app, booking_id)),
     );
     let ctx = app.mail_context_for(&owner);
-    let (status, tokens, mut emails, answer_by) = if owner.confirm_email {
+    let (status, tokens, mut emails, answer_by, answer_reminder_at) = if owner.confirm_email {
         // The owner hears of the request only once the visitor has confirmed their address
         // with the link sent to it; until then the request holds its slot, but not for long.
         let hold_until = confirm_hold_end(app, now, window.starts_at());
@@ -225,19 +226,22 @@ async fn book_parsed(
             vec![confirm],
             vec![queued_email(app, render(&message, &facts, &ctx, now))],
             None,
+            None,
         )
     } else {
         let (tokens, links) = owner_tokens(app, token::expiry(now, Some(window.starts_at())));
         let answer_by = reminders::answer_by(&owner, now, window.starts_at());
-        let mut emails = vec![
+        let emails = vec![
             queued_email(app, render(&links.new_request_message(), &facts, &ctx, now)),
             queued_email(app, render(&Message::RequesterReceived, &facts, &ctx, now)),
         ];
-        let reminder = links.answer_reminder_message(answer_by);
-        emails.extend(reminders::answer_reminder(
-            app, &owner, now, answer_by, &reminder, &facts, &ctx,
-        ));
-        (BookingStatus::Pending, tokens, emails, Some(answer_by))
+        (
+            BookingStatus::Pending,
+            tokens,
+            emails,
+            Some(answer_by),
+            reminders::answer_reminder_at(&owner, now, answer_by),
+        )
     };
     let webhook = crate::webhooks::of_request(status, booking_id, &intake, &window, now);
     let after_commit = handoff::lease_due(app, &mut emails, Some(booking_id));
@@ -252,6 +256,7 @@ async fn book_parsed(
         emails,
         webhook,
         answer_by,
+        answer_reminder_at,
         pending_limit: pending_limit(app),
         keep_answer: keep_answer(app, keyed),
         after_commit,
@@ -310,76 +315,6 @@ fn confirm_hold_end(app: &App, now: Timestamp, session_start: Timestamp) -> Time
 /// How many requests of one address may await the owner at once (`None`: no limit).
 fn pending_limit(app: &App) -> Option<u32> {
     Some(app.settings.config.max_pending_per_email).filter(|n| *n > 0)
-}
-
-/// The owner's three links for a pending request.
-struct OwnerLinks {
-    accept: String,
-    decline: String,
-    reschedule: String,
-}
-
-impl OwnerLinks {
-    fn new_request_message(&self) -> Message {
-        Message::OwnerNewRequest {
-            accept_url: self.accept.clone(),
-            decline_url: self.decline.clone(),
-            reschedule_url: self.reschedule.clone(),
-        }
-    }
-
-    /// The owner's reminder of the request, with the same links, due by `answer_by`.
-    fn answer_reminder_message(&self, answer_by: Timestamp) -> Message {
-        Message::OwnerAnswerReminder {
-            accept_url: self.accept.clone(),
-            decline_url: self.decline.clone(),
-            reschedule_url: self.reschedule.clone(),
-            answer_by,
-        }
-    }
-}
-
-fn owner_tokens(app: &App, expires_at: Timestamp) -> (Vec<NewToken>, OwnerLinks) {
-    let mut tokens = Vec::new();
-    let mut link = |action| {
-        let (t, url) = new_token(app, action, expires_at);
-        tokens.push(t);
-        url
-    };
-    let links = OwnerLinks {
-        accept: link(BookingAction::Accept),
-        decline: link(BookingAction::Decline),
-        reschedule: link(BookingAction::Reschedule),
-    };
-    (tokens, links)
-}
-
-fn new_token(app: &App, action: BookingAction, expires_at: Timestamp) -> (NewToken, String) {
-    let t = ActionToken::generate(&app.secret);
-    let url = format!("{}/a/{}", app.settings.public_url, t.expose());
-    (
-        NewToken {
-            action,
-            hash: t.hash(),
-            expires_at,
-        },
-        url,
-    )
-}
-
-/// A rendered email as the outbox keeps it: sealed (see [`guidance_core::sealed`]).
-pub(crate) fn queued_email(app: &App, r: guidance_mail::Rendered) -> NewEmail {
-    NewEmail {
-        id: guidance_core::ids::new_row_id(),
-        kind: r.kind.to_owned(),
-        recipient: r.recipient,
-        subject: r.subject,
-        message: app.seal.seal(&r.message_id, &r.bytes),
-        message_id: r.message_id,
-        send_after: None,
-        send_before: None,
-        leased_until: None,
-    }
 }
 
 /// The owner acts on a booking from the owner API or the admin UI. Their `message`, when not
@@ -555,6 +490,8 @@ pub(crate) async fn apply(app: &App, booking: Booking, m: Move) -> AppResult<Boo
     // A request that reaches the owner (again) must be answered by a time of its own.
     let answer_by =
         (to == BookingStatus::Pending).then(|| reminders::answer_by(&owner, now, starts_at));
+    let answer_reminder_at =
+        answer_by.and_then(|by| reminders::answer_reminder_at(&owner, now, by));
     let mut tokens = Vec::new();
     let mut held = Vec::new();
     let mut messages = Vec::new();
@@ -565,12 +502,6 @@ pub(crate) async fn apply(app: &App, booking: Booking, m: Move) -> AppResult<Boo
             Notice::OwnerNewRequest => {
                 let (owner_links, links) = owner_tokens(app, token::expiry(now, Some(starts_at)));
                 tokens.extend(owner_links);
-                if let Some(by) = answer_by {
-                    let reminder = links.answer_reminder_message(by);
-                    scheduled.extend(reminders::answer_reminder(
-                        app, &owner, now, by, &reminder, &facts, &ctx,
-                    ));
-                }
                 links.new_request_message()
             }
             Notice::RequesterPickNewTime { had_invite } => {
@@ -640,6 +571,7 @@ pub(crate) async fn apply(app: &App, booking: Booking, m: Move) -> AppResult<Boo
         webhook: crate::webhooks::of_change(action, &booking, to, (starts_at, ends_at), now),
         keep_answer,
         answer_by,
+        answer_reminder_at,
         meeting_room,
         proposals: held,
         take_proposal,

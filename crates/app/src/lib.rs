@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod ops;
 pub mod outbound;
 pub mod outbox;
+mod outgoing;
 pub mod owner_auth;
 pub mod patterns;
 pub mod preflight;

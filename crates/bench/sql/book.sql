@@ -12,10 +12,11 @@
 -- makes the booking's id, which guidance makes in Rust), and the inserts, each of rows only if
 -- the guard returned one (the others as WITH queries of the booking's insert, which returns
 -- it with the webhook endpoints' wishes, as PostgresStore's guarded batches go): the booking,
--- its audit event, the owner's three action tokens (SHA-256 hex, like guidance) and the three
--- queued emails (the owner's request, the visitor's receipt and the owner's answer-by
--- reminder, of the size guidance rendered in the same run; the two due at once queued already
--- claimed by the server's worker, which sends them from memory); commit. guidance binds the rows'
+-- its audit event, the owner's three action tokens (SHA-256 hex, like guidance) and the two
+-- queued emails (the owner's request and the visitor's receipt, of the size guidance rendered
+-- in the same run, queued already claimed by the server's worker, which sends them from
+-- memory; the owner's answer-by reminder is only a time in the booking's row, written when
+-- due); commit. guidance binds the rows'
 -- values it already has and selects them only if the guard returned a row; pgbench reads them
 -- from the guard's row.
 -- `-M prepared` because sqlx, too, prepares each statement once per connection. Row ids,
@@ -56,23 +57,19 @@ WITH guard AS (
         next_attempt_at, created_at, send_before, lease_until, attempts)
     SELECT guidance_bench_id(), g.booking_id, v.kind, v.recipient, v.subject,
         guidance_bench_id()::text || '@guidance', convert_to(repeat('x', :msg_len), 'UTF8'),
-        CASE WHEN v.scheduled THEN g.starts_at ELSE now() END, now(),
-        CASE WHEN v.scheduled THEN g.starts_at END,
-        CASE WHEN v.scheduled THEN NULL ELSE now() + interval '5 minutes' END,
-        CASE WHEN v.scheduled THEN 0 ELSE 1 END
+        now(), now(), NULL, now() + interval '5 minutes', 1
       FROM guard g, (VALUES
-        ('owner_new_request', 'owner@example.org', 'New guidance request', false),
-        ('requester_received', 'visitor' || :visitor || '@example.net', 'We received your request', false),
-        ('owner_answer_reminder', 'owner@example.org', 'A request awaits your answer', true)
-      ) AS v(kind, recipient, subject, scheduled)
+        ('owner_new_request', 'owner@example.org', 'New guidance request'),
+        ('requester_received', 'visitor' || :visitor || '@example.net', 'We received your request')
+      ) AS v(kind, recipient, subject)
 )
 INSERT INTO guidance_bookings (id, slot_id, starts_at, ends_at, requester_name, requester_email,
     requester_locale, requester_time_zone, topic, priority, answers, status, version, ics_uid,
-    ics_sequence, created_at, updated_at, answer_by)
+    ics_sequence, created_at, updated_at, answer_by, answer_reminder_at)
 SELECT g.booking_id, g.slot_id, g.starts_at, g.ends_at, 'Bench Visitor',
     'visitor' || :visitor || '@example.net', 'en', 'Europe/Berlin', 'A benchmark session',
     'normal', '{}'::jsonb, 'pending', 0, guidance_bench_id()::text || '@guidance', 0, now(), now(),
-    g.starts_at
+    g.starts_at, g.starts_at - interval '12 hours'
   FROM guard g
 RETURNING id, slot_id, starts_at, ends_at, requester_name, requester_email,
     requester_locale, requester_time_zone, topic, priority, answers::text AS answers, status,

@@ -106,6 +106,7 @@ const COLUMNS: [(&str, &[(&str, Kind)]); TABLES.len() - NOT_COPIED.len()] = [
             ("expired_at", Time),
             ("answer_by", Time),
             ("meeting_room", Text),
+            ("answer_reminder_at", Time),
         ],
     ),
     (

@@ -160,6 +160,14 @@ pub trait Store: Send + Sync + 'static {
     /// all in one transaction. Once committed, runs [`Transition::after_commit`], as
     /// [`Store::create_booking`] does.
     async fn transition(&self, t: Transition) -> StoreResult<Booking>;
+    /// The pending requests whose owner's reminder has fallen due at `now` (their
+    /// `answer_reminder_at`) and is not written yet, while their answer-by time is still ahead;
+    /// in the order of [`Store::list_bookings`].
+    async fn answer_reminders_due(&self, now: Timestamp) -> StoreResult<Vec<Booking>>;
+    /// Queues a request's reminder with the tokens of its links, in one transaction, once: only
+    /// while the request is still pending at [`AnswerReminder::version`] and its reminder is not
+    /// written yet. `false`, and nothing written, otherwise.
+    async fn queue_answer_reminder(&self, reminder: AnswerReminder) -> StoreResult<bool>;
     /// The answer kept for `key` of `scope`, unless none is or it expired by `now`.
     async fn kept_answer(
         &self,

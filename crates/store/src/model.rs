@@ -272,6 +272,9 @@ pub struct NewBooking {
     pub webhook: Option<crate::NewWebhookEvent>,
     /// When a pending request expires unanswered (`None`: at its session's start).
     pub answer_by: Option<Timestamp>,
+    /// When the owner of a pending request is reminded of it, unless they answer first
+    /// (`None`: never); the reminder is written then ([`crate::Store::queue_answer_reminder`]).
+    pub answer_reminder_at: Option<Timestamp>,
     /// At most this many bookings of the requester's address may await the owner (pending, or
     /// unconfirmed) at once: with that many already, the request is refused with
     /// [`crate::StoreError::TooManyPending`]. Checked in the transaction that inserts, so that
@@ -389,6 +392,9 @@ pub struct Transition {
     pub keep_answer: Option<KeepAnswer>,
     /// The booking's answer-by time after the change (set when it becomes pending).
     pub answer_by: Option<Timestamp>,
+    /// When the owner is reminded of the booking after the change (set when it becomes pending,
+    /// as [`NewBooking::answer_reminder_at`]).
+    pub answer_reminder_at: Option<Timestamp>,
     /// A meeting room name for a booking that has none yet (a booking keeps its first).
     pub meeting_room: Option<String>,
     /// For a reschedule: the open slots the owner proposes, each held for the visitor (claimed
@@ -399,6 +405,22 @@ pub struct Transition {
     pub take_proposal: Option<Uuid>,
     /// What the caller runs once the change has committed.
     pub after_commit: AfterCommit,
+    /// Now.
+    pub now: Timestamp,
+}
+
+/// The owner's reminder of a pending request, written when it falls due
+/// ([`crate::Store::queue_answer_reminder`]).
+#[derive(Debug, Clone)]
+pub struct AnswerReminder {
+    /// The request.
+    pub booking_id: Uuid,
+    /// Its version, as the caller read it: a request changed since gets no reminder.
+    pub version: i64,
+    /// The tokens of the reminder's links (issued for `version`).
+    pub tokens: Vec<NewToken>,
+    /// The reminder.
+    pub email: NewEmail,
     /// Now.
     pub now: Timestamp,
 }

@@ -111,6 +111,7 @@ async fn seed(store: &dyn Store) -> Seeded {
             }],
             webhook: None,
             answer_by: None,
+            answer_reminder_at: None,
             pending_limit: None,
             keep_answer: None,
             after_commit: Default::default(),

@@ -322,6 +322,7 @@ async fn book_zebulon(store: &SqliteStore, t0: jiff::Timestamp) -> uuid::Uuid {
             tokens: Vec::new(),
             emails: vec![email],
             answer_by: None,
+            answer_reminder_at: None,
             pending_limit: None,
             keep_answer: None,
             after_commit: Default::default(),

@@ -127,7 +127,7 @@ pub async fn poll_source(app: &App, source: &CalendarSource) -> AppResult<Calend
     poll.failure_notified = !poll.succeeded && (source.failure_notified || notice.is_some());
     poll.email = notice.map(|n| {
         let r = render_calendar_notice(&n, &app.mail_context_for(&owner), polled_at);
-        crate::bookings::queued_email(app, r)
+        crate::outgoing::queued_email(app, r)
     });
     let queued = poll.email.is_some();
     let recorded = app.store.record_calendar_poll(source.id, poll).await?;

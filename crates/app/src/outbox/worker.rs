@@ -1,7 +1,7 @@
 //! The outbox worker: takes due emails in rounds (handed over by this process's changes, or
 //! claimed from the store), hands them to a [`Mailer`] several at once and records the
-//! outcomes; every minute it also expires overdue bookings and erases the visitors' data of
-//! sessions past the owner's retention. Beside it runs the delivery of webhook messages
+//! outcomes; every minute it also writes the owner's reminders that fell due, expires overdue
+//! bookings and erases the visitors' data of sessions past the owner's retention. Beside it runs the delivery of webhook messages
 //! ([`crate::webhooks::deliver`]).
 
 use std::time::Duration;
@@ -261,7 +261,7 @@ async fn record_sent(
 }
 
 /// Runs until `shutdown` turns true: sends due emails, sleeps until the next is due or it is
-/// woken, and every minute expires overdue bookings.
+/// woken, and every minute writes the reminders that fell due and expires overdue bookings.
 pub async fn run<M: Mailer>(app: App, mailer: M, mut shutdown: watch::Receiver<bool>) {
     // Webhook messages are delivered beside the emails, in a loop of their own so that a slow
     // receiver never holds up an email.
@@ -365,8 +365,14 @@ async fn retention(app: &App) {
     }
 }
 
-/// One expiry run: overdue requests expire, and the slots they held are offered again.
+/// One expiry run: the owner's reminders that fell due are written, overdue requests expire,
+/// and the slots they held are offered again.
 async fn expire(app: &App) {
+    match crate::reminders::queue_due_answer_reminders(app).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(reminders = n, "queued the owner's reminders that fell due"),
+        Err(e) => tracing::error!(error = %e, "writing the owner's reminders that fell due failed"),
+    }
     let span = tracing::info_span!("expiry_run");
     let outcome = crate::bookings::expire_overdue(app)
         .instrument(span.clone())

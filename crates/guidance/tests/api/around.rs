@@ -81,19 +81,28 @@ async fn an_unanswered_request_reminds_the_owner_then_expires_telling_both() {
     );
     let request = app.mail.wait_for("owner_new_request", 1).await.remove(0);
 
-    // Twelve hours before (the default), the owner is reminded, with the request's own links.
+    // Twelve hours before (the default), the owner is reminded, with three links of its own
+    // (the request's are kept only as hashes), each opening its page.
     pass_until(&app, answer_by - SignedDuration::from_hours(13)).await;
     assert!(app.mail.of_kind("owner_answer_reminder").is_empty());
+    assert!(
+        emails_of(&app, &id, "owner_answer_reminder")
+            .await
+            .is_empty()
+    );
     pass_until(&app, answer_by - SignedDuration::from_hours(12)).await;
     let reminder = app
         .mail
         .wait_for("owner_answer_reminder", 1)
         .await
         .remove(0);
-    assert_eq!(
-        action_links(&reminder, &app.base),
-        action_links(&request, &app.base)
-    );
+    let links = action_links(&reminder, &app.base);
+    let request_links = action_links(&request, &app.base);
+    assert_eq!(links.len(), 3, "{}", plain_text(&reminder));
+    assert!(links.iter().all(|l| !request_links.contains(l)));
+    for link in &links {
+        assert_eq!(app.get(link).await.status(), 200, "{link}");
+    }
     assert_eq!(app.booking(&id).await["status"], "pending");
 
     // At the answer-by time the request expires: the slot is free, both are told.
@@ -113,9 +122,53 @@ async fn an_unanswered_request_reminds_the_owner_then_expires_telling_both() {
     let (method, ics) = calendar_part(&owner).expect("the entry is withdrawn");
     assert_eq!(method, "CANCEL");
     assert!(ics.contains("STATUS:CANCELLED"));
-    // The owner's link no longer works.
-    let accept = &action_links(&request, &app.base)[0];
-    assert_ne!(app.post(accept).await.status(), 200);
+    // The owner's links no longer work, the reminder's neither.
+    for accept in [&request_links[0], &links[0]] {
+        assert_ne!(app.post(accept).await.status(), 200);
+    }
+    assert_eq!(emails_of(&app, &id, "owner_answer_reminder").await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_reminders_links_act_and_an_answered_request_is_not_reminded() {
+    let app = spawn_app().await;
+    let first = app.create_slot(100).await;
+    let second = app.create_slot(102).await;
+    let waiting = book(&app, &first).await;
+    let answered = book(&app, &second).await;
+    assert_eq!(app.act(&answered, "accept", None).await.0, 200);
+    let answer_by = time(&app.booking(&waiting).await["answer_by"]);
+    pass_until(&app, answer_by - SignedDuration::from_hours(12)).await;
+    let reminder = app
+        .mail
+        .wait_for("owner_answer_reminder", 1)
+        .await
+        .remove(0);
+    // The owner accepts from the reminder.
+    let accept = &action_links(&reminder, &app.base)[0];
+    assert_eq!(app.post(accept).await.status(), 200);
+    assert_eq!(app.booking(&waiting).await["status"], "accepted");
+    assert_eq!(
+        sent_emails_of(&app, &waiting, "owner_answer_reminder")
+            .await
+            .len(),
+        1
+    );
+    // The request answered before its reminder's time never gets one, nor does the reminded
+    // one a second, however much time passes.
+    pass_until(&app, answer_by).await;
+    assert!(
+        emails_of(&app, &answered, "owner_answer_reminder")
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        emails_of(&app, &waiting, "owner_answer_reminder")
+            .await
+            .len(),
+        1
+    );
+    assert_eq!(app.mail.of_kind("owner_answer_reminder").len(), 1);
 }
 
 #[tokio::test]

@@ -184,13 +184,16 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
-    /// Moves the app's clock `hours` ahead and runs the expiry of overdue bookings and the
-    /// retention of visitors' data, as the
-    /// worker would at its next round; the worker is woken to send what became due (scheduled
-    /// reminders among them).
+    /// Moves the app's clock `hours` ahead and writes the owner's reminders that fell due, runs
+    /// the expiry of overdue bookings and the retention of visitors' data, as the worker would
+    /// at its next round; the worker is woken to send what became due (scheduled reminders
+    /// among them).
     pub async fn pass_hours(&self, hours: f64) {
         let secs = (hours * 3600.0).round() as i64;
         self.clock.advance(jiff::SignedDuration::from_secs(secs));
+        guidance_app::reminders::queue_due_answer_reminders(&self.app)
+            .await
+            .expect("the reminders that fell due are written");
         guidance_app::bookings::expire_overdue(&self.app)
             .await
             .expect("expiry runs");

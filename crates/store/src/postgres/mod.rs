@@ -36,13 +36,13 @@ use crate::shared::guard::to_the_end;
 use crate::shared::tx::Db as _;
 use crate::shared::tx::Value::{Int, Time};
 use crate::shared::{
-    booking, calendars, erasure, idempotency, outbox, owner, proposals, reads, replies, settings,
-    slots, webhooks,
+    booking, calendars, erasure, idempotency, outbox, owner, proposals, reads, reminders, replies,
+    settings, slots, webhooks,
 };
 use crate::{
-    Booking, BookingEvent, CalendarPoll, CalendarSource, KeptAnswer, Lease, NewAdminSession,
-    NewBooking, NewCalendarSource, OutboxMessage, ProposedTime, Slot, Store, StoreError,
-    StoreResult, StoredBusy, TokenRecord, Transition,
+    AnswerReminder, Booking, BookingEvent, CalendarPoll, CalendarSource, KeptAnswer, Lease,
+    NewAdminSession, NewBooking, NewCalendarSource, OutboxMessage, ProposedTime, Slot, Store,
+    StoreError, StoreResult, StoredBusy, TokenRecord, Transition,
 };
 
 /// The migrations of `supabase/migrations/`, compiled into the binary.
@@ -278,6 +278,18 @@ impl Store for PostgresStore {
     async fn transition(&self, t: Transition) -> StoreResult<Booking> {
         let store = self.clone();
         to_the_end(async move { booking::transition(store.tx().await?, t).await }).await
+    }
+
+    async fn answer_reminders_due(&self, now: Timestamp) -> StoreResult<Vec<Booking>> {
+        reads::answer_reminders_due(self, now).await
+    }
+
+    async fn queue_answer_reminder(&self, reminder: AnswerReminder) -> StoreResult<bool> {
+        let store = self.clone();
+        to_the_end(
+            async move { reminders::queue_answer_reminder(store.tx().await?, reminder).await },
+        )
+        .await
     }
 
     async fn kept_answer(

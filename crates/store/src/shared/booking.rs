@@ -144,7 +144,8 @@ pub(crate) async fn transition<T: Tx>(mut tx: T, t: Transition) -> StoreResult<B
             &format!(
                 "UPDATE guidance_bookings \
                  SET status = $1, version = version + 1, ics_sequence = $2, updated_at = $3, \
-                     answer_by = $7, meeting_room = COALESCE(meeting_room, $8){stamp} \
+                     answer_by = $7, answer_reminder_at = $9, \
+                     meeting_room = COALESCE(meeting_room, $8){stamp} \
                  WHERE id = $4 AND version = $5 AND status = $6"
             ),
             &[
@@ -156,6 +157,7 @@ pub(crate) async fn transition<T: Tx>(mut tx: T, t: Transition) -> StoreResult<B
                 Text(t.from.as_str()),
                 OptTime(t.answer_by),
                 OptText(t.meeting_room.as_deref()),
+                OptTime(t.answer_reminder_at),
             ],
         )
         .await?;
@@ -312,13 +314,15 @@ fn insert_booking<'a, T: Tx>(new: &'a NewBooking, answers: &'a str) -> Insert<'a
         Text(&new.ics_uid),
         Time(new.now),
         OptTime(new.answer_by),
+        OptTime(new.answer_reminder_at),
     ];
     Insert {
         into: "guidance_bookings (id, slot_id, starts_at, ends_at, requester_name, \
                requester_email, requester_locale, requester_time_zone, topic, priority, answers, \
-               status, version, ics_uid, ics_sequence, created_at, updated_at, answer_by)",
+               status, version, ics_uid, ics_sequence, created_at, updated_at, answer_by, \
+               answer_reminder_at)",
         rows: format!(
-            "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11{jsonb}, $12, 0, $13, 0, $14, $14, $15)",
+            "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11{jsonb}, $12, 0, $13, 0, $14, $14, $15, $16)",
             jsonb = T::JSONB_CAST
         ),
         returning: Some(answered_columns(new.webhook.is_some())),
@@ -371,7 +375,7 @@ async fn record<'a, T: Tx>(
             Time(now),
         ],
     });
-    if let Some(insert) = tokens_insert(booking_id, &change, now) {
+    if let Some(insert) = tokens_insert(booking_id, change.tokens_version, change.tokens, now) {
         batch.push_insert(insert);
     }
     if let Some(insert) = outbox::insert_statement(Some(booking_id), change.emails, now) {
@@ -408,20 +412,26 @@ fn answered_columns(announced: bool) -> String {
     }
 }
 
-/// The insert of the tokens of `change`, all in one (none without tokens).
-fn tokens_insert<'a>(booking_id: Uuid, change: &Record<'a>, now: Timestamp) -> Option<Insert<'a>> {
+/// The insert of `tokens` of booking `booking_id`, issued for its `version`, all in one (none
+/// without tokens).
+pub(super) fn tokens_insert<'a>(
+    booking_id: Uuid,
+    version: i64,
+    tokens: &'a [NewToken],
+    now: Timestamp,
+) -> Option<Insert<'a>> {
     const COLUMNS: usize = 7;
-    if change.tokens.is_empty() {
+    if tokens.is_empty() {
         return None;
     }
     let mut values = Vec::new();
-    for token in change.tokens {
+    for token in tokens {
         values.extend([
             Id(new_row_id()),
             Id(booking_id),
             Text(token.action.as_str()),
             Text(token.hash.as_str()),
-            Int(change.tokens_version),
+            Int(version),
             Time(token.expires_at),
             Time(now),
         ]);
@@ -429,7 +439,7 @@ fn tokens_insert<'a>(booking_id: Uuid, change: &Record<'a>, now: Timestamp) -> O
     Some(Insert {
         into: "guidance_booking_actions \
                (id, booking_id, action, token_hash, booking_version, expires_at, created_at)",
-        rows: sql::placeholder_rows(change.tokens.len(), COLUMNS, 1),
+        rows: sql::placeholder_rows(tokens.len(), COLUMNS, 1),
         returning: None,
         values,
     })

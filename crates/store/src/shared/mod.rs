@@ -16,6 +16,7 @@ pub(crate) mod outbox;
 pub(crate) mod owner;
 pub(crate) mod proposals;
 pub(crate) mod reads;
+pub(crate) mod reminders;
 pub(crate) mod replies;
 pub(crate) mod rows;
 pub(crate) mod settings;

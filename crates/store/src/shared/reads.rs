@@ -84,6 +84,17 @@ pub(crate) async fn list_overdue<D: Db>(
     rows.iter().map(booking_from_row).collect()
 }
 
+/// See [`crate::Store::answer_reminders_due`].
+pub(crate) async fn answer_reminders_due<D: Db>(
+    db: &D,
+    now: Timestamp,
+) -> StoreResult<Vec<Booking>> {
+    let rows = db
+        .read_all(&sql::ANSWER_REMINDERS_DUE, &[Time(now)])
+        .await?;
+    rows.iter().map(booking_from_row).collect()
+}
+
 /// See [`crate::Store::booking_events`].
 pub(crate) async fn booking_events<D: Db>(
     db: &D,

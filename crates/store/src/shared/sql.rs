@@ -115,6 +115,18 @@ pub(crate) static LIST_OVERDUE: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// The pending requests whose owner's reminder is due at `$1` and whose answer-by time (or,
+/// without one, session start) is still ahead (see [`crate::Store::answer_reminders_due`]), in
+/// [`BOOKING_ORDER`].
+pub(crate) static ANSWER_REMINDERS_DUE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {BOOKING_COLUMNS} FROM guidance_bookings \
+         WHERE status = 'pending' AND answer_reminder_at <= $1 \
+           AND COALESCE(answer_by, starts_at) > $1 \
+         ORDER BY {BOOKING_ORDER}"
+    )
+});
+
 /// The audit trail of booking `$1`, oldest first.
 pub(crate) static BOOKING_EVENTS: LazyLock<String> = LazyLock::new(|| {
     format!("SELECT {EVENT_COLUMNS} FROM guidance_booking_events WHERE booking_id = $1 ORDER BY id")

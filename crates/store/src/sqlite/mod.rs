@@ -26,13 +26,13 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 
 use crate::shared::connections::Connections;
 use crate::shared::{
-    booking, calendars, erasure, idempotency, outbox, owner, proposals, reads, replies, settings,
-    slots, webhooks,
+    booking, calendars, erasure, idempotency, outbox, owner, proposals, reads, reminders, replies,
+    settings, slots, webhooks,
 };
 use crate::{
-    Booking, BookingEvent, CalendarPoll, CalendarSource, KeptAnswer, NewAdminSession, NewBooking,
-    NewCalendarSource, OutboxMessage, ProposedTime, Slot, Store, StoreError, StoreResult,
-    StoredBusy, TokenRecord, Transition,
+    AnswerReminder, Booking, BookingEvent, CalendarPoll, CalendarSource, KeptAnswer,
+    NewAdminSession, NewBooking, NewCalendarSource, OutboxMessage, ProposedTime, Slot, Store,
+    StoreError, StoreResult, StoredBusy, TokenRecord, Transition,
 };
 
 /// The SQLite implementation of [`Store`].
@@ -298,6 +298,17 @@ impl Store for SqliteStore {
         let store = self.clone();
         self.writes
             .run(async move { booking::transition(store.tx().await?, t).await })
+            .await
+    }
+
+    async fn answer_reminders_due(&self, now: Timestamp) -> StoreResult<Vec<Booking>> {
+        reads::answer_reminders_due(self, now).await
+    }
+
+    async fn queue_answer_reminder(&self, reminder: AnswerReminder) -> StoreResult<bool> {
+        let store = self.clone();
+        self.writes
+            .run(async move { reminders::queue_answer_reminder(store.tx().await?, reminder).await })
             .await
     }
 

@@ -13,8 +13,8 @@ use guidance_core::{
     TokenSecret,
 };
 use guidance_store::{
-    Actor, AfterCommit, Booking, EmailStatus, NewBooking, NewEmail, NewToken, Slot, SlotChange,
-    Store, StoreError, Transition,
+    Actor, AfterCommit, AnswerReminder, Booking, EmailStatus, NewBooking, NewEmail, NewToken,
+    OutboxMessage, Slot, SlotChange, Store, StoreError, Transition,
 };
 use jiff::{SignedDuration, Timestamp};
 use uuid::Uuid;
@@ -94,6 +94,7 @@ macro_rules! all_contract_tests {
             answer_by_decides_when_a_pending_request_is_overdue,
             scheduled_email_waits_and_a_change_withdraws_it,
             late_scheduled_email_is_dropped_and_kept,
+            answer_reminder_is_written_once_while_the_request_waits,
             a_booking_keeps_its_first_meeting_room,
             // 12. Calendar replies read from the service mailbox
             calendar_replies_are_recorded_once_and_listed_newest_first,
@@ -289,6 +290,7 @@ fn request_for(slot_id: Uuid, window: SlotWindow, who: &str, now: Timestamp) -> 
             emails,
             webhook: None,
             answer_by: None,
+            answer_reminder_at: None,
             pending_limit: None,
             keep_answer: None,
             after_commit: Default::default(),
@@ -348,6 +350,7 @@ fn transition(
         keep_answer: None,
         after_commit: Default::default(),
         answer_by: None,
+        answer_reminder_at: None,
         meeting_room: None,
         proposals: Vec::new(),
         take_proposal: None,

@@ -188,3 +188,119 @@ pub async fn a_booking_keeps_its_first_meeting_room(store: Arc<dyn Store>) {
     let again = store.transition(again).await.expect("accepted again");
     assert_eq!(again.meeting_room.as_deref(), Some("first"));
 }
+
+/// The owner's reminder of `booking`, as the worker writes it at `now`: one link, due at once,
+/// pointless after `before`.
+fn answer_reminder(booking: &Booking, before: Timestamp, now: Timestamp) -> AnswerReminder {
+    AnswerReminder {
+        booking_id: booking.id,
+        version: booking.version,
+        tokens: vec![NewToken {
+            action: BookingAction::Accept,
+            hash: token_hash(),
+            expires_at: before,
+        }],
+        email: NewEmail {
+            send_before: Some(before),
+            ..email("owner_answer_reminder", OWNER)
+        },
+        now,
+    }
+}
+
+pub async fn answer_reminder_is_written_once_while_the_request_waits(store: Arc<dyn Store>) {
+    let store = &*store;
+    let t0 = now();
+    let slot = slot_at(store, future(t0), 60).await;
+    let mut request = request(&slot, "ada", t0);
+    request.new.answer_by = Some(t0 + hours(10));
+    request.new.answer_reminder_at = Some(t0 + hours(2));
+    let booking = store
+        .create_booking(request.new.clone())
+        .await
+        .expect("booked");
+    // A request without a reminder (made when there was no time for one) is never due.
+    let other = slot_at(store, future(t0) + hours(2), 60).await;
+    let mut quiet = request_for(other.id, slot_window(&other), "bo", t0);
+    quiet.new.answer_by = Some(t0 + hours(1));
+    store.create_booking(quiet.new).await.expect("booked");
+    let due = |at| async move {
+        store
+            .answer_reminders_due(at)
+            .await
+            .expect("due reminders")
+            .into_iter()
+            .map(|b| b.id)
+            .collect::<Vec<_>>()
+    };
+    assert!(due(t0 + hours(2) - mins(1)).await.is_empty());
+    assert_eq!(due(t0 + hours(2)).await, [booking.id]);
+    assert_eq!(
+        due(t0 + hours(10)).await,
+        [] as [Uuid; 0],
+        "not once the answer-by time has come: the request expires instead"
+    );
+
+    // Written: its email and its link are stored, and it is due no more.
+    let at = t0 + hours(2);
+    let reminder = answer_reminder(&booking, t0 + hours(10), at);
+    let hash = reminder.tokens[0].hash.clone();
+    assert!(store.queue_answer_reminder(reminder).await.expect("queued"));
+    assert!(due(at).await.is_empty());
+    let token = store
+        .find_token(&hash)
+        .await
+        .expect("token")
+        .expect("stored");
+    assert_eq!(
+        (token.booking_id, token.booking_version),
+        (booking.id, booking.version)
+    );
+    let reminders = |emails: Vec<OutboxMessage>| {
+        emails
+            .into_iter()
+            .filter(|m| m.kind == "owner_answer_reminder")
+            .collect::<Vec<_>>()
+    };
+    let stored = reminders(store.booking_emails(booking.id).await.expect("emails"));
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].next_attempt_at, at, "due at once");
+    assert_eq!(stored[0].send_before, Some(t0 + hours(10)));
+
+    // A second worker at the same moment writes nothing, not even its link.
+    let again = answer_reminder(&booking, t0 + hours(10), at);
+    let again_hash = again.tokens[0].hash.clone();
+    assert!(!store.queue_answer_reminder(again).await.expect("refused"));
+    assert!(
+        store
+            .find_token(&again_hash)
+            .await
+            .expect("token")
+            .is_none()
+    );
+    assert_eq!(
+        reminders(store.booking_emails(booking.id).await.expect("emails")).len(),
+        1
+    );
+
+    // Asked for a new time, then pending again with a reminder of its own: due at its time,
+    // and only for the booking as it now stands.
+    let mut ask = transition(&booking, BookingAction::Reschedule, None, None, at);
+    ask.answer_reminder_at = Some(t0 + hours(3));
+    let asked = store.transition(ask).await.expect("reschedule");
+    assert!(due(t0 + hours(3)).await.is_empty(), "not while not pending");
+    let later = slot_at(store, future(t0) + hours(5), 60).await;
+    let mut pick = pick_slot(&asked, &later, None, t0 + hours(3));
+    pick.answer_by = Some(t0 + hours(30));
+    pick.answer_reminder_at = Some(t0 + hours(20));
+    let picked = store.transition(pick).await.expect("pick");
+    assert_eq!(due(t0 + hours(20)).await, [picked.id]);
+    let stale = answer_reminder(&booking, t0 + hours(30), t0 + hours(20));
+    assert!(
+        !store.queue_answer_reminder(stale).await.expect("refused"),
+        "a worker that read the booking before its change writes nothing"
+    );
+    let fresh = answer_reminder(&picked, t0 + hours(30), t0 + hours(20));
+    assert!(store.queue_answer_reminder(fresh).await.expect("queued"));
+    assert!(due(t0 + hours(20)).await.is_empty());
+}

@@ -1,0 +1,8 @@
+-- The owner's reminder of a request awaiting their answer is written when it falls due, not
+-- rendered and stored with every request (most owners answer first, and never get it).
+-- `answer_reminder_at`: while a request is pending, when its owner is reminded of it (NULL: not,
+-- or the reminder is written already). The worker's minute run writes each due reminder with
+-- fresh links and clears the column in the same transaction, once. Requests made before this
+-- migration keep their stored reminders, which the worker sends as before. Same change as the
+-- SQLite migration of the same name; the table keeps its row-level security and grants.
+ALTER TABLE public.guidance_bookings ADD COLUMN answer_reminder_at timestamptz;
