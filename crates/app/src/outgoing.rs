@@ -27,7 +27,7 @@ impl OwnerLinks {
         }
     }
 
-    /// The owner's reminder of the request, with the same links, due by `answer_by`.
+    /// The owner's reminder of the request, with these links, due by `answer_by`.
     pub(crate) fn answer_reminder_message(&self, answer_by: Timestamp) -> Message {
         Message::OwnerAnswerReminder {
             accept_url: self.accept.clone(),

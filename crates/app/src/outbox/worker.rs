@@ -1,8 +1,8 @@
 //! The outbox worker: takes due emails in rounds (handed over by this process's changes, or
 //! claimed from the store), hands them to a [`Mailer`] several at once and records the
 //! outcomes; every minute it also writes the owner's reminders that fell due, expires overdue
-//! bookings and erases the visitors' data of sessions past the owner's retention. Beside it runs the delivery of webhook messages
-//! ([`crate::webhooks::deliver`]).
+//! bookings and erases the visitors' data of sessions past the owner's retention. Beside it
+//! runs the delivery of webhook messages ([`crate::webhooks::deliver`]).
 
 use std::time::Duration;
 
