@@ -62,10 +62,7 @@ pub async fn queue_due_answer_reminders(app: &App) -> AppResult<usize> {
         // The owner's reminder shows nothing of the visitor's own page.
         let facts = BookingFacts::of_booking(&booking, None);
         let rendered = render(&links.answer_reminder_message(answer_by), &facts, &ctx, now);
-        let email = NewEmail {
-            send_before: Some(answer_by),
-            ..outgoing::queued_email(app, rendered)
-        };
+        let email = scheduled(app, rendered, now, answer_by);
         let reminder = AnswerReminder {
             booking_id: booking.id,
             version: booking.version,

@@ -273,6 +273,7 @@ pub async fn run<M: Mailer>(app: App, mailer: M, mut shutdown: watch::Receiver<b
             break;
         }
         if last_tick.elapsed() >= Duration::from_secs(60) {
+            remind(&app).await;
             expire(&app).await;
             retention(&app).await;
             last_tick = tokio::time::Instant::now();
@@ -365,14 +366,17 @@ async fn retention(app: &App) {
     }
 }
 
-/// One expiry run: the owner's reminders that fell due are written, overdue requests expire,
-/// and the slots they held are offered again.
-async fn expire(app: &App) {
+/// One reminder run: the owner's reminders that fell due are written.
+async fn remind(app: &App) {
     match crate::reminders::queue_due_answer_reminders(app).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(reminders = n, "queued the owner's reminders that fell due"),
         Err(e) => tracing::error!(error = %e, "writing the owner's reminders that fell due failed"),
     }
+}
+
+/// One expiry run: overdue requests expire, and the slots they held are offered again.
+async fn expire(app: &App) {
     let span = tracing::info_span!("expiry_run");
     let outcome = crate::bookings::expire_overdue(app)
         .instrument(span.clone())
