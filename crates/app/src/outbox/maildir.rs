@@ -72,4 +72,18 @@ impl Mailer for Delivery {
             Delivery::Smtp(m) => m.send(msg).await,
         }
     }
+
+    fn batch(&self) -> usize {
+        match self {
+            Delivery::Dir(m) => m.batch(),
+            Delivery::Smtp(m) => m.batch(),
+        }
+    }
+
+    async fn send_all(&self, msgs: &[&OutboxMessage], done: &mut Vec<Result<(), String>>) {
+        match self {
+            Delivery::Dir(m) => m.send_all(msgs, done).await,
+            Delivery::Smtp(m) => m.send_all(msgs, done).await,
+        }
+    }
 }

@@ -108,6 +108,28 @@ pub trait Mailer: Send + Sync + 'static {
         &self,
         msg: &OutboxMessage,
     ) -> impl std::future::Future<Output = Result<(), String>> + Send;
+
+    /// How many emails [`Mailer::send_all`] takes at once; one, unless sending several together
+    /// saves something (SMTP's round trips).
+    fn batch(&self) -> usize {
+        1
+    }
+
+    /// Delivers `msgs` in order, pushing each one's result onto `done` as soon as it is known,
+    /// so that a caller that stops waiting knows which were delivered. The emails it leaves
+    /// without a result were not sent.
+    fn send_all(
+        &self,
+        msgs: &[&OutboxMessage],
+        done: &mut Vec<Result<(), String>>,
+    ) -> impl std::future::Future<Output = ()> + Send {
+        async move {
+            for msg in msgs {
+                let sent = self.send(msg).await;
+                done.push(sent);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -6,9 +6,10 @@
 //! small write, which without it waits out the server's delayed ACK (about 40 ms) on every email.
 //! (With implicit TLS, `smtps://`, lettre opens the socket itself and this does not apply.)
 //!
-//! Where the server offers PIPELINING (RFC 2920), an email takes two round trips instead of
-//! four: `MAIL FROM`, `RCPT TO` and `DATA` go in one write, the content and its end in another
-//! (see [`send_pipelined`]).
+//! Where the server offers PIPELINING (RFC 2920), a connection takes up to [`BATCH`] emails at
+//! once and sends them in one round trip each, plus one, instead of four each: each write holds
+//! the content of one email and the `MAIL FROM`, `RCPT TO` and `DATA` of the next (see
+//! [`send_run`]).
 //!
 //! Each email is sent as the bytes stored in the outbox, so its `Message-ID` and content are the
 //! same on every attempt.
@@ -24,6 +25,7 @@ use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
 use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt};
 use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::response::Response;
 use tokio::sync::{Mutex, Semaphore};
 
 use super::Mailer;
@@ -35,6 +37,9 @@ const IDLE: Duration = Duration::from_secs(60);
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2 * COMMAND_TIMEOUT.as_secs());
 /// The most connections that may be asked for.
 pub const MAX_CONNECTIONS: u32 = 64;
+/// The most emails one connection takes at once (see [`send_run`]): enough that the round trips
+/// an email falls close to one, few enough that each begins long before its lease ends.
+const BATCH: usize = 8;
 
 /// Sends emails through one SMTP server over at most `connections` connections at once.
 #[derive(Clone)]
@@ -197,52 +202,161 @@ impl Relay {
         self.connect().await
     }
 
-    async fn send(&self, envelope: &Envelope, message: &[u8]) -> Result<(), String> {
-        let mut open = self.checkout().await?;
-        // Pipelined only where no extension is needed (SMTPUTF8, 8BITMIME): the emails Guidance
-        // renders are ASCII, and lettre adds those parameters for the others.
-        let ascii_address = |a: &Address| a.user().is_ascii() && a.domain().is_ascii();
-        let ascii =
-            envelope.from().is_none_or(ascii_address) && envelope.to().iter().all(ascii_address);
-        let sent = match std::str::from_utf8(message) {
-            Ok(text) if open.pipelining && ascii && text.is_ascii() => {
-                send_pipelined(&mut open.conn, envelope, text).await
+    /// Sends `msgs` in order over one connection, pushing each one's result onto `done` once
+    /// it is known. The ASCII emails to a server that offers PIPELINING go in runs (see
+    /// [`send_run`]); any other email goes alone, as lettre sends it. The emails left without a
+    /// result were not sent: the connection failed, or a refusal ended a run, first.
+    async fn send_all(&self, msgs: &[&OutboxMessage], done: &mut Vec<Result<(), String>>) {
+        let mut open = match self.checkout().await {
+            Ok(open) => open,
+            Err(e) => {
+                done.extend(msgs.iter().map(|_| Err(e.clone())));
+                return;
             }
-            _ => open.conn.send(envelope, message).await.map(drop),
         };
-        match sent {
-            Ok(()) => {
-                self.idle.lock().await.push((open, Instant::now()));
-                Ok(())
+        let mut run: Vec<(Envelope, &str)> = Vec::with_capacity(msgs.len());
+        let mut usable = true;
+        for msg in msgs {
+            let envelope = match self.envelope(msg) {
+                Ok(envelope) => envelope,
+                Err(e) => {
+                    usable = usable && flush(&mut open.conn, &mut run, done).await;
+                    if !usable {
+                        return;
+                    }
+                    done.push(Err(e));
+                    continue;
+                }
+            };
+            match pipelined_text(open.pipelining, &envelope, &msg.message) {
+                Some(text) => run.push((envelope, text)),
+                None => {
+                    if !flush(&mut open.conn, &mut run, done).await {
+                        return;
+                    }
+                    match open.conn.send(&envelope, &msg.message).await {
+                        Ok(_) => done.push(Ok(())),
+                        // lettre has given up on the connection.
+                        Err(e) => return done.push(Err(format!("SMTP: {e}"))),
+                    }
+                }
             }
-            // Dropped: lettre has given up on it already, or answers are still unread.
-            Err(e) => Err(format!("SMTP: {e}")),
         }
+        if flush(&mut open.conn, &mut run, done).await {
+            self.idle.lock().await.push((open, Instant::now()));
+        }
+    }
+
+    /// The envelope of `msg`: from the service's mailbox to its recipient.
+    fn envelope(&self, msg: &OutboxMessage) -> Result<Envelope, String> {
+        let to: Address = msg
+            .recipient
+            .parse()
+            .map_err(|e| format!("the recipient {:?} is not an address: {e}", msg.recipient))?;
+        Envelope::new(Some(self.from.clone()), vec![to]).map_err(|e| format!("no envelope: {e}"))
     }
 }
 
-/// Sends `message` as lettre's `send` does, in two round trips: `MAIL FROM`, each `RCPT TO` and
-/// `DATA` in one write, their answers read in order (RFC 2920 lets `DATA` end a group), then,
-/// after `DATA`'s 354, the content with its end in one write. A refusal ends it with that
-/// answer's error; the connection is then not used again, since later answers may be unread.
-async fn send_pipelined(
+/// `message` as text, when it may be pipelined: the server offers PIPELINING and neither the
+/// envelope nor the message needs an extension (SMTPUTF8, 8BITMIME). The emails Guidance renders
+/// are ASCII; lettre adds those parameters for the others.
+fn pipelined_text<'a>(pipelining: bool, envelope: &Envelope, message: &'a [u8]) -> Option<&'a str> {
+    let ascii_address = |a: &Address| a.user().is_ascii() && a.domain().is_ascii();
+    let ascii =
+        envelope.from().is_none_or(ascii_address) && envelope.to().iter().all(ascii_address);
+    let text = std::str::from_utf8(message).ok()?;
+    (pipelining && ascii && text.is_ascii()).then_some(text)
+}
+
+/// Sends the emails gathered in `run` (see [`send_run`]) and empties it. Whether the connection
+/// may still be used.
+async fn flush(
     conn: &mut AsyncSmtpConnection,
-    envelope: &Envelope,
-    message: &str,
-) -> Result<(), lettre::transport::smtp::Error> {
-    let mut group = Mail::new(envelope.from().cloned(), Vec::new()).to_string();
-    for to in envelope.to() {
-        group.push_str(&Rcpt::new(to.clone(), Vec::new()).to_string());
+    run: &mut Vec<(Envelope, &str)>,
+    done: &mut Vec<Result<(), String>>,
+) -> bool {
+    if run.is_empty() {
+        return true;
     }
-    group.push_str(&Data.to_string());
-    // `command` writes the whole group and reads the first answer, `MAIL FROM`'s.
-    conn.command(group).await?;
-    for _ in envelope.to() {
-        conn.read_response().await?;
+    let usable = send_run(conn, run, done).await;
+    run.clear();
+    usable
+}
+
+/// What one reply says: `Ok(Ok)` positive, `Ok(Err(reason))` a refusal (the connection still in
+/// step), `Err` the connection cannot be used any more (it broke, or the reply was unreadable).
+fn reply(
+    read: Result<Response, lettre::transport::smtp::Error>,
+) -> Result<Result<Response, String>, String> {
+    match read {
+        Ok(response) => Ok(Ok(response)),
+        Err(e) if e.is_transient() || e.is_permanent() => Ok(Err(format!("SMTP: {e}"))),
+        Err(e) => Err(format!("SMTP: {e}")),
     }
-    conn.read_response().await?;
-    conn.command(content(message)).await?;
-    Ok(())
+}
+
+/// Sends `run` in one round trip an email, plus one (RFC 2920): the first write holds the first
+/// email's `MAIL FROM`, `RCPT TO` and `DATA`; each later one the content of the email before
+/// (the content may begin a group) followed by the next email's commands; the last the last
+/// content alone. The replies are read in order, and each email's result is pushed onto `done`
+/// once its content's reply is read.
+///
+/// A refused content fails only its email. A refused command, or a connection that breaks, ends
+/// the run: that email fails, the later ones are left without a result (none of their content
+/// was sent), and the connection is not used again (returns `false`).
+async fn send_run(
+    conn: &mut AsyncSmtpConnection,
+    run: &[(Envelope, &str)],
+    done: &mut Vec<Result<(), String>>,
+) -> bool {
+    // The content of the email before, its DATA accepted, still to be sent.
+    let mut carried = String::new();
+    for (envelope, text) in run {
+        let mut group = std::mem::take(&mut carried);
+        let content_first = !group.is_empty();
+        group.push_str(&Mail::new(envelope.from().cloned(), Vec::new()).to_string());
+        for to in envelope.to() {
+            group.push_str(&Rcpt::new(to.clone(), Vec::new()).to_string());
+        }
+        group.push_str(&Data.to_string());
+        // `command` writes the whole group and reads the first reply: the content's, if any.
+        let first = conn.command(group).await;
+        let mut first = if content_first {
+            match reply(first) {
+                Ok(sent) => done.push(sent.map(drop)),
+                Err(e) => return fail(done, e),
+            }
+            None
+        } else {
+            Some(first)
+        };
+        // Every reply of the group is read, even after a refusal, to leave nothing unread.
+        let mut refusal = None;
+        for _ in 0..envelope.to().len() + 2 {
+            let read = match first.take() {
+                Some(read) => read,
+                None => conn.read_response().await,
+            };
+            match reply(read) {
+                Ok(Ok(_)) => {}
+                Ok(Err(refused)) => refusal = refusal.or(Some(refused)),
+                Err(e) => return fail(done, e),
+            }
+        }
+        if let Some(refused) = refusal {
+            // Dropped with the connection: a server that accepted DATA all the same never
+            // gets a content.
+            return fail(done, refused);
+        }
+        carried = content(text);
+    }
+    match reply(conn.command(carried).await) {
+        Ok(sent) => {
+            done.push(sent.map(drop));
+            true
+        }
+        Err(e) => fail(done, e),
+    }
 }
 
 /// The content of `DATA` as lettre writes it: a `.` that begins a line doubled (RFC 5321
@@ -264,28 +378,39 @@ fn content(message: &str) -> String {
     out
 }
 
+/// The email in progress fails with `error`; the connection is not used again.
+fn fail(done: &mut Vec<Result<(), String>>, error: String) -> bool {
+    done.push(Err(error));
+    false
+}
+
 impl Mailer for SmtpMailer {
     async fn send(&self, msg: &OutboxMessage) -> Result<(), String> {
-        let to: Address = msg
-            .recipient
-            .parse()
-            .map_err(|e| format!("the recipient {:?} is not an address: {e}", msg.recipient))?;
-        let envelope = Envelope::new(Some(self.inner.from.clone()), vec![to])
-            .map_err(|e| format!("no envelope: {e}"))?;
-        let _permit = self
-            .inner
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| "the mailer is closed".to_owned())?;
-        tokio::time::timeout(ATTEMPT_TIMEOUT, self.inner.send(&envelope, &msg.message))
-            .await
-            .unwrap_or_else(|_| {
-                Err(format!(
-                    "SMTP: no answer within {} s",
-                    ATTEMPT_TIMEOUT.as_secs()
-                ))
-            })
+        let mut done = Vec::with_capacity(1);
+        self.send_all(&[msg], &mut done).await;
+        done.pop()
+            .unwrap_or_else(|| Err("SMTP: the connection failed before the email".into()))
+    }
+
+    fn batch(&self) -> usize {
+        BATCH
+    }
+
+    /// One connection (a permit) for the whole batch, which must end within
+    /// [`ATTEMPT_TIMEOUT`]: the emails without a result by then were not sent, but for the one
+    /// in progress, which fails.
+    async fn send_all(&self, msgs: &[&OutboxMessage], done: &mut Vec<Result<(), String>>) {
+        let Ok(_permit) = self.inner.permits.acquire().await else {
+            return done.extend(msgs.iter().map(|_| Err("the mailer is closed".to_owned())));
+        };
+        let start = done.len();
+        let finished = tokio::time::timeout(ATTEMPT_TIMEOUT, self.inner.send_all(msgs, done)).await;
+        if finished.is_err() && done.len() - start < msgs.len() {
+            done.push(Err(format!(
+                "SMTP: no answer within {} s",
+                ATTEMPT_TIMEOUT.as_secs()
+            )));
+        }
     }
 }
 
@@ -310,19 +435,41 @@ mod tests {
         assert_eq!(content("é\r\n.ü\r\n"), "é\r\n..ü\r\n\r\n.\r\n");
     }
 
-    /// A server that offers PIPELINING and answers `MAIL FROM`, `RCPT TO` and `DATA` only once
-    /// all three have arrived: a client sending one command at a time would wait for ever.
-    /// Returns the commands and the content it received.
-    async fn server_of_groups(listener: TcpListener) -> (Vec<String>, String) {
+    /// A server that offers PIPELINING and answers a group of commands only once the whole
+    /// group has arrived: `MAIL FROM`, `RCPT TO` and `DATA`, with the content of the email before
+    /// in front of them, or the last email's content alone. A client that waits for a reply
+    /// before sending the rest of a group waits for ever. It refuses every recipient of the
+    /// email numbered `refused` (from 0). Returns the commands and the contents it received.
+    async fn server_of_groups(
+        listener: TcpListener,
+        emails: usize,
+        refused: Option<usize>,
+    ) -> (Vec<String>, Vec<String>) {
         let (socket, _) = listener.accept().await.expect("accept");
         let (read, mut write) = socket.into_split();
         let mut lines = BufReader::new(read);
         let mut line = String::new();
         write.write_all(b"220 stub ESMTP\r\n").await.unwrap();
-        let mut commands = Vec::new();
+        let (mut commands, mut contents) = (Vec::new(), Vec::new());
+        let mut owed = String::new();
+        let mut data: Option<String> = None;
         loop {
             line.clear();
-            lines.read_line(&mut line).await.unwrap();
+            if lines.read_line(&mut line).await.unwrap() == 0 {
+                break;
+            }
+            if let Some(content) = data.as_mut() {
+                content.push_str(&line);
+                if content.ends_with("\r\n.\r\n") {
+                    contents.extend(data.take());
+                    owed.push_str("250 kept\r\n");
+                    if contents.len() == emails {
+                        write.write_all(owed.as_bytes()).await.unwrap();
+                        break;
+                    }
+                }
+                continue;
+            }
             let command = line.trim_end().to_owned();
             if command.starts_with("EHLO") {
                 write
@@ -332,54 +479,112 @@ mod tests {
                 continue;
             }
             commands.push(command.clone());
+            let this = commands.iter().filter(|c| c.starts_with("MAIL")).count() - 1;
+            let refusing = refused == Some(this);
+            match command.split(':').next().unwrap_or("") {
+                "RCPT TO" if refusing => owed.push_str("550 no such user\r\n"),
+                "DATA" if refusing => owed.push_str("554 no valid recipients\r\n"),
+                "DATA" => {
+                    owed.push_str("354 go on\r\n");
+                    data = Some(String::new());
+                }
+                _ => owed.push_str("250 ok\r\n"),
+            }
             if command == "DATA" {
-                break;
+                write.write_all(owed.as_bytes()).await.unwrap();
+                owed.clear();
             }
         }
-        write
-            .write_all(b"250 sender ok\r\n250 recipient ok\r\n354 go on\r\n")
-            .await
-            .unwrap();
-        let mut data = String::new();
-        while !data.ends_with("\r\n.\r\n") {
-            line.clear();
-            lines.read_line(&mut line).await.unwrap();
-            data.push_str(&line);
-        }
-        write.write_all(b"250 kept\r\n").await.unwrap();
-        (commands, data)
+        (commands, contents)
     }
 
-    #[tokio::test]
-    async fn an_email_goes_to_a_pipelining_server_in_two_writes() {
+    fn email(recipient: &str, message: &str) -> OutboxMessage {
+        let now = jiff::Timestamp::UNIX_EPOCH;
+        OutboxMessage {
+            id: uuid::Uuid::new_v4(),
+            booking_id: None,
+            kind: "owner_new_request".into(),
+            recipient: recipient.into(),
+            subject: "A request".into(),
+            message_id: "<1@guidance.test>".into(),
+            message: message.as_bytes().to_vec(),
+            status: guidance_store::EmailStatus::Queued,
+            attempts: 1,
+            next_attempt_at: now,
+            last_error: None,
+            sent_at: None,
+            created_at: now,
+            send_before: None,
+            withdrawn: None,
+        }
+    }
+
+    async fn send_to_stub(
+        emails: &[OutboxMessage],
+        refused: Option<usize>,
+    ) -> (Vec<Result<(), String>>, Vec<String>, Vec<String>) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let server = tokio::spawn(server_of_groups(listener));
+        let server = tokio::spawn(server_of_groups(listener, emails.len(), refused));
         let url = SmtpUrl::parse(&format!("smtp://127.0.0.1:{port}?tls=none")).unwrap();
         let mailer =
             SmtpMailer::new(&url, None, "guidance@example.org", "guidance.test", 1).unwrap();
-        let envelope = Envelope::new(
-            Some("guidance@example.org".parse().unwrap()),
-            vec!["ada@example.net".parse().unwrap()],
-        )
-        .unwrap();
-        let message = b"Subject: x\r\n\r\n.a line with a dot\r\n";
-        let sent = tokio::time::timeout(
-            Duration::from_secs(10),
-            mailer.inner.send(&envelope, message),
-        )
-        .await
-        .expect("the server answers once it has the whole group");
-        sent.expect("sent");
-        let (commands, data) = server.await.unwrap();
+        let msgs: Vec<&OutboxMessage> = emails.iter().collect();
+        let mut done = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), mailer.send_all(&msgs, &mut done))
+            .await
+            .expect("the server answers each group once it is whole");
+        drop(mailer);
+        let (commands, contents) = server.await.unwrap();
+        (done, commands, contents)
+    }
+
+    #[tokio::test]
+    async fn emails_go_to_a_pipelining_server_in_one_round_trip_each_plus_one() {
+        let emails = [
+            email(
+                "ada@example.net",
+                "Subject: x\r\n\r\n.a line with a dot\r\n",
+            ),
+            email("bob@example.net", "Subject: y\r\n\r\ntwo"),
+            email("eve@example.net", "Subject: z\r\n\r\nthree"),
+        ];
+        let (done, commands, contents) = send_to_stub(&emails, None).await;
+        assert_eq!(done, [Ok(()), Ok(()), Ok(())]);
+        let expected: Vec<String> = ["ada", "bob", "eve"]
+            .iter()
+            .flat_map(|who| {
+                [
+                    "MAIL FROM:<guidance@example.org>".to_owned(),
+                    format!("RCPT TO:<{who}@example.net>"),
+                    "DATA".to_owned(),
+                ]
+            })
+            .collect();
+        assert_eq!(commands, expected);
         assert_eq!(
-            commands,
+            contents,
             [
-                "MAIL FROM:<guidance@example.org>",
-                "RCPT TO:<ada@example.net>",
-                "DATA"
+                "Subject: x\r\n\r\n..a line with a dot\r\n\r\n.\r\n",
+                "Subject: y\r\n\r\ntwo\r\n.\r\n",
+                "Subject: z\r\n\r\nthree\r\n.\r\n",
             ]
         );
-        assert_eq!(data, "Subject: x\r\n\r\n..a line with a dot\r\n\r\n.\r\n");
+    }
+
+    #[tokio::test]
+    async fn a_refused_recipient_fails_its_email_and_leaves_the_later_ones_unsent() {
+        let emails = [
+            email("ada@example.net", "Subject: x\r\n\r\none"),
+            email("nobody@example.net", "Subject: y\r\n\r\ntwo"),
+            email("eve@example.net", "Subject: z\r\n\r\nthree"),
+        ];
+        let (done, commands, contents) = send_to_stub(&emails, Some(1)).await;
+        assert_eq!(done.len(), 2, "the third was not sent: {done:?}");
+        assert_eq!(done[0], Ok(()));
+        let refusal = done[1].as_ref().expect_err("the second is refused");
+        assert!(refusal.contains("no such user"), "{refusal}");
+        assert_eq!(contents, ["Subject: x\r\n\r\none\r\n.\r\n"]);
+        assert_eq!(commands.len(), 6, "nothing of the third: {commands:?}");
     }
 }

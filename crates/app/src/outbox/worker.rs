@@ -4,6 +4,7 @@
 //! bookings and erases the visitors' data of sessions past the owner's retention. Beside it
 //! runs the delivery of webhook messages ([`crate::webhooks::deliver`]).
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use futures_util::{StreamExt as _, stream};
@@ -60,7 +61,7 @@ enum Outcome {
     Failed(String),
     /// The stored message cannot be opened (another secret sealed it): no attempt can succeed.
     Unopenable(String),
-    /// Not sent because of a shutdown: given back to the queue.
+    /// Not sent (a shutdown, or the connection failed before it): given back to the queue.
     Released,
     /// Not begun in time: left to its lease, after which it is claimed again.
     LeftToLease,
@@ -123,52 +124,111 @@ pub async fn send_due<M: Mailer>(
         }
     }
     let taken = round.len();
-    let outcomes: Vec<(OutboxMessage, Outcome)> = stream::iter(round)
-        .map(|(msg, begin_by)| attempt(app, mailer, msg, begin_by, shutdown.clone()))
-        .buffer_unordered(usize::try_from(connections).unwrap_or(1))
+    let connections = usize::try_from(connections).unwrap_or(1);
+    let batches = batches(round, connections, mailer.batch());
+    let outcomes: Vec<(OutboxMessage, Outcome)> = stream::iter(batches)
+        .map(|batch| attempt(app, mailer, batch, shutdown.clone()))
+        .buffer_unordered(connections)
+        .flat_map(stream::iter)
         .collect()
         .await;
     record(app, outcomes, shutdown).await?;
     Ok(taken)
 }
 
-/// One attempt at one claimed email: opens its sealed message and hands it to `mailer`.
+/// One attempt at a batch of claimed emails: opens their sealed messages and hands those still
+/// to be sent to `mailer` together.
 async fn attempt<M: Mailer>(
     app: &App,
     mailer: &M,
-    mut msg: OutboxMessage,
-    begin_by: Timestamp,
+    batch: Vec<(OutboxMessage, Timestamp)>,
     mut shutdown: watch::Receiver<bool>,
-) -> (OutboxMessage, Outcome) {
+) -> Vec<(OutboxMessage, Outcome)> {
+    let mut outcomes = Vec::with_capacity(batch.len());
+    let mut ready = Vec::with_capacity(batch.len());
+    for (mut msg, begin_by) in batch {
+        match not_now(app, &mut msg, begin_by, &shutdown) {
+            None => ready.push(msg),
+            Some(outcome) => outcomes.push((msg, outcome)),
+        }
+    }
+    if ready.is_empty() {
+        return outcomes;
+    }
+    let span = tracing::info_span!("outbox_attempt", emails = ready.len(), first = %ready[0].id);
+    let mut done = Vec::with_capacity(ready.len());
+    {
+        let msgs: Vec<&OutboxMessage> = ready.iter().collect();
+        tokio::select! {
+            biased;
+            () = mailer.send_all(&msgs, &mut done).instrument(span) => {}
+            () = stopped_for(&mut shutdown, app.settings.retry.shutdown_grace) => {}
+        }
+    }
+    // The emails left without a result were not sent: given back to the queue.
+    let mut results = done.into_iter();
+    outcomes.extend(ready.into_iter().map(|msg| {
+        let outcome = match results.next() {
+            Some(Ok(())) => Outcome::Sent,
+            Some(Err(error)) => Outcome::Failed(error),
+            None => Outcome::Released,
+        };
+        (msg, outcome)
+    }));
+    outcomes
+}
+
+/// Opens the sealed message of `msg` if it is to be sent now; otherwise what becomes of it.
+fn not_now(
+    app: &App,
+    msg: &mut OutboxMessage,
+    begin_by: Timestamp,
+    shutdown: &watch::Receiver<bool>,
+) -> Option<Outcome> {
     if *shutdown.borrow() {
-        return (msg, Outcome::Released);
+        return Some(Outcome::Released);
     }
     // A scheduled email (a reminder) whose moment passed while nobody could send it is sent
     // late only while it still makes sense; after that it is dropped, and the row says why.
     if msg.send_before.is_some_and(|before| before <= app.now()) {
-        return (msg, Outcome::TooLate);
+        return Some(Outcome::TooLate);
     }
     if app.now() > begin_by {
-        return (msg, Outcome::LeftToLease);
+        return Some(Outcome::LeftToLease);
     }
     match app.seal.open(&msg.message_id, &msg.message) {
-        Ok(bytes) => msg.message = bytes,
-        Err(e) => return (msg, Outcome::Unopenable(e.to_string())),
-    }
-    let span = tracing::info_span!("outbox_attempt", email = %msg.id, kind = %msg.kind, attempt = msg.attempts);
-    let outcome = async {
-        tokio::select! {
-            biased;
-            result = mailer.send(&msg) => match result {
-                Ok(()) => Outcome::Sent,
-                Err(error) => Outcome::Failed(error),
-            },
-            () = stopped_for(&mut shutdown, app.settings.retry.shutdown_grace) => Outcome::Released,
+        Ok(bytes) => {
+            msg.message = bytes;
+            None
         }
+        Err(e) => Some(Outcome::Unopenable(e.to_string())),
     }
-    .instrument(span)
-    .await;
-    (msg, outcome)
+}
+
+/// `round` split for the connections to send at once. A mailer that sends one email at a time
+/// gets each alone. Otherwise the emails make at most `connections` batches, and those about
+/// one booking go in one batch in the order they were queued, so that its calendar updates
+/// reach each recipient in order (a connection sends its batch in order; two connections race).
+fn batches(
+    round: Vec<(OutboxMessage, Timestamp)>,
+    connections: usize,
+    batch: usize,
+) -> Vec<Vec<(OutboxMessage, Timestamp)>> {
+    if batch <= 1 {
+        return round.into_iter().map(|email| vec![email]).collect();
+    }
+    let count = connections.clamp(1, round.len().max(1));
+    let mut batches: Vec<Vec<_>> = (0..count).map(|_| Vec::new()).collect();
+    let mut batch_of: HashMap<Uuid, usize> = HashMap::new();
+    for email in round {
+        let msg = &email.0;
+        let about = msg.booking_id.unwrap_or(msg.id);
+        let next = batch_of.len() % count;
+        let i = *batch_of.entry(about).or_insert(next);
+        batches[i].push(email);
+    }
+    batches.retain(|b| !b.is_empty());
+    batches
 }
 
 /// Records the outcomes of a round: the sent emails in one statement (see [`record_sent`]),
@@ -193,7 +253,7 @@ async fn record(
                 tracing::info!(email = %msg.id, kind = %msg.kind, attempt = msg.attempts, "email sent");
             }
             Outcome::Released => {
-                tracing::warn!(email = %msg.id, kind = %msg.kind, "shutting down; email given back to the queue");
+                tracing::warn!(email = %msg.id, kind = %msg.kind, "email not sent; given back to the queue");
                 store.release_email(msg.id).await?;
             }
             Outcome::TooLate => {
@@ -347,7 +407,7 @@ async fn give_back_handed_over(app: &App) {
     loop {
         let (left, promised) = app.handoff.close();
         for msg in left {
-            tracing::warn!(email = %msg.id, kind = %msg.kind, "shutting down; email given back to the queue");
+            tracing::warn!(email = %msg.id, kind = %msg.kind, "email not sent; given back to the queue");
             if let Err(e) = app.store.release_email(msg.id).await {
                 tracing::error!(email = %msg.id, error = %e, "giving an email back failed; it is sent once its lease ends");
             }
@@ -386,5 +446,65 @@ async fn expire(app: &App) {
         Ok(0) => {}
         Ok(n) => tracing::info!(expired = n, "expired overdue bookings"),
         Err(e) => tracing::error!(error = %e, "expiring overdue bookings failed"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use guidance_store::EmailStatus;
+
+    use super::*;
+
+    fn email(booking: u128, n: u128) -> (OutboxMessage, Timestamp) {
+        let at = Timestamp::UNIX_EPOCH;
+        let msg = OutboxMessage {
+            id: Uuid::from_u128(1000 + n),
+            booking_id: Some(Uuid::from_u128(booking)),
+            kind: "owner_new_request".into(),
+            recipient: "owner@example.org".into(),
+            subject: "A request".into(),
+            message_id: format!("<{n}@guidance.test>"),
+            message: Vec::new(),
+            status: EmailStatus::Queued,
+            attempts: 1,
+            next_attempt_at: at,
+            last_error: None,
+            sent_at: None,
+            created_at: at,
+            send_before: None,
+            withdrawn: None,
+        };
+        (msg, at)
+    }
+
+    fn numbers(batches: &[Vec<(OutboxMessage, Timestamp)>]) -> Vec<Vec<u128>> {
+        batches
+            .iter()
+            .map(|b| b.iter().map(|(m, _)| m.id.as_u128() - 1000).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_bookings_emails_share_a_batch_in_order_and_the_bookings_spread_over_the_connections() {
+        // Bookings 1, 2, 3 and 4; booking 1's emails queued first, third and last.
+        let round = vec![
+            email(1, 0),
+            email(2, 1),
+            email(1, 2),
+            email(3, 3),
+            email(4, 4),
+            email(2, 5),
+            email(1, 6),
+        ];
+        assert_eq!(
+            numbers(&batches(round.clone(), 3, 8)),
+            [vec![0, 2, 4, 6], vec![1, 5], vec![3]]
+        );
+        // More connections than bookings: no empty batch.
+        assert_eq!(numbers(&batches(round[..2].to_vec(), 4, 8)), [[0], [1]]);
+        // A mailer that sends one at a time gets each email alone, in the order queued.
+        let alone = numbers(&batches(round, 3, 1));
+        assert_eq!(alone, (0..7).map(|n| vec![n]).collect::<Vec<_>>());
+        assert!(batches(Vec::new(), 3, 8).is_empty());
     }
 }
