@@ -37,8 +37,8 @@ const IDLE: Duration = Duration::from_secs(60);
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2 * COMMAND_TIMEOUT.as_secs());
 /// The most connections that may be asked for.
 pub const MAX_CONNECTIONS: u32 = 64;
-/// The most emails one connection takes at once (see [`send_run`]): enough that the round trips
-/// an email falls close to one, few enough that each begins long before its lease ends.
+/// How many emails one connection takes at once (see [`send_run`]): enough that the round trips
+/// an email come close to one, few enough that a batch ends long before the emails' leases.
 const BATCH: usize = 8;
 
 /// Sends emails through one SMTP server over at most `connections` connections at once.
@@ -215,13 +215,11 @@ impl Relay {
             }
         };
         let mut run: Vec<(Envelope, &str)> = Vec::with_capacity(msgs.len());
-        let mut usable = true;
         for msg in msgs {
             let envelope = match self.envelope(msg) {
                 Ok(envelope) => envelope,
                 Err(e) => {
-                    usable = usable && flush(&mut open.conn, &mut run, done).await;
-                    if !usable {
+                    if !flush(&mut open.conn, &mut run, done).await {
                         return;
                     }
                     done.push(Err(e));

@@ -206,9 +206,10 @@ fn not_now(
 }
 
 /// `round` split for the connections to send at once. A mailer that sends one email at a time
-/// gets each alone. Otherwise the emails make at most `connections` batches, and those about
-/// one booking go in one batch in the order they were queued, so that its calendar updates
-/// reach each recipient in order (a connection sends its batch in order; two connections race).
+/// gets each alone. Otherwise the emails make batches of about `batch` emails, at least one for
+/// each connection, and those about one booking go in one batch in the order they were queued,
+/// so that its calendar updates reach each recipient in order (a connection sends its batch in
+/// order; two connections race).
 fn batches(
     round: Vec<(OutboxMessage, Timestamp)>,
     connections: usize,
@@ -217,7 +218,9 @@ fn batches(
     if batch <= 1 {
         return round.into_iter().map(|email| vec![email]).collect();
     }
-    let count = connections.clamp(1, round.len().max(1));
+    let count = connections
+        .max(round.len().div_ceil(batch))
+        .clamp(1, round.len().max(1));
     let mut batches: Vec<Vec<_>> = (0..count).map(|_| Vec::new()).collect();
     let mut batch_of: HashMap<Uuid, usize> = HashMap::new();
     for email in round {
@@ -502,6 +505,11 @@ mod tests {
         );
         // More connections than bookings: no empty batch.
         assert_eq!(numbers(&batches(round[..2].to_vec(), 4, 8)), [[0], [1]]);
+        // More emails than the connections' batches hold: more batches.
+        assert_eq!(
+            numbers(&batches(round.clone(), 1, 2)),
+            [vec![0, 2, 6], vec![1, 5], vec![3], vec![4]]
+        );
         // A mailer that sends one at a time gets each email alone, in the order queued.
         let alone = numbers(&batches(round, 3, 1));
         assert_eq!(alone, (0..7).map(|n| vec![n]).collect::<Vec<_>>());
