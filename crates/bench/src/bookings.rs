@@ -9,7 +9,7 @@ use crate::load::{self, Outcome, Until};
 use crate::pg;
 use crate::pgbench::PgbenchTurns;
 use crate::precomputed::TURNS;
-use crate::{BenchError, say, seed};
+use crate::{BenchError, http, say, seed};
 
 /// How long the bench waits at most for a quiet server: one that still sends the emails of the
 /// run before would charge that run's work to this one (a steady load's own emails are sent
@@ -47,7 +47,6 @@ struct Spent {
 /// database's, for its figures.
 pub(crate) async fn timed(
     server: &mut Running,
-    client: &reqwest::Client,
     port: u16,
     mut slot_ids: Vec<seed::Seeded>,
     concurrency: usize,
@@ -65,16 +64,8 @@ pub(crate) async fn timed(
             (None, false) => {}
             (_, true) => {
                 let turn = slot_ids.split_off(slot_ids.len().saturating_sub(per_turn));
-                let outcome = guidance_turn(
-                    server,
-                    client,
-                    port,
-                    turn,
-                    concurrency,
-                    analyze_url,
-                    &mut spent,
-                )
-                .await?;
+                let outcome =
+                    guidance_turn(server, port, turn, concurrency, analyze_url, &mut spent).await?;
                 bookings.absorb(outcome);
             }
         }
@@ -93,7 +84,6 @@ pub(crate) async fn timed(
 /// to `spent`.
 async fn guidance_turn(
     server: &mut Running,
-    client: &reqwest::Client,
     port: u16,
     slot_ids: Vec<seed::Seeded>,
     concurrency: usize,
@@ -104,7 +94,7 @@ async fn guidance_turn(
     let cpu_before = server.cpu_time()?;
     let transactions_before = pg::next_transaction_id(analyze_url).await?;
     let db_cpu_before = analyze_url.and_then(|_| pg::local_cpu());
-    let outcome = book_all(client, port, slot_ids, concurrency).await;
+    let outcome = book_all(port, slot_ids, concurrency).await;
     // Until their emails are sent too.
     server.wait_quiet(QUIET).await?;
     spent.cpu += server.cpu_time()?.saturating_sub(cpu_before);
@@ -122,7 +112,6 @@ async fn guidance_turn(
 
 /// Books each slot once, `concurrency` requests at a time.
 pub(crate) async fn book_all(
-    client: &reqwest::Client,
     port: u16,
     slot_ids: Vec<seed::Seeded>,
     concurrency: usize,
@@ -131,36 +120,28 @@ pub(crate) async fn book_all(
     load::run(
         concurrency,
         Until::Count(n, Duration::from_secs(120)),
-        booking_requests(client, port, slot_ids),
+        booking_requests(port, slot_ids),
     )
     .await
 }
 
 /// Books each slot once, the requests sent at `per_second` whatever the answers.
-pub(crate) async fn book_paced(
-    client: &reqwest::Client,
-    port: u16,
-    slot_ids: Vec<seed::Seeded>,
-    per_second: f64,
-) -> Outcome {
+pub(crate) async fn book_paced(port: u16, slot_ids: Vec<seed::Seeded>, per_second: f64) -> Outcome {
     let n = slot_ids.len();
-    load::paced(per_second, n, booking_requests(client, port, slot_ids)).await
+    load::paced(per_second, n, booking_requests(port, slot_ids)).await
 }
 
-/// The `i`-th booking request, for `slot_ids[i]`.
+/// The `i`-th booking request, for `slot_ids[i]`, sent by the bench's lean client (see
+/// [`http`]) on connections of its own.
 pub(crate) fn booking_requests(
-    client: &reqwest::Client,
     port: u16,
     slot_ids: Vec<seed::Seeded>,
-) -> impl Fn(
-    usize,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<u16, reqwest::Error>> + Send>>
+) -> impl Fn(usize) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<u16, String>> + Send>>
 + Send
 + Sync
 + 'static {
-    let url = format!("http://127.0.0.1:{port}/api/bookings");
     let slot_ids = Arc::new(slot_ids);
-    let client = client.clone();
+    let client = http::Client::new(port);
     move |i| {
         let slot = slot_ids[i];
         let body = serde_json::json!({
@@ -179,15 +160,7 @@ pub(crate) fn booking_requests(
             "time_zone": "Europe/Berlin",
         })
         .to_string();
-        let request = client
-            .post(&url)
-            .header("content-type", "application/json")
-            .body(body);
-        Box::pin(async move {
-            let r = request.send().await?;
-            let status = r.status().as_u16();
-            r.bytes().await?;
-            Ok(status)
-        })
+        let client = client.clone();
+        Box::pin(async move { client.post_json("/api/bookings", &body).await })
     }
 }

@@ -109,15 +109,9 @@ async fn book(
     clients: usize,
     what: &str,
 ) -> Result<Outcome, BenchError> {
-    let client = load::client(clients)?;
     let n = ids.len();
     let cap = Duration::from_secs(60 + n as u64 / 50);
-    let outcome = load::run(
-        clients,
-        Until::Count(n, cap),
-        booking_requests(&client, port, ids),
-    )
-    .await;
+    let outcome = load::run(clients, Until::Count(n, cap), booking_requests(port, ids)).await;
     if !outcome.unexpected(201).is_empty() || outcome.count(201) != n {
         return Err(format!(
             "{what}: {} of {n} bookings answered 201; others: {}",

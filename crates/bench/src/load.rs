@@ -96,10 +96,11 @@ pub fn client(concurrency: usize) -> Result<reqwest::Client, reqwest::Error> {
 
 /// Runs `request(i)` for i = 0, 1, 2, … from `concurrency` tasks at once until `until`.
 /// `request` returns the status code of the answer.
-pub async fn run<F, Fut>(concurrency: usize, until: Until, request: F) -> Outcome
+pub async fn run<F, Fut, E>(concurrency: usize, until: Until, request: F) -> Outcome
 where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<u16, reqwest::Error>> + Send,
+    Fut: Future<Output = Result<u16, E>> + Send,
+    E: std::fmt::Display,
 {
     let request = Arc::new(request);
     let next = Arc::new(AtomicUsize::new(0));
@@ -176,7 +177,7 @@ pub async fn get_during(
             let r = request.send().await?;
             let status = r.status().as_u16();
             r.bytes().await?;
-            Ok(status)
+            Ok::<_, reqwest::Error>(status)
         }
     })
     .await
@@ -186,10 +187,11 @@ pub async fn get_during(
 /// the answers before it (an open loop, as independent visitors arrive): a slow answer delays
 /// nothing else, and each latency counts from the moment the request was due, so that time spent
 /// waiting behind a slow server is not hidden.
-pub async fn paced<F, Fut>(per_second: f64, n: usize, request: F) -> Outcome
+pub async fn paced<F, Fut, E>(per_second: f64, n: usize, request: F) -> Outcome
 where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<u16, reqwest::Error>> + Send + 'static,
+    Fut: Future<Output = Result<u16, E>> + Send + 'static,
+    E: std::fmt::Display + Send + 'static,
 {
     let started = tokio::time::Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
@@ -262,7 +264,7 @@ mod tests {
     #[tokio::test]
     async fn a_counted_run_sends_exactly_that_many_requests() {
         let o = run(4, Until::Count(37, Duration::from_secs(30)), |_| async {
-            Ok(201)
+            Ok::<_, String>(201)
         })
         .await;
         assert_eq!(o.count(201), 37);
@@ -272,7 +274,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_paced_run_sends_each_request_once() {
-        let o = paced(10_000.0, 25, |_| async { Ok(201) }).await;
+        let o = paced(10_000.0, 25, |_| async { Ok::<_, String>(201) }).await;
         assert_eq!(o.count(201), 25);
         assert_eq!(o.latencies.len(), 25);
     }

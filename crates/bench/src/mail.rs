@@ -63,7 +63,6 @@ pub(crate) async fn measure_mail(
     );
     let (mut server, port) = guidance.serve("serve.log")?;
     wait_healthy(&mut server, port, Instant::now(), Duration::from_secs(30)).await?;
-    let client = load::client(args.concurrency)?;
     let mut arrivals = Arrivals::default();
 
     // While bookings come in: the clock runs from the first booking request.
@@ -74,7 +73,7 @@ pub(crate) async fn measure_mail(
         ids.len()
     ));
     let t0 = Instant::now();
-    let booked = book_all(&client, port, ids, args.concurrency).await;
+    let booked = book_all(port, ids, args.concurrency).await;
     let queued_in = t0.elapsed();
     check_booked(&booked)?;
     let elapsed = arrivals
@@ -88,7 +87,7 @@ pub(crate) async fn measure_mail(
         queued_later.len()
     ));
     signal(&sink, "-STOP")?;
-    let booked = book_all(&client, port, queued_later, args.concurrency).await;
+    let booked = book_all(port, queued_later, args.concurrency).await;
     check_booked(&booked)?;
     let t1 = Instant::now();
     signal(&sink, "-CONT")?;

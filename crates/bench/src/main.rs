@@ -18,6 +18,7 @@ mod bulk;
 mod busy;
 mod calendars;
 mod child;
+mod http;
 mod load;
 mod mail;
 mod pg;
@@ -529,7 +530,7 @@ async fn measure_database(
     // plan made while a table was empty (a sequential scan) until it is analyzed.
     let warm_ids = slot_ids.split_off(slot_ids.len().saturating_sub(args.warm_up_bookings()));
     say(&format!("  {} bookings, not timed", warm_ids.len()));
-    let warm_up = bookings::book_all(&client, port, warm_ids, args.concurrency).await;
+    let warm_up = bookings::book_all(port, warm_ids, args.concurrency).await;
     pg::execute(analyze_url, "ANALYZE").await?;
 
     let paced_ids = slot_ids.split_off(slot_ids.len().saturating_sub(args.paced_bookings()));
@@ -546,7 +547,6 @@ async fn measure_database(
     ));
     let timed = bookings::timed(
         &mut server,
-        &client,
         port,
         slot_ids,
         args.concurrency,
@@ -564,10 +564,8 @@ async fn measure_database(
         high_ids.len(),
         args.high_concurrency
     ));
-    let high_client = load::client(args.high_concurrency)?;
     server.wait_quiet(QUIET).await?;
-    let bookings_high =
-        bookings::book_all(&high_client, port, high_ids, args.high_concurrency).await;
+    let bookings_high = bookings::book_all(port, high_ids, args.high_concurrency).await;
     server.check_alive()?;
     say(&format!("    {:.0} bookings/s", bookings_high.rate(201)));
     say(&format!(
@@ -576,7 +574,7 @@ async fn measure_database(
         args.paced_rate
     ));
     server.wait_quiet(QUIET).await?;
-    let paced = bookings::book_paced(&high_client, port, paced_ids, args.paced_rate).await;
+    let paced = bookings::book_paced(port, paced_ids, args.paced_rate).await;
     server.check_alive()?;
     say(&format!(
         "    p99 {:.1} ms",
@@ -605,6 +603,7 @@ async fn measure_database(
         "  GET /api/slots, {} s, {} clients",
         args.seconds, args.high_concurrency
     ));
+    let high_client = load::client(args.high_concurrency)?;
     let slots_high = get_for(
         &high_client,
         port,

@@ -97,8 +97,9 @@ pub(crate) fn render(f: &Figures) -> String {
     ));
     s.push_str(&format!(
         "- **Load**: {c} concurrent clients, each a kept-alive HTTP/1.1 connection (the bench's \
-         own Tokio + reqwest client, in its own process, sharing the {} cores with the server \
-         and the database); all traffic on 127.0.0.1\n\n",
+         own Tokio client, in its own process, sharing the {} cores with the server and the \
+         database: booking requests each written whole and read to their `Content-Length`, as \
+         lean as pgbench's client; the other requests by reqwest); all traffic on 127.0.0.1\n\n",
         m.cores
     ));
     s.push_str("| figure | guidance | reference, same run | ratio |\n|---|---|---|---|\n");
