@@ -67,11 +67,13 @@ async fn without_a_statement_cache() {
 
 /// Connections the database ended while they sat idle (a restart, a proxy's timeout) are found
 /// out by the next transaction's `BEGIN`, which changed nothing, and replaced: no request
-/// fails for them, and the store keeps no dead connection.
+/// fails for them, a booking (whose `BEGIN` goes with its first statement) included, and the
+/// store keeps no dead connection.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_ended_while_idle_are_replaced_without_a_failed_request() {
     let (db, store) = fresh_store().await;
     let t0 = jiff::Timestamp::now();
+    let slot = contract::slot_at(&*store, contract::future(t0), 60).await;
     // Several connections at once, so that several are idle afterwards.
     let list = || store.list_slots(t0, t0, None);
     let (a, b, c) = tokio::join!(list(), list(), list());
@@ -95,6 +97,8 @@ async fn connections_ended_while_idle_are_replaced_without_a_failed_request() {
         "every idle connection was ended"
     );
 
+    let booked = contract::book(&*store, &slot, "after", t0).await;
+    assert_eq!(booked.booking.slot_id, Some(slot.id));
     for _ in 0..2 {
         store
             .list_slots(t0, t0, None)

@@ -23,6 +23,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{ConnectOptions, Connection as _};
 use uuid::Uuid;
 
+mod one_trip;
 mod rows;
 #[cfg(test)]
 mod tests;

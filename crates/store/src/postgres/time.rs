@@ -40,7 +40,13 @@ impl<'r> Decode<'r, Postgres> for PgTime {
                 let secs = micros.div_euclid(1_000_000) + PG_EPOCH_UNIX;
                 Ok(PgTime(Timestamp::from_second(secs)?))
             }
-            PgValueFormat::Text => Err("timestamptz in text format is not expected".into()),
+            PgValueFormat::Text => {
+                // A simple query's rows (see `super::one_trip`) come as text, in the ISO style
+                // with the UTC offset that sqlx's connections ask for: `2026-12-07 19:40:00+00`.
+                let t: Timestamp = value.as_str()?.parse()?;
+                let floor = i64::from(t.subsec_nanosecond() < 0);
+                Ok(PgTime(Timestamp::from_second(t.as_second() - floor)?))
+            }
         }
     }
 }

@@ -5,22 +5,31 @@
 
 use std::fmt::Write as _;
 
-use sqlx::Postgres;
-use sqlx::postgres::{PgArguments, PgRow};
+use futures_util::TryStreamExt as _;
+use sqlx::postgres::{PgArguments, PgConnection, PgRow};
 use sqlx::query::Query;
+use sqlx::{Either, Postgres};
 
+use super::one_trip::OneTrip;
 use super::{PgTime, PostgresStore, map_constraint};
-use crate::StoreResult;
+use crate::shared::connections::Connections;
 use crate::shared::guard::PooledTx;
 use crate::shared::tx::{Batch, Db, Tx, Value};
+use crate::{StoreResult, is_unavailable};
 
 /// A transaction in the service's role, safe to drop at any point (see [`PooledTx`]).
 pub(super) struct PgTx {
     tx: PooledTx<Postgres>,
     /// See [`PostgresStore`]: whether statements are prepared and cached.
     persistent: bool,
-    /// The key of the address lock it holds (see [`Tx::lock_address`]), if any.
+    /// The key of the address lock it holds, or takes with its `BEGIN` (see
+    /// [`Tx::lock_address`]), if any.
     locked: Option<i64>,
+    /// The statements that begin the transaction, while they wait to go in front of its first
+    /// statement (see [`PostgresStore::tx_locking`]).
+    unsent_begin: Option<String>,
+    /// Where another connection comes from when the one taken broke while idle.
+    connections: Connections<PgConnection>,
 }
 
 impl PostgresStore {
@@ -30,15 +39,38 @@ impl PostgresStore {
     }
 
     /// Begins a transaction that holds the lock of `email`'s address (see
-    /// [`Tx::lock_address`]) from its start: the lock is taken in `BEGIN`'s round trip.
+    /// [`Tx::lock_address`]) from its start: the lock is taken in `BEGIN`'s round trip. Where
+    /// statements are prepared, that round trip is also its first batch's (see
+    /// [`super::one_trip`]): nothing is sent before.
     pub(super) async fn tx_locking(&self, email: &str) -> StoreResult<PgTx> {
-        self.begin(Some(address_key(email))).await
+        let key = address_key(email);
+        if !self.persistent {
+            return self.begin(Some(key)).await;
+        }
+        Ok(PgTx {
+            tx: PooledTx::begin_with_first(&self.connections).await?,
+            persistent: self.persistent,
+            locked: Some(key),
+            unsent_begin: Some(self.begin_text(Some(key))),
+            connections: self.connections.clone(),
+        })
     }
 
     async fn begin(&self, lock: Option<i64>) -> StoreResult<PgTx> {
-        // One round trip for all: the statements go in one simple query, and the transaction
-        // is open (in the role, with the lock) when it returns. The key is a number made here,
-        // so nothing a visitor typed is spliced into the text.
+        Ok(PgTx {
+            tx: PooledTx::begin(&self.connections, &self.begin_text(lock)).await?,
+            persistent: self.persistent,
+            locked: lock,
+            unsent_begin: None,
+            connections: self.connections.clone(),
+        })
+    }
+
+    /// The statements that begin a transaction, in the role, holding the address lock `lock`.
+    /// They go in one simple query, and the transaction is open (in the role, with the lock)
+    /// when it returns. The key is a number made here, so nothing a visitor typed is spliced
+    /// into the text.
+    fn begin_text(&self, lock: Option<i64>) -> String {
         let mut begin = String::from("BEGIN");
         if self.service_role {
             begin.push_str("; SET LOCAL ROLE service_role");
@@ -46,11 +78,73 @@ impl PostgresStore {
         if let Some(key) = lock {
             write!(begin, "; SELECT pg_advisory_xact_lock({key})").expect("a String takes it");
         }
-        Ok(PgTx {
-            tx: PooledTx::begin(&self.connections, &begin).await?,
-            persistent: self.persistent,
-            locked: lock,
-        })
+        begin
+    }
+}
+
+impl PgTx {
+    /// Sends the statements that begin the transaction, if they wait still: in a round trip of
+    /// their own, before a statement that cannot take them in front of it.
+    async fn open(&mut self) -> StoreResult<()> {
+        let Some(begin) = self.unsent_begin.take() else {
+            return Ok(());
+        };
+        self.first_query(&OneTrip::alone(begin)).await.map(drop)
+    }
+
+    /// Runs `query`, which begins the transaction, on this transaction's connection, and
+    /// answers the rows of its last statement. A connection that broke while idle fails it
+    /// having changed nothing: it is closed and the query runs on the next one, as
+    /// [`PooledTx::begin`] does.
+    async fn first_query(&mut self, query: &OneTrip) -> StoreResult<Vec<PgRow>> {
+        loop {
+            match self.try_first_query(query).await {
+                Err(e) if !self.tx.fresh() && is_unavailable(&e) => {
+                    // Dropped in flight: the connection is closed.
+                    self.tx = PooledTx::begin_with_first(&self.connections).await?;
+                }
+                Err(e) => return Err(map_constraint(e)),
+                Ok(rows) => return Ok(rows),
+            }
+        }
+    }
+
+    async fn try_first_query(&mut self, query: &OneTrip) -> Result<Vec<PgRow>, sqlx::Error> {
+        let mut results = 0;
+        let mut rows = Vec::new();
+        let outcome: Result<(), sqlx::Error> = async {
+            let mut stream = sqlx::raw_sql(&query.text).fetch_many(self.tx.conn());
+            while let Some(item) = stream.try_next().await? {
+                match item {
+                    Either::Left(_) => results += 1,
+                    Either::Right(row) if results == query.before => rows.push(row),
+                    Either::Right(_) => {}
+                }
+            }
+            Ok(())
+        }
+        .await;
+        match outcome {
+            Ok(()) => {
+                self.tx.settled();
+                if let Some(key) = query.prepares {
+                    self.tx.lease().prepared().add(key);
+                }
+                Ok(rows)
+            }
+            Err(e) => {
+                if matches!(e, sqlx::Error::Database(_)) {
+                    // The server refused a statement and ran none after it: the transaction, if
+                    // its `BEGIN` ran, is open and rolls back when dropped. Whether a `PREPARE`
+                    // in the query ran is not known, so the connection is not used again.
+                    self.tx.settled();
+                    if query.prepares.is_some() {
+                        self.tx.lease().close_on_drop();
+                    }
+                }
+                Err(e)
+            }
+        }
     }
 }
 
@@ -129,6 +223,7 @@ impl Tx for PgTx {
     const JSONB_CAST: &'static str = "::jsonb";
 
     async fn execute(&mut self, sql: &str, values: &[Value<'_>]) -> StoreResult<u64> {
+        self.open().await?;
         let query = sqlx::query(sql).persistent(self.persistent);
         let done = bind(query, values).execute(self.tx.conn()).await;
         self.tx.settled();
@@ -142,6 +237,12 @@ impl Tx for PgTx {
         if sql.is_empty() {
             return Ok(Vec::new());
         }
+        if let Some(begin) = &self.unsent_begin
+            && let Some(query) = OneTrip::new(begin, &sql, &values, self.tx.lease().prepared())
+        {
+            self.unsent_begin = None;
+            return self.first_query(&query).await;
+        }
         self.fetch_all(&sql, &values).await
     }
 
@@ -150,6 +251,7 @@ impl Tx for PgTx {
         sql: &str,
         values: &[Value<'_>],
     ) -> StoreResult<Option<PgRow>> {
+        self.open().await?;
         let query = sqlx::query(sql).persistent(self.persistent);
         let row = bind(query, values).fetch_optional(self.tx.conn()).await;
         self.tx.settled();
@@ -157,6 +259,7 @@ impl Tx for PgTx {
     }
 
     async fn fetch_all(&mut self, sql: &str, values: &[Value<'_>]) -> StoreResult<Vec<PgRow>> {
+        self.open().await?;
         let query = sqlx::query(sql).persistent(self.persistent);
         let rows = bind(query, values).fetch_all(self.tx.conn()).await;
         self.tx.settled();
@@ -168,6 +271,7 @@ impl Tx for PgTx {
     /// bookings the earlier lock holders committed. The lock ends with the transaction, which
     /// keeps it safe behind a transaction pooler.
     async fn lock_address(&mut self, email: &str) -> StoreResult<()> {
+        self.open().await?;
         let key = address_key(email);
         if self.locked == Some(key) {
             return Ok(());
@@ -184,6 +288,10 @@ impl Tx for PgTx {
     }
 
     async fn commit(self) -> StoreResult<()> {
+        if self.unsent_begin.is_some() {
+            // Nothing was sent: there is nothing to commit.
+            return Ok(());
+        }
         self.tx.commit().await
     }
 }

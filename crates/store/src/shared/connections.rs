@@ -58,6 +58,32 @@ struct Shared<C: Connection> {
 struct Idle<C> {
     conn: C,
     born: Instant,
+    prepared: Prepared,
+}
+
+/// The statements a connection has prepared by name in SQL (`PREPARE`), by the keys their
+/// user gave them: they live as long as the connection, which the user cannot see otherwise.
+#[derive(Debug, Default)]
+pub(crate) struct Prepared(Vec<u64>);
+
+impl Prepared {
+    /// The most kept: a few kinds of statement are prepared so, in a few shapes each.
+    pub(crate) const MAX: usize = 32;
+
+    /// Whether the statement of `key` is prepared on the connection.
+    pub(crate) fn has(&self, key: u64) -> bool {
+        self.0.contains(&key)
+    }
+
+    /// Whether another statement may be prepared on the connection.
+    pub(crate) fn has_room(&self) -> bool {
+        self.0.len() < Self::MAX
+    }
+
+    /// The statement of `key` is now prepared on the connection.
+    pub(crate) fn add(&mut self, key: u64) {
+        self.0.push(key);
+    }
 }
 
 impl<C: Connection> Connections<C> {
@@ -101,20 +127,21 @@ impl<C: Connection> Connections<C> {
             return Err(sqlx::Error::PoolClosed);
         }
         let idle = shared.idle.lock().expect("the idle list").pop();
-        let (conn, born, fresh) = match idle {
-            Some(idle) => (idle.conn, idle.born, false),
+        let (conn, born, fresh, prepared) = match idle {
+            Some(idle) => (idle.conn, idle.born, false, idle.prepared),
             None => {
                 let conn = tokio::time::timeout_at(deadline, shared.options.connect())
                     .await
                     .map_err(|_| sqlx::Error::PoolTimedOut)??;
                 shared.open.fetch_add(1, Ordering::AcqRel);
-                (conn, Instant::now(), true)
+                (conn, Instant::now(), true, Prepared::default())
             }
         };
         Ok(Lease {
             conn: Some(conn),
             born,
             fresh,
+            prepared,
             keep: true,
             home: self.shared.clone(),
             _permit: permit,
@@ -156,6 +183,7 @@ pub struct Lease<C: Connection> {
     conn: Option<C>,
     born: Instant,
     fresh: bool,
+    prepared: Prepared,
     keep: bool,
     home: Arc<Shared<C>>,
     /// Released after the connection is back in the list (fields drop after `drop`).
@@ -190,6 +218,11 @@ impl<C: Connection> Lease<C> {
     pub fn close_on_drop(&mut self) {
         self.keep = false;
     }
+
+    /// The statements prepared by name on the connection (see [`Prepared`]).
+    pub(crate) fn prepared(&mut self) -> &mut Prepared {
+        &mut self.prepared
+    }
 }
 
 impl<C: Connection> Drop for Lease<C> {
@@ -202,6 +235,7 @@ impl<C: Connection> Drop for Lease<C> {
             home.idle.lock().expect("the idle list").push(Idle {
                 conn,
                 born: self.born,
+                prepared: std::mem::take(&mut self.prepared),
             });
         } else {
             home.open.fetch_sub(1, Ordering::AcqRel);

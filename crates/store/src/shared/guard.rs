@@ -117,10 +117,17 @@ impl<DB: Raw> PooledTx<DB> {
         })
     }
 
-    fn lease(&mut self) -> &mut Lease<DB::Connection> {
+    /// The connection's lease, for what is kept with the connection (see
+    /// [`Lease::prepared`]).
+    pub(crate) fn lease(&mut self) -> &mut Lease<DB::Connection> {
         self.conn
             .as_mut()
             .expect("a transaction keeps its connection until dropped")
+    }
+
+    /// Whether the connection was opened for this transaction (see [`Lease::fresh`]).
+    pub(crate) fn fresh(&self) -> bool {
+        self.conn.as_ref().is_some_and(Lease::fresh)
     }
 
     /// The connection, for one statement: from now until [`PooledTx::settled`], dropping the

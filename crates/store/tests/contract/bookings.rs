@@ -121,6 +121,48 @@ fn counting(ran: &Arc<std::sync::atomic::AtomicUsize>) -> AfterCommit {
     })
 }
 
+/// What a visitor typed reaches the database as it was typed, whatever it holds (PostgreSQL
+/// writes a booking's values into the text of its query; see `postgres::one_trip`), and an
+/// email's bytes come back as they went in.
+pub async fn booking_keeps_every_character_and_byte_it_was_sent_with(store: Arc<dyn Store>) {
+    let store = &*store;
+    let t0 = now();
+    let s = slot_at(store, future(t0), 60).await;
+    let mut req = request(&s, "quote", t0);
+    let tricky = r#"O'Brien \' ''; DROP TABLE guidance_bookings; -- $1 E'\x41' "Zoë" 🌱 %s \n"#;
+    req.new.intake = Intake::parse(&RawIntake {
+        name: tricky.to_owned(),
+        email: "o'brien+x@example.test".to_owned(),
+        topic: format!("{tricky}\nsecond line\ttab"),
+        priority: "high".to_owned(),
+        answers: serde_json::json!({ "company": tricky, "tools": ["\\", "'", "\u{2028}"] }),
+        locale: "de".to_owned(),
+        time_zone: "Europe/Berlin".to_owned(),
+    })
+    .expect("a valid intake");
+    let bytes: Vec<u8> = (0..=255u8).chain(*b"'\\").collect();
+    req.new.emails[0].message = bytes.clone();
+    let new = req.new.clone();
+    let b = store
+        .create_booking(new.clone())
+        .await
+        .expect("create booking");
+    for stored in [b.clone(), store.get_booking(b.id).await.expect("get")] {
+        assert_eq!(stored.name, new.intake.name.as_str());
+        assert_eq!(stored.email, new.intake.email.as_str());
+        assert_eq!(stored.topic, new.intake.topic.as_str());
+        assert_eq!(stored.parsed_answers(), new.intake.answers);
+    }
+    let mut messages = Vec::new();
+    while let Some(m) = store.claim_email(t0, t0 + mins(5)).await.expect("claim") {
+        messages.push((m.id, m.message));
+    }
+    assert!(
+        messages.contains(&(new.emails[0].id, bytes)),
+        "the email's bytes come back as stored"
+    );
+}
+
 pub async fn after_commit_runs_once_committed_and_not_for_a_refused_change(store: Arc<dyn Store>) {
     let store = &*store;
     let t0 = now();

@@ -39,6 +39,7 @@ macro_rules! all_contract_tests {
             slot_delete_unbooked,
             // 2. Booking creation
             booking_reserves_slot_and_records_everything,
+            booking_keeps_every_character_and_byte_it_was_sent_with,
             booking_second_request_for_slot_writes_nothing,
             booking_unknown_slot_is_not_found,
             booking_refused_when_window_changed,
@@ -181,7 +182,7 @@ fn hours(n: i64) -> SignedDuration {
 }
 
 /// Three days from `t0`: far enough ahead that every slot is bookable, well within 1970–2037.
-fn future(t0: Timestamp) -> Timestamp {
+pub(crate) fn future(t0: Timestamp) -> Timestamp {
     t0 + hours(72)
 }
 
@@ -190,7 +191,7 @@ fn window(starts_at: Timestamp, minutes: i64) -> SlotWindow {
 }
 
 /// An open slot of `minutes` starting at `starts_at`.
-async fn slot_at(store: &dyn Store, starts_at: Timestamp, minutes: i64) -> Slot {
+pub(crate) async fn slot_at(store: &dyn Store, starts_at: Timestamp, minutes: i64) -> Slot {
     store
         .create_slot(window(starts_at, minutes), None, now())
         .await
@@ -301,13 +302,13 @@ fn request_for(slot_id: Uuid, window: SlotWindow, who: &str, now: Timestamp) -> 
 }
 
 /// A booking that was made, with the tokens issued with it.
-struct Booked {
-    booking: Booking,
+pub(crate) struct Booked {
+    pub(crate) booking: Booking,
     request: Request,
 }
 
 /// Books `slot` for `who` at `now`; panics when the store refuses.
-async fn book(store: &dyn Store, slot: &Slot, who: &str, now: Timestamp) -> Booked {
+pub(crate) async fn book(store: &dyn Store, slot: &Slot, who: &str, now: Timestamp) -> Booked {
     let request = request(slot, who, now);
     let booking = store
         .create_booking(request.new.clone())
