@@ -126,9 +126,12 @@ fn write_literal(out: &mut String, value: &Value<'_>) -> Option<()> {
         Value::Flag(b) => write!(out, "{b}"),
         Value::Bytes(bytes) => {
             // Hex in an escape string, whatever `standard_conforming_strings` says.
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.reserve(bytes.len() * 2 + 8);
             out.push_str("E'\\\\x");
-            for b in bytes {
-                write!(out, "{b:02x}").expect("a String takes it");
+            for &b in bytes {
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0xf)]));
             }
             out.push('\'');
             Ok(())
