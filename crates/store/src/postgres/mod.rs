@@ -72,6 +72,14 @@ pub const TABLES: [&str; 19] = [
     "guidance_webhook_deliveries",
 ];
 
+/// The 64-bit FNV-1a hash of `bytes`: short, stable across versions and machines, and enough
+/// to tell apart the few keys it makes (address locks, prepared statements' names).
+fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> u64 {
+    bytes.into_iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
 /// The PostgreSQL implementation of [`Store`].
 #[derive(Clone)]
 pub struct PostgresStore {

@@ -15,6 +15,7 @@
 
 use std::fmt::Write as _;
 
+use super::fnv1a;
 use crate::shared::connections::Prepared;
 use crate::shared::tx::Value;
 
@@ -92,14 +93,12 @@ impl OneTrip {
 /// The statement's key: the 64-bit FNV-1a hash of its text and its parameters' types (the
 /// same text with other types is another statement).
 fn statement_key(sql: &str, values: &[Value<'_>]) -> u64 {
-    let mut hash = 0xcbf2_9ce4_8422_2325_u64;
     let types = values.iter().map(|v| -> &str { type_name(v) });
-    for part in std::iter::once(sql).chain(types) {
-        for b in part.bytes().chain([0]) {
-            hash = (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    hash
+    fnv1a(
+        std::iter::once(sql)
+            .chain(types)
+            .flat_map(|part| part.bytes().chain([0])),
+    )
 }
 
 /// The type a value is bound as, as the extended protocol binds it (see `tx::bind`).

@@ -11,7 +11,7 @@ use sqlx::query::Query;
 use sqlx::{Either, Postgres};
 
 use super::one_trip::OneTrip;
-use super::{PgTime, PostgresStore, map_constraint};
+use super::{PgTime, PostgresStore, fnv1a, map_constraint};
 use crate::shared::connections::Connections;
 use crate::shared::guard::PooledTx;
 use crate::shared::tx::{Batch, Db, Tx, Value};
@@ -151,14 +151,7 @@ impl PgTx {
 /// The advisory lock's key for an address, trimmed and in any case: the 64-bit FNV-1a hash of
 /// its lower case. Two addresses that share a key only wait for each other.
 fn address_key(email: &str) -> i64 {
-    let hash = email
-        .trim()
-        .to_lowercase()
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-        });
-    hash.cast_signed()
+    fnv1a(email.trim().to_lowercase().bytes()).cast_signed()
 }
 
 /// Binds `values` to `$1`, `$2`, … of `query`, as PostgreSQL keeps them.
