@@ -74,12 +74,21 @@ async fn connections_ended_while_idle_are_replaced_without_a_failed_request() {
     let (db, store) = fresh_store().await;
     let t0 = jiff::Timestamp::now();
     let slot = contract::slot_at(&*store, contract::future(t0), 60).await;
+    let earlier = contract::slot_at(
+        &*store,
+        contract::future(t0) + jiff::SignedDuration::from_hours(2),
+        60,
+    )
+    .await;
     // Several connections at once, so that several are idle afterwards.
     let list = || store.list_slots(t0, t0, None);
     let (a, b, c) = tokio::join!(list(), list(), list());
     for listed in [a, b, c] {
         listed.expect("list slots");
     }
+    // A booking last, so that the connection lent first next holds the booking's prepared
+    // statement when the database ends it, and the others do not.
+    contract::book(&*store, &earlier, "before", t0).await;
     let idle = store.pool_use()[0].idle;
     assert!(idle >= 1, "connections are kept for the next requests");
 

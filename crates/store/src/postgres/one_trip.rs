@@ -33,9 +33,9 @@ pub(super) struct OneTrip {
 
 impl OneTrip {
     /// `begin` alone, in a round trip of its own.
-    pub(super) fn alone(begin: String) -> OneTrip {
+    pub(super) fn alone(begin: &str) -> OneTrip {
         OneTrip {
-            text: begin,
+            text: begin.to_owned(),
             before: 0,
             prepares: None,
         }

@@ -89,26 +89,42 @@ impl PgTx {
         let Some(begin) = self.unsent_begin.take() else {
             return Ok(());
         };
-        self.first_query(&OneTrip::alone(begin)).await.map(drop)
+        self.begin_with(&begin, None).await.map(drop)
     }
 
-    /// Runs `query`, which begins the transaction, on this transaction's connection, and
-    /// answers the rows of its last statement. A connection that broke while idle fails it
-    /// having changed nothing: it is closed and the query runs on the next one, as
-    /// [`PooledTx::begin`] does.
-    async fn first_query(&mut self, query: &OneTrip) -> StoreResult<Vec<PgRow>> {
+    /// Runs `begin`, the statements that begin the transaction, on this transaction's
+    /// connection, with `statement` after it in the same round trip if one is given and
+    /// [`OneTrip`] can write it so. Answers the statement's rows if it ran (`None` if it is
+    /// still to run). A connection that broke while idle fails the query having changed
+    /// nothing: it is closed and the query, made anew for the next connection (whose prepared
+    /// statements are its own), runs there, as [`PooledTx::begin`] does.
+    async fn begin_with(
+        &mut self,
+        begin: &str,
+        statement: Option<(&str, &[Value<'_>])>,
+    ) -> StoreResult<Option<Vec<PgRow>>> {
         loop {
-            match self.try_first_query(query).await {
+            let one_trip = match statement {
+                Some((sql, values)) => OneTrip::new(begin, sql, values, self.tx.lease().prepared()),
+                None => Some(OneTrip::alone(begin)),
+            };
+            let attempt = match &one_trip {
+                Some(query) => self.try_first_query(query).await,
+                None => self.try_first_query(&OneTrip::alone(begin)).await,
+            };
+            match attempt {
                 Err(e) if !self.tx.fresh() && is_unavailable(&e) => {
                     // Dropped in flight: the connection is closed.
                     self.tx = PooledTx::begin_with_first(&self.connections).await?;
                 }
                 Err(e) => return Err(map_constraint(e)),
-                Ok(rows) => return Ok(rows),
+                Ok(rows) => return Ok(one_trip.map(|_| rows)),
             }
         }
     }
 
+    /// Runs `query` once; answers the rows of its last statement, and records a statement it
+    /// prepared with the connection.
     async fn try_first_query(&mut self, query: &OneTrip) -> Result<Vec<PgRow>, sqlx::Error> {
         let mut results = 0;
         let mut rows = Vec::new();
@@ -230,11 +246,10 @@ impl Tx for PgTx {
         if sql.is_empty() {
             return Ok(Vec::new());
         }
-        if let Some(begin) = &self.unsent_begin
-            && let Some(query) = OneTrip::new(begin, &sql, &values, self.tx.lease().prepared())
+        if let Some(begin) = self.unsent_begin.take()
+            && let Some(rows) = self.begin_with(&begin, Some((&sql, &values))).await?
         {
-            self.unsent_begin = None;
-            return self.first_query(&query).await;
+            return Ok(rows);
         }
         self.fetch_all(&sql, &values).await
     }
