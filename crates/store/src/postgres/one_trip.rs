@@ -1,10 +1,11 @@
 //! A transaction's beginning and its first statement in one round trip.
 //!
 //! A booking is three round trips on the extended protocol: the `BEGIN` (with the role and the
-//! address lock), the batch that books, and the `COMMIT`; each is a write, a wakeup of the
-//! database's process and of ours, and on a loaded machine that costs about as much as the
-//! statements themselves. PostgreSQL takes several statements in one simple query, but a simple
-//! query has no parameters. So the batch is prepared by name once per connection (`PREPARE`,
+//! address lock), the batch that books, and the `COMMIT`. Where the database is across a
+//! network, each is a wait, and the slot and the address stay locked through the round trips
+//! after the lock. (On one machine the CPU a round trip saves is spent again on the literals
+//! below: `BENCHMARKS.md`, the seventh session's notes.) PostgreSQL takes several statements in
+//! one simple query, but a simple query has no parameters. So the batch is prepared by name once per connection (`PREPARE`,
 //! with the types the extended protocol would bind), and each booking sends its `BEGIN`, role
 //! and lock with an `EXECUTE` of that statement, the values written in as literals, in one
 //! query.
