@@ -5,10 +5,10 @@
 //! network, each is a wait, and the slot and the address stay locked through the round trips
 //! after the lock. (On one machine the CPU a round trip saves is spent again on the literals
 //! below: `BENCHMARKS.md`, the seventh session's notes.) PostgreSQL takes several statements in
-//! one simple query, but a simple query has no parameters. So the batch is prepared by name once per connection (`PREPARE`,
-//! with the types the extended protocol would bind), and each booking sends its `BEGIN`, role
-//! and lock with an `EXECUTE` of that statement, the values written in as literals, in one
-//! query.
+//! one simple query, but a simple query has no parameters. So the batch is prepared by name
+//! once per connection (`PREPARE`, with the types the extended protocol would bind), and each
+//! booking sends its `BEGIN`, role and lock with an `EXECUTE` of that statement, the values
+//! written in as literals, in one query.
 //!
 //! Each statement of a simple query takes its own snapshot, as separate round trips would: the
 //! batch's count of the address's requests, after the lock, still sees every request the

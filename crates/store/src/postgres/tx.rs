@@ -104,21 +104,18 @@ impl PgTx {
         statement: Option<(&str, &[Value<'_>])>,
     ) -> StoreResult<Option<Vec<PgRow>>> {
         loop {
-            let one_trip = match statement {
-                Some((sql, values)) => OneTrip::new(begin, sql, values, self.tx.lease().prepared()),
-                None => Some(OneTrip::alone(begin)),
-            };
-            let attempt = match &one_trip {
-                Some(query) => self.try_first_query(query).await,
-                None => self.try_first_query(&OneTrip::alone(begin)).await,
-            };
-            match attempt {
+            let together = statement.and_then(|(sql, values)| {
+                OneTrip::new(begin, sql, values, self.tx.lease().prepared())
+            });
+            let runs_statement = together.is_some();
+            let query = together.unwrap_or_else(|| OneTrip::alone(begin));
+            match self.try_first_query(&query).await {
                 Err(e) if !self.tx.fresh() && is_unavailable(&e) => {
                     // Dropped in flight: the connection is closed.
                     self.tx = PooledTx::begin_with_first(&self.connections).await?;
                 }
                 Err(e) => return Err(map_constraint(e)),
-                Ok(rows) => return Ok(one_trip.map(|_| rows)),
+                Ok(rows) => return Ok(runs_statement.then_some(rows)),
             }
         }
     }
