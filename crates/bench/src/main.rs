@@ -92,6 +92,14 @@ enum Internal {
         #[command(flatten)]
         run: RunArgs,
     },
+    /// The PostgreSQL phase alone, in turns with pgbench (printed, not written), for working on
+    /// the booking path: the ratio to pgbench and each side's CPU a booking, in a minute or two
+    /// with `--bookings 4000 --seconds 6 --starts 1 --paced-seconds 1`.
+    #[command(hide = true)]
+    Postgres {
+        #[command(flatten)]
+        run: RunArgs,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -176,6 +184,7 @@ fn main() -> std::process::ExitCode {
         }) => runtime.block_on(precomputed::serve(listen, path, body, header)),
         Some(Internal::CalendarPoll { runs }) => calendars::poll_cost(runs),
         Some(Internal::Mail { run }) => runtime.block_on(mail::print(run.quick_or_full())),
+        Some(Internal::Postgres { run }) => runtime.block_on(postgres_alone(run.quick_or_full())),
         None => runtime.block_on(run(cli.run.quick_or_full())),
     };
     match result {
@@ -292,8 +301,8 @@ struct MailFigures {
     drained: Duration,
 }
 
-async fn run(args: RunArgs) -> Result<(), BenchError> {
-    let started = Instant::now();
+/// The guidance binary and pgbench, after checking that they and the SMTP sink are there.
+fn programs(args: &RunArgs) -> Result<(PathBuf, PathBuf), BenchError> {
     let guidance_bin = match &args.guidance {
         Some(p) => p.clone(),
         None => std::env::current_exe()?.with_file_name("guidance"),
@@ -316,6 +325,69 @@ async fn run(args: RunArgs) -> Result<(), BenchError> {
         )
         .into());
     }
+    Ok((guidance_bin, pgbench_bin))
+}
+
+/// The booking phases' SMTP settings: the outbox sends by SMTP, as in production, to a sink
+/// that keeps nothing (running while the returned process lives).
+fn smtp_settings(
+    args: &RunArgs,
+    dir: &Path,
+) -> Result<(child::Running, BTreeMap<String, String>), BenchError> {
+    let (sink, smtp_url) = mail::start_sink(&args.smtp_sink, None, &dir.join("sink.log"))?;
+    Ok((
+        sink,
+        BTreeMap::from([("GUIDANCE_SMTP_URL".to_owned(), smtp_url)]),
+    ))
+}
+
+/// The PostgreSQL phase alone ([`Internal::Postgres`]): its booking figures beside pgbench's,
+/// printed.
+async fn postgres_alone(args: RunArgs) -> Result<(), BenchError> {
+    let (guidance_bin, pgbench_bin) = programs(&args)?;
+    let tmp = tempfile::Builder::new()
+        .prefix("guidance-bench-")
+        .tempdir()?;
+    let (_sink, smtp) = smtp_settings(&args, tmp.path())?;
+    let db = pg::BenchDatabase::create(&args.pg_url).await?;
+    let result = postgres_phase(
+        &db,
+        &guidance_bin,
+        &smtp,
+        tmp.path(),
+        &args,
+        &pgbench_bin,
+        Timestamp::now(),
+    )
+    .await;
+    if let Err(e) = db.drop_now().await {
+        say(&format!("could not drop {}: {e}", db.name));
+    }
+    let (figures, pgbench, ..) = result?;
+    let per_booking = |cpu: Option<Duration>| {
+        cpu.map_or("unknown".to_owned(), |cpu| {
+            format!("{:.3} ms", cpu.as_secs_f64() * 1e3)
+        })
+    };
+    let rate = figures.bookings.rate(201);
+    println!(
+        "PostgreSQL, {} clients: guidance {rate:.0} bookings/s (server CPU {}, PostgreSQL's {} a \
+         booking) · pgbench {:.0} transactions/s (PostgreSQL's CPU {} a transaction) · {:.1}% \
+         (goal ≥ {:.0}%)",
+        args.concurrency,
+        per_booking(Some(figures.booking_cpu)),
+        per_booking(figures.booking_db_cpu),
+        pgbench.tps,
+        per_booking(pgbench.db_cpu),
+        100.0 * rate / pgbench.tps,
+        100.0 * PGBENCH_GOAL
+    );
+    Ok(())
+}
+
+async fn run(args: RunArgs) -> Result<(), BenchError> {
+    let started = Instant::now();
+    let (guidance_bin, pgbench_bin) = programs(&args)?;
     let tmp = tempfile::Builder::new()
         .prefix("guidance-bench-")
         .tempdir()?;
@@ -332,9 +404,7 @@ async fn run(args: RunArgs) -> Result<(), BenchError> {
     versions.insert("rustc", report::command_version("rustc", "--version"));
     versions.insert("sqlite", seed::sqlite_version().await?);
 
-    // The booking phases' outbox sends by SMTP, as in production, to a sink that keeps nothing.
-    let (_sink, smtp_url) = mail::start_sink(&args.smtp_sink, None, &tmp.path().join("sink.log"))?;
-    let smtp = BTreeMap::from([("GUIDANCE_SMTP_URL".to_owned(), smtp_url)]);
+    let (_sink, smtp) = smtp_settings(&args, tmp.path())?;
 
     say("SQLite: seeding, start-up, bookings, GET /api/slots");
     let sqlite_dir = tmp.path().join("sqlite");
