@@ -11,14 +11,14 @@
 -- owner (fewer than guidance's default limit, 3), as the WITH query `guard` (its RETURNING also
 -- makes the booking's id, which guidance makes in Rust), and the inserts, each of rows only if
 -- the guard returned one (the others as WITH queries of the booking's insert, which returns
--- it with the webhook endpoints' wishes, as PostgresStore's guarded batches go): the booking,
--- its audit event, the owner's three action tokens (SHA-256 hex, like guidance) and the two
--- queued emails (the owner's request and the visitor's receipt, of the size guidance rendered
--- in the same run, queued already claimed by the server's worker, which sends them from
--- memory; the owner's answer-by reminder is only a time in the booking's row, written when
--- due); commit. guidance binds the rows'
--- values it already has and selects them only if the guard returned a row; pgbench reads them
--- from the guard's row.
+-- it, as PostgresStore's guarded batches go): the booking, its audit event, the owner's three
+-- action tokens (SHA-256 hex, like guidance), the two queued emails (the owner's request and
+-- the visitor's receipt, of the size guidance rendered in the same run, queued already
+-- claimed by the server's worker, which sends them from memory; the owner's answer-by
+-- reminder is only a time in the booking's row, written when due) and a webhook message for
+-- each endpoint that asked for `booking.requested` (the bench adds none); commit. guidance
+-- binds the rows' values it already has and selects them only if the guard returned a row;
+-- pgbench reads them from the guard's row.
 -- `-M prepared` because sqlx, too, prepares each statement once per connection. Row ids,
 -- Message-IDs and calendar UIDs come in the order they are made, as guidance's
 -- (`guidance_bench_id()`, which the bench creates); the tokens are random. pgbench sends each
@@ -62,6 +62,14 @@ WITH guard AS (
         ('owner_new_request', 'owner@example.org', 'New guidance request'),
         ('requester_received', 'visitor' || :visitor || '@example.net', 'We received your request')
       ) AS v(kind, recipient, subject)
+), s4 AS (
+    INSERT INTO guidance_webhook_deliveries (id, endpoint_id, booking_id, event, payload,
+        next_attempt_at, created_at)
+    SELECT CAST(substr(CAST(guidance_bench_id() AS TEXT), 1, 28) ||
+            substr(CAST(100000000 + row_number() OVER (ORDER BY e.id) AS TEXT), 2) AS uuid),
+        e.id, g.booking_id, 'booking.requested', '{}', now(), now()
+      FROM guard g, guidance_webhook_endpoints e
+     WHERE replace(' ' || e.events || ' ', ' booking.requested ', ' ') <> ' ' || e.events || ' '
 )
 INSERT INTO guidance_bookings (id, slot_id, starts_at, ends_at, requester_name, requester_email,
     requester_locale, requester_time_zone, topic, priority, answers, status, version, ics_uid,
@@ -74,7 +82,5 @@ SELECT g.booking_id, g.slot_id, g.starts_at, g.ends_at, 'Bench Visitor',
 RETURNING id, slot_id, starts_at, ends_at, requester_name, requester_email,
     requester_locale, requester_time_zone, topic, priority, answers::text AS answers, status,
     version, ics_uid, ics_sequence, created_at, updated_at, accepted_at, declined_at,
-    reschedule_requested_at, cancelled_at, expired_at, answer_by,
-    (SELECT string_agg(CAST(id AS TEXT) || ' ' || events, ',')
-       FROM guidance_webhook_endpoints) AS webhook_endpoints;
+    reschedule_requested_at, cancelled_at, expired_at, answer_by;
 COMMIT;

@@ -214,16 +214,16 @@ pub(crate) fn render(f: &Figures) -> String {
          transaction, as in guidance's run), then in one statement claim an open slot with \
          the conditional `UPDATE`, which also counts the address's requests awaiting the \
          owner, and, only if it returned the slot (the others as `WITH` queries of the \
-         booking's insert), insert the booking (returning it, with the webhook endpoints' \
-         wishes), its event, three action tokens and two outbox rows of {} bytes (the \
-         average size of the emails guidance stored in this run, queued already claimed by the \
-         server's worker, as guidance queues them), commit. pgbench sends \
+         booking's insert), insert the booking (returning it), its event, three action \
+         tokens, two outbox rows of {} bytes (the average size of the emails guidance stored \
+         in this run, queued already claimed by the server's worker, as guidance queues them) \
+         and a webhook message for each endpoint that asked for the event (none here), \
+         commit. pgbench sends \
          each statement in a round trip of its own; guidance sends `BEGIN`, the role and the \
          lock in one (a simple query: pgbench's prepared mode cannot). \
          guidance does more per booking: it renders and seals the two emails (the owner's \
-         answer-by reminder is only a time in the booking's row, written when due), writes the \
-         webhook and history rows of the \
-         change, answers over HTTP, and its outbox worker sends the \
+         answer-by reminder is only a time in the booking's row, written when due), answers \
+         over HTTP, and its outbox worker sends the \
          emails of earlier bookings meanwhile.\n",
         a.bookings,
         a.warm_up_bookings(),

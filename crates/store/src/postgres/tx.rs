@@ -226,6 +226,8 @@ impl Tx for PgTx {
 
     const LOCK_ROWS: &'static str = " FOR UPDATE";
 
+    const ID_TYPE: &'static str = "uuid";
+
     const JSONB_CAST: &'static str = "::jsonb";
 
     async fn execute(&mut self, sql: &str, values: &[Value<'_>]) -> StoreResult<u64> {

@@ -325,7 +325,7 @@ fn insert_booking<'a, T: Tx>(new: &'a NewBooking, answers: &'a str) -> Insert<'a
             "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11{jsonb}, $12, 0, $13, 0, $14, $14, $15, $16)",
             jsonb = T::JSONB_CAST
         ),
-        returning: Some(answered_columns(new.webhook.is_some())),
+        returning: Some(sql::BOOKING_COLUMNS.to_owned()),
         values,
     }
 }
@@ -347,8 +347,8 @@ struct Record<'a> {
 }
 
 /// Writes what `change` records, for booking `booking_id`, at `now`, after the statements of
-/// `batch`: its history line, tokens and emails in one batch with them (one round trip), then
-/// its webhook messages (a statement only when an endpoint asked for them). Answers the booking
+/// `batch`: its history line, tokens, emails and webhook messages in one batch with them (one
+/// round trip). Answers the booking
 /// as it then stands: the row `batch` returns (a new booking's insert), or else read at the end
 /// of the batch; `None` when the batch's guard held it back (see [`Batch::guard`]), and then
 /// nothing was written.
@@ -385,31 +385,17 @@ async fn record<'a, T: Tx>(
         batch.push_returning(
             format!(
                 "SELECT {} FROM guidance_bookings WHERE id = $1",
-                answered_columns(change.webhook.is_some())
+                sql::BOOKING_COLUMNS
             ),
             vec![Id(booking_id)],
         );
     }
-    let rows = tx.fetch_batch(batch).await?;
-    let Some(row) = rows.first() else {
-        return Ok(None);
-    };
-    let booking = booking_from_row(row)?;
     if let Some(event) = change.webhook {
-        let endpoints = row.opt_text("webhook_endpoints")?;
-        webhooks::queue(tx, booking_id, event, endpoints.as_deref(), now).await?;
+        // Last: it may insert no rows (see `Batch::push_insert`).
+        batch.push_insert(webhooks::queue_insert::<T>(booking_id, event, now));
     }
-    Ok(Some(booking))
-}
-
-/// The columns of the row a change answers: the booking's, and for a change announced to
-/// webhooks, the endpoints' wishes ([`webhooks::ENDPOINTS_COLUMN`]), read in the same round trip.
-fn answered_columns(announced: bool) -> String {
-    if announced {
-        format!("{}, {}", sql::BOOKING_COLUMNS, webhooks::ENDPOINTS_COLUMN)
-    } else {
-        sql::BOOKING_COLUMNS.to_owned()
-    }
+    let rows = tx.fetch_batch(batch).await?;
+    rows.first().map(booking_from_row).transpose()
 }
 
 /// The insert of `tokens` of booking `booking_id`, issued for its `version`, all in one (none

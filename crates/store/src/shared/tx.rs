@@ -40,7 +40,8 @@ pub(crate) enum Value<'a> {
 pub(crate) struct Insert<'a> {
     /// The table and its columns: `guidance_bookings (id, …)`.
     pub(crate) into: &'static str,
-    /// The rows, `($1, …), (…)`, their placeholders numbered from `$1`.
+    /// The rows, `($1, …), (…)`, or a query that makes them (`SELECT …`), their placeholders
+    /// numbered from `$1`.
     pub(crate) rows: String,
     /// The list after `RETURNING`, for an insert that answers its rows.
     pub(crate) returning: Option<String>,
@@ -57,11 +58,16 @@ impl Insert<'_> {
     /// The statement, inserting its rows only where `condition` (an SQL expression) holds, if
     /// one is given.
     fn sql(&self, condition: Option<&str>) -> String {
+        let rows = if self.rows.starts_with("SELECT ") {
+            self.rows.clone()
+        } else {
+            format!("VALUES {}", self.rows)
+        };
         let mut sql = match condition {
-            None => format!("INSERT INTO {} VALUES {}", self.into, self.rows),
+            None => format!("INSERT INTO {} {rows}", self.into),
             Some(condition) => format!(
-                "INSERT INTO {} SELECT * FROM (VALUES {}) AS v WHERE {condition}",
-                self.into, self.rows
+                "INSERT INTO {} SELECT * FROM ({rows}) AS v WHERE {condition}",
+                self.into
             ),
         };
         if let Some(returning) = &self.returning {
@@ -115,7 +121,9 @@ impl<'a> Batch<'a> {
     }
 
     /// Adds an insert; one with a `RETURNING` list becomes the statement whose rows the batch
-    /// answers, as with [`Batch::push_returning`].
+    /// answers, as with [`Batch::push_returning`]. In a guarded batch, an insert whose query
+    /// may make no rows must be the last statement (SQLite runs each insert if the one before
+    /// it inserted rows).
     pub(crate) fn push_insert(&mut self, insert: Insert<'a>) {
         if insert.returning.is_some() {
             self.returning = Some(self.statements.len());
@@ -222,6 +230,10 @@ pub(crate) trait Tx: Send + Sized {
     /// What follows a text placeholder to make it a `jsonb` value where the database has that
     /// type: `::jsonb` on PostgreSQL, nothing on SQLite (which keeps JSON as text).
     const JSONB_CAST: &'static str;
+
+    /// The type ids are kept as, for a `CAST` of one made in SQL: `uuid` on PostgreSQL,
+    /// `TEXT` on SQLite.
+    const ID_TYPE: &'static str;
 
     /// What follows a `SELECT` to lock the rows it reads until the transaction ends:
     /// ` FOR UPDATE` on PostgreSQL, nothing on SQLite (whose writers take turns anyway).
@@ -368,6 +380,29 @@ mod tests {
              INSERT INTO w (a) SELECT * FROM (VALUES ($3), ($3)) AS v WHERE changes() > 0;\n"
         );
         assert_eq!(format!("{values:?}"), "[Int(1), Int(2), Int(3)]");
+    }
+
+    #[test]
+    fn rows_a_query_makes_are_inserted_as_it_makes_them_and_wait_on_the_guard() {
+        let insert = || Insert {
+            into: "u (a)",
+            rows: "SELECT $1 FROM e WHERE b = $2".to_owned(),
+            returning: None,
+            values: vec![Int(2), Int(3)],
+        };
+        assert_eq!(
+            insert().statement(),
+            "INSERT INTO u (a) SELECT $1 FROM e WHERE b = $2"
+        );
+        let mut batch = Batch::default();
+        batch.guard("UPDATE t SET a = $1".to_owned(), vec![Int(1)]);
+        batch.push_insert(insert());
+        assert_eq!(
+            batch.joined().0,
+            "UPDATE t SET a = $1;\n\
+             INSERT INTO u (a) SELECT * FROM (SELECT $2 FROM e WHERE b = $3) AS v \
+             WHERE changes() > 0;\n"
+        );
     }
 
     #[test]

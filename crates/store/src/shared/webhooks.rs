@@ -7,9 +7,8 @@ use jiff::Timestamp;
 use uuid::Uuid;
 
 use super::rows::StoredRow;
-use super::sql;
 use super::tx::Value::{Bytes, Id, Int, OptText, OptTime, Text, Time};
-use super::tx::{Db, Tx};
+use super::tx::{Db, Insert, Tx};
 use crate::{
     NewWebhookEndpoint, NewWebhookEvent, StoreError, StoreResult, WebhookAttempt, WebhookDelivery,
     WebhookEndpoint, WebhookOutcome, WebhookStatus,
@@ -126,56 +125,42 @@ pub(crate) async fn deliveries<D: Db>(
     rows.iter().map(delivery_from_row).collect()
 }
 
-/// A column for the row a change answers: every webhook endpoint as its id and the events it
-/// asked for, separated by spaces, the endpoints by commas (NULL when there is none). The
-/// endpoints are few (the owner sets them by hand): a change reads them with its own row
-/// instead of in a round trip of its own, and [`queue`] picks in Rust.
-pub(crate) const ENDPOINTS_COLUMN: &str = "(SELECT string_agg(CAST(id AS TEXT) || ' ' || events, ',') \
-     FROM guidance_webhook_endpoints) AS webhook_endpoints";
-
-/// Queues `event` of booking `booking_id` for every endpoint of `endpoints` (the
-/// [`ENDPOINTS_COLUMN`] read in the same transaction) that asked for it, inside the transaction
-/// of the change it announces (part of `booking::record`): no statement when none did.
-pub(crate) async fn queue<T: Tx>(
-    tx: &mut T,
+/// The insert that queues `event` of booking `booking_id` for every endpoint that asked for
+/// it, a statement of the batch of the change it announces (`booking::record`): the endpoints
+/// are chosen by the statement itself, in the change's transaction and round trip, so that
+/// nothing is left to do between that batch and the commit.
+///
+/// An endpoint keeps its events in one text, separated by single spaces; it asked for `event`
+/// when the text, spaces put around it, holds the event's name with a space on each side
+/// (`replace` compares text as it is, where `LIKE` would read the `_` of a name as any
+/// character). Each message's id is the change's own new id (time-ordered: the first 28 of
+/// its characters hold its time and the counter that orders the ids made in one millisecond)
+/// ended by the endpoint's number among those chosen, in eight decimal digits: unique, and in
+/// the order the changes were made.
+pub(crate) fn queue_insert<'a, T: Tx>(
     booking_id: Uuid,
-    event: &NewWebhookEvent,
-    endpoints: Option<&str>,
+    event: &'a NewWebhookEvent,
     now: Timestamp,
-) -> StoreResult<()> {
-    const COLUMNS: usize = 7;
-    let mut wanted = Vec::new();
-    for endpoint in endpoints.unwrap_or_default().split(',') {
-        let mut words = endpoint.split_whitespace();
-        let Some(id) = words.next() else {
-            continue;
-        };
-        if words.any(|e| e == event.event) {
-            wanted.push(Uuid::parse_str(id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
-        }
-    }
-    if wanted.is_empty() {
-        return Ok(());
-    }
-    let mut values = Vec::new();
-    for endpoint in &wanted {
-        values.extend([
+) -> Insert<'a> {
+    Insert {
+        into: "guidance_webhook_deliveries (id, endpoint_id, booking_id, event, payload, \
+               next_attempt_at, created_at)",
+        rows: format!(
+            "SELECT CAST(substr(CAST($1 AS TEXT), 1, 28) || \
+             substr(CAST(100000000 + row_number() OVER (ORDER BY id) AS TEXT), 2) AS {id}), \
+             id, $2, $3, $4, $5, $5 FROM guidance_webhook_endpoints \
+             WHERE replace(' ' || events || ' ', ' ' || $3 || ' ', ' ') <> ' ' || events || ' '",
+            id = T::ID_TYPE
+        ),
+        returning: None,
+        values: vec![
             Id(new_row_id()),
-            Id(*endpoint),
             Id(booking_id),
             Text(&event.event),
             Text(&event.payload),
             Time(now),
-            Time(now),
-        ]);
+        ],
     }
-    let sql = format!(
-        "INSERT INTO guidance_webhook_deliveries (id, endpoint_id, booking_id, event, payload, \
-         next_attempt_at, created_at) VALUES {}",
-        sql::placeholder_rows(wanted.len(), COLUMNS, 1)
-    );
-    tx.execute(&sql, &values).await?;
-    Ok(())
 }
 
 /// See [`crate::Store::claim_webhook_delivery`]. PostgreSQL skips the row another worker is

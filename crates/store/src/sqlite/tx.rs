@@ -122,6 +122,8 @@ impl Tx for SqliteTx {
 
     const LOCK_ROWS: &'static str = "";
 
+    const ID_TYPE: &'static str = "TEXT";
+
     const JSONB_CAST: &'static str = "";
 
     async fn execute(&mut self, sql: &str, values: &[Value<'_>]) -> StoreResult<u64> {

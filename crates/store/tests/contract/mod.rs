@@ -118,6 +118,7 @@ macro_rules! all_contract_tests {
             webhook_attempts_are_logged_retried_and_sent_again,
             webhook_message_is_claimed_by_one_worker_at_a_time,
             webhook_payloads_of_a_booking_are_erased,
+            webhook_messages_go_by_whole_event_names_and_only_with_a_change_made,
         }
     };
 }

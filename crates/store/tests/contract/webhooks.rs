@@ -426,3 +426,72 @@ pub async fn webhook_payloads_of_a_booking_are_erased(store: Arc<dyn Store>) {
         StoreError::NotFound
     );
 }
+
+pub async fn webhook_messages_go_by_whole_event_names_and_only_with_a_change_made(
+    store: Arc<dyn Store>,
+) {
+    let t0 = now();
+    let store = store.as_ref();
+    let endpoint = |url: &'static str, events: &'static [&'static str]| {
+        store.create_webhook_endpoint(new_endpoint(url, events, t0))
+    };
+    let exact = endpoint(
+        "https://a.example/",
+        &["booking.reschedule_requested", "booking.cancelled"],
+    )
+    .await
+    .expect("endpoint")
+    .id;
+    // Names that a pattern would take for the one announced: `_` as any character, and the
+    // announced name as the start of a longer one.
+    let lookalike = endpoint(
+        "https://b.example/",
+        &["booking.reschedule-requested", "booking.requested.late"],
+    )
+    .await
+    .expect("endpoint")
+    .id;
+    let requests = endpoint("https://c.example/", &["booking.requested"])
+        .await
+        .expect("endpoint")
+        .id;
+    let messages = |id: Uuid| async move {
+        store
+            .webhook_deliveries(id, 50)
+            .await
+            .expect("log")
+            .into_iter()
+            .map(|m| m.event)
+            .collect::<Vec<String>>()
+    };
+
+    let slot = slot_at(store, future(t0) + hours(30), 60).await;
+    let mut first = request(&slot, "ann", t0);
+    first.new.webhook = Some(event("booking.requested"));
+    let booked = store.create_booking(first.new).await.expect("book");
+    assert_eq!(messages(requests).await, ["booking.requested"]);
+    // Refused (the slot is taken): no message.
+    let mut second = request(&slot, "bob", t0 + mins(1));
+    second.new.webhook = Some(event("booking.requested"));
+    assert_err!(
+        store.create_booking(second.new).await,
+        StoreError::SlotTaken
+    );
+    assert_eq!(messages(requests).await, ["booking.requested"]);
+
+    // Two changes at one moment: their messages in the order the changes were made.
+    let t1 = t0 + mins(2);
+    let mut accept = transition(&booked, BookingAction::Accept, None, None, t1);
+    accept.webhook = Some(event("booking.reschedule_requested"));
+    let accepted = store.transition(accept).await.expect("accept");
+    let mut cancel = transition(&accepted, BookingAction::Cancel, None, None, t1);
+    cancel.webhook = Some(event("booking.cancelled"));
+    store.transition(cancel).await.expect("cancel");
+    // Newest first.
+    assert_eq!(
+        messages(exact).await,
+        ["booking.cancelled", "booking.reschedule_requested"]
+    );
+    assert!(messages(lookalike).await.is_empty());
+    assert_eq!(messages(requests).await, ["booking.requested"]);
+}
