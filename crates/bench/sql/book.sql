@@ -22,10 +22,11 @@
 -- `-M prepared` because sqlx, too, prepares each statement once per connection. Row ids,
 -- Message-IDs and calendar UIDs come in the order they are made, as guidance's
 -- (`guidance_bench_id()`, which the bench creates); the tokens are random. pgbench sends each
--- statement in a round trip of its own; guidance sends `BEGIN`, the role and the lock in one
--- (a simple query), which pgbench cannot do in its prepared mode (PostgreSQL prepares one
--- statement at a time). What guidance does besides, and pgbench does not: render and seal the
--- emails, speak HTTP, and send the emails.
+-- statement in a round trip of its own; guidance sends them all, `BEGIN` to `COMMIT`, in one
+-- simple query (its statement prepared by name once per connection, the values written in as
+-- literals), which pgbench cannot do in its prepared mode (PostgreSQL prepares one statement
+-- at a time). What guidance does besides, and pgbench does not: render and seal the emails,
+-- speak HTTP, and send the emails.
 
 \set visitor random(1, 1000000000000)
 BEGIN;

@@ -70,14 +70,58 @@ pub(crate) async fn timed(
             }
         }
     }
-    let booked = bookings.count(201).max(1);
-    let per_booking = |time: Duration| time / u32::try_from(booked).unwrap_or(u32::MAX);
-    Ok(Timed {
-        cpu: per_booking(spent.cpu),
-        db_cpu: spent.db_cpu.map(per_booking),
-        transactions: spent.transactions.map(|c| c as f64 / booked as f64),
-        bookings,
-    })
+    Ok(spent.per_booking(bookings))
+}
+
+impl Spent {
+    /// What was spent, per booking of `bookings`.
+    fn per_booking(self, bookings: Outcome) -> Timed {
+        let booked = bookings.count(201).max(1);
+        let per_booking = |time: Duration| time / u32::try_from(booked).unwrap_or(u32::MAX);
+        Timed {
+            cpu: per_booking(self.cpu),
+            db_cpu: self.db_cpu.map(per_booking),
+            transactions: self.transactions.map(|c| c as f64 / booked as f64),
+            bookings,
+        }
+    }
+}
+
+/// Two servers on one database book `slot_ids` in turns, as [`timed`] does with pgbench: the
+/// first, the second, the second, the first, …, [`TURNS`] turns each, each turn `per_turn`
+/// bookings on a quiet server. What each measured, in the servers' order.
+pub(crate) async fn side_by_side(
+    servers: [(&mut Running, u16); 2],
+    mut slot_ids: Vec<seed::Seeded>,
+    concurrency: usize,
+    analyze_url: &str,
+) -> Result<[Timed; 2], BenchError> {
+    let per_turn = slot_ids.len().div_ceil(2 * TURNS as usize);
+    let mut servers = servers;
+    let mut outcomes = [Outcome::default(), Outcome::default()];
+    let mut spent = [Spent::default(), Spent::default()];
+    for i in 0..2 * TURNS as usize {
+        let side = usize::from(matches!(i % 4, 1 | 2));
+        let turn = slot_ids.split_off(slot_ids.len().saturating_sub(per_turn));
+        let (server, port) = &mut servers[side];
+        say(&format!("  side {}", side + 1));
+        let outcome = guidance_turn(
+            server,
+            *port,
+            turn,
+            concurrency,
+            Some(analyze_url),
+            &mut spent[side],
+        )
+        .await?;
+        outcomes[side].absorb(outcome);
+    }
+    let [first, second] = outcomes;
+    let [spent_first, spent_second] = spent;
+    Ok([
+        spent_first.per_booking(first),
+        spent_second.per_booking(second),
+    ])
 }
 
 /// Books `slot_ids` on a quiet server, and adds what it cost, until the server is quiet again,

@@ -18,6 +18,7 @@ mod bulk;
 mod busy;
 mod calendars;
 mod child;
+mod compare;
 mod http;
 mod load;
 mod mail;
@@ -97,6 +98,16 @@ enum Internal {
     /// with `--bookings 4000 --seconds 6 --starts 1 --paced-seconds 1`.
     #[command(hide = true)]
     Postgres {
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Bookings by `--guidance` and by `--other` side by side on one PostgreSQL database, in
+    /// turns (printed, not written), for deciding whether a change makes a booking cheaper.
+    #[command(hide = true)]
+    Compare {
+        /// The second guidance binary.
+        #[arg(long)]
+        other: PathBuf,
         #[command(flatten)]
         run: RunArgs,
     },
@@ -185,6 +196,9 @@ fn main() -> std::process::ExitCode {
         Some(Internal::CalendarPoll { runs }) => calendars::poll_cost(runs),
         Some(Internal::Mail { run }) => runtime.block_on(mail::print(run.quick_or_full())),
         Some(Internal::Postgres { run }) => runtime.block_on(postgres_alone(run.quick_or_full())),
+        Some(Internal::Compare { other, run }) => {
+            runtime.block_on(side_by_side(run.quick_or_full(), other))
+        }
         None => runtime.block_on(run(cli.run.quick_or_full())),
     };
     match result {
@@ -383,6 +397,24 @@ async fn postgres_alone(args: RunArgs) -> Result<(), BenchError> {
         100.0 * PGBENCH_GOAL
     );
     Ok(())
+}
+
+/// [`Internal::Compare`]: `args.guidance` and `other`, side by side.
+async fn side_by_side(args: RunArgs, other: PathBuf) -> Result<(), BenchError> {
+    let (guidance_bin, _) = programs(&args)?;
+    let tmp = tempfile::Builder::new()
+        .prefix("guidance-bench-")
+        .tempdir()?;
+    let (_sink, smtp) = smtp_settings(&args, tmp.path())?;
+    compare::compare(
+        [&guidance_bin, &other],
+        &args.pg_url,
+        &smtp,
+        tmp.path(),
+        args.bookings,
+        args.concurrency,
+    )
+    .await
 }
 
 async fn run(args: RunArgs) -> Result<(), BenchError> {

@@ -219,8 +219,9 @@ pub(crate) fn render(f: &Figures) -> String {
          in this run, queued already claimed by the server's worker, as guidance queues them) \
          and a webhook message for each endpoint that asked for the event (none here), \
          commit. pgbench sends \
-         each statement in a round trip of its own; guidance sends `BEGIN`, the role and the \
-         lock in one (a simple query: pgbench's prepared mode cannot). \
+         each statement in a round trip of its own; guidance sends them all, `BEGIN` to \
+         `COMMIT`, in one simple query (its statement prepared by name once per connection, \
+         the values written in as literals: pgbench's prepared mode cannot). \
          guidance does more per booking: it renders and seals the two emails (the owner's \
          answer-by reminder is only a time in the booking's row, written when due), answers \
          over HTTP, and its outbox worker sends the \

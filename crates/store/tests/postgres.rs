@@ -117,3 +117,52 @@ async fn connections_ended_while_idle_are_replaced_without_a_failed_request() {
     let pools = store.pool_use();
     assert_eq!(pools[0].size, 1, "the dead connections are gone: {pools:?}");
 }
+
+/// A booking's `COMMIT` goes with its batch, in its one round trip: the booking is there at
+/// once for every other connection, no connection of the store is left inside a transaction,
+/// and after a refused request (whose reason is then asked in a transaction of its own) the
+/// same visitor books again at once: the address lock is free.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_booking_commits_with_its_batch_and_leaves_no_transaction_open() {
+    let (db, store) = fresh_store().await;
+    let t0 = jiff::Timestamp::now();
+    let first = contract::slot_at(&*store, contract::future(t0), 60).await;
+    let second = contract::slot_at(
+        &*store,
+        contract::future(t0) + jiff::SignedDuration::from_hours(2),
+        60,
+    )
+    .await;
+    let booked = contract::book(&*store, &first, "ann", t0).await;
+    let mut admin = db.connect().await;
+    let status: String = sqlx::query_scalar("SELECT status FROM guidance_bookings WHERE id = $1")
+        .bind(booked.booking.id)
+        .fetch_one(&mut admin)
+        .await
+        .expect("the booking, seen from another connection");
+    assert_eq!(status, "pending");
+    let in_transaction: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+         AND application_name = 'guidance' AND state <> 'idle'",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .expect("the store's connections");
+    assert_eq!(
+        in_transaction, 0,
+        "a connection was left inside a transaction"
+    );
+
+    let again = contract::request(&first, "ann", t0);
+    assert!(matches!(
+        store.create_booking(again.new).await,
+        Err(guidance_store::StoreError::SlotTaken)
+    ));
+    let rebooked = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        contract::book(&*store, &second, "ann", t0),
+    )
+    .await
+    .expect("the address is not left locked");
+    assert_eq!(rebooked.booking.slot_id, Some(second.id));
+}

@@ -1,14 +1,16 @@
-//! A transaction's beginning and its first statement in one round trip.
+//! A transaction's beginning, its first statement and, when that is its last, its `COMMIT`, in
+//! one round trip.
 //!
 //! A booking is three round trips on the extended protocol: the `BEGIN` (with the role and the
 //! address lock), the batch that books, and the `COMMIT`. Where the database is across a
 //! network, each is a wait, and the slot and the address stay locked through the round trips
-//! after the lock. (On one machine the CPU a round trip saves is spent again on the literals
-//! below: `BENCHMARKS.md`, the seventh session's notes.) PostgreSQL takes several statements in
-//! one simple query, but a simple query has no parameters. So the batch is prepared by name
-//! once per connection (`PREPARE`, with the types the extended protocol would bind), and each
-//! booking sends its `BEGIN`, role and lock with an `EXECUTE` of that statement, the values
-//! written in as literals, in one query.
+//! after the lock. PostgreSQL takes several statements in one simple query, but a simple query
+//! has no parameters. So the batch is prepared by name once per connection (`PREPARE`, with
+//! the types the extended protocol would bind), and each booking sends its `BEGIN`, role and
+//! lock, an `EXECUTE` of that statement, the values written in as literals, and its `COMMIT`
+//! (the batch is the booking's last statement: its webhook messages are in it) in one query.
+//! On one machine the CPU the round trips save is partly spent again on the literals
+//! (`BENCHMARKS.md`, the notes of the seventh and eighth sessions).
 //!
 //! Each statement of a simple query takes its own snapshot, as separate round trips would: the
 //! batch's count of the address's requests, after the lock, still sees every request the
@@ -30,6 +32,8 @@ pub(super) struct OneTrip {
     /// The key under which the statement is prepared on the connection, if this query prepares
     /// it (see [`Prepared`]).
     pub(super) prepares: Option<u64>,
+    /// Whether the query ends with the transaction's `COMMIT` (see [`OneTrip::committing`]).
+    pub(super) commits: bool,
 }
 
 impl OneTrip {
@@ -39,6 +43,7 @@ impl OneTrip {
             text: begin.to_owned(),
             before: 0,
             prepares: None,
+            commits: false,
         }
     }
 
@@ -87,7 +92,17 @@ impl OneTrip {
             text,
             before,
             prepares,
+            commits: false,
         })
+    }
+
+    /// The query with the transaction's `COMMIT` after its statement: the statement was the
+    /// transaction's last. A statement refused skips the rest of the query, the `COMMIT`
+    /// included, and leaves the transaction open to roll back, as before.
+    pub(super) fn committing(mut self) -> OneTrip {
+        self.text.push_str("; COMMIT");
+        self.commits = true;
+        self
     }
 }
 
@@ -226,5 +241,25 @@ mod tests {
         let other = [Value::Int(7), Value::Int(8)];
         let other = OneTrip::new(begin, "SELECT $1, $2", &other, &prepared).unwrap();
         assert!(other.prepares.is_some_and(|k| k != key));
+    }
+
+    #[test]
+    fn a_last_statement_is_committed_in_the_same_query() {
+        let values = [Value::Int(7)];
+        let query = OneTrip::new("BEGIN", "SELECT $1", &values, &Prepared::default())
+            .unwrap()
+            .committing();
+        let key = query.prepares.expect("prepared on first use");
+        assert_eq!(
+            query.text,
+            format!(
+                "BEGIN; PREPARE guidance_{key:016x} (int8) AS SELECT $1; \
+                 EXECUTE guidance_{key:016x}(7); COMMIT"
+            )
+        );
+        // The statement's rows are still those after the first two results.
+        assert_eq!(query.before, 2);
+        assert!(query.commits);
+        assert!(!OneTrip::alone("BEGIN").commits);
     }
 }

@@ -89,24 +89,49 @@ impl PgTx {
         let Some(begin) = self.unsent_begin.take() else {
             return Ok(());
         };
-        self.begin_with(&begin, None).await.map(drop)
+        self.begin_with(&begin, None, false).await.map(drop)
+    }
+
+    /// [`Tx::fetch_batch`], committing with the batch if `last` and the batch goes in the
+    /// round trip of the transaction's `BEGIN` (see [`Tx::fetch_last_batch`]).
+    async fn batch(&mut self, batch: Batch<'_>, last: bool) -> StoreResult<Vec<PgRow>> {
+        // One statement instead of one round trip each: the server plans and runs it once, and
+        // the transaction (a booking's holds its slot) ends that much sooner.
+        let (sql, values) = batch.into_one_statement();
+        if sql.is_empty() {
+            return Ok(Vec::new());
+        }
+        if let Some(begin) = self.unsent_begin.take()
+            && let Some(rows) = self.begin_with(&begin, Some((&sql, &values)), last).await?
+        {
+            if last {
+                // Committed: what comes after begins a transaction of its own, as this one.
+                self.unsent_begin = Some(begin);
+            }
+            return Ok(rows);
+        }
+        self.fetch_all(&sql, &values).await
     }
 
     /// Runs `begin`, the statements that begin the transaction, on this transaction's
     /// connection, with `statement` after it in the same round trip if one is given and
-    /// [`OneTrip`] can write it so. Answers the statement's rows if it ran (`None` if it is
-    /// still to run). A connection that broke while idle fails the query having changed
-    /// nothing: it is closed and the query, made anew for the next connection (whose prepared
-    /// statements are its own), runs there, as [`PooledTx::begin`] does.
+    /// [`OneTrip`] can write it so, and then the `COMMIT` if `commit`. Answers the statement's
+    /// rows if it ran (`None` if it is still to run). A connection that broke while idle fails
+    /// the query having changed nothing: it is closed and the query, made anew for the next
+    /// connection (whose prepared statements are its own), runs there, as [`PooledTx::begin`]
+    /// does.
     async fn begin_with(
         &mut self,
         begin: &str,
         statement: Option<(&str, &[Value<'_>])>,
+        commit: bool,
     ) -> StoreResult<Option<Vec<PgRow>>> {
         loop {
-            let together = statement.and_then(|(sql, values)| {
-                OneTrip::new(begin, sql, values, self.tx.lease().prepared())
-            });
+            let together = statement
+                .and_then(|(sql, values)| {
+                    OneTrip::new(begin, sql, values, self.tx.lease().prepared())
+                })
+                .map(|query| if commit { query.committing() } else { query });
             let runs_statement = together.is_some();
             let query = together.unwrap_or_else(|| OneTrip::alone(begin));
             match self.try_first_query(&query).await {
@@ -139,7 +164,11 @@ impl PgTx {
         .await;
         match outcome {
             Ok(()) => {
-                self.tx.settled();
+                if query.commits {
+                    self.tx.committed();
+                } else {
+                    self.tx.settled();
+                }
                 if let Some(key) = query.prepares {
                     self.tx.lease().prepared().add(key);
                 }
@@ -239,18 +268,11 @@ impl Tx for PgTx {
     }
 
     async fn fetch_batch(&mut self, batch: Batch<'_>) -> StoreResult<Vec<PgRow>> {
-        // One statement instead of one round trip each: the server plans and runs it once, and
-        // the transaction (a booking's holds its slot) ends that much sooner.
-        let (sql, values) = batch.into_one_statement();
-        if sql.is_empty() {
-            return Ok(Vec::new());
-        }
-        if let Some(begin) = self.unsent_begin.take()
-            && let Some(rows) = self.begin_with(&begin, Some((&sql, &values))).await?
-        {
-            return Ok(rows);
-        }
-        self.fetch_all(&sql, &values).await
+        self.batch(batch, false).await
+    }
+
+    async fn fetch_last_batch(&mut self, batch: Batch<'_>) -> StoreResult<Vec<PgRow>> {
+        self.batch(batch, true).await
     }
 
     async fn fetch_optional(

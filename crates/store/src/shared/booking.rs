@@ -66,7 +66,11 @@ pub(crate) async fn create_booking<T: Tx>(mut tx: T, new: NewBooking) -> StoreRe
         emails: &new.emails,
         webhook: new.webhook.as_ref(),
     };
-    let Some(booking) = record(&mut tx, batch, new.id, request, new.now).await? else {
+    let last = new.keep_answer.is_none();
+    let Some(booking) = record(&mut tx, batch, new.id, request, new.now, last).await? else {
+        // Where the batch committed (see `Tx::fetch_last_batch`), why is asked in a
+        // transaction of its own, the address locked again: a change committed in between can
+        // make the answer another refusal, never a booking.
         return Err(not_reserved(&mut tx, new.slot_id, awaiting.as_ref()).await?);
     };
     if let Some(keep) = &new.keep_answer {
@@ -190,7 +194,8 @@ pub(crate) async fn transition<T: Tx>(mut tx: T, t: Transition) -> StoreResult<B
         emails: &t.emails,
         webhook: t.webhook.as_ref(),
     };
-    let booking = record(&mut tx, Batch::default(), t.booking_id, change, t.now)
+    let last = t.keep_answer.is_none();
+    let booking = record(&mut tx, Batch::default(), t.booking_id, change, t.now, last)
         .await?
         .ok_or(StoreError::NotFound)?;
     if let Some(keep) = &t.keep_answer {
@@ -348,7 +353,8 @@ struct Record<'a> {
 
 /// Writes what `change` records, for booking `booking_id`, at `now`, after the statements of
 /// `batch`: its history line, tokens, emails and webhook messages in one batch with them (one
-/// round trip). Answers the booking
+/// round trip), committed with it where the backend can if it is the transaction's `last`
+/// (see [`Tx::fetch_last_batch`]). Answers the booking
 /// as it then stands: the row `batch` returns (a new booking's insert), or else read at the end
 /// of the batch; `None` when the batch's guard held it back (see [`Batch::guard`]), and then
 /// nothing was written.
@@ -358,6 +364,7 @@ async fn record<'a, T: Tx>(
     booking_id: Uuid,
     change: Record<'a>,
     now: Timestamp,
+    last: bool,
 ) -> StoreResult<Option<Booking>> {
     let read_back = !batch.returns_rows();
     batch.push_insert(Insert {
@@ -394,7 +401,11 @@ async fn record<'a, T: Tx>(
         // Last: it may insert no rows (see `Batch::push_insert`).
         batch.push_insert(webhooks::queue_insert::<T>(booking_id, event, now));
     }
-    let rows = tx.fetch_batch(batch).await?;
+    let rows = if last {
+        tx.fetch_last_batch(batch).await?
+    } else {
+        tx.fetch_batch(batch).await?
+    };
     rows.first().map(booking_from_row).transpose()
 }
 

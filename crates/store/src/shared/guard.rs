@@ -142,6 +142,12 @@ impl<DB: Raw> PooledTx<DB> {
         self.state = State::Open;
     }
 
+    /// The statement begun with [`PooledTx::conn`] has its answer, and it ended the
+    /// transaction (a `COMMIT` at the end of its query): the connection goes back as it is.
+    pub(crate) fn committed(&mut self) {
+        self.state = State::Ended;
+    }
+
     /// Commits. A commit the server refuses ends the transaction too (it rolls back).
     pub(crate) async fn commit(mut self) -> StoreResult<()> {
         let done = DB::raw(self.conn(), "COMMIT").await;

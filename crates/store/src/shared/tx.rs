@@ -267,6 +267,17 @@ pub(crate) trait Tx: Send + Sized {
         batch: Batch<'_>,
     ) -> impl Future<Output = StoreResult<Vec<Self::Row>>> + Send;
 
+    /// [`Tx::fetch_batch`] for the transaction's last statement, which a backend may commit
+    /// with, in the same round trip (PostgreSQL, where the transaction's `BEGIN` goes with it:
+    /// see `postgres::one_trip`). If it did, what runs after it runs in a transaction of its
+    /// own, begun as this one was, and [`Tx::commit`] commits that one.
+    fn fetch_last_batch(
+        &mut self,
+        batch: Batch<'_>,
+    ) -> impl Future<Output = StoreResult<Vec<Self::Row>>> + Send {
+        self.fetch_batch(batch)
+    }
+
     /// Keeps other transactions from counting the bookings of `email` (trimmed, any case) until
     /// this one ends, so that two requests of one address cannot both pass the limit of requests
     /// awaiting the owner. A backend whose writers take turns anyway does nothing.

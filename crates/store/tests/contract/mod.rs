@@ -239,8 +239,9 @@ fn email(kind: &str, recipient: &str) -> NewEmail {
 }
 
 /// A request for `slot` from `who` at `now`, with owner tokens and the two usual emails.
-struct Request {
-    new: NewBooking,
+pub(crate) struct Request {
+    /// What the store is asked to book.
+    pub(crate) new: NewBooking,
     tokens: Vec<(BookingAction, TokenHash)>,
 }
 
@@ -254,7 +255,8 @@ impl Request {
     }
 }
 
-fn request(slot: &Slot, who: &str, now: Timestamp) -> Request {
+/// A request of `slot` by the visitor `who`, made at `now`.
+pub(crate) fn request(slot: &Slot, who: &str, now: Timestamp) -> Request {
     request_for(slot.id, slot_window(slot), who, now)
 }
 
