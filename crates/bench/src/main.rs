@@ -315,6 +315,13 @@ struct MailFigures {
     drained: Duration,
 }
 
+/// A temporary directory for the run's files, removed when dropped.
+fn scratch() -> Result<tempfile::TempDir, BenchError> {
+    Ok(tempfile::Builder::new()
+        .prefix("guidance-bench-")
+        .tempdir()?)
+}
+
 /// The guidance binary and pgbench, after checking that they and the SMTP sink are there.
 fn programs(args: &RunArgs) -> Result<(PathBuf, PathBuf), BenchError> {
     let guidance_bin = match &args.guidance {
@@ -359,13 +366,9 @@ fn smtp_settings(
 /// printed.
 async fn postgres_alone(args: RunArgs) -> Result<(), BenchError> {
     let (guidance_bin, pgbench_bin) = programs(&args)?;
-    let tmp = tempfile::Builder::new()
-        .prefix("guidance-bench-")
-        .tempdir()?;
+    let tmp = scratch()?;
     let (_sink, smtp) = smtp_settings(&args, tmp.path())?;
-    let db = pg::BenchDatabase::create(&args.pg_url).await?;
-    let result = postgres_phase(
-        &db,
+    let (figures, pgbench, ..) = postgres_phase(
         &guidance_bin,
         &smtp,
         tmp.path(),
@@ -373,11 +376,7 @@ async fn postgres_alone(args: RunArgs) -> Result<(), BenchError> {
         &pgbench_bin,
         Timestamp::now(),
     )
-    .await;
-    if let Err(e) = db.drop_now().await {
-        say(&format!("could not drop {}: {e}", db.name));
-    }
-    let (figures, pgbench, ..) = result?;
+    .await?;
     let per_booking = |cpu: Option<Duration>| {
         cpu.map_or("unknown".to_owned(), |cpu| {
             format!("{:.3} ms", cpu.as_secs_f64() * 1e3)
@@ -402,9 +401,7 @@ async fn postgres_alone(args: RunArgs) -> Result<(), BenchError> {
 /// [`Internal::Compare`]: `args.guidance` and `other`, side by side.
 async fn side_by_side(args: RunArgs, other: PathBuf) -> Result<(), BenchError> {
     let (guidance_bin, _) = programs(&args)?;
-    let tmp = tempfile::Builder::new()
-        .prefix("guidance-bench-")
-        .tempdir()?;
+    let tmp = scratch()?;
     let (_sink, smtp) = smtp_settings(&args, tmp.path())?;
     compare::compare(
         [&guidance_bin, &other],
@@ -420,9 +417,7 @@ async fn side_by_side(args: RunArgs, other: PathBuf) -> Result<(), BenchError> {
 async fn run(args: RunArgs) -> Result<(), BenchError> {
     let started = Instant::now();
     let (guidance_bin, pgbench_bin) = programs(&args)?;
-    let tmp = tempfile::Builder::new()
-        .prefix("guidance-bench-")
-        .tempdir()?;
+    let tmp = scratch()?;
     let now = Timestamp::now();
 
     let mut versions = BTreeMap::new();
@@ -458,21 +453,8 @@ async fn run(args: RunArgs) -> Result<(), BenchError> {
     check_bookings("SQLite", &sqlite_figures, rows, doubles)?;
 
     say("PostgreSQL: fresh database, seeding, start-up, bookings, GET /api/slots, pgbench");
-    let db = pg::BenchDatabase::create(&args.pg_url).await?;
-    let pg_result = postgres_phase(
-        &db,
-        &guidance_bin,
-        &smtp,
-        tmp.path(),
-        &args,
-        &pgbench_bin,
-        now,
-    )
-    .await;
-    if let Err(e) = db.drop_now().await {
-        say(&format!("could not drop {}: {e}", db.name));
-    }
-    let (postgres_figures, pgbench_result, service_role, message_bytes, pg_version) = pg_result?;
+    let (postgres_figures, pgbench_result, service_role, message_bytes, pg_version) =
+        postgres_phase(&guidance_bin, &smtp, tmp.path(), &args, &pgbench_bin, now).await?;
     versions.insert("postgresql", pg_version);
 
     say("Outbox → SMTP");
@@ -514,10 +496,9 @@ async fn run(args: RunArgs) -> Result<(), BenchError> {
     Ok(())
 }
 
-/// The PostgreSQL phase on `db`; returns its figures, pgbench's, whether the service role is
-/// used, the average email size and the server version.
+/// The PostgreSQL phase on a fresh database, dropped afterwards; returns its figures,
+/// pgbench's, whether the service role is used, the average email size and the server version.
 async fn postgres_phase(
-    db: &pg::BenchDatabase,
     guidance_bin: &Path,
     smtp: &BTreeMap<String, String>,
     tmp: &Path,
@@ -525,53 +506,61 @@ async fn postgres_phase(
     pgbench_bin: &Path,
     now: Timestamp,
 ) -> Result<(DbFigures, pgbench::PgbenchResult, bool, i64, String), BenchError> {
-    let guidance = Guidance {
-        binary: guidance_bin.to_owned(),
-        dir: tmp.join("postgres"),
-        database_url: db.url.clone(),
-        extra: smtp.clone(),
-    };
-    guidance.migrate()?;
-    let mut conn = db.connect().await?;
-    let version = pg::server_version(&mut conn).await?;
-    let service_role = pg::uses_service_role(&mut conn).await?;
-    pg::seed_slots(&mut conn, &seed::month_plan(now)).await?;
-    let ids = seed::shuffled(
-        pg::seed_slots(&mut conn, &seed::booking_plan(now, 0, args.booked_slots())).await?,
-    );
-    // pgbench's own slots, after guidance's: enough for a fast machine (it fails loudly when
-    // they run out rather than measuring failed transactions).
-    let pgbench_slots = 6_000 * pgbench::seconds(args) as usize;
-    let pgbench_ids = seed::shuffled(
-        pg::seed_slots(
-            &mut conn,
-            &seed::booking_plan(now, args.booked_slots(), pgbench_slots),
-        )
-        .await?,
-    );
-    pg::number_for_pgbench(&mut conn, &pgbench_ids, service_role).await?;
+    let db = pg::BenchDatabase::create(&args.pg_url).await?;
+    let result: Result<_, BenchError> = async {
+        let guidance = Guidance {
+            binary: guidance_bin.to_owned(),
+            dir: tmp.join("postgres"),
+            database_url: db.url.clone(),
+            extra: smtp.clone(),
+        };
+        guidance.migrate()?;
+        let mut conn = db.connect().await?;
+        let version = pg::server_version(&mut conn).await?;
+        let service_role = pg::uses_service_role(&mut conn).await?;
+        pg::seed_slots(&mut conn, &seed::month_plan(now)).await?;
+        let ids = seed::shuffled(
+            pg::seed_slots(&mut conn, &seed::booking_plan(now, 0, args.booked_slots())).await?,
+        );
+        // pgbench's own slots, after guidance's: enough for a fast machine (it fails loudly when
+        // they run out rather than measuring failed transactions).
+        let pgbench_slots = 6_000 * pgbench::seconds(args) as usize;
+        let pgbench_ids = seed::shuffled(
+            pg::seed_slots(
+                &mut conn,
+                &seed::booking_plan(now, args.booked_slots(), pgbench_slots),
+            )
+            .await?,
+        );
+        pg::number_for_pgbench(&mut conn, &pgbench_ids, service_role).await?;
 
-    let mut turns = pgbench::PgbenchTurns::new(
-        pgbench_bin,
-        &db.url,
-        tmp.join("book.sql"),
-        args,
-        service_role,
-    )
-    .await?;
-    let (figures, _) =
-        measure_database(&guidance, args, ids, now, Some(&db.url), Some(&mut turns)).await?;
-    let (rows, doubles) = pg::count_bookings(&mut conn).await?;
-    let result = turns.result()?;
-    let message_bytes = turns.message_bytes();
-    check_bookings(
-        "PostgreSQL",
-        &figures,
-        rows - result.transactions as i64,
-        doubles,
-    )?;
-    conn.close().await.ok();
-    Ok((figures, result, service_role, message_bytes, version))
+        let mut turns = pgbench::PgbenchTurns::new(
+            pgbench_bin,
+            &db.url,
+            tmp.join("book.sql"),
+            args,
+            service_role,
+        )
+        .await?;
+        let (figures, _) =
+            measure_database(&guidance, args, ids, now, Some(&db.url), Some(&mut turns)).await?;
+        let (rows, doubles) = pg::count_bookings(&mut conn).await?;
+        let result = turns.result()?;
+        let message_bytes = turns.message_bytes();
+        check_bookings(
+            "PostgreSQL",
+            &figures,
+            rows - result.transactions as i64,
+            doubles,
+        )?;
+        conn.close().await.ok();
+        Ok((figures, result, service_role, message_bytes, version))
+    }
+    .await;
+    if let Err(e) = db.drop_now().await {
+        say(&format!("could not drop {}: {e}", db.name));
+    }
+    result
 }
 
 /// Fails when the database disagrees with what the client saw.

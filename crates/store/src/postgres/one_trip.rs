@@ -9,8 +9,9 @@
 //! the types the extended protocol would bind), and each booking sends its `BEGIN`, role and
 //! lock, an `EXECUTE` of that statement, the values written in as literals, and its `COMMIT`
 //! (the batch is the booking's last statement: its webhook messages are in it) in one query.
-//! On one machine the CPU the round trips save is partly spent again on the literals
-//! (`BENCHMARKS.md`, the notes of the seventh and eighth sessions).
+//! On one machine the round trips saved no CPU that could be measured (`BENCHMARKS.md`, the
+//! notes of the seventh and eighth sessions): the gain is in waiting, where the database is
+//! across a network.
 //!
 //! Each statement of a simple query takes its own snapshot, as separate round trips would: the
 //! batch's count of the address's requests, after the lock, still sees every request the
