@@ -91,13 +91,12 @@ impl Spent {
 /// first, the second, the second, the first, …, [`TURNS`] turns each, each turn `per_turn`
 /// bookings on a quiet server. What each measured, in the servers' order.
 pub(crate) async fn side_by_side(
-    servers: [(&mut Running, u16); 2],
+    mut servers: [(&mut Running, u16); 2],
     mut slot_ids: Vec<seed::Seeded>,
     concurrency: usize,
     analyze_url: &str,
 ) -> Result<[Timed; 2], BenchError> {
     let per_turn = slot_ids.len().div_ceil(2 * TURNS as usize);
-    let mut servers = servers;
     let mut outcomes = [Outcome::default(), Outcome::default()];
     let mut spent = [Spent::default(), Spent::default()];
     for i in 0..2 * TURNS as usize {
@@ -117,10 +116,10 @@ pub(crate) async fn side_by_side(
         outcomes[side].absorb(outcome);
     }
     let [first, second] = outcomes;
-    let [spent_first, spent_second] = spent;
+    let [first_spent, second_spent] = spent;
     Ok([
-        spent_first.per_booking(first),
-        spent_second.per_booking(second),
+        first_spent.per_booking(first),
+        second_spent.per_booking(second),
     ])
 }
 

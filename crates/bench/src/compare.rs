@@ -12,7 +12,7 @@ use jiff::Timestamp;
 
 use crate::bookings::{self, Timed};
 use crate::child::{Guidance, Running, wait_healthy};
-use crate::{BenchError, pg, say, seed};
+use crate::{BenchError, pg, report, say, seed};
 
 /// The bookings each server makes, not timed, before the timed turns.
 const WARM_UP: usize = 1_000;
@@ -95,12 +95,11 @@ async fn start(guidance: &Guidance) -> Result<(Running, u16), BenchError> {
 
 /// One side's figures, as a line.
 fn figures(t: &Timed) -> String {
-    let ms = |d: Duration| format!("{:.3} ms", d.as_secs_f64() * 1e3);
     format!(
         "{:.0} bookings/s ({} answered 201), server CPU {} a booking, PostgreSQL's {}",
         t.bookings.rate(201),
         t.bookings.count(201),
-        ms(t.cpu),
-        t.db_cpu.map_or("unknown".to_owned(), ms),
+        report::cpu_ms(Some(t.cpu)),
+        report::cpu_ms(t.db_cpu),
     )
 }

@@ -377,21 +377,16 @@ async fn postgres_alone(args: RunArgs) -> Result<(), BenchError> {
         Timestamp::now(),
     )
     .await?;
-    let per_booking = |cpu: Option<Duration>| {
-        cpu.map_or("unknown".to_owned(), |cpu| {
-            format!("{:.3} ms", cpu.as_secs_f64() * 1e3)
-        })
-    };
     let rate = figures.bookings.rate(201);
     println!(
         "PostgreSQL, {} clients: guidance {rate:.0} bookings/s (server CPU {}, PostgreSQL's {} a \
          booking) · pgbench {:.0} transactions/s (PostgreSQL's CPU {} a transaction) · {:.1}% \
          (goal ≥ {:.0}%)",
         args.concurrency,
-        per_booking(Some(figures.booking_cpu)),
-        per_booking(figures.booking_db_cpu),
+        report::cpu_ms(Some(figures.booking_cpu)),
+        report::cpu_ms(figures.booking_db_cpu),
         pgbench.tps,
-        per_booking(pgbench.db_cpu),
+        report::cpu_ms(pgbench.db_cpu),
         100.0 * rate / pgbench.tps,
         100.0 * PGBENCH_GOAL
     );

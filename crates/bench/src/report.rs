@@ -118,6 +118,14 @@ pub fn ms(d: std::time::Duration) -> String {
     }
 }
 
+/// A CPU time a booking in milliseconds, to the microsecond (what runs side by side tell
+/// apart), or "unknown" where it could not be measured.
+pub fn cpu_ms(d: Option<std::time::Duration>) -> String {
+    d.map_or("unknown".to_owned(), |d| {
+        format!("{:.3} ms", d.as_secs_f64() * 1000.0)
+    })
+}
+
 /// `ratio` as a percentage with a verdict against `goal` (both fractions).
 pub fn verdict(ratio: f64, goal: f64) -> String {
     let pct = ratio * 100.0;
